@@ -1,0 +1,45 @@
+/*
+** main.c — `vmmsim`: dispatches to a subcommand (cli.h).
+*/
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct cli_command {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *summary;
+} cli_command;
+
+static const cli_command commands[] = {
+    { "run",    cli_run_main,    "run a scenario (default: the built-in demo) and print its trace" },
+    { "replay", cli_replay_main, "re-run a scenario and compare with a saved trace" },
+    { "bare",   cli_bare_main,   "run a raw i386 image (CPU test ROMs) on the bare interpreter" },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: vmmsim COMMAND [OPTIONS]...\n\n"
+                 "A deterministic, cycle-level simulator of the Windows 3.1 VMM's\n"
+                 "callback scheduling.\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'vmmsim COMMAND --help' describes a command.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) { usage(stderr); return CLI_EXIT_USAGE; }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version")) { printf("vmmsim 0.1.0\n"); return CLI_EXIT_OK; }
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "vmmsim: unknown command '%s' (expected one of:", argv[1]);
+    for (size_t i = 0; i < NCOMMANDS; i++) fprintf(stderr, " %s", commands[i].name);
+    fprintf(stderr, ")\n");
+    return CLI_EXIT_USAGE;
+}

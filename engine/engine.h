@@ -1,0 +1,179 @@
+/*
+** engine.h — vmmsim's deterministic core: event queue, choice points, PRNG, trace.
+**
+** No I/O, no libuv, no globals: every piece of state lives in a struct the caller
+** owns, so many simulations can run side by side in one process (DESIGN.md §1, §2).
+** Errors are negative ENG_E* codes; eng_strerror() names them.
+*/
+#ifndef VMMSIM_ENGINE_H
+#define VMMSIM_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors ------------------------------------------------------------ */
+
+enum {
+    ENG_OK = 0,
+    ENG_EFULL = -1,     /* a fixed-capacity structure is full */
+    ENG_EEMPTY = -2,    /* nothing to pop */
+    ENG_ENOMEM = -3,    /* allocation at init failed */
+    ENG_EINVAL = -4,    /* argument out of range */
+    ENG_ENOENT = -5,    /* no such item (cancel of an unknown seq) */
+    ENG_EPAST = -6      /* event scheduled before the queue's current time */
+};
+const char *eng_strerror(int err);
+
+/* ---- event queue (DESIGN.md §3) ------------------------------------------
+** Events are ordered by the total key (cycle, cls, seq). seq is a per-queue
+** insertion counter, so equal (cycle, cls) pop FIFO. Capacity is fixed at init;
+** a push beyond it returns ENG_EFULL and changes nothing. The queue's "now" is the
+** cycle of the last popped event; pushing an event earlier than now is ENG_EPAST. */
+
+typedef struct eng_event {
+    uint64_t cycle;     /* simulated CPU clock cycle it is due at */
+    uint64_t seq;       /* insertion counter: FIFO tie-break */
+    uint32_t cls;       /* class: lower classes of one cycle run first */
+    uint32_t kind;      /* interpreted by the layer above */
+    uint64_t a, b;      /* payload, interpreted by the layer above */
+} eng_event;
+
+typedef struct eng_queue eng_queue; /* opaque; sized by eng_queue_size() */
+
+size_t eng_queue_size(void);                          /* bytes for the handle */
+int  eng_queue_init(eng_queue *q, uint32_t capacity); /* allocates; ENG_ENOMEM */
+void eng_queue_close(eng_queue *q);                   /* frees */
+void eng_queue_reset(eng_queue *q);                   /* empty, now = 0, seq = 0 */
+/* On success stores the event's seq in *seq_out (may be NULL). */
+int  eng_queue_push(eng_queue *q, uint64_t cycle, uint32_t cls, uint32_t kind,
+                    uint64_t a, uint64_t b, uint64_t *seq_out);
+int  eng_queue_pop(eng_queue *q, eng_event *out);     /* ENG_EEMPTY when empty */
+int  eng_queue_peek(const eng_queue *q, eng_event *out);
+int  eng_queue_cancel(eng_queue *q, uint64_t seq);    /* ENG_ENOENT if not pending */
+uint32_t eng_queue_count(const eng_queue *q);
+uint32_t eng_queue_capacity(const eng_queue *q);
+uint64_t eng_queue_now(const eng_queue *q);
+
+/* ---- PRNG ----------------------------------------------------------------
+** xoshiro256** (Blackman & Vigna, 2018), state seeded by SplitMix64 from one
+** 64-bit seed. The only randomness in vmmsim. */
+
+typedef struct eng_rng { uint64_t s[4]; } eng_rng;
+
+void     eng_rng_seed(eng_rng *r, uint64_t seed);
+uint64_t eng_rng_next(eng_rng *r);
+uint32_t eng_rng_below(eng_rng *r, uint32_t n); /* uniform in [0, n), n >= 1, unbiased */
+
+/* ---- choice points (DESIGN.md §4) ----------------------------------------
+** Every decision the documented semantics leave open goes through eng_choose().
+** Each decision is logged as (kind, n, chosen). The chooser answers by strategy:
+**   canonical: always 0;   random: uniform from the run's PRNG;
+**   replay: the next logged decision — chosen if it is < n, else 0 — then
+**           canonical once the list is exhausted (DESIGN.md §4: "running past its
+**           end continues canonically"). A replayed decision whose kind or n differs
+**           from the one asked is counted in `replay_mismatches`.
+** A decision with n == 1 is not a choice: it returns 0 and is not logged. */
+
+enum eng_choice_kind {
+    ENG_CHOICE_SAME_CYCLE = 1,   /* >=2 due events of one class at one cycle */
+    ENG_CHOICE_PENDING_EVENT,    /* order among pending global/VM events */
+    ENG_CHOICE_PRIORITY_EVENT,   /* order among pending priority events */
+    ENG_CHOICE_READY_VM,         /* ready VMs of equal priority */
+    ENG_CHOICE_CRIT_WAITER,      /* crit-section waiters of equal priority */
+    ENG_CHOICE_JITTER,           /* stimulus time inside a window */
+    ENG_CHOICE_IRQ_BOUNDARY,     /* instruction boundary an IRQ lands on */
+    ENG_CHOICE_KIND_COUNT
+};
+const char *eng_choice_kind_name(uint32_t kind);
+
+enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY };
+
+typedef struct eng_decision {
+    uint32_t kind;
+    uint32_t n;       /* number of options, >= 2 */
+    uint32_t chosen;  /* < n */
+} eng_decision;
+
+typedef struct eng_chooser {
+    int strategy;
+    eng_rng rng;
+    const eng_decision *replay;     /* borrowed; strategy REPLAY */
+    uint32_t replay_len;
+    uint32_t replay_pos;
+    uint32_t replay_mismatches;
+    eng_decision *log;              /* owned; capacity fixed at init */
+    uint32_t log_len;
+    uint32_t log_cap;
+    uint32_t log_overflow;          /* decisions made but not logged (log full) */
+} eng_chooser;
+
+int  eng_chooser_init(eng_chooser *c, uint32_t log_cap);     /* canonical */
+void eng_chooser_close(eng_chooser *c);
+void eng_chooser_canonical(eng_chooser *c);
+void eng_chooser_random(eng_chooser *c, uint64_t seed);
+void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);
+void eng_chooser_rewind(eng_chooser *c);  /* clear log and replay position, keep strategy */
+uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n);
+
+/* ---- trace (DESIGN.md §3) ------------------------------------------------
+** A record is (cycle, type, up to ENG_REC_ARGS integer args, optional short text).
+** The hash is xxHash64-based and rolling: after each record,
+**     h = XXH64(canonical_encoding(record), len, h)
+** starting from h = 0. The canonical encoding is little-endian: cycle u64, type u16,
+** nargs u8, textlen u8, args (u64 each), text bytes. A checkpoint record
+** (ENG_REC_CHECKPOINT: args = index, hash-before-checkpoint) is emitted after every
+** `checkpoint_every` records; checkpoints are themselves hashed.
+** Text rendering is the layer above's job (it knows names); the engine renders
+** checkpoints and provides the storage and the hash. */
+
+#define ENG_REC_ARGS 6
+#define ENG_REC_TEXT 48
+#define ENG_REC_CHECKPOINT 0xFFFFu
+
+typedef struct eng_record {
+    uint64_t cycle;
+    uint16_t type;
+    uint8_t  nargs;
+    uint8_t  textlen;
+    uint64_t args[ENG_REC_ARGS];
+    char     text[ENG_REC_TEXT];   /* not NUL-terminated beyond textlen */
+} eng_record;
+
+typedef struct eng_checkpoint {
+    uint64_t index;   /* number of records before this checkpoint */
+    uint64_t cycle;
+    uint64_t hash;    /* rolling hash after record index-1 */
+} eng_checkpoint;
+
+typedef struct eng_trace {
+    eng_record *rec;         /* owned; NULL when store == 0 (hash-only mode) */
+    uint32_t    len, cap;    /* records stored */
+    uint64_t    count;       /* records appended, stored or not */
+    uint64_t    hash;
+    uint32_t    checkpoint_every;
+    eng_checkpoint *cp;      /* owned */
+    uint32_t    cp_len, cp_cap;
+    int         overflow;    /* set once when a record could not be stored */
+} eng_trace;
+
+/* cap = records kept (0: keep none, only hash and checkpoints). */
+int  eng_trace_init(eng_trace *t, uint32_t cap, uint32_t checkpoint_every);
+void eng_trace_close(eng_trace *t);
+void eng_trace_reset(eng_trace *t);
+/* Appends and hashes; returns ENG_EFULL (record still hashed) when storage is full. */
+int  eng_trace_add(eng_trace *t, uint64_t cycle, uint16_t type, uint8_t nargs,
+                   const uint64_t *args, const char *text);
+/* Emits a closing checkpoint (unless the last record already is one) so that the
+** checkpoint list covers the whole trace; call once when the run ends. */
+void eng_trace_finish(eng_trace *t, uint64_t cycle);
+/* Hash of one record's canonical encoding chained onto `seed`. */
+uint64_t eng_record_hash(const eng_record *r, uint64_t seed);
+
+/* First divergence between two checkpoint lists: returns the index i of the first
+** checkpoint that differs (a[i] vs b[i]), or -1 when identical (same length, same
+** values). The differing window is records [a[i-1].index, a[i].index) (from 0 when
+** i == 0). When one list is a prefix of the other, i is the shorter length. */
+long eng_checkpoints_diverge(const eng_checkpoint *a, uint32_t na,
+                             const eng_checkpoint *b, uint32_t nb);
+
+#endif

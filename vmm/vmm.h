@@ -1,0 +1,172 @@
+/*
+** vmm.h — the simulated Windows 3.1 Virtual Machine Manager (DESIGN.md §6).
+**
+** A vmm_state owns one machine: guest memory, the CPU, the event queue, the chooser
+** and the trace. It is built from a vmm_scenario — plain data that the scenario
+** loader (cli/scen.h) fills from a YAML file, or that a test fills by hand — and runs
+** it deterministically. No I/O, no libuv, no globals.
+** Errors are negative VMM_E* codes; vmm_strerror() names them.
+*/
+#ifndef VMMSIM_VMM_H
+#define VMMSIM_VMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../engine/engine.h"
+#include "../cpu386/cpu386.h"
+
+enum {
+    VMM_OK = 0,
+    VMM_ENOMEM = -1,
+    VMM_EINVAL = -2,      /* scenario data out of range (vmm_error() says which) */
+    VMM_ELIMIT = -3,      /* a machine limit was exceeded (VMs, queue, tables) */
+    VMM_EUNIMPL = -4,     /* guest called a service vmmsim does not implement */
+    VMM_EGUEST = -5,      /* guest CPU fault / triple fault / unsupported instruction */
+    VMM_EHANG = -6        /* no progress for machine.hang_cycles */
+};
+const char *vmm_strerror(int err);
+
+/* ---- scenario data ------------------------------------------------------- */
+
+#define VMM_NAME_MAX 32
+
+typedef struct vmm_machine {
+    uint32_t clock_hz;          /* default 33000000 */
+    uint32_t memory_kb;         /* guest RAM, default 4096 */
+    uint32_t timer_tick_ms;     /* system timer period, default 20 */
+    uint32_t max_vms;           /* limit on VMs, default 16 */
+    uint32_t idle_slots;        /* Call_When_Idle table size (IDLE-1), default 8 */
+    uint32_t nc_slots;          /* Call_When_Not_Critical list size, default 32 */
+    uint32_t ts_slots;          /* Call_When_Task_Switched list size, default 16 */
+    uint32_t event_capacity;    /* event queue capacity, default 4096 */
+    uint32_t wait_states;       /* memory wait states, default 0 */
+    uint32_t service_cycles;    /* VMM cost charged per service call, default 50 */
+    uint64_t max_cycles;        /* run limit, default 100000000 */
+    uint64_t hang_cycles;       /* no progress this long is a hang, default 0 = off */
+} vmm_machine;
+void vmm_machine_defaults(vmm_machine *m);
+
+typedef struct vmm_vm_desc {
+    char     name[VMM_NAME_MAX];
+    int      system;            /* exactly one VM is the system VM */
+    uint32_t fg_priority;       /* time-slice priorities (SL-1), defaults 100 / 50 */
+    uint32_t bg_priority;
+    uint32_t status_flags;      /* initial CB_VM_Status bits (Background, Exclusive…) */
+} vmm_vm_desc;
+
+typedef struct vmm_label {
+    char     name[VMM_NAME_MAX * 2];  /* as in the assembler's map */
+    uint32_t addr;                    /* linear */
+} vmm_label;
+
+typedef struct vmm_vxd_desc {
+    char           name[VMM_NAME_MAX];
+    uint16_t       device_id;
+    uint32_t       load_addr;   /* linear = physical (flat, no paging), 4 KiB aligned */
+    const uint8_t *image;       /* borrowed; flat binary from `nasm -f bin` */
+    uint32_t       image_len;
+    uint32_t       control_proc;/* linear address of the control procedure */
+    const vmm_label *labels;    /* borrowed */
+    uint32_t       nlabels;
+} vmm_vxd_desc;
+
+enum vmm_stim_kind {
+    VMM_STIM_CALL = 1,          /* vm calls target (a VxD entry point), EDX = arg */
+    VMM_STIM_RELEASE_TIME_SLICE,/* INT 2Fh AX=1680h from vm */
+    VMM_STIM_WAKE,              /* Wake_Up_VM(vm) */
+    VMM_STIM_KERNEL_IDLE,       /* INT 2Fh AX=1689h from the system VM */
+    VMM_STIM_SUSPEND,           /* Suspend_VM(vm) */
+    VMM_STIM_RESUME,            /* Resume_VM(vm) */
+    VMM_STIM_BEGIN_CRIT,        /* INT 2Fh AX=1681h from vm */
+    VMM_STIM_END_CRIT,          /* INT 2Fh AX=1682h from vm */
+    VMM_STIM_KIND_COUNT
+};
+const char *vmm_stim_name(uint32_t kind);
+
+typedef struct vmm_stimulus {
+    uint64_t at_lo, at_hi;      /* cycle window; at_lo == at_hi: exact (else a
+                                   jitter choice point, canonical at_lo) */
+    uint32_t kind;              /* enum vmm_stim_kind */
+    uint32_t vm;                /* index into vms */
+    uint32_t target;            /* VMM_STIM_CALL: linear address */
+    uint32_t arg;
+} vmm_stimulus;
+
+typedef struct vmm_scenario {
+    vmm_machine m;
+    const vmm_vm_desc *vms;       uint32_t nvms;
+    const vmm_vxd_desc *vxds;     uint32_t nvxds;
+    const vmm_stimulus *stim;     uint32_t nstim;
+} vmm_scenario;
+
+/* ---- trace records --------------------------------------------------------
+** Record types in the trace (eng_record.type). args are documented per type in
+** vmm/trace.c next to the text format; callback addresses are linear and are named
+** through the scenario's labels when rendered. */
+enum vmm_rec_type {
+    VMM_REC_BOOT = 1,
+    VMM_REC_EVENT,        /* an engine event dispatched */
+    VMM_REC_STIMULUS,     /* a timeline stimulus fires */
+    VMM_REC_CONTROL,      /* a system control message sent to a VxD */
+    VMM_REC_SERVICE,      /* a VMM service called (and its result) */
+    VMM_REC_CB_ENTER,     /* a callback's first instruction is about to run */
+    VMM_REC_CB_RETURN,    /* a callback returned (with CF) */
+    VMM_REC_TASK_SWITCH,  /* current VM changed */
+    VMM_REC_PRIORITY,     /* a VM's execution priority changed */
+    VMM_REC_CRIT,         /* critical-section claim/release/block/grant */
+    VMM_REC_VM_STATE,     /* suspend/resume/idle/wake/block/unblock */
+    VMM_REC_CHOICE,       /* a choice point decision */
+    VMM_REC_FINDING,      /* a rule violation (CB-1, CS-7…) */
+    VMM_REC_END,          /* the run ended */
+    VMM_REC_TYPE_COUNT
+};
+
+/* ---- findings ------------------------------------------------------------ */
+
+typedef struct vmm_finding {
+    uint64_t cycle;
+    char     rule[8];        /* "CB-1", "CS-7", … */
+    char     text[160];
+} vmm_finding;
+
+/* ---- the machine --------------------------------------------------------- */
+
+typedef struct vmm_state vmm_state;   /* opaque */
+
+/* Builds the machine (memory, CPU, VMs' control blocks, VxD images) from s, which
+** must outlive it. On failure returns NULL and, if err != NULL, a VMM_E* code;
+** vmm_new_error() gives the reason text. */
+vmm_state  *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen);
+void        vmm_free(vmm_state *v);
+/* Back to the state right after vmm_new (cheap: restores only dirtied pages);
+** keeps the chooser's strategy. */
+int         vmm_reset(vmm_state *v);
+
+eng_chooser *vmm_chooser(vmm_state *v);   /* set strategy before vmm_run */
+eng_trace   *vmm_trace(vmm_state *v);
+cpu_state   *vmm_cpu(vmm_state *v);
+
+/* Boots (control messages), then runs the timeline until the queue is empty and all
+** VMs are idle or suspended, or m.max_cycles. Returns VMM_OK, or a negative code with
+** vmm_error() describing it. Findings do not stop the run. */
+int          vmm_run(vmm_state *v);
+const char  *vmm_error(const vmm_state *v);
+uint64_t     vmm_now(const vmm_state *v);
+
+uint32_t           vmm_finding_count(const vmm_state *v);
+const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i);
+
+/* One trace record as its canonical text line (no newline); returns its length. */
+size_t vmm_format_record(const vmm_state *v, const eng_record *r, char *buf, size_t len);
+/* The label at a linear address ("DEMO.idle_a"), or NULL. */
+const char *vmm_label_at(const vmm_state *v, uint32_t addr);
+/* Guest memory and VM lookups for expectations. */
+int  vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len);
+int  vmm_vm_index(const vmm_state *v, const char *name);   /* -1 when unknown */
+uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index);
+
+/* The VMM service table: name of a (device, service) dword, or NULL if unknown. */
+const char *vmm_service_name(uint32_t dword);
+
+#endif
