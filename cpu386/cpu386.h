@@ -121,9 +121,12 @@ typedef struct cpu_stop_info {
 typedef struct cpu_config {
     uint32_t exc_intercept;        /* bit v: exception v stops the run instead of IDT */
     uint32_t int_intercept[8];     /* bit n: INT n stops the run (software INT only) */
-    int      trap_int20;           /* INT 20h + dword is a VMM call (CPU_STOP_VMMCALL) */
+    int      trap_int20;           /* INT 20h + dword is a VMM call (CPU_STOP_VMMCALL);
+                                      protected mode outside V86 only (in real and V86
+                                      mode INT 20h is DOS's) */
     int      stop_on_sti;          /* STI stops the run after it executes */
-    uint32_t wait_states;          /* clocks added per memory bus cycle (default 0) */
+    uint32_t wait_states;          /* clocks added per data memory access (default 0);
+                                      instruction fetch is not charged */
 } cpu_config;
 
 typedef struct cpu_state cpu_state;   /* opaque */
@@ -161,6 +164,8 @@ void cpu_request_stop(cpu_state *c);    /* stop after the current instruction */
 ** as INTR would; returns CPU_EINVAL if IF is clear or inside the STI shadow. */
 int  cpu_interrupt(cpu_state *c, uint8_t vector);
 
+/* A breakpoint stops the run before the instruction at that linear EIP; the first
+** instruction of a run never stops, so running again resumes past it. */
 int  cpu_breakpoint_add(cpu_state *c, uint32_t linear_eip);   /* CPU_EINVAL when full */
 void cpu_breakpoint_clear(cpu_state *c);
 

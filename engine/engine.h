@@ -28,7 +28,11 @@ const char *eng_strerror(int err);
 ** Events are ordered by the total key (cycle, cls, seq). seq is a per-queue
 ** insertion counter, so equal (cycle, cls) pop FIFO. Capacity is fixed at init;
 ** a push beyond it returns ENG_EFULL and changes nothing. The queue's "now" is the
-** cycle of the last popped event; pushing an event earlier than now is ENG_EPAST. */
+** cycle of the last popped event; pushing an event earlier than now is ENG_EPAST.
+** All memory is allocated by init; push, pop, peek and cancel never allocate.
+** Structure (engine/queue_int.h): a one-cycle-per-bucket timing wheel for the near
+** future, a coarse wheel of blocks behind it, an overflow heap beyond; push and pop
+** are O(1) for near events and ties, O(log n) only for events far ahead. */
 
 typedef struct eng_event {
     uint64_t cycle;     /* simulated CPU clock cycle it is due at */
@@ -41,7 +45,9 @@ typedef struct eng_event {
 typedef struct eng_queue eng_queue; /* opaque; sized by eng_queue_size() */
 
 size_t eng_queue_size(void);                          /* bytes for the handle */
-int  eng_queue_init(eng_queue *q, uint32_t capacity); /* allocates; ENG_ENOMEM */
+#define ENG_QUEUE_CAP_MAX (1u << 28)
+/* Allocates everything; ENG_ENOMEM, or ENG_EINVAL for capacity 0 or above the max. */
+int  eng_queue_init(eng_queue *q, uint32_t capacity);
 void eng_queue_close(eng_queue *q);                   /* frees */
 void eng_queue_reset(eng_queue *q);                   /* empty, now = 0, seq = 0 */
 /* On success stores the event's seq in *seq_out (may be NULL). */
@@ -53,6 +59,9 @@ int  eng_queue_cancel(eng_queue *q, uint64_t seq);    /* ENG_ENOENT if not pendi
 uint32_t eng_queue_count(const eng_queue *q);
 uint32_t eng_queue_capacity(const eng_queue *q);
 uint64_t eng_queue_now(const eng_queue *q);
+/* Full structural self-check, O(capacity + wheel sizes): ENG_OK, or ENG_EINVAL when an internal
+** invariant is broken. For tests; independent of NDEBUG. */
+int  eng_queue_check(const eng_queue *q);
 
 /* ---- PRNG ----------------------------------------------------------------
 ** xoshiro256** (Blackman & Vigna, 2018), state seeded by SplitMix64 from one
@@ -60,6 +69,9 @@ uint64_t eng_queue_now(const eng_queue *q);
 
 typedef struct eng_rng { uint64_t s[4]; } eng_rng;
 
+/* One SplitMix64 step: advances *state, returns the next output. Also handy for
+** deriving independent seeds (one per run or worker) from one master seed. */
+uint64_t eng_splitmix64(uint64_t *state);
 void     eng_rng_seed(eng_rng *r, uint64_t seed);
 uint64_t eng_rng_next(eng_rng *r);
 uint32_t eng_rng_below(eng_rng *r, uint32_t n); /* uniform in [0, n), n >= 1, unbiased */
@@ -72,7 +84,10 @@ uint32_t eng_rng_below(eng_rng *r, uint32_t n); /* uniform in [0, n), n >= 1, un
 **           canonical once the list is exhausted (DESIGN.md §4: "running past its
 **           end continues canonically"). A replayed decision whose kind or n differs
 **           from the one asked is counted in `replay_mismatches`.
-** A decision with n == 1 is not a choice: it returns 0 and is not logged. */
+** A decision with n == 1 is not a choice: it returns 0 and is not logged.
+** Selecting a strategy (canonical/random/replay) starts a run: it rewinds.
+** Rewinding clears the log and the counters, returns to the start of the replay
+** list and re-seeds the PRNG from `seed`, so a rewound chooser repeats its run. */
 
 enum eng_choice_kind {
     ENG_CHOICE_SAME_CYCLE = 1,   /* >=2 due events of one class at one cycle */
@@ -97,6 +112,7 @@ typedef struct eng_decision {
 typedef struct eng_chooser {
     int strategy;
     eng_rng rng;
+    uint64_t seed;                  /* strategy RANDOM; rng restarts from it */
     const eng_decision *replay;     /* borrowed; strategy REPLAY */
     uint32_t replay_len;
     uint32_t replay_pos;
@@ -154,13 +170,23 @@ typedef struct eng_trace {
     eng_checkpoint *cp;      /* owned */
     uint32_t    cp_len, cp_cap;
     int         overflow;    /* set once when a record could not be stored */
+    uint32_t    cp_overflow; /* checkpoints emitted (and hashed) but not listed */
+    uint32_t    since_cp;    /* records since the last checkpoint */
 } eng_trace;
 
-/* cap = records kept (0: keep none, only hash and checkpoints). */
+/* cap = records kept (0: keep none, only hash and checkpoints). checkpoint_every
+** = regular records between checkpoints (0: only the closing one). The checkpoint
+** list holds cap / checkpoint_every + ENG_TRACE_CP_SPARE entries; _init_cp sets it. */
+#define ENG_TRACE_CP_SPARE 4096u
 int  eng_trace_init(eng_trace *t, uint32_t cap, uint32_t checkpoint_every);
+int  eng_trace_init_cp(eng_trace *t, uint32_t cap, uint32_t checkpoint_every,
+                       uint32_t cp_cap);
 void eng_trace_close(eng_trace *t);
 void eng_trace_reset(eng_trace *t);
-/* Appends and hashes; returns ENG_EFULL (record still hashed) when storage is full. */
+/* Appends and hashes; returns ENG_EFULL (record still hashed) when storage is full
+** (never in hash-only mode, cap 0). ENG_EINVAL, nothing appended, when type is
+** ENG_REC_CHECKPOINT (reserved), nargs > ENG_REC_ARGS, or text (NUL-terminated,
+** may be NULL) is longer than ENG_REC_TEXT bytes. */
 int  eng_trace_add(eng_trace *t, uint64_t cycle, uint16_t type, uint8_t nargs,
                    const uint64_t *args, const char *text);
 /* Emits a closing checkpoint (unless the last record already is one) so that the
@@ -168,11 +194,22 @@ int  eng_trace_add(eng_trace *t, uint64_t cycle, uint16_t type, uint8_t nargs,
 void eng_trace_finish(eng_trace *t, uint64_t cycle);
 /* Hash of one record's canonical encoding chained onto `seed`. */
 uint64_t eng_record_hash(const eng_record *r, uint64_t seed);
+/* The canonical encoding itself: writes at most ENG_REC_ENC_MAX bytes, returns
+** the length. */
+#define ENG_REC_ENC_MAX (12 + 8 * ENG_REC_ARGS + ENG_REC_TEXT)
+size_t eng_record_encode(const eng_record *r, uint8_t *buf);
+/* Text line of a checkpoint record, without newline:
+**     <cycle, 12-digit zero-padded decimal> CHECKPOINT index=<n> hash=<16 hex digits>
+** snprintf semantics: returns the line's length (truncated to len - 1 in buf);
+** returns 0 and writes nothing when r is not a checkpoint. */
+size_t eng_checkpoint_format(const eng_record *r, char *buf, size_t len);
 
 /* First divergence between two checkpoint lists: returns the index i of the first
 ** checkpoint that differs (a[i] vs b[i]), or -1 when identical (same length, same
 ** values). The differing window is records [a[i-1].index, a[i].index) (from 0 when
-** i == 0). When one list is a prefix of the other, i is the shorter length. */
+** i == 0). When one list is a prefix of the other, i is the shorter length.
+** A trace whose list filled up (cp_overflow > 0) is compared on its listed prefix;
+** its final `hash` still covers everything. */
 long eng_checkpoints_diverge(const eng_checkpoint *a, uint32_t na,
                              const eng_checkpoint *b, uint32_t nb);
 

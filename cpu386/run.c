@@ -1,0 +1,224 @@
+/*
+** run.c — the hot loop, the decode cache lookup, breakpoints, and the fault path:
+** exceptions raised anywhere longjmp here, then are intercepted for the host or
+** delivered (with the 386's double-fault and shutdown rules).
+*/
+#include "cpu_int.h"
+
+void cpu_stop_now(cpu_state *c, int reason)
+{
+    c->stop = reason;
+    c->cycle_end = 0;   /* the loop's one test also ends the run */
+}
+
+void cpu_code_changed(cpu_state *c) { c->code_lin_page = CPU_TLB_INVALID; }
+
+_Noreturn void cpu_fault(cpu_state *c, int vec, uint32_t err)
+{
+    c->exc_vec = vec;
+    c->exc_has_err = 1;
+    c->exc_err = err;
+    longjmp(c->jb, 1);
+}
+
+_Noreturn void cpu_fault0(cpu_state *c, int vec)
+{
+    c->exc_vec = vec;
+    c->exc_has_err = 0;
+    c->exc_err = 0;
+    longjmp(c->jb, 1);
+}
+
+static int is_bp(const cpu_state *c, uint32_t lin)
+{
+    unsigned k;
+    for (k = 0; k < c->nbp; k++)
+        if (c->bp[k] == lin) return 1;
+    return 0;
+}
+
+/* Slow fetch: sets up the code page fast path when the whole page is inside the CS
+** limit, looks the entry up or decodes it. NULL: stopped at a breakpoint. */
+static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
+{
+    const cpu_seg *cs = &c->seg[CPU_CS];
+    uint32_t page_lin = lin & ~0xFFFu, phys, tag;
+    uint32_t eip_page_start = c->eip - (lin & 0xFFFu);
+    cpu_insn *e;
+    int bp = c->nbp && is_bp(c, lin);
+    if (bp && c->icount != c->bp_skip_icount) {
+        c->info.fault_eip = c->eip;
+        cpu_stop_now(c, CPU_STOP_BREAKPOINT);
+        return NULL;
+    }
+    if (c->eip > cs->limit) cpu_fault(c, CPU_EXC_GP, 0);
+    phys = cpu_translate(c, lin, 0, c->ubit);
+    tag = cpu_page_tag(c, phys) | c->code32;
+    /* Fast path only for pages wholly inside CS's limit (no wrap of EIP either). */
+    if (eip_page_start <= c->eip && cs->limit >= eip_page_start + 0xFFFu &&
+        eip_page_start + 0xFFFu >= eip_page_start) {
+        c->code_lin_page = page_lin;
+        c->code_phys_page = phys & ~0xFFFu;
+        c->code_tag = tag;
+    } else {
+        c->code_lin_page = CPU_TLB_INVALID;
+    }
+    e = &c->icache[phys & (CPU_ICACHE_SIZE - 1)];
+    if (e->fn && e->phys == phys && (e->tag & 0x7FFFFFFFu) == tag &&
+        (lin & 0xFFFu) + e->len <= 0x1000u) {
+        /* Cached; its length was limit-checked when decoded under this page. */
+        if (c->eip + (uint32_t)e->len - 1u <= cs->limit && c->eip + e->len > c->eip)
+            return e;
+    }
+    cpu_decode(c, lin, &c->scratch);
+    c->scratch.phys = phys;
+    c->scratch.tag = tag;
+    if ((lin & 0xFFFu) + c->scratch.len > 0x1000u) return &c->scratch;  /* crosses */
+    cpu_mark_code(c, phys & ~0xFFFu);
+    *e = c->scratch;
+    if (bp) e->tag |= 0x80000000u;   /* keeps it off the fast path */
+    return e;
+}
+
+/* The hot loop. EIP and the cycle count live in locals predicted from the decoded
+** entry (sequential flow, base clocks); the handler's stores are compared with the
+** prediction afterwards, which keeps the store-to-load round trip of c->eip and
+** c->cycles off the critical path. c->eip and c->cycles stay exact at every call. */
+__attribute__((noinline)) static void run_loop(cpu_state *c)
+{
+    uint32_t eip = c->eip;
+    uint64_t cyc = c->cycles;
+    while (cyc < c->cycle_end) {
+        uint32_t lin = c->seg[CPU_CS].base + eip, next;
+        uint64_t cnext;
+        const cpu_insn *i;
+        if (CPU_LIKELY((lin & ~0xFFFu) == c->code_lin_page)) {
+            uint32_t phys = c->code_phys_page | (lin & 0xFFFu);
+            i = &c->icache[phys & (CPU_ICACHE_SIZE - 1)];
+            if (CPU_UNLIKELY(i->phys != phys || i->tag != c->code_tag)) {
+                i = fetch_slow(c, lin);
+                if (!i) return;
+            }
+        } else {
+            i = fetch_slow(c, lin);
+            if (!i) return;
+        }
+        cnext = cyc + i->clk + (i->comps & c->mpend);
+        c->cycles = cnext;
+        c->mpend = 0;
+        next = eip + i->len;
+        i->fn(c, i);
+        c->icount++;
+        /* The empty asm hides the equality, so the compiler keeps the predicted
+        ** register value instead of the reloaded one. */
+        if (CPU_LIKELY(c->eip == next)) { __asm__("" : "+r"(next)); eip = next; }
+        else eip = c->eip;
+        if (CPU_LIKELY(c->cycles == cnext)) { __asm__("" : "+r"(cnext)); cyc = cnext; }
+        else cyc = c->cycles;
+    }
+}
+
+static int exc_class(int v)   /* 1 benign, 2 contributory, 3 page fault */
+{
+    if (v == CPU_EXC_DE || (v >= CPU_EXC_TS && v <= CPU_EXC_GP)) return 2;
+    return v == CPU_EXC_PF ? 3 : 1;
+}
+
+/* A fault longjmp'ed here: double-fault rules, then intercept or deliver. */
+static void handle_fault(cpu_state *c)
+{
+    int vec = c->exc_vec, has_err = c->exc_has_err;
+    uint32_t err = c->exc_err;
+    if (c->delivering >= 0) {
+        int prev = c->delivering;
+        if (prev == CPU_EXC_DF || ++c->exc_nest > CPU_NESTED_EXC_MAX) {
+            c->info.message = "triple fault (exception while delivering #DF)";
+            c->info.fault_eip = c->exc_eip;
+            c->delivering = -1;
+            cpu_stop_now(c, CPU_STOP_TRIPLE_FAULT);
+            return;
+        }
+        if ((exc_class(prev) == 2 && exc_class(vec) == 2) ||
+            (exc_class(prev) == 3 && exc_class(vec) >= 2)) {
+            vec = CPU_EXC_DF;
+            has_err = 1;
+            err = 0;
+        }
+    } else {
+        c->exc_eip = c->eip;
+        c->exc_nest = 0;
+    }
+    c->eip = c->exc_eip;
+    c->delivering = vec;
+    if (c->cfg.exc_intercept & (1u << vec)) {
+        c->info.vector = (uint8_t)vec;
+        c->info.has_error_code = (uint8_t)has_err;
+        c->info.error_code = err;
+        c->info.fault_eip = c->exc_eip;
+        c->delivering = -1;
+        cpu_stop_now(c, CPU_STOP_EXCEPTION);
+        return;
+    }
+    cpu_deliver(c, (uint8_t)vec, CPU_INT_EXC, has_err, err, c->exc_eip);
+    c->delivering = -1;
+}
+
+int cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info)
+{
+    assert(c && !c->in_run);
+    if (c->pending_stop) {   /* a stop caused by cpu_interrupt()'s delivery */
+        c->pending_stop = 0;
+        c->info.reason = c->stop;
+        if (info) *info = c->info;
+        return c->stop;
+    }
+    c->in_run = 1;
+    memset(&c->info, 0, sizeof c->info);
+    c->stop = CPU_STOP_BUDGET;
+    c->cycle_end = budget_cycles > UINT64_MAX - c->cycles ? UINT64_MAX
+                                                          : c->cycles + budget_cycles;
+    c->bp_skip_icount = c->icount;
+    c->delivering = -1;
+    if (c->stop_req) cpu_stop_now(c, CPU_STOP_REQUEST);
+    c->stop_req = 0;
+    if (setjmp(c->jb)) {
+        handle_fault(c);   /* a nested fault comes back here too */
+    }
+    /* The loop returns on budget or on a stop (cycle_end = 0). */
+    run_loop(c);
+    if (c->stop_req && c->stop == CPU_STOP_BUDGET) c->stop = CPU_STOP_REQUEST;
+    c->stop_req = 0;
+    c->info.reason = c->stop;
+    if (c->stop == CPU_STOP_BUDGET || c->stop == CPU_STOP_REQUEST) c->info.fault_eip = c->eip;
+    if (info) *info = c->info;
+    c->in_run = 0;
+    return c->stop;
+}
+
+void cpu_request_stop(cpu_state *c)
+{
+    c->stop_req = 1;
+    if (c->in_run) {
+        if (c->stop == CPU_STOP_BUDGET) c->stop = CPU_STOP_REQUEST;
+        c->cycle_end = 0;
+    }
+}
+
+int cpu_interrupt(cpu_state *c, uint8_t vector)
+{
+    assert(c && !c->in_run);
+    if (!(c->fl.eflags & CPU_IF) || c->icount < c->shadow_icount) return CPU_EINVAL;
+    c->in_run = 1;
+    c->delivering = -1;
+    c->stop = CPU_STOP_BUDGET;
+    c->cycle_end = UINT64_MAX;
+    memset(&c->info, 0, sizeof c->info);
+    if (setjmp(c->jb)) {
+        handle_fault(c);
+    } else {
+        cpu_deliver(c, vector, CPU_INT_HW, 0, 0, c->eip);
+    }
+    c->in_run = 0;
+    if (c->stop != CPU_STOP_BUDGET) c->pending_stop = 1;
+    return CPU_OK;
+}

@@ -1,0 +1,161 @@
+/*
+** x_fast.c — specialised handlers for the hottest forms (32-bit register and
+** memory ALU ops, MOV, INC/DEC, Jcc per condition), chosen once at decode time so
+** the operation and size are constants in the handler; and the REP clock bases.
+** Each is equivalent to the generic handler it replaces.
+*/
+#include "x.h"
+
+#define ALU_RR(name, OP)                                                          \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        uint32_t r = cpu_alu_inl(&c->fl, OP, 4, c->r[i->rm], c->r[i->reg]);       \
+        if (OP != CPU_ALU_CMP) c->r[i->rm] = r;                                   \
+        c->eip += i->len;                                                         \
+    }
+#define ALU_GM(name, OP)                                                          \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        uint32_t b = cpu_rd(c, i->seg, cpu_ea(c, i), 4);                          \
+        uint32_t r = cpu_alu_inl(&c->fl, OP, 4, c->r[i->reg], b);                 \
+        if (OP != CPU_ALU_CMP) c->r[i->reg] = r;                                  \
+        c->eip += i->len;                                                         \
+    }
+#define ALU_RI(name, OP)                                                          \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        uint32_t r = cpu_alu_inl(&c->fl, OP, 4, c->r[i->rm], i->imm);             \
+        if (OP != CPU_ALU_CMP) c->r[i->rm] = r;                                   \
+        c->eip += i->len;                                                         \
+    }
+
+ALU_RR(rr_add, CPU_ALU_ADD) ALU_RR(rr_or, CPU_ALU_OR) ALU_RR(rr_adc, CPU_ALU_ADC)
+ALU_RR(rr_sbb, CPU_ALU_SBB) ALU_RR(rr_and, CPU_ALU_AND) ALU_RR(rr_sub, CPU_ALU_SUB)
+ALU_RR(rr_xor, CPU_ALU_XOR) ALU_RR(rr_cmp, CPU_ALU_CMP)
+ALU_GM(gm_add, CPU_ALU_ADD) ALU_GM(gm_or, CPU_ALU_OR) ALU_GM(gm_adc, CPU_ALU_ADC)
+ALU_GM(gm_sbb, CPU_ALU_SBB) ALU_GM(gm_and, CPU_ALU_AND) ALU_GM(gm_sub, CPU_ALU_SUB)
+ALU_GM(gm_xor, CPU_ALU_XOR) ALU_GM(gm_cmp, CPU_ALU_CMP)
+ALU_RI(ri_add, CPU_ALU_ADD) ALU_RI(ri_or, CPU_ALU_OR) ALU_RI(ri_adc, CPU_ALU_ADC)
+ALU_RI(ri_sbb, CPU_ALU_SBB) ALU_RI(ri_and, CPU_ALU_AND) ALU_RI(ri_sub, CPU_ALU_SUB)
+ALU_RI(ri_xor, CPU_ALU_XOR) ALU_RI(ri_cmp, CPU_ALU_CMP)
+
+static const cpu_fn rr_fns[8] = { rr_add, rr_or, rr_adc, rr_sbb, rr_and, rr_sub, rr_xor, rr_cmp };
+static const cpu_fn gm_fns[8] = { gm_add, gm_or, gm_adc, gm_sbb, gm_and, gm_sub, gm_xor, gm_cmp };
+static const cpu_fn ri_fns[8] = { ri_add, ri_or, ri_adc, ri_sbb, ri_and, ri_sub, ri_xor, ri_cmp };
+
+/* op r32, r32 in the 02/03 direction: dest is reg, source rm. */
+#define ALU_GR(name, OP)                                                          \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        uint32_t r = cpu_alu_inl(&c->fl, OP, 4, c->r[i->reg], c->r[i->rm]);       \
+        if (OP != CPU_ALU_CMP) c->r[i->reg] = r;                                  \
+        c->eip += i->len;                                                         \
+    }
+ALU_GR(gr_add, CPU_ALU_ADD) ALU_GR(gr_or, CPU_ALU_OR) ALU_GR(gr_adc, CPU_ALU_ADC)
+ALU_GR(gr_sbb, CPU_ALU_SBB) ALU_GR(gr_and, CPU_ALU_AND) ALU_GR(gr_sub, CPU_ALU_SUB)
+ALU_GR(gr_xor, CPU_ALU_XOR) ALU_GR(gr_cmp, CPU_ALU_CMP)
+static const cpu_fn gr_fns[8] = { gr_add, gr_or, gr_adc, gr_sbb, gr_and, gr_sub, gr_xor, gr_cmp };
+
+/* op m32, r32 (read-modify-write). */
+#define ALU_MG(name, OP)                                                          \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        uint32_t ea = cpu_ea(c, i), a = cpu_rd(c, i->seg, ea, 4);                 \
+        uint32_t r = cpu_alu_inl(&c->fl, OP, 4, a, c->r[i->reg]);                 \
+        if (OP != CPU_ALU_CMP) cpu_wr(c, i->seg, ea, 4, r);                       \
+        c->eip += i->len;                                                         \
+    }
+ALU_MG(mg_add, CPU_ALU_ADD) ALU_MG(mg_or, CPU_ALU_OR) ALU_MG(mg_adc, CPU_ALU_ADC)
+ALU_MG(mg_sbb, CPU_ALU_SBB) ALU_MG(mg_and, CPU_ALU_AND) ALU_MG(mg_sub, CPU_ALU_SUB)
+ALU_MG(mg_xor, CPU_ALU_XOR) ALU_MG(mg_cmp, CPU_ALU_CMP)
+static const cpu_fn mg_fns[8] = { mg_add, mg_or, mg_adc, mg_sbb, mg_and, mg_sub, mg_xor, mg_cmp };
+
+static void mov_rr32(cpu_state *c, const cpu_insn *i) { c->r[i->rm] = c->r[i->reg]; c->eip += i->len; }
+static void mov_gr32(cpu_state *c, const cpu_insn *i) { c->r[i->reg] = c->r[i->rm]; c->eip += i->len; }
+static void mov_ri32(cpu_state *c, const cpu_insn *i) { c->r[i->reg] = i->imm; c->eip += i->len; }
+
+static void mov_gm32(cpu_state *c, const cpu_insn *i)
+{
+    c->r[i->reg] = cpu_rd(c, i->seg, cpu_ea(c, i), 4);
+    c->eip += i->len;
+}
+
+static void mov_mg32(cpu_state *c, const cpu_insn *i)
+{
+    cpu_wr(c, i->seg, cpu_ea(c, i), 4, c->r[i->reg]);
+    c->eip += i->len;
+}
+
+static void inc_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->reg];
+    c->fl.cf_in = (uint8_t)cpu_flags_cf_inl(&c->fl);
+    c->r[i->reg] = a + 1u;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_INC, 4, a, 1u, a + 1u);
+    c->eip += i->len;
+}
+
+static void dec_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->reg];
+    c->fl.cf_in = (uint8_t)cpu_flags_cf_inl(&c->fl);
+    c->r[i->reg] = a - 1u;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_DEC, 4, a, 1u, a - 1u);
+    c->eip += i->len;
+}
+
+#define JCC(name, CC)                                                             \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        if (cpu_flags_cond_inl(&c->fl, CC)) {                                     \
+            c->cycles += CLK_JCC_TAKEN_EXTRA;                                     \
+            cpu_jump(c, c->eip + i->len + i->imm);                                \
+        } else {                                                                  \
+            c->eip += i->len;                                                     \
+        }                                                                         \
+    }
+JCC(jcc0, 0) JCC(jcc1, 1) JCC(jcc2, 2) JCC(jcc3, 3) JCC(jcc4, 4) JCC(jcc5, 5)
+JCC(jcc6, 6) JCC(jcc7, 7) JCC(jcc8, 8) JCC(jcc9, 9) JCC(jcc10, 10) JCC(jcc11, 11)
+JCC(jcc12, 12) JCC(jcc13, 13) JCC(jcc14, 14) JCC(jcc15, 15)
+static const cpu_fn jcc_fns[16] = { jcc0, jcc1, jcc2, jcc3, jcc4, jcc5, jcc6, jcc7,
+                                    jcc8, jcc9, jcc10, jcc11, jcc12, jcc13, jcc14, jcc15 };
+
+static int is_string(const cpu_insn *o)
+{
+    return !(o->flags & CPU_IF_TWOBYTE) &&
+           ((o->opc >= 0xA4 && o->opc <= 0xA7) || (o->opc >= 0xAA && o->opc <= 0xAF) ||
+            (o->opc >= 0x6C && o->opc <= 0x6F));
+}
+
+void cpu_specialize(cpu_insn *o)
+{
+    int two = (o->flags & CPU_IF_TWOBYTE) != 0;
+    unsigned b = o->opc;
+    if (o->rep && is_string(o)) {
+        o->clk = b == 0x6C || b == 0x6D ? 13 : b == 0x6E || b == 0x6F ? 12 : 5;
+        return;
+    }
+    if (two) {
+        if (b >= 0x80 && b <= 0x8F && o->opsz == 4) o->fn = jcc_fns[b & 15u];
+        return;
+    }
+    if (b >= 0x70 && b <= 0x7F && o->opsz == 4) { o->fn = jcc_fns[b & 15u]; return; }
+    if (o->opsz != 4) return;
+    if (b < 0x40 && (b & 7u) <= 3 && (b & 1u)) {   /* 01 03 09 0B … 39 3B */
+        unsigned op = b >> 3;
+        if (o->fn == x_alu_EG && o->mod == 3) o->fn = rr_fns[op];
+        else if (o->fn == x_alu_EG) o->fn = mg_fns[op];
+        else if (o->fn == x_alu_GE && o->mod == 3) o->fn = gr_fns[op];
+        else if (o->fn == x_alu_GE) o->fn = gm_fns[op];
+        return;
+    }
+    if ((b == 0x81 || b == 0x83) && o->mod == 3 && o->fn == x_alu_EI) {
+        o->fn = ri_fns[o->reg];
+        return;
+    }
+    if (b == 0x89) o->fn = o->mod == 3 ? mov_rr32 : mov_mg32;
+    else if (b == 0x8B) o->fn = o->mod == 3 ? mov_gr32 : mov_gm32;
+    else if (b >= 0xB8 && b <= 0xBF) o->fn = mov_ri32;
+    else if (b >= 0x40 && b <= 0x47) o->fn = inc_r32;
+    else if (b >= 0x48 && b <= 0x4F) o->fn = dec_r32;
+}

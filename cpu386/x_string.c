@@ -1,0 +1,137 @@
+/*
+** x_string.c — MOVS, CMPS, STOS, LODS, SCAS, INS, OUTS, with REP/REPE/REPNE.
+**
+** A repeated instruction runs iterations until its count ends or the budget is
+** spent (then EIP stays on it and the next run continues): registers are updated
+** every iteration, so a fault mid-string restarts where it stopped. Clocks: the
+** decoded entry holds the non-REP count, or the REP base (x_fast.c); the handler
+** adds the per-iteration part (manual: REP MOVS 5+4n, REP STOS 5+5n, REPE CMPS
+** 5+9n, REPE SCAS 5+8n, REP INS 13+6n, REP OUTS 12+5n; REP LODS is not listed and
+** charges 5+6n).
+*/
+#include "x.h"
+
+typedef struct sctx {
+    uint32_t amask;
+    uint32_t step;   /* +n or -n as a 32-bit two's complement */
+} sctx;
+
+static sctx sinit(const cpu_state *c, const cpu_insn *i)
+{
+    sctx s;
+    s.amask = cpu_size_mask(i->adsz);
+    s.step = (c->fl.eflags & CPU_DF) ? 0u - i->opsz : i->opsz;
+    return s;
+}
+
+static uint32_t sreg(const cpu_state *c, const sctx *s, unsigned r) { return c->r[r] & s->amask; }
+
+static void sadv(cpu_state *c, const sctx *s, unsigned r)
+{
+    c->r[r] = (c->r[r] & ~s->amask) | ((c->r[r] + s->step) & s->amask);
+}
+
+static void cnt_dec(cpu_state *c, const sctx *s)
+{
+    c->r[CPU_ECX] = (c->r[CPU_ECX] & ~s->amask) | ((c->r[CPU_ECX] - 1u) & s->amask);
+}
+
+/* More iterations in this handler call? At least one always runs. */
+static int more(const cpu_state *c, uint32_t done) { return done == 0 || c->cycles < c->cycle_end; }
+
+static void one_movs(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    uint32_t v = cpu_rd(c, i->seg, sreg(c, s, CPU_ESI), i->opsz);
+    cpu_wr(c, CPU_ES, sreg(c, s, CPU_EDI), i->opsz, v);
+    sadv(c, s, CPU_ESI);
+    sadv(c, s, CPU_EDI);
+}
+
+static void one_stos(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    cpu_wr(c, CPU_ES, sreg(c, s, CPU_EDI), i->opsz, cpu_getr(c, i->opsz, CPU_EAX));
+    sadv(c, s, CPU_EDI);
+}
+
+static void one_lods(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    cpu_setr(c, i->opsz, CPU_EAX, cpu_rd(c, i->seg, sreg(c, s, CPU_ESI), i->opsz));
+    sadv(c, s, CPU_ESI);
+}
+
+static void one_cmps(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    uint32_t a = cpu_rd(c, i->seg, sreg(c, s, CPU_ESI), i->opsz);
+    uint32_t b = cpu_rd(c, CPU_ES, sreg(c, s, CPU_EDI), i->opsz);
+    cpu_alu(&c->fl, CPU_ALU_CMP, i->opsz, a, b);
+    sadv(c, s, CPU_ESI);
+    sadv(c, s, CPU_EDI);
+}
+
+static void one_scas(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    uint32_t b = cpu_rd(c, CPU_ES, sreg(c, s, CPU_EDI), i->opsz);
+    cpu_alu(&c->fl, CPU_ALU_CMP, i->opsz, cpu_getr(c, i->opsz, CPU_EAX), b);
+    sadv(c, s, CPU_EDI);
+}
+
+static void one_ins(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    uint16_t port = (uint16_t)c->r[CPU_EDX];
+    uint32_t di = sreg(c, s, CPU_EDI);
+    (void)cpu_rd(c, CPU_ES, di, i->opsz);   /* probe: the port is read only once */
+    cpu_wr(c, CPU_ES, di, i->opsz, cpu_io_in(c, port, i->opsz));
+    sadv(c, s, CPU_EDI);
+}
+
+static void one_outs(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    uint32_t v = cpu_rd(c, i->seg, sreg(c, s, CPU_ESI), i->opsz);
+    sadv(c, s, CPU_ESI);
+    cpu_io_out(c, (uint16_t)c->r[CPU_EDX], i->opsz, v);
+}
+
+typedef void (*one_fn)(cpu_state *c, const cpu_insn *i, const sctx *s);
+
+/* Runs a string op; `cond` is 1 for CMPS/SCAS (REPE/REPNE test ZF). */
+static void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_iter, int cond)
+{
+    sctx s = sinit(c, i);
+    uint32_t done = 0;
+    if (!i->rep) {
+        one(c, i, &s);
+        cpu_next(c, i);
+        return;
+    }
+    while (sreg(c, &s, CPU_ECX) != 0 && more(c, done)) {
+        one(c, i, &s);
+        cnt_dec(c, &s);
+        c->cycles += per_iter;
+        done++;
+        if (cond && cpu_flags_cond(&c->fl, 4) != (i->rep == 0xF3)) {   /* ZF */
+            cpu_next(c, i);
+            return;
+        }
+    }
+    if (sreg(c, &s, CPU_ECX) == 0) cpu_next(c, i);
+}
+
+void x_movs(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_movs, 4, 0); }
+void x_stos(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_stos, 5, 0); }
+void x_lods(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_lods, 6, 0); }
+void x_cmps(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_cmps, 9, 1); }
+void x_scas(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_scas, 8, 1); }
+
+/* INS/OUTS: the I/O permission check, then pm clocks as IN/OUT (6 less or 14 more). */
+static void io_string(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_iter)
+{
+    cpu_io_check(c, (uint16_t)c->r[CPU_EDX], i->opsz);
+    if (c->pe) {
+        if (!c->vm && (int)c->cpl <= cpu_iopl(c)) c->cycles -= 6u;
+        else c->cycles += 14u;
+    }
+    string_op(c, i, one, per_iter, 0);
+}
+
+void x_ins(cpu_state *c, const cpu_insn *i) { io_string(c, i, one_ins, 6); }
+void x_outs(cpu_state *c, const cpu_insn *i) { io_string(c, i, one_outs, 5); }

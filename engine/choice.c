@@ -1,0 +1,100 @@
+/*
+** choice.c — choice points (DESIGN.md §4): every open decision asks the run's
+** chooser and is logged as (kind, n, chosen), so any run can be replayed.
+*/
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+
+int eng_chooser_init(eng_chooser *c, uint32_t log_cap)
+{
+    assert(c != NULL);
+    memset(c, 0, sizeof *c);
+    if (log_cap > 0) {
+        c->log = calloc(log_cap, sizeof c->log[0]);
+        if (c->log == NULL)
+            return ENG_ENOMEM;
+    }
+    c->log_cap = log_cap;
+    eng_chooser_canonical(c);
+    return ENG_OK;
+}
+
+void eng_chooser_close(eng_chooser *c)
+{
+    assert(c != NULL);
+    free(c->log);
+    memset(c, 0, sizeof *c);
+}
+
+void eng_chooser_rewind(eng_chooser *c)
+{
+    assert(c != NULL);
+    c->log_len = 0;
+    c->log_overflow = 0;
+    c->replay_pos = 0;
+    c->replay_mismatches = 0;
+    eng_rng_seed(&c->rng, c->seed);
+}
+
+void eng_chooser_canonical(eng_chooser *c)
+{
+    c->strategy = ENG_STRAT_CANONICAL;
+    eng_chooser_rewind(c);
+}
+
+void eng_chooser_random(eng_chooser *c, uint64_t seed)
+{
+    c->strategy = ENG_STRAT_RANDOM;
+    c->seed = seed;
+    eng_chooser_rewind(c);
+}
+
+void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len)
+{
+    assert(list != NULL || len == 0);
+    c->strategy = ENG_STRAT_REPLAY;
+    c->replay = list;
+    c->replay_len = len;
+    eng_chooser_rewind(c);
+}
+
+/* Replay: the next listed decision; past the end, canonical (DESIGN.md §4). An
+** out-of-range listed choice falls back to 0 so an edited (shrunk) schedule
+** always stays runnable. */
+static uint32_t replay_next(eng_chooser *c, uint32_t kind, uint32_t n)
+{
+    const eng_decision *d;
+    if (c->replay_pos >= c->replay_len)
+        return 0;
+    d = &c->replay[c->replay_pos++];
+    if (d->kind != kind || d->n != n)
+        c->replay_mismatches++;
+    return d->chosen < n ? d->chosen : 0;
+}
+
+uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n)
+{
+    uint32_t chosen;
+
+    assert(c != NULL && n >= 1);
+    if (n <= 1)
+        return 0;
+    switch (c->strategy) {
+    case ENG_STRAT_RANDOM: chosen = eng_rng_below(&c->rng, n); break;
+    case ENG_STRAT_REPLAY: chosen = replay_next(c, kind, n); break;
+    default:               chosen = 0; break;
+    }
+    assert(chosen < n);
+    if (c->log_len < c->log_cap) {
+        eng_decision *d = &c->log[c->log_len++];
+        d->kind = kind;
+        d->n = n;
+        d->chosen = chosen;
+    } else {
+        c->log_overflow++;
+    }
+    return chosen;
+}

@@ -1,0 +1,290 @@
+/*
+** queue.c — the event queue API (DESIGN.md §3): total order (cycle, cls, seq),
+** fixed capacity, cancel by seq. Layout and invariants: queue_int.h.
+*/
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "queue_int.h"
+
+static uint32_t ceil_log2(uint32_t x)
+{
+    uint32_t l = 0;
+    while ((1u << l) < x)   /* x <= EQ_CAP_MAX: at most 28 steps */
+        l++;
+    return l;
+}
+
+size_t eng_queue_size(void) { return sizeof(eng_queue); }
+
+void eng_queue_close(eng_queue *q)
+{
+    assert(q != NULL);
+    free(q->node);
+    free(q->seq_head);
+    free(q->fine);
+    free(q->coarse);
+    free(q->heap);
+    eq_bits_free(&q->fbits);
+    eq_bits_free(&q->cbits);
+    memset(q, 0, sizeof *q);
+}
+
+/* The fine wheel spans 16 cycles per slot of capacity, within [2^10, 2^16]
+** cycles: memory stays proportional to the capacity while large queues get a
+** window wide enough for dense near-future traffic. The coarse wheel adds 4096
+** blocks of half that span. */
+int eng_queue_init(eng_queue *q, uint32_t capacity)
+{
+    uint32_t flog;
+
+    assert(q != NULL);
+    memset(q, 0, sizeof *q);
+    if (capacity == 0 || capacity > EQ_CAP_MAX)
+        return ENG_EINVAL;
+    flog = ceil_log2(capacity) + 4;
+    if (flog < EQ_FINE_MIN_LOG2) flog = EQ_FINE_MIN_LOG2;
+    if (flog > EQ_FINE_MAX_LOG2) flog = EQ_FINE_MAX_LOG2;
+    q->cap = capacity;
+    q->blk_log2 = flog - 1;
+    q->seq_mask = (1u << (ceil_log2(capacity) + 1)) - 1;
+    q->node = calloc(capacity, sizeof q->node[0]);
+    q->heap = calloc(capacity, sizeof q->heap[0]);
+    q->seq_head = calloc((size_t)q->seq_mask + 1, sizeof q->seq_head[0]);
+    q->fine = calloc((size_t)1 << flog, sizeof q->fine[0]);
+    q->coarse = calloc((size_t)1 << EQ_COARSE_LOG2, sizeof q->coarse[0]);
+    if (!q->node || !q->heap || !q->seq_head || !q->fine || !q->coarse
+        || eq_bits_alloc(&q->fbits, 1u << flog) != ENG_OK
+        || eq_bits_alloc(&q->cbits, 1u << EQ_COARSE_LOG2) != ENG_OK) {
+        eng_queue_close(q);
+        return ENG_ENOMEM;
+    }
+    eng_queue_reset(q);
+    return ENG_OK;
+}
+
+void eng_queue_reset(eng_queue *q)
+{
+    uint32_t i;
+
+    assert(q != NULL && q->node != NULL);
+    for (i = 0; i < q->cap; i++) {
+        q->node[i].next = (i + 1 < q->cap) ? i + 1 : EQ_NIL;
+        q->node[i].where = EQ_FREE;
+    }
+    q->free_head = 0;
+    memset(q->seq_head, 0xFF, ((size_t)q->seq_mask + 1) * sizeof q->seq_head[0]);
+    eq_bits_clear_all(&q->fbits);
+    eq_bits_clear_all(&q->cbits);
+    q->fine_count = q->coarse_count = q->heap_len = 0;
+    q->min_bucket = 0;
+    q->min_cycle = 0;
+    q->count = 0;
+    q->now = 0;
+    q->frontier_blk = 2;   /* eq_block(now) + 2 */
+    q->seq_next = 0;
+}
+
+/* ---- seq index --------------------------------------------------------- */
+
+static void seq_add(eng_queue *q, uint32_t slot)
+{
+    uint32_t h = (uint32_t)q->node[slot].ev.seq & q->seq_mask;
+    q->node[slot].hnext = q->seq_head[h];
+    q->seq_head[h] = slot;
+}
+
+static uint32_t seq_find(const eng_queue *q, uint64_t seq)
+{
+    uint32_t p = q->seq_head[(uint32_t)seq & q->seq_mask], steps = 0;
+    while (p != EQ_NIL && q->node[p].ev.seq != seq) {
+        p = q->node[p].hnext;
+        assert(++steps <= q->count);
+    }
+    (void)steps;
+    return p;
+}
+
+static void seq_del(eng_queue *q, uint32_t slot)
+{
+    uint32_t *link = &q->seq_head[(uint32_t)q->node[slot].ev.seq & q->seq_mask];
+    uint32_t steps = 0;
+    while (*link != slot) {   /* the slot is on this chain: bounded by count */
+        assert(*link != EQ_NIL && ++steps <= q->count);
+        link = &q->node[*link].hnext;
+    }
+    (void)steps;
+    *link = q->node[slot].hnext;
+}
+
+/* ---- operations -------------------------------------------------------- */
+
+static void release(eng_queue *q, uint32_t slot)
+{
+    assert(q->count > 0 && q->node[slot].where == EQ_FREE);
+    seq_del(q, slot);
+    q->node[slot].next = q->free_head;
+    q->free_head = slot;
+    q->count--;
+}
+
+/* Place an event in the lowest tier whose range covers its cycle. */
+static void place(eng_queue *q, uint32_t slot)
+{
+    uint64_t blk = eq_block(q, q->node[slot].ev.cycle);
+    if (blk < q->frontier_blk)
+        eq_fine_insert(q, slot);
+    else if (blk - q->frontier_blk < q->cbits.nbits)
+        eq_coarse_append(q, slot);
+    else
+        eq_heap_insert(q, slot);
+}
+
+/* Block number of coarse bucket b, given that it lies in [base, base + K). */
+static uint64_t coarse_block(const eng_queue *q, uint64_t base, uint32_t b)
+{
+    uint32_t mask = q->cbits.nbits - 1;
+    return base + ((b - ((uint32_t)base & mask)) & mask);
+}
+
+/* After `now` moved: raise the frontier to eq_block(now) + 2, cascade the coarse
+** blocks it passed, then let the heap's events that the coarse range now covers
+** move down, in key order (queue_int.h). Bounded by coarse_count + heap_len. */
+static void advance(eng_queue *q)
+{
+    uint64_t fb = eq_block(q, q->now) + 2, k = q->cbits.nbits;
+    uint64_t old = q->frontier_blk;
+
+    assert(fb >= old);
+    q->frontier_blk = fb;
+    while (fb > old && q->coarse_count > 0) {
+        uint32_t b = eq_bits_scan(&q->cbits, (uint32_t)old & (uint32_t)(k - 1));
+        if (coarse_block(q, old, b) >= fb)
+            break;
+        eq_coarse_cascade(q, b);
+    }
+    while (q->heap_len > 0 && eq_block(q, q->heap[0].cycle) < fb + k) {
+        uint32_t slot = q->heap[0].slot;
+        eq_heap_remove(q, 0);
+        place(q, slot);
+    }
+}
+
+int eng_queue_push(eng_queue *q, uint64_t cycle, uint32_t cls, uint32_t kind,
+                   uint64_t a, uint64_t b, uint64_t *seq_out)
+{
+    uint32_t slot;
+    eq_node *n;
+
+    assert(q != NULL && q->count <= q->cap);
+    if (cycle < q->now)
+        return ENG_EPAST;
+    if (q->count == q->cap)
+        return ENG_EFULL;
+    assert(q->seq_next != UINT64_MAX);
+    slot = q->free_head;
+    assert(slot < q->cap && q->node[slot].where == EQ_FREE);
+    n = &q->node[slot];
+    q->free_head = n->next;
+    n->ev.cycle = cycle;
+    n->ev.seq = q->seq_next++;
+    n->ev.cls = cls;
+    n->ev.kind = kind;
+    n->ev.a = a;
+    n->ev.b = b;
+    seq_add(q, slot);
+    q->count++;
+    place(q, slot);
+    if (seq_out)
+        *seq_out = n->ev.seq;
+    return ENG_OK;
+}
+
+/* Earliest event when the fine wheel is empty: the key-minimum of the first
+** non-empty coarse bucket (unsorted, so a scan), else the heap's top. */
+static uint32_t min_beyond_fine(const eng_queue *q)
+{
+    uint32_t b, p, best, n = 0;
+    if (q->coarse_count == 0)
+        return q->heap[0].slot;
+    b = eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
+    best = p = q->coarse[b].head;
+    while (p != EQ_NIL) {   /* bounded by the bucket's length <= count */
+        const eng_event *x = &q->node[p].ev, *y = &q->node[best].ev;
+        if (eq_key_less(x->cycle, x->cls, x->seq, y->cycle, y->cls, y->seq))
+            best = p;
+        p = q->node[p].next;
+        assert(++n <= q->count);
+    }
+    (void)n;
+    return best;
+}
+
+static uint32_t min_slot(const eng_queue *q)
+{
+    assert(q->count > 0 && q->count == q->fine_count + q->coarse_count + q->heap_len);
+    /* Every fine event is earlier than every coarse or heap event. */
+    if (q->fine_count > 0)
+        return q->fine[q->min_bucket].head;
+    return min_beyond_fine(q);
+}
+
+static void unplace(eng_queue *q, uint32_t slot)
+{
+    switch (q->node[slot].where) {
+    case EQ_FINE:   eq_fine_remove(q, slot); break;
+    case EQ_COARSE: eq_coarse_remove(q, slot); break;
+    default:        eq_heap_remove(q, q->node[slot].hpos); break;
+    }
+}
+
+int eng_queue_pop(eng_queue *q, eng_event *out)
+{
+    uint32_t slot;
+
+    assert(q != NULL && out != NULL);
+    if (q->count == 0)
+        return ENG_EEMPTY;
+    if (q->fine_count == 0 && q->coarse_count > 0) {
+        /* Bring the first coarse block down first: the blocks before it are empty,
+        ** so the frontier may move just past it; advance() completes the move. */
+        uint32_t b = eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
+        q->frontier_blk = coarse_block(q, q->frontier_blk, b) + 1;
+        eq_coarse_cascade(q, b);
+    }
+    slot = min_slot(q);
+    unplace(q, slot);
+    *out = q->node[slot].ev;
+    release(q, slot);
+    assert(out->cycle >= q->now);
+    q->now = out->cycle;
+    advance(q);
+    return ENG_OK;
+}
+
+int eng_queue_peek(const eng_queue *q, eng_event *out)
+{
+    assert(q != NULL && out != NULL);
+    if (q->count == 0)
+        return ENG_EEMPTY;
+    *out = q->node[min_slot(q)].ev;
+    return ENG_OK;
+}
+
+int eng_queue_cancel(eng_queue *q, uint64_t seq)
+{
+    uint32_t slot;
+
+    assert(q != NULL);
+    slot = seq_find(q, seq);
+    if (slot == EQ_NIL)
+        return ENG_ENOENT;
+    unplace(q, slot);
+    release(q, slot);
+    return ENG_OK;
+}
+
+uint32_t eng_queue_count(const eng_queue *q) { return q->count; }
+uint32_t eng_queue_capacity(const eng_queue *q) { return q->cap; }
+uint64_t eng_queue_now(const eng_queue *q) { return q->now; }

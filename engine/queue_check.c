@@ -1,0 +1,161 @@
+/*
+** queue_check.c — full invariant check of the event queue, O(capacity + wheels).
+** For tests and debugging: release builds compile assert() out, this does not.
+*/
+#include "queue_int.h"
+
+#define CHECK(cond) do { if (!(cond)) return ENG_EINVAL; } while (0)
+
+static int check_free(const eng_queue *q)
+{
+    uint32_t p = q->free_head, n = 0;
+    while (p != EQ_NIL) {
+        CHECK(p < q->cap && n < q->cap);
+        CHECK(q->node[p].where == EQ_FREE);
+        p = q->node[p].next;
+        n++;
+    }
+    CHECK(n == q->cap - q->count);
+    return ENG_OK;
+}
+
+static int check_summary(const eq_bits *b)
+{
+    uint32_t w;
+    for (w = 0; w < b->nbits >> 6; w++)
+        CHECK((int)((b->sum[w >> 6] >> (w & 63)) & 1u) == (b->w[w] != 0));
+    return ENG_OK;
+}
+
+/* A bucket's list: links, membership, and its length in *len. */
+static int check_list(const eng_queue *q, const eq_bucket *bk, int where, uint32_t *len)
+{
+    uint32_t p = bk->head, prev = EQ_NIL, n = 0;
+    CHECK(p != EQ_NIL);
+    while (p != EQ_NIL) {
+        CHECK(p < q->cap && n < q->count);
+        CHECK(q->node[p].where == where && q->node[p].prev == prev);
+        CHECK(q->node[p].ev.cycle >= q->now);
+        prev = p;
+        p = q->node[p].next;
+        n++;
+    }
+    CHECK(bk->tail == prev);
+    *len = n;
+    return ENG_OK;
+}
+
+/* Fine bucket: one cycle, below the frontier, strictly increasing (cls, seq). */
+static int check_fine_bucket(const eng_queue *q, uint32_t b, uint32_t *seen, uint64_t *minc)
+{
+    uint32_t p, len;
+    if (check_list(q, &q->fine[b], EQ_FINE, &len))
+        return ENG_EINVAL;
+    for (p = q->fine[b].head; p != EQ_NIL; p = q->node[p].next) {
+        const eng_event *x = &q->node[p].ev;
+        CHECK(((uint32_t)x->cycle & (q->fbits.nbits - 1)) == b);
+        CHECK(eq_block(q, x->cycle) < q->frontier_blk);
+        if (p != q->fine[b].head) {
+            const eng_event *y = &q->node[q->node[p].prev].ev;
+            CHECK(y->cycle == x->cycle);
+            CHECK(eq_key_less(y->cycle, y->cls, y->seq, x->cycle, x->cls, x->seq));
+        }
+        if (x->cycle < *minc)
+            *minc = x->cycle;
+    }
+    *seen += len;
+    return ENG_OK;
+}
+
+/* Coarse bucket: one block within [FB, FB + K); per (cycle, cls) the list keeps
+** seq order (pairwise check, for buckets small enough to afford it). */
+static int check_coarse_bucket(const eng_queue *q, uint32_t b, uint32_t *seen)
+{
+    uint32_t p, r, len;
+    uint64_t blk = 0;
+    if (check_list(q, &q->coarse[b], EQ_COARSE, &len))
+        return ENG_EINVAL;
+    for (p = q->coarse[b].head; p != EQ_NIL; p = q->node[p].next) {
+        const eng_event *x = &q->node[p].ev;
+        if (p == q->coarse[b].head)
+            blk = eq_block(q, x->cycle);
+        CHECK(eq_block(q, x->cycle) == blk);
+        CHECK(blk >= q->frontier_blk && blk - q->frontier_blk < q->cbits.nbits);
+        CHECK(((uint32_t)blk & (q->cbits.nbits - 1)) == b);
+        for (r = q->node[p].next; len <= 256 && r != EQ_NIL; r = q->node[r].next) {
+            const eng_event *y = &q->node[r].ev;
+            CHECK(!(y->cycle == x->cycle && y->cls == x->cls && y->seq < x->seq));
+        }
+    }
+    *seen += len;
+    return ENG_OK;
+}
+
+static int check_wheels(const eng_queue *q)
+{
+    uint32_t b, fseen = 0, cseen = 0;
+    uint64_t minc = UINT64_MAX;
+    if (check_summary(&q->fbits) || check_summary(&q->cbits))
+        return ENG_EINVAL;
+    for (b = 0; b < q->fbits.nbits; b++)
+        if (eq_bits_get(&q->fbits, b) && check_fine_bucket(q, b, &fseen, &minc))
+            return ENG_EINVAL;
+    for (b = 0; b < q->cbits.nbits; b++)
+        if (eq_bits_get(&q->cbits, b) && check_coarse_bucket(q, b, &cseen))
+            return ENG_EINVAL;
+    CHECK(fseen == q->fine_count && cseen == q->coarse_count);
+    if (fseen > 0) {
+        CHECK(q->min_cycle == minc);
+        CHECK(q->min_bucket == ((uint32_t)minc & (q->fbits.nbits - 1)));
+    }
+    return ENG_OK;
+}
+
+static int check_heap(const eng_queue *q)
+{
+    uint32_t i;
+    for (i = 0; i < q->heap_len; i++) {
+        const eq_hent *e = &q->heap[i];
+        const eq_node *x;
+        CHECK(e->slot < q->cap);
+        x = &q->node[e->slot];
+        CHECK(x->where == EQ_HEAP && x->hpos == i);
+        CHECK(e->cycle == x->ev.cycle && e->cls == x->ev.cls && e->seq == x->ev.seq);
+        CHECK(eq_block(q, e->cycle) >= q->frontier_blk + q->cbits.nbits);
+        if (i > 0) {
+            const eq_hent *p = &q->heap[(i - 1) / 4];
+            CHECK(eq_key_less(p->cycle, p->cls, p->seq, e->cycle, e->cls, e->seq));
+        }
+    }
+    return ENG_OK;
+}
+
+static int check_seq_index(const eng_queue *q)
+{
+    uint32_t h, total = 0;
+    for (h = 0; h <= q->seq_mask; h++) {
+        uint32_t p = q->seq_head[h];
+        while (p != EQ_NIL) {
+            CHECK(p < q->cap && total < q->count);
+            CHECK(q->node[p].where != EQ_FREE);
+            CHECK(((uint32_t)q->node[p].ev.seq & q->seq_mask) == h);
+            CHECK(q->node[p].ev.seq < q->seq_next);
+            p = q->node[p].hnext;
+            total++;
+        }
+    }
+    CHECK(total == q->count);
+    return ENG_OK;
+}
+
+int eng_queue_check(const eng_queue *q)
+{
+    if (q == NULL || q->node == NULL)
+        return ENG_EINVAL;
+    CHECK(q->count <= q->cap);
+    CHECK(q->count == q->fine_count + q->coarse_count + q->heap_len);
+    CHECK(q->frontier_blk == eq_block(q, q->now) + 2);
+    if (check_free(q) || check_wheels(q) || check_heap(q) || check_seq_index(q))
+        return ENG_EINVAL;
+    return ENG_OK;
+}
