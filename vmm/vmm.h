@@ -44,7 +44,12 @@ typedef struct vmm_machine {
     uint32_t service_cycles;    /* VMM cost charged per service call, default 50 */
     uint64_t max_cycles;        /* run limit, default 100000000 */
     uint64_t hang_cycles;       /* no progress this long is a hang, default 0 = off */
+    /* Added fields: 0 means the default. */
+    uint32_t trace_records;     /* trace records kept in memory, default 65536;
+                                   VMM_TRACE_NONE keeps none (hash and checkpoints only) */
+    uint32_t checkpoint_every;  /* a CHECKPOINT record every N records, default 64 */
 } vmm_machine;
+#define VMM_TRACE_NONE 0xFFFFFFFFu
 void vmm_machine_defaults(vmm_machine *m);
 
 typedef struct vmm_vm_desc {
@@ -71,6 +76,10 @@ typedef struct vmm_vxd_desc {
     uint32_t       nlabels;
 } vmm_vxd_desc;
 
+/* Stimuli that vm's client code performs (CALL, RELEASE_TIME_SLICE, KERNEL_IDLE,
+** BEGIN_CRIT, END_CRIT) take effect when no VxD code runs and vm may run (ready, top
+** priority; the time slicer switches to it); WAKE/SUSPEND/RESUME act on vm when no
+** VxD code runs (docs/vmm.md, "Stimuli"). */
 enum vmm_stim_kind {
     VMM_STIM_CALL = 1,          /* vm calls target (a VxD entry point), EDX = arg */
     VMM_STIM_RELEASE_TIME_SLICE,/* INT 2Fh AX=1680h from vm */
@@ -101,9 +110,9 @@ typedef struct vmm_scenario {
 } vmm_scenario;
 
 /* ---- trace records --------------------------------------------------------
-** Record types in the trace (eng_record.type). args are documented per type in
-** vmm/trace.c next to the text format; callback addresses are linear and are named
-** through the scenario's labels when rendered. */
+** Record types in the trace (eng_record.type). Their text form and keys are specified
+** in docs/trace-format.md (args packing: vmm/trace.c); callback addresses are linear
+** and are named through the scenario's labels when rendered. */
 enum vmm_rec_type {
     VMM_REC_BOOT = 1,
     VMM_REC_EVENT,        /* an engine event dispatched */
@@ -119,6 +128,7 @@ enum vmm_rec_type {
     VMM_REC_CHOICE,       /* a choice point decision */
     VMM_REC_FINDING,      /* a rule violation (CB-1, CS-7…) */
     VMM_REC_END,          /* the run ended */
+    VMM_REC_SVC_RET,      /* a VMM service returned to its caller (results) */
     VMM_REC_TYPE_COUNT
 };
 
@@ -147,17 +157,21 @@ eng_chooser *vmm_chooser(vmm_state *v);   /* set strategy before vmm_run */
 eng_trace   *vmm_trace(vmm_state *v);
 cpu_state   *vmm_cpu(vmm_state *v);
 
-/* Boots (control messages), then runs the timeline until the queue is empty and all
-** VMs are idle or suspended, or m.max_cycles. Returns VMM_OK, or a negative code with
-** vmm_error() describing it. Findings do not stop the run. */
+/* Boots (control messages), then runs the timeline until nothing is left to run (no
+** event pending, no VxD code runnable, no stimulus that can take effect) or
+** m.max_cycles (END reason=max_cycles, still VMM_OK). Returns VMM_OK, or a negative
+** code with vmm_error() describing it. Findings do not stop the run. A second run
+** needs vmm_reset() first (else VMM_EINVAL). The model: docs/vmm.md. */
 int          vmm_run(vmm_state *v);
 const char  *vmm_error(const vmm_state *v);
 uint64_t     vmm_now(const vmm_state *v);
 
+/* Findings of the last run: all are counted (and traced); the first 256 are kept. */
 uint32_t           vmm_finding_count(const vmm_state *v);
-const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i);
+const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i);  /* NULL beyond */
 
-/* One trace record as its canonical text line (no newline); returns its length. */
+/* One trace record (checkpoints too) as its canonical text line (no newline), as
+** specified in docs/trace-format.md; returns its length (truncated to len - 1). */
 size_t vmm_format_record(const vmm_state *v, const eng_record *r, char *buf, size_t len);
 /* The label at a linear address ("DEMO.idle_a"), or NULL. */
 const char *vmm_label_at(const vmm_state *v, uint32_t addr);

@@ -1,0 +1,10 @@
+/* test_vmm.h — the vmm Check suites. */
+#ifndef VMMSIM_TEST_VMM_H
+#define VMMSIM_TEST_VMM_H
+#include <check.h>
+#include "fixture.h"
+Suite *nc_suite(void);
+Suite *idle_suite(void);
+Suite *crit_suite(void);
+Suite *misc_suite(void);
+#endif

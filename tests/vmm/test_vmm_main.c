@@ -1,0 +1,15 @@
+/* test_vmm_main.c — runs the vmm Check suites. */
+#include <stdlib.h>
+
+#include "test_vmm.h"
+
+int main(void) {
+    SRunner *sr = srunner_create(nc_suite());
+    srunner_add_suite(sr, idle_suite());
+    srunner_add_suite(sr, crit_suite());
+    srunner_add_suite(sr, misc_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

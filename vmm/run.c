@@ -1,0 +1,286 @@
+/*
+** run.c — the simulation loop: run guest code with a cycle budget up to the next
+** event, handle the CPU's stops (service calls, callback returns, faults), dispatch
+** due events, deliver stimuli, and advance time when no guest code can run.
+** docs/vmm.md describes the model.
+*/
+#include <string.h>
+
+#include "vmm_int.h"
+
+#define LOOP_IDLE_MAX 1000000u   /* VMM steps without simulated time passing: livelock */
+
+/* ---- service calls ------------------------------------------------------------- */
+
+/* The INT 20h path on the first call from a site, the patched near call after it. */
+static int site_seen(vmm_state *v, uint32_t site) {
+    uint32_t h = (site * 2654435761u) & (VMM_SITES - 1);
+    for (uint32_t k = 0; k < VMM_SITES; k++, h = (h + 1) & (VMM_SITES - 1)) {
+        if (v->sites[h] == site) return 1;
+        if (v->sites[h] == 0) {
+            if (v->d.nsites < VMM_SITES * 3 / 4) { v->sites[h] = site; v->d.nsites++; }
+            return 0;
+        }
+    }
+    return 0;   /* table full: every further site pays the first-call path */
+}
+
+static int call_service(vmm_state *v, vmm_call *c) {
+    int rc;
+    vmm_rec(v, VMM_REC_SERVICE, 6, (c->dword & 0x7FFFFFFFu) | (uint64_t)c->vm << 32 | (uint64_t)c->path << 48,
+            c->r.eax, c->r.ebx, c->r.ecx, c->r.edx, c->r.esi);
+    v->d.entered = 1;
+    v->d.progress_cycle = vmm_cycles(v);
+    if ((rc = svc_dispatch(v, c)) < 0) return rc;
+    return svc_finish(v, c);
+}
+
+static int on_vmmcall(vmm_state *v, const cpu_stop_info *info) {
+    vmm_call c;
+    memset(&c, 0, sizeof c);
+    c.dword = info->vmmcall;
+    c.ctx = (uint32_t)v->d.oncpu;
+    c.vm = v->d.cur;
+    c.path = site_seen(v, info->fault_eip) ? VMM_PATH_CALL : VMM_PATH_INT;
+    /* cpu386 charges a trapped INT 20h only its decode (1 clock); the VMM charges the
+    ** path: the first call from a site takes the INT (59) into the VMM, which patches
+    ** the 6 bytes and IRETDs (38) to re-execute them as CALL [m32] (12) whose service
+    ** returns with RET (12); later calls take only the CALL and the RET. */
+    if (c.path == VMM_PATH_INT)
+        vmm_charge(v, VMM_CYC_INT20 + VMM_CYC_IRETD + VMM_CYC_CALL_M32 + VMM_CYC_RET);
+    else
+        vmm_charge(v, VMM_CYC_CALL_M32 + VMM_CYC_RET);
+    vmm_charge(v, v->m.service_cycles);
+    sregs_get(v, &c.r);
+    return call_service(v, &c);
+}
+
+static int on_int(vmm_state *v, const cpu_stop_info *info) {
+    vmm_call c;
+    if (info->vector != 0x2F)
+        return vmm_fail(v, VMM_EGUEST, "INT %02Xh at 0x%08x is not handled", info->vector, info->fault_eip);
+    memset(&c, 0, sizeof c);
+    c.ctx = (uint32_t)v->d.oncpu;
+    c.vm = v->d.cur;
+    c.path = VMM_PATH_INT2F;
+    sregs_get(v, &c.r);
+    c.dword = 0x002F0000u | (c.r.eax & 0xFFFFu);
+    vmm_charge(v, v->m.service_cycles);
+    return call_service(v, &c);
+}
+
+/* ---- running guest code ----------------------------------------------------------- */
+
+static int run_cpu(vmm_state *v, uint32_t ci) {
+    cpu_stop_info info;
+    eng_event ev;
+    uint64_t now = vmm_cycles(v), until = v->m.max_cycles;
+    ctx_load(v, ci);
+    if (eng_queue_peek(v->q, &ev) == ENG_OK && ev.cycle < until) until = ev.cycle;
+    if (v->m.hang_cycles && v->d.progress_cycle + v->m.hang_cycles < until)
+        until = v->d.progress_cycle + v->m.hang_cycles;
+    uint64_t budget = until > now ? until - now : 1;
+    v->d.entered = 0;
+    int stop = cpu_run(v->cpu, budget, &info);
+    switch (stop) {
+    case CPU_STOP_BUDGET:
+    case CPU_STOP_REQUEST:
+    case CPU_STOP_STI:
+        if (v->m.hang_cycles && vmm_cycles(v) - v->d.progress_cycle >= v->m.hang_cycles)
+            return vmm_fail(v, VMM_EHANG, "VxD code ran %llu cycles without entering the VMM (EIP 0x%08x)",
+                            (unsigned long long)v->m.hang_cycles, cpu_get_eip(v->cpu));
+        return VMM_OK;
+    case CPU_STOP_VMMCALL:
+        return on_vmmcall(v, &info);
+    case CPU_STOP_INT:
+        return on_int(v, &info);
+    case CPU_STOP_BREAKPOINT:
+        if (cpu_get_eip(v->cpu) != VMM_STUB_CB_RET)
+            return vmm_fail(v, VMM_EGUEST, "unexpected breakpoint at 0x%08x", cpu_get_eip(v->cpu));
+        v->d.progress_cycle = vmm_cycles(v);
+        return ctx_on_return(v);
+    case CPU_STOP_HLT:
+        return vmm_fail(v, VMM_EGUEST, "HLT in VxD code at 0x%08x", info.fault_eip);
+    case CPU_STOP_EXCEPTION:
+        return vmm_fail(v, VMM_EGUEST, "exception %u at 0x%08x (error code 0x%x)", info.vector,
+                        info.fault_eip, info.has_error_code ? info.error_code : 0);
+    default:
+        return vmm_fail(v, VMM_EGUEST, "cpu stopped (%s) at 0x%08x: %s", cpu_stop_name(stop),
+                        info.fault_eip, info.message ? info.message : "");
+    }
+}
+
+/* ---- events and stimuli ----------------------------------------------------------- */
+
+static void dispatch_event(vmm_state *v, const eng_event *ev) {
+    vmm_rec(v, VMM_REC_EVENT, 3, ev->seq, ev->kind, ev->a, 0, 0, 0);
+    assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->d.npend < v->s->nstim);
+    v->pend[v->d.npend++] = (uint32_t)ev->a;
+}
+
+/* Dispatches every event due by now; several of one (cycle, class) are a SAME_CYCLE
+** choice (canonically FIFO). */
+static void dispatch_due(vmm_state *v) {
+    eng_event ev[VMM_SAME_CYCLE_MAX], head;
+    uint64_t now = vmm_cycles(v);
+    while (eng_queue_peek(v->q, &head) == ENG_OK && head.cycle <= now) {
+        uint32_t n = 0;
+        while (n < VMM_SAME_CYCLE_MAX && eng_queue_peek(v->q, &ev[n]) == ENG_OK &&
+               ev[n].cycle == head.cycle && ev[n].cls == head.cls) {
+            int rc = eng_queue_pop(v->q, &ev[n]);
+            assert(rc == ENG_OK);
+            (void)rc;
+            n++;
+        }
+        while (n > 0) {
+            uint32_t k = vmm_choose(v, ENG_CHOICE_SAME_CYCLE, n);
+            dispatch_event(v, &ev[k]);
+            memmove(&ev[k], &ev[k + 1], (n - k - 1) * sizeof ev[0]);
+            n--;
+        }
+    }
+}
+
+/* Stimuli that the VM's client code performs need the VM to be running; the
+** others are actions on a VM. */
+static int needs_vm(uint32_t kind) {
+    return kind != VMM_STIM_WAKE && kind != VMM_STIM_SUSPEND && kind != VMM_STIM_RESUME;
+}
+
+static int stim_service(vmm_state *v, const vmm_stimulus *t, uint32_t dword) {
+    vmm_call c;
+    memset(&c, 0, sizeof c);
+    c.dword = dword;
+    c.vm = v->d.cur;
+    c.ctx = needs_vm(t->kind) ? t->vm : v->d.cur;
+    c.path = VMM_PATH_STIM;
+    c.r.eax = dword >> 16 == 0x2F ? dword & 0xFFFFu : 0;
+    c.r.ebx = v->vm[t->vm].handle;
+    c.r.ebp = vmm_client_ptr(v, t->vm);
+    c.r.eflags = 0x202;
+    vmm_charge(v, v->m.service_cycles);
+    return call_service(v, &c);
+}
+
+static int deliver(vmm_state *v, uint32_t i) {
+    const vmm_stimulus *t = &v->s->stim[i];
+    vmm_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, t->kind == VMM_STIM_CALL ? t->target : 0, t->arg, 0);
+    v->d.entered = 1;
+    v->d.progress_cycle = vmm_cycles(v);
+    switch (t->kind) {
+    case VMM_STIM_CALL:               return ctx_start(v, t->vm, VMM_CB_CALL, i, 0, NULL);
+    case VMM_STIM_RELEASE_TIME_SLICE: return stim_service(v, t, 0x002F1680u);
+    case VMM_STIM_BEGIN_CRIT:         return stim_service(v, t, 0x002F1681u);
+    case VMM_STIM_END_CRIT:           return stim_service(v, t, 0x002F1682u);
+    case VMM_STIM_KERNEL_IDLE:        return stim_service(v, t, 0x002F1689u);
+    case VMM_STIM_WAKE:               return stim_service(v, t, 0x00010039u);
+    case VMM_STIM_SUSPEND:            return stim_service(v, t, 0x0001002Bu);
+    case VMM_STIM_RESUME:             return stim_service(v, t, 0x0001002Cu);
+    }
+    return vmm_fail(v, VMM_EINVAL, "stimulus %u has kind %u", i, t->kind);
+}
+
+/* The first pending stimulus that can take effect now. A stimulus for a VM other
+** than the current one, which may run (ready, highest priority), makes the time
+** slicer switch to it first. Returns 1 when something was done. */
+static int deliver_pending(vmm_state *v) {
+    uint32_t best = sched_max_pri(v);
+    for (uint32_t k = 0; k < v->d.npend; k++) {
+        uint32_t i = v->pend[k];
+        const vmm_stimulus *t = &v->s->stim[i];
+        if (needs_vm(t->kind)) {
+            if (!vm_ready(v, t->vm) || v->vm[t->vm].pri != best) continue;
+            if (t->vm != v->d.cur) { sched_switch(v, t->vm, VMM_SW_SLICE); return 1; }
+        }
+        memmove(&v->pend[k], &v->pend[k + 1], (v->d.npend - k - 1) * sizeof *v->pend);
+        v->d.npend--;
+        deliver(v, i);
+        return 1;
+    }
+    return 0;
+}
+
+/* NC-2, NC-3: an owed not-critical callback runs once the current VM's execution
+** priority is below Critical_Section_Boost. */
+static int nc_due(vmm_state *v) {
+    return v->d.booted && v->d.nc_owed > 0 && v->d.nnc > 0 && vm_ready(v, v->d.cur) &&
+           v->vm[v->d.cur].pri < VMM_CRIT_BOOST;
+}
+
+static int nc_start(vmm_state *v) {
+    assert(v->d.nc_owed > 0);
+    v->d.nc_owed--;
+    return ctx_start(v, v->d.cur, VMM_CB_NC, 0, 0, NULL);
+}
+
+/* Work when no guest code is running. Returns 1 when something was done. */
+static int idle_work(vmm_state *v) {
+    uint32_t cur = v->d.cur, best = sched_max_pri(v);
+    if (!v->d.booted) return 0;
+    if (nc_due(v)) { nc_start(v); return 1; }
+    /* VxD code of an equal-priority VM that was preempted: the slicer runs it. */
+    for (uint32_t k = 1; k < v->nvms; k++) {
+        uint32_t i = (cur + k) % v->nvms;
+        if (vm_ready(v, i) && v->ctx[i].depth > 0 && v->vm[i].pri == best) {
+            sched_switch(v, i, VMM_SW_SLICE);
+            return 1;
+        }
+    }
+    return deliver_pending(v);
+}
+
+static int runnable(vmm_state *v) {
+    uint32_t cur = v->d.cur;
+    if (v->ctx[v->nvms].depth > 0) return (int)v->nvms;
+    if (vm_ready(v, cur) && v->ctx[cur].depth > 0) return (int)cur;
+    return -1;
+}
+
+int run_loop(vmm_state *v) {
+    uint64_t last = vmm_cycles(v), still = 0;
+    eng_event ev;
+    for (;;) {
+        uint64_t now = vmm_cycles(v);
+        if (v->d.err) break;
+        if (now >= v->m.max_cycles) { v->d.ended = 1 + VMM_END_MAX; break; }
+        if (now == last && ++still > LOOP_IDLE_MAX)
+            return vmm_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
+        if (now != last) { last = now; still = 0; }
+        dispatch_due(v);
+        if (v->d.need_resched && v->d.booted && v->ctx[v->nvms].depth == 0) {
+            sched_resched(v);
+            continue;
+        }
+        int ci = runnable(v);
+        if (ci >= 0 && ci < (int)v->nvms && v->d.entered && nc_due(v)) { nc_start(v); continue; }
+        if (ci >= 0) { run_cpu(v, (uint32_t)ci); continue; }
+        if (idle_work(v)) continue;
+        if (eng_queue_peek(v->q, &ev) != ENG_OK) break;
+        cpu_set_cycles(v->cpu, ev.cycle < v->m.max_cycles ? ev.cycle : v->m.max_cycles);
+    }
+    return v->d.err;
+}
+
+int vmm_run(vmm_state *v) {
+    const vmm_scenario *s = v->s;
+    if (v->d.ended || v->tr.count)
+        return vmm_fail(v, VMM_EINVAL, "vmm_run: the machine has run; call vmm_reset first");
+    vmm_rec(v, VMM_REC_BOOT, 5, v->nvms, s->nvxds, s->nstim, v->m.clock_hz, v->m.memory_kb, 0);
+    for (uint32_t i = 0; i < v->nvms; i++) vmm_rec_vmstate(v, i, VMM_ST_CREATE);
+    for (uint32_t i = 0; i < s->nstim; i++) {
+        const vmm_stimulus *t = &s->stim[i];
+        uint64_t at = t->at_lo;
+        if (t->at_hi > t->at_lo)
+            at += vmm_choose(v, ENG_CHOICE_JITTER, (uint32_t)(t->at_hi - t->at_lo + 1));
+        if (eng_queue_push(v->q, at, VMM_EV_CLASS_STIM, VMM_EV_STIMULUS, i, 0, NULL) != ENG_OK)
+            return vmm_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+    }
+    if (s->nvxds) ctx_start(v, v->sys, VMM_CB_CONTROL, 0, 0, NULL);
+    else v->d.booted = 1;
+    int rc = run_loop(v);
+    int reason = rc ? VMM_END_ERROR : v->d.ended ? v->d.ended - 1 : VMM_END_DONE;
+    vmm_rec(v, VMM_REC_END, 3, (uint64_t)reason, (uint64_t)(int64_t)rc, v->d.nfind, 0, 0, 0);
+    eng_trace_finish(&v->tr, vmm_cycles(v));
+    v->d.ended = 1;
+    return rc;
+}

@@ -1,0 +1,235 @@
+/*
+** trace.c — VMM trace records: how each is packed into eng_record args, and its
+** canonical text line. docs/trace-format.md is the specification of the text; keep
+** the two in step (the harness's reference model parses the text).
+**
+** Packing (a0..a5):
+**   BOOT        nvms, nvxds, nstim, clock_hz, memory_kb
+**   VM_STATE    vm, state, status, suspend count, handle, system
+**   EVENT       seq, kind, index
+**   STIMULUS    index, kind, vm, target, arg
+**   CONTROL     msg, vxd, vm
+**   SERVICE     dword | vm << 32 | path << 48, eax, ebx, ecx, edx, esi
+**   SVC_RET     dword | vm << 32 | cf << 48 | zf << 49, eax, ebx, ecx, edx, esi
+**   CB_ENTER    kind | depth << 8 | vm << 16 | pri << 32, addr, eax, ebx, edx, ebp
+**   CB_RETURN   kind | depth << 8 | vm << 16 | cf << 32, addr, eax, cycles
+**   TASK_SWITCH old, new, reason, pri
+**   PRIORITY    vm, pri, old, boost (two's complement), reason
+**   CRIT        op, vm, owner, count, n
+**   CHOICE      kind, n, chosen
+**   FINDING     code, vm, addr, then per code: CB-1 reg, expected, actual;
+**               CS-7 dword, owner, count; INIT vxd, msg
+**   END         reason, code (two's complement), findings
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm_int.h"
+
+void vmm_rec(vmm_state *v, uint16_t type, uint8_t n, uint64_t a0, uint64_t a1, uint64_t a2,
+             uint64_t a3, uint64_t a4, uint64_t a5) {
+    uint64_t a[ENG_REC_ARGS] = { a0, a1, a2, a3, a4, a5 };
+    assert(n <= ENG_REC_ARGS && type > 0 && type < VMM_REC_TYPE_COUNT);
+    eng_trace_add(&v->tr, vmm_cycles(v), type, n, a, NULL);   /* full storage: still hashed */
+}
+
+void vmm_rec_vmstate(vmm_state *v, uint32_t vm, int state) {
+    assert(vm < v->nvms);
+    vmm_rec(v, VMM_REC_VM_STATE, 6, vm, (uint64_t)state, vmm_status(v, vm), v->vm[vm].suspend,
+            v->vm[vm].handle, vm == v->sys);
+}
+
+uint32_t vmm_choose(vmm_state *v, uint32_t kind, uint32_t n) {
+    assert(n >= 1);
+    if (n == 1) return 0;
+    uint32_t k = eng_choose(&v->ch, kind, n);
+    assert(k < n);
+    vmm_rec(v, VMM_REC_CHOICE, 3, kind, n, k, 0, 0, 0);
+    return k;
+}
+
+void vmm_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
+                     uint64_t a4, uint64_t a5, const char *text) {
+    static const char *const rule[] = { "", "CB-1", "CS-7", "INIT" };
+    assert(code >= VMM_FND_CB1 && code <= VMM_FND_INIT);
+    vmm_rec(v, VMM_REC_FINDING, 6, (uint64_t)code, vm, addr, a3, a4, a5);
+    if (v->d.nfind < VMM_FINDINGS_MAX) {
+        vmm_finding *f = &v->find[v->d.nfind];
+        f->cycle = vmm_cycles(v);
+        snprintf(f->rule, sizeof f->rule, "%s", rule[code]);
+        snprintf(f->text, sizeof f->text, "%s", text);
+    }
+    v->d.nfind++;
+}
+
+const char *vmm_control_msg_name(uint32_t msg) {
+    static const char *const n[] = {
+        "Sys_Critical_Init", "Device_Init", "Init_Complete", "Sys_VM_Init", "Sys_VM_Terminate",
+        "System_Exit", "Sys_Critical_Exit", "Create_VM", "VM_Critical_Init", "VM_Init",
+        "VM_Terminate", "VM_Not_Executeable", "Destroy_VM", "VM_Suspend", "VM_Resume" };
+    return msg < sizeof n / sizeof n[0] ? n[msg] : "Unknown_Message";
+}
+
+/* ---- text ---------------------------------------------------------------------- */
+
+typedef struct out { char *p; size_t len, pos; } out;
+
+static void put(out *o, const char *fmt, ...) {
+    va_list ap;
+    size_t room = o->pos < o->len ? o->len - o->pos : 0;
+    va_start(ap, fmt);
+    int n = vsnprintf(o->p + (room ? o->pos : 0), room, fmt, ap);
+    va_end(ap);
+    if (n > 0) o->pos += (size_t)n;
+}
+
+static const char *vm_name(const vmm_state *v, uint64_t vm) {
+    return vm < v->nvms ? v->s->vms[vm].name : "none";
+}
+
+static void put_label(out *o, const vmm_state *v, const char *key, uint32_t addr) {
+    const char *l = vmm_label_at(v, addr);
+    if (l) put(o, " %s=%s", key, l); else put(o, " %s=0x%08x", key, addr);
+}
+
+static const char *cb_kind_name(uint32_t k) {
+    static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts" };
+    return k < VMM_CB_KIND_COUNT ? n[k] : "?";
+}
+
+static const char *pick(const char *const *names, uint32_t n, uint64_t i) {
+    return i < n ? names[i] : "?";
+}
+#define PICK(arr, i) pick(arr, sizeof arr / sizeof arr[0], i)
+
+static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
+    static const char *const rule[] = { "?", "CB-1", "CS-7", "INIT" };
+    static const char *const reg[] = { "ebp", "esp", "es", "cs", "ss", "ds", "fs", "gs" };
+    char buf[64];
+    put(o, " rule=%s vm=%s", PICK(rule, a[0]), vm_name(v, a[1]));
+    switch (a[0]) {
+    case VMM_FND_CB1:
+        put_label(o, v, "cb", (uint32_t)a[2]);
+        put(o, " reg=%s expected=0x%08x actual=0x%08x", PICK(reg, a[3]), (uint32_t)a[4], (uint32_t)a[5]);
+        break;
+    case VMM_FND_CS7:
+        put(o, " svc=%s owner=%s count=%u", svc_name((uint32_t)a[3], buf, sizeof buf),
+            vm_name(v, a[4]), (uint32_t)a[5]);
+        break;
+    case VMM_FND_INIT:
+        put(o, " vxd=%s msg=%s", a[3] < v->s->nvxds ? v->s->vxds[a[3]].name : "?",
+            vmm_control_msg_name((uint32_t)a[4]));
+        break;
+    }
+}
+
+static void fmt_service(out *o, const vmm_state *v, const eng_record *r) {
+    static const char *const path[] = { "int", "call", "stim", "int2f" };
+    const uint64_t *a = r->args;
+    char buf[64];
+    uint32_t dword = (uint32_t)a[0];
+    put(o, " vm=%s svc=%s", vm_name(v, a[0] >> 32 & 0xFFFF), svc_name(dword, buf, sizeof buf));
+    if (r->type == VMM_REC_SERVICE)
+        put(o, " dword=0x%08x path=%s", dword, PICK(path, a[0] >> 48 & 0xFF));
+    else
+        put(o, " cf=%u zf=%u", (unsigned)(a[0] >> 48 & 1), (unsigned)(a[0] >> 49 & 1));
+    put(o, " eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x esi=0x%08x", (uint32_t)a[1],
+        (uint32_t)a[2], (uint32_t)a[3], (uint32_t)a[4], (uint32_t)a[5]);
+}
+
+static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
+    static const char *const vmst[] = { "create", "suspend", "resume", "idle", "wake", "block", "unblock" };
+    static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice" };
+    static const char *const prr[] = { "adjust", "crit" };
+    static const char *const crop[] = { "claim", "end", "release", "block", "grant" };
+    static const char *const endr[] = { "done", "max_cycles", "error" };
+    const uint64_t *a = r->args;
+    switch (r->type) {
+    case VMM_REC_BOOT:
+        put(o, "BOOT vms=%u vxds=%u stimuli=%u clock_hz=%u memory_kb=%u", (uint32_t)a[0],
+            (uint32_t)a[1], (uint32_t)a[2], (uint32_t)a[3], (uint32_t)a[4]);
+        break;
+    case VMM_REC_VM_STATE:
+        put(o, "VM_STATE vm=%s state=%s handle=0x%08x system=%u status=0x%08x suspend=%u",
+            vm_name(v, a[0]), PICK(vmst, a[1]), (uint32_t)a[4], (uint32_t)a[5], (uint32_t)a[2],
+            (uint32_t)a[3]);
+        break;
+    case VMM_REC_EVENT:
+        put(o, "EVENT seq=%llu kind=%s index=%u", (unsigned long long)a[0],
+            a[1] == VMM_EV_STIMULUS ? "stimulus" : "?", (uint32_t)a[2]);
+        break;
+    case VMM_REC_STIMULUS:
+        put(o, "STIMULUS index=%u do=%s vm=%s", (uint32_t)a[0], vmm_stim_name((uint32_t)a[1]),
+            vm_name(v, a[2]));
+        put_label(o, v, "target", (uint32_t)a[3]);
+        put(o, " arg=0x%08x", (uint32_t)a[4]);
+        break;
+    case VMM_REC_CONTROL:
+        put(o, "CONTROL msg=%s vxd=%s vm=%s", vmm_control_msg_name((uint32_t)a[0]),
+            a[1] < v->s->nvxds ? v->s->vxds[a[1]].name : "?", vm_name(v, a[2]));
+        break;
+    case VMM_REC_SERVICE:
+        put(o, "SERVICE");
+        fmt_service(o, v, r);
+        break;
+    case VMM_REC_SVC_RET:
+        put(o, "SVC_RET");
+        fmt_service(o, v, r);
+        break;
+    case VMM_REC_CB_ENTER:
+        put(o, "CB_ENTER kind=%s", cb_kind_name(a[0] & 0xFF));
+        put_label(o, v, "cb", (uint32_t)a[1]);
+        put(o, " addr=0x%08x vm=%s pri=0x%08x depth=%u eax=0x%08x ebx=0x%08x edx=0x%08x ebp=0x%08x",
+            (uint32_t)a[1], vm_name(v, a[0] >> 16 & 0xFFFF), (uint32_t)(a[0] >> 32),
+            (unsigned)(a[0] >> 8 & 0xFF), (uint32_t)a[2], (uint32_t)a[3], (uint32_t)a[4], (uint32_t)a[5]);
+        break;
+    case VMM_REC_CB_RETURN:
+        put(o, "CB_RETURN kind=%s", cb_kind_name(a[0] & 0xFF));
+        put_label(o, v, "cb", (uint32_t)a[1]);
+        put(o, " addr=0x%08x vm=%s depth=%u cf=%u eax=0x%08x cycles=%llu", (uint32_t)a[1],
+            vm_name(v, a[0] >> 16 & 0xFFFF), (unsigned)(a[0] >> 8 & 0xFF), (unsigned)(a[0] >> 32 & 1),
+            (uint32_t)a[2], (unsigned long long)a[3]);
+        break;
+    case VMM_REC_TASK_SWITCH:
+        put(o, "TASK_SWITCH old=%s new=%s reason=%s pri=0x%08x", vm_name(v, a[0]), vm_name(v, a[1]),
+            PICK(sw, a[2]), (uint32_t)a[3]);
+        break;
+    case VMM_REC_PRIORITY:
+        put(o, "PRIORITY vm=%s pri=0x%08x old=0x%08x boost=%lld reason=%s", vm_name(v, a[0]),
+            (uint32_t)a[1], (uint32_t)a[2], (long long)(int64_t)a[3], PICK(prr, a[4]));
+        break;
+    case VMM_REC_CRIT:
+        put(o, "CRIT op=%s vm=%s owner=%s count=%u n=%u", PICK(crop, a[0]), vm_name(v, a[1]),
+            vm_name(v, a[2]), (uint32_t)a[3], (uint32_t)a[4]);
+        break;
+    case VMM_REC_CHOICE:
+        put(o, "CHOICE kind=%s n=%u chosen=%u", eng_choice_kind_name((uint32_t)a[0]),
+            (uint32_t)a[1], (uint32_t)a[2]);
+        break;
+    case VMM_REC_FINDING:
+        put(o, "FINDING");
+        fmt_finding(o, v, a);
+        break;
+    case VMM_REC_END:
+        put(o, "END reason=%s code=%lld findings=%u", PICK(endr, a[0]), (long long)(int64_t)a[1],
+            (uint32_t)a[2]);
+        break;
+    default:
+        put(o, "UNKNOWN type=%u", r->type);
+        break;
+    }
+}
+
+size_t vmm_format_record(const vmm_state *v, const eng_record *r, char *buf, size_t len) {
+    out o = { buf, len, 0 };
+    assert(v && r);
+    if (len) buf[0] = 0;
+    if (r->type == ENG_REC_CHECKPOINT) {   /* the engine's own rendering */
+        size_t n = eng_checkpoint_format(r, buf, len);
+        return n < len ? n : (len ? len - 1 : 0);
+    }
+    put(&o, "%012llu ", (unsigned long long)r->cycle);
+    fmt_body(&o, v, r);
+    return o.pos < len ? o.pos : (len ? len - 1 : 0);
+}

@@ -1,0 +1,337 @@
+/*
+** vmm.c — building, resetting and inspecting a simulated VMM machine.
+** Guest memory layout and the reasons for it: docs/vmm.md, "Memory".
+*/
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm_int.h"
+
+const char *vmm_strerror(int err) {
+    switch (err) {
+    case VMM_OK:      return "success";
+    case VMM_ENOMEM:  return "out of memory";
+    case VMM_EINVAL:  return "invalid scenario data";
+    case VMM_ELIMIT:  return "machine limit exceeded";
+    case VMM_EUNIMPL: return "service not implemented";
+    case VMM_EGUEST:  return "guest fault";
+    case VMM_EHANG:   return "no progress (hang)";
+    default:          return "unknown error";
+    }
+}
+
+const char *vmm_stim_name(uint32_t kind) {
+    static const char *const n[VMM_STIM_KIND_COUNT] = {
+        NULL, "call", "release_time_slice", "wake", "kernel_idle", "suspend", "resume",
+        "begin_crit", "end_crit" };
+    return kind > 0 && kind < VMM_STIM_KIND_COUNT ? n[kind] : "unknown";
+}
+
+void vmm_machine_defaults(vmm_machine *m) {
+    memset(m, 0, sizeof *m);
+    m->clock_hz = 33000000;
+    m->memory_kb = 4096;
+    m->timer_tick_ms = 20;
+    m->max_vms = 16;
+    m->idle_slots = 8;
+    m->nc_slots = 32;
+    m->ts_slots = 16;
+    m->event_capacity = 4096;
+    m->wait_states = 0;
+    m->service_cycles = 50;
+    m->max_cycles = 100000000;
+    m->hang_cycles = 0;
+}
+
+/* Zero fields mean "default" (so a zeroed vmm_machine is the default machine). */
+static void machine_fill(vmm_machine *m, const vmm_machine *in) {
+    vmm_machine d;
+    vmm_machine_defaults(&d);
+    *m = *in;
+#define DEF(f) if (!m->f) m->f = d.f
+    DEF(clock_hz); DEF(memory_kb); DEF(timer_tick_ms); DEF(max_vms); DEF(idle_slots);
+    DEF(nc_slots); DEF(ts_slots); DEF(event_capacity); DEF(service_cycles);
+    DEF(max_cycles);
+#undef DEF
+    if (!m->trace_records) m->trace_records = VMM_TRACE_DEFAULT;
+    if (!m->checkpoint_every) m->checkpoint_every = VMM_CHECKPOINT_DEFAULT;
+}
+
+int vmm_fail(vmm_state *v, int err, const char *fmt, ...) {
+    va_list ap;
+    assert(err < 0);
+    if (v->d.err) return v->d.err;    /* keep the first error */
+    va_start(ap, fmt);
+    vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
+    va_end(ap);
+    v->d.err = err;
+    return err;
+}
+
+static vmm_state *new_fail(vmm_state *v, int *err, int code, char *buf, size_t len,
+                           const char *msg) {
+    if (err) *err = code;
+    if (buf && len) snprintf(buf, len, "%s", msg);
+    vmm_free(v);
+    return NULL;
+}
+
+static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why, size_t n) {
+    uint32_t nsys = 0;
+    if (m->max_vms > VMM_VMS_MAX) return snprintf(why, n, "max_vms %u exceeds %u", m->max_vms, VMM_VMS_MAX), VMM_ELIMIT;
+    if (s->nvms == 0 || s->nvms > m->max_vms) return snprintf(why, n, "%u VMs (1..max_vms %u)", s->nvms, m->max_vms), VMM_ELIMIT;
+    if (m->memory_kb < 2048 || m->memory_kb > VMM_RAM_MAX_KB || m->memory_kb % 4)
+        return snprintf(why, n, "memory_kb %u: need a multiple of 4 in 2048..%u", m->memory_kb, VMM_RAM_MAX_KB), VMM_EINVAL;
+    if (m->idle_slots > VMM_SLOTS_MAX || m->nc_slots > VMM_SLOTS_MAX || m->ts_slots > VMM_SLOTS_MAX)
+        return snprintf(why, n, "callback table size above %u", VMM_SLOTS_MAX), VMM_ELIMIT;
+    if (s->nstim > m->event_capacity)
+        return snprintf(why, n, "%u stimuli exceed event_capacity %u", s->nstim, m->event_capacity), VMM_ELIMIT;
+    for (uint32_t i = 0; i < s->nvms; i++) {
+        nsys += s->vms[i].system != 0;
+        if (!memchr(s->vms[i].name, 0, VMM_NAME_MAX) || !s->vms[i].name[0])
+            return snprintf(why, n, "VM %u has no name", i), VMM_EINVAL;
+    }
+    if (nsys != 1) return snprintf(why, n, "%u system VMs (need exactly 1)", nsys), VMM_EINVAL;
+    for (uint32_t i = 0; i < s->nvxds; i++) {
+        const vmm_vxd_desc *x = &s->vxds[i];
+        uint64_t end = (uint64_t)x->load_addr + x->image_len;
+        if (x->load_addr < VMM_VXD_BASE || x->load_addr % 4096 || end > (uint64_t)m->memory_kb * 1024)
+            return snprintf(why, n, "VxD %s at 0x%08x+0x%x is outside 0x%08x..RAM end", x->name,
+                            x->load_addr, x->image_len, VMM_VXD_BASE), VMM_EINVAL;
+        if (x->image_len && !x->image) return snprintf(why, n, "VxD %s has no image", x->name), VMM_EINVAL;
+    }
+    for (uint32_t i = 0; i < s->nstim; i++) {
+        const vmm_stimulus *t = &s->stim[i];
+        if (t->kind == 0 || t->kind >= VMM_STIM_KIND_COUNT || t->vm >= s->nvms ||
+            t->at_hi < t->at_lo || t->at_hi - t->at_lo >= 0xFFFFFFFFull)
+            return snprintf(why, n, "stimulus %u is malformed", i), VMM_EINVAL;
+        if (t->kind == VMM_STIM_CALL &&
+            (t->target < VMM_VXD_BASE || t->target >= (uint64_t)m->memory_kb * 1024))
+            return snprintf(why, n, "stimulus %u calls 0x%08x, outside the VxD area", i, t->target), VMM_EINVAL;
+    }
+    return VMM_OK;
+}
+
+static int lab_cmp(const void *a, const void *b) {
+    const struct vmm_lab *x = a, *y = b;
+    if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int build_labels(vmm_state *v) {
+    const vmm_scenario *s = v->s;
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->nvxds; i++) n += s->vxds[i].nlabels;
+    if (n > VMM_LABELS_MAX) return VMM_ELIMIT;
+    v->lab = calloc(n ? n : 1, sizeof *v->lab);
+    if (!v->lab) return VMM_ENOMEM;
+    for (uint32_t i = 0; i < s->nvxds; i++)
+        for (uint32_t k = 0; k < s->vxds[i].nlabels; k++) {
+            struct vmm_lab *l = &v->lab[v->nlab];
+            const vmm_label *src = &s->vxds[i].labels[k];
+            l->addr = src->addr;
+            l->order = v->nlab++;
+            snprintf(l->name, sizeof l->name, "%s.%.*s", s->vxds[i].name,
+                     (int)sizeof src->name, src->name);
+        }
+    qsort(v->lab, v->nlab, sizeof *v->lab, lab_cmp);
+    return VMM_OK;
+}
+
+const char *vmm_label_at(const vmm_state *v, uint32_t addr) {
+    uint32_t lo = 0, hi = v->nlab;
+    while (lo < hi) {   /* first label at >= addr: the earliest-defined one at addr */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (v->lab[mid].addr < addr) lo = mid + 1; else hi = mid;
+    }
+    return lo < v->nlab && v->lab[lo].addr == addr ? v->lab[lo].name : NULL;
+}
+
+uint32_t vmm_client_ptr(const vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
+    return v->vm[vm].handle + VMM_CLIENT_OFF;
+}
+
+uint32_t vmm_status(vmm_state *v, uint32_t vm) {
+    uint32_t st = 0;
+    assert(vm < v->nvms);
+    int rc = cpu_phys_read(v->cpu, v->vm[vm].handle + CB_VM_STATUS, &st, 4);
+    assert(rc == CPU_OK);
+    (void)rc;
+    return st;
+}
+
+void vmm_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear) {
+    uint32_t st = (vmm_status(v, vm) & ~clear) | set;
+    int rc = cpu_phys_write(v->cpu, v->vm[vm].handle + CB_VM_STATUS, &st, 4);
+    assert(rc == CPU_OK);
+    (void)rc;
+}
+
+int vmm_vm_of_handle(const vmm_state *v, uint32_t handle) {
+    if (handle < VMM_CB_BASE || (handle - VMM_CB_BASE) % VMM_CB_SIZE) return -1;
+    uint32_t i = (handle - VMM_CB_BASE) / VMM_CB_SIZE;
+    return i < v->nvms ? (int)i : -1;
+}
+
+uint64_t vmm_cycles(const vmm_state *v) { return cpu_cycles(v->cpu); }
+uint64_t vmm_now(const vmm_state *v) { return cpu_cycles(v->cpu); }
+void vmm_charge(vmm_state *v, uint64_t cycles) {
+    cpu_set_cycles(v->cpu, cpu_cycles(v->cpu) + cycles);
+}
+
+/* Writes the VMM's structures into guest memory (docs/vmm.md, "Memory"). */
+static int layout(vmm_state *v) {
+    const vmm_scenario *s = v->s;
+    uint8_t hlt = 0xF4;   /* if the return breakpoint were ever missed, stop there */
+    int rc = cpu_phys_write(v->cpu, VMM_STUB_CB_RET, &hlt, 1);
+    for (uint32_t i = 0; i < v->nvms && rc == CPU_OK; i++) {
+        uint32_t cb[4] = { s->vms[i].status_flags, 0, v->vm[i].handle + VMM_CLIENT_OFF, i + 1 };
+        rc = cpu_phys_write(v->cpu, v->vm[i].handle, cb, sizeof cb);
+    }
+    for (uint32_t i = 0; i < s->nvxds && rc == CPU_OK; i++)
+        if (s->vxds[i].image_len)
+            rc = cpu_phys_write(v->cpu, s->vxds[i].load_addr, s->vxds[i].image, s->vxds[i].image_len);
+    if (rc == CPU_OK) rc = cpu_enter_flat32(v->cpu, VMM_STUB_CB_RET, VMM_STACK_BASE + VMM_STACK_SIZE, VMM_GDT_PHYS);
+    return rc == CPU_OK ? VMM_OK : VMM_EINVAL;
+}
+
+static int alloc_tables(vmm_state *v) {
+    const vmm_machine *m = &v->m;
+    v->ctx = calloc(v->nctx, sizeof *v->ctx);
+    v->idle = calloc(m->idle_slots + 1, sizeof *v->idle);
+    v->nc_cb = calloc(m->nc_slots + 1, sizeof *v->nc_cb);
+    v->nc_ref = calloc(m->nc_slots + 1, sizeof *v->nc_ref);
+    v->ts = calloc(m->ts_slots + 1, sizeof *v->ts);
+    v->pend = calloc(v->s->nstim + 1, sizeof *v->pend);
+    v->sites = calloc(VMM_SITES, sizeof *v->sites);
+    v->find = calloc(VMM_FINDINGS_MAX, sizeof *v->find);
+    v->q = calloc(1, eng_queue_size());
+    if (!v->ctx || !v->idle || !v->nc_cb || !v->nc_ref || !v->ts || !v->pend || !v->sites ||
+        !v->find || !v->q)
+        return VMM_ENOMEM;
+    if (eng_queue_init(v->q, m->event_capacity) != ENG_OK) { free(v->q); v->q = NULL; return VMM_ENOMEM; }
+    if (eng_chooser_init(&v->ch, VMM_CHOICE_LOG) != ENG_OK) return VMM_ENOMEM;
+    uint32_t keep = m->trace_records == VMM_TRACE_NONE ? 0 : m->trace_records;
+    if (eng_trace_init(&v->tr, keep, m->checkpoint_every) != ENG_OK) return VMM_ENOMEM;
+    return VMM_OK;
+}
+
+/* Clears everything a run changes, except guest memory and the CPU. */
+static void dyn_reset(vmm_state *v) {
+    memset(&v->d, 0, sizeof v->d);
+    v->d.oncpu = -1;
+    v->d.crit_owner = -1;
+    v->d.cur = v->sys;
+    for (uint32_t i = 0; i < v->nvms; i++) {
+        v->vm[i].pri = 0;
+        v->vm[i].suspend = 0;
+    }
+    for (uint32_t i = 0; i < v->nctx; i++) {
+        vmm_ctx *c = &v->ctx[i];
+        c->depth = 0;
+        c->blocked = 0;
+        c->want = 0;
+        c->wait_seq = 0;
+        c->ret_svc = 0;
+        c->stack_top = VMM_STACK_BASE + (i + 1) * VMM_STACK_SIZE;
+        ctx_regs_fresh(v, i, &c->regs);
+    }
+    memset(v->sites, 0, VMM_SITES * sizeof *v->sites);
+    v->errmsg[0] = 0;
+}
+
+vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen) {
+    char why[200];
+    int rc;
+    vmm_state *v = calloc(1, sizeof *v);
+    if (!v) return new_fail(NULL, err, VMM_ENOMEM, errbuf, errlen, "out of memory");
+    v->s = s;
+    machine_fill(&v->m, &s->m);
+    if ((rc = check_scenario(s, &v->m, why, sizeof why)))
+        return new_fail(v, err, rc, errbuf, errlen, why);
+    v->nvms = s->nvms;
+    v->nctx = s->nvms + 1;
+    for (uint32_t i = 0; i < v->nvms; i++) {
+        v->vm[i].handle = VMM_CB_BASE + i * VMM_CB_SIZE;
+        if (s->vms[i].system) v->sys = i;
+    }
+    v->ram_size = v->m.memory_kb * 1024u;
+    v->ram = calloc(1, v->ram_size);
+    v->ram0 = malloc(v->ram_size);
+    if (!v->ram || !v->ram0) return new_fail(v, err, VMM_ENOMEM, errbuf, errlen, "out of memory (guest RAM)");
+    cpu_bus bus = { .ram = v->ram, .ram_size = v->ram_size };
+    if (!(v->cpu = cpu_new(&bus))) return new_fail(v, err, VMM_ENOMEM, errbuf, errlen, "out of memory (cpu)");
+    if ((rc = alloc_tables(v))) return new_fail(v, err, rc, errbuf, errlen, "out of memory (tables)");
+    if ((rc = build_labels(v))) return new_fail(v, err, rc, errbuf, errlen, "too many labels");
+    if ((rc = layout(v))) return new_fail(v, err, rc, errbuf, errlen, "guest memory layout failed");
+    cpu_config *cf = cpu_get_config(v->cpu);
+    cf->trap_int20 = 1;
+    cf->exc_intercept = 0xFFFFFFFFu;            /* every fault is the VMM's to report */
+    cf->int_intercept[0x2F / 32] |= 1u << (0x2F % 32);
+    cf->wait_states = v->m.wait_states;
+    cpu_get_regs(v->cpu, &v->regs0);
+    if (cpu_breakpoint_add(v->cpu, VMM_STUB_CB_RET) != CPU_OK)
+        return new_fail(v, err, VMM_ELIMIT, errbuf, errlen, "no cpu breakpoint left");
+    memcpy(v->ram0, v->ram, v->ram_size);
+    cpu_dirty_clear(v->cpu);
+    dyn_reset(v);
+    if (err) *err = VMM_OK;
+    return v;
+}
+
+void vmm_free(vmm_state *v) {
+    if (!v) return;
+    if (v->cpu) cpu_free(v->cpu);
+    if (v->q) { eng_queue_close(v->q); free(v->q); }
+    if (v->ch.log) eng_chooser_close(&v->ch);
+    if (v->tr.rec || v->tr.cp) eng_trace_close(&v->tr);
+    free(v->ram); free(v->ram0); free(v->ctx); free(v->idle); free(v->nc_cb); free(v->nc_ref);
+    free(v->ts); free(v->pend); free(v->sites); free(v->find); free(v->lab);
+    free(v);
+}
+
+int vmm_reset(vmm_state *v) {
+    uint32_t npages = 0;
+    const uint64_t *dirty = cpu_dirty_bitmap(v->cpu, &npages);
+    assert(npages <= v->ram_size / 4096);
+    for (uint32_t p = 0; p < npages; p++)
+        if (dirty[p / 64] >> (p % 64) & 1) {
+            memcpy(v->ram + p * 4096u, v->ram0 + p * 4096u, 4096);
+            cpu_invalidate(v->cpu, p * 4096u, 4096);
+        }
+    cpu_dirty_clear(v->cpu);
+    cpu_set_regs(v->cpu, &v->regs0);
+    cpu_set_cycles(v->cpu, 0);
+    eng_queue_reset(v->q);
+    eng_chooser_rewind(&v->ch);
+    eng_trace_reset(&v->tr);
+    dyn_reset(v);
+    return VMM_OK;
+}
+
+eng_chooser *vmm_chooser(vmm_state *v) { return &v->ch; }
+eng_trace   *vmm_trace(vmm_state *v) { return &v->tr; }
+cpu_state   *vmm_cpu(vmm_state *v) { return v->cpu; }
+const char  *vmm_error(const vmm_state *v) { return v->errmsg; }
+
+uint32_t vmm_finding_count(const vmm_state *v) { return v->d.nfind; }
+const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i) {
+    return i < v->d.nfind && i < VMM_FINDINGS_MAX ? &v->find[i] : NULL;
+}
+
+int vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len) {
+    return cpu_lin_read(v->cpu, linear, dst, len) == CPU_OK ? VMM_OK : VMM_EINVAL;
+}
+
+int vmm_vm_index(const vmm_state *v, const char *name) {
+    for (uint32_t i = 0; i < v->nvms; i++)
+        if (!strncmp(v->s->vms[i].name, name, VMM_NAME_MAX)) return (int)i;
+    return -1;
+}
+
+uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index) {
+    return vm_index < v->nvms ? v->vm[vm_index].handle : 0;
+}
