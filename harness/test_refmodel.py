@@ -1,0 +1,226 @@
+"""The reference model (refmodel.py) re-checks NC-2, NC-3, IDLE-2, IDLE-3, CS-1, CS-3,
+PRI-1 and TS-1 on every scenario's trace, and catches hand-broken traces."""
+import pytest
+
+import refmodel
+from conftest import rel, run_vmmsim
+
+# A small well-formed trace in the text format of docs/trace-format.md: two VMs,
+# a critical section with a not-critical callback, an idle chain of two callbacks
+# (the first passes with CF set), and a task switch with two task-switch callbacks.
+GOOD = """\
+# vmmsim-trace 1
+000000000000 BOOT vms=2 vxds=1 stimuli=4 clock_hz=33000000 memory_kb=4096
+000000000000 VM_STATE vm=sys state=create handle=0x00011000 system=1 status=0x00000000 suspend=0
+000000000000 VM_STATE vm=dos1 state=create handle=0x00011100 system=0 status=0x00000000 suspend=0
+000000000100 SERVICE vm=sys svc=Call_When_Idle dword=0x0001003a path=int eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100100
+000000000150 SVC_RET vm=sys svc=Call_When_Idle cf=0 zf=0 eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100100
+000000000200 SERVICE vm=sys svc=Call_When_Idle dword=0x0001003a path=int eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100200
+000000000250 SVC_RET vm=sys svc=Call_When_Idle cf=0 zf=0 eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100200
+000000000300 SERVICE vm=sys svc=Call_When_Task_Switched dword=0x0001002a path=int eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100300
+000000000350 SVC_RET vm=sys svc=Call_When_Task_Switched cf=0 zf=0 eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100300
+000000000400 SERVICE vm=sys svc=Call_When_Task_Switched dword=0x0001002a path=int eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100400
+000000000450 SVC_RET vm=sys svc=Call_When_Task_Switched cf=0 zf=0 eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00100400
+000000010000 STIMULUS index=0 do=call vm=dos1 target=DEMO.start arg=0x00000000
+000000010000 TASK_SWITCH old=sys new=dos1 reason=slice pri=0x00000000
+000000010010 CB_ENTER kind=ts cb=DEMO.ts_a addr=0x00100300 vm=dos1 pri=0x00000000 depth=1 eax=0x00011000 ebx=0x00011100 edx=0x00000000 ebp=0x00011180
+000000010020 CB_RETURN kind=ts cb=DEMO.ts_a addr=0x00100300 vm=dos1 depth=1 cf=0 eax=0x00000000 cycles=10
+000000010030 CB_ENTER kind=ts cb=DEMO.ts_b addr=0x00100400 vm=dos1 pri=0x00000000 depth=1 eax=0x00011000 ebx=0x00011100 edx=0x00000000 ebp=0x00011180
+000000010040 CB_RETURN kind=ts cb=DEMO.ts_b addr=0x00100400 vm=dos1 depth=1 cf=0 eax=0x00000000 cycles=10
+000000010100 CB_ENTER kind=call cb=DEMO.start addr=0x00100500 vm=dos1 pri=0x00000000 depth=1 eax=0x00000000 ebx=0x00011100 edx=0x00000000 ebp=0x00011180
+000000010133 SERVICE vm=dos1 svc=Begin_Critical_Section dword=0x0001001f path=int eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000010133 CRIT op=claim vm=dos1 owner=dos1 count=1 n=1
+000000010133 PRIORITY vm=dos1 pri=0x00100000 old=0x00000000 boost=1048576 reason=crit
+000000010183 SVC_RET vm=dos1 svc=Begin_Critical_Section cf=0 zf=0 eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000010200 SERVICE vm=dos1 svc=Call_When_Not_Critical dword=0x00010024 path=int eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00100600
+000000010250 SVC_RET vm=dos1 svc=Call_When_Not_Critical cf=0 zf=0 eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00100600
+000000010300 SERVICE vm=dos1 svc=Call_When_Not_Critical dword=0x00010024 path=call eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00100700
+000000010350 SVC_RET vm=dos1 svc=Call_When_Not_Critical cf=0 zf=0 eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00100700
+000000010400 SERVICE vm=dos1 svc=End_Critical_Section dword=0x00010020 path=int eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000010400 CRIT op=release vm=dos1 owner=none count=0 n=1
+000000010400 PRIORITY vm=dos1 pri=0x00000000 old=0x00100000 boost=-1048576 reason=crit
+000000010420 CB_ENTER kind=nc cb=DEMO.nc_b addr=0x00100700 vm=dos1 pri=0x00000000 depth=2 eax=0x00000000 ebx=0x00011100 edx=0x00000000 ebp=0x00011180
+000000010430 CB_RETURN kind=nc cb=DEMO.nc_b addr=0x00100700 vm=dos1 depth=2 cf=0 eax=0x00000000 cycles=10
+000000010450 SVC_RET vm=dos1 svc=End_Critical_Section cf=0 zf=0 eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000010460 CB_RETURN kind=call cb=DEMO.start addr=0x00100500 vm=dos1 depth=1 cf=0 eax=0x00000000 cycles=360
+000000040000 SERVICE vm=dos1 svc=Int2F_1680 dword=0x002f1680 path=stim eax=0x00001680 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000040000 VM_STATE vm=dos1 state=idle handle=0x00011100 system=0 status=0x00008000 suspend=0
+000000040050 SVC_RET vm=dos1 svc=Int2F_1680 cf=0 zf=0 eax=0x00000000 ebx=0x00011100 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000060000 SERVICE vm=sys svc=Int2F_1689 dword=0x002f1689 path=stim eax=0x00001689 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000060010 CB_ENTER kind=idle cb=DEMO.idle_a addr=0x00100100 vm=sys pri=0x00000000 depth=1 eax=0x00000000 ebx=0x00011000 edx=0x00000000 ebp=0x00011080
+000000060020 CB_RETURN kind=idle cb=DEMO.idle_a addr=0x00100100 vm=sys depth=1 cf=1 eax=0x00000000 cycles=10
+000000060030 CB_ENTER kind=idle cb=DEMO.idle_b addr=0x00100200 vm=sys pri=0x00000000 depth=1 eax=0x00000000 ebx=0x00011000 edx=0x00000000 ebp=0x00011080
+000000060040 CB_RETURN kind=idle cb=DEMO.idle_b addr=0x00100200 vm=sys depth=1 cf=0 eax=0x00000000 cycles=10
+000000060090 SVC_RET vm=sys svc=Int2F_1689 cf=0 zf=0 eax=0x00000000 ebx=0x00011000 ecx=0x00000000 edx=0x00000000 esi=0x00000000
+000000060100 END reason=done code=0 findings=0
+000000060100 CHECKPOINT index=44 hash=0123456789abcdef
+"""
+
+
+def violations(text):
+    return refmodel.check_text(text)
+
+
+def rules(text):
+    return sorted({v.split()[0] for v in violations(text)})
+
+
+def edit(old, new, count=1):
+    assert GOOD.count(old) >= count, old
+    return GOOD.replace(old, new, count)
+
+
+def drop(fragment):
+    lines = GOOD.splitlines(True)
+    keep = [l for l in lines if fragment not in l]
+    assert len(keep) == len(lines) - 1, fragment
+    return "".join(keep)
+
+
+def test_good_trace_is_clean():
+    assert violations(GOOD) == []
+
+
+def test_nc2_wrong_callback_caught():
+    # NC-2: the older callback runs instead of the most recent one.
+    bad = GOOD.replace("cb=DEMO.nc_b addr=0x00100700", "cb=DEMO.nc_a addr=0x00100600")
+    assert "NC-2" in rules(bad)
+
+
+def test_nc2_two_callbacks_for_one_release_caught():
+    extra = ("000000010440 CB_ENTER kind=nc cb=DEMO.nc_a addr=0x00100600 vm=dos1 pri=0x00000000 depth=2 "
+             "eax=0x00000000 ebx=0x00011100 edx=0x00000000 ebp=0x00011180\n"
+             "000000010445 CB_RETURN kind=nc cb=DEMO.nc_a addr=0x00100600 vm=dos1 depth=2 cf=0 "
+             "eax=0x00000000 cycles=5\n")
+    anchor = "000000010450 SVC_RET vm=dos1 svc=End_Critical_Section"
+    bad = GOOD.replace(anchor, extra + anchor)
+    assert "NC-2" in rules(bad)
+
+
+def test_nc3_callback_while_boosted_caught():
+    # NC-3: the boost is removed only after the callback ran.
+    line = "000000010400 PRIORITY vm=dos1 pri=0x00000000 old=0x00100000 boost=-1048576 reason=crit\n"
+    bad = GOOD.replace(line, "").replace(
+        "000000010450 SVC_RET vm=dos1 svc=End_Critical_Section",
+        line.replace("000000010400", "000000010440") +
+        "000000010450 SVC_RET vm=dos1 svc=End_Critical_Section")
+    assert "NC-3" in rules(bad)
+
+
+def test_idle2_callback_while_vm_busy_caught():
+    # IDLE-2: dos1 never released its time slice.
+    bad = drop("VM_STATE vm=dos1 state=idle")
+    assert "IDLE-2" in rules(bad)
+
+
+def test_idle2_callback_without_idle_signal_caught():
+    bad = GOOD.replace("svc=Int2F_1689", "svc=Int2F_1680")
+    assert "IDLE-2" in rules(bad)
+
+
+def test_idle3_chain_continues_after_cf_clear_caught():
+    bad = GOOD.replace("cb=DEMO.idle_a addr=0x00100100 vm=sys depth=1 cf=1",
+                       "cb=DEMO.idle_a addr=0x00100100 vm=sys depth=1 cf=0")
+    assert "IDLE-3" in rules(bad)
+
+
+def test_idle3_out_of_install_order_caught():
+    bad = (GOOD.replace("esi=0x00100100", "esi=0x00100X00")
+               .replace("esi=0x00100200", "esi=0x00100100")
+               .replace("esi=0x00100X00", "esi=0x00100200"))
+    assert "IDLE-3" in rules(bad)
+
+
+def test_cs1_missing_boost_caught():
+    bad = drop("PRIORITY vm=dos1 pri=0x00100000 old=0x00000000 boost=1048576 reason=crit")
+    assert "CS-1" in rules(bad)
+
+
+def test_cs1_claim_of_owned_section_caught():
+    anchor = "000000010183 SVC_RET"
+    bad = GOOD.replace(anchor, "000000010150 CRIT op=claim vm=sys owner=sys count=2 n=1\n" + anchor)
+    assert "CS-1" in rules(bad)
+
+
+def test_cs3_boost_not_removed_caught():
+    bad = drop("PRIORITY vm=dos1 pri=0x00000000 old=0x00100000 boost=-1048576 reason=crit")
+    assert "CS-3" in rules(bad)
+
+
+def test_cs3_wrong_count_caught():
+    bad = GOOD.replace("CRIT op=release vm=dos1 owner=none count=0 n=1",
+                       "CRIT op=end vm=dos1 owner=dos1 count=0 n=1")
+    assert "CS-3" in rules(bad)
+
+
+def test_cs3_grant_to_lower_priority_waiter_caught():
+    tail = ("000000070000 VM_STATE vm=dos2 state=create handle=0x00011200 system=0 status=0x00000000 suspend=0\n"
+            "000000070000 PRIORITY vm=dos2 pri=0x00001000 old=0x00000000 boost=4096 reason=adjust\n"
+            "000000070000 CRIT op=claim vm=sys owner=sys count=1 n=1\n"
+            "000000070000 PRIORITY vm=sys pri=0x00100000 old=0x00000000 boost=1048576 reason=crit\n"
+            "000000070000 CRIT op=block vm=dos1 owner=sys count=1 n=1\n"
+            "000000070000 CRIT op=block vm=dos2 owner=sys count=1 n=1\n"
+            "000000070000 CRIT op=release vm=sys owner=none count=0 n=1\n"
+            "000000070000 PRIORITY vm=sys pri=0x00000000 old=0x00100000 boost=-1048576 reason=crit\n"
+            "000000070000 CRIT op=grant vm=dos1 owner=dos1 count=1 n=1\n"
+            "000000070000 PRIORITY vm=dos1 pri=0x00100000 old=0x00000000 boost=1048576 reason=crit\n")
+    base = GOOD.replace("000000060100 END", tail + "000000060100 END")
+    assert "CS-3" in rules(base)
+    assert "CS-3" not in rules(base.replace("op=grant vm=dos1 owner=dos1", "op=grant vm=dos2 owner=dos2")
+                               .replace("PRIORITY vm=dos1 pri=0x00100000 old=0x00000000 boost=1048576 reason=crit\n000000060100",
+                                        "PRIORITY vm=dos2 pri=0x00101000 old=0x00001000 boost=1048576 reason=crit\n000000060100"))
+
+
+def test_pri1_lower_priority_vm_left_running_caught():
+    # sys (ready) gets a boost but dos1 stays current across a cycle boundary.
+    anchor = "000000060100 END"
+    bad = GOOD.replace(anchor,
+                       "000000060050 PRIORITY vm=sys pri=0x00001000 old=0x00000000 boost=4096 reason=adjust\n"
+                       + anchor)
+    assert "PRI-1" in rules(bad)
+
+
+def test_ts1_missing_callback_caught():
+    lines = [l for l in GOOD.splitlines(True) if "cb=DEMO.ts_b" not in l]
+    assert "TS-1" in rules("".join(lines))
+
+
+def test_ts1_out_of_order_caught():
+    bad = (GOOD.replace("cb=DEMO.ts_a addr=0x00100300", "cb=DEMO.ts_X addr=0x00100400", 2)
+               .replace("cb=DEMO.ts_b addr=0x00100400", "cb=DEMO.ts_a addr=0x00100300", 2))
+    assert "TS-1" in rules(bad)
+
+
+def test_ts1_wrong_registers_caught():
+    bad = GOOD.replace("cb=DEMO.ts_b addr=0x00100400 vm=dos1 pri=0x00000000 depth=1 eax=0x00011000",
+                       "cb=DEMO.ts_b addr=0x00100400 vm=dos1 pri=0x00000000 depth=1 eax=0x00011100")
+    assert "TS-1" in rules(bad)
+
+
+def test_refmodel_on_scenario(scenario):
+    """Every scenario's trace satisfies the rules as the reference model sees them."""
+    proc = run_vmmsim("run", rel(scenario))
+    v = violations(proc.stdout)
+    assert v == [], "\n".join(v)
+
+
+@pytest.mark.parametrize("pattern, repl, rule", [
+    # IDLE-3: idle_a returns CF clear, yet idle_b still runs.
+    (r"(CB_RETURN kind=idle cb=DEMO\.idle_a \S+ \S+ \S+) cf=1", r"\1 cf=0", "IDLE-3"),
+    # CS-1: the claim does not add Critical_Section_Boost.
+    (r"PRIORITY vm=dos1 pri=0x00100000 old=0x00000000 boost=1048576 reason=crit",
+     "PRIORITY vm=dos1 pri=0x00000000 old=0x00000000 boost=0 reason=adjust", "CS-1"),
+    # NC-2: the callback runs although nothing was installed.
+    (r"svc=Call_When_Not_Critical dword=0x00010024", "svc=Get_Cur_VM_Handle dword=0x00010001", "NC-2"),
+    # IDLE-2: dos1 never became idle.
+    (r"VM_STATE vm=dos1 state=idle", "VM_STATE vm=dos1 state=wake", "IDLE-2"),
+])
+def test_refmodel_catches_broken_real_trace(pattern, repl, rule):
+    """The model engages on vmmsim's own output: a one-line edit of the built-in
+    scenario's trace is a violation of the rule it breaks."""
+    import re
+    text = run_vmmsim("run", check_codes=(0,)).stdout
+    assert violations(text) == []
+    broken, n = re.subn(pattern, repl, text, count=1)
+    assert n == 1, pattern
+    assert rule in rules(broken)
