@@ -165,6 +165,20 @@ static int chain_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
         return cb_enter(v, ci, f, v->nc_cb[top], 0, v->vm[cur].handle, v->nc_ref[top],
                         vmm_client_ptr(v, cur), 0, 1);
     }
+    case VMM_CB_EVENT: case VMM_CB_PRIO: case VMM_CB_TIMEOUT: case VMM_CB_HWINT: {
+        int rc;                /* one callback: EV-1, EV-2, TO-1, INT-1 registers */
+        if (f->index) return 1;
+        f->vm = cur;
+        rc = cb_enter(v, ci, f, f->a.cb, f->a.eax, f->a.ebx, f->a.edx, vmm_client_ptr(v, cur),
+                      f->kind == VMM_CB_HWINT, f->kind != VMM_CB_HWINT);
+        if (rc) return rc;
+        if (f->kind == VMM_CB_TIMEOUT) cpu_set_reg(v->cpu, CPU_ECX, f->a.ecx);
+        uint32_t fl = cpu_get_eflags(v->cpu);
+        if (f->kind == VMM_CB_PRIO) fl = f->a.cf ? fl | CPU_CF : fl & ~CPU_CF;
+        if (f->kind == VMM_CB_HWINT) fl &= ~CPU_IF;   /* interrupt gate: IF clear */
+        cpu_set_eflags(v->cpu, fl);
+        return VMM_OK;
+    }
     case VMM_CB_TS: {          /* TS-1: install order, EAX = old VM, EBX = new VM */
         if (f->index >= v->d.nts) return 1;
         f->vm = cur;
@@ -186,6 +200,8 @@ static void frame_pop(vmm_state *v, uint32_t ci) {
     assert(c->depth > 0 && v->d.oncpu == (int)ci);
     c->depth--;
     if (f->has_caller) regs_apply(v, &f->caller);
+    if (f->kind == VMM_CB_PRIO) ev_frame_done(v, f);     /* EV-2: unboost before SVC_RET */
+    if (f->kind == VMM_CB_HWINT) irq_hw_done(v, f);
     if (f->svc) svc_ret_record(v, f->svc, f->vm, &f->out);
     if (f->kind == VMM_CB_CONTROL) {
         v->d.booted = 1;
@@ -196,8 +212,8 @@ static void frame_pop(vmm_state *v, uint32_t ci) {
 
 /* Pushes a frame of `kind` on context ci and starts its first callback. For a frame
 ** started by a service, `svc`/`out` give the SVC_RET written when the chain ends. */
-int ctx_start(vmm_state *v, uint32_t ci, int kind, uint32_t index, uint32_t svc,
-              const vmm_sregs *out) {
+static int start(vmm_state *v, uint32_t ci, int kind, uint32_t index, const vmm_cbargs *a,
+                 uint32_t svc, const vmm_sregs *out) {
     vmm_ctx *c = &v->ctx[ci];
     int rc;
     assert(ci < v->nctx && kind > 0 && kind < VMM_CB_KIND_COUNT);
@@ -212,10 +228,34 @@ int ctx_start(vmm_state *v, uint32_t ci, int kind, uint32_t index, uint32_t svc,
     f->svc = svc;
     f->vm = v->d.cur;
     if (out) f->out = *out;
+    if (a) f->a = *a;
+    else if (c->depth > 1) {   /* INT-1: code nested in an interrupt procedure inherits it */
+        f->a.int_time = c->frame[c->depth - 2].a.int_time;
+        f->a.int_vmm = c->frame[c->depth - 2].a.int_vmm;
+    }
     if (f->has_caller) cpu_get_regs(v->cpu, &f->caller);
     rc = chain_step(v, ci, f);
     if (rc == 1) { frame_pop(v, ci); return VMM_OK; }
     return rc;
+}
+
+int ctx_start(vmm_state *v, uint32_t ci, int kind, uint32_t index, uint32_t svc,
+              const vmm_sregs *out) {
+    return start(v, ci, kind, index, NULL, svc, out);
+}
+
+int ctx_start_cb(vmm_state *v, uint32_t ci, int kind, const vmm_cbargs *a, uint32_t svc,
+                 const vmm_sregs *out) {
+    assert(a && a->cb);
+    return start(v, ci, kind, 0, a, svc, out);
+}
+
+/* INT-1: whether code in context ci runs at interrupt time (its top frame). */
+int ctx_int_time(const vmm_state *v, uint32_t ci, int *int_vmm) {
+    const vmm_ctx *c = &v->ctx[ci];
+    assert(ci < v->nctx);
+    *int_vmm = c->depth ? c->frame[c->depth - 1].a.int_time && c->frame[c->depth - 1].a.int_vmm : 0;
+    return c->depth ? c->frame[c->depth - 1].a.int_time : 0;
 }
 
 /* CB-1: EBP, ESP and the segment registers must be as the VMM gave them. */

@@ -4,6 +4,7 @@
 ** due events, deliver stimuli, and advance time when no guest code can run.
 ** docs/vmm.md describes the model.
 */
+#include <stdio.h>
 #include <string.h>
 
 #include "vmm_int.h"
@@ -25,10 +26,22 @@ static int site_seen(vmm_state *v, uint32_t site) {
     return 0;   /* table full: every further site pays the first-call path */
 }
 
+/* INT-1: only asynchronous services may be called at interrupt time. */
+static void int_time_check(vmm_state *v, vmm_call *c) {
+    char text[160], name[64];
+    if (c->path == VMM_PATH_STIM) return;
+    c->int_time = ctx_int_time(v, c->ctx, &c->int_vmm);
+    if (!c->int_time || svc_async(c->dword)) return;
+    snprintf(text, sizeof text, "%s is not asynchronous but was called at interrupt time by VM %s",
+             svc_name(c->dword, name, sizeof name), v->s->vms[c->vm].name);
+    vmm_finding_add(v, VMM_FND_INT1, c->vm, 0, c->dword & 0x7FFFFFFFu, 0, 0, text);
+}
+
 static int call_service(vmm_state *v, vmm_call *c) {
     int rc;
     vmm_rec(v, VMM_REC_SERVICE, 6, (c->dword & 0x7FFFFFFFu) | (uint64_t)c->vm << 32 | (uint64_t)c->path << 48,
             c->r.eax, c->r.ebx, c->r.ecx, c->r.edx, c->r.esi);
+    int_time_check(v, c);
     v->d.entered = 1;
     v->d.progress_cycle = vmm_cycles(v);
     if ((rc = svc_dispatch(v, c)) < 0) return rc;
@@ -114,7 +127,15 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
 
 static void dispatch_event(vmm_state *v, const eng_event *ev) {
     vmm_rec(v, VMM_REC_EVENT, 3, ev->seq, ev->kind, ev->a, 0, 0, 0);
+    if (ev->kind == VMM_EV_TICK) { tm_tick(v, ev->a); return; }
+    if (ev->kind == VMM_EV_IRET) { irq_iret(v, (uint32_t)ev->a); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->d.npend < v->s->nstim);
+    const vmm_stimulus *t = &v->s->stim[ev->a];
+    if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
+        vmm_rec(v, VMM_REC_STIMULUS, 5, ev->a, t->kind, t->vm, 0, t->arg, 0);
+        irq_raise(v, t->arg);
+        return;
+    }
     v->pend[v->d.npend++] = (uint32_t)ev->a;
 }
 
@@ -226,6 +247,7 @@ static int idle_work(vmm_state *v) {
             return 1;
         }
     }
+    if (ev_work(v)) return 1;            /* EV-1, EV-2, TO-1, INT-1: before returning to a VM */
     return deliver_pending(v);
 }
 
@@ -247,12 +269,17 @@ int run_loop(vmm_state *v) {
             return vmm_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
         if (now != last) { last = now; still = 0; }
         dispatch_due(v);
-        if (v->d.need_resched && v->d.booted && v->ctx[v->nvms].depth == 0) {
+        if (irq_deliver(v)) continue;    /* INT-1: at this instruction boundary */
+        /* INT-1: interrupt-time code is not preempted; the switch waits for its return */
+        if (v->d.need_resched && v->d.booted && v->ctx[v->nvms].depth == 0 && !v->d.in_hwint) {
             sched_resched(v);
             continue;
         }
         int ci = runnable(v);
-        if (ci >= 0 && ci < (int)v->nvms && v->d.entered && nc_due(v)) { nc_start(v); continue; }
+        if (ci >= 0 && ci < (int)v->nvms && v->d.entered && !v->d.in_hwint && nc_due(v)) {
+            nc_start(v);
+            continue;
+        }
         if (ci >= 0) { run_cpu(v, (uint32_t)ci); continue; }
         if (idle_work(v)) continue;
         if (eng_queue_peek(v->q, &ev) != ENG_OK) break;

@@ -34,6 +34,7 @@ int sched_switch(vmm_state *v, uint32_t to, int reason) {
     assert(to < v->nvms && to != v->d.cur);
     uint32_t old = v->d.cur;
     v->d.cur = to;
+    tm_switch(v, old, to);               /* TO-1: execution time counts per VM */
     vmm_charge(v, VMM_CYC_SWITCH);
     vmm_rec(v, VMM_REC_TASK_SWITCH, 4, old, to, (uint64_t)reason, v->vm[to].pri, 0, 0);
     v->d.ts_old = old;

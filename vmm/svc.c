@@ -171,11 +171,14 @@ int svc_dispatch(vmm_state *v, vmm_call *c) {
         if ((rc = vm_svc(v, c, num)) != 1) return rc;
         if ((rc = crit_svc(v, c, num)) != 1) return rc;
         if ((rc = cb_svc(v, c, num)) != 1) return rc;
+        if ((rc = ev_svc(v, c, num)) != 1) return rc;
+        if ((rc = tm_svc(v, c, num)) != 1) return rc;
         if (num < vmm_svc_count)
             return vmm_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
                             0x10000u | num);
         return vmm_fail(v, VMM_EUNIMPL, "VMM service 0x%08X does not exist", c->dword);
     }
+    if (dev == VPICD_DEVICE && (rc = irq_svc(v, c, num)) != 1) return rc;
     return vmm_fail(v, VMM_EUNIMPL, "%s: device 0x%04X service 0x%04X is not implemented",
                     svc_name(c->dword, name, sizeof name), dev, c->dword & 0xFFFFu);
 }
@@ -194,6 +197,8 @@ int svc_finish(vmm_state *v, vmm_call *c) {
             cpu_set_eip(v->cpu, ret);
         }
     }
+    if (c->chain && c->has_cba)
+        return ctx_start_cb(v, c->ctx, c->chain, &c->cba, c->dword & ~SVC_JMP_BIT, &c->r);
     if (c->chain) return ctx_start(v, c->ctx, c->chain, 0, c->dword & ~SVC_JMP_BIT, &c->r);
     if (c->ctx < v->nvms && !vm_ready(v, c->ctx)) {   /* returns when the VM runs again */
         x->ret_svc = c->dword & ~SVC_JMP_BIT;

@@ -20,6 +20,9 @@
 **   FINDING     code, vm, addr, then per code: CB-1 reg, expected, actual;
 **               CS-7 dword, owner, count; INIT vxd, msg
 **   END         reason, code (two's complement), findings
+**   EV          op | type << 8 | vm << 16, handle, cb, ref, boost, flags
+**   TIMEOUT     op | type << 8 | vm << 16 | late << 32, handle, cb, ref, due ms
+**   IRQ         op | irq << 8 | vm << 16, procedure, handle
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -51,8 +54,8 @@ uint32_t vmm_choose(vmm_state *v, uint32_t kind, uint32_t n) {
 
 void vmm_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text) {
-    static const char *const rule[] = { "", "CB-1", "CS-7", "INIT" };
-    assert(code >= VMM_FND_CB1 && code <= VMM_FND_INIT);
+    static const char *const rule[] = { "", "CB-1", "CS-7", "INIT", "INT-1" };
+    assert(code >= VMM_FND_CB1 && code <= VMM_FND_INT1);
     vmm_rec(v, VMM_REC_FINDING, 6, (uint64_t)code, vm, addr, a3, a4, a5);
     if (v->d.nfind < VMM_FINDINGS_MAX) {
         vmm_finding *f = &v->find[v->d.nfind];
@@ -94,7 +97,8 @@ static void put_label(out *o, const vmm_state *v, const char *key, uint32_t addr
 }
 
 static const char *cb_kind_name(uint32_t k) {
-    static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts" };
+    static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
+                                                      "event", "prio", "timeout", "hwint" };
     return k < VMM_CB_KIND_COUNT ? n[k] : "?";
 }
 
@@ -104,7 +108,7 @@ static const char *pick(const char *const *names, uint32_t n, uint64_t i) {
 #define PICK(arr, i) pick(arr, sizeof arr / sizeof arr[0], i)
 
 static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
-    static const char *const rule[] = { "?", "CB-1", "CS-7", "INIT" };
+    static const char *const rule[] = { "?", "CB-1", "CS-7", "INIT", "INT-1" };
     static const char *const reg[] = { "ebp", "esp", "es", "cs", "ss", "ds", "fs", "gs" };
     char buf[64];
     put(o, " rule=%s vm=%s", PICK(rule, a[0]), vm_name(v, a[1]));
@@ -112,6 +116,9 @@ static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
     case VMM_FND_CB1:
         put_label(o, v, "cb", (uint32_t)a[2]);
         put(o, " reg=%s expected=0x%08x actual=0x%08x", PICK(reg, a[3]), (uint32_t)a[4], (uint32_t)a[5]);
+        break;
+    case VMM_FND_INT1:
+        put(o, " svc=%s", svc_name((uint32_t)a[3], buf, sizeof buf));
         break;
     case VMM_FND_CS7:
         put(o, " svc=%s owner=%s count=%u", svc_name((uint32_t)a[3], buf, sizeof buf),
@@ -138,10 +145,44 @@ static void fmt_service(out *o, const vmm_state *v, const eng_record *r) {
         (uint32_t)a[2], (uint32_t)a[3], (uint32_t)a[4], (uint32_t)a[5]);
 }
 
+/* EV, TIMEOUT and IRQ records (EV-1, EV-2, TO-1, INT-1). */
+static void fmt_time(out *o, const vmm_state *v, const eng_record *r) {
+    static const char *const evop[] = { "schedule", "run", "cancel", "timeout" };
+    static const char *const evty[] = { "global", "vm", "priority" };
+    static const char *const toop[] = { "set", "due", "call", "cancel" };
+    static const char *const irqop[] = { "virtualize", "raise", "unowned", "hw_int", "request",
+                                         "clear", "eoi", "simulate", "iret" };
+    const uint64_t *a = r->args;
+    uint32_t op = (uint32_t)(a[0] & 0xFF), ty = (uint32_t)(a[0] >> 8 & 0xFF);
+    uint64_t vm = a[0] >> 16 & 0xFFFF;
+    switch (r->type) {
+    case VMM_REC_EV:
+        put(o, "EV op=%s kind=%s handle=0x%08x vm=%s", PICK(evop, op), PICK(evty, ty),
+            (uint32_t)a[1], vm_name(v, vm));
+        put_label(o, v, "cb", (uint32_t)a[2]);
+        put(o, " ref=0x%08x boost=0x%08x flags=0x%08x", (uint32_t)a[3], (uint32_t)a[4], (uint32_t)a[5]);
+        break;
+    case VMM_REC_TIMEOUT:
+        put(o, "TIMEOUT op=%s kind=%s handle=0x%08x vm=%s", PICK(toop, op), PICK(evty, ty),
+            (uint32_t)a[1], vm_name(v, vm));
+        put_label(o, v, "cb", (uint32_t)a[2]);
+        put(o, " ref=0x%08x due=%llu late=%u", (uint32_t)a[3], (unsigned long long)a[4],
+            (uint32_t)(a[0] >> 32));
+        break;
+    case VMM_REC_IRQ:
+        put(o, "IRQ op=%s irq=%u vm=%s", PICK(irqop, op), ty, vm_name(v, vm));
+        put_label(o, v, "proc", (uint32_t)a[1]);
+        put(o, " handle=0x%08x", (uint32_t)a[2]);
+        break;
+    }
+}
+
 static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     static const char *const vmst[] = { "create", "suspend", "resume", "idle", "wake", "block", "unblock" };
-    static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice" };
-    static const char *const prr[] = { "adjust", "crit" };
+    static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
+                                      "event" };
+    static const char *const prr[] = { "adjust", "crit", "event", "irq" };
+    static const char *const evk[] = { "?", "stimulus", "tick", "iret" };
     static const char *const crop[] = { "claim", "end", "release", "block", "grant" };
     static const char *const endr[] = { "done", "max_cycles", "error" };
     const uint64_t *a = r->args;
@@ -157,7 +198,7 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         break;
     case VMM_REC_EVENT:
         put(o, "EVENT seq=%llu kind=%s index=%u", (unsigned long long)a[0],
-            a[1] == VMM_EV_STIMULUS ? "stimulus" : "?", (uint32_t)a[2]);
+            PICK(evk, a[1]), (uint32_t)a[2]);
         break;
     case VMM_REC_STIMULUS:
         put(o, "STIMULUS index=%u do=%s vm=%s", (uint32_t)a[0], vmm_stim_name((uint32_t)a[1]),
@@ -210,6 +251,11 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     case VMM_REC_FINDING:
         put(o, "FINDING");
         fmt_finding(o, v, a);
+        break;
+    case VMM_REC_EV:
+    case VMM_REC_TIMEOUT:
+    case VMM_REC_IRQ:
+        fmt_time(o, v, r);
         break;
     case VMM_REC_END:
         put(o, "END reason=%s code=%lld findings=%u", PICK(endr, a[0]), (long long)(int64_t)a[1],

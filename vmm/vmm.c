@@ -25,7 +25,7 @@ const char *vmm_strerror(int err) {
 const char *vmm_stim_name(uint32_t kind) {
     static const char *const n[VMM_STIM_KIND_COUNT] = {
         NULL, "call", "release_time_slice", "wake", "kernel_idle", "suspend", "resume",
-        "begin_crit", "end_crit" };
+        "begin_crit", "end_crit", "irq" };
     return kind > 0 && kind < VMM_STIM_KIND_COUNT ? n[kind] : "unknown";
 }
 
@@ -43,6 +43,7 @@ void vmm_machine_defaults(vmm_machine *m) {
     m->service_cycles = 50;
     m->max_cycles = 100000000;
     m->hang_cycles = 0;
+    m->irq_handler_cycles = VMM_IRQ_HANDLER_DEFAULT;
 }
 
 /* Zero fields mean "default" (so a zeroed vmm_machine is the default machine). */
@@ -53,7 +54,7 @@ static void machine_fill(vmm_machine *m, const vmm_machine *in) {
 #define DEF(f) if (!m->f) m->f = d.f
     DEF(clock_hz); DEF(memory_kb); DEF(timer_tick_ms); DEF(max_vms); DEF(idle_slots);
     DEF(nc_slots); DEF(ts_slots); DEF(event_capacity); DEF(service_cycles);
-    DEF(max_cycles);
+    DEF(max_cycles); DEF(irq_handler_cycles);
 #undef DEF
     if (!m->trace_records) m->trace_records = VMM_TRACE_DEFAULT;
     if (!m->checkpoint_every) m->checkpoint_every = VMM_CHECKPOINT_DEFAULT;
@@ -110,6 +111,8 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
         if (t->kind == VMM_STIM_CALL &&
             (t->target < VMM_VXD_BASE || t->target >= (uint64_t)m->memory_kb * 1024))
             return snprintf(why, n, "stimulus %u calls 0x%08x, outside the VxD area", i, t->target), VMM_EINVAL;
+        if (t->kind == VMM_STIM_IRQ && t->arg >= VMM_IRQS)
+            return snprintf(why, n, "stimulus %u raises IRQ %u (0..%u)", i, t->arg, VMM_IRQS - 1), VMM_EINVAL;
     }
     return VMM_OK;
 }
@@ -189,7 +192,10 @@ static int layout(vmm_state *v) {
     int rc = cpu_phys_write(v->cpu, VMM_STUB_CB_RET, &hlt, 1);
     for (uint32_t i = 0; i < v->nvms && rc == CPU_OK; i++) {
         uint32_t cb[4] = { s->vms[i].status_flags, 0, v->vm[i].handle + VMM_CLIENT_OFF, i + 1 };
+        uint32_t client_fl = 0x202;   /* client code runs with interrupts enabled */
         rc = cpu_phys_write(v->cpu, v->vm[i].handle, cb, sizeof cb);
+        if (rc == CPU_OK)
+            rc = cpu_phys_write(v->cpu, v->vm[i].handle + VMM_CLIENT_OFF + 0x2C, &client_fl, 4);
     }
     for (uint32_t i = 0; i < s->nvxds && rc == CPU_OK; i++)
         if (s->vxds[i].image_len)
@@ -208,9 +214,11 @@ static int alloc_tables(vmm_state *v) {
     v->pend = calloc(v->s->nstim + 1, sizeof *v->pend);
     v->sites = calloc(VMM_SITES, sizeof *v->sites);
     v->find = calloc(VMM_FINDINGS_MAX, sizeof *v->find);
+    v->ev = calloc(VMM_EVENTS_MAX, sizeof *v->ev);
+    v->to = calloc(VMM_EVENTS_MAX, sizeof *v->to);
     v->q = calloc(1, eng_queue_size());
     if (!v->ctx || !v->idle || !v->nc_cb || !v->nc_ref || !v->ts || !v->pend || !v->sites ||
-        !v->find || !v->q)
+        !v->find || !v->q || !v->ev || !v->to)
         return VMM_ENOMEM;
     if (eng_queue_init(v->q, m->event_capacity) != ENG_OK) { free(v->q); v->q = NULL; return VMM_ENOMEM; }
     if (eng_chooser_init(&v->ch, VMM_CHOICE_LOG) != ENG_OK) return VMM_ENOMEM;
@@ -228,6 +236,11 @@ static void dyn_reset(vmm_state *v) {
     for (uint32_t i = 0; i < v->nvms; i++) {
         v->vm[i].pri = 0;
         v->vm[i].suspend = 0;
+        v->vm[i].exec_cycles = 0;
+        v->vm[i].run_since = 0;
+        v->vm[i].vreq = 0;
+        v->vm[i].vboost = 0;
+        v->vm[i].vhandler = -1;
     }
     for (uint32_t i = 0; i < v->nctx; i++) {
         vmm_ctx *c = &v->ctx[i];
@@ -289,7 +302,7 @@ void vmm_free(vmm_state *v) {
     if (v->ch.log) eng_chooser_close(&v->ch);
     if (v->tr.rec || v->tr.cp) eng_trace_close(&v->tr);
     free(v->ram); free(v->ram0); free(v->ctx); free(v->idle); free(v->nc_cb); free(v->nc_ref);
-    free(v->ts); free(v->pend); free(v->sites); free(v->find); free(v->lab);
+    free(v->ts); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev); free(v->to);
     free(v);
 }
 

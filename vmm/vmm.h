@@ -48,6 +48,8 @@ typedef struct vmm_machine {
     uint32_t trace_records;     /* trace records kept in memory, default 65536;
                                    VMM_TRACE_NONE keeps none (hash and checkpoints only) */
     uint32_t checkpoint_every;  /* a CHECKPOINT record every N records, default 64 */
+    uint32_t irq_handler_cycles;/* INT-1: cycles a VM's client interrupt handler runs
+                                   from the simulated interrupt to its IRET, default 2000 */
 } vmm_machine;
 #define VMM_TRACE_NONE 0xFFFFFFFFu
 void vmm_machine_defaults(vmm_machine *m);
@@ -89,6 +91,8 @@ enum vmm_stim_kind {
     VMM_STIM_RESUME,            /* Resume_VM(vm) */
     VMM_STIM_BEGIN_CRIT,        /* INT 2Fh AX=1681h from vm */
     VMM_STIM_END_CRIT,          /* INT 2Fh AX=1682h from vm */
+    VMM_STIM_IRQ,               /* INT-1: the hardware raises IRQ `arg` (0..15); vm is
+                                   ignored; takes effect at once (interrupt time) */
     VMM_STIM_KIND_COUNT
 };
 const char *vmm_stim_name(uint32_t kind);
@@ -129,6 +133,9 @@ enum vmm_rec_type {
     VMM_REC_FINDING,      /* a rule violation (CB-1, CS-7…) */
     VMM_REC_END,          /* the run ended */
     VMM_REC_SVC_RET,      /* a VMM service returned to its caller (results) */
+    VMM_REC_EV,           /* an event / priority event scheduled, run, cancelled (EV-1, EV-2) */
+    VMM_REC_TIMEOUT,      /* a time-out set, due, called, cancelled (TO-1) */
+    VMM_REC_IRQ,          /* a hardware / virtual interrupt step (INT-1) */
     VMM_REC_TYPE_COUNT
 };
 

@@ -22,6 +22,17 @@
 #define VMM_TRACE_DEFAULT  65536u    /* records kept by default */
 #define VMM_CHECKPOINT_DEFAULT 64u
 #define VMM_CHOICE_LOG     65536u
+#define VMM_EVENTS_MAX     1024      /* pending events + priority events; time-outs */
+#define VMM_IRQS           16        /* IRQ 0..15 (two 8259s) */
+#define VMM_IRQ_HANDLER_DEFAULT 2000u
+
+/* Handles returned to guest code: a tag and a per-run serial number (never reused). */
+#define VMM_H_EVENT        0xE0000000u
+#define VMM_H_PRIO         0xE1000000u
+#define VMM_H_TIMEOUT      0xE2000000u
+#define VMM_H_IRQ          0xE3000000u
+#define VMM_H_TAG          0xFF000000u
+#define VMM_SERIAL_MAX     0x00FFFFFFu
 
 /* ---- guest memory layout (docs/vmm.md, "Memory") ------------------------------ */
 #define VMM_GDT_PHYS       0x00001000u  /* cpu_enter_flat32's GDT */
@@ -51,6 +62,20 @@
 #define VMM_TIME_CRIT_BOOST 0x00400000u
 #define VMM_PRI_MAX        0x7FFFFFFFu
 
+/* Call_Priority_VM_Event flags (EV-2) */
+#define PEF_WAIT_FOR_STI   0x01u
+#define PEF_WAIT_NOT_CRIT  0x02u
+#define PEF_DONT_UNBOOST   0x04u
+#define PEF_ALWAYS_SCHED   0x08u
+#define PEF_TIME_OUT       0x10u
+
+/* VPICD (device 3) and its IRQ descriptor (Windows 3.1 DDK, VPICD_IRQ_Descriptor) */
+#define VPICD_DEVICE       0x0003u
+#define VID_IRQ_NUMBER     0x00u   /* word */
+#define VID_OPTIONS        0x02u   /* word */
+#define VID_HW_INT_PROC    0x04u
+#define VID_SIZE           0x1Cu
+
 /* ---- cycle costs (docs/vmm.md, "Cycle costs") --------------------------------- */
 #define VMM_CYC_INT20      59u   /* INT n, protected mode, same privilege */
 #define VMM_CYC_IRETD      38u   /* IRETD back to the patched instruction */
@@ -58,11 +83,24 @@
 #define VMM_CYC_RET        12u   /* RET near: 10 + m */
 #define VMM_CYC_CB_CALL    9u    /* the VMM's CALL reg into a callback: 7 + m */
 #define VMM_CYC_SWITCH     100u  /* saving and restoring a VM's state on a task switch */
+#define VMM_CYC_HWINT      59u   /* an interrupt gate into ring 0 from ring 0 (INT pm=59) */
 
 /* ---- callbacks ----------------------------------------------------------------- */
 enum vmm_cb_kind {
-    VMM_CB_CONTROL = 1, VMM_CB_CALL, VMM_CB_IDLE, VMM_CB_NC, VMM_CB_TS, VMM_CB_KIND_COUNT
+    VMM_CB_CONTROL = 1, VMM_CB_CALL, VMM_CB_IDLE, VMM_CB_NC, VMM_CB_TS,
+    VMM_CB_EVENT, VMM_CB_PRIO, VMM_CB_TIMEOUT, VMM_CB_HWINT, VMM_CB_KIND_COUNT
 };
+
+/* One callback's entry registers and what its return undoes (event, priority event,
+** time-out, hardware-interrupt callbacks). */
+typedef struct vmm_cbargs {
+    uint32_t cb, eax, ebx, ecx, edx;
+    uint32_t cf;            /* carry flag at entry (EV-2: set on time-out) */
+    uint32_t unboost_vm;    /* EV-2: priority removed on return (0: none) */
+    uint32_t unboost;
+    uint8_t  int_time;      /* INT-1: runs at interrupt time */
+    uint8_t  int_vmm;       /* the interrupt interrupted VxD code (not a VM's client) */
+} vmm_cbargs;
 
 /* Registers a service sees and returns. */
 typedef struct vmm_sregs {
@@ -82,6 +120,7 @@ typedef struct vmm_frame {
     uint64_t entry_cycle;
     vmm_sregs out;          /* the service's results, for that SVC_RET */
     cpu_regs caller;        /* registers to resume with when the chain ends */
+    vmm_cbargs a;           /* VMM_CB_EVENT, _PRIO, _TIMEOUT, _HWINT */
 } vmm_frame;
 
 /* A ring-0 execution context: each VM has one, the VMM one more (task-switch
@@ -102,7 +141,34 @@ typedef struct vmm_vm {
     uint32_t handle;        /* linear address of the control block */
     uint32_t pri;           /* execution priority */
     uint32_t suspend;       /* suspend count */
+    uint64_t exec_cycles;   /* TO-1: cycles it was the current VM, until run_since */
+    uint64_t run_since;     /* cycle it last became the current VM */
+    uint16_t vreq;          /* INT-1: virtual IRQ requests not yet simulated */
+    uint16_t vboost;        /* IRQs whose Time_Critical_Boost it holds */
+    int      vhandler;      /* IRQ whose client handler runs, -1: none */
 } vmm_vm;
+
+/* A pending event (EV-1), priority event (EV-2) or time-out (TO-1). */
+enum vmm_ev_type { VMM_EVT_GLOBAL = 0, VMM_EVT_VM, VMM_EVT_PRIO };
+enum vmm_to_type { VMM_TOT_GLOBAL = 0, VMM_TOT_VM, VMM_TOT_PRIO };
+typedef struct vmm_ev {
+    uint32_t handle;
+    uint8_t  type;          /* vmm_ev_type / vmm_to_type */
+    uint8_t  fired;         /* time-out: its tick came; priority event: timed out */
+    uint32_t vm;            /* target VM (VM events, VM time-outs, priority events) */
+    uint32_t cb, ref;
+    uint32_t boost, flags;  /* priority events */
+    uint32_t link;          /* priority event <-> its time-out handle (0: none) */
+    uint64_t due_cyc;       /* time-out: cycle (global) or VM execution cycles (VM) */
+    uint64_t due_ms;        /* time-out: system time or VM execution time, ms */
+} vmm_ev;
+
+/* A hardware IRQ line (INT-1). */
+typedef struct vmm_irq {
+    uint32_t desc;          /* VPICD_IRQ_Descriptor address, 0: not virtualized */
+    uint32_t hw_proc;       /* VID_Hw_Int_Proc */
+    uint8_t  irr, isr;      /* requested by the hardware; in service (until Phys_EOI) */
+} vmm_irq;
 
 enum vmm_path { VMM_PATH_INT = 0, VMM_PATH_CALL, VMM_PATH_STIM, VMM_PATH_INT2F };
 
@@ -114,18 +180,30 @@ typedef struct vmm_call {
     int       path;         /* enum vmm_path */
     vmm_sregs r;
     int       chain;        /* the service asks for a callback chain (VMM_CB_*) */
+    int       has_cba;      /* chain is one callback with these arguments */
+    vmm_cbargs cba;
+    int       int_time;     /* INT-1: called at interrupt time */
+    int       int_vmm;      /* ... from an interrupt that interrupted VxD code */
 } vmm_call;
 
-enum vmm_finding_code { VMM_FND_CB1 = 1, VMM_FND_CS7, VMM_FND_INIT };
+enum vmm_finding_code { VMM_FND_CB1 = 1, VMM_FND_CS7, VMM_FND_INIT, VMM_FND_INT1 };
 enum vmm_crit_op { VMM_CRIT_CLAIM = 0, VMM_CRIT_END, VMM_CRIT_RELEASE, VMM_CRIT_BLOCK,
                    VMM_CRIT_GRANT };
 enum vmm_vmst { VMM_ST_CREATE = 0, VMM_ST_SUSPEND, VMM_ST_RESUME, VMM_ST_IDLE, VMM_ST_WAKE,
                 VMM_ST_BLOCK, VMM_ST_UNBLOCK };
 enum vmm_sw_reason { VMM_SW_PRIORITY = 0, VMM_SW_BLOCK, VMM_SW_UNBLOCK, VMM_SW_SUSPEND,
-                     VMM_SW_RESUME, VMM_SW_RELEASE, VMM_SW_SLICE };
-enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT };
-enum vmm_ev_kind { VMM_EV_STIMULUS = 1 };
+                     VMM_SW_RESUME, VMM_SW_RELEASE, VMM_SW_SLICE, VMM_SW_EVENT };
+enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT, VMM_PRI_EVENT, VMM_PRI_IRQ };
+enum vmm_ev_kind { VMM_EV_STIMULUS = 1, VMM_EV_TICK, VMM_EV_IRET };
 #define VMM_EV_CLASS_STIM 1u
+#define VMM_EV_CLASS_TIMER 2u
+#define VMM_EV_CLASS_IRQ 3u
+/* EV / TIMEOUT / IRQ record operations (docs/trace-format.md) */
+enum vmm_ev_op { VMM_EVOP_SCHEDULE = 0, VMM_EVOP_RUN, VMM_EVOP_CANCEL, VMM_EVOP_TIMEOUT };
+enum vmm_to_op { VMM_TOOP_SET = 0, VMM_TOOP_DUE, VMM_TOOP_CALL, VMM_TOOP_CANCEL };
+enum vmm_irq_op { VMM_IRQOP_VIRTUALIZE = 0, VMM_IRQOP_RAISE, VMM_IRQOP_UNOWNED, VMM_IRQOP_HWINT,
+                  VMM_IRQOP_REQUEST, VMM_IRQOP_CLEAR, VMM_IRQOP_EOI, VMM_IRQOP_SIMULATE,
+                  VMM_IRQOP_IRET };
 #define VMM_NONE 0xFFFFu   /* "no VM" in trace args */
 #define VMM_END_DONE 0
 #define VMM_END_MAX 1
@@ -154,6 +232,14 @@ typedef struct vmm_dyn {
     uint32_t npend;
     uint32_t nfind;           /* findings reported (kept: min(n, VMM_FINDINGS_MAX)) */
     uint32_t nsites;
+    /* events, priority events, time-outs (EV-1, EV-2, TO-1) */
+    uint32_t nev, nto;
+    uint32_t serial;          /* last handle serial number */
+    int      tick_armed;      /* a timer tick event is queued */
+    uint64_t tick_seq, tick_cycle, tick_k, ticks_done;
+    /* interrupts (INT-1) */
+    vmm_irq  irq[VMM_IRQS];
+    int      in_hwint;        /* a hardware-interrupt procedure runs */
 } vmm_dyn;
 
 struct vmm_state {
@@ -174,6 +260,8 @@ struct vmm_state {
     uint32_t *ts;             /* Call_When_Task_Switched list (TS-1) */
     uint32_t *pend;           /* pending stimuli (indexes) */
     uint32_t *sites;          /* patched call sites (open addressing, 0 = empty) */
+    vmm_ev   *ev;             /* pending events and priority events, in schedule order */
+    vmm_ev   *to;             /* pending time-outs, in set order */
     vmm_finding *find;
     struct vmm_lab { uint32_t addr, order; char name[VMM_NAME_MAX * 3]; } *lab;
     uint32_t  nlab;
@@ -204,6 +292,9 @@ void ctx_load(vmm_state *v, uint32_t ci);
 void ctx_unload(vmm_state *v);
 int  ctx_start(vmm_state *v, uint32_t ci, int kind, uint32_t index, uint32_t svc,
                const vmm_sregs *out);
+int  ctx_start_cb(vmm_state *v, uint32_t ci, int kind, const vmm_cbargs *a, uint32_t svc,
+                  const vmm_sregs *out);
+int  ctx_int_time(const vmm_state *v, uint32_t ci, int *int_vmm);
 int  ctx_on_return(vmm_state *v);
 void ctx_regs_fresh(const vmm_state *v, uint32_t ci, cpu_regs *r);
 void sregs_get(vmm_state *v, vmm_sregs *r);
@@ -234,5 +325,34 @@ void svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *
 
 /* run.c */
 int  run_loop(vmm_state *v);
+int  run_target_ctx(vmm_state *v, int *vxd_running);
+
+/* event.c (EV-1, EV-2) */
+int  ev_svc(vmm_state *v, vmm_call *c, uint32_t num);
+int  ev_work(vmm_state *v);
+void ev_prio_timed_out(vmm_state *v, uint32_t handle);
+void ev_frame_done(vmm_state *v, const vmm_frame *f);
+uint32_t ev_serial(vmm_state *v, uint32_t tag);
+
+/* timer.c (TO-1) */
+int  tm_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void tm_tick(vmm_state *v, uint64_t k);
+void tm_switch(vmm_state *v, uint32_t old, uint32_t to);
+void tm_arm(vmm_state *v);
+int  tm_work(vmm_state *v);
+int  tm_has_work_for(const vmm_state *v, uint32_t vm);
+int  tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint32_t ref,
+            uint32_t link, uint32_t *handle);
+void tm_cancel(vmm_state *v, uint32_t handle, int quiet);
+uint64_t tm_sys_ms(const vmm_state *v);
+
+/* vpicd.c (INT-1) */
+int  irq_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void irq_raise(vmm_state *v, uint32_t irq);
+int  irq_deliver(vmm_state *v);
+int  irq_work(vmm_state *v);
+void irq_iret(vmm_state *v, uint32_t vm);
+void irq_hw_done(vmm_state *v, const vmm_frame *f);
+int  svc_async(uint32_t dword);
 
 #endif

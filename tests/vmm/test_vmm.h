@@ -7,4 +7,5 @@ Suite *nc_suite(void);
 Suite *idle_suite(void);
 Suite *crit_suite(void);
 Suite *misc_suite(void);
+Suite *ev_suite(void);
 #endif
