@@ -4,7 +4,8 @@
 **
 ** The hot loop (run.c) is: find the decoded entry for CS:EIP in the decode cache
 ** (keyed by physical address, per-page generation numbers invalidate it on writes),
-** charge its clocks, call its handler. Handlers (x_*.c) never allocate and never do
+** or, after straight-line flow, follow the previous entry's `link` to it; charge its
+** clocks, call its handler. Handlers (x_*.c) never allocate and never do
 ** host I/O except through the bus callbacks of IN/OUT.
 **
 ** Faults: the memory and segment layers call cpu_fault(), which longjmps back to
@@ -47,6 +48,8 @@ typedef void (*cpu_fn)(cpu_state *c, const cpu_insn *i);
 ** linear address was a breakpoint when decoded, so it never hits the fast path. */
 struct cpu_insn {
     cpu_fn   fn;
+    const cpu_insn *link; /* the entry slot of the next instruction when it is on the
+                             same page (run.c chains through it), else NULL */
     uint32_t phys;      /* physical address of the first byte */
     uint32_t tag;
     uint32_t disp;      /* memory operand displacement (address-size masked later) */

@@ -73,49 +73,87 @@ static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
     cpu_decode(c, lin, &c->scratch);
     c->scratch.phys = phys;
     c->scratch.tag = tag;
+    c->scratch.link = NULL;
     if ((lin & 0xFFFu) + c->scratch.len > 0x1000u) return &c->scratch;  /* crosses */
     cpu_mark_code(c, phys & ~0xFFFu);
     *e = c->scratch;
     if (bp) e->tag |= 0x80000000u;   /* keeps it off the fast path */
+    /* The next instruction's slot, when it starts on this page: straight-line code
+    ** then runs entry to entry without the lookup (run_loop). */
+    if ((phys & 0xFFFu) + e->len < 0x1000u)
+        e->link = &c->icache[(phys + e->len) & (CPU_ICACHE_SIZE - 1)];
     return e;
 }
 
-/* The hot loop. EIP and the cycle count live in locals predicted from the decoded
-** entry (sequential flow, base clocks); the handler's stores are compared with the
-** prediction afterwards, which keeps the store-to-load round trip of c->eip and
-** c->cycles off the critical path. c->eip and c->cycles stay exact at every call. */
+/* Looks up the entry for CS:EIP (linear `lin`) through the code page fast path,
+** else fetch_slow. */
+static inline const cpu_insn *fetch(cpu_state *c, uint32_t lin)
+{
+    if (CPU_LIKELY((lin & ~0xFFFu) == c->code_lin_page)) {
+        uint32_t phys = c->code_phys_page | (lin & 0xFFFu);
+        const cpu_insn *i = &c->icache[phys & (CPU_ICACHE_SIZE - 1)];
+        if (CPU_LIKELY(i->phys == phys && i->tag == c->code_tag)) return i;
+    }
+    return fetch_slow(c, lin);
+}
+
+/* The hot loop.
+**
+** Chaining: after an instruction that falls through, the next entry is reached by
+** its `link` instead of the lookup in fetch(). That is the same entry fetch() would
+** return: the link is the slot of phys + len on the same physical page, and it is
+** taken only when that slot holds phys + len with the current code tag, and when
+** c->code_lin_page is still the page the chain started on; everything that changes
+** CS, the mode, CPL, paging, breakpoints or the code page's bytes resets
+** code_lin_page (cpu_code_changed and its callers), which ends the chain. Budget,
+** stops, breakpoints (their entries never carry the code tag) and faults are
+** therefore seen exactly where the lookup would see them. What it saves is the
+** loop-carried chain EIP → linear → physical → slot address → entry → length → EIP,
+** which bounded the loop; a link is one load.
+**
+** EIP, the cycle count and the instruction count live in locals; EIP and the cycle
+** count are predicted (sequential flow, base clocks) and the handler's stores are
+** compared with the prediction afterwards. c->eip, c->cycles and c->icount are
+** stored before every handler, so they are exact whenever a handler or the fault
+** path (longjmp to cpu_run) reads them, and storing EIP rather than letting each
+** handler add to the previous one's store keeps memory out of the loop's chain. */
 __attribute__((noinline)) static void run_loop(cpu_state *c)
 {
-    uint32_t eip = c->eip;
-    uint64_t cyc = c->cycles;
+    uint32_t eip = c->eip, page = 1u;   /* 1: no page; never equals code_lin_page */
+    uint64_t cyc = c->cycles, ic = c->icount;
+    const cpu_insn *i = NULL, *n;
     while (cyc < c->cycle_end) {
-        uint32_t lin = c->seg[CPU_CS].base + eip, next;
+        uint32_t next;
         uint64_t cnext;
-        const cpu_insn *i;
-        if (CPU_LIKELY((lin & ~0xFFFu) == c->code_lin_page)) {
-            uint32_t phys = c->code_phys_page | (lin & 0xFFFu);
-            i = &c->icache[phys & (CPU_ICACHE_SIZE - 1)];
-            if (CPU_UNLIKELY(i->phys != phys || i->tag != c->code_tag)) {
-                i = fetch_slow(c, lin);
-                if (!i) return;
-            }
+        if (i && (n = i->link) != NULL && n->phys == i->phys + i->len &&
+            n->tag == c->code_tag) {
+            i = n;
         } else {
-            i = fetch_slow(c, lin);
-            if (!i) return;
+            uint32_t lin = c->seg[CPU_CS].base + eip;
+            c->eip = eip;
+            c->icount = ic;   /* fetch_slow's breakpoint rule reads both */
+            i = fetch(c, lin);
+            if (!i) break;
+            page = (lin & ~0xFFFu) == c->code_lin_page ? c->code_lin_page : 1u;
         }
+        assert(c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)) || page == 1u);
         cnext = cyc + i->clk + (i->comps & c->mpend);
         c->cycles = cnext;
         c->mpend = 0;
+        c->eip = eip;
+        c->icount = ic;
         next = eip + i->len;
         i->fn(c, i);
-        c->icount++;
+        ic++;
         /* The empty asm hides the equality, so the compiler keeps the predicted
         ** register value instead of the reloaded one. */
         if (CPU_LIKELY(c->eip == next)) { __asm__("" : "+r"(next)); eip = next; }
-        else eip = c->eip;
+        else { eip = c->eip; i = NULL; }
         if (CPU_LIKELY(c->cycles == cnext)) { __asm__("" : "+r"(cnext)); cyc = cnext; }
         else cyc = c->cycles;
+        if (CPU_UNLIKELY(c->code_lin_page != page)) i = NULL;
     }
+    c->icount = ic;
 }
 
 static int exc_class(int v)   /* 1 benign, 2 contributory, 3 page fault */

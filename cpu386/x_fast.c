@@ -1,6 +1,6 @@
 /*
 ** x_fast.c — specialised handlers for the hottest forms (32-bit register and
-** memory ALU ops, MOV, INC/DEC, Jcc per condition), chosen once at decode time so
+** memory ALU ops, MOV, INC/DEC, shifts by a constant, Jcc per condition), chosen once at decode time so
 ** the operation and size are constants in the handler; and the REP clock bases.
 ** Each is equivalent to the generic handler it replaces.
 */
@@ -104,6 +104,20 @@ static void dec_r32(cpu_state *c, const cpu_insn *i)
     c->eip += i->len;
 }
 
+/* Group 2 on a 32-bit register by 1 (D1) or imm8 (C1): x_shift without the r/m and
+** count-source dispatch. */
+static void sh1_r32(cpu_state *c, const cpu_insn *i)
+{
+    c->r[i->rm] = cpu_shift(&c->fl, i->reg, 4, c->r[i->rm], 1);
+    c->eip += i->len;
+}
+
+static void shi_r32(cpu_state *c, const cpu_insn *i)
+{
+    c->r[i->rm] = cpu_shift(&c->fl, i->reg, 4, c->r[i->rm], (uint8_t)i->imm);
+    c->eip += i->len;
+}
+
 #define JCC(name, CC)                                                             \
     static void name(cpu_state *c, const cpu_insn *i)                             \
     {                                                                             \
@@ -151,6 +165,10 @@ void cpu_specialize(cpu_insn *o)
     }
     if ((b == 0x81 || b == 0x83) && o->mod == 3 && o->fn == x_alu_EI) {
         o->fn = ri_fns[o->reg];
+        return;
+    }
+    if ((b == 0xD1 || b == 0xC1) && o->mod == 3 && o->fn == x_shift) {
+        o->fn = b == 0xD1 ? sh1_r32 : shi_r32;
         return;
     }
     if (b == 0x89) o->fn = o->mod == 3 ? mov_rr32 : mov_mg32;
