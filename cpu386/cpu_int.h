@@ -209,7 +209,7 @@ extern const cpu_opdef cpu_groups[CPU_GROUPS][8];
 /* Clock counts used at run time by handlers (manual chapter 17). */
 enum {
     CLK_JCC_TAKEN_EXTRA = 4,      /* Jcc: 7+m taken, 3 not taken */
-    CLK_INT_REAL = 37, CLK_INT3_REAL = 33, CLK_INT_PM = 59, CLK_INT_PM_PRIV = 99,
+    CLK_INT_REAL = 37, CLK_INT3_REAL = 33, CLK_INTO_REAL = 35, CLK_INT_PM = 59, CLK_INT_PM_PRIV = 99,
     CLK_INT_V86 = 119, CLK_IRET_REAL = 22, CLK_IRET_PM = 38, CLK_IRET_PM_OUT = 82,
     CLK_SEGLOAD_PM = 18
 };
@@ -338,6 +338,13 @@ static inline void cpu_jump(cpu_state *c, uint32_t eip)
 {
     c->eip = eip;
     c->mpend = 0xFF;
+}
+
+/* A control transfer whose manual count has no "+m": interrupt and exception delivery
+** (INT n 37 / pm=59 …) and IRET (22 / pm=38). */
+static inline void cpu_transfer(cpu_state *c, uint32_t eip)
+{
+    c->eip = eip;
 }
 
 static inline int cpu_iopl(const cpu_state *c) { return (int)((c->fl.eflags >> 12) & 3u); }

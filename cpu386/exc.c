@@ -90,8 +90,10 @@ static void deliver_real(cpu_state *c, uint8_t vec, int kind, uint32_t ret_eip)
     cpu_set_sp(c, (sp - 6) & 0xFFFFu);
     c->fl.eflags &= ~(CPU_IF | CPU_TF);
     cpu_seg_set_real(c, CPU_CS, cs);
-    cpu_jump(c, ip);
-    c->cycles += kind == CPU_INT_TRAP && vec == CPU_EXC_BP ? CLK_INT3_REAL : CLK_INT_REAL;
+    cpu_transfer(c, ip);
+    c->cycles += kind != CPU_INT_TRAP ? CLK_INT_REAL
+               : vec == CPU_EXC_BP ? CLK_INT3_REAL
+               : vec == CPU_EXC_OF ? CLK_INTO_REAL : CLK_INT_REAL;
 }
 
 void cpu_deliver(cpu_state *c, uint8_t vec, int kind, int has_err, uint32_t err,
@@ -180,7 +182,7 @@ void cpu_deliver(cpu_state *c, uint8_t vec, int kind, int has_err, uint32_t err,
         if (!(type & 1u)) c->fl.eflags &= ~CPU_IF;
         cpu_load_cs(c, sel, lo, hi, inner ? dpl : c->cpl);
         cpu_mode_update(c);
-        cpu_jump(c, n == 4 ? off : (off & 0xFFFFu));
+        cpu_transfer(c, n == 4 ? off : (off & 0xFFFFu));
     }
 }
 

@@ -141,8 +141,10 @@ const cpu_opdef cpu_optab1[256] = {
     [0xC6] = E(x_mov_EI, M | B | I8, 2, 2, 0), [0xC7] = E(x_mov_EI, M | IV, 2, 2, 0),
     [0xC8] = N(x_enter, I16 | I8, 10, 0), [0xC9] = N(x_leave, 0, 4, 0),
     [0xCA] = N(x_retf, I16, 18, 0), [0xCB] = N(x_retf, 0, 18, 0),
-    [0xCC] = N(x_int3, 0, 1, 0), [0xCD] = N(x_int, I8, 1, 0), [0xCE] = N(x_into, 0, 3, 0),
-    [0xCF] = N(x_iret, 0, 1, 0),
+    /* INT n, INT3, INTO and IRET: the whole count is charged where it is known (exc.c,
+    ** x_far.c, and x_ctrl.c for a trapped or intercepted INT and INTO not taken). */
+    [0xCC] = N(x_int3, 0, 0, 0), [0xCD] = N(x_int, I8, 0, 0), [0xCE] = N(x_into, 0, 0, 0),
+    [0xCF] = N(x_iret, 0, 0, 0),
     [0xD0] = { NULL, NULL, M | B | G, 0, 0, GR2 },
     [0xD1] = { NULL, NULL, M | G, 0, 0, GR2 },
     [0xD2] = { NULL, NULL, M | B | G, 0, 0, GR2 },

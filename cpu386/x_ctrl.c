@@ -117,11 +117,19 @@ void x_hlt(cpu_state *c, const cpu_insn *i)
     cpu_stop_now(c, CPU_STOP_HLT);
 }
 
+/* An INT the host takes over (a VMM call, an intercepted INT n or trap) costs the CPU
+** only its decode; the host charges the rest of its path (the VMM's service-path cost,
+** docs/vmm.md), so the run's cycles stay the sum of documented parts. */
+#define CLK_INT_TRAPPED 1u
+/* INTO when OF is clear (manual: "INTO 35, 3 if not taken"). */
+#define CLK_INTO_NOT_TAKEN 3u
+
 /* INT3 and INTO are exceptions (#BP, #OF) of trap type: EIP after them. */
 static void trap_exc(cpu_state *c, const cpu_insn *i, uint8_t vec)
 {
     if (c->vm && cpu_iopl(c) < 3) cpu_fault(c, CPU_EXC_GP, 0);
     if (c->cfg.exc_intercept & (1u << vec)) {
+        c->cycles += CLK_INT_TRAPPED;
         c->info.vector = vec;
         c->info.fault_eip = c->eip;
         cpu_next(c, i);
@@ -135,8 +143,12 @@ void x_int3(cpu_state *c, const cpu_insn *i) { trap_exc(c, i, CPU_EXC_BP); }
 
 void x_into(cpu_state *c, const cpu_insn *i)
 {
-    if (cpu_flags_cond(&c->fl, 0)) trap_exc(c, i, CPU_EXC_OF);
-    else cpu_next(c, i);
+    if (cpu_flags_cond(&c->fl, 0)) {
+        trap_exc(c, i, CPU_EXC_OF);
+    } else {
+        c->cycles += CLK_INTO_NOT_TAKEN;
+        cpu_next(c, i);
+    }
 }
 
 void x_int(cpu_state *c, const cpu_insn *i)
@@ -144,6 +156,7 @@ void x_int(cpu_state *c, const cpu_insn *i)
     uint8_t vec = (uint8_t)i->imm;
     if (vec == 0x20 && c->cfg.trap_int20 && c->pe && !c->vm) {
         uint32_t dw = cpu_fetch_code(c, c->eip + i->len, 4);   /* faults like a fetch */
+        c->cycles += CLK_INT_TRAPPED;
         c->info.vmmcall = dw;
         c->info.fault_eip = c->eip;
         c->eip += i->len + 4u;
@@ -151,6 +164,7 @@ void x_int(cpu_state *c, const cpu_insn *i)
         return;
     }
     if (c->cfg.int_intercept[vec >> 5] & (1u << (vec & 31u))) {
+        c->cycles += CLK_INT_TRAPPED;
         c->info.vector = vec;
         c->info.fault_eip = c->eip;
         cpu_next(c, i);

@@ -221,7 +221,7 @@ static void iret_to_v86(cpu_state *c, uint32_t off, uint16_t cs, uint32_t fl)
     for (k = 0; k < 4; k++) cpu_seg_set_real(c, segs[k], (uint16_t)v[k]);
     c->r[CPU_ESP] = esp;
     c->cycles += CLK_IRET_PM_OUT - CLK_IRET_PM;
-    cpu_jump(c, off & 0xFFFFu);
+    cpu_transfer(c, off & 0xFFFFu);
 }
 
 void x_iret(cpu_state *c, const cpu_insn *i)
@@ -238,7 +238,7 @@ void x_iret(cpu_state *c, const cpu_insn *i)
         cpu_seg_set_real(c, CPU_CS, sel);
         cpu_write_flags(c, fl, mask);
         c->cycles += CLK_IRET_REAL;
-        cpu_jump(c, n == 4 ? off : (off & 0xFFFFu));
+        cpu_transfer(c, n == 4 ? off : (off & 0xFFFFu));
         return;
     }
     if (c->fl.eflags & CPU_NT) {
@@ -257,5 +257,5 @@ void x_iret(cpu_state *c, const cpu_insn *i)
     ret_to(c, sel, off, n, 3 * n, 0);
     cpu_write_flags(c, fl, mask);
     c->cycles += CLK_IRET_PM;
-    cpu_jump(c, n == 4 ? off : (off & 0xFFFFu));
+    cpu_transfer(c, n == 4 ? off : (off & 0xFFFFu));
 }

@@ -231,7 +231,7 @@ static void priv_check(cpu_state *c)
 }
 
 /* 0F 20 (read) / 0F 22 (write): MOV r32, CRn and MOV CRn, r32. The r/m field is
-** always a register. Clocks: from CRn 6; to CR0 11, CR2 4, CR3 5. */
+** always a register. Clocks: from CRn 6; to CR0 10, CR2 4, CR3 5. */
 void x_mov_cr(cpu_state *c, const cpu_insn *i)
 {
     unsigned cr = i->reg;
@@ -250,7 +250,7 @@ void x_mov_cr(cpu_state *c, const cpu_insn *i)
                 cpu_mode_update(c);
                 cpu_breakpoints_remark(c);
             }
-            c->cycles += 7u;
+            c->cycles += 6u;
         } else if (cr == 2) {
             c->cr2 = v;
         } else {
