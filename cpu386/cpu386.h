@@ -169,9 +169,11 @@ int  cpu_interrupt(cpu_state *c, uint8_t vector);
 int  cpu_breakpoint_add(cpu_state *c, uint32_t linear_eip);   /* CPU_EINVAL when full */
 void cpu_breakpoint_clear(cpu_state *c);
 
-/* Host access to guest memory. Every one is bounds-checked and returns CPU_ERANGE
-** rather than touching anything outside the bus. Writes invalidate decoded code and
-** mark pages dirty. Linear accesses translate through paging when CR0.PG is set
+/* Host access to guest memory. Every one is bounds-checked: nothing outside the bus is
+** ever touched. Reads see what the guest would see (RAM, ROM, all-ones where nothing is
+** mapped) and fail with CPU_ERANGE only past 4 GiB; writes must land wholly in RAM, else
+** CPU_ERANGE and nothing is written. Writes invalidate decoded code and mark pages
+** dirty. Linear accesses translate through paging when CR0.PG is set
 ** (a not-present page is CPU_ERANGE; no #PF is raised). */
 int cpu_phys_read(cpu_state *c, uint32_t addr, void *dst, uint32_t len);
 int cpu_phys_write(cpu_state *c, uint32_t addr, const void *src, uint32_t len);
