@@ -19,5 +19,8 @@ enum {
 int cli_run_main(int argc, char **argv);
 int cli_replay_main(int argc, char **argv);
 int cli_bare_main(int argc, char **argv);
+int cli_fuzz_main(int argc, char **argv);
+int cli_shrink_main(int argc, char **argv);
+int cli_fuzz_merge_main(int argc, char **argv);
 
 #endif

@@ -15,6 +15,9 @@ typedef struct cli_command {
 static const cli_command commands[] = {
     { "run",    cli_run_main,    "run a scenario (default: the built-in demo) and print its trace" },
     { "replay", cli_replay_main, "re-run a scenario and compare with a saved trace" },
+    { "fuzz",   cli_fuzz_main,   "search choice-point schedules for failing runs (random, pct)" },
+    { "fuzz-merge", cli_fuzz_merge_main, "combine the findings files of fuzz shards, in run order" },
+    { "shrink", cli_shrink_main, "minimise a failing schedule file" },
     { "bare",   cli_bare_main,   "run a raw i386 image (CPU test ROMs) on the bare interpreter" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -24,7 +27,7 @@ static void usage(FILE *out) {
                  "A deterministic, cycle-level simulator of the Windows 3.1 VMM's\n"
                  "callback scheduling.\n\ncommands:\n");
     for (size_t i = 0; i < NCOMMANDS; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n'vmmsim COMMAND --help' describes a command.\n");
 }
 

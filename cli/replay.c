@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "schedule.h"
 
 static const char replay_help[] =
 "usage: vmmsim replay [OPTIONS] SCENARIO.yaml TRACE\n"
+"       vmmsim replay [OPTIONS] SCENARIO.yaml --schedule FILE\n"
 "\n"
 "Re-runs SCENARIO (with the strategy and seed named in TRACE's header) and compares\n"
 "the result with TRACE, a file written by 'vmmsim run --trace' (or its stdout).\n"
@@ -19,6 +21,11 @@ static const char replay_help[] =
 "\n"
 "options:\n"
 "  --max-cycles N   as for 'vmmsim run' (use the same value)\n"
+"  --schedule FILE  replay the decisions of a schedule file (vmmsim fuzz, shrink)\n"
+"                   instead of comparing with a TRACE: prints the run's trace and\n"
+"                   verdict, and checks the trace hash the schedule recorded\n"
+"                   (exit 0 reproduced, 1 diverged)\n"
+"  --quiet          with --schedule: print only the summary\n"
 "  --help           this text\n"
 "\n"
 "exit status: 0 identical, 1 diverged, 2 bad usage or input, 3 simulation error,\n"
@@ -87,6 +94,8 @@ int cli_replay_main(int argc, char **argv) {
     const char *paths[2] = { NULL, NULL };
     int np = 0;
     uint64_t max_cycles = 0;
+    const char *sched = NULL;
+    int quiet = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(replay_help, stdout); return CLI_EXIT_OK; }
         if (!strcmp(argv[i], "--max-cycles")) {
@@ -96,11 +105,20 @@ int cli_replay_main(int argc, char **argv) {
                 return CLI_EXIT_USAGE;
             }
             i++;
+        } else if (!strcmp(argv[i], "--schedule") && i + 1 < argc) {
+            sched = argv[++i];
+        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
+            quiet = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "vmmsim replay: unknown option %s\n(see 'vmmsim replay --help')\n", argv[i]);
             return CLI_EXIT_USAGE;
         } else if (np < 2) paths[np++] = argv[i];
         else { np = 3; break; }
+    }
+    if (sched) {
+        if (np == 1) return cli_sched_replay_main(paths[0], sched, max_cycles, quiet);
+        fprintf(stderr, "vmmsim replay: with --schedule, expected only SCENARIO\n");
+        return CLI_EXIT_USAGE;
     }
     if (np != 2) {
         fprintf(stderr, "vmmsim replay: expected SCENARIO and TRACE\n(see 'vmmsim replay --help')\n");

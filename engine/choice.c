@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "engine.h"
+#include "pct_int.h"
 
 int eng_chooser_init(eng_chooser *c, uint32_t log_cap)
 {
@@ -37,6 +38,8 @@ void eng_chooser_rewind(eng_chooser *c)
     c->replay_pos = 0;
     c->replay_mismatches = 0;
     eng_rng_seed(&c->rng, c->seed);
+    if (c->strategy == ENG_STRAT_PCT)
+        eng_pct_rewind(c);
 }
 
 void eng_chooser_canonical(eng_chooser *c)
@@ -85,6 +88,7 @@ uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n)
     switch (c->strategy) {
     case ENG_STRAT_RANDOM: chosen = eng_rng_below(&c->rng, n); break;
     case ENG_STRAT_REPLAY: chosen = replay_next(c, kind, n); break;
+    case ENG_STRAT_PCT:    chosen = eng_pct_next(c, kind, n); break;
     default:               chosen = 0; break;
     }
     assert(chosen < n);

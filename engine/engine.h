@@ -101,7 +101,18 @@ enum eng_choice_kind {
 };
 const char *eng_choice_kind_name(uint32_t kind);
 
-enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY };
+enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY, ENG_STRAT_PCT };
+
+/* PCT (Burckhardt et al., ASPLOS 2010), adapted to choice points: a choice point
+** offers its options by canonical rank, so a "source" is (kind, rank). Every source
+** gets a random priority from the seed; a decision picks the highest-priority option;
+** at d-1 change points, drawn uniformly among the first `steps` decisions, the
+** option about to be picked is lowered below all others. Kinds that are not an
+** order (JITTER, IRQ_BOUNDARY) and decisions with more than ENG_PCT_RANKS_MAX
+** options draw uniformly instead. docs/fuzzing.md. */
+#define ENG_PCT_DEPTH_MAX 16
+#define ENG_PCT_RANKS_MAX 64
+typedef struct eng_pct_low { uint32_t kind, rank; } eng_pct_low;
 
 typedef struct eng_decision {
     uint32_t kind;
@@ -121,6 +132,13 @@ typedef struct eng_chooser {
     uint32_t log_len;
     uint32_t log_cap;
     uint32_t log_overflow;          /* decisions made but not logged (log full) */
+    /* strategy PCT (rng and seed shared with RANDOM) */
+    uint32_t pct_depth;             /* d, 1..ENG_PCT_DEPTH_MAX */
+    uint32_t pct_steps;             /* k: decisions the change points are spread over */
+    uint32_t pct_step;              /* decisions made so far in this run */
+    uint32_t pct_change[ENG_PCT_DEPTH_MAX];  /* d-1 change points (decision numbers) */
+    uint32_t pct_nlow;
+    eng_pct_low pct_low[ENG_PCT_DEPTH_MAX];  /* lowered sources, in lowering order */
 } eng_chooser;
 
 int  eng_chooser_init(eng_chooser *c, uint32_t log_cap);     /* canonical */
@@ -128,6 +146,8 @@ void eng_chooser_close(eng_chooser *c);
 void eng_chooser_canonical(eng_chooser *c);
 void eng_chooser_random(eng_chooser *c, uint64_t seed);
 void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);
+/* depth is clamped to 1..ENG_PCT_DEPTH_MAX, steps to >= 1. */
+void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t steps);
 void eng_chooser_rewind(eng_chooser *c);  /* clear log and replay position, keep strategy */
 uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n);
 

@@ -1,0 +1,103 @@
+/*
+** fuzz.h — `vmmsim fuzz`: a campaign of runs of one loaded scenario under a random or
+** PCT chooser, on libuv's thread pool, with results in run order so that the output
+** does not depend on --jobs or thread timing (docs/fuzzing.md). Internal to cli/.
+*/
+#ifndef VMMSIM_FUZZ_H
+#define VMMSIM_FUZZ_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "schedule.h"
+
+#define FZ_CHUNK_RUNS 64u           /* runs per thread-pool work item */
+#define FZ_JOBS_MAX 256u
+#define FZ_INFLIGHT_PER_JOB 2u      /* work items queued per worker */
+#define FZ_DISTINCT_MAX (1u << 26)  /* decision-list hashes remembered */
+
+typedef struct fz_opts {
+    const char *scenario, *out;
+    int      strat;                 /* FZ_RANDOM, FZ_PCT, FZ_DFS */
+    uint32_t bound;                 /* dfs: branch on the first `bound` decisions only */
+    int      self_check;            /* replay each run's decisions, compare the hash */
+    uint32_t depth;                 /* pct d */
+    uint64_t runs, seed;
+    uint32_t jobs;
+    uint32_t shard_i, shard_n;      /* this shard takes runs i with i % n == shard_i */
+    double   time_s;                /* 0: no time limit */
+    uint64_t max_cycles;
+    int      json, quiet;
+} fz_opts;
+
+enum { FZ_RANDOM = 0, FZ_PCT, FZ_DFS };
+const char *fz_strategy_name(int strat);
+
+typedef struct fz_fail {
+    uint64_t run, seed, dhash, thash;
+    uint32_t ndec;
+    cli_verdict v;
+} fz_fail;
+
+struct fz_campaign;
+
+typedef struct fz_chunk {
+    uv_work_t req;
+    struct fz_campaign *cp;
+    uint64_t index;                 /* chunk number in campaign order */
+    uint64_t j0;                    /* first local run number */
+    uint32_t nrun;
+    uint64_t dhash[FZ_CHUNK_RUNS];  /* per run: hash of its decision list */
+    fz_fail *fail;                  /* owned */
+    uint32_t nfail, capfail;
+    int      err;                   /* a host error (writing files) */
+} fz_chunk;
+
+typedef struct fz_worker { cli_sim sim; int busy; } fz_worker;
+
+typedef struct fz_campaign {
+    fz_opts  o;
+    cli_sim *c0;                    /* the loaded scenario; workers share c0->s */
+    uint64_t scen_hash;
+    uint32_t pct_steps;
+    fz_worker *w;  uint32_t nw;
+    uv_mutex_t lock;                /* guards w[].busy */
+    uv_loop_t  loop;
+    uv_timer_t timer;
+    uv_signal_t sig;
+    fz_chunk **pending;             /* ring of finished chunks awaiting their turn */
+    uint32_t  ring;
+    uint64_t  nchunks, next_submit, next_emit;
+    uint32_t  inflight;
+    int       stop, sigints;
+    uint64_t  t0_ns;
+    /* results, in run order */
+    uint64_t  done, failures;
+    uint64_t *set; uint64_t set_cap, distinct; int set_full;
+    FILE     *findings;
+    char     first_sig[CLI_SIG_MAX];
+    uint64_t first_run; int have_first;
+    int       err;
+    /* dfs: the next run's decisions; covered once the whole tree was run */
+    eng_decision *dfs; uint32_t dfs_n, dfs_cap; int covered;
+} fz_campaign;
+
+/* fuzz_work.c: the run, the seeds */
+uint64_t fz_run_seed(uint64_t seed, uint64_t run);
+uint64_t fz_run_index(const fz_opts *o, uint64_t j);
+void     fz_chunk_work(uv_work_t *req);
+void     fz_one_run(fz_campaign *cp, cli_sim *c, fz_chunk *ch, uint32_t k);
+int      fz_dfs_campaign(fz_campaign *cp);
+int      fz_workers_open(fz_campaign *cp, FILE *err);
+void     fz_workers_close(fz_campaign *cp);
+uint32_t fz_pct_steps(fz_campaign *cp);
+
+/* fuzz_out.c: results */
+void fz_emit_chunk(fz_campaign *cp, const fz_chunk *ch);
+void fz_summary(fz_campaign *cp, FILE *f);
+void fz_progress(fz_campaign *cp);
+void fz_json_str(FILE *f, const char *s);
+
+int cli_fuzz_main(int argc, char **argv);
+
+#endif

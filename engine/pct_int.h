@@ -1,0 +1,12 @@
+/*
+** pct_int.h — the PCT strategy's hooks into the chooser (choice.c). Internal.
+*/
+#ifndef VMMSIM_PCT_INT_H
+#define VMMSIM_PCT_INT_H
+
+#include "engine.h"
+
+void     eng_pct_rewind(eng_chooser *c);   /* draws the run's change points */
+uint32_t eng_pct_next(eng_chooser *c, uint32_t kind, uint32_t n);
+
+#endif
