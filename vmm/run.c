@@ -129,6 +129,7 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     vmm_rec(v, VMM_REC_EVENT, 3, ev->seq, ev->kind, ev->a, 0, 0, 0);
     if (ev->kind == VMM_EV_TICK) { tm_tick(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET) { irq_iret(v, (uint32_t)ev->a); return; }
+    if (ev->kind == VMM_EV_SLICE) { sl_end(v, ev->a); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->d.npend < v->s->nstim);
     const vmm_stimulus *t = &v->s->stim[ev->a];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
@@ -269,6 +270,7 @@ int run_loop(vmm_state *v) {
             return vmm_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
         if (now != last) { last = now; still = 0; }
         dispatch_due(v);
+        sl_check(v);                     /* SL-1: the slice's VM is still scheduled */
         if (irq_deliver(v)) continue;    /* INT-1: at this instruction boundary */
         /* INT-1: interrupt-time code is not preempted; the switch waits for its return */
         if (v->d.need_resched && v->d.booted && v->ctx[v->nvms].depth == 0 && !v->d.in_hwint) {

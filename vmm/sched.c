@@ -120,6 +120,7 @@ void sched_wake(vmm_state *v, uint32_t vm) {
 ** of the same (highest) priority if there is one. */
 int sched_release_slice(vmm_state *v, uint32_t vm) {
     uint32_t ring[VMM_VMS_MAX], n;
+    if (sl_on(v)) return sl_release(v, vm);   /* the time slicer's own rotation */
     sched_idle(v, vm);
     /* From a task-switch callback: no switch inside a switch (the VMM context runs). */
     if (v->ctx[v->nvms].depth > 0) return VMM_OK;

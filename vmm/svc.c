@@ -173,6 +173,7 @@ int svc_dispatch(vmm_state *v, vmm_call *c) {
         if ((rc = cb_svc(v, c, num)) != 1) return rc;
         if ((rc = ev_svc(v, c, num)) != 1) return rc;
         if ((rc = tm_svc(v, c, num)) != 1) return rc;
+        if ((rc = sl_svc(v, c, num)) != 1) return rc;
         if (num < vmm_svc_count)
             return vmm_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
                             0x10000u | num);

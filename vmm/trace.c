@@ -23,6 +23,8 @@
 **   EV          op | type << 8 | vm << 16, handle, cb, ref, boost, flags
 **   TIMEOUT     op | type << 8 | vm << 16 | late << 32, handle, cb, ref, due ms
 **   IRQ         op | irq << 8 | vm << 16, procedure, handle
+**   SLICE       op | vm << 8, cycles, slice priority, credit ms (two's complement),
+**               granularity ms
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -181,8 +183,9 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     static const char *const vmst[] = { "create", "suspend", "resume", "idle", "wake", "block", "unblock" };
     static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
                                       "event" };
-    static const char *const prr[] = { "adjust", "crit", "event", "irq" };
-    static const char *const evk[] = { "?", "stimulus", "tick", "iret" };
+    static const char *const prr[] = { "adjust", "crit", "event", "irq", "slice" };
+    static const char *const evk[] = { "?", "stimulus", "tick", "iret", "slice" };
+    static const char *const slop[] = { "start", "focus", "release", "adjust" };
     static const char *const crop[] = { "claim", "end", "release", "block", "grant" };
     static const char *const endr[] = { "done", "max_cycles", "error" };
     const uint64_t *a = r->args;
@@ -256,6 +259,11 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     case VMM_REC_TIMEOUT:
     case VMM_REC_IRQ:
         fmt_time(o, v, r);
+        break;
+    case VMM_REC_SLICE:
+        put(o, "SLICE op=%s vm=%s cycles=%llu pri=%u credit=%lld granularity=%u", PICK(slop, a[0] & 0xFF),
+            vm_name(v, a[0] >> 8), (unsigned long long)a[1], (uint32_t)a[2], (long long)(int64_t)a[3],
+            (uint32_t)a[4]);
         break;
     case VMM_REC_END:
         put(o, "END reason=%s code=%lld findings=%u", PICK(endr, a[0]), (long long)(int64_t)a[1],

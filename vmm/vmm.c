@@ -44,6 +44,8 @@ void vmm_machine_defaults(vmm_machine *m) {
     m->max_cycles = 100000000;
     m->hang_cycles = 0;
     m->irq_handler_cycles = VMM_IRQ_HANDLER_DEFAULT;
+    m->time_slicing = 0;
+    m->time_slice_ms = VMM_SLICE_MS_DEFAULT;
 }
 
 /* Zero fields mean "default" (so a zeroed vmm_machine is the default machine). */
@@ -54,7 +56,7 @@ static void machine_fill(vmm_machine *m, const vmm_machine *in) {
 #define DEF(f) if (!m->f) m->f = d.f
     DEF(clock_hz); DEF(memory_kb); DEF(timer_tick_ms); DEF(max_vms); DEF(idle_slots);
     DEF(nc_slots); DEF(ts_slots); DEF(event_capacity); DEF(service_cycles);
-    DEF(max_cycles); DEF(irq_handler_cycles);
+    DEF(max_cycles); DEF(irq_handler_cycles); DEF(time_slice_ms);
 #undef DEF
     if (!m->trace_records) m->trace_records = VMM_TRACE_DEFAULT;
     if (!m->checkpoint_every) m->checkpoint_every = VMM_CHECKPOINT_DEFAULT;
@@ -87,6 +89,9 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
         return snprintf(why, n, "memory_kb %u: need a multiple of 4 in 2048..%u", m->memory_kb, VMM_RAM_MAX_KB), VMM_EINVAL;
     if (m->idle_slots > VMM_SLOTS_MAX || m->nc_slots > VMM_SLOTS_MAX || m->ts_slots > VMM_SLOTS_MAX)
         return snprintf(why, n, "callback table size above %u", VMM_SLOTS_MAX), VMM_ELIMIT;
+    if (m->time_slicing > 1 || m->time_slice_ms > 60000)
+        return snprintf(why, n, "time_slicing %u (0 or 1) / time_slice_ms %u (1..60000)", m->time_slicing,
+                        m->time_slice_ms), VMM_EINVAL;
     if (s->nstim > m->event_capacity)
         return snprintf(why, n, "%u stimuli exceed event_capacity %u", s->nstim, m->event_capacity), VMM_ELIMIT;
     for (uint32_t i = 0; i < s->nvms; i++) {
@@ -253,6 +258,7 @@ static void dyn_reset(vmm_state *v) {
         ctx_regs_fresh(v, i, &c->regs);
     }
     memset(v->sites, 0, VMM_SITES * sizeof *v->sites);
+    sl_init(v);
     v->errmsg[0] = 0;
 }
 

@@ -50,6 +50,10 @@ typedef struct vmm_machine {
     uint32_t checkpoint_every;  /* a CHECKPOINT record every N records, default 64 */
     uint32_t irq_handler_cycles;/* INT-1: cycles a VM's client interrupt handler runs
                                    from the simulated interrupt to its IRET, default 2000 */
+    uint32_t time_slicing;      /* SL-1: 1 = the time slicer rotates Cur_Run_VM_Boost among
+                                   the scheduled VMs; default 0 = off (no slice events) */
+    uint32_t time_slice_ms;     /* SL-1: initial time-slice granularity (minimum slice),
+                                   ms, default 20 */
 } vmm_machine;
 #define VMM_TRACE_NONE 0xFFFFFFFFu
 void vmm_machine_defaults(vmm_machine *m);
@@ -136,6 +140,7 @@ enum vmm_rec_type {
     VMM_REC_EV,           /* an event / priority event scheduled, run, cancelled (EV-1, EV-2) */
     VMM_REC_TIMEOUT,      /* a time-out set, due, called, cancelled (TO-1) */
     VMM_REC_IRQ,          /* a hardware / virtual interrupt step (INT-1) */
+    VMM_REC_SLICE,        /* the time slicer starts a VM's slice (SL-1) */
     VMM_REC_TYPE_COUNT
 };
 

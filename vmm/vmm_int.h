@@ -25,6 +25,12 @@
 #define VMM_EVENTS_MAX     1024      /* pending events + priority events; time-outs */
 #define VMM_IRQS           16        /* IRQ 0..15 (two 8259s) */
 #define VMM_IRQ_HANDLER_DEFAULT 2000u
+#define VMM_SLICE_MS_DEFAULT 20u     /* SL-1: Windows 3.1's default MinTimeSlice */
+#define VMM_SLICE_PRI_MAX  10000u    /* time-slice priorities are 1..10000 */
+#define VMM_SLICE_PRI_FG   100u      /* defaults when a VM description gives 0 */
+#define VMM_SLICE_PRI_BG   50u
+#define VMM_RELEASE_PENALTY_MS 500   /* Release_Time_Slice by a background VM (DDK) */
+#define VMM_SLICE_CREDIT_MAX 3600000 /* |execution-time credit| bound, ms */
 
 /* Handles returned to guest code: a tag and a per-run serial number (never reused). */
 #define VMM_H_EVENT        0xE0000000u
@@ -50,6 +56,10 @@
 #define VMSTAT_SUSPENDED   0x00000008u
 #define VMSTAT_BLOCKED     0x00000400u
 #define VMSTAT_IDLE        0x00008000u
+#define VMSTAT_EXCLUSIVE   0x00000001u
+#define VMSTAT_BACKGROUND  0x00000002u
+#define VMSTAT_HIGH_PRI_BACK 0x00000200u
+#define VMSTAT_SLICE_FLAGS (VMSTAT_EXCLUSIVE | VMSTAT_BACKGROUND | VMSTAT_HIGH_PRI_BACK)
 
 /* CB offsets */
 #define CB_VM_STATUS       0x00u
@@ -58,6 +68,7 @@
 #define CB_VMID            0x0Cu
 
 /* Execution priority boosts */
+#define VMM_CUR_RUN_BOOST  0x00000004u  /* SL-1: the VM whose time slice it is */
 #define VMM_CRIT_BOOST     0x00100000u
 #define VMM_TIME_CRIT_BOOST 0x00400000u
 #define VMM_PRI_MAX        0x7FFFFFFFu
@@ -146,6 +157,8 @@ typedef struct vmm_vm {
     uint16_t vreq;          /* INT-1: virtual IRQ requests not yet simulated */
     uint16_t vboost;        /* IRQs whose Time_Critical_Boost it holds */
     int      vhandler;      /* IRQ whose client handler runs, -1: none */
+    uint32_t fg, bg;        /* SL-1: foreground / background time-slice priorities */
+    int32_t  credit_ms;     /* SL-1: Adjust_Execution_Time credit for its next slices */
 } vmm_vm;
 
 /* A pending event (EV-1), priority event (EV-2) or time-out (TO-1). */
@@ -193,14 +206,16 @@ enum vmm_vmst { VMM_ST_CREATE = 0, VMM_ST_SUSPEND, VMM_ST_RESUME, VMM_ST_IDLE, V
                 VMM_ST_BLOCK, VMM_ST_UNBLOCK };
 enum vmm_sw_reason { VMM_SW_PRIORITY = 0, VMM_SW_BLOCK, VMM_SW_UNBLOCK, VMM_SW_SUSPEND,
                      VMM_SW_RESUME, VMM_SW_RELEASE, VMM_SW_SLICE, VMM_SW_EVENT };
-enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT, VMM_PRI_EVENT, VMM_PRI_IRQ };
-enum vmm_ev_kind { VMM_EV_STIMULUS = 1, VMM_EV_TICK, VMM_EV_IRET };
+enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT, VMM_PRI_EVENT, VMM_PRI_IRQ, VMM_PRI_SLICE };
+enum vmm_ev_kind { VMM_EV_STIMULUS = 1, VMM_EV_TICK, VMM_EV_IRET, VMM_EV_SLICE };
 #define VMM_EV_CLASS_STIM 1u
 #define VMM_EV_CLASS_TIMER 2u
 #define VMM_EV_CLASS_IRQ 3u
+#define VMM_EV_CLASS_SLICE 4u
 /* EV / TIMEOUT / IRQ record operations (docs/trace-format.md) */
 enum vmm_ev_op { VMM_EVOP_SCHEDULE = 0, VMM_EVOP_RUN, VMM_EVOP_CANCEL, VMM_EVOP_TIMEOUT };
 enum vmm_to_op { VMM_TOOP_SET = 0, VMM_TOOP_DUE, VMM_TOOP_CALL, VMM_TOOP_CANCEL };
+enum vmm_slice_op { VMM_SLOP_START = 0, VMM_SLOP_FOCUS, VMM_SLOP_RELEASE, VMM_SLOP_ADJUST };
 enum vmm_irq_op { VMM_IRQOP_VIRTUALIZE = 0, VMM_IRQOP_RAISE, VMM_IRQOP_UNOWNED, VMM_IRQOP_HWINT,
                   VMM_IRQOP_REQUEST, VMM_IRQOP_CLEAR, VMM_IRQOP_EOI, VMM_IRQOP_SIMULATE,
                   VMM_IRQOP_IRET };
@@ -240,6 +255,15 @@ typedef struct vmm_dyn {
     /* interrupts (INT-1) */
     vmm_irq  irq[VMM_IRQS];
     int      in_hwint;        /* a hardware-interrupt procedure runs */
+    /* time slicer (SL-1) */
+    uint32_t focus;           /* VM with the execution focus */
+    uint32_t slice_ms;        /* granularity: the minimum slice */
+    int      slice_owner;     /* VM holding Cur_Run_VM_Boost, -1: none */
+    uint32_t slice_last;      /* the last owner: the ring continues after it */
+    int      slice_armed;     /* its slice-end event is queued */
+    int      slice_due;       /* the slice ended while VxD code ran: rotate after it */
+    uint64_t slice_seq;       /* that event's queue seq */
+    uint64_t slice_serial;    /* slices started (the slice-end event's payload) */
 } vmm_dyn;
 
 struct vmm_state {
@@ -345,6 +369,14 @@ int  tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint3
             uint32_t link, uint32_t *handle);
 void tm_cancel(vmm_state *v, uint32_t handle, int quiet);
 uint64_t tm_sys_ms(const vmm_state *v);
+
+/* slice.c (SL-1) */
+int  sl_on(const vmm_state *v);
+int  sl_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void sl_check(vmm_state *v);
+void sl_end(vmm_state *v, uint64_t serial);
+int  sl_release(vmm_state *v, uint32_t vm);
+void sl_init(vmm_state *v);
 
 /* vpicd.c (INT-1) */
 int  irq_svc(vmm_state *v, vmm_call *c, uint32_t num);

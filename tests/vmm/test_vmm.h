@@ -8,4 +8,5 @@ Suite *idle_suite(void);
 Suite *crit_suite(void);
 Suite *misc_suite(void);
 Suite *ev_suite(void);
+Suite *sl_suite(void);
 #endif
