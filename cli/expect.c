@@ -122,6 +122,90 @@ static int check_finding(const cli_sim *c, const scen_expect *e, FILE *out) {
     return 1;
 }
 
+/* Does record i start a `within` expectation's clock? (docs: scenarios/README.md) */
+static int is_trigger(const cli_sim *c, const int64_t *cb, uint32_t i, const scen_expect *e) {
+    const eng_record *r = &vmm_trace(c->v)->rec[i];
+    uint32_t want = e->trig == SCEN_TRIG_STIMULUS ? VMM_REC_STIMULUS
+                  : e->trig == SCEN_TRIG_ENTER ? VMM_REC_CB_ENTER
+                  : e->trig == SCEN_TRIG_RETURN ? VMM_REC_CB_RETURN : VMM_REC_SERVICE;
+    if (r->type != want) return 0;
+    if (e->trig == SCEN_TRIG_ENTER) return cb[i] == (int64_t)c->s.refs[e->trig_ref].addr;
+    char line[CLI_LINE_MAX], buf[64];
+    size_t n = cli_sim_line(c, i, line, sizeof line);
+    cli_tline t;
+    uint32_t vl = 0;
+    const char *key = e->trig == SCEN_TRIG_STIMULUS ? "index"
+                    : e->trig == SCEN_TRIG_RETURN ? "addr" : "svc";
+    const char *v;
+    if (cli_tline_parse(line, n, &t) || !(v = cli_tline_get(&t, key, &vl)) || vl >= sizeof buf)
+        return 0;
+    memcpy(buf, v, vl);
+    buf[vl] = 0;
+    if (e->trig == SCEN_TRIG_SERVICE) return !strcmp(buf, e->svc);
+    char *end;
+    unsigned long long x = strtoull(buf, &end, e->trig == SCEN_TRIG_STIMULUS ? 10 : 16);
+    if (*end) return 0;
+    return e->trig == SCEN_TRIG_STIMULUS ? x == e->trig_index : x == c->s.refs[e->trig_ref].addr;
+}
+
+static void trigger_name(const cli_sim *c, const scen_expect *e, char *buf, size_t len) {
+    switch (e->trig) {
+    case SCEN_TRIG_STIMULUS: snprintf(buf, len, "stimulus %u", e->trig_index); break;
+    case SCEN_TRIG_ENTER: snprintf(buf, len, "entry of %s", c->s.refs[e->trig_ref].name); break;
+    case SCEN_TRIG_RETURN: snprintf(buf, len, "return of %s", c->s.refs[e->trig_ref].name); break;
+    default: snprintf(buf, len, "service %s", e->svc); break;
+    }
+}
+
+/* within: after every trigger record, the first later entry of the callback comes
+** at most e->cycles cycles after it. A trigger that never happens fails too: a
+** timing expectation that checks nothing would pass by accident. */
+static int check_within(const cli_sim *c, const int64_t *cb, const scen_expect *e, FILE *out) {
+    const eng_trace *t = vmm_trace(c->v);
+    const uint32_t to = c->s.refs[e->ref0].addr;
+    uint32_t ntrig = 0, next = UINT32_MAX, bad = UINT32_MAX;
+    uint64_t worst = 0;
+    /* Backwards, so that `next` is the first entry of the callback after record i. */
+    for (uint32_t i = t->len; i-- > 0;) {
+        if (is_trigger(c, cb, i, e)) {
+            ntrig++;
+            if (next == UINT32_MAX || t->rec[next].cycle - t->rec[i].cycle > e->cycles) {
+                bad = i;
+                break;
+            }
+            if (t->rec[next].cycle - t->rec[i].cycle > worst)
+                worst = t->rec[next].cycle - t->rec[i].cycle;
+        }
+        if (cb[i] == (int64_t)to) next = i;
+    }
+    char trig[128];
+    trigger_name(c, e, trig, sizeof trig);
+    const char *name = c->s.refs[e->ref0].name;
+    if (bad != UINT32_MAX && next == UINT32_MAX) {
+        fprintf(out, "# expect FAILED: within %llu cycles of %s: %s (trigger at cycle %llu) "
+                "is never followed by an entry of it\n", (unsigned long long)e->cycles, trig, name,
+                (unsigned long long)t->rec[bad].cycle);
+        return 1;
+    }
+    if (bad != UINT32_MAX) {
+        fprintf(out, "# expect FAILED: within %llu cycles of %s: %s entered at cycle %llu, "
+                "%llu cycles after the trigger at cycle %llu\n", (unsigned long long)e->cycles, trig,
+                name, (unsigned long long)t->rec[next].cycle,
+                (unsigned long long)(t->rec[next].cycle - t->rec[bad].cycle),
+                (unsigned long long)t->rec[bad].cycle);
+        return 1;
+    }
+    if (ntrig == 0) {
+        fprintf(out, "# expect FAILED: within %llu cycles of %s: %s (the trigger never happened)\n",
+                (unsigned long long)e->cycles, trig, name);
+        return 1;
+    }
+    fprintf(out, "# expect ok: within %llu cycles of %s: %s (%u trigger%s, longest %llu cycles)\n",
+            (unsigned long long)e->cycles, trig, name, ntrig, ntrig == 1 ? "" : "s",
+            (unsigned long long)worst);
+    return 0;
+}
+
 static int finding_expected(const cli_sim *c, const char *rule) {
     for (uint32_t k = 0; k < c->s.nexp; k++)
         if (c->s.exp[k].kind == SCEN_EXP_FINDING && !strcmp(c->s.exp[k].rule, rule)) return 1;
@@ -149,6 +233,7 @@ uint32_t cli_expect_check(cli_sim *c, FILE *out) {
         case SCEN_EXP_NEVER: case SCEN_EXP_ALWAYS: fails += (uint32_t)check_count(c, cb, e, out); break;
         case SCEN_EXP_MEMORY: fails += (uint32_t)check_memory(c, e, out); break;
         case SCEN_EXP_FINDING: fails += (uint32_t)check_finding(c, e, out); break;
+        case SCEN_EXP_WITHIN: fails += (uint32_t)check_within(c, cb, e, out); break;
         case SCEN_EXP_HASH: {
             uint64_t h = vmm_trace(c->v)->hash;
             int ok = h == e->hash;

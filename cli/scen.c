@@ -228,7 +228,7 @@ static int add_ref(const sctx *c, uint32_t i, const char *what, uint32_t *out) {
 static int parse_machine(sctx *c, uint32_t i) {
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
-        "service_cycles", "max_cycles", "hang_cycles", NULL };
+        "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", NULL };
     vmm_machine *m = &c->s->m;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "machine")) || (rc = check_keys(c, i, "machine", keys)))
@@ -244,6 +244,7 @@ static int parse_machine(sctx *c, uint32_t i) {
         { "event_capacity", &m->event_capacity, 16, 1u << 20 },
         { "wait_states", &m->wait_states, 0, 16 },
         { "service_cycles", &m->service_cycles, 0, 100000 },
+        { "irq_handler_cycles", &m->irq_handler_cycles, 1, 1000000000 },   /* INT-1 */
     };
     for (size_t j = 0; j < sizeof u32s / sizeof u32s[0]; j++) {
         uint32_t v = get(c, i, u32s[j].k);
@@ -421,13 +422,13 @@ static const struct { const char *name; uint32_t kind; } stim_names[] = {
     { "release_time_slice", VMM_STIM_RELEASE_TIME_SLICE }, { "wake", VMM_STIM_WAKE },
     { "kernel_idle", VMM_STIM_KERNEL_IDLE }, { "suspend", VMM_STIM_SUSPEND },
     { "resume", VMM_STIM_RESUME }, { "begin_crit", VMM_STIM_BEGIN_CRIT },
-    { "end_crit", VMM_STIM_END_CRIT },
+    { "end_crit", VMM_STIM_END_CRIT }, { "irq", VMM_STIM_IRQ },
 };
 
 /* do: call(VXD.label) | release_time_slice | wake | ... */
 static int parse_do(sctx *c, uint32_t i, vmm_stimulus *st, uint32_t *ref) {
     static const char exp[] = "call(VXD.label), release_time_slice, wake, kernel_idle, "
-                              "suspend, resume, begin_crit or end_crit";
+                              "suspend, resume, begin_crit, end_crit or irq";
     const scen_ynode *n = N(c, i);
     if (n->type != SCEN_Y_SCALAR) return expect_fail(c, i, "timeline.do", exp);
     for (size_t j = 0; j < sizeof stim_names / sizeof stim_names[0]; j++)
@@ -467,8 +468,38 @@ static int parse_at(sctx *c, uint32_t i, vmm_stimulus *st) {
     return SCEN_OK;
 }
 
+/* The key node of key in a mapping, or 0 (for errors that point at a key). */
+static uint32_t key_of(const sctx *c, uint32_t map, const char *key) {
+    for (uint32_t k = N(c, map)->first; k; k = N(c, N(c, k)->next)->next)
+        if (N(c, k)->type == SCEN_Y_SCALAR && !strcmp(N(c, k)->text, key)) return k;
+    return 0;
+}
+
+/* A key that does not apply to this kind of timeline entry. */
+static int key_refused(const sctx *c, uint32_t map, const char *key, const char *why) {
+    uint32_t k = key_of(c, map, key);
+    assert(k);
+    return scen_fail(c->s, SCEN_ESCHEMA, N(c, k)->line, N(c, k)->col,
+                     "timeline entry: unexpected key '%s' (%s)", key, why);
+}
+
+/* do: irq — the hardware raises IRQ `irq:` (INT-1). It belongs to no VM (the
+** stimulus's vm is 0 and ignored), so `vm:` and `arg:` are refused rather than
+** silently dropped. */
+static int parse_irq(sctx *c, uint32_t i, vmm_stimulus *st) {
+    uint32_t v;
+    int rc;
+    assert(st->kind == VMM_STIM_IRQ);
+    if (get(c, i, "vm")) return key_refused(c, i, "vm", "an IRQ belongs to no VM");
+    if (get(c, i, "arg")) return key_refused(c, i, "arg", "do: irq takes 'irq: N'");
+    if (!(v = get(c, i, "irq"))) return missing(c, i, "timeline entry", "irq", "an IRQ from 0 to 15");
+    if ((rc = get_u32(c, v, "timeline.irq", 15, &st->arg))) return rc;
+    st->vm = 0;
+    return SCEN_OK;
+}
+
 static int parse_stim(sctx *c, uint32_t i) {
-    static const char *const keys[] = { "at", "vm", "do", "arg", NULL };
+    static const char *const keys[] = { "at", "vm", "do", "arg", "irq", NULL };
     scen *s = c->s;
     vmm_stimulus *st = &s->stim[s->nstim];
     uint32_t ref = UINT32_MAX, v;
@@ -481,7 +512,11 @@ static int parse_stim(sctx *c, uint32_t i) {
     if ((rc = parse_at(c, v, st))) return rc;
     if (!(v = get(c, i, "do"))) return missing(c, i, "timeline entry", "do", "what happens");
     if ((rc = parse_do(c, v, st, &ref))) return rc;
-    if ((v = get(c, i, "vm"))) {
+    if (st->kind == VMM_STIM_IRQ) {
+        if ((rc = parse_irq(c, i, st))) return rc;
+    } else if (get(c, i, "irq")) {
+        return key_refused(c, i, "irq", "only do: irq takes it");
+    } else if ((v = get(c, i, "vm"))) {
         if ((rc = find_vm(c, v, &st->vm))) return rc;
     } else if (st->kind == VMM_STIM_KERNEL_IDLE) {
         /* INT 2Fh AX=1689h comes from the system VM; no need to say so. */
@@ -489,7 +524,9 @@ static int parse_stim(sctx *c, uint32_t i) {
     } else {
         return missing(c, i, "timeline entry", "vm", "the VM it happens in");
     }
-    if ((v = get(c, i, "arg")) && (rc = get_u32(c, v, "timeline.arg", UINT32_MAX, &st->arg))) return rc;
+    if (st->kind != VMM_STIM_IRQ && (v = get(c, i, "arg")) &&
+        (rc = get_u32(c, v, "timeline.arg", UINT32_MAX, &st->arg)))
+        return rc;
     s->stim_ref[s->nstim] = ref;
     s->stim_pos[s->nstim].line = N(c, i)->line;
     s->stim_pos[s->nstim].col = N(c, i)->col;
@@ -542,15 +579,70 @@ static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
     return SCEN_OK;
 }
 
+/* within.from: { stimulus: K } | { enter: LABEL } | { return: LABEL } | { service: NAME } */
+static int parse_trigger(sctx *c, uint32_t i, scen_expect *e) {
+    static const char *const keys[] = { "stimulus", "enter", "return", "service", NULL };
+    static const char exp[] = "one of { stimulus: K }, { enter: VXD.label }, "
+                              "{ return: VXD.label }, { service: Name }";
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.within.from")) ||
+        (rc = check_keys(c, i, "expect.within.from", keys)))
+        return rc;
+    if (N(c, i)->nkids != 2) return expect_fail(c, i, "expect.within.from", exp);
+    uint32_t k = N(c, i)->first, v = N(c, k)->next;
+    const char *key = N(c, k)->text;
+    if (!strcmp(key, "stimulus")) {
+        e->trig = SCEN_TRIG_STIMULUS;
+        if (c->s->nstim == 0)
+            return expect_fail(c, v, "expect.within.from.stimulus", "a timeline index (the timeline is empty)");
+        if ((rc = get_u32(c, v, "expect.within.from.stimulus", c->s->nstim - 1, &e->trig_index)))
+            return rc;
+    } else if (!strcmp(key, "service")) {
+        const scen_ynode *n = N(c, v);
+        e->trig = SCEN_TRIG_SERVICE;
+        if (n->type != SCEN_Y_SCALAR || n->len == 0 || n->len >= sizeof e->svc || !is_ident(n->text, 0))
+            return expect_fail(c, v, "expect.within.from.service", "a VMM service name such as "
+                               "End_Critical_Section");
+        memcpy(e->svc, n->text, (size_t)n->len + 1);
+    } else {
+        e->trig = key[0] == 'e' ? SCEN_TRIG_ENTER : SCEN_TRIG_RETURN;
+        if ((rc = add_ref(c, v, key[0] == 'e' ? "expect.within.from.enter" : "expect.within.from.return",
+                          &e->trig_ref)))
+            return rc;
+    }
+    return SCEN_OK;
+}
+
+/* within: { from: TRIGGER, to: VXD.label, cycles: N } — "callback X is entered
+** within N cycles of trigger Y", for every occurrence of the trigger. */
+static int parse_within(sctx *c, uint32_t i, scen_expect *e) {
+    static const char *const keys[] = { "from", "to", "cycles", NULL };
+    int rc;
+    uint32_t v;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.within")) ||
+        (rc = check_keys(c, i, "expect.within", keys)))
+        return rc;
+    if (!(v = get(c, i, "from")))
+        return missing(c, i, "expect.within", "from", "a trigger such as { stimulus: 0 }");
+    if ((rc = parse_trigger(c, v, e))) return rc;
+    if (!(v = get(c, i, "to"))) return missing(c, i, "expect.within", "to", "a callback label");
+    if ((rc = add_ref(c, v, "expect.within.to", &e->ref0))) return rc;
+    e->nrefs = 1;
+    if (!(v = get(c, i, "cycles"))) return missing(c, i, "expect.within", "cycles", "a cycle count");
+    return get_u64(c, v, "expect.within.cycles", UINT64_MAX / 4, &e->cycles);
+}
+
 static int parse_expect1(sctx *c, uint32_t i) {
-    static const char *const keys[] = { "order", "never", "always", "memory", "hash", "finding", NULL };
+    static const char *const keys[] = { "order", "never", "always", "memory", "hash", "finding",
+                                        "within", NULL };
     scen *s = c->s;
     scen_expect *e = &s->exp[s->nexp];
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "expect entry")) || (rc = check_keys(c, i, "expect entry", keys)))
         return rc;
     if (N(c, i)->nkids != 2)
-        return expect_fail(c, i, "expect entry", "one of order/never/always/memory/hash/finding per entry");
+        return expect_fail(c, i, "expect entry",
+                           "one of order/never/always/memory/hash/finding/within per entry");
     memset(e, 0, sizeof *e);
     e->pos.line = N(c, i)->line;
     e->pos.col = N(c, i)->col;
@@ -573,6 +665,9 @@ static int parse_expect1(sctx *c, uint32_t i) {
     } else if (!strcmp(key, "memory")) {
         e->kind = SCEN_EXP_MEMORY;
         if ((rc = parse_memory(c, v, e))) return rc;
+    } else if (!strcmp(key, "within")) {
+        e->kind = SCEN_EXP_WITHIN;
+        if ((rc = parse_within(c, v, e))) return rc;
     } else if (!strcmp(key, "hash")) {
         e->kind = SCEN_EXP_HASH;
         if ((rc = get_u64(c, v, "expect.hash", UINT64_MAX, &e->hash))) return rc;

@@ -62,7 +62,17 @@ enum scen_expect_kind {
     SCEN_EXP_ALWAYS,        /* the callback is entered at least once */
     SCEN_EXP_MEMORY,        /* guest memory at end == value */
     SCEN_EXP_HASH,          /* final trace hash == hash */
-    SCEN_EXP_FINDING        /* the run reports a finding of rule `rule` */
+    SCEN_EXP_FINDING,       /* the run reports a finding of rule `rule` */
+    SCEN_EXP_WITHIN         /* after every trigger record, the callback (ref0) is
+                               entered within `cycles` cycles */
+};
+
+/* What starts a `within` expectation's clock: a record of the trace. */
+enum scen_trig_kind {
+    SCEN_TRIG_STIMULUS = 1, /* STIMULUS index=trig_index (when the stimulus takes effect) */
+    SCEN_TRIG_ENTER,        /* CB_ENTER of the label refs[trig_ref] */
+    SCEN_TRIG_RETURN,       /* CB_RETURN of the label refs[trig_ref] */
+    SCEN_TRIG_SERVICE       /* SERVICE svc=svc (a VMM service is entered) */
 };
 
 typedef struct scen_expect {
@@ -74,6 +84,11 @@ typedef struct scen_expect {
     uint32_t value;         /* MEMORY */
     uint64_t hash;          /* HASH */
     char     rule[8];       /* FINDING */
+    uint32_t trig;          /* WITHIN: enum scen_trig_kind */
+    uint32_t trig_index;    /* WITHIN from a stimulus: its timeline index */
+    uint32_t trig_ref;      /* WITHIN from a callback: into refs[] */
+    char     svc[48];       /* WITHIN from a service: its DDK name */
+    uint64_t cycles;        /* WITHIN: the largest allowed delay */
 } scen_expect;
 
 /* Where a VxD's source comes from, kept for assembling and error mapping. */

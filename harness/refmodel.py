@@ -16,6 +16,17 @@ re-checks rules of DESIGN.md section 6.2 on every record:
         ready VMs
   TS-1  on every task switch all task-switch callbacks run, in install order, with
         EAX = old VM and EBX = new VM
+  EV-1  events run only when no VxD code runs (at the return to a VM); a VM event
+        only while its VM is current; a cancelled or already run event never runs
+  EV-2  a priority event's boost is added when it is queued (or run at once) and
+        removed after its callback (unless PEF_Dont_Unboost), on cancel and on
+        time-out; PEF_Wait_Not_Crit events run only while no VM owns the critical
+        section; a timed-out one runs once, as EV op=timeout, never as a normal run
+  TO-1  a time-out falls due at the first timer tick at or after its due time (a VM
+        time-out: counting that VM's execution time, at a tick where it is current);
+        its callback is called after that, with ECX (late=) the ms late; cancelled
+        time-outs never fall due. The tick period is not in the trace: it is
+        inferred from the first tick (tick k at cycle ceil(k*tick_ms*clock_hz/1000))
 
 Usage: python3 harness/refmodel.py TRACE...   (exit 1 when a violation is found)
 """
@@ -23,6 +34,8 @@ import re
 import sys
 
 CRITICAL_SECTION_BOOST = 0x00100000
+PEF_WAIT_NOT_CRIT = 0x2
+PEF_DONT_UNBOOST = 0x4
 
 LINE = re.compile(r'^(\d+) (\S+)(.*)$')
 KV = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
@@ -86,9 +99,21 @@ class Model:
         self.idle_pos = 0         # next index of idle_list the chain may call
         self.idle_done = False    # a chain callback returned CF clear
         self.ts_pending = None    # [old, new, next index] after a TASK_SWITCH
-        self.cb_stack = []        # open callbacks: (kind, addr)
+        self.cb_stack = []        # open callbacks: (kind, addr, info, VM context)
         self.svc_stack = {}       # vm -> open SERVICE records (SVC_RET pairs them)
         self.violations = []
+        # events, priority events, time-outs (EV-1, EV-2, TO-1)
+        self.clock_hz = None
+        self.tick_ms = None       # inferred from the first EVENT kind=tick
+        self.last_tick = None     # (k, cycle) of the latest tick
+        self.exec_cycles = {}     # vm -> cycles it was the current VM before cur_since
+        self.cur_since = 0
+        self.events = {}          # handle -> {kind, vm, boost, flags, state, cb}
+        self.timeouts = {}        # handle -> {kind, vm, due, state, event}
+        self.last_prio_sched = None   # handle of the last queued priority event
+        self.boost_want = {}      # vm -> sum of priority-event boosts that should apply
+        self.boost_seen = {}      # vm -> sum of PRIORITY reason=event boosts
+        self.enter_next = None    # (rule, cb, info): the CB_ENTER an EV/TIMEOUT announced
 
     # -- helpers -------------------------------------------------------------
     def vm(self, name):
@@ -126,6 +151,12 @@ class Model:
         if self.crit_owner is not None and self.vm(self.crit_owner)["pri"] < CRITICAL_SECTION_BOOST:
             self.fail("CS-1", rec, f"critical-section owner {self.crit_owner} lacks "
                       f"Critical_Section_Boost (priority {self.vm(self.crit_owner)['pri']:#x})")
+        for vm in sorted(set(self.boost_want) | set(self.boost_seen)):
+            want, seen = self.boost_want.get(vm, 0), self.boost_seen.get(vm, 0)
+            if want != seen:
+                self.fail("EV-2", rec, f"{vm}: priority-event boosts applied sum to {seen:#x}, "
+                          f"the events in effect want {want:#x}")
+                self.boost_seen[vm] = want   # report once
         for vm, sign, rule in self.crit_obligation:
             self.fail(rule, rec, f"{vm}: Critical_Section_Boost was not "
                       f"{'added' if sign > 0 else 'removed'} (no PRIORITY reason=crit)")
@@ -168,6 +199,7 @@ class Model:
         old, new = rec.get("old"), rec.get("new")
         if old != self.current:
             self.fail("TS-1", rec, f"task switch from {old}, but the current VM is {self.current}")
+        self.account(rec.cycle)
         self.current = new
         self.ts_pending = [old, new, 0] if self.ts_list else None
 
@@ -179,6 +211,8 @@ class Model:
             self.fail("PRI-1", rec, f"{name}: old priority {old:#x}, the model has {v['pri']:#x}")
         if new is not None:
             v["pri"] = new
+        if rec.get("reason") == "event" and boost is not None:
+            self.boost_seen[name] = self.boost_seen.get(name, 0) + boost
         if rec.get("reason") == "crit" and boost is not None:
             sign = 1 if boost > 0 else -1
             if abs(boost) != CRITICAL_SECTION_BOOST:
@@ -273,13 +307,22 @@ class Model:
             self.check_idle(rec, addr)
         elif kind == "ts":
             self.check_ts(rec, addr)
-        self.cb_stack.append((kind, addr))
+        info = self.check_announced(rec, kind)
+        self.cb_stack.append((kind, addr, info, self.current))
 
     def on_cb_return(self, rec):
+        # the innermost open callback at this address: callbacks of different VMs'
+        # contexts can interleave when a VM blocks or is preempted inside VxD code
+        addr = rec.num("addr")
+        i = next((j for j in range(len(self.cb_stack) - 1, -1, -1)
+                  if self.cb_stack[j][1] == addr), len(self.cb_stack) - 1)
         if self.cb_stack:
-            kind, _ = self.cb_stack.pop()
+            kind, _, info, _ = self.cb_stack.pop(i)
             if kind == "idle" and rec.get("cf") == "0":
                 self.idle_done = True   # IDLE-3: CF clear ends the chain
+            if kind == "prio" and info is not None and info.get("unboost"):
+                # EV-2: the boost goes when the callback returns (PEF_Dont_Unboost: stays)
+                self.want_boost(info["vm"], -info["boost"])
 
     # -- rules at callback entry ---------------------------------------------
     def check_nc(self, rec, addr):
@@ -336,10 +379,218 @@ class Model:
                           f"expected {want}")
         p[2] += 1
 
+    # -- events, priority events, time-outs (EV-1, EV-2, TO-1) ---------------
+    def account(self, cycle):
+        """Execution time: the cycles the current VM has been current (TO-1)."""
+        if self.current is not None:
+            self.exec_cycles[self.current] = (self.exec_cycles.get(self.current, 0)
+                                              + cycle - self.cur_since)
+        self.cur_since = cycle
+
+    def exec_ms(self, vm, cycle):
+        c = self.exec_cycles.get(vm, 0) + (cycle - self.cur_since if vm == self.current else 0)
+        return c * 1000 // self.clock_hz if self.clock_hz else None
+
+    def vxd_running(self):
+        """The kind of the innermost callback open in the current VM's context, or None
+        (each VM has its own context; the VMM returns to a VM only when it has none)."""
+        for kind, _, _, vm in reversed(self.cb_stack):
+            if vm == self.current:
+                return kind
+        return None
+
+    def want_boost(self, vm, delta):
+        if delta:
+            self.boost_want[vm] = self.boost_want.get(vm, 0) + delta
+
+    def tick_cycle(self, k):
+        return -(-k * self.tick_ms * self.clock_hz // 1000)
+
+    def on_boot(self, rec):
+        self.clock_hz = rec.num("clock_hz")
+
+    def on_event(self, rec):
+        if rec.get("kind") != "tick" or not self.clock_hz:
+            return
+        k = rec.num("index", 0)
+        if k <= 0:
+            self.fail("TO-1", rec, "timer tick with index 0")
+            return
+        if self.tick_ms is None:
+            # the period whose tick k is closest at or before this cycle
+            fits = [(rec.cycle - -(-k * ms * self.clock_hz // 1000), ms) for ms in range(1, 1001)
+                    if -(-k * ms * self.clock_hz // 1000) <= rec.cycle]
+            if not fits:
+                self.fail("TO-1", rec, f"tick {k} comes before any tick period allows")
+                return
+            self.tick_ms = min(fits)[1]
+        if self.last_tick is not None and k <= self.last_tick[0]:
+            self.fail("TO-1", rec, f"tick {k} after tick {self.last_tick[0]}")
+        lo, hi = self.tick_cycle(k), self.tick_cycle(k + 1)
+        if not lo <= rec.cycle < hi:
+            self.fail("TO-1", rec, f"tick {k} at cycle {rec.cycle}, expected from cycle {lo} "
+                      f"(tick period {self.tick_ms} ms at {self.clock_hz} Hz) and before {hi}")
+        self.last_tick = (k, rec.cycle)
+
+    def on_ev(self, rec):
+        op, kind, handle = rec.get("op"), rec.get("kind"), rec.num("handle", 0)
+        vm, boost, flags = rec.get("vm"), rec.num("boost", 0), rec.num("flags", 0)
+        e = self.events.get(handle)
+        if op == "schedule":
+            if handle == 0 or e is not None:
+                self.fail("EV-1", rec, f"event scheduled with handle {handle:#010x} "
+                          f"({'zero' if handle == 0 else 'already used'})")
+            self.events[handle] = {"kind": kind, "vm": vm, "boost": boost, "flags": flags,
+                                   "state": "pending", "cb": rec.get("cb")}
+            if kind == "priority":
+                self.want_boost(vm, boost)   # EV-2: boosted at once when queued
+                self.last_prio_sched = handle
+            return
+        if op == "cancel":
+            if e is None or e["state"] != "pending":
+                self.fail("EV-1" if kind != "priority" else "EV-2", rec,
+                          f"cancel of event {handle:#010x} that is "
+                          f"{'unknown' if e is None else e['state']}")
+                return
+            e["state"] = "cancelled"
+            if kind == "priority":
+                self.want_boost(e["vm"], -e["boost"])   # EV-2: cancel undoes the boost
+            return
+        if op not in ("run", "timeout"):
+            self.fail("EV-1", rec, f"unknown EV op {op}")
+            return
+        rule = "EV-2" if kind == "priority" else "EV-1"
+        if handle != 0:
+            want = "timedout" if op == "timeout" else "pending"
+            if e is None or e["state"] != want:
+                self.fail(rule, rec, f"event {handle:#010x} {op} while it is "
+                          f"{'never scheduled' if e is None else e['state']}")
+            elif op == "run" and e["state"] == "pending":
+                pass
+            if e is not None:
+                e["state"] = "ran"
+            if self.vxd_running():
+                self.fail(rule, rec, f"queued event {rec.get('cb')} runs while VxD code runs "
+                          f"({self.vxd_running()} callback open in {self.current}): events run "
+                          "only at the return to a VM")
+        if op == "run" and kind in ("vm", "priority") and vm != self.current:
+            self.fail(rule, rec, f"{kind} event for {vm} runs while {self.current} is current")
+        info = {"vm": vm, "boost": boost, "unboost": False}
+        if kind == "priority" and op == "run":
+            if flags & PEF_WAIT_NOT_CRIT and self.crit_owner is not None:
+                self.fail("EV-2", rec, f"PEF_Wait_Not_Crit event runs while {self.crit_owner} "
+                          "owns the critical section")
+            if handle == 0:
+                self.want_boost(vm, boost)   # run at once: boost, call, unboost
+            info["unboost"] = not flags & PEF_DONT_UNBOOST
+        self.enter_next = (rule, rec.get("cb"), "prio" if kind == "priority" else "event", info)
+
+    def on_timeout(self, rec):
+        op, kind, handle = rec.get("op"), rec.get("kind"), rec.num("handle", 0)
+        vm, due = rec.get("vm"), rec.num("due", 0)
+        t = self.timeouts.get(handle)
+        if op == "set":
+            if handle == 0 or t is not None:
+                self.fail("TO-1", rec, f"time-out set with handle {handle:#010x}")
+            ev = self.last_prio_sched if kind == "priority" else None
+            self.timeouts[handle] = {"kind": kind, "vm": vm, "due": due, "state": "set",
+                                     "event": ev}
+            return
+        if t is None:
+            self.fail("TO-1", rec, f"{op} of unknown time-out {handle:#010x}")
+            return
+        if op == "cancel":
+            if t["state"] != "set":
+                self.fail("TO-1", rec, f"cancel of a time-out that is {t['state']}")
+            t["state"] = "cancelled"
+        elif op == "due":
+            self.check_due(rec, t)
+            t["state"] = "due"
+            if kind == "priority" and t["event"] in self.events:
+                e = self.events[t["event"]]
+                if e["state"] == "pending":   # EV-2: the time-out came first
+                    e["state"] = "timedout"
+                    self.want_boost(e["vm"], -e["boost"])
+        elif op == "call":
+            if t["state"] != "due":
+                self.fail("TO-1", rec, f"time-out called while it is {t['state']}")
+            t["state"] = "called"
+            self.check_late(rec, t)
+            if self.vxd_running():
+                self.fail("TO-1", rec, "time-out callback called while VxD code runs "
+                          f"({self.vxd_running()} callback open in {self.current})")
+            if kind == "vm" and vm != self.current:
+                self.fail("TO-1", rec, f"VM time-out of {vm} called while {self.current} "
+                          "is current")
+            self.enter_next = ("TO-1", rec.get("cb"), "timeout", None)
+
+    def check_due(self, rec, t):
+        """TO-1: due at the first tick at or after the due time."""
+        if t["state"] != "set":
+            self.fail("TO-1", rec, f"time-out falls due while it is {t['state']}")
+        if self.last_tick is None or self.last_tick[1] != rec.cycle or self.tick_ms is None:
+            self.fail("TO-1", rec, "time-out falls due without a timer tick at this cycle")
+            return
+        k = self.last_tick[0]
+        if t["kind"] == "vm":
+            if t["vm"] != self.current:
+                self.fail("TO-1", rec, f"VM time-out of {t['vm']} falls due while "
+                          f"{self.current} is current")
+            ms = self.exec_ms(t["vm"], rec.cycle)
+            if ms is not None and ms < t["due"]:
+                self.fail("TO-1", rec, f"VM time-out due at {t['due']} ms of execution time "
+                          f"falls due at {ms} ms")
+            t["exec_ms"] = ms
+        else:
+            want = -(-t["due"] // self.tick_ms)
+            if k != want:
+                self.fail("TO-1", rec, f"time-out due at {t['due']} ms falls due at tick {k} "
+                          f"({k * self.tick_ms} ms); the first tick at or after it is {want} "
+                          f"({want * self.tick_ms} ms)")
+        t["tick"] = k
+
+    def check_late(self, rec, t):
+        """TO-1: ECX = ms late (late=): the last updated system time - due (global,
+        priority) or the VM's execution time - due (VM; to the ms, +-1 for rounding)."""
+        late = rec.num("late", 0)
+        if self.last_tick is None or self.tick_ms is None:
+            return
+        if t["kind"] == "vm":
+            ms = t.get("exec_ms")
+            if ms is not None and abs(late - (ms - t["due"])) > 1:
+                self.fail("TO-1", rec, f"VM time-out late={late}, its VM had run {ms} ms at "
+                          f"the tick (due {t['due']}): expected {ms - t['due']}")
+        else:
+            want = self.last_tick[0] * self.tick_ms - t["due"]
+            if late != want:
+                self.fail("TO-1", rec, f"time-out late={late}, expected {want} (last tick "
+                          f"{self.last_tick[0]} at {self.last_tick[0] * self.tick_ms} ms, "
+                          f"due {t['due']} ms)")
+
+    def check_announced(self, rec, kind):
+        """The CB_ENTER after an EV run/timeout or a TIMEOUT call is that callback."""
+        ann, self.enter_next = self.enter_next, None
+        if kind in ("event", "prio", "timeout"):
+            if ann is None or ann[2] != kind or ann[1] != rec.get("cb"):
+                self.fail("EV-1" if kind == "event" else "EV-2" if kind == "prio" else "TO-1",
+                          rec, f"{kind} callback {rec.get('cb')} entered without its "
+                          f"{'TIMEOUT op=call' if kind == 'timeout' else 'EV op=run/timeout'}")
+                return None
+            return ann[3]
+        if ann is not None and kind not in ("ts", "hwint"):
+            self.fail(ann[0], rec, f"{ann[1]} was announced but {kind} callback "
+                      f"{rec.get('cb')} was entered")
+        elif ann is not None:
+            # task-switch callbacks come first (TS-1); a hardware interrupt may come
+            # at any instruction boundary (INT-1)
+            self.enter_next = ann
+        return None
+
     HANDLERS = {
         "VM_STATE": on_vm_state, "TASK_SWITCH": on_task_switch, "PRIORITY": on_priority,
         "CRIT": on_crit, "SERVICE": on_service, "SVC_RET": on_svc_ret,
         "CB_ENTER": on_cb_enter, "CB_RETURN": on_cb_return,
+        "BOOT": on_boot, "EVENT": on_event, "EV": on_ev, "TIMEOUT": on_timeout,
     }
 
     def run(self, records):

@@ -1,5 +1,6 @@
 """The reference model (refmodel.py) re-checks NC-2, NC-3, IDLE-2, IDLE-3, CS-1, CS-3,
-PRI-1 and TS-1 on every scenario's trace, and catches hand-broken traces."""
+PRI-1, TS-1, EV-1, EV-2 and TO-1 on every scenario's trace, and catches hand-broken
+traces."""
 import pytest
 
 import refmodel
@@ -224,3 +225,94 @@ def test_refmodel_catches_broken_real_trace(pattern, repl, rule):
     broken, n = re.subn(pattern, repl, text, count=1)
     assert n == 1, pattern
     assert rule in rules(broken)
+
+
+# EV-1, EV-2 and TO-1 on hand-broken copies of the golden traces of the scenarios
+# that hold them: each edit breaks one rule the way a wrong VMM would.
+def _drop(line_re):
+    return (r"(?m)^" + line_re + r".*\n", "")
+
+
+@pytest.mark.parametrize("golden, pattern, repl, rule", [
+    # EV-1: the VM event for dos2 runs while another VM is current.
+    ("ev1_global_vs_vm_event", r"(EV op=run kind=vm handle=0xe0000002) vm=dos2", r"\1 vm=sys", "EV-1"),
+    ("ev1_global_vs_vm_event", *_drop(r"\d+ TASK_SWITCH old=dos1 new=dos2 reason=event"), "EV-1"),
+    # EV-1: the global event runs inside the VxD call, not at the return to the VM.
+    ("ev1_global_vs_vm_event",
+     r"(?m)^(\d+ CB_RETURN kind=call cb=EVT\.place_start.*\n)(\d+ EV op=run kind=global.*\n)",
+     r"\2\1", "EV-1"),
+    # EV-1: a cancelled event runs.
+    ("ev1_global_vs_vm_event", r"EV op=run kind=vm handle=0xe0000003", "EV op=run kind=vm handle=0xe0000005",
+     "EV-1"),
+    # EV-2: the boost is not added when the priority event is queued.
+    ("ev2_priority_event_waits_not_crit",
+     *_drop(r"000000010465 PRIORITY vm=dos2 pri=0x00001000 old=0x00000000 boost=4096 reason=event"), "EV-2"),
+    # EV-2: the boost is not removed after the callback returned.
+    ("ev2_priority_event_waits_not_crit",
+     *_drop(r"000000020804 PRIORITY vm=dos2 pri=0x00000000 old=0x00001000 boost=-4096 reason=event"), "EV-2"),
+    # EV-2: Cancel_Priority_VM_Event leaves the boost.
+    ("ev2_priority_event_waits_not_crit",
+     *_drop(r"000000300533 PRIORITY vm=dos2 pri=0x00000000 old=0x00001000 boost=-4096 reason=event"), "EV-2"),
+    # EV-2: a PEF_Wait_Not_Crit event runs while dos1 still owns the section.
+    ("ev2_priority_event_waits_not_crit", *_drop(r"000000020664 CRIT op=release vm=dos1"), "EV-2"),
+    # EV-2: the time-out does not cancel the boost.
+    ("ev2_priority_time_out_carry",
+     *_drop(r"000001320001 PRIORITY vm=dos2 pri=0x00000000 old=0x00001000 boost=-4096 reason=event"), "EV-2"),
+    # EV-2: a timed-out priority event runs as a normal run (without CF).
+    ("ev2_priority_time_out_carry", r"EV op=timeout kind=priority", "EV op=run kind=priority", "EV-2"),
+    # TO-1: the time-out falls due a tick late (due 15 ms: the 20 ms tick, not 30 ms).
+    ("to1_global_late_by_tick", r"(TIMEOUT op=set kind=global handle=0xe2000001 \S+ \S+ \S+) due=25",
+     r"\1 due=15", "TO-1"),
+    # TO-1: ECX is not the ms late.
+    ("to1_global_late_by_tick", r"(TIMEOUT op=call kind=global .*) late=5", r"\1 late=4", "TO-1"),
+    # TO-1: the tick comes before its cycle (tick 3 of 10 ms at 25 MHz is cycle 750000).
+    ("to1_global_late_by_tick", r"000000750000 EVENT seq=3 kind=tick index=3",
+     "000000740000 EVENT seq=3 kind=tick index=3", "TO-1"),
+    # TO-1: a cancelled time-out falls due.
+    ("to1_global_late_by_tick", r"TIMEOUT op=(due|call) kind=global handle=0xe2000001",
+     r"TIMEOUT op=\1 kind=global handle=0xe2000002", "TO-1"),
+    # TO-1: the callback is called without the time-out falling due.
+    ("to1_global_late_by_tick", *_drop(r"\d+ TIMEOUT op=due"), "TO-1"),
+    # TO-1: a VM time-out falls due while its VM is not running (its time stood still).
+    ("to1_vm_time_out_exec_time", *_drop(r"000003300100 TASK_SWITCH old=sys new=dos1"), "TO-1"),
+    # TO-1: a VM time-out's ECX is not its VM's execution time - due.
+    ("to1_vm_time_out_exec_time", r"(TIMEOUT op=call kind=vm .*) late=14", r"\1 late=20", "TO-1"),
+])
+def test_refmodel_catches_broken_event_trace(golden, pattern, repl, rule):
+    """EV-1, EV-2, TO-1: the golden trace is clean; the one-place edit is caught."""
+    import re
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    assert violations(text) == []
+    broken, n = re.subn(pattern, repl, text, count=2 if "(due|call)" in pattern else 1)
+    assert n >= 1, pattern
+    assert rule in rules(broken), violations(broken)
+
+
+@pytest.mark.parametrize("old, new, want", [
+    # the bound holds (9 cycles from the return to the global event's entry)
+    ("cycles: 100 }", "cycles: 9 }", "# expect ok: within 9 cycles of return of EVT.place_start: EVT.ev_glob"),
+    # one cycle too few
+    ("cycles: 100 }", "cycles: 8 }", "# expect FAILED: within 8 cycles of return of EVT.place_start: "
+     "EVT.ev_glob entered at cycle 10484, 9 cycles after the trigger at cycle 10475"),
+    # a trigger after which the callback never runs again
+    ("{ from: { stimulus: 1 }, to: EVT.ev_now", "{ from: { stimulus: 2 }, to: EVT.ev_now",
+     "# expect FAILED: within 400 cycles of stimulus 2: EVT.ev_now (trigger at cycle 400100) is never"),
+    # every trigger counts: the second Call_VM_Event is not followed by ev_now
+    ("{ from: { stimulus: 1 }, to: EVT.ev_now", "{ from: { service: Call_VM_Event }, to: EVT.ev_now",
+     "# expect FAILED: within 400 cycles of service Call_VM_Event: EVT.ev_now (trigger at cycle 200664)"),
+    # a trigger that never happens fails rather than passing vacuously
+    ("{ from: { stimulus: 1 }, to: EVT.ev_now", "{ from: { enter: EVT.ev_never }, to: EVT.ev_now",
+     "# expect FAILED: within 400 cycles of entry of EVT.ev_never: EVT.ev_now (the trigger never happened)"),
+])
+def test_within_expectation_bounds(tmp_path, old, new, want):
+    """`within` timing expectations (scenarios/README.md): exact at the bound, one
+    cycle less fails, and a trigger without a following entry fails."""
+    from conftest import SCENARIOS
+    text = (SCENARIOS / "ev1_global_vs_vm_event.yaml").read_text()
+    assert text.count(old) == 1, old
+    scen = tmp_path / "within.yaml"
+    scen.write_text(text.replace(old, new))
+    proc = run_vmmsim("run", scen)
+    assert want in proc.stdout, [l for l in proc.stdout.splitlines() if "within" in l]
+    assert proc.returncode == (0 if "expect ok" in want else 1)

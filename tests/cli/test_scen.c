@@ -236,6 +236,99 @@ START_TEST(test_default_scenario_loads) {
 }
 END_TEST
 
+/* INT-1 and timing: irq_handler_cycles, `do: irq` stimuli and `within` expectations. */
+static const char irq_yaml[] =
+    "machine: { irq_handler_cycles: 1500 }\n"                   /* 1 */
+    "vms: [ { name: sys, system: true }, { name: dos1 } ]\n"    /* 2 */
+    "vxds:\n"                                                   /* 3 */
+    "  - name: DEMO\n"                                          /* 4 */
+    "    asm: |\n"                                              /* 5 */
+    "      Control_Proc: clc\n"                                 /* 6 */
+    "              ret\n"                                       /* 7 */
+    "      hw:     ret\n"                                       /* 8 */
+    "      cb:     ret\n"                                       /* 9 */
+    "timeline:\n"                                               /* 10 */
+    "  - { at: 1000, vm: dos1, do: call(DEMO.cb) }\n"           /* 11 */
+    "  - { at: [2000, 2500], do: irq, irq: 5 }\n"               /* 12 */
+    "expect:\n"                                                 /* 13 */
+    "  - within: { from: { stimulus: 1 }, to: DEMO.hw, cycles: 300 }\n"   /* 14 */
+    "  - within: { from: { return: DEMO.hw }, to: cb, cycles: 0x100 }\n"  /* 15 */
+    "  - within: { from: { enter: DEMO.cb }, to: DEMO.hw, cycles: 1 }\n"  /* 16 */
+    "  - within: { from: { service: End_Critical_Section }, to: DEMO.cb, cycles: 9 }\n"; /* 17 */
+
+static int load_irq_edit(const char *from, const char *to) {
+    char buf[4096];
+    const char *p = from ? strstr(irq_yaml, from) : NULL;
+    if (from) ck_assert_msg(p != NULL, "test bug: '%s' not in irq_yaml", from);
+    if (p)
+        snprintf(buf, sizeof buf, "%.*s%s%s", (int)(p - irq_yaml), irq_yaml, to, p + strlen(from));
+    else
+        snprintf(buf, sizeof buf, "%s", irq_yaml);
+    return scen_load_text(&S, buf, strlen(buf), "dir/i.yaml");
+}
+
+/* INT-1: an irq stimulus needs no VM; TO-1/EV-1 timing expectations name their trigger. */
+START_TEST(int1_irq_stimulus_and_within) {
+    ck_assert_msg(load_irq_edit(NULL, NULL) == SCEN_OK, "%s", scen_error(&S));
+    ck_assert_uint_eq(S.m.irq_handler_cycles, 1500);
+    ck_assert_uint_eq(S.nstim, 2);
+    ck_assert_uint_eq(S.stim[1].kind, VMM_STIM_IRQ);
+    ck_assert_uint_eq(S.stim[1].arg, 5);
+    ck_assert_uint_eq(S.stim[1].vm, 0);
+    ck_assert_uint_eq(S.stim[1].at_lo, 2000);
+    ck_assert_uint_eq(S.stim[1].at_hi, 2500);
+    ck_assert_uint_eq(S.nexp, 4);
+    for (uint32_t k = 0; k < 4; k++) ck_assert_uint_eq(S.exp[k].kind, SCEN_EXP_WITHIN);
+    ck_assert_uint_eq(S.exp[0].trig, SCEN_TRIG_STIMULUS);
+    ck_assert_uint_eq(S.exp[0].trig_index, 1);
+    ck_assert_uint_eq(S.exp[0].cycles, 300);
+    ck_assert_uint_eq(S.refs[S.exp[0].ref0].addr, 0x100002);   /* DEMO.hw */
+    ck_assert_uint_eq(S.exp[1].trig, SCEN_TRIG_RETURN);
+    ck_assert_uint_eq(S.refs[S.exp[1].trig_ref].addr, 0x100002);
+    ck_assert_uint_eq(S.refs[S.exp[1].ref0].addr, 0x100003);   /* cb, unprefixed */
+    ck_assert_uint_eq(S.exp[1].cycles, 256);
+    ck_assert_uint_eq(S.exp[2].trig, SCEN_TRIG_ENTER);
+    ck_assert_uint_eq(S.refs[S.exp[2].trig_ref].addr, 0x100003);
+    ck_assert_uint_eq(S.exp[3].trig, SCEN_TRIG_SERVICE);
+    ck_assert_str_eq(S.exp[3].svc, "End_Critical_Section");
+    scen_free(&S);
+    /* Without the key, the machine default applies (docs/vmm.md: 2000). */
+    ck_assert_int_eq(load_irq_edit("machine: { irq_handler_cycles: 1500 }\n", ""), SCEN_OK);
+    ck_assert_uint_eq(S.m.irq_handler_cycles, 2000);
+}
+END_TEST
+
+static const struct { const char *from, *to; int rc; const char *prefix, *needle; } bad_irq[] = {
+    { "1500", "0", SCEN_ESCHEMA, "dir/i.yaml:1:32:", "from 1 to 1000000000" },
+    { "1500", "1000000001", SCEN_ESCHEMA, "dir/i.yaml:1:32:", "machine.irq_handler_cycles" },
+    { "irq: 5", "irq: 16", SCEN_ESCHEMA, "dir/i.yaml:12:39:", "0 to 15" },
+    { ", irq: 5", "", SCEN_ESCHEMA, "dir/i.yaml:12:5:", "missing key 'irq'" },
+    { "do: irq,", "do: irq, vm: dos1,", SCEN_ESCHEMA, "dir/i.yaml:12:34:", "unexpected key 'vm'" },
+    { "irq: 5", "irq: 5, arg: 5", SCEN_ESCHEMA, "dir/i.yaml:12:42:", "unexpected key 'arg'" },
+    { "do: call(DEMO.cb)", "do: call(DEMO.cb), irq: 3", SCEN_ESCHEMA, "dir/i.yaml:11:46:", "only do: irq" },
+    { "do: irq", "do: irqs", SCEN_ESCHEMA, "dir/i.yaml:12:29:", "end_crit or irq" },
+    { "{ stimulus: 1 }", "{ stimulus: 2 }", SCEN_ESCHEMA, "dir/i.yaml:14:33:", "from 0 to 1" },
+    { "{ stimulus: 1 }", "{ stimulus: 1, enter: cb }", SCEN_ESCHEMA, "dir/i.yaml:14:21:", "one of { stimulus" },
+    { "{ stimulus: 1 }", "{ vm: dos1 }", SCEN_ESCHEMA, "dir/i.yaml:14:23:", "unknown key 'vm'" },
+    { "{ return: DEMO.hw }", "{ return: DEMO.hx }", SCEN_ELABEL, "dir/i.yaml:15:31:", "'DEMO.hx'" },
+    { "to: DEMO.hw, cycles: 1 }", "to: DEMO.hz, cycles: 1 }", SCEN_ELABEL, "dir/i.yaml:16:45:", "'DEMO.hz'" },
+    { "cycles: 300", "cycles: soon", SCEN_ESCHEMA, "dir/i.yaml:14:59:", "found 'soon'" },
+    { ", cycles: 300", "", SCEN_ESCHEMA, "dir/i.yaml:14:13:", "missing key 'cycles'" },
+    { "service: End_Critical_Section", "service: 'End Crit'", SCEN_ESCHEMA, "dir/i.yaml:17:32:", "service name" },
+    { "- within: { from: { stimulus: 1 },", "- within: {", SCEN_ESCHEMA, "dir/i.yaml:14:13:", "missing key 'from'" },
+};
+
+START_TEST(int1_irq_and_within_errors) {
+    int i = _i;
+    int rc = load_irq_edit(bad_irq[i].from, bad_irq[i].to);
+    ck_assert_msg(rc == bad_irq[i].rc, "case %d: rc %d, want %d (%s)", i, rc, bad_irq[i].rc, scen_error(&S));
+    ck_assert_msg(!strncmp(scen_error(&S), bad_irq[i].prefix, strlen(bad_irq[i].prefix)),
+                  "case %d: '%s' does not start with '%s'", i, scen_error(&S), bad_irq[i].prefix);
+    ck_assert_msg(strstr(scen_error(&S), bad_irq[i].needle), "case %d: '%s' lacks '%s'", i,
+                  scen_error(&S), bad_irq[i].needle);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("scen");
     TCase *tc = tcase_create("loader");
@@ -246,6 +339,8 @@ int main(void) {
     tcase_add_test(tc, test_file_source_and_placement);
     tcase_add_test(tc, test_temp_cleaned_and_no_nasm);
     tcase_add_test(tc, test_default_scenario_loads);
+    tcase_add_test(tc, int1_irq_stimulus_and_within);
+    tcase_add_loop_test(tc, int1_irq_and_within_errors, 0, (int)(sizeof bad_irq / sizeof bad_irq[0]));
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
