@@ -91,6 +91,29 @@ static int check_count(const cli_sim *c, const int64_t *cb, const scen_expect *e
     return 1;
 }
 
+/* The VM's Client_Reg_Struc is found as a VxD finds it: through CB_Client_Pointer
+** (+08) of the VM's control block, so the check reads only guest memory. */
+static int check_register(cli_sim *c, const scen_expect *e, FILE *out) {
+    const char *vm = c->s.vms[e->vm].name;
+    uint8_t b[4] = { 0 };
+    uint32_t client = 0, v;
+    if (vmm_read(c->v, vmm_vm_handle(c->v, e->vm) + 8u, b, 4) == 0)
+        client = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    memset(b, 0, sizeof b);
+    if (!client || vmm_read(c->v, client + e->addr, b, e->size)) {
+        fprintf(out, "# expect FAILED: register %s %s: no Client_Reg_Struc\n", vm, e->reg);
+        return 1;
+    }
+    v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    if (v == e->value) {
+        fprintf(out, "# expect ok: register %s %s == 0x%x\n", vm, e->reg, v);
+        return 0;
+    }
+    fprintf(out, "# expect FAILED: register %s %s: expected 0x%x, found 0x%x\n", vm,
+            e->reg, e->value, v);
+    return 1;
+}
+
 static int check_memory(cli_sim *c, const scen_expect *e, FILE *out) {
     uint8_t b[4] = { 0 };
     char where[160];
@@ -232,6 +255,7 @@ uint32_t cli_expect_check(cli_sim *c, FILE *out) {
         case SCEN_EXP_ORDER: fails += (uint32_t)check_order(c, cb, e, out); break;
         case SCEN_EXP_NEVER: case SCEN_EXP_ALWAYS: fails += (uint32_t)check_count(c, cb, e, out); break;
         case SCEN_EXP_MEMORY: fails += (uint32_t)check_memory(c, e, out); break;
+        case SCEN_EXP_REGISTER: fails += (uint32_t)check_register(c, e, out); break;
         case SCEN_EXP_FINDING: fails += (uint32_t)check_finding(c, e, out); break;
         case SCEN_EXP_WITHIN: fails += (uint32_t)check_within(c, cb, e, out); break;
         case SCEN_EXP_HASH: {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "scen_int.h"
 
@@ -228,7 +229,8 @@ static int add_ref(const sctx *c, uint32_t i, const char *what, uint32_t *out) {
 static int parse_machine(sctx *c, uint32_t i) {
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
-        "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", NULL };
+        "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", "time_slicing",
+        "time_slice_ms", NULL };
     vmm_machine *m = &c->s->m;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "machine")) || (rc = check_keys(c, i, "machine", keys)))
@@ -245,6 +247,7 @@ static int parse_machine(sctx *c, uint32_t i) {
         { "wait_states", &m->wait_states, 0, 16 },
         { "service_cycles", &m->service_cycles, 0, 100000 },
         { "irq_handler_cycles", &m->irq_handler_cycles, 1, 1000000000 },   /* INT-1 */
+        { "time_slice_ms", &m->time_slice_ms, 1, 60000 },                  /* SL-1 */
     };
     for (size_t j = 0; j < sizeof u32s / sizeof u32s[0]; j++) {
         uint32_t v = get(c, i, u32s[j].k);
@@ -267,12 +270,17 @@ static int parse_machine(sctx *c, uint32_t i) {
     if ((v = get(c, i, "hang_cycles")) &&
         (rc = get_u64(c, v, "machine.hang_cycles", UINT64_MAX / 2, &m->hang_cycles)))
         return rc;
+    if ((v = get(c, i, "time_slicing"))) {   /* SL-1 is opt-in: off keeps old traces */
+        int on;
+        if ((rc = get_bool(c, v, "machine.time_slicing", &on))) return rc;
+        m->time_slicing = on ? 1u : 0u;
+    }
     return SCEN_OK;
 }
 
 static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
     static const char *const keys[] = { "name", "system", "fg_priority", "bg_priority",
-        "background", "exclusive", NULL };
+        "background", "exclusive", "high_pri_background", NULL };
     int rc, b;
     uint32_t v;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "vms entry")) || (rc = check_keys(c, i, "vms entry", keys)))
@@ -286,7 +294,7 @@ static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
         return rc;
     if ((v = get(c, i, "bg_priority")) && (rc = get_u32(c, v, "vms.bg_priority", 10000, &vm->bg_priority)))
         return rc;
-    /* CB_VM_Status bits (DESIGN.md §6.1): Exclusive 0, Background 1. */
+    /* CB_VM_Status bits (DESIGN.md §6.1): Exclusive 0, Background 1, High_Pri_Back 9. */
     if ((v = get(c, i, "exclusive"))) {
         if ((rc = get_bool(c, v, "vms.exclusive", &b))) return rc;
         if (b) vm->status_flags |= 1u << 0;
@@ -294,6 +302,10 @@ static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
     if ((v = get(c, i, "background"))) {
         if ((rc = get_bool(c, v, "vms.background", &b))) return rc;
         if (b) vm->status_flags |= 1u << 1;
+    }
+    if ((v = get(c, i, "high_pri_background"))) {
+        if ((rc = get_bool(c, v, "vms.high_pri_background", &b))) return rc;
+        if (b) vm->status_flags |= 1u << 9;
     }
     return SCEN_OK;
 }
@@ -632,9 +644,45 @@ static int parse_within(sctx *c, uint32_t i, scen_expect *e) {
     return get_u64(c, v, "expect.within.cycles", UINT64_MAX / 4, &e->cycles);
 }
 
+/* Client_Reg_Struc offsets (DESIGN.md §6.1): the client registers a VxD sees and
+** changes through EBP. Segment fields are words, padded to dwords. */
+static const struct { const char *name; uint8_t off, size; } client_regs[] = {
+    { "EDI", 0x00, 4 }, { "ESI", 0x04, 4 }, { "EBP", 0x08, 4 }, { "EBX", 0x10, 4 },
+    { "EDX", 0x14, 4 }, { "ECX", 0x18, 4 }, { "EAX", 0x1C, 4 }, { "EIP", 0x24, 4 },
+    { "CS", 0x28, 2 },  { "EFLAGS", 0x2C, 4 }, { "ESP", 0x30, 4 }, { "SS", 0x34, 2 },
+    { "ES", 0x38, 2 },  { "DS", 0x3C, 2 },  { "FS", 0x40, 2 },  { "GS", 0x44, 2 },
+};
+
+/* register: { vm: dos1, reg: EAX, value: 0x1234 } — a client register at the end. */
+static int parse_register(sctx *c, uint32_t i, scen_expect *e) {
+    static const char *const keys[] = { "vm", "reg", "value", NULL };
+    const char *what = "expect.register.reg";
+    uint32_t v;
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.register")) ||
+        (rc = check_keys(c, i, "expect.register", keys)))
+        return rc;
+    if (!(v = get(c, i, "vm"))) return missing(c, i, "expect.register", "vm", "a VM name");
+    if ((rc = find_vm(c, v, &e->vm))) return rc;
+    if (!(v = get(c, i, "reg")))
+        return missing(c, i, "expect.register", "reg", "a client register such as EAX");
+    const scen_ynode *n = N(c, v);
+    size_t k = 0, nregs = sizeof client_regs / sizeof client_regs[0];
+    if (n->type == SCEN_Y_SCALAR)
+        for (; k < nregs; k++) if (!strcasecmp(n->text, client_regs[k].name)) break;
+    if (n->type != SCEN_Y_SCALAR || k == nregs)
+        return expect_fail(c, v, what, "one of EAX EBX ECX EDX ESI EDI EBP ESP EIP EFLAGS "
+                           "CS DS ES FS GS SS");
+    memcpy(e->reg, client_regs[k].name, strlen(client_regs[k].name) + 1);
+    e->addr = client_regs[k].off;
+    e->size = client_regs[k].size;
+    if (!(v = get(c, i, "value"))) return missing(c, i, "expect.register", "value", "an integer");
+    return get_u32(c, v, "expect.register.value", e->size == 2 ? 0xFFFFu : UINT32_MAX, &e->value);
+}
+
 static int parse_expect1(sctx *c, uint32_t i) {
     static const char *const keys[] = { "order", "never", "always", "memory", "hash", "finding",
-                                        "within", NULL };
+                                        "within", "register", NULL };
     scen *s = c->s;
     scen_expect *e = &s->exp[s->nexp];
     int rc;
@@ -642,7 +690,7 @@ static int parse_expect1(sctx *c, uint32_t i) {
         return rc;
     if (N(c, i)->nkids != 2)
         return expect_fail(c, i, "expect entry",
-                           "one of order/never/always/memory/hash/finding/within per entry");
+                           "one of order/never/always/memory/hash/finding/within/register per entry");
     memset(e, 0, sizeof *e);
     e->pos.line = N(c, i)->line;
     e->pos.col = N(c, i)->col;
@@ -665,6 +713,9 @@ static int parse_expect1(sctx *c, uint32_t i) {
     } else if (!strcmp(key, "memory")) {
         e->kind = SCEN_EXP_MEMORY;
         if ((rc = parse_memory(c, v, e))) return rc;
+    } else if (!strcmp(key, "register")) {
+        e->kind = SCEN_EXP_REGISTER;
+        if ((rc = parse_register(c, v, e))) return rc;
     } else if (!strcmp(key, "within")) {
         e->kind = SCEN_EXP_WITHIN;
         if ((rc = parse_within(c, v, e))) return rc;

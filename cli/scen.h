@@ -63,8 +63,9 @@ enum scen_expect_kind {
     SCEN_EXP_MEMORY,        /* guest memory at end == value */
     SCEN_EXP_HASH,          /* final trace hash == hash */
     SCEN_EXP_FINDING,       /* the run reports a finding of rule `rule` */
-    SCEN_EXP_WITHIN         /* after every trigger record, the callback (ref0) is
+    SCEN_EXP_WITHIN,        /* after every trigger record, the callback (ref0) is
                                entered within `cycles` cycles */
+    SCEN_EXP_REGISTER       /* a VM's client register (its Client_Reg_Struc) at end */
 };
 
 /* What starts a `within` expectation's clock: a record of the trace. */
@@ -89,6 +90,9 @@ typedef struct scen_expect {
     uint32_t trig_ref;      /* WITHIN from a callback: into refs[] */
     char     svc[48];       /* WITHIN from a service: its DDK name */
     uint64_t cycles;        /* WITHIN: the largest allowed delay */
+    char     reg[8];        /* REGISTER: its name, upper case */
+    uint32_t vm;            /* REGISTER: VM index; addr = offset in Client_Reg_Struc,
+                               size = 4 (general, EIP, EFlags) or 2 (segment) */
 } scen_expect;
 
 /* Where a VxD's source comes from, kept for assembling and error mapping. */

@@ -329,6 +329,52 @@ START_TEST(int1_irq_and_within_errors) {
 }
 END_TEST
 
+/* SL-1 machine and VM keys, and register expectations (a VM's Client_Reg_Struc). */
+START_TEST(sl1_keys_and_register_expectation) {
+    ck_assert_int_eq(load_edit("memory_kb: 2048 }", "memory_kb: 2048, time_slicing: true, "
+                               "time_slice_ms: 10 }"), SCEN_OK);
+    ck_assert_uint_eq(S.m.time_slicing, 1);
+    ck_assert_uint_eq(S.m.time_slice_ms, 10);
+    scen_free(&S);
+    ck_assert_int_eq(load_edit("background: true }", "background: true, high_pri_background: true }"),
+                     SCEN_OK);
+    ck_assert_uint_eq(S.vms[1].status_flags, (1u << 1) | (1u << 9));   /* Background, High_Pri_Back */
+    scen_free(&S);
+    ck_assert_int_eq(load_edit("  - finding: CS-7\n", "  - register: { vm: dos1, reg: ds, value: 0x1234 }\n"
+                               "  - register: { vm: sys, reg: EAX, value: 7 }\n"), SCEN_OK);
+    const scen_expect *e = &S.exp[2];
+    ck_assert_uint_eq(e->kind, SCEN_EXP_REGISTER);
+    ck_assert_str_eq(e->reg, "DS");
+    ck_assert_uint_eq(e->vm, 1);
+    ck_assert_uint_eq(e->addr, 0x3C);   /* Client_DS */
+    ck_assert_uint_eq(e->size, 2);
+    ck_assert_uint_eq(e->value, 0x1234);
+    ck_assert_uint_eq(S.exp[3].addr, 0x1C);   /* Client_EAX */
+    ck_assert_uint_eq(S.exp[3].size, 4);
+}
+END_TEST
+
+static const struct { const char *from, *to; const char *prefix, *needle; } bad_sl[] = {
+    { "memory_kb: 2048 }", "memory_kb: 2048, time_slicing: 2 }", "dir/t.yaml:2:", "true or false" },
+    { "memory_kb: 2048 }", "memory_kb: 2048, time_slice_ms: 0 }", "dir/t.yaml:2:", "from 1 to 60000" },
+    { "background: true }", "background: true, high_pri_background: 3 }", "dir/t.yaml:5:", "true or false" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: EAXX, value: 1 }\n", "dir/t.yaml:23:", "one of EAX" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos9, reg: EAX, value: 1 }\n", "dir/t.yaml:23:", "found 'dos9'" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: DS, value: 0x10000 }\n", "dir/t.yaml:23:", "expect.register.value" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, value: 1 }\n", "dir/t.yaml:23:", "reg" },
+};
+
+START_TEST(sl1_and_register_errors) {
+    int i = _i;
+    int rc = load_edit(bad_sl[i].from, bad_sl[i].to);
+    ck_assert_msg(rc != SCEN_OK, "case %d: loaded", i);
+    ck_assert_msg(!strncmp(scen_error(&S), bad_sl[i].prefix, strlen(bad_sl[i].prefix)),
+                  "case %d: '%s' does not start with '%s'", i, scen_error(&S), bad_sl[i].prefix);
+    ck_assert_msg(strstr(scen_error(&S), bad_sl[i].needle), "case %d: '%s' lacks '%s'", i,
+                  scen_error(&S), bad_sl[i].needle);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("scen");
     TCase *tc = tcase_create("loader");
@@ -341,6 +387,8 @@ int main(void) {
     tcase_add_test(tc, test_default_scenario_loads);
     tcase_add_test(tc, int1_irq_stimulus_and_within);
     tcase_add_loop_test(tc, int1_irq_and_within_errors, 0, (int)(sizeof bad_irq / sizeof bad_irq[0]));
+    tcase_add_test(tc, sl1_keys_and_register_expectation);
+    tcase_add_loop_test(tc, sl1_and_register_errors, 0, (int)(sizeof bad_sl / sizeof bad_sl[0]));
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
