@@ -159,21 +159,29 @@ void x_grp7(cpu_state *c, const cpu_insn *i)
     cpu_next(c, i);
 }
 
+/* LAR and LSL accept a selector whose descriptor is visible at CPL/RPL and is a
+** segment or one of the system types in `types` (bit t set: type t accepted). */
+#define LAR_TYPES 0x1A3Eu   /* 1 2 3 4 5 9 B C: TSSs, LDT, call and task gates */
+#define LSL_TYPES 0x0A0Eu   /* 1 2 3 9 B: TSSs and LDT (gates have no limit) */
+
+static int desc_readable(cpu_state *c, uint16_t sel, uint32_t types, uint32_t *lo, uint32_t *hi)
+{
+    unsigned a, t;
+    if (!peek_desc(c, sel, lo, hi)) return 0;
+    a = (*hi >> 8) & 0xFFu;
+    t = a & 0x1Fu;
+    if (!(a & 0x10u) && !((types >> t) & 1u)) return 0;
+    return visible(c, sel, *hi);
+}
+
 /* 0F 02: LAR r, r/m16. */
 void x_lar(cpu_state *c, const cpu_insn *i)
 {
-    uint16_t sel;
     uint32_t lo, hi;
-    int ok = 0;
+    int ok;
     need_pm(c);
-    sel = (uint16_t)cpu_rm_rd(c, i, 2);
-    if (peek_desc(c, sel, &lo, &hi)) {
-        unsigned a = (hi >> 8) & 0xFFu, t = a & 0x1Fu;
-        if (a & 0x10u) ok = visible(c, sel, hi);
-        else ok = (t == 1 || t == 2 || t == 3 || t == 4 || t == 5 || t == 9 || t == 0xB ||
-                   t == 0xC) && visible(c, sel, hi);
-        if (ok) cpu_setr(c, i->opsz, i->reg, hi & (i->opsz == 4 ? 0x00F0FF00u : 0xFF00u));
-    }
+    ok = desc_readable(c, (uint16_t)cpu_rm_rd(c, i, 2), LAR_TYPES, &lo, &hi);
+    if (ok) cpu_setr(c, i->opsz, i->reg, hi & (i->opsz == 4 ? 0x00F0FF00u : 0xFF00u));
     set_zf(c, ok);
     cpu_next(c, i);
 }
@@ -181,20 +189,14 @@ void x_lar(cpu_state *c, const cpu_insn *i)
 /* 0F 03: LSL r, r/m16 (20/21 clocks byte granular, 25/26 page granular). */
 void x_lsl(cpu_state *c, const cpu_insn *i)
 {
-    uint16_t sel;
     uint32_t lo, hi;
-    int ok = 0;
+    int ok;
     need_pm(c);
-    sel = (uint16_t)cpu_rm_rd(c, i, 2);
-    if (peek_desc(c, sel, &lo, &hi)) {
-        unsigned a = (hi >> 8) & 0xFFu, t = a & 0x1Fu;
-        if (a & 0x10u) ok = visible(c, sel, hi);
-        else ok = (t == 1 || t == 2 || t == 3 || t == 9 || t == 0xB) && visible(c, sel, hi);
-        if (ok) {
-            uint32_t l = (lo & 0xFFFFu) | (hi & 0xF0000u);
-            if (hi & 0x800000u) { l = (l << 12) | 0xFFFu; c->cycles += 5u; }
-            cpu_setr(c, i->opsz, i->reg, l);
-        }
+    ok = desc_readable(c, (uint16_t)cpu_rm_rd(c, i, 2), LSL_TYPES, &lo, &hi);
+    if (ok) {
+        uint32_t l = (lo & 0xFFFFu) | (hi & 0xF0000u);
+        if (hi & 0x800000u) { l = (l << 12) | 0xFFFu; c->cycles += 5u; }
+        cpu_setr(c, i->opsz, i->reg, l);
     }
     set_zf(c, ok);
     cpu_next(c, i);

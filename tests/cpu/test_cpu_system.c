@@ -38,6 +38,38 @@ START_TEST(test_de_aam_zero) {
 }
 END_TEST
 
+/* LAR/LSL read the access rights and limit of a visible descriptor and set ZF; a null
+** selector, one past the GDT limit, or a system type the instruction does not accept
+** clears ZF and leaves the destination alone. */
+START_TEST(test_lar_lsl) {
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, "mov ebx,-1\nmov esi,-1\nmov edi,-1\n"
+               "mov eax,0x28\nlar ecx,ax\nsetz byte [0x20000]\n"
+               "mov eax,0x30\nlsl edx,ax\nsetz byte [0x20001]\n"
+               "xor eax,eax\nlar ebx,ax\nsetz byte [0x20002]\n"
+               "mov eax,0xFFF8\nlsl esi,ax\nsetz byte [0x20003]\n"
+               "hlt");
+    tc_run_expect(m, CPU_STOP_HLT);
+    cpu_regs r;
+    cpu_get_regs(m->cpu, &r);
+    uint8_t code_desc[8], z[4];
+    ck_assert_int_eq(cpu_lin_read(m->cpu, r.gdtr.base + 0x28, code_desc, 8), CPU_OK);
+    uint32_t hi = (uint32_t)code_desc[4] | (uint32_t)code_desc[5] << 8 |
+                  (uint32_t)code_desc[6] << 16 | (uint32_t)code_desc[7] << 24;
+    ck_assert_int_eq(cpu_lin_read(m->cpu, 0x20000, z, 4), CPU_OK);
+    ck_assert_int_eq(z[0], 1);
+    tc_eq(tc_reg(m, CPU_ECX), hi & 0x00F0FF00u);   /* access byte and G/D/AVL nibble */
+    ck_assert_int_eq((tc_reg(m, CPU_ECX) >> 8) & 0x9Au, 0x9Au);   /* present code segment */
+    ck_assert_int_eq(z[1], 1);
+    tc_eq(tc_reg(m, CPU_EDX), 0xFFFFFFFFu);        /* flat data: page granular, 4 GiB */
+    ck_assert_int_eq(z[2], 0);
+    tc_eq(tc_reg(m, CPU_EBX), 0xFFFFFFFFu);        /* null selector: unchanged */
+    ck_assert_int_eq(z[3], 0);
+    tc_eq(tc_reg(m, CPU_ESI), 0xFFFFFFFFu);        /* beyond the GDT: unchanged */
+    tc_free(m);
+}
+END_TEST
+
 START_TEST(test_ud_post386) {
     /* CPUID, BSWAP, CMPXCHG, XADD, CMOVcc, RDTSC, INVD, WBINVD, INVLPG: #UD on a 386 */
     static const char *ops[] = { "cpuid", "bswap eax", "cmpxchg [0x20000],ecx",
@@ -432,6 +464,7 @@ int main(void) {
     tcase_add_test(f, test_de_idiv_overflow);
     tcase_add_test(f, test_de_aam_zero);
     tcase_add_test(f, test_ud_post386);
+    tcase_add_test(f, test_lar_lsl);
     tcase_add_test(f, test_nm_esc);
     tcase_add_test(f, test_bp_int3);
     tcase_add_test(f, test_of_into);
