@@ -22,5 +22,6 @@ int cli_bare_main(int argc, char **argv);
 int cli_fuzz_main(int argc, char **argv);
 int cli_shrink_main(int argc, char **argv);
 int cli_fuzz_merge_main(int argc, char **argv);
+int cli_bench_main(int argc, char **argv);
 
 #endif

@@ -40,6 +40,11 @@ void cli_sim_free(cli_sim *c);
 size_t cli_sim_line(const cli_sim *c, uint32_t i, char *buf, size_t len);
 int cli_strategy_parse(const char *name, int *out);
 const char *cli_strategy_name(int strategy);
+/* An option's unsigned value (decimal or 0x); -1 on a sign, junk or overflow. */
+int cli_u64_arg(const char *s, uint64_t *out);
+/* PCT spreads its change points over the most decisions a canonical or a random run
+** (seeded from seed) makes, so k depends on the seed only. Leaves c's machine run. */
+uint32_t cli_pct_steps(cli_sim *c, uint64_t seed);
 
 /* ---- trace text lines (trace_file.c) ------------------------------------- */
 

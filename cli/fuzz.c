@@ -56,14 +56,6 @@ static int usage_err(const char *msg, const char *arg) {
     return CLI_EXIT_USAGE;
 }
 
-static int u64_arg(const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-') return -1;
-    *out = strtoull(s, &end, 0);
-    return errno || *end ? -1 : 0;
-}
-
 static int parse_args(int argc, char **argv, fz_opts *o) {
     uint64_t x;
     for (int i = 1; i < argc; i++) {
@@ -77,25 +69,25 @@ static int parse_args(int argc, char **argv, fz_opts *o) {
                 return usage_err("--strategy expects random, pct or dfs, found", val);
             o->strat = !strcmp(val, "pct") ? FZ_PCT : !strcmp(val, "dfs") ? FZ_DFS : FZ_RANDOM;
         } else if (!strcmp(a, "--bound")) {
-            if (u64_arg(val, &x) || x < 1 || x > CLI_SCHED_DECISIONS_MAX)
+            if (cli_u64_arg(val, &x) || x < 1 || x > CLI_SCHED_DECISIONS_MAX)
                 return usage_err("--bound expects a positive integer, found", val);
             o->bound = (uint32_t)x;
         } else if (!strcmp(a, "--self-check")) {
             o->self_check = 1;
             takes = 0;
         } else if (!strcmp(a, "--depth")) {
-            if (u64_arg(val, &x) || x < 1 || x > ENG_PCT_DEPTH_MAX)
+            if (cli_u64_arg(val, &x) || x < 1 || x > ENG_PCT_DEPTH_MAX)
                 return usage_err("--depth expects 1..16, found", val);
             o->depth = (uint32_t)x;
         } else if (!strcmp(a, "--runs")) {
-            if (u64_arg(val, &o->runs) || !o->runs) return usage_err("--runs expects a positive integer, found", val);
+            if (cli_u64_arg(val, &o->runs) || !o->runs) return usage_err("--runs expects a positive integer, found", val);
         } else if (!strcmp(a, "--seed")) {
-            if (u64_arg(val, &o->seed)) return usage_err("--seed expects an integer, found", val);
+            if (cli_u64_arg(val, &o->seed)) return usage_err("--seed expects an integer, found", val);
         } else if (!strcmp(a, "--max-cycles")) {
-            if (u64_arg(val, &o->max_cycles) || !o->max_cycles)
+            if (cli_u64_arg(val, &o->max_cycles) || !o->max_cycles)
                 return usage_err("--max-cycles expects a positive integer, found", val);
         } else if (!strcmp(a, "--jobs") || !strcmp(a, "-j")) {
-            if (u64_arg(val, &x) || x < 1 || x > FZ_JOBS_MAX) return usage_err("--jobs expects 1..256, found", val);
+            if (cli_u64_arg(val, &x) || x < 1 || x > FZ_JOBS_MAX) return usage_err("--jobs expects 1..256, found", val);
             o->jobs = (uint32_t)x;
         } else if (!strcmp(a, "--time")) {
             char *end;
@@ -234,7 +226,7 @@ static int setup(fz_campaign *cp) {
         }
     }
     if ((rc = fz_workers_open(cp, stderr))) return rc;
-    if (cp->o.strat == FZ_PCT) cp->pct_steps = fz_pct_steps(cp);
+    if (cp->o.strat == FZ_PCT) cp->pct_steps = cli_pct_steps(&cp->w[0].sim, cp->o.seed);
     return uv_mutex_init(&cp->lock) ? CLI_EXIT_HOST : 0;
 }
 

@@ -90,7 +90,6 @@ void     fz_one_run(fz_campaign *cp, cli_sim *c, fz_chunk *ch, uint32_t k);
 int      fz_dfs_campaign(fz_campaign *cp);
 int      fz_workers_open(fz_campaign *cp, FILE *err);
 void     fz_workers_close(fz_campaign *cp);
-uint32_t fz_pct_steps(fz_campaign *cp);
 
 /* fuzz_out.c: results */
 void fz_emit_chunk(fz_campaign *cp, const fz_chunk *ch);

@@ -56,23 +56,6 @@ static void chooser_set(const fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
     else eng_chooser_random(ch, seed);
 }
 
-/* PCT spreads its change points over k decisions: the most a canonical or a random
-** run (seeded from the campaign seed) makes, so k depends on the campaign seed only. */
-uint32_t fz_pct_steps(fz_campaign *cp) {
-    cli_sim *c = &cp->w[0].sim;
-    uint32_t k = 1;
-    for (int pass = 0; pass < 2; pass++) {
-        vmm_reset(c->v);
-        if (pass) eng_chooser_random(vmm_chooser(c->v), cp->o.seed);
-        else eng_chooser_canonical(vmm_chooser(c->v));
-        vmm_run(c->v);
-        const eng_chooser *ch = vmm_chooser(c->v);
-        uint32_t n = ch->log_len + ch->log_overflow;
-        if (n > k) k = n;
-    }
-    return k;
-}
-
 static int write_failure(fz_campaign *cp, cli_sim *c, const fz_fail *f) {
     char path[SCEN_PATH_MAX + 64], run_line[160];
     const eng_chooser *ch = vmm_chooser(c->v);

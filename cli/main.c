@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     { "fuzz",   cli_fuzz_main,   "search choice-point schedules for failing runs (random, pct)" },
     { "fuzz-merge", cli_fuzz_merge_main, "combine the findings files of fuzz shards, in run order" },
     { "shrink", cli_shrink_main, "minimise a failing schedule file" },
+    { "bench",  cli_bench_main,  "measure trigger-to-callback latency in simulated cycles" },
     { "bare",   cli_bare_main,   "run a raw i386 image (CPU test ROMs) on the bare interpreter" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -2,6 +2,7 @@
 ** sim.c — one simulation for the commands: load a scenario, build the machine, run.
 */
 #include <assert.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,4 +65,26 @@ int cli_strategy_parse(const char *name, int *out) {
 
 const char *cli_strategy_name(int strategy) {
     return strategy == ENG_STRAT_RANDOM ? "random" : "canonical";
+}
+
+int cli_u64_arg(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-') return -1;
+    *out = strtoull(s, &end, 0);
+    return errno || *end ? -1 : 0;
+}
+
+uint32_t cli_pct_steps(cli_sim *c, uint64_t seed) {
+    uint32_t k = 1;
+    for (int pass = 0; pass < 2; pass++) {
+        vmm_reset(c->v);
+        if (pass) eng_chooser_random(vmm_chooser(c->v), seed);
+        else eng_chooser_canonical(vmm_chooser(c->v));
+        vmm_run(c->v);
+        const eng_chooser *ch = vmm_chooser(c->v);
+        uint32_t n = ch->log_len + ch->log_overflow;
+        if (n > k) k = n;
+    }
+    return k;
 }
