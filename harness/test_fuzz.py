@@ -77,7 +77,8 @@ def test_s4_bug_found_replayed_shrunk(bug, strategy, tmp_path):
 
     # Shrinking keeps the same failure and never grows the list.
     small = tmp_path / "min.schedule"
-    k = run_vmmsim("shrink", scen(bug), "--schedule", sched, "--out", small, check_codes=(0,))
+    k = run_vmmsim("shrink", scen(bug), "--schedule", sched, "--out", small, "--keep-stimuli",
+                   check_codes=(0,))
     assert "verified" in k.stdout
     h2, dec2 = schedule_decisions(small)
     assert h2["failure"] == f["failure"] and len(dec2) <= len(dec)
@@ -85,6 +86,17 @@ def test_s4_bug_found_replayed_shrunk(bug, strategy, tmp_path):
     r2 = run_vmmsim("replay", scen(bug), "--schedule", small, "-q", check_codes=(0,))
     assert "# verdict: FAIL" in r2.stdout and f"# failure: {f['failure']}" in r2.stdout
     assert "replay: identical" in r2.stdout
+
+    # By default the timeline shrinks too: the shrunk schedule goes with the reduced
+    # scenario written beside it, which loads on its own and still fails the same way.
+    k = run_vmmsim("shrink", scen(bug), "--schedule", sched, "--out", tmp_path / "m2",
+                   check_codes=(0,))
+    reduced = tmp_path / "m2.yaml"
+    assert f"wrote {reduced}" in k.stdout
+    h3, _ = schedule_decisions(tmp_path / "m2")
+    assert h3["failure"] == f["failure"]
+    r3 = run_vmmsim("replay", reduced, "--schedule", tmp_path / "m2", "-q", check_codes=(0,))
+    assert f"# failure: {f['failure']}" in r3.stdout and "replay: identical" in r3.stdout
 
 
 def test_s4_shrink_minimises_jitter_to_the_edge(tmp_path):
@@ -96,8 +108,58 @@ def test_s4_shrink_minimises_jitter_to_the_edge(tmp_path):
     first = sorted(out.glob("run-*.schedule"))[0]
     small = tmp_path / "s"
     run_vmmsim("shrink", scen("bug_nc_before_idle"), "--schedule", first, "--out", small,
-               check_codes=(0,))
+               "--keep-stimuli", check_codes=(0,))
     assert schedule_decisions(small)[1] == ["jitter 40001 20001"]
+
+
+NOISE = """timeline:
+  - { at: 5000, vm: dos1, do: release_time_slice }
+  # stimuli that have nothing to do with the bug
+  - { at: [6000, 9000], vm: dos1, do: release_time_slice }
+  - { at: [10000, 12000], vm: sys, do: call(DRV.start) }
+  - at: 20000
+    vm: dos1
+    do: release_time_slice
+  - { at: [30000, 31000], do: kernel_idle }
+expect:"""
+
+
+def timeline(text):
+    lines = text.split("timeline:\n", 1)[1].split("expect:", 1)[0].splitlines()
+    return [l for l in lines if l.strip().startswith("-")]
+
+
+def test_s4_shrink_drops_irrelevant_stimuli(tmp_path):
+    """The stimulus half of shrinking: bug_global_event_order with four extra timeline
+    entries (three with `at:` windows, one in block style) shrinks to the one entry
+    the bug needs, its window narrowed to a point, and the reduced scenario fails with
+    the shrunk schedule the same way the original did."""
+    text = (SCENARIOS / "bug_global_event_order.yaml").read_text()
+    head, rest = text.split("timeline:\n", 1)
+    noisy = tmp_path / "noisy.yaml"
+    noisy.write_text(head + NOISE + rest.split("expect:", 1)[1])
+    assert len(timeline(noisy.read_text())) == 5
+    out = tmp_path / "out"
+    run_vmmsim("fuzz", noisy, "--runs", RUNS_BOUND, "--seed", 1, "--out", out, "--quiet",
+               check_codes=(1,))
+    first = sorted(out.glob("run-*.schedule"))[0]
+    head0, _ = schedule_decisions(first)
+    small, reduced = tmp_path / "min.schedule", tmp_path / "min.yaml"
+    k = run_vmmsim("shrink", noisy, "--schedule", first, "--out", small, "--out-scenario",
+                   reduced, check_codes=(0,))
+    assert "5 -> 1 stimuli" in k.stdout
+    kept = timeline(reduced.read_text())
+    assert kept == ["  - { at: 10000, vm: sys, do: call(DRV.start) }"]
+    # Everything but the timeline is the user's text, unchanged.
+    assert reduced.read_text().split("timeline:")[0] == noisy.read_text().split("timeline:")[0]
+    h, dec = schedule_decisions(small)
+    assert h["failure"] == head0["failure"] and dec == ["pending-event 2 1"]
+    r = run_vmmsim("replay", reduced, "--schedule", small, "-q", check_codes=(0,))
+    assert f"# failure: {h['failure']}" in r.stdout and "replay: identical" in r.stdout
+    # The shrunk schedule belongs to the reduced scenario, not to the original.
+    run_vmmsim("replay", noisy, "--schedule", small, check_codes=(2,))
+    # Without the decision, the reduced scenario passes: the bug is still an ordering bug.
+    run_vmmsim("run", "-q", reduced, check_codes=(0,))
 
 
 def test_s4_same_findings_with_jobs_1_2_and_4(tmp_path):
@@ -156,17 +218,17 @@ def test_sigint_stops_cleanly_and_keeps_findings(tmp_path):
         assert (out / f["schedule"]).exists() and (out / f["trace"]).exists()
 
 
-def test_runs_per_second_on_small_scenarios():
-    """Reports the campaign rate per worker (goal: 20,000 runs/s/core on a small
-    scenario); fails only on a collapse of an order of magnitude."""
-    rates = {}
-    for name in ("bug_nc_before_idle", "bug_crit_waiter_order", "cs3_release_to_highest_waiter"):
-        p = run_vmmsim("fuzz", scen(name), "--runs", 20000, "--jobs", 1, "--json", "--quiet",
-                       check_codes=(0, 1))
-        t = json.loads(p.stdout.strip().splitlines()[-1])["timing"]
-        rates[name] = t["runs_per_s_per_job"]
-    print("runs/s/core:", rates)
-    assert min(rates.values()) > 1000, rates
+def test_json_summary_reports_the_campaign_rate():
+    """The summary's timing block is what bench/fuzz/fuzz_bench.py reads: the rate is
+    there and consistent with the run count. Speed itself is measured in bench/, never
+    asserted here."""
+    p = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--runs", 2000, "--jobs", 1, "--json",
+                   "--quiet", check_codes=(1,))
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    t = s["timing"]
+    assert s["runs"] == 2000
+    assert isinstance(t["runs_per_s_per_job"], (int, float)) and t["runs_per_s_per_job"] > 0
+    print("runs/s/core:", t["runs_per_s_per_job"])
 
 
 def test_s4_dfs_covers_the_tree_and_finds_the_waiter_bug(tmp_path):
