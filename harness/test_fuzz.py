@@ -14,7 +14,8 @@ import pytest
 from conftest import ROOT, SCENARIOS, run_vmmsim, rel, vmmsim_path
 
 # Scenarios with real ordering bugs, and the choice point that exposes each.
-BUGS = ["bug_nc_before_idle", "bug_crit_waiter_order", "bug_global_event_order"]
+BUGS = ["bug_nc_before_idle", "bug_crit_waiter_order", "bug_global_event_order",
+        "bug_idle_races_timeout"]
 RUNS_BOUND = 64          # each bug must be found within this many runs
 
 
@@ -110,6 +111,29 @@ def test_s4_shrink_minimises_jitter_to_the_edge(tmp_path):
     run_vmmsim("shrink", scen("bug_nc_before_idle"), "--schedule", first, "--out", small,
                "--keep-stimuli", check_codes=(0,))
     assert schedule_decisions(small)[1] == ["jitter 40001 20001"]
+
+
+def test_s4_idle_races_timeout_edge_is_the_tick(tmp_path):
+    """bug_idle_races_timeout (IDLE-2, TO-1): the give-up time-out falls due at the 20 ms
+    tick, cycle 500000; the kernel's idle call comes in [200000, 700000]. An idle call
+    one cycle before the tick completes first and passes; at the tick itself the
+    time-out's callback runs first (at the return to a VM, due time-outs come before
+    stimuli), so every failing schedule shrinks to offset 300000."""
+    bug = scen("bug_idle_races_timeout")
+    for offset, verdict in ((299999, "PASS"), (300000, "FAIL")):
+        f = tmp_path / f"at{offset}.schedule"
+        f.write_text(f"# vmmsim-schedule 1\nstrategy random\nseed 0\ndecisions 1\n"
+                     f"jitter 500001 {offset}\n")
+        r = run_vmmsim("replay", bug, "--schedule", f, "-q", check_codes=(0,))
+        assert f"# verdict: {verdict}" in r.stdout
+    out = tmp_path / "o"
+    run_vmmsim("fuzz", bug, "--strategy", "pct", "--runs", 16, "--seed", 5, "--out", out,
+               "--quiet", check_codes=(1,))
+    last = sorted(out.glob("run-*.schedule"))[-1]
+    small = tmp_path / "s"
+    run_vmmsim("shrink", bug, "--schedule", last, "--out", small, "--keep-stimuli",
+               check_codes=(0,))
+    assert schedule_decisions(small)[1] == ["jitter 500001 300000"]
 
 
 NOISE = """timeline:
