@@ -89,6 +89,13 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
     eng_event ev;
     uint64_t now = vmm_cycles(v), until = v->m.max_cycles;
     ctx_load(v, ci);
+    /* A budget stop can fall right after a callback's RET, with EIP on the stub's
+    ** breakpoint; cpu_run never stops before its first instruction, so the return is
+    ** taken here instead of running the stub's HLT. */
+    if (cpu_get_eip(v->cpu) == VMM_STUB_CB_RET) {
+        v->d.progress_cycle = now;
+        return ctx_on_return(v);
+    }
     if (eng_queue_peek(v->q, &ev) == ENG_OK && ev.cycle < until) until = ev.cycle;
     if (v->m.hang_cycles && v->d.progress_cycle + v->m.hang_cycles < until)
         until = v->d.progress_cycle + v->m.hang_cycles;

@@ -120,6 +120,28 @@ START_TEST(vmmjmp_returns_to_callers_caller) {
 }
 END_TEST
 
+/* A stimulus due on the very cycle a callback's RET lands on the return stub stops
+** the CPU there; the next slice must take the return, not run the stub's HLT. The
+** second stimulus is swept over every cycle around the first callback's return. */
+START_TEST(event_due_on_the_return_cycle) {
+    tf t;
+    tf_init(&t, "misc", 3);
+    tf_stim(&t, 10000, VMM_STIM_CALL, 1, "twice", 0);
+    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    unsigned long long ret = 0;
+    ck_assert(sscanf(tf_line_text(&t, tf_line(&t, "CB_RETURN cb=T.twice", 0)), "%llu", &ret) == 1);
+    tf_free(&t);
+    for (unsigned long long at = ret - 16; at <= ret + 16; at++) {
+        tf_init(&t, "misc", 3);
+        tf_stim(&t, 10000, VMM_STIM_CALL, 1, "twice", 0);
+        tf_stim(&t, at, VMM_STIM_CALL, 2, "twice", 0);
+        ck_assert_msg(tf_run(&t) == VMM_OK, "second call at %llu: %s", at, vmm_error(t.v));
+        ck_assert_int_eq(tf_count(&t, "CB_RETURN cb=T.twice"), 2);
+        tf_free(&t);
+    }
+}
+END_TEST
+
 /* vmm_new rejects bad scenarios with a reason. */
 START_TEST(new_rejects_bad_scenarios) {
     tf t;
@@ -238,6 +260,7 @@ Suite *misc_suite(void) {
     tcase_add_test(tc, service_path_costs);
     tcase_add_test(tc, int2f_from_vxd_code);
     tcase_add_test(tc, vmmjmp_returns_to_callers_caller);
+    tcase_add_test(tc, event_due_on_the_return_cycle);
     tcase_add_test(tc, new_rejects_bad_scenarios);
     tcase_add_test(tc, hang_detected);
     tcase_add_test(tc, max_cycles_ends_run);
