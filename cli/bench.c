@@ -2,7 +2,8 @@
 ** bench.c — `vmmsim bench latency`: runs one loaded scenario under many schedules
 ** (vmm_reset + a seeded chooser + vmm_run, as `vmmsim fuzz` does), pairs each
 ** callback with its trigger in the stored trace (bench_pair.c), and prints per
-** callback kind the latency distribution in cycles and in µs at the scenario's clock.
+** callback kind the latency distribution in cycles and in µs at the scenario's clock,
+** and where the cycles went (bench_attr.c).
 ** Runs are serial and seeded from (--seed, run): the output depends on nothing else.
 */
 #define _POSIX_C_SOURCE 200809L
@@ -24,14 +25,18 @@ static const char bench_help[] =
 "simulated cycles from a callback's trigger to its first instruction: nc after the\n"
 "critical-section release, idle after Int2F_1689, event and prio after their\n"
 "scheduling, timeout after its due time, hwint after the IRQ. Prints per kind the\n"
-"count, min, p50, p90, p99 and max in cycles and in microseconds (docs/bench.md).\n\n"
+"count, min, p50, p90, p99 and max in cycles and in microseconds, then per kind\n"
+"the mean cycles of each component of the latency (vmm_path, vxd_code, interrupts,\n"
+"other_vms, time_slice, timer, waiting) and its share (docs/bench.md).\n\n"
 "options:\n"
 "  --runs N               schedules to run (default 100)\n"
 "  --strategy canonical|random|pct\n"
 "                         the chooser (default random; canonical repeats one run)\n"
 "  --seed S               run i uses a seed derived from (S, i) (default 0)\n"
-"  --json FILE            also write the statistics and every sample as JSON\n"
-"  --help                 this text\n";
+"  --json FILE            also write the statistics and every sample (with its\n"
+"                         breakdown) as JSON\n"
+"  --help                 this text\n\n"
+"vmmsim bench host SCENARIO: how fast vmmsim simulates it here (see its --help).\n";
 
 enum { BL_CANONICAL = 0, BL_RANDOM, BL_PCT };
 
@@ -41,10 +46,43 @@ typedef struct bl_opts {
     uint64_t runs, seed;
 } bl_opts;
 
-static int usage_err(const char *msg, const char *arg) {
-    fprintf(stderr, "vmmsim bench: %s%s%s\n(see 'vmmsim bench latency --help')\n", msg,
-            arg ? " " : "", arg ? arg : "");
+int bench_usage_err(const char *cmd, const char *msg, const char *arg) {
+    fprintf(stderr, "vmmsim bench %s: %s%s%s\n(see 'vmmsim bench %s --help')\n", cmd, msg,
+            arg ? " " : "", arg ? arg : "", cmd);
     return CLI_EXIT_USAGE;
+}
+
+static int usage_err(const char *msg, const char *arg) {
+    return bench_usage_err("latency", msg, arg);
+}
+
+int bench_opt_common(const char *cmd, const char *help, int argc, char **argv, int *i,
+                     const char **scenario, const char **json) {
+    const char *a = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
+    assert(*i > 0 && *i < argc);
+    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(help, stdout); return -1; }
+    if (a[0] != '-') {
+        if (*scenario) return bench_usage_err(cmd, "more than one scenario:", a);
+        *scenario = a;
+        return 1;
+    }
+    if (strcmp(a, "--json")) return 0;
+    if (!val) return bench_usage_err(cmd, "--json expects a file name", NULL);
+    *json = val;
+    ++*i;
+    return 1;
+}
+
+int bench_grow(void **arr, uint32_t n, uint32_t *cap, size_t size) {
+    assert(n <= *cap && size > 0);
+    if (n < *cap) return 0;
+    if (*cap >= BL_SAMPLES_MAX) return BL_EFULL;
+    uint32_t nc = *cap ? *cap * 2 : 64;
+    void *p = realloc(*arr, (size_t)nc * size);
+    if (!p) return BL_ENOMEM;
+    *arr = p;
+    *cap = nc;
+    return 0;
 }
 
 static const char *strat_name(int s) {
@@ -57,15 +95,15 @@ static int parse_args(int argc, char **argv, bl_opts *o) {
         fputs(bench_help, stdout);
         return -1;
     }
-    if (argc < 2 || strcmp(argv[1], "latency")) return usage_err("expected 'latency', found", argc < 2 ? "nothing" : argv[1]);
+    if (argc < 2 || strcmp(argv[1], "latency")) {
+        fprintf(stderr, "vmmsim bench: expected 'latency' or 'host', found %s\n(see 'vmmsim bench --help')\n",
+                argc < 2 ? "nothing" : argv[1]);
+        return CLI_EXIT_USAGE;
+    }
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(bench_help, stdout); return -1; }
-        if (a[0] != '-') {
-            if (o->scenario) return usage_err("more than one scenario:", a);
-            o->scenario = a;
-            continue;
-        }
+        int k = bench_opt_common("latency", bench_help, argc, argv, &i, &o->scenario, &o->json);
+        if (k) { if (k == 1) continue; return k; }
         if (!strcmp(a, "--strategy")) {
             if (!val || (strcmp(val, "canonical") && strcmp(val, "random") && strcmp(val, "pct")))
                 return usage_err("--strategy expects canonical, random or pct, found", val);
@@ -75,9 +113,6 @@ static int parse_args(int argc, char **argv, bl_opts *o) {
                 return usage_err("--runs expects 1..10000000, found", val);
         } else if (!strcmp(a, "--seed")) {
             if (cli_u64_arg(val, &o->seed)) return usage_err("--seed expects an unsigned integer, found", val);
-        } else if (!strcmp(a, "--json")) {
-            if (!val) return usage_err("--json expects a file name", NULL);
-            o->json = val;
         } else {
             return usage_err("unknown option", a);
         }
@@ -128,6 +163,53 @@ static const char *fmt_us(char *buf, size_t len, uint64_t cycles, uint32_t clock
     return buf;
 }
 
+/* A kind's total cycles per component, and of all its samples. */
+static uint64_t comp_totals(const bl_kind *kd, uint64_t tot[BL_COMP_COUNT]) {
+    uint64_t all = 0;
+    memset(tot, 0, BL_COMP_COUNT * sizeof *tot);
+    for (uint32_t i = 0; i < kd->n; i++) {
+        for (int c = 0; c < BL_COMP_COUNT; c++) tot[c] += kd->s[i].comp_cycles[c];
+        all += kd->s[i].latency_cycles;
+    }
+    return all;
+}
+
+/* part / all as a percentage with one decimal, in integers (the same text on every
+** host); all > 0. */
+static const char *fmt_share(char *buf, size_t len, uint64_t part, uint64_t all) {
+    assert(all > 0 && part <= all);
+    while (all > UINT64_MAX / 2000) { all >>= 1; part >>= 1; }
+    uint64_t pm = all ? (part * 2000 + all) / (2 * all) : 0;    /* permille, rounded */
+    snprintf(buf, len, "%llu.%llu", (unsigned long long)(pm / 10), (unsigned long long)(pm % 10));
+    return buf;
+}
+
+/* Per kind: mean cycles per sample of each component, and below it each component's
+** share of the kind's total latency (docs/bench.md, "Breakdown"). */
+static void print_breakdown(FILE *f, const bl_stats *st) {
+    fprintf(f, "# breakdown: mean cycles per sample; below: %% of the kind's total latency\n");
+    fprintf(f, "%-8s", "kind");
+    for (int c = 0; c < BL_COMP_COUNT; c++) fprintf(f, " %10s", bl_comp_name(c));
+    fputc('\n', f);
+    for (int k = 0; k < BL_KIND_COUNT; k++) {
+        const bl_kind *kd = &st->k[k];
+        uint64_t tot[BL_COMP_COUNT], all = comp_totals(kd, tot);
+        char buf[32];
+        fprintf(f, "%-8s", bl_kind_name(k));
+        for (int c = 0; c < BL_COMP_COUNT; c++) {
+            if (!kd->n) { fprintf(f, " %10s", "-"); continue; }
+            fprintf(f, " %10llu", (unsigned long long)((tot[c] + kd->n / 2) / kd->n));
+        }
+        fprintf(f, "\n%-8s", "");
+        for (int c = 0; c < BL_COMP_COUNT; c++)
+            fprintf(f, " %10s", kd->n && all ? fmt_share(buf, sizeof buf, tot[c], all) : "-");
+        fputc('\n', f);
+    }
+    if (st->mismatches)
+        fprintf(f, "# %llu trace steps the breakdown's model did not expect: components may be misfiled\n",
+                (unsigned long long)st->mismatches);
+}
+
 static void print_table(FILE *f, const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
     static const uint32_t q[] = { 0, 50, 90, 99, 100 };
     fprintf(f, "# vmmsim bench latency %s runs=%llu strategy=%s seed=%llu clock_hz=%u\n",
@@ -153,9 +235,29 @@ static void print_table(FILE *f, const bl_opts *o, const bl_stats *st, uint32_t 
     if (st->vm_timeouts)
         fprintf(f, "# %llu VM time-out callbacks not measured (due in VM execution time)\n",
                 (unsigned long long)st->vm_timeouts);
+    if (st->irq_merged)
+        fprintf(f, "# %llu IRQ raises merged into a pending request of their line (no callback of their own)\n",
+                (unsigned long long)st->irq_merged);
+    if (st->breakdown) print_breakdown(f, st);
 }
 
-static void json_kind(FILE *f, const bl_kind *kd, uint32_t clock_hz) {
+/* "breakdown": per component the total cycles over the kind's samples, the mean
+** per sample (rounded) and the share of the total latency in percent. */
+static void json_kind_breakdown(FILE *f, const bl_kind *kd) {
+    uint64_t tot[BL_COMP_COUNT], all = comp_totals(kd, tot);
+    char buf[32];
+    fprintf(f, ",\"breakdown\":{");
+    for (int c = 0; c < BL_COMP_COUNT; c++) {
+        fprintf(f, "%s\"%s\":{\"total\":%llu", c ? "," : "", bl_comp_name(c), (unsigned long long)tot[c]);
+        if (kd->n)
+            fprintf(f, ",\"mean\":%llu,\"share\":%s", (unsigned long long)((tot[c] + kd->n / 2) / kd->n),
+                    all ? fmt_share(buf, sizeof buf, tot[c], all) : "0.0");
+        fputc('}', f);
+    }
+    fputc('}', f);
+}
+
+static void json_kind(FILE *f, const bl_kind *kd, uint32_t clock_hz, int bd) {
     static const uint32_t q[] = { 50, 90, 99 };
     static const char *const qn[] = { "p50", "p90", "p99" };
     fprintf(f, "{\"count\":%u,\"unpaired\":%llu", kd->n, (unsigned long long)kd->unpaired);
@@ -174,11 +276,22 @@ static void json_kind(FILE *f, const bl_kind *kd, uint32_t clock_hz) {
             fputc('}', f);
         }
     }
+    if (bd) json_kind_breakdown(f, kd);
     fprintf(f, ",\"samples\":[");
-    for (uint32_t i = 0; i < kd->n; i++)
-        fprintf(f, "%s{\"run\":%llu,\"trigger\":%llu,\"enter\":%llu,\"cycles\":%llu}", i ? "," : "",
-                (unsigned long long)kd->s[i].run, (unsigned long long)kd->s[i].trigger_cycle,
-                (unsigned long long)kd->s[i].enter_cycle, (unsigned long long)kd->s[i].latency_cycles);
+    for (uint32_t i = 0; i < kd->n; i++) {
+        const bl_sample *sm = &kd->s[i];
+        fprintf(f, "%s{\"run\":%llu,\"trigger\":%llu,\"enter\":%llu,\"cycles\":%llu", i ? "," : "",
+                (unsigned long long)sm->run, (unsigned long long)sm->trigger_cycle,
+                (unsigned long long)sm->enter_cycle, (unsigned long long)sm->latency_cycles);
+        if (bd) {
+            fprintf(f, ",\"breakdown\":{");
+            for (int c = 0; c < BL_COMP_COUNT; c++)
+                fprintf(f, "%s\"%s\":%llu", c ? "," : "", bl_comp_name(c),
+                        (unsigned long long)sm->comp_cycles[c]);
+            fputc('}', f);
+        }
+        fputc('}', f);
+    }
     fprintf(f, "]}");
 }
 
@@ -188,12 +301,16 @@ static int write_json(const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
     fprintf(f, "{\"scenario\":");
     fz_json_str(f, o->scenario);
     fprintf(f, ",\"runs\":%llu,\"strategy\":\"%s\",\"seed\":%llu,\"clock_hz\":%u,"
-               "\"vm_timeouts_unmeasured\":%llu,\"kinds\":{",
+               "\"vm_timeouts_unmeasured\":%llu,\"irq_merged\":%llu,\"breakdown_mismatches\":%llu,"
+               "\"components\":[",
             (unsigned long long)o->runs, strat_name(o->strat), (unsigned long long)o->seed, clock_hz,
-            (unsigned long long)st->vm_timeouts);
+            (unsigned long long)st->vm_timeouts, (unsigned long long)st->irq_merged,
+            (unsigned long long)st->mismatches);
+    for (int c = 0; c < BL_COMP_COUNT; c++) fprintf(f, "%s\"%s\"", c ? "," : "", bl_comp_name(c));
+    fprintf(f, "],\"kinds\":{");
     for (int k = 0; k < BL_KIND_COUNT; k++) {
         fprintf(f, "%s\"%s\":", k ? "," : "", bl_kind_name(k));
-        json_kind(f, &st->k[k], clock_hz);
+        json_kind(f, &st->k[k], clock_hz, st->breakdown);
     }
     fprintf(f, "}}\n");
     int bad = ferror(f);
@@ -208,8 +325,10 @@ static int bench_latency(const bl_opts *o) {
     if (rc) { cli_sim_free(&c); return rc; }
     uint32_t clock_hz = c.s.vs.m.clock_hz;
     assert(clock_hz > 0);
+    vmm_machine d;
+    vmm_machine_defaults(&d);
     bl_stats st;
-    memset(&st, 0, sizeof st);
+    bl_init(&st, c.s.vs.m.service_cycles ? c.s.vs.m.service_cycles : d.service_cycles);
     uint32_t steps = o->strat == BL_PCT ? cli_pct_steps(&c, o->seed) : 0;
     for (uint64_t run = 0; run < o->runs && !rc; run++) rc = one_run(o, &c, &st, run, steps);
     if (!rc && bl_sort(&st)) rc = CLI_EXIT_HOST;
@@ -223,6 +342,8 @@ static int bench_latency(const bl_opts *o) {
 }
 
 int cli_bench_main(int argc, char **argv) {
+    if (argc >= 2 && !strcmp(argv[1], "host"))   /* host time: bench_host.c */
+        return cli_bench_host_main(argc - 1, argv + 1);
     bl_opts o = { .strat = BL_RANDOM, .runs = 100 };
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;

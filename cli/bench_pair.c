@@ -1,7 +1,8 @@
 /*
 ** bench_pair.c — pairs each callback entry (CB_ENTER) of a run with the record that
 ** made it due, from the stored trace records (vmm/trace.c gives their packing,
-** docs/trace-format.md their meaning), and keeps the cycles in between as a sample.
+** docs/trace-format.md their meaning), keeps the cycles in between as a sample, and
+** with bl_init splits them into components (bench_attr.c).
 **
 ** Triggers, per kind (docs/bench.md):
 **   nc       the CRIT op=release that owed it (NC-2: one callback owed per release,
@@ -11,35 +12,45 @@
 **            its EV op=run (EV-1);
 **   prio     the EV op=schedule of the priority event, i.e. Call_Priority_VM_Event
 **            (EV-2), whether it ran normally or on its time-out;
-**   timeout  its due time, ceil(due_ms * clock_hz / 1000) (TO-1: system time 0 is
-**            cycle 0); VM time-outs are due in VM execution time and are only counted;
-**   hwint    the IRQ op=raise of its IRQ (the stimulus; INT-1).
+**   timeout  its due time: the cycle of its TIMEOUT op=set plus the time-out in
+**            cycles (TO-1); VM time-outs are due in VM execution time and are only
+**            counted;
+**   hwint    the IRQ op=raise of its IRQ (the stimulus; INT-1). A raise while the
+**            line is already requested merges into that request (vmm/vpicd.c), so
+**            it owes no callback of its own.
 */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench.h"
+#include "bench_attr.h"
 #include "../vmm/vmm.h"
 
 /* Values of the packed record fields (vmm/trace.c, vmm_int.h's VMM_CB_*). */
 enum { CB_IDLE = 3, CB_NC = 4, CB_EVENT = 6, CB_PRIO = 7, CB_TIMEOUT = 8, CB_HWINT = 9 };
 enum { EV_SCHEDULE = 0, EV_RUN = 1, EV_CANCEL = 2, EV_TIMEOUT = 3 };
 enum { TY_GLOBAL = 0, TY_VM = 1, TY_PRIORITY = 2 };
-enum { TO_CALL = 2, IRQ_RAISE = 1, IRQ_HWINT = 3, CRIT_RELEASE = 2 };
+enum { TO_SET = 0, TO_DUE = 1, TO_CALL = 2, TO_CANCEL = 3 };
+enum { IRQ_RAISE = 1, IRQ_HWINT = 3, CRIT_RELEASE = 2 };
 #define SVC_INT2F_1689 0x002f1689u
 #define SVC_CALL_WHEN_NOT_CRITICAL 0x00010024u
 
-typedef struct bl_pend { uint32_t key; uint64_t cycle; } bl_pend;
+/* A trigger waiting for its callback: its cycle, the breakdown's snapshot there,
+** and for time-outs the cycles from the due time to the snapshot (the tick wait). */
+typedef struct bl_trig { uint64_t cycle, timer; uint32_t key, snap; } bl_trig;
 
 /* Per-run pairing state: what is owed, and the trigger of the next entry per kind. */
 typedef struct bl_pair {
-    bl_pend ev[BL_PENDING_MAX]; uint32_t nev;      /* scheduled events, by handle */
-    uint64_t nc_owed[BL_PENDING_MAX]; uint32_t nc_n; /* FIFO of release cycles */
+    ba_state *ba;                                   /* NULL: no breakdown */
+    uint32_t clock_hz;
+    bl_trig  ev[BL_PENDING_MAX]; uint32_t nev;      /* scheduled events, by handle */
+    bl_trig  to[BL_PENDING_MAX]; uint32_t nto;      /* global time-outs, by handle */
+    bl_trig  nc_owed[BL_PENDING_MAX]; uint32_t nc_n; /* FIFO of releases */
     uint64_t nc_installed;
-    uint64_t irq_raise[BL_IRQ_MAX][BL_PENDING_MAX / BL_IRQ_MAX]; uint32_t irq_n[BL_IRQ_MAX];
-    int      idle_on; uint64_t idle_cycle;          /* inside an Int2F_1689 */
-    int      next_on[BL_KIND_COUNT]; uint64_t next_cycle[BL_KIND_COUNT];
+    bl_trig  irq[BL_IRQ_MAX]; uint8_t irq_on[BL_IRQ_MAX];   /* requested lines */
+    bl_trig  idle; int idle_on;                     /* inside an Int2F_1689 */
+    bl_trig  next[BL_KIND_COUNT]; int next_on[BL_KIND_COUNT];
     int      next_skip;                             /* next timeout entry: a VM time-out */
 } bl_pair;
 
@@ -49,119 +60,187 @@ const char *bl_kind_name(int kind) {
     return n[kind];
 }
 
-static int add_sample(bl_stats *st, int kind, uint64_t run, uint64_t trig, uint64_t enter) {
+const char *bl_comp_name(int comp) {
+    static const char *const n[BL_COMP_COUNT] = { "vmm_path", "vxd_code", "interrupts", "other_vms",
+                                                  "time_slice", "timer", "waiting" };
+    assert(comp >= 0 && comp < BL_COMP_COUNT);
+    return n[comp];
+}
+
+void bl_init(bl_stats *st, uint32_t service_cycles) {
+    memset(st, 0, sizeof *st);
+    st->breakdown = 1;
+    st->service_cycles = service_cycles;
+}
+
+static bl_trig trig_now(bl_pair *p, const eng_record *r, uint32_t key) {
+    return (bl_trig){ r->cycle, 0, key, p->ba ? ba_snap(p->ba) : BA_NONE };
+}
+
+static void trig_drop(bl_pair *p, bl_trig *t) {
+    if (p->ba) ba_drop(p->ba, t->snap);
+    t->snap = BA_NONE;
+}
+
+static int add_sample(bl_stats *st, int kind, const bl_sample *smp) {
     bl_kind *k = &st->k[kind];
-    assert(enter >= trig);
-    if (k->n == k->cap) {
-        if (k->cap >= BL_SAMPLES_MAX) return BL_EFULL;
-        uint32_t nc = k->cap ? k->cap * 2 : 64;
-        bl_sample *ns = realloc(k->s, nc * sizeof *ns);
-        if (!ns) return BL_ENOMEM;
-        k->s = ns;
-        k->cap = nc;
-    }
-    k->s[k->n++] = (bl_sample){ run, trig, enter, enter - trig };
+    assert(smp->enter_cycle >= smp->trigger_cycle);
+    void *p = k->s;
+    int rc = bench_grow(&p, k->n, &k->cap, sizeof *k->s);
+    k->s = p;
+    if (rc) return rc;
+    k->s[k->n++] = *smp;
     return BL_OK;
 }
 
-static int pend_take(bl_pair *p, uint32_t handle, uint64_t *cycle) {
-    for (uint32_t i = 0; i < p->nev; i++)
-        if (p->ev[i].key == handle) {
-            *cycle = p->ev[i].cycle;
-            p->ev[i] = p->ev[--p->nev];
+/* Removes the trigger with this key from a table into *out; 1 if found. */
+static int tab_take(bl_trig *tab, uint32_t *n, uint32_t key, bl_trig *out) {
+    for (uint32_t i = 0; i < *n; i++)
+        if (tab[i].key == key) {
+            *out = tab[i];
+            tab[i] = tab[--*n];
             return 1;
         }
     return 0;
 }
 
-static void announce(bl_pair *p, int kind, uint64_t cycle) {
+static bl_trig *tab_find(bl_trig *tab, uint32_t n, uint32_t key) {
+    for (uint32_t i = 0; i < n; i++)
+        if (tab[i].key == key) return &tab[i];
+    return NULL;
+}
+
+/* The next entry of this kind pairs with t (which the pair now owns). */
+static void announce(bl_pair *p, int kind, bl_trig t) {
     assert(kind >= 0 && kind < BL_KIND_COUNT);
+    if (p->next_on[kind]) trig_drop(p, &p->next[kind]);
     p->next_on[kind] = 1;
-    p->next_cycle[kind] = cycle;
+    p->next[kind] = t;
 }
 
 static int on_ev(bl_pair *p, const eng_record *r) {
     uint32_t op = r->args[0] & 0xFF, ty = r->args[0] >> 8 & 0xFF, h = (uint32_t)r->args[1];
     int kind = ty == TY_PRIORITY ? BL_PRIO : BL_EVENT;
-    uint64_t c;
+    bl_trig t;
     if (op == EV_SCHEDULE) {
         if (p->nev == BL_PENDING_MAX) return BL_EFULL;
-        p->ev[p->nev++] = (bl_pend){ h, r->cycle };
+        p->ev[p->nev++] = trig_now(p, r, h);
     } else if (op == EV_CANCEL) {
-        pend_take(p, h, &c);
+        if (tab_take(p->ev, &p->nev, h, &t)) trig_drop(p, &t);
     } else if (op == EV_RUN || op == EV_TIMEOUT) {
-        if (h == 0) announce(p, kind, r->cycle);        /* called at once */
-        else if (pend_take(p, h, &c)) announce(p, kind, c);
+        if (h == 0) announce(p, kind, trig_now(p, r, 0));   /* called at once */
+        else if (tab_take(p->ev, &p->nev, h, &t)) announce(p, kind, t);
     }
     return BL_OK;
 }
 
-static void on_timeout(bl_pair *p, const eng_record *r, uint32_t clock_hz) {
-    uint32_t op = r->args[0] & 0xFF, ty = r->args[0] >> 8 & 0xFF;
-    if (op != TO_CALL) return;
-    if (ty == TY_VM) { p->next_skip = 1; return; }
-    uint64_t due_ms = r->args[4];
-    assert(due_ms <= UINT64_MAX / 1000 / (clock_hz ? clock_hz : 1));
-    uint64_t due_cycle = (due_ms * clock_hz + 999) / 1000;
-    p->next_skip = 0;
-    announce(p, BL_TIMEOUT, due_cycle);
+/* TO-1: a global time-out is due ms after its TIMEOUT op=set, in cycles rounded up
+** (vmm/timer.c); the record's due= is the set time's whole ms plus ms. The wait
+** from the due time to the tick that made it due is the breakdown's timer. */
+static int on_timeout(bl_pair *p, const eng_record *r) {
+    uint32_t op = r->args[0] & 0xFF, ty = r->args[0] >> 8 & 0xFF, h = (uint32_t)r->args[1];
+    uint64_t hz = p->clock_hz, due_ms = r->args[4];
+    bl_trig t, *f;
+    if (ty == TY_PRIORITY) return BL_OK;                    /* paired as a prio event */
+    if (op == TO_CALL && ty == TY_VM) { p->next_skip = 1; return BL_OK; }
+    if (ty != TY_GLOBAL) return BL_OK;
+    switch (op) {
+    case TO_SET: {
+        uint64_t set_ms = r->cycle * 1000 / hz;
+        uint64_t ms = due_ms > set_ms ? due_ms - set_ms : 0;
+        if (p->nto == BL_PENDING_MAX) return BL_EFULL;
+        assert(ms <= UINT64_MAX / 1000 / hz);
+        p->to[p->nto++] = (bl_trig){ r->cycle + (ms * hz + 999) / 1000, 0, h, BA_NONE };
+        break;
+    }
+    case TO_DUE:
+        if ((f = tab_find(p->to, p->nto, h)) && f->snap == BA_NONE) {
+            t = trig_now(p, r, h);
+            f->snap = t.snap;
+            f->timer = r->cycle > f->cycle ? r->cycle - f->cycle : 0;
+        }
+        break;
+    case TO_CALL:
+        p->next_skip = 0;
+        if (tab_take(p->to, &p->nto, h, &t)) announce(p, BL_TIMEOUT, t);
+        break;
+    case TO_CANCEL:
+        if (tab_take(p->to, &p->nto, h, &t)) trig_drop(p, &t);
+        break;
+    }
+    return BL_OK;
 }
 
-static int on_irq(bl_pair *p, const eng_record *r) {
+/* INT-1: a line is requested from its raise to its hw_int; a raise meanwhile merges
+** into the request (vmm/vpicd.c keeps one request bit per line). */
+static void on_irq(bl_stats *st, bl_pair *p, const eng_record *r) {
     uint32_t op = r->args[0] & 0xFF, irq = r->args[0] >> 8 & 0xFF;
-    const uint32_t cap = BL_PENDING_MAX / BL_IRQ_MAX;
-    if (irq >= BL_IRQ_MAX) return BL_OK;
-    uint32_t *n = &p->irq_n[irq];
+    if (irq >= BL_IRQ_MAX) return;
     if (op == IRQ_RAISE) {
-        if (*n == cap) return BL_EFULL;
-        p->irq_raise[irq][(*n)++] = r->cycle;
-    } else if (op == IRQ_HWINT && *n) {
-        announce(p, BL_HWINT, p->irq_raise[irq][0]);
-        memmove(&p->irq_raise[irq][0], &p->irq_raise[irq][1], (*n - 1) * sizeof(uint64_t));
-        (*n)--;
+        if (p->irq_on[irq]) { st->irq_merged++; return; }
+        p->irq_on[irq] = 1;
+        p->irq[irq] = trig_now(p, r, irq);
+    } else if (op == IRQ_HWINT && p->irq_on[irq]) {
+        p->irq_on[irq] = 0;
+        announce(p, BL_HWINT, p->irq[irq]);
     }
-    return BL_OK;
 }
 
 static int on_crit(bl_pair *p, const eng_record *r) {
     if (r->args[0] != CRIT_RELEASE || p->nc_n >= p->nc_installed) return BL_OK;
     if (p->nc_n == BL_PENDING_MAX) return BL_EFULL;
-    p->nc_owed[p->nc_n++] = r->cycle;
+    p->nc_owed[p->nc_n++] = trig_now(p, r, 0);
     return BL_OK;
 }
 
 static void on_service(bl_pair *p, const eng_record *r, int ret) {
     uint32_t dword = (uint32_t)r->args[0];
     if (dword == SVC_INT2F_1689) {
+        if (p->idle_on) trig_drop(p, &p->idle);
         p->idle_on = !ret;
-        p->idle_cycle = r->cycle;
+        if (!ret) p->idle = trig_now(p, r, 0);
     } else if (ret && dword == SVC_CALL_WHEN_NOT_CRITICAL && !(r->args[0] >> 48 & 1)) {
         p->nc_installed++;
     }
 }
 
-/* The trigger of a callback entry of kind k: 1 and *trig, or 0 when unpaired. */
-static int trigger_of(bl_pair *p, int k, uint64_t *trig) {
+/* The trigger of a callback entry of kind k: 1 and *t (whose snapshot the caller
+** drops, except idle's, shared by its chain), or 0 when unpaired. */
+static int trigger_of(bl_pair *p, int k, bl_trig *t) {
     if (k == BL_NC) {
         if (p->nc_installed) p->nc_installed--;
         if (!p->nc_n) return 0;
-        *trig = p->nc_owed[0];
-        memmove(&p->nc_owed[0], &p->nc_owed[1], (p->nc_n - 1) * sizeof(uint64_t));
+        *t = p->nc_owed[0];
+        memmove(&p->nc_owed[0], &p->nc_owed[1], (p->nc_n - 1) * sizeof p->nc_owed[0]);
         p->nc_n--;
         return 1;
     }
-    if (k == BL_IDLE) { *trig = p->idle_cycle; return p->idle_on; }
+    if (k == BL_IDLE) { *t = p->idle; return p->idle_on; }
     if (!p->next_on[k]) return 0;
     p->next_on[k] = 0;
-    *trig = p->next_cycle[k];
+    *t = p->next[k];
     return 1;
+}
+
+/* The sample's components: the tick wait, then the cycles filed since the trigger's
+** snapshot; an hwint's own entry (gate, dispatch, CALL) is its VMM path. */
+static void breakdown(bl_pair *p, int k, const bl_trig *t, uint32_t vm, bl_sample *smp) {
+    if (!p->ba || t->snap == BA_NONE) return;
+    ba_breakdown(p->ba, t->snap, vm, smp->comp_cycles);
+    smp->comp_cycles[BL_C_TIMER] = t->timer;
+    if (k == BL_HWINT) {
+        uint64_t g = ba_last_hwint_entry(p->ba);
+        assert(smp->comp_cycles[BL_C_INTERRUPTS] >= g);
+        smp->comp_cycles[BL_C_INTERRUPTS] -= g;
+        smp->comp_cycles[BL_C_VMM_PATH] += g;
+    }
 }
 
 static int on_enter(bl_stats *st, bl_pair *p, const eng_record *r, uint64_t run) {
     static const int map[] = { [CB_IDLE] = BL_IDLE + 1, [CB_NC] = BL_NC + 1,
                                [CB_EVENT] = BL_EVENT + 1, [CB_PRIO] = BL_PRIO + 1,
                                [CB_TIMEOUT] = BL_TIMEOUT + 1, [CB_HWINT] = BL_HWINT + 1 };
-    uint32_t cb = r->args[0] & 0xFF;
+    uint32_t cb = r->args[0] & 0xFF, vm = (uint32_t)(r->args[0] >> 16 & 0xFFFF);
     if (cb >= sizeof map / sizeof map[0] || !map[cb]) return BL_OK;
     int k = map[cb] - 1;
     if (k == BL_TIMEOUT && p->next_skip) {
@@ -169,29 +248,52 @@ static int on_enter(bl_stats *st, bl_pair *p, const eng_record *r, uint64_t run)
         st->vm_timeouts++;
         return BL_OK;
     }
-    uint64_t trig = 0;
-    if (!trigger_of(p, k, &trig) || trig > r->cycle) { st->k[k].unpaired++; return BL_OK; }
-    return add_sample(st, k, run, trig, r->cycle);
+    bl_trig t;
+    if (!trigger_of(p, k, &t)) { st->k[k].unpaired++; return BL_OK; }
+    int rc = BL_OK;
+    if (t.cycle > r->cycle) {
+        st->k[k].unpaired++;
+    } else {
+        bl_sample smp;
+        memset(&smp, 0, sizeof smp);
+        smp.run = run;
+        smp.trigger_cycle = t.cycle;
+        smp.enter_cycle = r->cycle;
+        smp.latency_cycles = r->cycle - t.cycle;
+        breakdown(p, k, &t, vm, &smp);
+        rc = add_sample(st, k, &smp);
+    }
+    if (k != BL_IDLE) trig_drop(p, &t);
+    return rc;
+}
+
+static int step(bl_stats *st, bl_pair *p, const eng_record *r, uint64_t run) {
+    switch (r->type) {
+    case VMM_REC_EV:       return on_ev(p, r);
+    case VMM_REC_TIMEOUT:  return on_timeout(p, r);
+    case VMM_REC_IRQ:      on_irq(st, p, r); return BL_OK;
+    case VMM_REC_CRIT:     return on_crit(p, r);
+    case VMM_REC_SERVICE:  on_service(p, r, 0); return BL_OK;
+    case VMM_REC_SVC_RET:  on_service(p, r, 1); return BL_OK;
+    case VMM_REC_CB_ENTER: return on_enter(st, p, r, run);
+    default:               return BL_OK;
+    }
 }
 
 int bl_collect(bl_stats *st, const eng_trace *t, uint64_t run, uint32_t clock_hz) {
     assert(st && t && clock_hz > 0);
     bl_pair *p = calloc(1, sizeof *p);
     if (!p) return BL_ENOMEM;
+    p->clock_hz = clock_hz;
     int rc = BL_OK;
+    if (st->breakdown && !(p->ba = ba_new(st->service_cycles))) rc = BL_ENOMEM;
     for (uint32_t i = 0; i < t->len && rc == BL_OK; i++) {
         const eng_record *r = &t->rec[i];
-        switch (r->type) {
-        case VMM_REC_EV:       rc = on_ev(p, r); break;
-        case VMM_REC_TIMEOUT:  on_timeout(p, r, clock_hz); break;
-        case VMM_REC_IRQ:      rc = on_irq(p, r); break;
-        case VMM_REC_CRIT:     rc = on_crit(p, r); break;
-        case VMM_REC_SERVICE:  on_service(p, r, 0); break;
-        case VMM_REC_SVC_RET:  on_service(p, r, 1); break;
-        case VMM_REC_CB_ENTER: rc = on_enter(st, p, r, run); break;
-        default: break;
-        }
+        if (p->ba) ba_record(p->ba, r);
+        rc = step(st, p, r, run);
     }
+    if (p->ba) st->mismatches += ba_mismatches(p->ba);
+    ba_free(p->ba);
     free(p);
     if (rc) st->err = rc;
     return rc;

@@ -107,6 +107,8 @@ struct cpu_state {
     cpu_insn   scratch;       /* page-crossing or uncachable instructions */
     uint32_t  *pgen;          /* generation per RAM page (decode-cache invalidation) */
     uint64_t  *codemap;       /* per RAM page: has decoded entries */
+    uint64_t  *codelines;     /* per RAM page: its 64-byte lines that hold bytes of
+                                 decoded entries (bit k: bytes 64k..64k+63) */
     uint64_t  *dirty;         /* per RAM page: written since cpu_dirty_clear */
     uint32_t   npages;        /* RAM pages */
 
@@ -159,6 +161,8 @@ uint8_t *cpu_phys_page(cpu_state *c, uint32_t page, int write);
 void     cpu_page_written(cpu_state *c, uint32_t page);   /* dirty + decode invalidation */
 void     cpu_tlb_flush(cpu_state *c);
 void     cpu_mark_code(cpu_state *c, uint32_t page);
+/* The bytes [phys, phys + len) (one page) now belong to a decoded entry. */
+void     cpu_mark_code_lines(cpu_state *c, uint32_t phys, unsigned len);
 uint32_t cpu_page_tag(cpu_state *c, uint32_t phys);       /* generation << 1 */
 /* Segment-checked access that must not raise the ordinary fault (ignored by the
 ** fast path): reads the code segment (INT 20h's dword) even when not readable. */

@@ -65,16 +65,26 @@ void cpu_page_written(cpu_state *c, uint32_t page)
     c->dirty[p >> 6] |= 1ull << (p & 63);
     if (c->codemap[p >> 6] & (1ull << (p & 63))) {
         c->codemap[p >> 6] &= ~(1ull << (p & 63));
+        c->codelines[p] = 0;
         c->pgen[p] = (c->pgen[p] + 1u) & 0x3FFFFFFFu;
         if (c->pgen[p] == 0) c->pgen[p] = 1;   /* 0 is the "never written" tag of ROM */
         c->code_lin_page = CPU_TLB_INVALID;
     }
 }
 
+/* A byte of a page with decoded code, but in none of its code lines, is data beside
+** code (a VxD's variables after its code): the page is dirty, its decoded entries
+** stay valid, since none of them holds that byte. Any other write to the page drops
+** them all (cpu_page_written). */
 void cpu_phys_wr8(cpu_state *c, uint32_t addr, uint8_t v)
 {
+    uint32_t p = addr >> 12;
     if (rom_byte(c, addr) >= 0 || addr >= c->bus.ram_size) return;  /* dropped */
-    cpu_page_written(c, addr & ~0xFFFu);
+    assert(p < c->npages);
+    if ((c->codemap[p >> 6] >> (p & 63) & 1) && !(c->codelines[p] >> ((addr >> 6) & 63) & 1))
+        c->dirty[p >> 6] |= 1ull << (p & 63);
+    else
+        cpu_page_written(c, addr & ~0xFFFu);
     c->bus.ram[addr] = v;
 }
 
@@ -95,6 +105,14 @@ void cpu_mark_code(cpu_state *c, uint32_t page)
     if (rom_overlaps(c, page)) return;
     for (k = 0; k < CPU_TLB_SIZE; k++)
         if (c->tlb_w[k].page == c->bus.ram + page) c->tlb_w[k].tag = CPU_TLB_INVALID;
+}
+
+void cpu_mark_code_lines(cpu_state *c, uint32_t phys, unsigned len)
+{
+    uint32_t p = phys >> 12, k, last = ((phys & 0xFFFu) + len - 1u) >> 6;
+    assert(len >= 1 && (phys & 0xFFFu) + len <= 0x1000u);
+    if (p >= c->npages) return;
+    for (k = (phys & 0xFFFu) >> 6; k <= last; k++) c->codelines[p] |= 1ull << k;
 }
 
 void cpu_tlb_flush(cpu_state *c)

@@ -76,6 +76,7 @@ static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
     c->scratch.link = NULL;
     if ((lin & 0xFFFu) + c->scratch.len > 0x1000u) return &c->scratch;  /* crosses */
     cpu_mark_code(c, phys & ~0xFFFu);
+    cpu_mark_code_lines(c, phys, c->scratch.len);
     *e = c->scratch;
     if (bp) e->tag |= 0x80000000u;   /* keeps it off the fast path */
     /* The next instruction's slot, when it starts on this page: straight-line code

@@ -52,7 +52,8 @@ cpu_state *cpu_new(const cpu_bus *bus)
     c->pgen = calloc(c->npages + 1u, sizeof *c->pgen);
     c->codemap = calloc(words, sizeof *c->codemap);
     c->dirty = calloc(words, sizeof *c->dirty);
-    if (!c->icache || !c->pgen || !c->codemap || !c->dirty) {
+    c->codelines = calloc(c->npages + 1u, sizeof *c->codelines);
+    if (!c->icache || !c->pgen || !c->codemap || !c->dirty || !c->codelines) {
         cpu_free(c);
         return NULL;
     }
@@ -69,6 +70,7 @@ void cpu_free(cpu_state *c)
     free(c->pgen);
     free(c->codemap);
     free(c->dirty);
+    free(c->codelines);
     free(c);
 }
 

@@ -35,8 +35,16 @@
 void vmm_rec(vmm_state *v, uint16_t type, uint8_t n, uint64_t a0, uint64_t a1, uint64_t a2,
              uint64_t a3, uint64_t a4, uint64_t a5) {
     uint64_t a[ENG_REC_ARGS] = { a0, a1, a2, a3, a4, a5 };
+    uint64_t index = v->tr.count;
     assert(n <= ENG_REC_ARGS && type > 0 && type < VMM_REC_TYPE_COUNT);
     eng_trace_add(&v->tr, vmm_cycles(v), type, n, a, NULL);   /* full storage: still hashed */
+    if (v->rec_hook) v->rec_hook(v->rec_hook_ud, index, type);
+}
+
+void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud) {
+    assert(v);
+    v->rec_hook = fn;
+    v->rec_hook_ud = fn ? ud : NULL;
 }
 
 void vmm_rec_vmstate(vmm_state *v, uint32_t vm, int state) {

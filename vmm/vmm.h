@@ -192,6 +192,14 @@ int  vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len);
 int  vmm_vm_index(const vmm_state *v, const char *name);   /* -1 when unknown */
 uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index);
 
+/* Host-side observer of the trace, for host-time benchmarks (cli/bench_host.c reads
+** the host clock in it): called right after each record is appended, with the index it
+** has in the trace (eng_trace.count before it) and its type. It gets no handle on the
+** machine, so the simulation, the trace and its hash are the same with or without it.
+** fn NULL removes it; vmm_reset keeps it. */
+typedef void (*vmm_rec_hook)(void *ud, uint64_t index, uint16_t type);
+void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud);
+
 /* The VMM service table: name of a (device, service) dword, or NULL if unknown. */
 const char *vmm_service_name(uint32_t dword);
 

@@ -291,6 +291,8 @@ struct vmm_state {
     uint32_t  nlab;
     vmm_dyn   d;
     char      errmsg[256];
+    vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
+    void     *rec_hook_ud;
 };
 
 /* vmm.c */

@@ -432,6 +432,51 @@ START_TEST(test_smc_string_store) {
 }
 END_TEST
 
+START_TEST(test_smc_line_crossing) {
+    /* decoded entries are dropped by a write to any 64-byte line they cover: the
+    ** patched byte is the JMP's displacement, alone in the line after its opcode */
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, "xor ebx,ebx\nmov ecx,2\n"
+               "again: call j\nmov byte [j+1],t2-j-5\nloop again\nhlt\n"
+               "align 64\ntimes 63 nop\n"
+               "j: jmp near t1\n"
+               "align 64\nhlt\nalign 64\nt1: add ebx,1\nret\nalign 64\nt2: add ebx,0x100\nret");
+    ck_assert_int_eq(tc_sym(m, "j") % 64, 63);   /* the layout the test needs */
+    tc_run_expect(m, CPU_STOP_HLT);
+    tc_eq(tc_reg(m, CPU_EBX), 1 + 0x100);
+    tc_free(m);
+}
+END_TEST
+
+START_TEST(test_smc_data_beside_code) {
+    /* stores to data in the code's page (other lines) keep the decoded code; a store
+    ** into a line of decoded code still drops it */
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, "xor ebx,ebx\nmov ecx,3\n"
+               "again: mov [data],ecx\ncall patchme\nmov byte [patchme+1],7\nloop again\nhlt\n"
+               "patchme: mov al,1\nadd bl,al\nret\n"
+               "align 64\ndata: dd 0");
+    tc_run_expect(m, CPU_STOP_HLT);
+    tc_eq(tc_reg(m, CPU_EBX), 1 + 7 + 7);
+    uint32_t v = 0;
+    ck_assert_int_eq(cpu_phys_read(m->cpu, tc_sym(m, "data"), &v, 4), CPU_OK);
+    tc_eq(v, 1);
+    tc_free(m);
+}
+END_TEST
+
+START_TEST(test_smc_code_into_data_line) {
+    /* code written into a line that held only data, run, then patched and run again */
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, "xor ebx,ebx\nmov dword [target],0xC311B0\ncall target\nmov bl,al\n"
+               "mov byte [target+1],0x22\ncall target\nmov bh,al\nhlt\n"
+               "align 64\ntarget: times 64 db 0");
+    tc_run_expect(m, CPU_STOP_HLT);
+    tc_eq(tc_reg(m, CPU_EBX), 0x2211);
+    tc_free(m);
+}
+END_TEST
+
 START_TEST(test_rom_readonly) {
     uint8_t rom[4096];
     memset(rom, 0xF4, sizeof rom);                   /* HLT everywhere */
@@ -496,6 +541,9 @@ int main(void) {
     tcase_add_test(mem, test_smc_guest_write);
     tcase_add_test(mem, test_smc_host_write);
     tcase_add_test(mem, test_smc_string_store);
+    tcase_add_test(mem, test_smc_line_crossing);
+    tcase_add_test(mem, test_smc_data_beside_code);
+    tcase_add_test(mem, test_smc_code_into_data_line);
     tcase_add_test(mem, test_rom_readonly);
     suite_add_tcase(s, mem);
     return tc_main(s);

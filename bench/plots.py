@@ -1,0 +1,229 @@
+"""bench/plots.py: the plots (gnuplot, SVG) and the Markdown tables of bench/run-all,
+from its bench.json document. Also runs alone on a saved document:
+
+    /usr/bin/python3 bench/plots.py bench-results/bench.json [OUT_DIR [svg|png]]
+"""
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+KINDS = ["nc", "idle", "event", "prio", "timeout", "hwint"]
+KIND_TITLE = {"nc": "not-critical (nc)", "idle": "idle", "event": "events",
+              "prio": "priority events (prio)", "timeout": "time-outs", "hwint": "hw interrupts (hwint)"}
+ENGINES = ["vmmsim", "unicorn", "qemu-i386"]
+BINS = 30
+FORMAT = {"svg": "svg dynamic", "png": "pngcairo"}   # --format: gnuplot terminal
+
+
+def histogram(cycles, bins=BINS):
+    """(bin centre, count) pairs over [min, max] in at most `bins` integer-wide bins."""
+    lo, hi = min(cycles), max(cycles)
+    width = max(1, -(-(hi - lo + 1) // bins))
+    counts = {}
+    for c in cycles:
+        k = (c - lo) // width
+        counts[k] = counts.get(k, 0) + 1
+    nb = (hi - lo) // width + 1
+    return [(lo + k * width + (width - 1) / 2, counts.get(k, 0)) for k in range(nb)], width
+
+
+def kind_histogram(kd):
+    """From the samples (bench latency's JSON) or the histogram bench.json keeps."""
+    if "samples" in kd:
+        return histogram([s["cycles"] for s in kd["samples"]])
+    h = kd["histogram"]
+    w = h["bin_cycles"]
+    return [(lo + (w - 1) / 2, n) for lo, n in h["bins"]], w
+
+
+def gnuplot(script, out):
+    if not shutil.which("gnuplot"):
+        return None
+    p = subprocess.run(["gnuplot"], input=script, text=True, capture_output=True)
+    if p.returncode != 0 or not out.exists():
+        sys.stderr.write(f"plots: gnuplot failed for {out.name}: {p.stderr.strip()[:300]}\n")
+        return None
+    return out
+
+
+def terminal(fmt, w, h):
+    return f"set terminal {FORMAT[fmt]} size {w},{h} font 'sans,{11 if fmt == 'svg' else 9}'"
+
+
+def plot_latency(name, lat, out, fmt):
+    """One SVG per scenario: a histogram panel per callback kind that has samples."""
+    kinds = [k for k in KINDS if lat.get("kinds", {}).get(k, {}).get("count", 0) > 0]
+    if not kinds:
+        return None
+    dat = out / "raw" / f"plot-latency-{name}.dat"
+    dat.parent.mkdir(parents=True, exist_ok=True)
+    hz = lat.get("clock_hz") or 1
+    us = 1e6 / hz                                  # µs per simulated cycle
+    blocks, panels = [], []
+    for k in kinds:
+        hist, width = kind_histogram(lat["kinds"][k])
+        blocks.append("\n".join(f"{x * us:.6g} {n}" for x, n in hist))
+        counts = [n for _, n in hist if n]
+        panels.append((k, width, max(counts) > 20 * min(counts)))
+    dat.write_text("\n\n\n".join(blocks) + "\n")
+    cols = 2 if len(kinds) > 1 else 1
+    rows = -(-len(kinds) // cols)
+    svg = out / f"latency-{name}.{fmt}"
+    s = [terminal(fmt, 520 * cols, 300 * rows),
+         f"set output '{svg}'", "set termoption noenhanced",
+         f"set multiplot layout {rows},{cols} title \"{name}: trigger-to-callback latency, "
+         f"{lat.get('runs')} runs ({lat.get('strategy')}), {hz / 1e6:g} MHz\"",
+         "set format x '%g'", "set style fill solid 0.6 border -1",
+         f"set xlabel 'simulated time, us at {hz / 1e6:g} MHz'", "set key off", "set grid ytics"]
+    for i, (k, width, logy) in enumerate(panels):
+        kd = lat["kinds"][k]
+        c, u = kd["cycles"], kd["us"]
+        lo, hi = c["min"] * us, c["max"] * us
+        pad = max(width * us * 2, (hi - lo) * 0.05, 5 * us)
+        s.append(f"set title \"{KIND_TITLE[k]}, n={kd['count']}: p50 {u['p50']} us, "
+                 f"p99 {u['p99']} us\"")
+        s.append(f"set boxwidth {width * us * 0.9}")
+        s.append(f"set xrange [{max(0, lo - pad)}:{hi + pad}]")
+        s.append("set logscale y\nset yrange [0.7:*]\nset ylabel 'samples (log)'" if logy else
+                 "unset logscale y\nset yrange [0:*]\nset ylabel 'samples'")
+        s.append(f"plot '{dat}' index {i} using 1:2 with boxes lc rgb '#3b75af'")
+    s.append("unset multiplot")
+    return gnuplot("\n".join(s) + "\n", svg)
+
+
+def cpu_mips(cpu):
+    """{loop: {engine: mips or None}} from cpu_bench's JSON."""
+    t = {}
+    for r in (cpu or {}).get("results", []):
+        t.setdefault(r["loop"], {})[r["engine"]] = r["mips"] if r.get("ok") else None
+    return t
+
+
+def plot_peers(cpu, out, fmt):
+    """Bars per loop, one per engine, with their MIPS written on top (log scale)."""
+    t = cpu_mips(cpu)
+    if not t:
+        return None
+    dat = out / "raw" / "plot-peers.dat"
+    dat.parent.mkdir(parents=True, exist_ok=True)
+    loops = list(t)
+    blocks = []
+    for j, e in enumerate(ENGINES):   # one data block per engine: x, MIPS
+        rows = [f"{i + (j - 1) * 0.27:.2f} {t[lp][e]}" for i, lp in enumerate(loops) if t[lp].get(e)]
+        blocks.append("\n".join(rows) if rows else "nan nan")
+    dat.write_text("\n\n\n".join(blocks) + "\n")
+    colors = ["#3b75af", "#e1812c", "#3a923a"]
+    xt = ", ".join(f"'{lp}' {i}" for i, lp in enumerate(loops))
+    svg = out / f"peers.{fmt}"
+    s = [terminal(fmt, 640, 380), f"set output '{svg}'", "set termoption noenhanced",
+         "set title 'Interpreter speed: the same loops under vmmsim, Unicorn and qemu-i386'",
+         "set style fill solid 0.8 border -1", "set boxwidth 0.25", "set logscale y",
+         "set ylabel 'MIPS (log scale)'", "set grid ytics", "set key top left",
+         f"set xrange [-0.6:{len(loops) - 0.4}]", "set yrange [1:*]", f"set xtics ({xt})",
+         "plot " + ", ".join(
+             f"'{dat}' index {j} using 1:2 with boxes lc rgb '{colors[j]}' title '{e}', "
+             f"'' index {j} using 1:2:(sprintf('%.0f', $2)) with labels offset 0,0.6 notitle"
+             for j, e in enumerate(ENGINES))]
+    return gnuplot("\n".join(s) + "\n", svg)
+
+
+def plot_all(doc, out, fmt="svg"):
+    made = []
+    res = doc.get("results", {})
+    for name, lat in sorted(res.get("latency", {}).items()):
+        if "kinds" in lat:
+            p = plot_latency(name, lat, out, fmt)
+            if p:
+                made.append(p)
+    p = plot_peers(res.get("cpu"), out, fmt)
+    if p:
+        made.append(p)
+    return made
+
+
+# ---- Markdown ----------------------------------------------------------------------
+
+def fmt(x, digits=3):
+    if x is None:
+        return "–"
+    if abs(x) >= 1e6:
+        return f"{x:.{digits}g}".replace("e+0", "e").replace("e+", "e")
+    return f"{x:,.{max(0, digits - len(str(int(abs(x)))))}f}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def md_host(res):
+    rows = ["| scenario | sim. cycles / host s | × real 33 MHz 386 | MIPS | events / s | host ns / event "
+            "| trigger→entry ns (median, p99) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    for name, h in sorted(res.get("host", {}).items()):
+        if "metrics" not in h:
+            rows.append(f"| {name} | {h.get('error', 'no result')} | | | | | |")
+            continue
+        m, t = h["metrics"], h["trigger_to_entry_ns"]["all"]
+        lat = f"{t['median']:,}, {t['p99']:,}" if t["count"] else "–"
+        rows.append(f"| {name} | {fmt(m['sim_cycles_per_s']['median'])} | "
+                    f"{fmt(m['x_real_386_33mhz']['median'])} | {fmt(m['mips']['median'])} | "
+                    f"{fmt(m['events_per_s']['median'])} | {fmt(m['ns_per_event']['median'])} | {lat} |")
+    return rows
+
+
+def md_latency(res):
+    rows = ["| scenario | kind | samples | p50 cycles | p99 cycles | max cycles | p50 µs | p99 µs |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, lat in sorted(res.get("latency", {}).items()):
+        for k in KINDS:
+            kd = lat.get("kinds", {}).get(k, {})
+            if kd.get("count"):
+                c, us = kd["cycles"], kd["us"]
+                rows.append(f"| {name} | {k} | {kd['count']} | {c['p50']} | {c['p99']} | {c['max']} | "
+                            f"{us['p50']} | {us['p99']} |")
+    return rows
+
+
+def md_peers(res):
+    t = cpu_mips(res.get("cpu"))
+    rows = ["| loop | vmmsim | Unicorn | qemu-i386 |", "|---|---:|---:|---:|"]
+    for loop, e in t.items():
+        rows.append(f"| {loop} | " + " | ".join(fmt(e.get(n)) if e.get(n) else "–" for n in ENGINES) + " |")
+    return rows
+
+
+def md_queue(res):
+    rows = ["| distribution | pending events | engine queue ns/hold | binary heap ns/hold | speed-up |",
+            "|---|---:|---:|---:|---:|"]
+    for r in (res.get("queue") or {}).get("results", []):
+        rows.append(f"| {r['dist']} | {r['pending']:,} | {r['engine_ns']} | {r['bheap_ns']} | "
+                    f"{r['speedup']:.1f}× |")
+    return rows
+
+
+def md_fuzz(res):
+    ok = sorted(r["runs_per_s_per_core"] for r in (res.get("fuzz") or {}).get("results", [])
+                if "runs_per_s_per_core" in r)
+    if not ok:
+        return ["(no fuzz result)"]
+    return [f"{len(ok)} scenarios, `vmmsim fuzz` on one core: median {ok[len(ok) // 2]:,.0f} runs/s, "
+            f"min {ok[0]:,.0f}, max {ok[-1]:,.0f}."]
+
+
+def summary_md(doc, made):
+    m, res = doc["machine"], doc["results"]
+    out = [f"Command: `{doc['command']}` ({doc['mode']}, {doc['duration_s']} s, {doc['started_utc']})",
+           f"Machine: {m['cpu_model']}, {m['cpus']} CPUs, {m['kernel']}, {m['compiler']}, "
+           f"{m['build_type']} build", "",
+           "Host speed (`vmmsim bench host`, medians over the repeats):", ""] + md_host(res) + [
+           "", "Simulated latency (`vmmsim bench latency`):", ""] + md_latency(res) + [
+           "", "Interpreter, MIPS (`cpu_bench`):", ""] + md_peers(res) + [
+           "", "Event queue (`bench_queue`, median ns per hold):", ""] + md_queue(res) + [
+           "", "Fuzzing: " + md_fuzz(res)[0], "",
+           "Plots: " + (", ".join(p.name for p in made) if made else "none (gnuplot missing?)")]
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    src = pathlib.Path(sys.argv[1])
+    dst = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else src.parent
+    d = json.loads(src.read_text())
+    made = plot_all(d, dst, sys.argv[3] if len(sys.argv) > 3 else "svg")
+    print(summary_md(d, made))
