@@ -235,6 +235,13 @@ static int finding_expected(const cli_sim *c, const char *rule) {
     return 0;
 }
 
+/* Expectations about callback entries read the stored records; the others read
+** guest memory, registers, findings or the hash, which a full trace storage keeps. */
+static int needs_records(const scen_expect *e) {
+    return e->kind == SCEN_EXP_ORDER || e->kind == SCEN_EXP_NEVER ||
+           e->kind == SCEN_EXP_ALWAYS || e->kind == SCEN_EXP_WITHIN;
+}
+
 uint32_t cli_expect_check(cli_sim *c, FILE *out) {
     assert(c && c->v && out);
     uint32_t fails = 0;
@@ -251,6 +258,14 @@ uint32_t cli_expect_check(cli_sim *c, FILE *out) {
     }
     for (uint32_t k = 0; k < c->s.nexp; k++) {
         const scen_expect *e = &c->s.exp[k];
+        if (t->overflow && needs_records(e)) {
+            /* Judging callbacks on part of the trace could pass a `never` falsely. */
+            fprintf(out, "# expect FAILED: expect:%u cannot be checked: the trace kept only "
+                    "the first %u of %llu records (raise machine.trace_records)\n",
+                    k, t->len, (unsigned long long)t->count);
+            fails++;
+            continue;
+        }
         switch (e->kind) {
         case SCEN_EXP_ORDER: fails += (uint32_t)check_order(c, cb, e, out); break;
         case SCEN_EXP_NEVER: case SCEN_EXP_ALWAYS: fails += (uint32_t)check_count(c, cb, e, out); break;

@@ -43,6 +43,7 @@ const char *scen_strerror(int err);
 #define SCEN_REFS_MAX    8192         /* label references */
 #define SCEN_LABELS_MAX  4096         /* per VxD */
 #define SCEN_IMAGE_MAX   (1u << 20)   /* bytes per VxD image */
+#define SCEN_TRACE_RECORDS_MAX (1u << 21)   /* machine.trace_records */
 #define SCEN_PATH_MAX    1024
 #define SCEN_ERR_MAX     1024
 

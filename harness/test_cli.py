@@ -142,3 +142,24 @@ def test_bug_scenario_passes_canonically_fails_under_some_schedule(tmp_path):
     run_vmmsim("run", "--quiet", "--strategy", "random", "--seed", failing, "--trace", tr, scen,
                check_codes=(1,))
     assert "replay: identical" in run_vmmsim("replay", scen, tr, check_codes=(0,)).stdout
+
+
+def test_trace_records_key_sizes_the_stored_trace(tmp_path):
+    """machine.trace_records sets how many records are kept; expectations about callback
+    entries on a cut trace fail with a reason instead of judging part of it (a `never`
+    could pass falsely), while memory expectations and the hash still hold."""
+    text = (SCENARIOS / "sl1_cpu_shares_fg100_bg50.yaml").read_text()
+    full = run_vmmsim("run", "-q", SCENARIOS / "sl1_cpu_shares_fg100_bg50.yaml", check_codes=(0,))
+    for n, code in ((64, 1), (4096, 0)):
+        f = tmp_path / f"sl1_{n}.yaml"
+        f.write_text(text.replace("machine: { clock_hz", f"machine: {{ trace_records: {n}, clock_hz", 1))
+        p = run_vmmsim("run", "-q", f, check_codes=(code,))
+        assert "# hash:" in p.stdout and p.stdout.split("# hash:")[1].split()[0] == \
+            full.stdout.split("# hash:")[1].split()[0]
+        cut = "cannot be checked: the trace kept only the first 64 of 138 records" in p.stdout
+        assert cut == (n == 64), p.stdout
+        assert "expect ok: memory SLC.sys_ms" in p.stdout
+    f = tmp_path / "bad.yaml"
+    f.write_text(text.replace("machine: { clock_hz", "machine: { trace_records: 10, clock_hz", 1))
+    p = run_vmmsim("run", f, check_codes=(2,))
+    assert "machine.trace_records: expected an integer from 64 to 2097152, found '10'" in p.stderr
