@@ -74,6 +74,9 @@ static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
     FILE *f = fopen(t->src, "w");
     if (!f) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s: %s", t->src, strerror(errno));
     fprintf(f, "[map symbols %s]\norg 0x%08x\nbits 32\n", t->map, s->vxds[i].load_addr);
+    /* VM handles by name, so that VxD code need not hard-code them. */
+    for (uint32_t k = 0; k < s->nvms; k++)
+        fprintf(f, "%%define VM_%s 0x%08x\n", s->vms[k].name, vmm_handle_of_index(k));
     if (src->text) {
         /* nasm numbers the line after "%line N+1" as N+1. */
         fprintf(f, "%%line %u+1 %s\n", src->pos.line - 1, s->path);

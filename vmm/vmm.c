@@ -274,7 +274,7 @@ vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen)
     v->nvms = s->nvms;
     v->nctx = s->nvms + 1;
     for (uint32_t i = 0; i < v->nvms; i++) {
-        v->vm[i].handle = VMM_CB_BASE + i * VMM_CB_SIZE;
+        v->vm[i].handle = vmm_handle_of_index(i);
         if (s->vms[i].system) v->sys = i;
     }
     v->ram_size = v->m.memory_kb * 1024u;
@@ -349,6 +349,11 @@ int vmm_vm_index(const vmm_state *v, const char *name) {
     for (uint32_t i = 0; i < v->nvms; i++)
         if (!strncmp(v->s->vms[i].name, name, VMM_NAME_MAX)) return (int)i;
     return -1;
+}
+
+uint32_t vmm_handle_of_index(uint32_t vm_index) {
+    assert(vm_index < (0xFFFFFFFFu - VMM_CB_BASE) / VMM_CB_SIZE);
+    return VMM_CB_BASE + vm_index * VMM_CB_SIZE;
 }
 
 uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index) {

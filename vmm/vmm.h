@@ -191,6 +191,10 @@ const char *vmm_label_at(const vmm_state *v, uint32_t addr);
 int  vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len);
 int  vmm_vm_index(const vmm_state *v, const char *name);   /* -1 when unknown */
 uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index);
+/* The handle the VM at vm_index (its place in vmm_scenario.vms) will have: fixed by
+** the index alone, so a scenario's VxD source can name it before the machine exists
+** (the loader defines VM_<name> for nasm). */
+uint32_t vmm_handle_of_index(uint32_t vm_index);
 
 /* Host-side observer of the trace, for host-time benchmarks (cli/bench_host.c reads
 ** the host clock in it): called right after each record is appended, with the index it
