@@ -230,7 +230,7 @@ static int parse_machine(sctx *c, uint32_t i) {
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
         "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", "time_slicing",
-        "time_slice_ms", "trace_records", NULL };
+        "time_slice_ms", "trace_records", "irq_boundary_window", NULL };
     vmm_machine *m = &c->s->m;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "machine")) || (rc = check_keys(c, i, "machine", keys)))
@@ -248,6 +248,8 @@ static int parse_machine(sctx *c, uint32_t i) {
         { "service_cycles", &m->service_cycles, 0, 100000 },
         { "irq_handler_cycles", &m->irq_handler_cycles, 1, 1000000000 },   /* INT-1 */
         { "time_slice_ms", &m->time_slice_ms, 1, 60000 },                  /* SL-1 */
+        /* INT-1: 1 keeps the IRQ on the next boundary (no choice point, old traces) */
+        { "irq_boundary_window", &m->irq_boundary_window, 1, 64 },
         /* Records kept for expectations, `bench latency` and trace files; a record is
         ** about 112 bytes, so the cap keeps one machine's trace under 256 MiB. */
         { "trace_records", &m->trace_records, 64, SCEN_TRACE_RECORDS_MAX },

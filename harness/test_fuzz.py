@@ -331,3 +331,59 @@ def test_rule_scenarios_hold_in_every_order_explored(strategy):
         if s["failures"]:
             bad[name] = s["failures"]
     assert not bad, bad
+
+
+IRQ_WINDOW_SCENARIO = """\
+name: two IRQs raised while VxD code runs, each on one of 3 instruction boundaries
+rule: [INT-1]
+machine: { irq_boundary_window: %d }
+vms:
+  - { name: sys, system: true }
+  - { name: dos1 }
+vxds:
+  - name: DEV
+    asm: |
+      %%include "vmm.inc"
+      Control_Proc:
+              cmp     eax, Device_Init
+              jne     .done
+              mov     edi, irq5_desc
+              VPICDcall VPICD_Virtualize_IRQ
+      .done:  clc
+              ret
+      spin:   mov     ecx, edx
+      .l:     dec     ecx
+              jnz     .l
+              ret
+      hw5:    mov     [hw5_ecx], ecx
+              inc     dword [hw5_runs]
+              VPICDcall VPICD_Phys_EOI
+              clc
+              ret
+      align 4
+      irq5_desc:  dw 5, 0
+                  dd hw5, 0, 0, 0, 0, 500
+      hw5_ecx:    dd 0
+      hw5_runs:   dd 0
+timeline:
+  - { at: 10000, vm: dos1, do: call(DEV.spin), arg: 10000 }
+  - { at: 20000, do: irq, irq: 5 }
+  - { at: 40000, do: irq, irq: 5 }
+expect:
+  - memory: { label: DEV.hw5_runs, value: 2 }
+"""
+
+
+@pytest.mark.parametrize("window,schedules", [(1, 1), (3, 9)])
+def test_dfs_covers_the_irq_boundary_tree(tmp_path, window, schedules):
+    """INT-1 / DESIGN.md section 4: with machine.irq_boundary_window 3 each IRQ raised
+    inside VxD code is an irq-boundary choice of 3, so two raises make a tree of 3 x 3
+    schedules; the default window 1 asks nothing (one schedule)."""
+    f = tmp_path / "irq_window.yaml"
+    f.write_text(IRQ_WINDOW_SCENARIO % window)
+    p = run_vmmsim("fuzz", f, "--strategy", "dfs", "--runs", 100, "--json", check_codes=(0,))
+    s = summary(p.stdout)
+    assert s["covered"] is True and s["failures"] == 0
+    assert s["runs"] == schedules and s["distinct_schedules"] == schedules
+    canon = run_vmmsim("run", f, check_codes=(0,)).stdout
+    assert canon.count("CHOICE kind=irq-boundary n=3 chosen=0") == (2 if window == 3 else 0)

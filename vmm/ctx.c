@@ -165,17 +165,20 @@ static int chain_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
         return cb_enter(v, ci, f, v->nc_cb[top], 0, v->vm[cur].handle, v->nc_ref[top],
                         vmm_client_ptr(v, cur), 0, 1);
     }
-    case VMM_CB_EVENT: case VMM_CB_PRIO: case VMM_CB_TIMEOUT: case VMM_CB_HWINT: {
+    case VMM_CB_EVENT: case VMM_CB_PRIO: case VMM_CB_TIMEOUT: case VMM_CB_HWINT:
+    case VMM_CB_VID_VIRT: case VMM_CB_VID_EOI: case VMM_CB_VID_IRET: {
         int rc;                /* one callback: EV-1, EV-2, TO-1, INT-1 registers */
+        int irqp = f->kind == VMM_CB_HWINT || f->kind >= VMM_CB_VID_VIRT;   /* EAX = IRQ handle */
         if (f->index) return 1;
         f->vm = cur;
         rc = cb_enter(v, ci, f, f->a.cb, f->a.eax, f->a.ebx, f->a.edx, vmm_client_ptr(v, cur),
-                      f->kind == VMM_CB_HWINT, f->kind != VMM_CB_HWINT);
+                      irqp, !irqp);
         if (rc) return rc;
         if (f->kind == VMM_CB_TIMEOUT) cpu_set_reg(v->cpu, CPU_ECX, f->a.ecx);
         uint32_t fl = cpu_get_eflags(v->cpu);
-        if (f->kind == VMM_CB_PRIO) fl = f->a.cf ? fl | CPU_CF : fl & ~CPU_CF;
-        if (f->kind == VMM_CB_HWINT) fl &= ~CPU_IF;   /* interrupt gate: IF clear */
+        if (f->kind == VMM_CB_PRIO || f->kind == VMM_CB_VID_IRET)   /* timed out: CF set */
+            fl = f->a.cf ? fl | CPU_CF : fl & ~CPU_CF;
+        if (irqp) fl &= ~CPU_IF;   /* interrupt gate; VPICD calls VID procedures with IF clear */
         cpu_set_eflags(v->cpu, fl);
         return VMM_OK;
     }
@@ -202,6 +205,7 @@ static void frame_pop(vmm_state *v, uint32_t ci) {
     if (f->has_caller) regs_apply(v, &f->caller);
     if (f->kind == VMM_CB_PRIO) ev_frame_done(v, f);     /* EV-2: unboost before SVC_RET */
     if (f->kind == VMM_CB_HWINT) irq_hw_done(v, f);
+    if (f->kind >= VMM_CB_VID_VIRT) irq_vid_done(v, f);   /* INT-1: the next step */
     if (f->svc) svc_ret_record(v, f->svc, f->vm, &f->out);
     if (f->kind == VMM_CB_CONTROL) {
         v->d.booted = 1;

@@ -93,6 +93,7 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
     ** breakpoint; cpu_run never stops before its first instruction, so the return is
     ** taken here instead of running the stub's HLT. */
     if (cpu_get_eip(v->cpu) == VMM_STUB_CB_RET) {
+        v->d.irq_hold = 0;                       /* the code returned: deliver now */
         v->d.progress_cycle = now;
         return ctx_on_return(v);
     }
@@ -100,8 +101,10 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
     if (v->m.hang_cycles && v->d.progress_cycle + v->m.hang_cycles < until)
         until = v->d.progress_cycle + v->m.hang_cycles;
     uint64_t budget = until > now ? until - now : 1;
+    if (v->d.irq_hold) budget = 1;   /* INT-1: one instruction at a time to the chosen boundary */
     v->d.entered = 0;
     int stop = cpu_run(v->cpu, budget, &info);
+    if (v->d.irq_hold) v->d.irq_hold = stop == CPU_STOP_BUDGET ? v->d.irq_hold - 1 : 0;
     switch (stop) {
     case CPU_STOP_BUDGET:
     case CPU_STOP_REQUEST:
@@ -137,6 +140,7 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     if (ev->kind == VMM_EV_TICK) { tm_tick(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET) { irq_iret(v, (uint32_t)ev->a); return; }
     if (ev->kind == VMM_EV_SLICE) { sl_end(v, ev->a); return; }
+    if (ev->kind == VMM_EV_IRET_TO) { irq_iret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->d.npend < v->s->nstim);
     const vmm_stimulus *t = &v->s->stim[ev->a];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
@@ -255,6 +259,7 @@ static int idle_work(vmm_state *v) {
             return 1;
         }
     }
+    if (irq_vid_work(v)) return 1;       /* INT-1: a due VID_EOI_Proc / VID_IRET_Proc */
     if (ev_work(v)) return 1;            /* EV-1, EV-2, TO-1, INT-1: before returning to a VM */
     return deliver_pending(v);
 }
@@ -290,6 +295,7 @@ int run_loop(vmm_state *v) {
             continue;
         }
         if (ci >= 0) { run_cpu(v, (uint32_t)ci); continue; }
+        if (v->d.irq_hold) { v->d.irq_hold = 0; continue; }   /* no code left: deliver now */
         if (idle_work(v)) continue;
         if (eng_queue_peek(v->q, &ev) != ENG_OK) break;
         cpu_set_cycles(v->cpu, ev.cycle < v->m.max_cycles ? ev.cycle : v->m.max_cycles);

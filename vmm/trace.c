@@ -108,7 +108,8 @@ static void put_label(out *o, const vmm_state *v, const char *key, uint32_t addr
 
 static const char *cb_kind_name(uint32_t k) {
     static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
-                                                      "event", "prio", "timeout", "hwint" };
+                                                      "event", "prio", "timeout", "hwint",
+                                                      "vid_virt", "vid_eoi", "vid_iret" };
     return k < VMM_CB_KIND_COUNT ? n[k] : "?";
 }
 
@@ -161,7 +162,7 @@ static void fmt_time(out *o, const vmm_state *v, const eng_record *r) {
     static const char *const evty[] = { "global", "vm", "priority" };
     static const char *const toop[] = { "set", "due", "call", "cancel" };
     static const char *const irqop[] = { "virtualize", "raise", "unowned", "hw_int", "request",
-                                         "clear", "eoi", "simulate", "iret" };
+                                         "clear", "eoi", "simulate", "iret", "iret_timeout" };
     const uint64_t *a = r->args;
     uint32_t op = (uint32_t)(a[0] & 0xFF), ty = (uint32_t)(a[0] >> 8 & 0xFF);
     uint64_t vm = a[0] >> 16 & 0xFFFF;
@@ -192,7 +193,7 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
                                       "event" };
     static const char *const prr[] = { "adjust", "crit", "event", "irq", "slice" };
-    static const char *const evk[] = { "?", "stimulus", "tick", "iret", "slice" };
+    static const char *const evk[] = { "?", "stimulus", "tick", "iret", "slice", "iret_timeout" };
     static const char *const slop[] = { "start", "focus", "release", "adjust" };
     static const char *const crop[] = { "claim", "end", "release", "block", "grant" };
     static const char *const endr[] = { "done", "max_cycles", "error" };

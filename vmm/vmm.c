@@ -92,6 +92,9 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
     if (m->time_slicing > 1 || m->time_slice_ms > 60000)
         return snprintf(why, n, "time_slicing %u (0 or 1) / time_slice_ms %u (1..60000)", m->time_slicing,
                         m->time_slice_ms), VMM_EINVAL;
+    if (m->irq_boundary_window > VMM_IRQ_WINDOW_MAX)
+        return snprintf(why, n, "irq_boundary_window %u (1..%u)", m->irq_boundary_window,
+                        VMM_IRQ_WINDOW_MAX), VMM_EINVAL;
     if (s->nstim > m->event_capacity)
         return snprintf(why, n, "%u stimuli exceed event_capacity %u", s->nstim, m->event_capacity), VMM_ELIMIT;
     for (uint32_t i = 0; i < s->nvms; i++) {

@@ -54,6 +54,9 @@ typedef struct vmm_machine {
                                    the scheduled VMs; default 0 = off (no slice events) */
     uint32_t time_slice_ms;     /* SL-1: initial time-slice granularity (minimum slice),
                                    ms, default 20 */
+    uint32_t irq_boundary_window;/* INT-1: an IRQ raised while VxD code runs lands on one of
+                                   the next N instruction boundaries, an IRQ_BOUNDARY choice
+                                   (canonical: the first); 1..64, default 0 = 1 (no choice) */
 } vmm_machine;
 #define VMM_TRACE_NONE 0xFFFFFFFFu
 void vmm_machine_defaults(vmm_machine *m);

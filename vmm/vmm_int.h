@@ -25,6 +25,7 @@
 #define VMM_EVENTS_MAX     1024      /* pending events + priority events; time-outs */
 #define VMM_IRQS           16        /* IRQ 0..15 (two 8259s) */
 #define VMM_IRQ_HANDLER_DEFAULT 2000u
+#define VMM_IRQ_WINDOW_MAX 64        /* machine.irq_boundary_window: 1..64 instructions */
 #define VMM_SLICE_MS_DEFAULT 20u     /* SL-1: Windows 3.1's default MinTimeSlice */
 #define VMM_SLICE_PRI_MAX  10000u    /* time-slice priorities are 1..10000 */
 #define VMM_SLICE_PRI_FG   100u      /* defaults when a VM description gives 0 */
@@ -85,6 +86,11 @@
 #define VID_IRQ_NUMBER     0x00u   /* word */
 #define VID_OPTIONS        0x02u   /* word */
 #define VID_HW_INT_PROC    0x04u
+#define VID_VIRT_INT_PROC  0x08u   /* 0: none (each procedure but Hw_Int_Proc is optional) */
+#define VID_EOI_PROC       0x0Cu
+#define VID_MASK_CHANGE_PROC 0x10u /* never called: nothing changes a VM's virtual mask */
+#define VID_IRET_PROC      0x14u
+#define VID_IRET_TIME_OUT  0x18u   /* ms; 0: no time-out */
 #define VID_SIZE           0x1Cu
 
 /* ---- cycle costs (docs/vmm.md, "Cycle costs") --------------------------------- */
@@ -99,7 +105,9 @@
 /* ---- callbacks ----------------------------------------------------------------- */
 enum vmm_cb_kind {
     VMM_CB_CONTROL = 1, VMM_CB_CALL, VMM_CB_IDLE, VMM_CB_NC, VMM_CB_TS,
-    VMM_CB_EVENT, VMM_CB_PRIO, VMM_CB_TIMEOUT, VMM_CB_HWINT, VMM_CB_KIND_COUNT
+    VMM_CB_EVENT, VMM_CB_PRIO, VMM_CB_TIMEOUT, VMM_CB_HWINT,
+    VMM_CB_VID_VIRT, VMM_CB_VID_EOI, VMM_CB_VID_IRET,   /* INT-1: VID_*_Proc of a descriptor */
+    VMM_CB_KIND_COUNT
 };
 
 /* One callback's entry registers and what its return undoes (event, priority event,
@@ -180,8 +188,21 @@ typedef struct vmm_ev {
 typedef struct vmm_irq {
     uint32_t desc;          /* VPICD_IRQ_Descriptor address, 0: not virtualized */
     uint32_t hw_proc;       /* VID_Hw_Int_Proc */
+    uint32_t virt_proc, eoi_proc, iret_proc;   /* VID_*_Proc, 0: none */
+    uint32_t iret_to_ms;    /* VID_IRET_Time_Out (only with an IRET procedure) */
     uint8_t  irr, isr;      /* requested by the hardware; in service (until Phys_EOI) */
 } vmm_irq;
+
+/* INT-1: where a VM's simulated interrupt is on its way through the descriptor's
+** procedures (vmm/vpicd.c; docs/vmm.md, "Simulated interrupts"). */
+enum vmm_vid_phase { VMM_VID_NONE = 0, VMM_VID_VIRT_RUN, VMM_VID_HANDLER, VMM_VID_EOI_DUE,
+                     VMM_VID_EOI_RUN, VMM_VID_IRET_DUE, VMM_VID_IRET_RUN };
+enum vmm_vid_to { VMM_VTO_NONE = 0, VMM_VTO_ARMED, VMM_VTO_FIRED, VMM_VTO_CALLED };
+typedef struct vmm_vid {
+    uint8_t  phase;         /* enum vmm_vid_phase */
+    uint8_t  to;            /* enum vmm_vid_to: VID_IRET_Time_Out */
+    uint64_t to_seq;        /* its engine event, while armed */
+} vmm_vid;
 
 enum vmm_path { VMM_PATH_INT = 0, VMM_PATH_CALL, VMM_PATH_STIM, VMM_PATH_INT2F };
 
@@ -207,7 +228,7 @@ enum vmm_vmst { VMM_ST_CREATE = 0, VMM_ST_SUSPEND, VMM_ST_RESUME, VMM_ST_IDLE, V
 enum vmm_sw_reason { VMM_SW_PRIORITY = 0, VMM_SW_BLOCK, VMM_SW_UNBLOCK, VMM_SW_SUSPEND,
                      VMM_SW_RESUME, VMM_SW_RELEASE, VMM_SW_SLICE, VMM_SW_EVENT };
 enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT, VMM_PRI_EVENT, VMM_PRI_IRQ, VMM_PRI_SLICE };
-enum vmm_ev_kind { VMM_EV_STIMULUS = 1, VMM_EV_TICK, VMM_EV_IRET, VMM_EV_SLICE };
+enum vmm_ev_kind { VMM_EV_STIMULUS = 1, VMM_EV_TICK, VMM_EV_IRET, VMM_EV_SLICE, VMM_EV_IRET_TO };
 #define VMM_EV_CLASS_STIM 1u
 #define VMM_EV_CLASS_TIMER 2u
 #define VMM_EV_CLASS_IRQ 3u
@@ -218,7 +239,7 @@ enum vmm_to_op { VMM_TOOP_SET = 0, VMM_TOOP_DUE, VMM_TOOP_CALL, VMM_TOOP_CANCEL 
 enum vmm_slice_op { VMM_SLOP_START = 0, VMM_SLOP_FOCUS, VMM_SLOP_RELEASE, VMM_SLOP_ADJUST };
 enum vmm_irq_op { VMM_IRQOP_VIRTUALIZE = 0, VMM_IRQOP_RAISE, VMM_IRQOP_UNOWNED, VMM_IRQOP_HWINT,
                   VMM_IRQOP_REQUEST, VMM_IRQOP_CLEAR, VMM_IRQOP_EOI, VMM_IRQOP_SIMULATE,
-                  VMM_IRQOP_IRET };
+                  VMM_IRQOP_IRET, VMM_IRQOP_IRET_TIMEOUT };
 #define VMM_NONE 0xFFFFu   /* "no VM" in trace args */
 #define VMM_END_DONE 0
 #define VMM_END_MAX 1
@@ -255,6 +276,10 @@ typedef struct vmm_dyn {
     /* interrupts (INT-1) */
     vmm_irq  irq[VMM_IRQS];
     int      in_hwint;        /* a hardware-interrupt procedure runs */
+    uint32_t irq_hold;        /* instructions still to run before delivering (IRQ_BOUNDARY) */
+    uint16_t irq_fresh;       /* IRQs raised at this boundary: may ask IRQ_BOUNDARY */
+    uint64_t vid_due;         /* VMs with a VID procedure to call (bit per VM) */
+    vmm_vid  vid[VMM_VMS_MAX];
     /* time slicer (SL-1) */
     uint32_t focus;           /* VM with the execution focus */
     uint32_t slice_ms;        /* granularity: the minimum slice */
@@ -387,6 +412,9 @@ int  irq_deliver(vmm_state *v);
 int  irq_work(vmm_state *v);
 void irq_iret(vmm_state *v, uint32_t vm);
 void irq_hw_done(vmm_state *v, const vmm_frame *f);
+void irq_vid_done(vmm_state *v, const vmm_frame *f);
+int  irq_vid_work(vmm_state *v);
+void irq_iret_timeout(vmm_state *v, uint32_t vm, uint64_t seq);
 int  svc_async(uint32_t dword);
 
 #endif

@@ -8,7 +8,11 @@
 ** interrupt for a VM (VPICD_Set_Int_Request): the VM gets Time_Critical_Boost at once,
 ** the interrupt is simulated at the VMM's next return to that VM with its virtual IF
 ** set, and the boost goes when the client handler IRETs irq_handler_cycles later.
-** docs/vmm.md, "Simulated interrupts".
+** The descriptor's other procedures follow the simulated interrupt: VID_Virt_Int_Proc
+** as it is simulated (the client handler starts when it returns), VID_EOI_Proc at the
+** end of the handler's time (its EOI), VID_IRET_Proc at its IRET — or with CF set when
+** VID_IRET_Time_Out ms pass first. Each runs in the VM's context, at the VMM's return
+** to it, with interrupts disabled. docs/vmm.md, "Simulated interrupts".
 */
 #include <string.h>
 
@@ -53,6 +57,26 @@ void irq_raise(vmm_state *v, uint32_t irq) {
     if (!q->desc) { rec(v, VMM_IRQOP_UNOWNED, irq, VMM_NONE, 0); return; }
     rec(v, VMM_IRQOP_RAISE, irq, VMM_NONE, q->hw_proc);
     q->irr = 1;
+    v->d.irq_fresh |= (uint16_t)(1u << irq);
+}
+
+static uint32_t boundary_window(const vmm_state *v) {
+    uint32_t w = v->m.irq_boundary_window;
+    assert(w <= VMM_IRQ_WINDOW_MAX);
+    return w ? w : 1;
+}
+
+/* The interrupt-boundary choice (DESIGN.md §4): the simulated clock only approximates
+** the real one (wait states, refresh, DMA), so an IRQ raised while VxD code runs may
+** land on any of the next `irq_boundary_window` instruction boundaries. Option k holds
+** delivery for k more instructions (canonical 0: this boundary); run.c steps the CPU
+** one instruction at a time meanwhile and delivers early if the code stops first. */
+static int boundary_hold(vmm_state *v, int fresh, int busy) {
+    uint32_t w = boundary_window(v), k;
+    if (!fresh || !busy || w < 2) return 0;
+    k = vmm_choose(v, ENG_CHOICE_IRQ_BOUNDARY, w);
+    v->d.irq_hold = k;
+    return k != 0;
 }
 
 /* The context an interrupt lands in: the code that runs (or would run) now, else
@@ -74,14 +98,18 @@ int irq_deliver(vmm_state *v) {
     uint32_t irq = VMM_IRQS;
     for (uint32_t i = 0; i < VMM_IRQS && irq == VMM_IRQS; i++)
         if (v->d.irq[i].irr && !v->d.irq[i].isr) irq = i;
+    int fresh = irq < VMM_IRQS && (v->d.irq_fresh >> irq & 1);   /* only where it was raised */
+    v->d.irq_fresh = 0;
+    if (v->d.irq_hold) return 0;                  /* an IRQ_BOUNDARY hold runs out first */
     if (irq == VMM_IRQS || v->d.in_hwint) { cf->stop_on_sti = 0; return 0; }
+    vmm_irq *q = &v->d.irq[irq];
     ci = run_target_ctx(v, &busy);
     if (busy) {                                   /* VxD code with IF clear: wait for STI */
         uint32_t fl = v->d.oncpu == ci ? cpu_get_eflags(v->cpu) : v->ctx[ci].regs.eflags;
         if (!(fl & CPU_IF)) { cf->stop_on_sti = 1; return 0; }
     }
     cf->stop_on_sti = 0;
-    vmm_irq *q = &v->d.irq[irq];
+    if (boundary_hold(v, fresh, busy)) return 0;
     q->irr = 0;
     q->isr = 1;
     v->d.in_hwint = 1;
@@ -105,6 +133,55 @@ void irq_hw_done(vmm_state *v, const vmm_frame *f) {
     v->d.in_hwint = 0;
 }
 
+/* ---- the simulated interrupt in a VM and its VID procedures --------------------- */
+
+static int vid_is_due(const vmm_vid *d) {
+    return d->phase == VMM_VID_EOI_DUE || d->phase == VMM_VID_IRET_DUE ||
+           (d->phase == VMM_VID_HANDLER && d->to == VMM_VTO_FIRED);
+}
+
+static void vid_sync(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && vm < 64);
+    if (vid_is_due(&v->d.vid[vm])) v->d.vid_due |= 1ull << vm;
+    else v->d.vid_due &= ~(1ull << vm);
+}
+
+/* Calls a VID procedure in vm's context from client level: EAX = IRQ handle, EBX = VM,
+** interrupts disabled (ctx.c), CF = cf (VID_IRET_Proc: timed out). */
+static int vid_call(vmm_state *v, uint32_t vm, int kind, uint32_t proc, uint32_t irq, uint32_t cf) {
+    vmm_cbargs a;
+    assert(proc && irq < VMM_IRQS && vm == v->d.cur);
+    memset(&a, 0, sizeof a);
+    a.cb = proc;
+    a.eax = VMM_H_IRQ | irq;
+    a.ebx = v->vm[vm].handle;
+    a.cf = cf;
+    v->d.entered = 1;
+    return ctx_start_cb(v, vm, kind, &a, 0, NULL);
+}
+
+/* The client handler starts: it runs irq_handler_cycles up to its EOI and IRET; the
+** IRET time-out counts from here (only when there is an IRET procedure to tell). */
+static void handler_start(vmm_state *v, uint32_t vm) {
+    vmm_vid *d = &v->d.vid[vm];
+    const vmm_irq *q = &v->d.irq[v->vm[vm].vhandler];
+    uint64_t now = vmm_cycles(v);
+    d->phase = VMM_VID_HANDLER;
+    if (eng_queue_push(v->q, now + v->m.irq_handler_cycles, VMM_EV_CLASS_IRQ, VMM_EV_IRET, vm, 0,
+                       NULL) != ENG_OK) {
+        vmm_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+        return;
+    }
+    if (q->iret_proc && q->iret_to_ms) {
+        uint64_t cyc = ((uint64_t)q->iret_to_ms * v->m.clock_hz + 999) / 1000;
+        if (eng_queue_push(v->q, now + cyc, VMM_EV_CLASS_IRQ, VMM_EV_IRET_TO, vm, 0, &d->to_seq) != ENG_OK) {
+            vmm_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+            return;
+        }
+        d->to = VMM_VTO_ARMED;
+    }
+}
+
 /* Event time in the current VM: simulate its lowest requested IRQ if its virtual
 ** interrupts are enabled (Client_EFlags.IF) and no handler of it runs. */
 int irq_work(vmm_state *v) {
@@ -117,25 +194,122 @@ int irq_work(vmm_state *v) {
     while (!(m->vreq >> irq & 1)) irq++;
     m->vreq &= (uint16_t)~(1u << irq);
     m->vhandler = (int)irq;
-    rec(v, VMM_IRQOP_SIMULATE, irq, cur, 0);
+    const vmm_irq *q = &v->d.irq[irq];
+    rec(v, VMM_IRQOP_SIMULATE, irq, cur, q->virt_proc);
     v->d.entered = 1;
-    if (eng_queue_push(v->q, vmm_cycles(v) + v->m.irq_handler_cycles, VMM_EV_CLASS_IRQ, VMM_EV_IRET,
-                       cur, 0, NULL) != ENG_OK)
-        vmm_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+    if (q->virt_proc) {                           /* the handler starts when it returns */
+        v->d.vid[cur].phase = VMM_VID_VIRT_RUN;
+        vid_call(v, cur, VMM_CB_VID_VIRT, q->virt_proc, irq, 0);
+        return 1;
+    }
+    handler_start(v, cur);
     return 1;
 }
 
-/* The VM's client handler returned: its Time_Critical_Boost goes. */
-void irq_iret(vmm_state *v, uint32_t vm) {
+/* The simulated interrupt is over: the VM's Time_Critical_Boost goes. */
+static void finish(vmm_state *v, uint32_t vm) {
     vmm_vm *m = &v->vm[vm];
-    assert(vm < v->nvms && m->vhandler >= 0);
     uint32_t irq = (uint32_t)m->vhandler;
     m->vhandler = -1;
-    rec(v, VMM_IRQOP_IRET, irq, vm, 0);
+    v->d.vid[vm].phase = VMM_VID_NONE;
+    v->d.vid[vm].to = VMM_VTO_NONE;
+    vid_sync(v, vm);
     if (m->vboost >> irq & 1) {
         m->vboost &= (uint16_t)~(1u << irq);
         sched_set_pri(v, vm, -(int64_t)VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
     }
+}
+
+/* The handler IRETs: VID_IRET_Proc is told unless its time-out already did. */
+static void iret_step(vmm_state *v, uint32_t vm) {
+    vmm_vid *d = &v->d.vid[vm];
+    uint32_t irq = (uint32_t)v->vm[vm].vhandler;
+    const vmm_irq *q = &v->d.irq[irq];
+    rec(v, VMM_IRQOP_IRET, irq, vm, q->iret_proc);
+    if (q->iret_proc && d->to != VMM_VTO_CALLED) {
+        d->phase = VMM_VID_IRET_DUE;
+        vid_sync(v, vm);
+        return;
+    }
+    finish(v, vm);
+}
+
+/* The client handler's time is up (EVENT kind=iret): its EOI, then its IRET. */
+void irq_iret(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->vm[vm].vhandler >= 0);
+    vmm_vid *d = &v->d.vid[vm];
+    const vmm_irq *q = &v->d.irq[v->vm[vm].vhandler];
+    assert(d->phase == VMM_VID_HANDLER);
+    if (d->to == VMM_VTO_ARMED) {                 /* IRET in time: no time-out */
+        eng_queue_cancel(v->q, d->to_seq);
+        d->to = VMM_VTO_NONE;
+    }
+    if (q->eoi_proc) {
+        d->phase = VMM_VID_EOI_DUE;
+        vid_sync(v, vm);
+        return;
+    }
+    iret_step(v, vm);
+}
+
+/* VID_IRET_Time_Out ms passed before the IRET (EVENT kind=iret_timeout). A time-out
+** dispatched after the IRET at the same cycle finds nothing armed. */
+void irq_iret_timeout(vmm_state *v, uint32_t vm, uint64_t seq) {
+    assert(vm < v->nvms);
+    vmm_vid *d = &v->d.vid[vm];
+    if (d->to != VMM_VTO_ARMED || d->to_seq != seq) return;
+    assert(v->vm[vm].vhandler >= 0);
+    d->to = VMM_VTO_FIRED;
+    rec(v, VMM_IRQOP_IRET_TIMEOUT, (uint32_t)v->vm[vm].vhandler, vm, v->d.irq[v->vm[vm].vhandler].iret_proc);
+    vid_sync(v, vm);
+}
+
+/* A VID procedure returned (ctx.c frame_pop). */
+void irq_vid_done(vmm_state *v, const vmm_frame *f) {
+    uint32_t vm = f->vm;
+    assert(vm < v->nvms);
+    if (v->vm[vm].vhandler < 0) return;          /* a time-out's call outlived the IRET */
+    vmm_vid *d = &v->d.vid[vm];
+    if (f->kind == VMM_CB_VID_VIRT && d->phase == VMM_VID_VIRT_RUN) handler_start(v, vm);
+    else if (f->kind == VMM_CB_VID_EOI && d->phase == VMM_VID_EOI_RUN) iret_step(v, vm);
+    else if (f->kind == VMM_CB_VID_IRET && d->phase == VMM_VID_IRET_RUN) finish(v, vm);
+    /* else VID_IRET_Proc told of a time-out: the handler still runs */
+}
+
+static int vid_start(vmm_state *v, uint32_t vm) {
+    vmm_vid *d = &v->d.vid[vm];
+    uint32_t irq = (uint32_t)v->vm[vm].vhandler;
+    const vmm_irq *q = &v->d.irq[irq];
+    assert(v->vm[vm].vhandler >= 0 && vid_is_due(d));
+    if (d->phase == VMM_VID_EOI_DUE) {
+        d->phase = VMM_VID_EOI_RUN;
+        vid_sync(v, vm);
+        return vid_call(v, vm, VMM_CB_VID_EOI, q->eoi_proc, irq, 0);
+    }
+    uint32_t cf = d->to == VMM_VTO_FIRED;
+    d->to = VMM_VTO_CALLED;
+    if (d->phase == VMM_VID_IRET_DUE) d->phase = VMM_VID_IRET_RUN;
+    vid_sync(v, vm);
+    return vid_call(v, vm, VMM_CB_VID_IRET, q->iret_proc, irq, cf);
+}
+
+/* Before the VMM returns to a VM: a due VID_EOI_Proc / VID_IRET_Proc of the current
+** VM; else the time slicer switches to a VM of the top priority that has one. */
+int irq_vid_work(vmm_state *v) {
+    uint32_t cur = v->d.cur, best;
+    if (!v->d.vid_due || !v->d.booted) return 0;
+    if (vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
+        if (v->d.vid_due >> cur & 1) { vid_start(v, cur); return 1; }
+    }
+    best = sched_max_pri(v);
+    for (uint32_t k = 1; k < v->nvms; k++) {
+        uint32_t i = (cur + k) % v->nvms;
+        if ((v->d.vid_due >> i & 1) && vm_ready(v, i) && v->vm[i].pri == best && v->ctx[i].depth == 0) {
+            sched_switch(v, i, VMM_SW_EVENT);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 int irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
@@ -149,15 +323,21 @@ int irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
         return VMM_OK;
     case 0x01: {                                  /* VPICD_Virtualize_IRQ, EDI = descriptor */
         uint16_t n = 0xFFFF;
-        uint32_t proc = 0;
-        if (vmm_read(v, r->edi + VID_IRQ_NUMBER, &n, 2) || vmm_read(v, r->edi + VID_HW_INT_PROC, &proc, 4))
+        uint32_t d[VID_SIZE / 4];                 /* the descriptor, read as dwords */
+        if (vmm_read(v, r->edi, d, VID_SIZE))
             return vmm_fail(v, VMM_EGUEST, "VPICD_Virtualize_IRQ: descriptor 0x%08x is outside memory", r->edi);
+        memcpy(&n, (const uint8_t *)d + VID_IRQ_NUMBER, 2);
+        uint32_t proc = d[VID_HW_INT_PROC / 4];
         if (n >= VMM_IRQS || v->d.irq[n].desc || !proc) {
             r->eflags |= CPU_CF;                  /* already virtualized, or no procedure */
             return VMM_OK;
         }
         v->d.irq[n].desc = r->edi;
         v->d.irq[n].hw_proc = proc;
+        v->d.irq[n].virt_proc = d[VID_VIRT_INT_PROC / 4];   /* 0: none (DDK default) */
+        v->d.irq[n].eoi_proc = d[VID_EOI_PROC / 4];
+        v->d.irq[n].iret_proc = d[VID_IRET_PROC / 4];
+        v->d.irq[n].iret_to_ms = d[VID_IRET_TIME_OUT / 4];
         r->eax = VMM_H_IRQ | n;
         r->eflags &= ~CPU_CF;
         rec(v, VMM_IRQOP_VIRTUALIZE, n, VMM_NONE, proc);

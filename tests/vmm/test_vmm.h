@@ -9,4 +9,5 @@ Suite *crit_suite(void);
 Suite *misc_suite(void);
 Suite *ev_suite(void);
 Suite *sl_suite(void);
+Suite *vpicd_suite(void);
 #endif
