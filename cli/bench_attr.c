@@ -27,21 +27,13 @@
 
 #include "bench_attr.h"
 #include "../vmm/vmm.h"
+#include "../vmm/vmm_trace.h"
 
-/* Packed record values (vmm/trace.c, vmm_int.h). */
-enum { CB_HWINT = 9, CB_TS = 5 };
-enum { IRQ_HWINT = 3, IRQ_SIMULATE = 7, IRQ_IRET = 8 };
-enum { PATH_INT = 0, PATH_CALL = 1 };
-enum { PRI_SLICE = 4 };
-#define CUR_RUN_VM_BOOST 4u
-#define STATUS_NOT_READY 0x408u      /* Suspended 0x8 | Blocked 0x400 */
-/* docs/vmm.md's path costs: INT 59, IRETD 38, CALL [m32] 12, RET 12; callback entry
-** CALL reg 9; task switch 100; interrupt gate 59. */
-#define CYC_FIRST_CALL (59u + 38u + 12u + 12u)
-#define CYC_CALL (12u + 12u)
-#define CYC_CB_ENTER 9u
-#define CYC_SWITCH 100u
-#define CYC_GATE 59u
+/* The VMM's path costs each record follows (docs/vmm.md, "Cycle costs"): the first
+** INT 20h of a call site, a patched call, a callback entry, a task switch, a gate. */
+#define CYC_FIRST_CALL (VMM_CYC_INT20 + VMM_CYC_IRETD + VMM_CYC_CALL_M32 + VMM_CYC_RET)
+#define CYC_CALL (VMM_CYC_CALL_M32 + VMM_CYC_RET)
+#define STATUS_NOT_READY (VMSTAT_SUSPENDED | VMSTAT_BLOCKED)
 
 /* What a stretch of cycles was. */
 enum { K_PATH = 0, K_VXD, K_CLIENT, K_INTR, K_NOBODY };
@@ -49,7 +41,6 @@ enum { K_PATH = 0, K_VXD, K_CLIENT, K_INTR, K_NOBODY };
 enum { W_INTR = 0, W_NOBODY, W_SLICE, W_OTHER, W_GLOBAL };
 enum { V_SLICE = 0, V_OTHER, V_PATH, V_VXD, V_CLIENT, V_WORDS };
 
-#define NO_VM 0xFFFFu
 
 struct ba_state {
     uint32_t service_cycles;
@@ -68,7 +59,7 @@ ba_state *ba_new(uint32_t service_cycles) {
     ba_state *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->service_cycles = service_cycles;
-    a->cur = a->holder = NO_VM;
+    a->cur = a->holder = VMM_NONE;
     return a;
 }
 
@@ -102,8 +93,8 @@ static void on_boot(ba_state *a, const eng_record *r) {
 
 /* Whether VM x runs only because its time slice gives it Cur_Run_VM_Boost (SL-1). */
 static int by_slice(const ba_state *a, uint32_t x) {
-    if (a->holder != x || a->pri[x] < CUR_RUN_VM_BOOST) return 0;
-    uint32_t base = a->pri[x] - CUR_RUN_VM_BOOST;
+    if (a->holder != x || a->pri[x] < VMM_CUR_RUN_BOOST) return 0;
+    uint32_t base = a->pri[x] - VMM_CUR_RUN_BOOST;
     for (uint32_t y = 0; y < a->nvms; y++)
         if (y != x && a->ready[y] && a->pri[y] >= base) return 1;
     return 0;
@@ -139,7 +130,7 @@ static void file_guest(ba_state *a, uint64_t n) {
     } else if (a->cur < a->nvms && a->ready[a->cur]) {
         file(a, a->sim[a->cur] ? K_INTR : K_CLIENT, a->cur, n);
     } else {
-        file(a, K_NOBODY, NO_VM, n);
+        file(a, K_NOBODY, VMM_NONE, n);
     }
 }
 
@@ -157,21 +148,21 @@ static uint64_t charge_of(const ba_state *a, const eng_record *r, int *kind, uin
     *kind = K_PATH;
     *vm = a->cur;
     if ((r->type == VMM_REC_SERVICE || r->type == VMM_REC_CB_ENTER) &&
-        (at_int_time(a) || (r->type == VMM_REC_CB_ENTER && op == CB_HWINT)))
+        (at_int_time(a) || (r->type == VMM_REC_CB_ENTER && op == VMM_CB_HWINT)))
         *kind = K_INTR;
     switch (r->type) {
     case VMM_REC_SERVICE: {
         uint32_t path = (uint32_t)(r->args[0] >> 48 & 0xFF);
         *vm = (uint32_t)(r->args[0] >> 32 & 0xFFFF);
-        return (path == PATH_INT ? CYC_FIRST_CALL : path == PATH_CALL ? CYC_CALL : 0) +
+        return (path == VMM_PATH_INT ? CYC_FIRST_CALL : path == VMM_PATH_CALL ? CYC_CALL : 0) +
                (uint64_t)a->service_cycles;
     }
-    case VMM_REC_CB_ENTER: return CYC_CB_ENTER;
-    case VMM_REC_TASK_SWITCH: *vm = (uint32_t)r->args[1]; return CYC_SWITCH;
+    case VMM_REC_CB_ENTER: return VMM_CYC_CB_CALL;
+    case VMM_REC_TASK_SWITCH: *vm = (uint32_t)r->args[1]; return VMM_CYC_SWITCH;
     case VMM_REC_IRQ:
-        if (op != IRQ_HWINT) return 0;
+        if (op != VMM_IRQOP_HWINT) return 0;
         *kind = K_INTR;
-        return CYC_GATE + (uint64_t)a->service_cycles;
+        return VMM_CYC_HWINT + (uint64_t)a->service_cycles;
     }
     return 0;
 }
@@ -180,13 +171,13 @@ static uint64_t charge_of(const ba_state *a, const eng_record *r, int *kind, uin
 static void on_enter(ba_state *a, const eng_record *r) {
     uint32_t kind = (uint32_t)(r->args[0] & 0xFF), d = (uint32_t)(r->args[0] >> 8 & 0xFF);
     uint32_t vmm = a->nvms, ci;
-    if (kind == CB_TS) ci = vmm;                          /* TS-1: the VMM's context */
+    if (kind == VMM_CB_TS) ci = vmm;                          /* TS-1: the VMM's context */
     else if (d > 1) ci = a->depth[vmm] ? vmm : a->cur;    /* nested in running code */
-    else if (kind == CB_HWINT && !(a->cur < vmm && a->ready[a->cur])) ci = vmm;
+    else if (kind == VMM_CB_HWINT && !(a->cur < vmm && a->ready[a->cur])) ci = vmm;
     else ci = a->cur;
     if (ci > vmm || d < 1 || d > BA_FRAMES_MAX) { a->mismatches++; return; }
     if (a->depth[ci] + 1u != d) a->mismatches++;
-    a->intr[ci][d - 1] = kind == CB_HWINT || (d > 1 && a->intr[ci][d - 2]);
+    a->intr[ci][d - 1] = kind == VMM_CB_HWINT || (d > 1 && a->intr[ci][d - 2]);
     a->depth[ci] = (uint8_t)d;
 }
 
@@ -222,20 +213,20 @@ static void apply(ba_state *a, const eng_record *r, uint64_t charge) {
     case VMM_REC_PRIORITY:
         if ((vm = (uint32_t)r->args[0]) >= a->nvms) break;
         a->pri[vm] = (uint32_t)r->args[1];
-        if (r->args[4] == PRI_SLICE) {
+        if (r->args[4] == VMM_PRI_SLICE) {
             if ((int64_t)r->args[3] > 0) a->holder = vm;
-            else if (a->holder == vm) a->holder = NO_VM;
+            else if (a->holder == vm) a->holder = VMM_NONE;
         }
         break;
     case VMM_REC_IRQ: {
         uint32_t op = (uint32_t)(r->args[0] & 0xFF);
         vm = (uint32_t)(r->args[0] >> 16 & 0xFFFF);
-        if (op == IRQ_HWINT) a->last_hw_entry = charge;   /* the gate; CB_ENTER adds its call */
-        else if ((op == IRQ_SIMULATE || op == IRQ_IRET) && vm < a->nvms) a->sim[vm] = op == IRQ_SIMULATE;
+        if (op == VMM_IRQOP_HWINT) a->last_hw_entry = charge;   /* the gate; CB_ENTER adds its call */
+        else if ((op == VMM_IRQOP_SIMULATE || op == VMM_IRQOP_IRET) && vm < a->nvms) a->sim[vm] = op == VMM_IRQOP_SIMULATE;
         break;
     }
     case VMM_REC_CB_ENTER:
-        if ((r->args[0] & 0xFF) == CB_HWINT) a->last_hw_entry += charge;
+        if ((r->args[0] & 0xFF) == VMM_CB_HWINT) a->last_hw_entry += charge;
         on_enter(a, r);
         break;
     case VMM_REC_CB_RETURN: on_return(a, r); break;

@@ -26,13 +26,10 @@
 #include "bench.h"
 #include "bench_attr.h"
 #include "../vmm/vmm.h"
+#include "../vmm/vmm_trace.h"
 
-/* Values of the packed record fields (vmm/trace.c, vmm_int.h's VMM_CB_*). */
-enum { CB_IDLE = 3, CB_NC = 4, CB_EVENT = 6, CB_PRIO = 7, CB_TIMEOUT = 8, CB_HWINT = 9 };
-enum { EV_SCHEDULE = 0, EV_RUN = 1, EV_CANCEL = 2, EV_TIMEOUT = 3 };
-enum { TY_GLOBAL = 0, TY_VM = 1, TY_PRIORITY = 2 };
-enum { TO_SET = 0, TO_DUE = 1, TO_CALL = 2, TO_CANCEL = 3 };
-enum { IRQ_RAISE = 1, IRQ_HWINT = 3, CRIT_RELEASE = 2 };
+/* The trigger services, as SERVICE records name them: (device << 16) | service, and
+** INT 2Fh AX=1689h as 0x002F0000 | AX (docs/trace-format.md). */
 #define SVC_INT2F_1689 0x002f1689u
 #define SVC_CALL_WHEN_NOT_CRITICAL 0x00010024u
 
@@ -120,14 +117,14 @@ static void announce(bl_pair *p, int kind, bl_trig t) {
 
 static int on_ev(bl_pair *p, const eng_record *r) {
     uint32_t op = r->args[0] & 0xFF, ty = r->args[0] >> 8 & 0xFF, h = (uint32_t)r->args[1];
-    int kind = ty == TY_PRIORITY ? BL_PRIO : BL_EVENT;
+    int kind = ty == VMM_EVT_PRIO ? BL_PRIO : BL_EVENT;
     bl_trig t;
-    if (op == EV_SCHEDULE) {
+    if (op == VMM_EVOP_SCHEDULE) {
         if (p->nev == BL_PENDING_MAX) return BL_EFULL;
         p->ev[p->nev++] = trig_now(p, r, h);
-    } else if (op == EV_CANCEL) {
+    } else if (op == VMM_EVOP_CANCEL) {
         if (tab_take(p->ev, &p->nev, h, &t)) trig_drop(p, &t);
-    } else if (op == EV_RUN || op == EV_TIMEOUT) {
+    } else if (op == VMM_EVOP_RUN || op == VMM_EVOP_TIMEOUT) {
         if (h == 0) announce(p, kind, trig_now(p, r, 0));   /* called at once */
         else if (tab_take(p->ev, &p->nev, h, &t)) announce(p, kind, t);
     }
@@ -141,11 +138,11 @@ static int on_timeout(bl_pair *p, const eng_record *r) {
     uint32_t op = r->args[0] & 0xFF, ty = r->args[0] >> 8 & 0xFF, h = (uint32_t)r->args[1];
     uint64_t hz = p->clock_hz, due_ms = r->args[4];
     bl_trig t, *f;
-    if (ty == TY_PRIORITY) return BL_OK;                    /* paired as a prio event */
-    if (op == TO_CALL && ty == TY_VM) { p->next_skip = 1; return BL_OK; }
-    if (ty != TY_GLOBAL) return BL_OK;
+    if (ty == VMM_EVT_PRIO) return BL_OK;                    /* paired as a prio event */
+    if (op == VMM_TOOP_CALL && ty == VMM_EVT_VM) { p->next_skip = 1; return BL_OK; }
+    if (ty != VMM_EVT_GLOBAL) return BL_OK;
     switch (op) {
-    case TO_SET: {
+    case VMM_TOOP_SET: {
         uint64_t set_ms = r->cycle * 1000 / hz;
         uint64_t ms = due_ms > set_ms ? due_ms - set_ms : 0;
         if (p->nto == BL_PENDING_MAX) return BL_EFULL;
@@ -153,18 +150,18 @@ static int on_timeout(bl_pair *p, const eng_record *r) {
         p->to[p->nto++] = (bl_trig){ r->cycle + (ms * hz + 999) / 1000, 0, h, BA_NONE };
         break;
     }
-    case TO_DUE:
+    case VMM_TOOP_DUE:
         if ((f = tab_find(p->to, p->nto, h)) && f->snap == BA_NONE) {
             t = trig_now(p, r, h);
             f->snap = t.snap;
             f->timer = r->cycle > f->cycle ? r->cycle - f->cycle : 0;
         }
         break;
-    case TO_CALL:
+    case VMM_TOOP_CALL:
         p->next_skip = 0;
         if (tab_take(p->to, &p->nto, h, &t)) announce(p, BL_TIMEOUT, t);
         break;
-    case TO_CANCEL:
+    case VMM_TOOP_CANCEL:
         if (tab_take(p->to, &p->nto, h, &t)) trig_drop(p, &t);
         break;
     }
@@ -176,18 +173,18 @@ static int on_timeout(bl_pair *p, const eng_record *r) {
 static void on_irq(bl_stats *st, bl_pair *p, const eng_record *r) {
     uint32_t op = r->args[0] & 0xFF, irq = r->args[0] >> 8 & 0xFF;
     if (irq >= BL_IRQ_MAX) return;
-    if (op == IRQ_RAISE) {
+    if (op == VMM_IRQOP_RAISE) {
         if (p->irq_on[irq]) { st->irq_merged++; return; }
         p->irq_on[irq] = 1;
         p->irq[irq] = trig_now(p, r, irq);
-    } else if (op == IRQ_HWINT && p->irq_on[irq]) {
+    } else if (op == VMM_IRQOP_HWINT && p->irq_on[irq]) {
         p->irq_on[irq] = 0;
         announce(p, BL_HWINT, p->irq[irq]);
     }
 }
 
 static int on_crit(bl_pair *p, const eng_record *r) {
-    if (r->args[0] != CRIT_RELEASE || p->nc_n >= p->nc_installed) return BL_OK;
+    if (r->args[0] != VMM_CRIT_RELEASE || p->nc_n >= p->nc_installed) return BL_OK;
     if (p->nc_n == BL_PENDING_MAX) return BL_EFULL;
     p->nc_owed[p->nc_n++] = trig_now(p, r, 0);
     return BL_OK;
@@ -237,9 +234,9 @@ static void breakdown(bl_pair *p, int k, const bl_trig *t, uint32_t vm, bl_sampl
 }
 
 static int on_enter(bl_stats *st, bl_pair *p, const eng_record *r, uint64_t run) {
-    static const int map[] = { [CB_IDLE] = BL_IDLE + 1, [CB_NC] = BL_NC + 1,
-                               [CB_EVENT] = BL_EVENT + 1, [CB_PRIO] = BL_PRIO + 1,
-                               [CB_TIMEOUT] = BL_TIMEOUT + 1, [CB_HWINT] = BL_HWINT + 1 };
+    static const int map[] = { [VMM_CB_IDLE] = BL_IDLE + 1, [VMM_CB_NC] = BL_NC + 1,
+                               [VMM_CB_EVENT] = BL_EVENT + 1, [VMM_CB_PRIO] = BL_PRIO + 1,
+                               [VMM_CB_TIMEOUT] = BL_TIMEOUT + 1, [VMM_CB_HWINT] = BL_HWINT + 1 };
     uint32_t cb = r->args[0] & 0xFF, vm = (uint32_t)(r->args[0] >> 16 & 0xFFFF);
     if (cb >= sizeof map / sizeof map[0] || !map[cb]) return BL_OK;
     int k = map[cb] - 1;
