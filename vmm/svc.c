@@ -15,10 +15,23 @@
 #define SVC_JMP_BIT   0x8000u   /* VMMjmp: return to the caller's caller */
 #define INT2F_DEVICE  0x002Fu
 
+/* VPICD's Windows 3.1 service table (device 3, VPICD.INC 3.10), for names in traces
+** and errors; vmmsim implements 0..4 (docs/vmm.md, VPICD). */
+static const char *const vpicd_names[] = {
+    "VPICD_Get_Version", "VPICD_Virtualize_IRQ", "VPICD_Set_Int_Request",
+    "VPICD_Clear_Int_Request", "VPICD_Phys_EOI", "VPICD_Get_Complete_Status",
+    "VPICD_Get_Status", "VPICD_Test_Phys_Request", "VPICD_Physically_Mask",
+    "VPICD_Physically_Unmask", "VPICD_Set_Auto_Masking", "VPICD_Get_IRQ_Complete_Status",
+    "VPICD_Convert_Handle_To_IRQ", "VPICD_Convert_IRQ_To_Int", "VPICD_Convert_Int_To_IRQ",
+    "VPICD_Call_When_Hw_Int", "VPICD_Force_Default_Owner", "VPICD_Force_Default_Behavior",
+};
+
 const char *vmm_service_name(uint32_t dword) {
     uint32_t dev = dword >> 16, num = dword & 0x7FFFu;
-    if (dev != 1 || num >= vmm_svc_count) return NULL;
-    return vmm_svc_names[num];
+    if (dev == 1 && num < vmm_svc_count) return vmm_svc_names[num];
+    if (dev == VPICD_DEVICE && num < sizeof vpicd_names / sizeof vpicd_names[0])
+        return vpicd_names[num];
+    return NULL;
 }
 
 const char *svc_name(uint32_t dword, char *buf, size_t len) {

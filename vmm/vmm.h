@@ -207,7 +207,7 @@ uint32_t vmm_handle_of_index(uint32_t vm_index);
 typedef void (*vmm_rec_hook)(void *ud, uint64_t index, uint16_t type);
 void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud);
 
-/* The VMM service table: name of a (device, service) dword, or NULL if unknown. */
+/* The name of a (device, service) dword: the VMM's table and VPICD's; NULL if unknown. */
 const char *vmm_service_name(uint32_t dword);
 
 #endif
