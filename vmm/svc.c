@@ -111,6 +111,7 @@ static int crit_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     case 0x22: if (r->eax) crit_claim(v, c, r->eax); return VMM_OK;       /* CS-4 */
     case 0x23: if (r->ecx) crit_end(v, c, r->ecx); return VMM_OK;
     case 0x29:                                                            /* CS-5 */
+    case 0xF1:      /* Get_Crit_Status_No_Block: the same, as vmmsim delays no release */
         r->ecx = v->d.crit_count;
         r->ebx = v->vm[v->d.crit_owner < 0 ? c->vm : (uint32_t)v->d.crit_owner].handle;
         set_flag(r, CPU_CF, v->vm[v->d.cur].pri >= VMM_CRIT_BOOST);

@@ -89,7 +89,8 @@ START_TEST(cs4_claim_release_counts) {
 }
 END_TEST
 
-/* CS-5: ECX = count, EBX = owner (current VM when free), CF = priority >= the boost. */
+/* CS-5: ECX = count, EBX = owner (current VM when free), CF = priority >= the boost;
+** Get_Crit_Status_No_Block answers the same. */
 START_TEST(cs5_status) {
     tf t;
     tf_init(&t, "crit", 2);
@@ -104,6 +105,10 @@ START_TEST(cs5_status) {
     ck_assert_uint_eq(cf[1], 1);
     ck_assert_uint_eq(cf[2], 0);
     ck_assert_uint_eq(cf[3], 1);
+    /* Get_Crit_Status_No_Block: the same status (vmmsim delays no release). */
+    ck_assert_uint_eq(tf_u32(&t, "cs5_nb_ecx"), 1);
+    ck_assert_uint_eq(tf_u32(&t, "cs5_nb_ebx"), tf_handle(&t, 1));
+    ck_assert_uint_eq(tf_u8(&t, "cs5_nb_cf"), 1);
     tf_free(&t);
 }
 END_TEST

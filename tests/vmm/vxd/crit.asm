@@ -78,6 +78,12 @@ cs5:    VMMcall Get_Crit_Section_Status
         VMMcall Get_Crit_Section_Status
         mov     [cs5_ecx1], ecx
         setc    [cs5_cf + 1]            ; 1: the owner has Critical_Section_Boost
+        xor     ecx, ecx
+        xor     ebx, ebx
+        VMMcall Get_Crit_Status_No_Block
+        mov     [cs5_nb_ecx], ecx       ; 1, as Get_Crit_Section_Status
+        mov     [cs5_nb_ebx], ebx       ; the owner
+        setc    [cs5_nb_cf]             ; 1
         VMMcall End_Critical_Section
         VMMcall Get_Cur_VM_Handle
         mov     eax, High_Pri_Device_Boost
@@ -150,6 +156,9 @@ cs5_ecx0:         dd 0xFF
 cs5_ebx0:         dd 0
 cs5_ecx1:         dd 0
 cs5_cf:           times 4 db 0xFF
+cs5_nb_ecx:       dd 0xFF
+cs5_nb_ebx:       dd 0
+cs5_nb_cf:        db 0xFF
 cf_at_2:          db 0
 cf_at_1:          db 0xFF
 align 4
