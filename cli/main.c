@@ -15,10 +15,10 @@ typedef struct cli_command {
 static const cli_command commands[] = {
     { "run",    cli_run_main,    "run a scenario (default: the built-in demo) and print its trace" },
     { "replay", cli_replay_main, "re-run a scenario and compare with a saved trace" },
-    { "fuzz",   cli_fuzz_main,   "search choice-point schedules for failing runs (random, pct)" },
+    { "fuzz",   cli_fuzz_main,   "search choice-point schedules for failing runs (random, pct, dfs)" },
     { "fuzz-merge", cli_fuzz_merge_main, "combine the findings files of fuzz shards, in run order" },
-    { "shrink", cli_shrink_main, "minimise a failing schedule file" },
-    { "bench",  cli_bench_main,  "measure trigger-to-callback latency in simulated cycles" },
+    { "shrink", cli_shrink_main, "minimise a failing schedule and the scenario's stimuli" },
+    { "bench",  cli_bench_main,  "latency in simulated cycles (latency); host speed (host)" },
     { "bare",   cli_bare_main,   "run a raw i386 image (CPU test ROMs) on the bare interpreter" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
