@@ -387,3 +387,22 @@ def test_dfs_covers_the_irq_boundary_tree(tmp_path, window, schedules):
     assert s["runs"] == schedules and s["distinct_schedules"] == schedules
     canon = run_vmmsim("run", f, check_codes=(0,)).stdout
     assert canon.count("CHOICE kind=irq-boundary n=3 chosen=0") == (2 if window == 3 else 0)
+
+
+def test_ev2_pending_priority_events_lifo_canonically_both_orders_explored():
+    """EV-2 / DESIGN.md §4: among pending priority events the canonical order is LIFO
+    (the documentation's "usually"); the other order is a choice point that random
+    schedules reach, and the scenario's expectations hold in both."""
+    name = "ev2_priority_events_lifo"
+
+    def entries(p):
+        return [l.split(" cb=")[1].split()[0] for l in p.stdout.splitlines()
+                if " CB_ENTER kind=prio " in l]
+
+    canon = run_vmmsim("run", scen(name), check_codes=(0,))
+    assert entries(canon) == ["P.cb_second", "P.cb_first"]
+    seen = set()
+    for seed in range(32):
+        p = run_vmmsim("run", scen(name), "--strategy", "random", "--seed", seed, check_codes=(0,))
+        seen.add(tuple(entries(p)))
+    assert seen == {("P.cb_second", "P.cb_first"), ("P.cb_first", "P.cb_second")}
