@@ -564,6 +564,41 @@ static int parse_timeline(sctx *c, uint32_t i) {
     return SCEN_OK;
 }
 
+/* ports: [ { port: 0x3FD, value: 0x60 }, ... ] — what IN reads from a port
+** (docs/vmm.md, "Port I/O"); unmapped ports read all ones. */
+static int parse_port(sctx *c, uint32_t i) {
+    static const char *const keys[] = { "port", "value", NULL };
+    scen *s = c->s;
+    vmm_port *p = &s->ports[s->nports];
+    uint32_t v, port;
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "ports entry")) || (rc = check_keys(c, i, "ports entry", keys)))
+        return rc;
+    if (!(v = get(c, i, "port"))) return missing(c, i, "ports entry", "port", "a port from 0 to 0xFFFF");
+    if ((rc = get_u32(c, v, "ports.port", 0xFFFF, &port))) return rc;
+    for (uint32_t j = 0; j < s->nports; j++)
+        if (s->ports[j].port == port)
+            return scen_fail(s, SCEN_ESCHEMA, N(c, v)->line, N(c, v)->col,
+                             "ports: expected unique ports, found 0x%04x twice", port);
+    p->port = (uint16_t)port;
+    if (!(v = get(c, i, "value")))
+        return missing(c, i, "ports entry", "value", "what IN reads, 0 to 0xFFFFFFFF");
+    if ((rc = get_u32(c, v, "ports.value", UINT32_MAX, &p->value))) return rc;
+    s->nports++;
+    return SCEN_OK;
+}
+
+static int parse_ports(sctx *c, uint32_t i) {
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_SEQ, "ports"))) return rc;
+    if (N(c, i)->nkids > VMM_PORTS_MAX)
+        return scen_fail(c->s, SCEN_ELIMIT, N(c, i)->line, N(c, i)->col,
+                         "ports: expected at most %u ports, found %u", VMM_PORTS_MAX, N(c, i)->nkids);
+    for (uint32_t k = N(c, i)->first; k; k = N(c, k)->next)
+        if ((rc = parse_port(c, k))) return rc;
+    return SCEN_OK;
+}
+
 static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
     static const char *const keys[] = { "addr", "label", "offset", "size", "value", NULL };
     int rc;
@@ -776,7 +811,9 @@ static int alloc_lists(scen *s, const scen_ytree *t) {
     s->stim_pos = calloc(n < SCEN_STIM_MAX ? n : SCEN_STIM_MAX, sizeof *s->stim_pos);
     s->exp = calloc(n < SCEN_EXPECT_MAX ? n : SCEN_EXPECT_MAX, sizeof *s->exp);
     s->refs = calloc(SCEN_REFS_MAX, sizeof *s->refs);
-    if (!s->vms || !s->vxds || !s->src || !s->stim || !s->stim_ref || !s->stim_pos || !s->exp || !s->refs)
+    s->ports = calloc(VMM_PORTS_MAX, sizeof *s->ports);
+    if (!s->vms || !s->vxds || !s->src || !s->stim || !s->stim_ref || !s->stim_pos || !s->exp || !s->refs ||
+        !s->ports)
         return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
     return SCEN_OK;
 }
@@ -791,7 +828,7 @@ static void set_path(scen *s, const char *path) {
 
 static int parse_root(sctx *c, uint32_t root) {
     static const char *const keys[] = { "name", "rule", "description", "machine", "vms", "vxds",
-                                        "timeline", "expect", NULL };
+                                        "ports", "timeline", "expect", NULL };
     int rc;
     uint32_t v;
     if ((rc = want_type(c, root, SCEN_Y_MAP, "scenario")) || (rc = check_keys(c, root, "scenario", keys)))
@@ -806,6 +843,7 @@ static int parse_root(sctx *c, uint32_t root) {
         return missing(c, root, "scenario", "vms", "a list of VMs, one with 'system: true'");
     if ((rc = parse_vms(c, v))) return rc;
     if ((v = get(c, root, "vxds")) && (rc = parse_vxds(c, v))) return rc;
+    if ((v = get(c, root, "ports")) && (rc = parse_ports(c, v))) return rc;
     if ((v = get(c, root, "timeline")) && (rc = parse_timeline(c, v))) return rc;
     if ((v = get(c, root, "expect")) && (rc = parse_expect(c, v))) return rc;
     if (c->s->nvms > c->s->m.max_vms)
@@ -849,10 +887,12 @@ void scen_free(scen *s) {
         free(s->src[i].labels);
     }
     free(s->vms); free(s->vxds); free(s->src); free(s->stim); free(s->stim_ref);
-    free(s->stim_pos); free(s->exp); free(s->refs);
+    free(s->stim_pos); free(s->exp); free(s->refs); free(s->ports);
     s->vms = NULL; s->vxds = NULL; s->src = NULL; s->stim = NULL; s->stim_ref = NULL;
-    s->stim_pos = NULL; s->exp = NULL; s->refs = NULL;
-    s->nvms = s->nvxds = s->nstim = s->nexp = s->nrefs = 0;
+    s->stim_pos = NULL; s->exp = NULL; s->refs = NULL; s->ports = NULL;
+    s->nvms = s->nvxds = s->nstim = s->nexp = s->nrefs = s->nports = 0;
+    s->vs.ports = NULL;
+    s->vs.nports = 0;
 }
 
 /* ---- whole-file loading -------------------------------------------------- */

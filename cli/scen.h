@@ -118,6 +118,7 @@ typedef struct scen {
     vmm_vxd_desc *vxds;  uint32_t nvxds;
     scen_src     *src;                              /* parallel to vxds */
     vmm_stimulus *stim;  uint32_t nstim;
+    vmm_port     *ports; uint32_t nports;           /* `ports:` (at most VMM_PORTS_MAX) */
     uint32_t     *stim_ref;                         /* CALL: index into refs[] */
     scen_pos     *stim_pos;
     scen_expect  *exp;   uint32_t nexp;

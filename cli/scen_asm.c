@@ -338,6 +338,7 @@ int scen_resolve(scen *s) {
     s->vs.vms = s->vms;   s->vs.nvms = s->nvms;
     s->vs.vxds = s->vxds; s->vs.nvxds = s->nvxds;
     s->vs.stim = s->stim; s->vs.nstim = s->nstim;
+    s->vs.ports = s->ports; s->vs.nports = s->nports;
     return SCEN_OK;
 }
 

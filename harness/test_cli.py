@@ -41,6 +41,8 @@ def test_missing_scenario_file_is_usage_error(tmp_path):
      ":3:18:", "found 'dos'"),
     ("vms: [ { name: sys, system: true } ]\nvxds:\n  - name: D\n    asm: |\n"
      "      Control_Proc: ret\n      mov eax, [nothere]\n", ":6:7:", "nothere"),
+    ("vms: [ { name: sys, system: true } ]\nports:\n  - { port: 0x10000, value: 1 }\n",
+     ":3:13:", "ports.port: expected an integer from 0 to 65535"),
 ])
 def test_bad_scenario_names_file_line_column(tmp_path, text, where, what):
     f = tmp_path / "bad.yaml"

@@ -104,7 +104,11 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
     if (v->d.irq_hold) budget = 1;   /* INT-1: one instruction at a time to the chosen boundary */
     v->d.entered = 0;
     int stop = cpu_run(v->cpu, budget, &info);
-    if (v->d.irq_hold) v->d.irq_hold = stop == CPU_STOP_BUDGET ? v->d.irq_hold - 1 : 0;
+    io_flush(v);   /* port I/O stops the CPU after the instruction (vmm/io.c) */
+    /* INT-1: an I/O stop (the only stop the VMM requests) ends an instruction as a budget
+    ** stop does */
+    if (v->d.irq_hold)
+        v->d.irq_hold = stop == CPU_STOP_BUDGET || stop == CPU_STOP_REQUEST ? v->d.irq_hold - 1 : 0;
     switch (stop) {
     case CPU_STOP_BUDGET:
     case CPU_STOP_REQUEST:

@@ -25,6 +25,7 @@
 **   IRQ         op | irq << 8 | vm << 16, procedure, handle
 **   SLICE       op | vm << 8, cycles, slice priority, credit ms (two's complement),
 **               granularity ms
+**   IO          op | size << 8 | vm << 16 | port << 32, value
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,6 +198,7 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     static const char *const slop[] = { "start", "focus", "release", "adjust" };
     static const char *const crop[] = { "claim", "end", "release", "block", "grant" };
     static const char *const endr[] = { "done", "max_cycles", "error" };
+    static const char *const ioop[] = { "in", "out" };
     const uint64_t *a = r->args;
     switch (r->type) {
     case VMM_REC_BOOT:
@@ -273,6 +275,11 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         put(o, "SLICE op=%s vm=%s cycles=%llu pri=%u credit=%lld granularity=%u", PICK(slop, a[0] & 0xFF),
             vm_name(v, a[0] >> 8), (unsigned long long)a[1], (uint32_t)a[2], (long long)(int64_t)a[3],
             (uint32_t)a[4]);
+        break;
+    case VMM_REC_IO:
+        put(o, "IO op=%s vm=%s port=0x%04x size=%u value=0x%08x", PICK(ioop, a[0] & 0xFF),
+            vm_name(v, a[0] >> 16 & 0xFFFF), (unsigned)(a[0] >> 32 & 0xFFFF),
+            (unsigned)(a[0] >> 8 & 0xFF), (uint32_t)a[1]);
         break;
     case VMM_REC_END:
         put(o, "END reason=%s code=%lld findings=%u", PICK(endr, a[0]), (long long)(int64_t)a[1],

@@ -95,6 +95,8 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
     if (m->irq_boundary_window > VMM_IRQ_WINDOW_MAX)
         return snprintf(why, n, "irq_boundary_window %u (1..%u)", m->irq_boundary_window,
                         VMM_IRQ_WINDOW_MAX), VMM_EINVAL;
+    int rc = io_check(s, why, n);
+    if (rc) return rc;
     if (s->nstim > m->event_capacity)
         return snprintf(why, n, "%u stimuli exceed event_capacity %u", s->nstim, m->event_capacity), VMM_ELIMIT;
     for (uint32_t i = 0; i < s->nvms; i++) {
@@ -285,6 +287,7 @@ vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen)
     v->ram0 = malloc(v->ram_size);
     if (!v->ram || !v->ram0) return new_fail(v, err, VMM_ENOMEM, errbuf, errlen, "out of memory (guest RAM)");
     cpu_bus bus = { .ram = v->ram, .ram_size = v->ram_size };
+    if ((rc = io_init(v, &bus))) return new_fail(v, err, rc, errbuf, errlen, "out of memory (ports)");
     if (!(v->cpu = cpu_new(&bus))) return new_fail(v, err, VMM_ENOMEM, errbuf, errlen, "out of memory (cpu)");
     if ((rc = alloc_tables(v))) return new_fail(v, err, rc, errbuf, errlen, "out of memory (tables)");
     if ((rc = build_labels(v))) return new_fail(v, err, rc, errbuf, errlen, "too many labels");
@@ -312,6 +315,7 @@ void vmm_free(vmm_state *v) {
     if (v->tr.rec || v->tr.cp) eng_trace_close(&v->tr);
     free(v->ram); free(v->ram0); free(v->ctx); free(v->idle); free(v->nc_cb); free(v->nc_ref);
     free(v->ts); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev); free(v->to);
+    free(v->ports);
     free(v);
 }
 

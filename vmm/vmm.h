@@ -113,11 +113,23 @@ typedef struct vmm_stimulus {
     uint32_t arg;
 } vmm_stimulus;
 
+/* Port I/O (docs/vmm.md, "Port I/O"): an IN from a mapped port reads its value
+** masked to the access size (the map is per port address: a word or dword read at
+** 0x3FD returns the low 2 or 4 bytes of 0x3FD's value, not 0x3FE's); an IN from any
+** other port reads the floating bus (all ones). OUT is traced and has no effect. */
+#define VMM_PORTS_MAX 256
+
+typedef struct vmm_port {
+    uint16_t port;
+    uint32_t value;
+} vmm_port;
+
 typedef struct vmm_scenario {
     vmm_machine m;
     const vmm_vm_desc *vms;       uint32_t nvms;
     const vmm_vxd_desc *vxds;     uint32_t nvxds;
     const vmm_stimulus *stim;     uint32_t nstim;
+    const vmm_port *ports;        uint32_t nports;   /* unique ports, at most VMM_PORTS_MAX */
 } vmm_scenario;
 
 /* ---- trace records --------------------------------------------------------
@@ -144,6 +156,7 @@ enum vmm_rec_type {
     VMM_REC_TIMEOUT,      /* a time-out set, due, called, cancelled (TO-1) */
     VMM_REC_IRQ,          /* a hardware / virtual interrupt step (INT-1) */
     VMM_REC_SLICE,        /* the time slicer starts a VM's slice (SL-1) */
+    VMM_REC_IO,           /* guest code executed IN/OUT (one per INS/OUTS iteration) */
     VMM_REC_TYPE_COUNT
 };
 

@@ -33,6 +33,8 @@
 #define VMM_SLICE_PRI_BG   50u
 #define VMM_RELEASE_PENALTY_MS 500   /* Release_Time_Slice by a background VM (DDK) */
 #define VMM_SLICE_CREDIT_MAX 3600000 /* |execution-time credit| bound, ms */
+#define VMM_IO_PEND_MAX    4         /* port accesses held until the CPU stops (one per
+                                        instruction or INS/OUTS iteration; vmm/io.c) */
 
 /* Handles returned to guest code: a tag and a per-run serial number (never reused). */
 #define VMM_H_EVENT        0xE0000000u
@@ -189,6 +191,16 @@ typedef struct vmm_call {
 
 enum vmm_finding_code { VMM_FND_CB1 = 1, VMM_FND_CS7, VMM_FND_INIT, VMM_FND_INT1 };
 
+/* A port access made inside cpu_run, traced when the CPU has stopped (vmm/io.c). */
+typedef struct vmm_io {
+    uint16_t port;
+    uint8_t  size;          /* 1, 2 or 4 */
+    uint8_t  out;           /* 0: IN, 1: OUT */
+    uint32_t value;         /* read (after masking) or written */
+} vmm_io;
+
+enum vmm_io_op { VMM_IOOP_IN = 0, VMM_IOOP_OUT };
+
 /* State that a run changes; vmm_reset clears it. */
 typedef struct vmm_dyn {
     uint32_t cur;             /* current VM */
@@ -233,6 +245,10 @@ typedef struct vmm_dyn {
     int      slice_due;       /* the slice ended while VxD code ran: rotate after it */
     uint64_t slice_seq;       /* that event's queue seq */
     uint64_t slice_serial;    /* slices started (the slice-end event's payload) */
+    /* port I/O (vmm/io.c) */
+    vmm_io   io_pend[VMM_IO_PEND_MAX];   /* accesses of the running instruction */
+    uint32_t nio_pend;
+    uint32_t io_lost;         /* accesses beyond io_pend (an invariant broken) */
 } vmm_dyn;
 
 struct vmm_state {
@@ -262,6 +278,8 @@ struct vmm_state {
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
     void     *rec_hook_ud;
+    vmm_port *ports;          /* s->ports sorted by port (binary search), or NULL */
+    uint32_t  nports;
 };
 
 /* vmm.c */
@@ -348,6 +366,11 @@ void sl_check(vmm_state *v);
 void sl_end(vmm_state *v, uint64_t serial);
 int  sl_release(vmm_state *v, uint32_t vm);
 void sl_init(vmm_state *v);
+
+/* io.c (port I/O) */
+int  io_check(const vmm_scenario *s, char *why, size_t n);
+int  io_init(vmm_state *v, cpu_bus *bus);
+void io_flush(vmm_state *v);
 
 /* vpicd.c (INT-1) */
 int  irq_svc(vmm_state *v, vmm_call *c, uint32_t num);

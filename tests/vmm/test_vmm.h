@@ -10,4 +10,5 @@ Suite *misc_suite(void);
 Suite *ev_suite(void);
 Suite *sl_suite(void);
 Suite *vpicd_suite(void);
+Suite *io_suite(void);
 #endif
