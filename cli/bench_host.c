@@ -1,12 +1,14 @@
 /*
 ** bench_host.c — `vmmsim bench host`: how fast vmmsim itself simulates a scenario, in
 ** host time (docs/bench.md, "Host speed"). The scenario is loaded and assembled once;
-** each run is vmm_reset + vmm_run of its canonical schedule, timed with uv_hrtime.
-** A repeat is M runs; every metric is computed per repeat and reported as the median
-** and the p99 (slow tail) over the repeats.
+** each run is vmm_reset + vmm_run, timed with uv_hrtime. A repeat is M runs; run i of
+** every repeat uses the chooser --strategy seeded from (--seed, i), as `bench latency`
+** seeds its run i (canonical by default: every run the same schedule). Every metric is
+** computed per repeat and reported as the median and the p99 (slow tail) over the
+** repeats.
 **
 ** Host time never flows back: the simulation, its trace and hash are the same as
-** under `vmmsim run`. The trigger-to-entry times come from one extra run per repeat
+** under `vmmsim run` (canonical) and run i's are the same in every repeat. The trigger-to-entry times come from one extra run per repeat
 ** with a trace observer (vmm_set_rec_hook) that stamps each record with uv_hrtime;
 ** the throughput runs carry no observer, so the stamping does not slow them.
 */
@@ -25,6 +27,9 @@
 #define BH_WARM_NS 5000000ull        /* warm-up: about 5 ms of runs */
 #define BH_WARM_RUNS_MAX 100000u
 #define BH_386_HZ 33000000.0         /* the reference: a real 386 at 33 MHz */
+#define BH_IDX_MAX (1u << 20)        /* seeded runs per repeat whose hashes are kept */
+#define BH_WARM_IDX 64u              /* warm-up runs cycle over this many run indexes */
+#define BH_PCT_DEPTH 3u              /* PCT bug depth, as bench latency uses */
 
 #ifndef VMMSIM_BUILD_TYPE
 #define VMMSIM_BUILD_TYPE "unknown"
@@ -35,24 +40,39 @@ static const char bench_host_help[] =
 "Measures how fast vmmsim simulates SCENARIO on this host: simulated cycles per host\n"
 "second (and how many times a real 33 MHz 386 that is), interpreter MIPS, engine\n"
 "events per second, host ns per event, and the host ns from each callback's trigger\n"
-"to its entry. The scenario is assembled once; a run is reset + canonical run. Each\n"
-"metric is reported as median and p99 (the slow tail) over the repeats.\n\n"
+"to its entry. The scenario is assembled once; a run is reset + run. Each metric is\n"
+"reported as median and p99 (the slow tail) over the repeats.\n\n"
 "options:\n"
 "  --repeat N             repeats (default 20)\n"
 "  --runs-per-repeat M    runs per repeat (default: enough for about 20 ms)\n"
+"  --strategy canonical|random|pct\n"
+"                         the chooser (default canonical: every run the same)\n"
+"  --seed S               run i of each repeat uses a seed derived from (S, i), as\n"
+"                         in bench latency (default 0)\n"
 "  --json FILE            also write every repeat, the statistics and the host's details\n"
 "  --help                 this text\n";
+
+enum { BH_CANONICAL = 0, BH_RANDOM, BH_PCT };
 
 typedef struct bh_opts {
     const char *scenario, *json;
     uint64_t repeat, runs;          /* runs 0: calibrate */
+    uint64_t seed;
+    int      strat;                 /* BH_CANONICAL, BH_RANDOM, BH_PCT */
 } bh_opts;
 
-/* What one canonical run does; the same in every run. */
+/* What one run does; the same every time the run of that index is repeated. */
 typedef struct bh_work {
     uint64_t cycles, insns, events, callbacks, records;
     int      complete;              /* every record was stored: events/callbacks exact */
 } bh_work;
+
+/* Run index i's trace and work, from its first run; later runs of i must match. */
+typedef struct bh_idx {
+    uint64_t hash, count;
+    bh_work  w;
+    int      have;
+} bh_idx;
 
 /* One repeat's host times. */
 typedef struct bh_rep { uint64_t run_ns, reset_ns, runs; } bh_rep;
@@ -65,14 +85,16 @@ typedef struct bh_stamps { uint64_t *ns; uint32_t cap; } bh_stamps;
 typedef struct bh {
     bh_opts  o;
     cli_sim  c;
-    bh_work  w;
+    bh_work  w;                        /* run 0's work (the "one run" line) */
+    bh_work  tot;                      /* the work of one repeat: runs 0..M-1 */
+    bh_idx  *idx;                      /* per run index (canonical: index 0 only) */
+    uint32_t nidx, pct_steps, distinct;
     bh_rep  *rep;
     bh_lat   lat[BL_KIND_COUNT + 1];   /* the last: all kinds */
     bl_stats st;
     bh_stamps ts;
     uint64_t probe_unpaired, probe_incomplete;
-    uint64_t hash0, count0;            /* the first run's trace */
-    int      have_hash;
+    uint64_t hash0;                    /* run 0's trace hash */
 } bh;
 
 static int usage_err(const char *msg, const char *arg) {
@@ -91,46 +113,38 @@ static int parse_args(int argc, char **argv, bh_opts *o) {
         } else if (!strcmp(a, "--runs-per-repeat")) {
             if (cli_u64_arg(val, &o->runs) || o->runs < 1 || o->runs > BH_RUNS_MAX)
                 return usage_err("--runs-per-repeat expects 1..10000000, found", val);
+        } else if (!strcmp(a, "--strategy")) {
+            if (!val || (strcmp(val, "canonical") && strcmp(val, "random") && strcmp(val, "pct")))
+                return usage_err("--strategy expects canonical, random or pct, found", val);
+            o->strat = !strcmp(val, "pct") ? BH_PCT : !strcmp(val, "random") ? BH_RANDOM : BH_CANONICAL;
+        } else if (!strcmp(a, "--seed")) {
+            if (cli_u64_arg(val, &o->seed)) return usage_err("--seed expects an unsigned integer, found", val);
         } else {
             return usage_err("unknown option", a);
         }
         i++;
     }
     if (!o->scenario) return usage_err("a scenario file is required", NULL);
+    if (o->strat != BH_CANONICAL && o->runs > BH_IDX_MAX)
+        return usage_err("--runs-per-repeat with a seeded --strategy expects 1..1048576", NULL);
     return 0;
+}
+
+static const char *strat_name(int s) {
+    return s == BH_PCT ? "pct" : s == BH_RANDOM ? "random" : "canonical";
 }
 
 /* ---- runs ----------------------------------------------------------------------- */
 
-/* Every run, stamped or not, must leave the trace of the first: host time never
-** reaches the simulation. */
-static int same_trace(bh *b) {
-    const eng_trace *t = vmm_trace(b->c.v);
-    if (!b->have_hash) { b->hash0 = t->hash; b->count0 = t->count; b->have_hash = 1; return 0; }
-    if (t->hash == b->hash0 && t->count == b->count0) return 0;
-    fprintf(stderr, "%s: a run's trace differs from the first run's (hash 0x%016llx, not 0x%016llx)\n",
-            b->c.path, (unsigned long long)t->hash, (unsigned long long)b->hash0);
-    return CLI_EXIT_SIM;
+/* The index whose trace a run must repeat: under the canonical chooser every run is
+** the same schedule, so all runs are checked against run 0. */
+static uint64_t run_key(const bh *b, uint64_t run) {
+    return b->o.strat == BH_CANONICAL ? 0 : run;
 }
 
-static int run_once(bh *b, uint64_t *reset_ns, uint64_t *run_ns) {
-    uint64_t t0 = uv_hrtime();
-    vmm_reset(b->c.v);
-    uint64_t t1 = uv_hrtime();
-    b->c.run_rc = vmm_run(b->c.v);
-    uint64_t t2 = uv_hrtime();
-    *reset_ns += t1 - t0;
-    *run_ns += t2 - t1;
-    if (!b->c.run_rc) return same_trace(b);
-    fprintf(stderr, "%s: stopped at cycle %llu: %s: %s\n", b->c.path,
-            (unsigned long long)vmm_now(b->c.v), vmm_strerror(b->c.run_rc), vmm_error(b->c.v));
-    return CLI_EXIT_SIM;
-}
-
-/* The work of the run just done, from the CPU's counters and the stored trace. */
-static void measure_work(bh *b, uint64_t insns0) {
+/* The work of the run just done, from the CPU's counter and the stored trace. */
+static void measure_work(const bh *b, bh_work *w, uint64_t insns0) {
     const eng_trace *t = vmm_trace(b->c.v);
-    bh_work *w = &b->w;
     w->cycles = vmm_now(b->c.v);
     w->insns = cpu_instructions(vmm_cpu(b->c.v)) - insns0;
     w->records = t->count;
@@ -142,22 +156,112 @@ static void measure_work(bh *b, uint64_t insns0) {
     }
 }
 
+/* Room for run index key in b->idx (zeroed entries). */
+static int idx_room(bh *b, uint64_t key) {
+    assert(key < BH_IDX_MAX);
+    if (key < b->nidx) return 0;
+    uint32_t n = b->nidx ? b->nidx : 64;
+    while (n <= key) n *= 2;
+    bh_idx *p = realloc(b->idx, (size_t)n * sizeof *p);
+    if (!p) return CLI_EXIT_HOST;
+    memset(p + b->nidx, 0, (size_t)(n - b->nidx) * sizeof *p);
+    b->idx = p;
+    b->nidx = n;
+    return 0;
+}
+
+/* A run index's first run records its trace and work; every later run of that index,
+** stamped or not, must leave the same trace: host time never reaches the simulation. */
+static int same_trace(bh *b, uint64_t run, uint64_t insns0) {
+    const eng_trace *t = vmm_trace(b->c.v);
+    uint64_t key = run_key(b, run);
+    int rc = idx_room(b, key);
+    if (rc) return rc;
+    bh_idx *e = &b->idx[key];
+    if (!e->have) {
+        e->hash = t->hash;
+        e->count = t->count;
+        measure_work(b, &e->w, insns0);
+        e->have = 1;
+        return 0;
+    }
+    if (t->hash == e->hash && t->count == e->count) return 0;
+    fprintf(stderr, "%s: run %llu's trace differs from its first run's (hash 0x%016llx, not 0x%016llx)\n",
+            b->c.path, (unsigned long long)key, (unsigned long long)t->hash, (unsigned long long)e->hash);
+    return CLI_EXIT_SIM;
+}
+
+/* Run index run of a repeat: reset, the chooser seeded from (--seed, run) as bench
+** latency seeds it (part of the reset time), then the run. */
+static int run_once(bh *b, uint64_t run, uint64_t *reset_ns, uint64_t *run_ns) {
+    eng_chooser *ch = vmm_chooser(b->c.v);
+    uint64_t seed = fz_run_seed(b->o.seed, run);
+    uint64_t t0 = uv_hrtime();
+    vmm_reset(b->c.v);
+    if (b->o.strat == BH_PCT) eng_chooser_pct(ch, seed, BH_PCT_DEPTH, b->pct_steps);
+    else if (b->o.strat == BH_RANDOM) eng_chooser_random(ch, seed);
+    else eng_chooser_canonical(ch);
+    uint64_t insns0 = cpu_instructions(vmm_cpu(b->c.v));
+    uint64_t t1 = uv_hrtime();
+    b->c.run_rc = vmm_run(b->c.v);
+    uint64_t t2 = uv_hrtime();
+    *reset_ns += t1 - t0;
+    *run_ns += t2 - t1;
+    if (!b->c.run_rc) return same_trace(b, run, insns0);
+    fprintf(stderr, "%s: run %llu stopped at cycle %llu: %s: %s\n", b->c.path, (unsigned long long)run,
+            (unsigned long long)vmm_now(b->c.v), vmm_strerror(b->c.run_rc), vmm_error(b->c.v));
+    return CLI_EXIT_SIM;
+}
+
+static int cmp_hash(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The work of a repeat (runs 0..M-1, each known from its first run) and how many
+** distinct traces they are. */
+static int repeat_work(bh *b) {
+    uint64_t m = b->o.runs;
+    uint64_t *h = malloc((size_t)m * sizeof *h);
+    if (!h) return CLI_EXIT_HOST;
+    memset(&b->tot, 0, sizeof b->tot);
+    b->tot.complete = 1;
+    for (uint64_t i = 0; i < m; i++) {
+        const bh_idx *e = &b->idx[run_key(b, i)];
+        assert(e->have);
+        b->tot.cycles += e->w.cycles;
+        b->tot.insns += e->w.insns;
+        b->tot.events += e->w.events;
+        b->tot.callbacks += e->w.callbacks;
+        b->tot.records += e->w.records;
+        b->tot.complete &= e->w.complete;
+        h[i] = e->hash;
+    }
+    qsort(h, m, sizeof *h, cmp_hash);
+    b->distinct = 0;
+    for (uint64_t i = 0; i < m; i++) b->distinct += !i || h[i] != h[i - 1];
+    free(h);
+    return 0;
+}
+
 /* Warm-up runs (caches, page tables, the decode cache) for about BH_WARM_NS; they
 ** measure the work and, unless given, size the repeats from the warm runs' time. */
 static int calibrate(bh *b) {
     uint64_t reset_ns = 0, run_ns = 0, first_ns = 0, n = 0;
-    uint64_t insns0 = cpu_instructions(vmm_cpu(b->c.v));
-    int rc = run_once(b, &reset_ns, &first_ns);
+    uint64_t wrap = b->o.runs && b->o.runs < BH_WARM_IDX ? b->o.runs : BH_WARM_IDX;
+    int rc = run_once(b, 0, &reset_ns, &first_ns);
     if (rc) return rc;
-    measure_work(b, insns0);
+    b->w = b->idx[0].w;
+    b->hash0 = b->idx[0].hash;
     while (reset_ns + run_ns < BH_WARM_NS && n < BH_WARM_RUNS_MAX) {
-        if ((rc = run_once(b, &reset_ns, &run_ns))) return rc;
+        if ((rc = run_once(b, (n + 1) % wrap, &reset_ns, &run_ns))) return rc;
         n++;
     }
     if (!b->o.runs) {
         uint64_t per = n ? (reset_ns + run_ns) / n : reset_ns + first_ns;
+        uint64_t max = b->o.strat == BH_CANONICAL ? BH_RUNS_MAX : BH_IDX_MAX;
         b->o.runs = BH_REPEAT_NS / (per ? per : 1) + 1;
-        if (b->o.runs > BH_RUNS_MAX) b->o.runs = BH_RUNS_MAX;
+        if (b->o.runs > max) b->o.runs = max;
     }
     return 0;
 }
@@ -165,7 +269,7 @@ static int calibrate(bh *b) {
 static int repeat_once(bh *b, bh_rep *r) {
     memset(r, 0, sizeof *r);
     for (uint64_t k = 0; k < b->o.runs; k++) {
-        int rc = run_once(b, &r->reset_ns, &r->run_ns);
+        int rc = run_once(b, k, &r->reset_ns, &r->run_ns);
         if (rc) return rc;
         r->runs++;
     }
@@ -230,7 +334,7 @@ static int probe_once(bh *b, uint64_t rep) {
         if (!b->ts.ns) return CLI_EXIT_HOST;
     }
     vmm_set_rec_hook(b->c.v, stamp_hook, &b->ts);
-    int rc = run_once(b, &reset_ns, &run_ns);
+    int rc = run_once(b, rep % b->o.runs, &reset_ns, &run_ns);
     vmm_set_rec_hook(b->c.v, NULL, NULL);
     if (rc) return rc;
     if (!t->rec || t->overflow || t->len != t->count) { b->probe_incomplete++; return 0; }
@@ -271,19 +375,21 @@ static const struct { const char *name; int rate; } bh_metric[M_COUNT] = {
 
 static double safe_div(double a, double b) { return b > 0 ? a / b : 0; }
 
+/* A repeat's work is b->tot: its runs 0..M-1 (r->runs == M). */
 static void rep_metrics(const bh *b, const bh_rep *r, double *m) {
-    const bh_work *w = &b->w;
+    const bh_work *w = &b->tot;
     double runs = (double)r->runs, ns = (double)r->run_ns > 0 ? (double)r->run_ns : 1;
     double s = ns * 1e-9;
+    assert(r->runs == b->o.runs);
     m[M_RUN_US] = ns / runs / 1e3;
-    m[M_CYC_S] = (double)w->cycles * runs / s;
+    m[M_CYC_S] = (double)w->cycles / s;
     m[M_X386] = m[M_CYC_S] / BH_386_HZ;
     m[M_RT] = m[M_CYC_S] / (double)b->c.s.vs.m.clock_hz;
-    m[M_MIPS] = (double)w->insns * runs / s / 1e6;
-    m[M_EV_S] = (double)w->events * runs / s;
-    m[M_NS_EV] = safe_div(ns, (double)w->events * runs);
-    m[M_CB_S] = (double)w->callbacks * runs / s;
-    m[M_NS_CB] = safe_div(ns, (double)w->callbacks * runs);
+    m[M_MIPS] = (double)w->insns / s / 1e6;
+    m[M_EV_S] = (double)w->events / s;
+    m[M_NS_EV] = safe_div(ns, (double)w->events);
+    m[M_CB_S] = (double)w->callbacks / s;
+    m[M_NS_CB] = safe_div(ns, (double)w->callbacks);
     m[M_RESET_US] = (double)r->reset_ns / runs / 1e3;
 }
 
@@ -352,16 +458,22 @@ static const char *lat_name(int k) { return k == BL_KIND_COUNT ? "all" : bl_kind
 
 static void print_text(FILE *f, const bh *b, const bh_host *h, const double *med, const double *p99) {
     const bh_work *w = &b->w;
-    fprintf(f, "# vmmsim bench host %s repeat=%llu runs_per_repeat=%llu clock_hz=%u\n",
+    fprintf(f, "# vmmsim bench host %s repeat=%llu runs_per_repeat=%llu strategy=%s seed=%llu clock_hz=%u\n",
             b->o.scenario, (unsigned long long)b->o.repeat, (unsigned long long)b->o.runs,
-            b->c.s.vs.m.clock_hz);
+            strat_name(b->o.strat), (unsigned long long)b->o.seed, b->c.s.vs.m.clock_hz);
     fprintf(f, "# host: %s, %u cpus, %s, %s, %s build, asserts %s\n", h->cpu, h->cores, h->kernel,
             h->compiler, VMMSIM_BUILD_TYPE, asserts_on());
-    fprintf(f, "# one run: %llu cycles, %llu instructions, %llu events, %llu callbacks, %llu records, "
-               "hash 0x%016llx%s\n",
+    fprintf(f, "# %s: %llu cycles, %llu instructions, %llu events, %llu callbacks, %llu records, "
+               "hash 0x%016llx%s\n", b->o.strat == BH_CANONICAL ? "one run" : "run 0",
             (unsigned long long)w->cycles, (unsigned long long)w->insns, (unsigned long long)w->events,
             (unsigned long long)w->callbacks, (unsigned long long)w->records, (unsigned long long)b->hash0,
-            w->complete ? "" : " (trace not stored whole: events and callbacks undercounted)");
+            b->tot.complete ? "" : " (trace not stored whole: events and callbacks undercounted)");
+    if (b->o.strat != BH_CANONICAL)
+        fprintf(f, "# a repeat (runs 0..%llu): %llu cycles, %llu instructions, %llu events, %llu callbacks, "
+                   "%u distinct traces, each the same in every repeat\n",
+                (unsigned long long)b->o.runs - 1, (unsigned long long)b->tot.cycles,
+                (unsigned long long)b->tot.insns, (unsigned long long)b->tot.events,
+                (unsigned long long)b->tot.callbacks, b->distinct);
     fprintf(f, "%-20s %14s %14s\n", "metric", "median", "p99");
     for (int i = 0; i < M_COUNT; i++)
         fprintf(f, "%-20s %14.6g %14.6g\n", bh_metric[i].name, med[i], p99[i]);
@@ -413,14 +525,21 @@ static int write_json(const bh *b, const bh_host *h, const double *med, const do
     if (!f) { fprintf(stderr, "vmmsim bench host: %s: cannot write\n", b->o.json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"bench\":\"host\",\"scenario\":");
     fz_json_str(f, b->o.scenario);
-    fprintf(f, ",\"repeat\":%llu,\"runs_per_repeat\":%llu,\"clock_hz\":%u,",
-            (unsigned long long)b->o.repeat, (unsigned long long)b->o.runs, b->c.s.vs.m.clock_hz);
+    fprintf(f, ",\"repeat\":%llu,\"runs_per_repeat\":%llu,\"strategy\":\"%s\",\"seed\":%llu,"
+               "\"clock_hz\":%u,",
+            (unsigned long long)b->o.repeat, (unsigned long long)b->o.runs, strat_name(b->o.strat),
+            (unsigned long long)b->o.seed, b->c.s.vs.m.clock_hz);
     json_host(f, h);
     fprintf(f, ",\"run\":{\"cycles\":%llu,\"instructions\":%llu,\"events\":%llu,\"callbacks\":%llu,"
                "\"records\":%llu,\"hash\":\"0x%016llx\",\"trace_complete\":%s}",
             (unsigned long long)w->cycles, (unsigned long long)w->insns, (unsigned long long)w->events,
             (unsigned long long)w->callbacks, (unsigned long long)w->records, (unsigned long long)b->hash0,
             w->complete ? "true" : "false");
+    fprintf(f, ",\"repeat_work\":{\"cycles\":%llu,\"instructions\":%llu,\"events\":%llu,\"callbacks\":%llu,"
+               "\"distinct_traces\":%u,\"trace_complete\":%s}",
+            (unsigned long long)b->tot.cycles, (unsigned long long)b->tot.insns,
+            (unsigned long long)b->tot.events, (unsigned long long)b->tot.callbacks, b->distinct,
+            b->tot.complete ? "true" : "false");
     fprintf(f, ",\"metrics\":{");
     for (int i = 0; i < M_COUNT; i++)
         fprintf(f, "%s\"%s\":{\"median\":%.6g,\"p99\":%.6g}", i ? "," : "", bh_metric[i].name, med[i], p99[i]);
@@ -442,12 +561,13 @@ static int write_json(const bh *b, const bh_host *h, const double *med, const do
 static int bench_host(bh *b) {
     int rc = cli_sim_load(&b->c, b->o.scenario, stderr);
     if (rc) return rc;
-    eng_chooser_canonical(vmm_chooser(b->c.v));
+    if (b->o.strat == BH_PCT) b->pct_steps = cli_pct_steps(&b->c, b->o.seed);
     if ((rc = calibrate(b))) return rc;
     b->rep = calloc(b->o.repeat, sizeof *b->rep);
     if (!b->rep) return CLI_EXIT_HOST;
     for (uint64_t r = 0; r < b->o.repeat && !rc; r++) {
         rc = repeat_once(b, &b->rep[r]);
+        if (!rc && !r) rc = repeat_work(b);   /* every run index has run once now */
         if (!rc) rc = probe_once(b, r);
     }
     if (rc) return rc;
@@ -471,6 +591,7 @@ int cli_bench_host_main(int argc, char **argv) {
     bl_free(&b->st);
     free(b->ts.ns);
     free(b->rep);
+    free(b->idx);
     cli_sim_free(&b->c);
     free(b);
     return rc;

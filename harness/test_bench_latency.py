@@ -209,3 +209,42 @@ def test_bundled_scenarios_pass_run():
     for name in BUNDLED:
         proc = run_vmmsim("run", "--quiet", rel(ROOT / "bench" / "latency" / f"{name}.yaml"), check_codes=(0,))
         assert "# verdict: PASS" in proc.stdout
+
+
+def _bench_host(tmp_path, name, *args):
+    js = tmp_path / f"{name}.json"
+    proc = run_vmmsim("bench", "host", rel(ROOT / "bench" / "latency" / "idle.yaml"), *args,
+                      "--json", js, check_codes=(0,))
+    return proc.stdout, json.loads(js.read_text())
+
+
+def test_bench_host_strategy_random_fields(tmp_path):
+    """`bench host --strategy random`: run i of every repeat is the chooser seeded from
+    (--seed, i), as in bench latency; the strategy and seed are in the text and the
+    JSON, and each run index gives the same trace in every repeat (the command exits
+    3 otherwise). No timing is asserted."""
+    args = ("--strategy", "random", "--seed", 7, "--repeat", 2, "--runs-per-repeat", 3)
+    out, d = _bench_host(tmp_path, "a", *args)
+    assert "strategy=random seed=7" in out.splitlines()[0]
+    assert d["strategy"] == "random" and d["seed"] == 7
+    assert d["repeat"] == 2 and d["runs_per_repeat"] == 3
+    assert [r["runs"] for r in d["repeats"]] == [3, 3]
+    w = d["repeat_work"]
+    assert 1 <= w["distinct_traces"] <= 3 and w["trace_complete"] is True
+    assert w["cycles"] >= d["run"]["cycles"] and w["callbacks"] >= d["run"]["callbacks"] > 0
+    # the same seeded runs again: the same traces and work
+    _, d2 = _bench_host(tmp_path, "b", *args)
+    assert d2["run"]["hash"] == d["run"]["hash"] and d2["repeat_work"] == w
+    # the default stays canonical: every run is `vmmsim run`'s trace
+    out, c = _bench_host(tmp_path, "c", "--repeat", 2, "--runs-per-repeat", 3)
+    assert c["strategy"] == "canonical" and c["seed"] == 0 and "strategy=canonical" in out
+    assert c["repeat_work"]["distinct_traces"] == 1
+    assert c["repeat_work"]["cycles"] == 3 * c["run"]["cycles"]
+    run = run_vmmsim("run", "--quiet", rel(ROOT / "bench" / "latency" / "idle.yaml"), check_codes=(0,))
+    assert f"# hash: {c['run']['hash']}" in run.stdout
+
+
+def test_bench_host_bad_strategy_is_a_usage_error():
+    proc = run_vmmsim("bench", "host", rel(ROOT / "bench" / "latency" / "idle.yaml"),
+                      "--strategy", "dfs", check_codes=(2,))
+    assert "--strategy expects canonical, random or pct" in proc.stderr

@@ -1,6 +1,6 @@
 """The reference model (refmodel.py) re-checks NC-2, NC-3, IDLE-2, IDLE-3, CS-1, CS-3,
-PRI-1, TS-1, EV-1, EV-2 and TO-1 on every scenario's trace, and catches hand-broken
-traces."""
+PRI-1, TS-1, EV-1, EV-2, TO-1 and INT-1 on every scenario's trace and on seeded random
+schedules of the scenarios that raise IRQs, and catches hand-broken traces."""
 import pytest
 
 import refmodel
@@ -316,3 +316,145 @@ def test_within_expectation_bounds(tmp_path, old, new, want):
     proc = run_vmmsim("run", scen)
     assert want in proc.stdout, [l for l in proc.stdout.splitlines() if "within" in l]
     assert proc.returncode == (0 if "expect ok" in want else 1)
+
+
+# INT-1 on hand-broken copies of the golden traces of the INT-1 scenarios. Each case
+# is a list of edits: (pattern, replacement) for a one-place regex substitution, or
+# ("move", line, before) to move the first line matching `line` to just before the
+# first line matching `before`. Each breaks one INT-1 rule the way a wrong VMM would;
+# the model must name INT-1 with the given words.
+HW = "int1_hw_int_at_next_boundary"
+NC3 = "int1_nc3_simulated_interrupt_pending"
+VEI = "int1_virt_eoi_iret_procs"
+
+
+def _line(line_re):
+    return r"(?m)^\d+ " + line_re + r".*\n"
+
+
+def _mutate(text, edits):
+    import re
+    for e in edits:
+        if e[0] == "move":
+            m = re.search(_line(e[1]), text)
+            assert m, e[1]
+            text = text[:m.start()] + text[m.end():]
+            b = re.search(_line(e[2]), text)
+            assert b, e[2]
+            text = text[:b.start()] + m.group(0) + text[b.start():]
+        else:
+            text, n = re.subn(e[0], e[1], text, count=1)
+            assert n == 1, e[0]
+    return text
+
+
+@pytest.mark.parametrize("golden, edits, words", [
+    # delivery: a Hw_Int_Proc runs for an IRQ nobody raised
+    (HW, [_drop(r"\d+ IRQ op=raise irq=5")], "delivered without an undelivered raise"),
+    # delivery: the IRQ op=hw_int is missing before the Hw_Int_Proc's entry
+    (HW, [_drop(r"\d+ IRQ op=hw_int irq=6")], "entered without IRQ op=hw_int"),
+    # delivery: the Hw_Int_Proc gets the wrong IRQ handle in EAX
+    (HW, [(r"(CB_ENTER kind=hwint cb=DEV\.hw5 \S+ \S+ \S+ \S+) eax=0xe3000005", r"\1 eax=0xe3000006")],
+     "Hw_Int_Proc is DEV.hw5"),
+    # delivery: a virtualized IRQ is dropped as unowned
+    (HW, [(r"IRQ op=raise irq=6", "IRQ op=unowned irq=6")], "dropped as unowned"),
+    # delivery: a raise after the last EOI is never delivered (and the interrupted
+    # code returns before it)
+    (HW, [("move", r"IRQ op=raise irq=6", r"CB_RETURN kind=call cb=DEV\.irq_spin"),
+          _drop(r"\d+ IRQ op=hw_int irq=6")], "raised and never delivered"),
+    # one at a time: IRQ 6 is delivered while IRQ 5's procedure still runs
+    (HW, [("move", r"CB_RETURN kind=hwint cb=DEV\.hw5", r"SERVICE vm=dos1 svc=Get_Cur_VM_Handle")],
+     "while the Hw_Int_Proc of IRQ 5 runs"),
+    # in service: IRQ 5 raised and delivered again before its VPICD_Phys_EOI
+    (HW, [_drop(r"\d+ IRQ op=eoi irq=5"),
+          (r"IRQ op=raise irq=6 vm=none proc=DEV\.hw6 handle=0xe3000006",
+           "IRQ op=raise irq=5 vm=none proc=DEV.hw5 handle=0xe3000005"),
+          (r"IRQ op=hw_int irq=6 vm=dos1 proc=DEV\.hw6 handle=0xe3000006",
+           "IRQ op=hw_int irq=5 vm=dos1 proc=DEV.hw5 handle=0xe3000005"),
+          (r"cb=DEV\.hw6 addr=0x00100053 vm=dos1 pri=0x00000000 depth=2 eax=0xe3000006",
+           "cb=DEV.hw5 addr=0x0010003a vm=dos1 pri=0x00000000 depth=2 eax=0xe3000005")],
+     "delivered again before its VPICD_Phys_EOI"),
+    # priority: IRQ 6 goes first although IRQ 5 was raised too
+    (HW, [(r"(\d+) (IRQ op=raise irq=6 .*\n)", r"\1 \2\1 IRQ op=raise irq=5 vm=none proc=DEV.hw5 "
+           r"handle=0xe3000005\n")], "before the lower IRQ 5"),
+    # boundary: the interrupted code calls a service after the raise, before delivery
+    (NC3, [("move", r"IRQ op=raise irq=7", r"SERVICE vm=dos1 svc=Begin_Critical_Section")],
+     "Begin_Critical_Section comes first"),
+    # interrupt time: a service that is not asynchronous without its finding
+    (HW, [_drop(r"\d+ FINDING rule=INT-1")], "without FINDING rule=INT-1"),
+    # interrupt time: a finding for an asynchronous service
+    (HW, [(r"(\d+) FINDING rule=INT-1 vm=dos1 svc=Adjust_Exec_Priority\n", ""),
+          (r"(\d+ SERVICE vm=dos1 svc=Get_Cur_VM_Handle .*\n)",
+           r"\g<1>000000040293 FINDING rule=INT-1 vm=dos1 svc=Get_Cur_VM_Handle\n")],
+     "for the asynchronous service Get_Cur_VM_Handle"),
+    # simulation: without a request
+    (VEI, [_drop(r"\d+ IRQ op=request irq=5"),
+           _drop(r"000000020290 PRIORITY vm=dos1 pri=0x00400000")], "without a request"),
+    # simulation: while the VM's VxD code still runs
+    (VEI, [("move", r"IRQ op=simulate irq=5", r"CB_RETURN kind=call cb=DEV\.spin")],
+     "only at the VMM's return to the VM"),
+    # order: the handler's time ends before VID_Virt_Int_Proc returned
+    (VEI, [("move", r"CB_RETURN kind=vid_virt", r"CB_ENTER kind=vid_eoi")],
+     "before its VID_Virt_Int_Proc returned"),
+    # order: the IRET comes before the EOI procedure
+    (VEI, [("move", r"IRQ op=iret irq=5", r"CB_ENTER kind=vid_eoi")], "the EOI procedure comes first"),
+    # order: VID_IRET_Proc entered (with CF set) without a time-out
+    (VEI, [_drop(r"\d+ IRQ op=iret_timeout irq=3")], "entered without its IRQ op=iret/iret_timeout"),
+    # once: VID_IRET_Proc called again at the real IRET after its time-out call
+    (VEI, [(r"(\d+ IRQ op=iret irq=3 .*\n)",
+            r"\g<1>000000240474 CB_ENTER kind=vid_iret cb=DEV.iret3 addr=0x00100090 vm=dos1 "
+            r"pri=0x00400000 depth=1 eax=0xe3000003 ebx=0x00010100 edx=0x00000000 ebp=0x00010180\n"
+            r"000000240474 CB_RETURN kind=vid_iret cb=DEV.iret3 addr=0x00100090 vm=dos1 depth=1 "
+            r"cf=0 eax=0xe3000003 cycles=21\n")], "entered without its IRQ op=iret/iret_timeout"),
+    # boost: removed before the IRET procedure returned
+    (VEI, [("move", r"PRIORITY vm=dos1 pri=0x00000000 old=0x00400000 boost=-4194304 reason=irq",
+            r"CB_ENTER kind=vid_iret cb=DEV\.iret5")], "held until the IRET procedure returned"),
+    # boost: never removed after the IRET
+    (VEI, [_drop(r"000000080771 PRIORITY vm=dos1")], "keeps Time_Critical_Boost"),
+    # boost: not given on the request
+    (NC3, [_drop(r"000000020462 PRIORITY vm=dos1"),
+           (r"PRIORITY vm=dos1 pri=0x00400000 old=0x00500000", "PRIORITY vm=dos1 pri=0x00000000 old=0x00100000"),
+           (r"PRIORITY vm=dos1 pri=0x00000000 old=0x00400000 boost=-4194304 reason=irq\n", "")],
+     "but not Time_Critical_Boost"),
+])
+def test_refmodel_catches_broken_int1_trace(golden, edits, words):
+    """INT-1: the golden trace is clean; the edited copy is an INT-1 violation with
+    the given words."""
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    assert violations(text) == []
+    v = [m for m in violations(_mutate(text, edits)) if m.startswith("INT-1")]
+    assert any(words in m for m in v), violations(_mutate(text, edits))
+
+
+def _irq_window_scenario(tmp_path):
+    from test_fuzz import IRQ_WINDOW_SCENARIO
+    f = tmp_path / "irq_window3.yaml"
+    f.write_text(IRQ_WINDOW_SCENARIO % 3)
+    return f
+
+
+@pytest.mark.parametrize("name", ["int1_hw_int_at_next_boundary", "int1_nc3_simulated_interrupt_pending",
+                                  "int1_virt_eoi_iret_procs", "bench/latency_known",
+                                  "bench/breakdown_known", "latency:idle", "latency:loaded",
+                                  "latency:irq_storm", "irq_window3"])
+def test_refmodel_int1_on_fuzzed_runs(name, tmp_path):
+    """INT-1 (and every other rule the model checks) holds on seeded random
+    schedules of the scenarios that raise IRQs, not only on the canonical one."""
+    import re
+    from conftest import ROOT, SCENARIOS
+    if name == "irq_window3":
+        scen = _irq_window_scenario(tmp_path)
+    elif name.startswith("latency:"):
+        scen = rel(ROOT / "bench" / "latency" / (name[8:] + ".yaml"))
+    else:
+        scen = rel(SCENARIOS / (name + ".yaml"))
+    held = 0
+    for seed in (1, 2, 3, 4):
+        text = run_vmmsim("run", "--strategy", "random", "--seed", seed, scen).stdout
+        assert "IRQ op=hw_int" in text
+        held += bool(re.search(r"CHOICE kind=irq-boundary n=3 chosen=[12]", text))
+        v = violations(text)
+        assert v == [], f"seed {seed}:\n" + "\n".join(v[:5])
+    if name == "irq_window3":
+        assert held, "no schedule held an IRQ past its first boundary"
