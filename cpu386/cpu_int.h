@@ -123,6 +123,11 @@ struct cpu_state {
     int        stop;          /* enum cpu_stop, valid when stopping */
     cpu_stop_info info;
     int        stop_req;
+    /* A REP string instruction the budget or a stop request cut: resumed with no
+    ** instruction in between, it is the same execution, so its base is not charged again. */
+    int        rep_cut;
+    uint32_t   rep_eip;
+    uint64_t   rep_icount;
     int        pending_stop;  /* cpu_interrupt() stopped: the next cpu_run reports it */
     jmp_buf    jb;
     int        exc_vec, exc_has_err;

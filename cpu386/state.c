@@ -106,6 +106,7 @@ void cpu_reset(cpu_state *c)
     c->mpend = 0;
     c->shadow_icount = 0;
     c->stop_req = 0;
+    c->rep_cut = 0;
     c->pending_stop = 0;
     c->delivering = -1;
     cpu_tlb_flush(c);

@@ -93,8 +93,21 @@ static void one_outs(cpu_state *c, const cpu_insn *i, const sctx *s)
 
 typedef void (*one_fn)(cpu_state *c, const cpu_insn *i, const sctx *s);
 
+/* Is this REP the one a stop cut, continued with no instruction in between? Then the
+** base clocks (and INS/OUTS's mode adjustment) were charged when it started: the
+** host's budget and stops are not events of the simulated machine, so where they fall
+** must not change the clocks. An interrupt or any other instruction in between makes
+** it a restart, charged again as on a 386. */
+static int rep_resumed(cpu_state *c, const cpu_insn *i)
+{
+    int r = i->rep && c->rep_cut && c->rep_eip == c->eip && c->rep_icount == c->icount;
+    c->rep_cut = 0;
+    return r;
+}
+
 /* Runs a string op; `cond` is 1 for CMPS/SCAS (REPE/REPNE test ZF). */
-static void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_iter, int cond)
+static void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_iter, int cond,
+                      int resumed)
 {
     sctx s = sinit(c, i);
     uint32_t done = 0;
@@ -102,6 +115,10 @@ static void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_
         one(c, i, &s);
         cpu_next(c, i);
         return;
+    }
+    if (resumed) {
+        assert(c->cycles >= i->clk);
+        c->cycles -= i->clk;
     }
     while (sreg(c, &s, CPU_ECX) != 0 && more(c, done)) {
         one(c, i, &s);
@@ -113,24 +130,31 @@ static void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_
             return;
         }
     }
-    if (sreg(c, &s, CPU_ECX) == 0) cpu_next(c, i);
+    if (sreg(c, &s, CPU_ECX) == 0) {
+        cpu_next(c, i);
+        return;
+    }
+    c->rep_cut = 1;                 /* EIP stays on the instruction: see rep_resumed */
+    c->rep_eip = c->eip;
+    c->rep_icount = c->icount + 1;  /* this call counts as one instruction */
 }
 
-void x_movs(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_movs, 4, 0); }
-void x_stos(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_stos, 5, 0); }
-void x_lods(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_lods, 6, 0); }
-void x_cmps(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_cmps, 9, 1); }
-void x_scas(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_scas, 8, 1); }
+void x_movs(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_movs, 4, 0, rep_resumed(c, i)); }
+void x_stos(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_stos, 5, 0, rep_resumed(c, i)); }
+void x_lods(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_lods, 6, 0, rep_resumed(c, i)); }
+void x_cmps(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_cmps, 9, 1, rep_resumed(c, i)); }
+void x_scas(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_scas, 8, 1, rep_resumed(c, i)); }
 
 /* INS/OUTS: the I/O permission check, then pm clocks as IN/OUT (6 less or 14 more). */
 static void io_string(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_iter)
 {
+    int resumed = rep_resumed(c, i);
     cpu_io_check(c, (uint16_t)c->r[CPU_EDX], i->opsz);
-    if (c->pe) {
+    if (c->pe && !resumed) {
         if (!c->vm && (int)c->cpl <= cpu_iopl(c)) c->cycles -= 6u;
         else c->cycles += 14u;
     }
-    string_op(c, i, one, per_iter, 0);
+    string_op(c, i, one, per_iter, 0, resumed);
 }
 
 void x_ins(cpu_state *c, const cpu_insn *i) { io_string(c, i, one_ins, 6); }

@@ -97,6 +97,37 @@ START_TEST(test_rep_restart_fault) {
 }
 END_TEST
 
+/* Clocks of a REP string instruction do not depend on where the host stops it: one
+** that the budget or a stop request cuts and the next cpu_run resumes (no instruction
+** in between) is charged its base once, as one run from start to end is (5+4n for REP
+** MOVSB; REP OUTS 12+5n at CPL 0 less IN/OUT's 6). */
+static uint64_t rep_clocks(uint64_t budget, uint16_t stop_port) {
+    tc_machine *m = tc_new(1024);
+    m->stop_port = stop_port;
+    tc_flat(m, "mov esi,0x30000\nmov edi,0x40000\nmov ecx,300\ncld\nrep movsb\n"
+               "mov esi,0x30000\nmov dx,0x80\nmov ecx,20\nrep outsb\nhlt");
+    uint64_t c0 = cpu_cycles(m->cpu);
+    int stop = CPU_STOP_BUDGET;
+    for (int k = 0; k < 100000 && stop != CPU_STOP_HLT; k++) {
+        stop = tc_run(m, budget);
+        ck_assert_msg(stop == CPU_STOP_BUDGET || stop == CPU_STOP_REQUEST || stop == CPU_STOP_HLT,
+                      "stop %d", stop);
+    }
+    ck_assert_int_eq(stop, CPU_STOP_HLT);
+    ck_assert_uint_eq(tc_reg(m, CPU_ECX), 0);
+    uint64_t n = cpu_cycles(m->cpu) - c0;
+    tc_free(m);
+    return n;
+}
+
+START_TEST(test_rep_cut_charges_base_once) {
+    uint64_t whole = rep_clocks(1000000, 0);
+    ck_assert_uint_eq(rep_clocks(37, 0), whole);        /* cut by the budget */
+    ck_assert_uint_eq(rep_clocks(1000000, 0x80), whole);  /* each OUTSB requests a stop */
+    ck_assert_uint_eq(rep_clocks(7, 0x80), whole);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_string");
     TCase *tc = tcase_create("string");
@@ -105,6 +136,7 @@ int main(void) {
     tcase_add_test(tc, test_ins_outs);
     tcase_add_test(tc, test_rep_restart_budget);
     tcase_add_test(tc, test_rep_restart_fault);
+    tcase_add_test(tc, test_rep_cut_charges_base_once);
     suite_add_tcase(s, tc);
     return tc_main(s);
 }
