@@ -38,8 +38,9 @@ static const char fuzz_help[] =
 "  --seed S               campaign seed (default 0)\n"
 "  --jobs N               worker threads (default: the number of CPUs)\n"
 "  --shard I/N            run only runs i with i % N == I (disjoint shards)\n"
-"  --out DIR              write each failure as DIR/run-<i>.schedule and .trace, and\n"
-"                         all of them as DIR/findings.jsonl\n"
+"  --out DIR              write each failure as DIR/run-<i>.schedule and .trace, all\n"
+"                         of them as DIR/findings.jsonl, and the distinct schedules'\n"
+"                         hashes as DIR/distinct.txt (for 'vmmsim fuzz-merge')\n"
 "  --max-cycles N         stop each simulation after N cycles\n"
 "  --json                 print the summary as one JSON object\n"
 "  --quiet                no per-failure lines\n"
@@ -255,6 +256,11 @@ int cli_fuzz_main(int argc, char **argv) {
         locked = 1;
         rc = cp->o.strat == FZ_DFS ? fz_dfs_campaign(cp) : campaign_loop(cp);
         fz_summary(cp, stdout);
+        if (!rc && cp->o.out) {
+            char path[SCEN_PATH_MAX + 32];
+            snprintf(path, sizeof path, "%s/" FZ_DISTINCT_FILE, cp->o.out);
+            rc = fz_dset_write(cp, path);
+        }
     }
     if (cp->findings && fclose(cp->findings) && !rc) rc = CLI_EXIT_HOST;
     if (locked) uv_mutex_destroy(&cp->lock);

@@ -15,6 +15,9 @@
 #define FZ_JOBS_MAX 256u
 #define FZ_INFLIGHT_PER_JOB 2u      /* work items queued per worker */
 #define FZ_DISTINCT_MAX (1u << 26)  /* decision-list hashes remembered */
+#define FZ_DISTINCT_FILE "distinct.txt"          /* beside findings.jsonl */
+#define FZ_DISTINCT_MAGIC "# vmmsim-distinct 1"
+#define FZ_UNION_MAX (1u << 27)     /* hashes of all shards, counted together (1 GiB) */
 
 typedef struct fz_opts {
     const char *scenario, *out;
@@ -82,6 +85,21 @@ typedef struct fz_campaign {
     eng_decision *dfs; uint32_t dfs_n, dfs_cap; int covered;
 } fz_campaign;
 
+/* A shard's set of distinct decision-list hashes, as `vmmsim fuzz --out DIR` writes
+** it to DIR/distinct.txt, so that the shards of a campaign can count the distinct
+** schedules of their union (docs/fuzzing.md, "Distinct schedules of a sharded
+** campaign"). The header names the campaign; merging refuses other campaigns. */
+typedef struct fz_dset {
+    uint64_t scen_hash, seed;
+    char     strategy[16];
+    uint32_t depth;
+    uint64_t runs;                  /* the campaign's --runs */
+    uint32_t shard_i, shard_n;
+    uint64_t done;                  /* runs this shard completed */
+    int      exact;                 /* 0: the shard's set was full, h is a subset */
+    uint64_t *h, n;                 /* strictly increasing, nonzero */
+} fz_dset;
+
 /* fuzz_work.c: the run, the seeds */
 uint64_t fz_run_seed(uint64_t seed, uint64_t run);
 uint64_t fz_run_index(const fz_opts *o, uint64_t j);
@@ -96,6 +114,13 @@ void fz_emit_chunk(fz_campaign *cp, const fz_chunk *ch);
 void fz_summary(fz_campaign *cp, FILE *f);
 void fz_progress(fz_campaign *cp);
 void fz_json_str(FILE *f, const char *s);
+int  fz_dset_write(const fz_campaign *cp, const char *path);
+
+/* fuzz_merge.c: the shards' results together */
+int  fz_dset_read(fz_dset *d, const char *path, FILE *err);     /* 0 or an exit code */
+void fz_dset_free(fz_dset *d);
+int  fz_dset_same_campaign(const fz_dset *a, const fz_dset *b);
+uint64_t fz_union_count(uint64_t *v, uint64_t n);              /* sorts v */
 
 int cli_fuzz_main(int argc, char **argv);
 

@@ -6,7 +6,10 @@
 ** DIR/findings.jsonl by `vmmsim fuzz-merge` — byte for byte the file the unsharded
 ** campaign writes, since a shard's runs depend only on (seed, R, N). Schedules and
 ** traces stay where their rank wrote them (run i: DIR/shard-(i mod N)/), so only the
-** findings need a shared file system. Built with -DVMMSIM_MPI=ON (docs/fuzzing.md).
+** findings need a shared file system. Each shard's set of distinct decision-list hashes
+** (DIR/shard-R/distinct.txt) is gathered too, as a sorted uint64 array, and rank 0
+** counts their union: the unsharded campaign's distinct schedules, which the sum of
+** the shards' counts is not. Built with -DVMMSIM_MPI=ON (docs/fuzzing.md).
 **
 ** Only the main thread calls MPI (MPI_THREAD_FUNNELED): libuv's workers run the
 ** simulations and never touch it.
@@ -29,8 +32,9 @@
 #define FZMPI_FINDINGS_MAX (1u << 30)        /* bytes of all shards' findings together */
 #define FZMPI_LOG_MAX 4096u                  /* bytes of a shard's summary log read back */
 
-/* One rank's result, summed over the ranks on rank 0. */
-typedef struct fzmpi_count { long long runs, failures, stopped; } fzmpi_count;
+/* One rank's result, summed over the ranks on rank 0 (inexact: the shard's hash set
+** was full, so the union is a lower bound). */
+typedef struct fzmpi_count { long long runs, failures, stopped, inexact; } fzmpi_count;
 
 static const char mpi_help[] =
 "usage: mpirun -n N vmmsim-mpi SCENARIO.yaml --out DIR [OPTIONS]\n"
@@ -38,7 +42,7 @@ static const char mpi_help[] =
 "One 'vmmsim fuzz' campaign run by N MPI ranks: rank R runs the shard R/N into\n"
 "DIR/shard-R/ (summary: DIR/shard-R.log), and rank 0 gathers every shard's findings\n"
 "and merges them in run order into DIR/findings.jsonl, the file the unsharded\n"
-"campaign writes. OPTIONS are those of 'vmmsim fuzz' (see 'vmmsim fuzz --help')\n"
+"campaign writes; it counts the distinct schedules of all shards together. OPTIONS are those of 'vmmsim fuzz' (see 'vmmsim fuzz --help')\n"
 "except --shard; --jobs defaults to 1 (one rank per core). --strategy dfs needs N = 1.\n"
 "\n"
 "exit status: 0 no failure, 1 failures found, 2 bad usage or scenario, 4 host error.\n";
@@ -146,13 +150,15 @@ static int read_count(const char *dir, int rank, fzmpi_count *n) {
 ** --out DIR/findings.jsonl` over them, and the temporary files removed. */
 static int merge(const char *dir, const char *all, const int *lens, int nrank) {
     char (*paths)[SCEN_PATH_MAX + 32] = calloc((size_t)nrank, sizeof *paths);
-    char **av = calloc((size_t)nrank + 4, sizeof *av);
+    char **av = calloc((size_t)nrank + 6, sizeof *av);
     char out[SCEN_PATH_MAX + 32];
     int rc = !paths || !av ? CLI_EXIT_HOST : 0, ac = 0;
     size_t off = 0;
     if (!rc) {
         snprintf(out, sizeof out, "%s/findings.jsonl", dir);
         av[ac++] = "fuzz-merge";
+        av[ac++] = "--quiet";           /* rank 0 prints the campaign's summary */
+        av[ac++] = "--no-distinct";     /* counted from the gathered sets */
         av[ac++] = "--out";
         av[ac++] = out;
     }
@@ -209,22 +215,59 @@ static int gather(const char *dir, const char *mine, size_t len, int rank, int n
     return rc;
 }
 
-/* Rank 0's summary of the whole campaign; distinct schedules are per shard (their
-** logs): the shards' hash sets are not gathered. */
-static void summary(int argc, char **argv, int nrank, const char *dir, const fzmpi_count *t) {
+/* Every rank's sorted hash set to rank 0 (MPI_Gatherv of uint64), and their union's
+** size there in *distinct. Collective, with rank 0's go-ahead first as in gather. */
+static int gather_distinct(const fz_dset *d, int rank, int nrank, uint64_t *distinct) {
+    assert(d->n <= FZ_DISTINCT_MAX);
+    int n = (int)d->n, ok = 1;
+    int *lens = rank == 0 ? calloc((size_t)nrank, sizeof *lens) : NULL;
+    int *displ = rank == 0 ? calloc((size_t)nrank, sizeof *displ) : NULL;
+    uint64_t *all = NULL;
+    if (rank == 0 && (!lens || !displ)) ok = 0;
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (ok) MPI_Gather(&n, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    long long total = 0;
+    if (rank == 0 && ok) {
+        for (int r = 0; r < nrank; r++) {
+            displ[r] = (int)(total <= INT_MAX ? total : 0);
+            total += lens[r];
+        }
+        if (total > FZ_UNION_MAX) {
+            fprintf(stderr, "vmmsim-mpi: the shards' distinct sets hold more than %u hashes together: "
+                    "cannot count their union\n", FZ_UNION_MAX);
+            ok = 0;
+        }
+        if (ok && !(all = malloc(((size_t)total + 1) * sizeof *all))) ok = 0;
+    }
+    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    if (ok) {
+        MPI_Gatherv(d->h, n, MPI_UINT64_T, all, lens, displ, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+        if (rank == 0) *distinct = fz_union_count(all, (uint64_t)total);
+    }
+    free(all);
+    free(lens);
+    free(displ);
+    return ok ? 0 : CLI_EXIT_HOST;
+}
+
+/* Rank 0's summary of the whole campaign: distinct schedules are those of the union
+** of the shards' sets, as the unsharded campaign counts them. */
+static void summary(int argc, char **argv, int nrank, const char *dir, const fzmpi_count *t,
+                    uint64_t distinct) {
     int json = 0;
     for (int i = 1; i < argc; i++) json |= !strcmp(argv[i], "--json");
     if (json) {
-        printf("{\"ranks\":%d,\"runs\":%lld,\"failures\":%lld,\"stopped\":%s,\"findings\":",
-               nrank, t->runs, t->failures, t->stopped ? "true" : "false");
+        printf("{\"ranks\":%d,\"runs\":%lld,\"failures\":%lld,\"distinct_schedules\":%llu,"
+               "\"distinct_exact\":%s,\"stopped\":%s,\"findings\":", nrank, t->runs, t->failures,
+               (unsigned long long)distinct, t->inexact ? "false" : "true", t->stopped ? "true" : "false");
         char path[SCEN_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/findings.jsonl", dir);
         fz_json_str(stdout, path);
         printf("}\n");
     } else {
-        printf("vmmsim-mpi: %d ranks, runs=%lld failures=%lld%s; findings in %s/findings.jsonl, "
-               "shard summaries in %s/shard-*.log\n", nrank, t->runs, t->failures,
-               t->stopped ? " (stopped)" : "", dir, dir);
+        printf("vmmsim-mpi: %d ranks, runs=%lld failures=%lld distinct_schedules=%s%llu%s; findings in "
+               "%s/findings.jsonl, shard summaries in %s/shard-*.log\n", nrank, t->runs, t->failures,
+               t->inexact ? ">=" : "", (unsigned long long)distinct, t->stopped ? " (stopped)" : "", dir, dir);
     }
     fflush(stdout);
 }
@@ -235,20 +278,29 @@ static int finish(int argc, char **argv, const char *dir, int frc, int rank, int
     char path[SCEN_PATH_MAX + 64];
     size_t len = 0;
     char *mine = NULL;
-    fzmpi_count n = {0, 0, 0}, t = {0, 0, 0};
+    fzmpi_count n = {0, 0, 0, 0}, t = {0, 0, 0, 0};
+    fz_dset set;
+    uint64_t distinct = 0;
     int ran = frc == CLI_EXIT_OK || frc == CLI_EXIT_FINDING;
+    memset(&set, 0, sizeof set);
     snprintf(path, sizeof path, "%s/shard-%d/findings.jsonl", dir, rank);
     if (ran && (!(mine = slurp(path, FZMPI_FINDINGS_MAX, &len)) || read_count(dir, rank, &n))) {
         fprintf(stderr, "vmmsim-mpi: rank %d: cannot read back %s or its summary\n", rank, path);
         frc = CLI_EXIT_HOST;
     }
+    snprintf(path, sizeof path, "%s/shard-%d/" FZ_DISTINCT_FILE, dir, rank);
+    if (ran && frc != CLI_EXIT_HOST && fz_dset_read(&set, path, stderr)) frc = CLI_EXIT_HOST;
+    n.inexact = !set.exact;
     int worst = frc, rc = 0;
     MPI_Allreduce(&frc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (worst == CLI_EXIT_OK || worst == CLI_EXIT_FINDING) {
-        MPI_Reduce(&n, &t, 3, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
+        MPI_Reduce(&n, &t, 4, MPI_LONG_LONG, MPI_SUM, 0, MPI_COMM_WORLD);
         rc = gather(dir, mine, len, rank, nrank);
-        if (rank == 0 && !rc) summary(argc, argv, nrank, dir, &t);
+        int drc = gather_distinct(&set, rank, nrank, &distinct);
+        if (!rc) rc = drc;
+        if (rank == 0 && !rc) summary(argc, argv, nrank, dir, &t, distinct);
     }
+    fz_dset_free(&set);
     free(mine);
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     return rc ? rc : worst;

@@ -91,6 +91,44 @@ void fz_emit_chunk(fz_campaign *cp, const fz_chunk *ch) {
     cp->failures += ch->nfail;
 }
 
+static int by_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The set, sorted, as DIR/distinct.txt: the header names the campaign and the shard,
+** then one hash per line in increasing order, so the file depends only on the runs
+** done (not on the table's layout, --jobs or thread timing). */
+int fz_dset_write(const fz_campaign *cp, const char *path) {
+    assert(cp->distinct <= cp->set_cap && cp->set_cap <= FZ_DISTINCT_MAX);
+    uint64_t n = 0, *v = malloc((cp->distinct ? cp->distinct : 1) * sizeof *v);
+    if (!v) return CLI_EXIT_HOST;
+    for (uint64_t i = 0; i < cp->set_cap; i++)
+        if (cp->set[i]) v[n++] = cp->set[i];
+    assert(n == cp->distinct);
+    qsort(v, n, sizeof *v, by_u64);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
+        free(v);
+        return CLI_EXIT_HOST;
+    }
+    fprintf(f, "%s\nscenario-hash 0x%016llx\nstrategy %s\ndepth %u\nseed %llu\nruns %llu\n"
+            "shard %u/%u\ndone %llu\nexact %s\ncount %llu\n", FZ_DISTINCT_MAGIC,
+            (unsigned long long)cp->scen_hash, fz_strategy_name(cp->o.strat),
+            cp->o.strat == FZ_PCT ? cp->o.depth : 0, (unsigned long long)cp->o.seed,
+            (unsigned long long)cp->o.runs, cp->o.shard_i, cp->o.shard_n,
+            (unsigned long long)cp->done, cp->set_full ? "false" : "true", (unsigned long long)n);
+    for (uint64_t i = 0; i < n; i++) fprintf(f, "0x%016llx\n", (unsigned long long)v[i]);
+    free(v);
+    int bad = ferror(f);
+    if (fclose(f) || bad) {
+        fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
+        return CLI_EXIT_HOST;
+    }
+    return 0;
+}
+
 static double elapsed_s(const fz_campaign *cp) {
     return (double)(uv_hrtime() - cp->t0_ns) / 1e9;
 }

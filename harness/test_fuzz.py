@@ -200,18 +200,60 @@ def test_s4_same_findings_with_jobs_1_2_and_4(tmp_path):
     assert res[0][0]["distinct_schedules"] > 1000
 
 
-def test_shard_union_equals_unsharded_campaign(tmp_path):
-    args = ("fuzz", scen("bug_crit_waiter_order"), "--strategy", "pct", "--runs", 500,
-            "--seed", 4, "--quiet", "--json")
-    run_vmmsim(*args, "--out", tmp_path / "all", check_codes=(1,))
-    parts = []
+@pytest.mark.parametrize("name,strategy,runs", [("bug_crit_waiter_order", "pct", 500),
+                                               ("int1_hw_int_at_next_boundary", "random", 300)])
+def test_shard_union_equals_unsharded_campaign(tmp_path, name, strategy, runs):
+    args = ("fuzz", scen(name), "--strategy", strategy, "--runs", runs, "--seed", 4, "--quiet",
+            "--json")
+    whole = summary(run_vmmsim(*args, "--out", tmp_path / "all").stdout)
+    parts, counts = [], []
     for i in range(3):
-        run_vmmsim(*args, "--shard", f"{i}/3", "--out", tmp_path / f"s{i}", check_codes=(0, 1))
+        p = run_vmmsim(*args, "--shard", f"{i}/3", "--jobs", 1 + i % 2, "--out", tmp_path / f"s{i}")
+        counts.append(summary(p.stdout)["distinct_schedules"])
         parts.append(tmp_path / f"s{i}" / "findings.jsonl")
-    runs = [set(json.loads(l)["run"] for l in p.read_text().splitlines()) for p in parts]
-    assert not (runs[0] & runs[1]) and not (runs[1] & runs[2]) and not (runs[0] & runs[2])
-    m = run_vmmsim("fuzz-merge", *reversed(parts), check_codes=(0,))
+    runs_of = [set(json.loads(l)["run"] for l in p.read_text().splitlines()) for p in parts]
+    assert not (runs_of[0] & runs_of[1]) and not (runs_of[1] & runs_of[2])
+    assert not (runs_of[0] & runs_of[2])
+    m = run_vmmsim("fuzz-merge", *reversed(parts), "--json", check_codes=(0,))
     assert m.stdout == (tmp_path / "all" / "findings.jsonl").read_text()
+
+    # Distinct schedules: the union of the shards' sets (each DIR/distinct.txt, found
+    # beside its findings file) is the unsharded campaign's count; the shards' own
+    # counts overlap, so their sum is not.
+    merged = json.loads(m.stderr.strip().splitlines()[-1])
+    assert merged["distinct_schedules"] == whole["distinct_schedules"] > 1
+    assert merged["distinct_schedules"] < sum(counts)
+    assert merged["distinct_exact"] and merged["complete"] and merged["runs"] == runs
+    assert merged["shards"] == "3/3" and merged["findings"] == whole["failures"]
+    sets = [tmp_path / f"s{i}" / "distinct.txt" for i in range(3)]
+    lines = sets[0].read_text().splitlines()
+    assert lines[0] == "# vmmsim-distinct 1" and "shard 0/3" in lines
+    hashes = lines[10:]
+    assert len(hashes) == counts[0] and hashes == sorted(set(hashes))
+    union = set().union(*(p.read_text().splitlines()[10:] for p in sets))
+    assert len(union) == whole["distinct_schedules"]
+
+    # Named explicitly (a Slurm or Kubernetes job collecting the files itself); text
+    # summary on stdout when the findings go to --out.
+    named = [a for p in sets[::-1] for a in ("--distinct", p)]
+    t = run_vmmsim("fuzz-merge", *named, "--out", tmp_path / "m.jsonl", *parts, check_codes=(0,))
+    assert f"distinct_schedules={whole['distinct_schedules']} over {runs} of {runs} runs" in t.stdout
+    assert (tmp_path / "m.jsonl").read_text() == m.stdout
+    two = json.loads(run_vmmsim("fuzz-merge", "--json", *named[:4], check_codes=(0,)).stdout)
+    assert two["shards"] == "2/3" and not two["complete"]
+
+    # Refused: a shard twice, another campaign's set, a damaged set, some sets missing.
+    run_vmmsim("fuzz-merge", "--distinct", sets[0], "--distinct", sets[0], check_codes=(2,))
+    run_vmmsim(*args[:4], "--seed", 5, "--runs", 10, "--out", tmp_path / "other", check_codes=(0, 1))
+    p = run_vmmsim("fuzz-merge", "--distinct", sets[0], "--distinct", tmp_path / "other" / "distinct.txt",
+                   check_codes=(2,))
+    assert "another campaign" in p.stderr
+    bad = tmp_path / "bad.txt"
+    bad.write_text("\n".join(lines[:10] + hashes[1:2] + hashes[:1]) + "\n")
+    assert "above the previous" in run_vmmsim("fuzz-merge", "--distinct", bad, check_codes=(2,)).stderr
+    (tmp_path / "s1" / "distinct.txt").unlink()
+    run_vmmsim("fuzz-merge", *parts, check_codes=(2,))
+    assert run_vmmsim("fuzz-merge", "--no-distinct", *parts, check_codes=(0,)).stdout == m.stdout
 
 
 def test_replay_schedule_on_another_scenario_is_refused(tmp_path):

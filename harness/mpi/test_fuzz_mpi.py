@@ -1,6 +1,7 @@
 """`vmmsim-mpi` under `mpirun -n 2 --oversubscribe` (docs/fuzzing.md, "MPI"): the ranks
-are the shards of one `vmmsim fuzz` campaign, and the findings rank 0 gathers and merges
-are byte for byte those of the unsharded campaign with the same seed and runs.
+are the shards of one `vmmsim fuzz` campaign, the findings rank 0 gathers and merges
+are byte for byte those of the unsharded campaign with the same seed and runs, and the
+distinct schedules rank 0 counts (the union of the ranks' hash sets) are its count.
 
 Needs a build with -DVMMSIM_MPI=ON; ctest (`ctest -R mpi`) sets VMMSIM, VMMSIM_MPI and
 MPIEXEC. Not part of the default harness run (cli/CMakeLists.txt ignores this folder).
@@ -55,6 +56,8 @@ def test_mpi_ranks_as_shards_equal_the_unsharded_campaign(tmp_path, bug, strateg
     s = json.loads(p.stdout.strip().splitlines()[-1])
     assert s["ranks"] == RANKS and s["runs"] == 500 and s["stopped"] is False
     assert s["failures"] == len(want.splitlines())
+    assert s["distinct_schedules"] == json.loads(one.stdout.strip().splitlines()[-1])["distinct_schedules"]
+    assert s["distinct_exact"] is True
 
     # Each rank ran its shard: run i's files are in shard-(i mod N), identical to the
     # unsharded campaign's; the temporary gathered files are gone.
@@ -66,6 +69,21 @@ def test_mpi_ranks_as_shards_equal_the_unsharded_campaign(tmp_path, bug, strateg
     assert [l["shard"] for l in logs] == [f"{r}/{RANKS}" for r in range(RANKS)]
     assert sum(l["runs"] for l in logs) == 500
     assert not list(out.glob("gathered-*"))
+
+
+def test_mpi_distinct_schedules_are_the_union_not_the_sum(tmp_path):
+    # int1's IRQ-boundary choices repeat across runs, so the ranks' sets overlap.
+    args = ("scenarios/int1_hw_int_at_next_boundary.yaml", "--runs", 300, "--seed", 4, "--json")
+    one = vmmsim("fuzz", *args, "--out", tmp_path / "all")
+    assert one.returncode == 0, one.stderr
+    want = json.loads(one.stdout.strip().splitlines()[-1])["distinct_schedules"]
+    p = mpirun(*args, "--out", tmp_path / "mpi")
+    assert p.returncode == 0, p.stderr
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    logs = [json.loads((tmp_path / "mpi" / f"shard-{r}.log").read_text().splitlines()[-1])
+            for r in range(RANKS)]
+    assert s["distinct_schedules"] == want > 1
+    assert s["distinct_schedules"] < sum(l["distinct_schedules"] for l in logs)
 
 
 def test_mpi_without_failures_exits_0_with_an_empty_findings_file(tmp_path):
