@@ -342,7 +342,7 @@ int cli_fuzz_merge_main(int argc, char **argv) {
     if (!rc && !(s.d = calloc((size_t)argc, sizeof *s.d))) rc = CLI_EXIT_HOST;
     if (!rc) rc = sets_load(&s, argc, argv, no_distinct);
     if (!rc && nfiles) {
-        qsort(v, n, sizeof *v, by_run);
+        if (n) qsort(v, n, sizeof *v, by_run);   /* v is NULL when there are no findings */
         FILE *f = out ? fopen(out, "w") : stdout;
         if (!f) { fprintf(stderr, "vmmsim fuzz-merge: %s: %s\n", out, strerror(errno)); rc = CLI_EXIT_HOST; }
         for (uint32_t i = 0; f && i < n; i++)
