@@ -51,6 +51,39 @@ re-checks rules of DESIGN.md section 6.2 on every record:
         boost — Time_Critical_Boost (PRIORITY reason=irq, +-0x400000) is held from
         the request through the simulation until the IRET procedure returned, and
         removed when the interrupt ended or the request was cleared
+  CB-1  a FINDING rule=CB-1 follows the CB_RETURN of the callback it names, once per
+        register, only for a register the contract preserves, expected != actual,
+        and an EBP finding expects the CB_ENTER's EBP. That a return WITHOUT a
+        finding preserved the registers is not checkable: CB_RETURN carries only
+        CF and EAX
+  CS-2  a claim of a section another VM owns is CRIT op=block, then op=grant, and
+        only then the service returns; the waiter is blocked and never current
+  CS-4  Claim_Critical_Section (EAX) / Release_Critical_Section (ECX) act as that
+        many Begins / Ends: one CRIT claim / end / release of exactly that n, and
+        nothing for 0
+  CS-5  Get_Crit_Section_Status / Get_Crit_Status_No_Block return ECX = the count,
+        EBX = the owner (the caller when free), CF = caller's priority >= the boost
+  CS-6  End_Crit_And_Suspend with count 1 (owner, not the system VM) releases and
+        suspends in one step and returns CF clear after its resume; otherwise CF set
+        and no CRIT / VM_STATE record
+  CS-7  an End (or the part of a Release) beyond the caller's claims is FINDING
+        rule=CS-7 with the owner and count before the call, and no other End is
+  NC-1  any number installed: Call_When_Not_Critical returns the caller's registers
+        (no return value) and a run that ends (done) owes no callback
+  NC-4  not-critical callback: EBX = current VM, EDX = its install's EDX, EBP =
+        current VM's Client_Reg_Struc (handle + 0x80, docs/vmm.md "Memory")
+  IDLE-1 the table size is not in the trace: once an install failed (CF set),
+        every later one fails too
+  IDLE-4 idle callback: in the system VM, EBX = its handle, EBP = its Client_Reg_Struc
+  IDLE-5 a kernel idle signal in the system VM with every other VM idle or
+        suspended runs the chain from the first installed callback; none is skipped
+  SL-1  Cur_Run_VM_Boost (+-4, PRIORITY reason=slice) only with the time slicer on,
+        added right after SLICE op=start, held by one VM at a time (the current
+        slice's); EVENT kind=slice ends the current slice, not before its cycles;
+        no slice is shorter than the granularity (without debt); slices go round
+        robin in VM order to scheduled VMs (on the list: focus, Background or
+        High_Pri_Back, only focus when Exclusive; ready, not idle), passing over
+        only VMs not scheduled or in debt (SLICE credit < 0)
 
 Usage: python3 harness/refmodel.py TRACE...   (exit 1 when a violation is found)
 """
@@ -58,6 +91,23 @@ import re
 import sys
 
 CRITICAL_SECTION_BOOST = 0x00100000
+CUR_RUN_VM_BOOST = 0x00000004
+# docs/vmm.md, "Memory": a VM's Client_Reg_Struc lies at its handle + 0x80.
+CLIENT_REG_OFFSET = 0x80
+# CB-1: the registers a callback must preserve (docs/trace-format.md, FINDING).
+CB1_REGS = frozenset(("ebp", "esp", "es", "cs", "ss", "ds", "fs", "gs"))
+# SL-1: CB_VM_Status time-slice flags: Exclusive 0x1, Background 0x2, High_Pri_Back 0x200.
+TS_EXCLUSIVE, TS_BACKGROUND, TS_HIGH_PRI_BACK = 0x1, 0x2, 0x200
+TS_FLAG_BITS = TS_EXCLUSIVE | TS_BACKGROUND | TS_HIGH_PRI_BACK
+# Critical-section services: (kind, where the count comes from) (CS-1 .. CS-6).
+CRIT_SERVICES = {
+    "Begin_Critical_Section": ("claim", None), "Int2F_1681": ("claim", None),
+    "Claim_Critical_Section": ("claim", "eax"),
+    "End_Critical_Section": ("end", None), "Int2F_1682": ("end", None),
+    "Release_Critical_Section": ("end", "ecx"),
+    "End_Crit_And_Suspend": ("suspend", None),
+    "Get_Crit_Section_Status": ("status", None), "Get_Crit_Status_No_Block": ("status", None),
+}
 PEF_WAIT_NOT_CRIT = 0x2
 PEF_DONT_UNBOOST = 0x4
 TIME_CRITICAL_BOOST = 0x00400000
@@ -170,6 +220,20 @@ class Model:
         self.irq_sim = {}         # vm -> the interrupt simulated into it (dict)
         self.irq_boost_seen = {}  # vm -> sum of PRIORITY reason=irq boosts
         self.vid_announced = None # (vm, kind, proc label, timed out) the next vid_* entry
+        # CB-1, CS-2 .. CS-7, NC-1, NC-4, IDLE-1, IDLE-4, IDLE-5, SL-1
+        self.cb_enter = []        # the CB_ENTER record of each cb_stack entry (same index)
+        self.last_return = None   # (CB_RETURN record, its CB_ENTER, registers reported)
+        self.svc_ctx = {}         # vm -> per open SERVICE: what the call did (see svc_begin)
+        self.nc_ref = []          # reference data (EDX) of each nc_list entry
+        self.idle_cap = None      # installed idle callbacks when a Call_When_Idle failed
+        self.eca_step = None      # End_Crit_And_Suspend released, its suspend still owed
+        self.slice = None         # the current time slice: {vm, serial, cycle, cycles}
+        self.slice_serial = 0
+        self.slice_boost = {}     # vm -> sum of PRIORITY reason=slice boosts
+        self.slice_owed = None    # VM whose SLICE op=start awaits its +Cur_Run_VM_Boost
+        self.focus = None         # the execution focus VM (SLICE op=focus; at first sys)
+        self.credit = {}          # vm -> execution-time credit, ms (SLICE adjust/release)
+        self.ts_flags = {}        # vm -> time-slice flags (CB_VM_Status bits 0, 1, 9)
 
     # -- helpers -------------------------------------------------------------
     def vm(self, name):
@@ -214,6 +278,8 @@ class Model:
                 self.fail("EV-2", rec, f"{vm}: priority-event boosts applied sum to {seen:#x}, "
                           f"the events in effect want {want:#x}")
                 self.boost_seen[vm] = want   # report once
+        self.cs_boundary(rec)
+        self.sl_boundary(rec)
         for vm, sign, rule in self.crit_obligation:
             self.fail(rule, rec, f"{vm}: Critical_Section_Boost was not "
                       f"{'added' if sign > 0 else 'removed'} (no PRIORITY reason=crit)")
@@ -233,6 +299,10 @@ class Model:
     def on_vm_state(self, rec):
         name, st = rec.get("vm"), rec.get("state")
         v = self.vm(name)
+        status = rec.num("status")
+        if status is not None:
+            self.ts_flags[name] = status & TS_FLAG_BITS
+        self.cs_vm_state(rec, name, st)
         if st == "create":
             self.vm_order.append(name)
             v["handle"] = rec.num("handle")
@@ -240,6 +310,7 @@ class Model:
                 self.by_handle[v["handle"]] = name
             if rec.get("system") == "1":
                 self.system_vm = name
+                self.focus = name   # SL-1: the system VM has the focus at first
                 if self.current is None:
                     self.current = name
         elif st in ("suspend", "resume"):
@@ -257,6 +328,9 @@ class Model:
         old, new = rec.get("old"), rec.get("new")
         if old != self.current:
             self.fail("TS-1", rec, f"task switch from {old}, but the current VM is {self.current}")
+        if self.vm(new)["blocked"]:
+            self.fail("CS-2", rec, f"task switch to {new}, which is blocked on the critical section")
+        self.eca_interrupted(rec)
         self.account(rec.cycle)
         self.current = new
         self.ts_pending = [old, new, 0] if self.ts_list else None
@@ -271,6 +345,8 @@ class Model:
             v["pri"] = new
         if rec.get("reason") == "irq":
             self.int_priority(rec, name, boost)
+        if rec.get("reason") == "slice":
+            self.sl_priority(rec, name, boost)
         if rec.get("reason") == "event" and boost is not None:
             self.boost_seen[name] = self.boost_seen.get(name, 0) + boost
         if rec.get("reason") == "crit" and boost is not None:
@@ -290,6 +366,9 @@ class Model:
     def on_crit(self, rec):
         op, vm, owner = rec.get("op"), rec.get("vm"), rec.get("owner")
         count, n = rec.num("count"), rec.num("n", 1)
+        ctx = self.top_ctx(vm)
+        if ctx is not None and ctx["crit"] is not None:
+            ctx["crits"].append((op, n))
         if op == "claim":
             if self.crit_owner not in (None, vm):
                 self.fail("CS-1", rec, f"{vm} claims the section owned by {self.crit_owner}")
@@ -310,9 +389,10 @@ class Model:
             self.crit_owner, self.crit_count = None, 0
             # NC-2: one release, at most one callback (never more than installed).
             self.nc_owed = min(self.nc_owed + 1, len(self.nc_list))
+            self.eca_released(rec)
         elif op == "block":
             if self.crit_owner in (None, vm):
-                self.fail("CS-1", rec, f"{vm} blocks on a section that is "
+                self.fail("CS-2", rec, f"{vm} blocks on a section that is "
                           f"{'free' if self.crit_owner is None else 'its own'}")
             self.waiters.add(vm)
         elif op == "grant":
@@ -339,10 +419,13 @@ class Model:
 
     def on_service(self, rec):
         self.svc_stack.setdefault(rec.get("vm"), []).append(rec)
+        self.svc_ctx.setdefault(rec.get("vm"), []).append(self.svc_begin(rec))
         self.int_service(rec)
+        self.eca_interrupted(rec)
         svc = rec.get("svc")
         if svc == "Call_When_Not_Critical":
             self.nc_list.append(rec.num("esi"))
+            self.nc_ref.append(rec.num("edx"))
         elif svc == "Int2F_1689":
             self.idle_signal += 1
             self.idle_pos, self.idle_done = 0, False
@@ -351,9 +434,14 @@ class Model:
         self.int_svc_ret(rec)
         stack = self.svc_stack.get(rec.get("vm"), [])
         call = stack.pop() if stack else None
+        ctxs = self.svc_ctx.get(rec.get("vm"), [])
+        ctx = ctxs.pop() if ctxs else None
         svc = rec.get("svc")
         if call is None or call.get("svc") != svc:
             return
+        self.svc_end(rec, call, ctx)
+        if svc == "Call_When_Idle":
+            self.idle1_result(rec)
         if svc == "Call_When_Idle" and rec.get("cf") == "0":
             self.idle_list.append(call.num("esi"))
         elif svc == "Call_When_Task_Switched" and rec.get("cf") != "1":
@@ -370,8 +458,10 @@ class Model:
         elif kind == "ts":
             self.check_ts(rec, addr)
         self.int_cb_enter(rec, kind, addr)
+        self.eca_interrupted(rec)
         info = self.check_announced(rec, kind)
         self.cb_stack.append((kind, addr, info, self.current))
+        self.cb_enter.append(rec)
 
     def on_cb_return(self, rec):
         # the innermost open callback at this address: callbacks of different VMs'
@@ -380,6 +470,7 @@ class Model:
         i = next((j for j in range(len(self.cb_stack) - 1, -1, -1)
                   if self.cb_stack[j][1] == addr), len(self.cb_stack) - 1)
         if self.cb_stack:
+            self.last_return = (rec, self.cb_enter.pop(i), set())
             kind, _, info, _ = self.cb_stack.pop(i)
             self.int_cb_return(rec, kind, info)
             if kind == "idle" and rec.get("cf") == "0":
@@ -400,8 +491,12 @@ class Model:
             want = f"{self.nc_list[-1]:#010x}" if self.nc_list else "none"
             self.fail("NC-2", rec, f"not-critical callback {cb} runs; the most recently "
                       f"installed is {want}")
+        ref = None
         if addr in self.nc_list:
-            del self.nc_list[len(self.nc_list) - 1 - self.nc_list[::-1].index(addr)]
+            j = len(self.nc_list) - 1 - self.nc_list[::-1].index(addr)
+            ref = self.nc_ref[j]
+            del self.nc_list[j], self.nc_ref[j]
+        self.check_cb_regs(rec, "NC-4", self.current, ref)
         vm = rec.get("vm")
         if vm != self.current:
             self.fail("NC-4", rec, f"not-critical callback runs in {vm}, current VM is {self.current}")
@@ -412,6 +507,10 @@ class Model:
 
     def check_idle(self, rec, addr):
         cb = rec.get("cb")
+        if rec.get("vm") != self.system_vm:
+            self.fail("IDLE-4", rec, f"idle callback {cb} runs in {rec.get('vm')}, not in the "
+                      f"system VM {self.system_vm}")
+        self.check_cb_regs(rec, "IDLE-4", self.system_vm, None)
         if not self.idle_signal:
             self.fail("IDLE-2", rec, f"idle callback {cb} runs without a kernel idle signal")
         busy = sorted(n for n, v in self.vms.items()
@@ -421,6 +520,13 @@ class Model:
                       "is neither idle nor suspended")
         if self.idle_done:
             self.fail("IDLE-3", rec, f"idle callback {cb} runs after the chain ended (CF clear)")
+        elif (addr in self.idle_list[self.idle_pos + 1:]
+              and self.idle_pos < len(self.idle_list)):
+            skipped = self.idle_list[self.idle_pos:self.idle_list.index(addr, self.idle_pos + 1)]
+            self.fail("IDLE-5", rec, f"idle callback {cb} runs, but the installed "
+                      f"{', '.join(f'{a:#010x}' for a in skipped)} before it was skipped: "
+                      "callbacks stay installed")
+            self.idle_pos = self.idle_list.index(addr, self.idle_pos + 1)
         elif self.idle_pos >= len(self.idle_list) or self.idle_list[self.idle_pos] != addr:
             want = (f"{self.idle_list[self.idle_pos]:#010x}" if self.idle_pos < len(self.idle_list)
                     else "none")
@@ -476,6 +582,9 @@ class Model:
     def on_event(self, rec):
         if rec.get("kind") in ("iret", "iret_timeout"):
             self.on_iret_event(rec)
+            return
+        if rec.get("kind") == "slice":
+            self.sl_event(rec)
             return
         if rec.get("kind") != "tick" or not self.clock_hz:
             return
@@ -971,6 +1080,17 @@ class Model:
             self.fail("INT-1", rec, f"FINDING rule=INT-1 for the asynchronous service {svc}")
 
     def on_finding(self, rec):
+        if rec.get("rule") == "CB-1":
+            self.cb1_finding(rec)
+            return
+        if rec.get("rule") == "CS-7":
+            ctx = self.top_ctx(rec.get("vm"))
+            if ctx is None or ctx["crit"] != "end" or ctx["rec"].get("svc") != rec.get("svc"):
+                self.fail("CS-7", rec, f"FINDING rule=CS-7 for {rec.get('svc')} outside an End "
+                          f"service of {rec.get('vm')}")
+            else:
+                ctx["findings"].append(rec)
+            return
         if rec.get("rule") != "INT-1":
             return
         p = self.int_svc
@@ -988,6 +1108,9 @@ class Model:
     def on_end(self, rec):
         if rec.get("reason") != "done":
             return
+        if self.nc_owed > 0:
+            self.fail("NC-1", rec, f"the run ends with {self.nc_owed} release(s) of the critical "
+                      "section owed a not-critical callback that never ran: every install is kept")
         lost = sorted(i for i in self.irq_pending if i not in self.irq_in_service)
         if lost:
             self.fail("INT-1", rec, f"the run ends with IRQ {lost[0]} raised and never delivered")
@@ -996,12 +1119,294 @@ class Model:
                 self.fail("INT-1", rec, f"the run ends with IRQ {sim['irq']} simulated into {vm} "
                           f"and never IRETed (stage {sim['stage']})")
 
+
+    # -- callback registers (NC-4, IDLE-4) and CB-1 ---------------------------
+    def handle_of(self, vm):
+        return self.vms[vm]["handle"] if vm in self.vms else None
+
+    def check_cb_regs(self, rec, rule, vm, ref):
+        """EBX = vm's handle, EBP = its Client_Reg_Struc, EDX = ref (when known)."""
+        h = self.handle_of(vm)
+        if h is None:
+            return
+        want = [("ebx", h), ("ebp", h + CLIENT_REG_OFFSET)]
+        if ref is not None:
+            want.append(("edx", ref))
+        for reg, val in want:
+            got = rec.num(reg)
+            if got is not None and got != val:
+                self.fail(rule, rec, f"{rec.get('kind')} callback {rec.get('cb')} gets "
+                          f"{reg.upper()}={got:#010x}, expected {val:#010x}")
+
+    def cb1_finding(self, rec):
+        """CB-1: a finding follows the CB_RETURN of the callback it names, once per
+        register, for a register the contract says is preserved, with the value the
+        callback was given (EBP: the CB_ENTER's) as expected and a different actual."""
+        lr = self.last_return
+        if lr is None:
+            self.fail("CB-1", rec, "FINDING rule=CB-1 that does not follow a callback's return")
+            return
+        ret, enter, seen = lr
+        reg = rec.get("reg")
+        if rec.get("cb") != ret.get("cb") or rec.get("vm") != ret.get("vm"):
+            self.fail("CB-1", rec, f"FINDING rule=CB-1 names {rec.get('cb')} in {rec.get('vm')}, "
+                      f"but {ret.get('cb')} in {ret.get('vm')} returned")
+        if reg not in CB1_REGS:
+            self.fail("CB-1", rec, f"FINDING rule=CB-1 for {reg}, which a callback may change")
+        elif reg in seen:
+            self.fail("CB-1", rec, f"two FINDING rule=CB-1 for {reg} on one return")
+        seen.add(reg)
+        exp, act = rec.num("expected"), rec.num("actual")
+        if exp == act:
+            self.fail("CB-1", rec, f"FINDING rule=CB-1 for {reg} with expected = actual")
+        if reg == "ebp" and exp != enter.num("ebp"):
+            self.fail("CB-1", rec, f"FINDING rule=CB-1 expects EBP={rec.get('expected')}, the "
+                      f"callback was entered with EBP={enter.get('ebp')}")
+
+    # -- critical-section services (CS-2 .. CS-7) ------------------------------
+    def top_ctx(self, vm):
+        ctxs = self.svc_ctx.get(vm)
+        return ctxs[-1] if ctxs else None
+
+    def svc_begin(self, rec):
+        """What a SERVICE may do, from the model's state at its entry."""
+        kind, src = CRIT_SERVICES.get(rec.get("svc"), (None, None))
+        n = 1 if src is None else rec.num(src, 0)
+        return {"rec": rec, "crit": kind, "n": n, "owner": self.crit_owner,
+                "count": self.crit_count, "crits": [], "findings": [], "states": [],
+                "idle_chain": self.idle_expected(rec)}
+
+    def svc_end(self, rec, call, ctx):
+        if ctx is None:
+            return
+        if ctx["crit"] == "claim":
+            self.cs_claim_done(rec, ctx)
+        elif ctx["crit"] == "end":
+            self.cs_end_done(rec, ctx)
+        elif ctx["crit"] == "suspend":
+            self.cs6_done(rec, ctx)
+        elif ctx["crit"] == "status":
+            self.cs5_done(rec, ctx)
+        elif call.get("svc") == "Call_When_Not_Critical":
+            # NC-1: no return value: the caller's registers come back unchanged
+            for reg in ("eax", "ebx", "ecx", "edx", "esi"):
+                if rec.get(reg) != call.get(reg):
+                    self.fail("NC-1", rec, f"Call_When_Not_Critical returns {reg.upper()}="
+                              f"{rec.get(reg)} (was {call.get(reg)}): it has no return value")
+        elif call.get("svc") == "Int2F_1689":
+            self.idle5_done(rec, ctx)
+        elif call.get("svc") == "Set_Time_Slice_Priority" and rec.get("cf") != "1":
+            # SL-1: EAX's time-slice bits become the VM's flags (no VM_STATE record)
+            self.ts_flags[self.name_of(call.get("ebx"))] = call.num("eax", 0) & TS_FLAG_BITS
+
+    def cs_claim_done(self, rec, ctx):
+        vm, n, svc = rec.get("vm"), ctx["n"], rec.get("svc")
+        rule = "CS-4" if svc == "Claim_Critical_Section" else "CS-1"
+        if n == 0:
+            want = []
+        elif ctx["owner"] in (None, vm):
+            want = [("claim", n)]
+        else:
+            rule, want = "CS-2", [("block", n), ("grant", n)]
+        if ctx["crits"] != want:
+            self.fail(rule, rec, f"{svc} by {vm} (count {n}, owner {ctx['owner'] or 'none'}) did "
+                      f"{ctx['crits'] or 'nothing'}, expected {want or 'nothing'}")
+
+    def cs_end_done(self, rec, ctx):
+        vm, n, svc = rec.get("vm"), ctx["n"], rec.get("svc")
+        held = ctx["count"] if ctx["owner"] == vm else 0
+        matched = min(n, held)
+        want = [] if matched == 0 else [("end" if matched < held else "release", matched)]
+        if ctx["crits"] != want:
+            self.fail("CS-4" if svc == "Release_Critical_Section" else "CS-3", rec,
+                      f"{svc} by {vm} (count {n}, held {held}) did {ctx['crits'] or 'nothing'}, "
+                      f"expected {want or 'nothing'}")
+        fs = ctx["findings"]
+        if n > matched and not fs:
+            self.fail("CS-7", rec, f"{svc} by {vm} without a matching claim (owner "
+                      f"{ctx['owner'] or 'none'}, count {ctx['count']}) and no FINDING rule=CS-7")
+        elif n == matched and fs:
+            self.fail("CS-7", rec, f"FINDING rule=CS-7 for {svc} by {vm}, which matched claims")
+        elif fs and svc != "Release_Critical_Section":
+            if len(fs) != 1:
+                self.fail("CS-7", rec, f"{len(fs)} FINDING rule=CS-7 for one {svc}")
+            f = fs[0]
+            if f.get("owner") != (ctx["owner"] or "none") or f.num("count") != ctx["count"]:
+                self.fail("CS-7", rec, f"FINDING rule=CS-7 says owner {f.get('owner')} count "
+                          f"{f.get('count')}, before the call the model has "
+                          f"{ctx['owner'] or 'none'} {ctx['count']}")
+
+    def cs6_done(self, rec, ctx):
+        vm = rec.get("vm")
+        ok = ctx["owner"] == vm and ctx["count"] == 1 and vm != self.system_vm
+        if ok:
+            want_states = ["suspend", "resume"]
+            if (ctx["crits"] != [("release", 1)] or ctx["states"][:1] != ["suspend"]
+                    or "resume" not in ctx["states"] or rec.get("cf") != "0"):
+                self.fail("CS-6", rec, f"End_Crit_And_Suspend by {vm} with count 1 did "
+                          f"{ctx['crits']} / {ctx['states']} cf={rec.get('cf')}: expected a "
+                          f"release, {' then '.join(want_states)} of {vm}, cf=0")
+        elif rec.get("cf") != "1" or ctx["crits"] or ctx["states"]:
+            self.fail("CS-6", rec, f"End_Crit_And_Suspend by {vm} (owner "
+                      f"{ctx['owner'] or 'none'}, count {ctx['count']}) did {ctx['crits']} / "
+                      f"{ctx['states']} cf={rec.get('cf')}: expected CF=1 and no change")
+
+    def eca_released(self, rec):
+        ctx = self.top_ctx(rec.get("vm"))
+        if ctx is not None and ctx["crit"] == "suspend":
+            self.eca_step = rec.get("vm")
+
+    def eca_interrupted(self, rec):
+        """CS-6: the release and the suspend are one step: nothing runs in between."""
+        if self.eca_step is not None:
+            self.fail("CS-6", rec, f"End_Crit_And_Suspend of {self.eca_step} released the "
+                      f"section, but {rec.type} comes before its suspend")
+            self.eca_step = None
+
+    def cs5_done(self, rec, ctx):
+        vm = rec.get("vm")
+        owner = self.crit_owner if self.crit_owner is not None else vm
+        want = {"ecx": self.crit_count, "ebx": self.handle_of(owner),
+                "cf": int(self.vm(vm)["pri"] >= CRITICAL_SECTION_BOOST)}
+        for key, val in want.items():
+            if val is not None and rec.num(key) != val:
+                self.fail("CS-5", rec, f"{rec.get('svc')} in {vm} returns {key.upper()}="
+                          f"{rec.get(key)}, expected {val:#x} (owner "
+                          f"{self.crit_owner or 'none'}, count {self.crit_count}, priority "
+                          f"{self.vm(vm)['pri']:#x})")
+
+    def cs_vm_state(self, rec, name, st):
+        ctx = self.top_ctx(name)
+        if ctx is not None and ctx["crit"] == "suspend" and st in ("suspend", "resume"):
+            ctx["states"].append(st)
+        if st == "suspend" and self.eca_step == name:
+            self.eca_step = None
+
+    def cs_boundary(self, rec):
+        """CS-2: a VM waiting for the section is blocked (VM_STATE state=block)."""
+        for w in sorted(self.waiters):
+            if not self.vm(w)["blocked"]:
+                self.fail("CS-2", rec, f"{w} waits for the critical section but is not blocked")
+                self.vm(w)["blocked"] = True   # report once
+        if self.eca_step is not None:
+            self.eca_interrupted(rec)
+
+    # -- idle table (IDLE-1, IDLE-5) ---------------------------------------------
+    def idle1_result(self, rec):
+        """IDLE-1: the table size is not in the trace, but it is fixed: once an
+        install failed (CF set) with k installed, every later one fails too."""
+        if rec.get("cf") == "1":
+            if self.idle_cap is None:
+                self.idle_cap = len(self.idle_list)
+        elif self.idle_cap is not None:
+            self.fail("IDLE-1", rec, f"Call_When_Idle installs (CF clear) after an install "
+                      f"failed with {self.idle_cap} installed: the table is full")
+
+    def idle_expected(self, rec):
+        """IDLE-5: a kernel idle signal with every other VM idle or suspended runs the
+        chain again from the first installed callback."""
+        if rec.get("svc") != "Int2F_1689" or rec.get("vm") != self.system_vm:
+            return False
+        busy = [n for n, v in self.vms.items()
+                if n != self.system_vm and not v["idle"] and v["suspend"] == 0]
+        return bool(self.idle_list) and not busy
+
+    def idle5_done(self, rec, ctx):
+        if ctx["idle_chain"] and self.idle_pos == 0:
+            self.fail("IDLE-5", rec, f"kernel idle with every other VM idle, "
+                      f"{len(self.idle_list)} idle callback(s) installed, but none ran")
+        elif 0 < self.idle_pos < len(self.idle_list) and not self.idle_done:
+            self.fail("IDLE-3", rec, f"the idle chain stops after {self.idle_pos} callback(s) "
+                      f"without one returning CF clear ({len(self.idle_list)} installed)")
+
+    # -- time slicer (SL-1) -------------------------------------------------------
+    def on_list(self, vm):
+        """On the time-slice list: the focus VM, and VMs with Background or
+        High_Pri_Back, unless the focus VM is Exclusive."""
+        if self.ts_flags.get(self.focus, 0) & TS_EXCLUSIVE:
+            return vm == self.focus
+        return vm == self.focus or bool(self.ts_flags.get(vm, 0) & (TS_BACKGROUND | TS_HIGH_PRI_BACK))
+
+    def scheduled(self, vm):
+        v = self.vm(vm)
+        return self.on_list(vm) and v["suspend"] == 0 and not v["blocked"] and not v["idle"]
+
+    def on_slice(self, rec):
+        op, vm = rec.get("op"), rec.get("vm")
+        if op == "focus":
+            self.focus = vm
+        elif op in ("adjust", "release"):
+            self.credit[vm] = rec.num("credit", 0)
+        elif op == "start":
+            self.sl_start(rec, vm)
+
+    def sl_start(self, rec, vm):
+        holders = [n for n, b in self.slice_boost.items() if b]
+        if holders:
+            self.fail("SL-1", rec, f"slice of {vm} starts while {holders[0]} still holds "
+                      "Cur_Run_VM_Boost")
+        if not self.scheduled(vm):
+            self.fail("SL-1", rec, f"slice given to {vm}, which is not scheduled (on the list, "
+                      "ready and not idle)")
+        prev = self.slice["vm"] if self.slice else None
+        if prev in self.vm_order and vm in self.vm_order:
+            # round robin in VM order: a VM between the two is not scheduled or owes time
+            i, j, n = self.vm_order.index(prev), self.vm_order.index(vm), len(self.vm_order)
+            for k in range(1, (j - i) % n or n):
+                w = self.vm_order[(i + k) % n]
+                if self.scheduled(w) and self.credit.get(w, 0) >= 0:
+                    self.fail("SL-1", rec, f"slice goes from {prev} to {vm}, passing over "
+                              f"{w}, which is scheduled and owes no time")
+                    break
+        gran, credit, cycles = rec.num("granularity", 0), rec.num("credit", 0), rec.num("cycles", 0)
+        if self.clock_hz and credit >= 0 and cycles * 1000 < gran * self.clock_hz:
+            self.fail("SL-1", rec, f"slice of {cycles} cycles is shorter than the granularity "
+                      f"({gran} ms)")
+        self.credit[vm] = 0
+        self.slice_serial += 1
+        self.slice = {"vm": vm, "serial": self.slice_serial, "cycle": rec.cycle, "cycles": cycles}
+        self.slice_owed = vm
+
+    def sl_priority(self, rec, vm, boost):
+        if boost not in (CUR_RUN_VM_BOOST, -CUR_RUN_VM_BOOST):
+            self.fail("SL-1", rec, f"slice boost of {boost}, expected +-{CUR_RUN_VM_BOOST}")
+            return
+        if boost > 0:
+            if self.slice_owed != vm:
+                self.fail("SL-1", rec, f"Cur_Run_VM_Boost given to {vm} without its SLICE op=start"
+                          f"{'' if self.slice else ' (the time slicer is off)'}")
+            self.slice_owed = None
+        elif self.slice_boost.get(vm, 0) <= 0:
+            self.fail("SL-1", rec, f"Cur_Run_VM_Boost removed from {vm}, which does not hold it")
+        self.slice_boost[vm] = self.slice_boost.get(vm, 0) + boost
+
+    def sl_event(self, rec):
+        s, k = self.slice, rec.num("index", -1)
+        if s is None:
+            self.fail("SL-1", rec, "a time slice ends, but none started (the time slicer is off)")
+        elif k != s["serial"]:
+            self.fail("SL-1", rec, f"slice {k} ends, the current slice is {s['serial']}")
+        elif rec.cycle < s["cycle"] + s["cycles"]:
+            self.fail("SL-1", rec, f"slice {k} of {s['vm']} ends at cycle {rec.cycle}, before "
+                      f"its {s['cycles']} cycles from {s['cycle']}")
+
+    def sl_boundary(self, rec):
+        """SL-1: one VM at a time holds Cur_Run_VM_Boost: the current slice's."""
+        if self.slice_owed is not None:
+            self.fail("SL-1", rec, f"slice of {self.slice_owed} started without Cur_Run_VM_Boost")
+            self.slice_owed = None
+        for vm, b in sorted(self.slice_boost.items()):
+            if b and (b != CUR_RUN_VM_BOOST or self.slice is None or self.slice["vm"] != vm):
+                self.fail("SL-1", rec, f"{vm} holds slice boost {b} outside its slice")
+                self.slice_boost[vm] = 0   # report once
+
     HANDLERS = {
         "VM_STATE": on_vm_state, "TASK_SWITCH": on_task_switch, "PRIORITY": on_priority,
         "CRIT": on_crit, "SERVICE": on_service, "SVC_RET": on_svc_ret,
         "CB_ENTER": on_cb_enter, "CB_RETURN": on_cb_return,
         "BOOT": on_boot, "EVENT": on_event, "EV": on_ev, "TIMEOUT": on_timeout,
         "IRQ": on_irq, "FINDING": on_finding, "CHOICE": on_choice, "END": on_end,
+        "SLICE": on_slice,
     }
 
     def run(self, records):
@@ -1014,6 +1419,8 @@ class Model:
             if rec.type in ("FINDING", "END"):
                 self.HANDLERS[rec.type](self, rec)
                 continue
+            if rec.type not in ("CB_RETURN", "CHECKPOINT"):
+                self.last_return = None   # CB-1 findings come right after their return
             if rec.type == "CHECKPOINT":
                 continue
             if not (rec.type == "CB_ENTER" and rec.get("kind") == "ts"):

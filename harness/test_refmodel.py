@@ -1,6 +1,6 @@
-"""The reference model (refmodel.py) re-checks NC-2, NC-3, IDLE-2, IDLE-3, CS-1, CS-3,
-PRI-1, TS-1, EV-1, EV-2, TO-1 and INT-1 on every scenario's trace and on seeded random
-schedules of the scenarios that raise IRQs, and catches hand-broken traces."""
+"""The reference model (refmodel.py) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
+IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1 and SL-1 on every scenario's trace
+and on seeded random schedules, and catches hand-broken traces."""
 import pytest
 
 import refmodel
@@ -458,3 +458,134 @@ def test_refmodel_int1_on_fuzzed_runs(name, tmp_path):
         assert v == [], f"seed {seed}:\n" + "\n".join(v[:5])
     if name == "irq_window3":
         assert held, "no schedule held an IRQ past its first boundary"
+
+
+# CB-1, CS-2 .. CS-7, NC-1, NC-4, IDLE-1, IDLE-4, IDLE-5 and SL-1 on hand-broken copies
+# of the golden traces of the scenarios that hold them (same edit language as the
+# INT-1 cases above): each edit is what a wrong VMM would write; the model must name
+# the rule. A drop of a CB_ENTER/CB_RETURN pair uses two _drop edits.
+CB1 = "cb1_ebp_not_preserved"
+SL1 = "sl1_cpu_shares_fg100_bg50"
+
+
+@pytest.mark.parametrize("golden, edits, rule", [
+    # CB-1: the finding names another callback than the one that returned
+    (CB1, [(r"FINDING rule=CB-1 vm=dos1 cb=DEMO\.clobber", "FINDING rule=CB-1 vm=dos1 cb=DEMO.start")],
+     "CB-1"),
+    # CB-1: the finding's expected EBP is not what the callback was given
+    (CB1, [(r"reg=ebp expected=0x00010180", "reg=ebp expected=0x00010080")], "CB-1"),
+    # CB-1: a finding for EAX, which a callback may change
+    (CB1, [(r"reg=ebp expected", "reg=eax expected")], "CB-1"),
+    # CB-1: a finding that follows no callback's return
+    (CB1, [("move", r"FINDING rule=CB-1", r"CB_ENTER kind=nc cb=DEMO\.clobber")], "CB-1"),
+    # CS-2: dos2 claims the section dos1 owns without blocking
+    ("cs2_other_vm_blocks", [_drop(r"\d+ CRIT op=block vm=dos2")], "CS-2"),
+    # CS-2: dos2 waits for the section but is not blocked
+    ("cs2_other_vm_blocks", [_drop(r"\d+ VM_STATE vm=dos2 state=block")], "CS-2"),
+    # CS-2: the blocked dos2 runs (task switch to it before the grant)
+    ("cs2_other_vm_blocks", [(r"TASK_SWITCH old=dos2 new=dos1 reason=block",
+                              "TASK_SWITCH old=dos2 new=dos2 reason=block")], "CS-2"),
+    # CS-4: Claim_Critical_Section with EAX=2 does nothing
+    ("cs4_claim_release_counts", [(r"(SERVICE vm=dos1 svc=Claim_Critical_Section \S+ \S+) eax=0x00000000",
+                                   r"\1 eax=0x00000002")], "CS-4"),
+    # CS-4: Release_Critical_Section with ECX=1 ends twice
+    ("cs4_claim_release_counts", [(r"(SERVICE vm=dos1 svc=Release_Critical_Section \S+ \S+ \S+ \S+) "
+                                   r"ecx=0x00000002", r"\1 ecx=0x00000001")], "CS-4"),
+    # CS-5: Get_Crit_Section_Status names the caller, not the owner dos1
+    ("cs5_crit_section_status", [(r"(SVC_RET vm=dos2 svc=Get_Crit_Section_Status cf=1 zf=0 \S+) "
+                                  r"ebx=0x00010100", r"\1 ebx=0x00010200")], "CS-5"),
+    # CS-5: the count is wrong
+    ("cs5_crit_section_status", [(r"(SVC_RET vm=dos2 svc=Get_Crit_Section_Status cf=1 zf=0 \S+ \S+) "
+                                  r"ecx=0x00000001", r"\1 ecx=0x00000002")], "CS-5"),
+    # CS-5: CF clear although dos2 runs at a priority above Critical_Section_Boost
+    ("cs5_crit_section_status", [(r"SVC_RET vm=dos2 svc=Get_Crit_Section_Status cf=1",
+                                  "SVC_RET vm=dos2 svc=Get_Crit_Section_Status cf=0")], "CS-5"),
+    # CS-6: End_Crit_And_Suspend with count 2 reports success
+    ("cs6_end_crit_and_suspend", [(r"SVC_RET vm=dos1 svc=End_Crit_And_Suspend cf=1",
+                                   "SVC_RET vm=dos1 svc=End_Crit_And_Suspend cf=0")], "CS-6"),
+    # CS-6: with count 1 it releases but does not suspend
+    ("cs6_end_crit_and_suspend", [_drop(r"\d+ VM_STATE vm=dos1 state=suspend")], "CS-6"),
+    # CS-6: release and suspend are not one step (the task switch comes in between)
+    ("cs6_end_crit_and_suspend", [("move", r"TASK_SWITCH old=dos1 new=sys reason=suspend",
+                                   r"VM_STATE vm=dos1 state=suspend")], "CS-6"),
+    # CS-7: an End without a Begin is not reported
+    ("cs7_end_without_begin", [_drop(r"\d+ FINDING rule=CS-7")], "CS-7"),
+    # CS-7: the finding misstates the count before the call
+    ("cs7_end_without_begin", [(r"(FINDING rule=CS-7 .*) count=0", r"\1 count=1")], "CS-7"),
+    # CS-7: a matched End is reported
+    ("cs6_end_crit_and_suspend", [(r"(\d+) (CRIT op=end vm=dos1 owner=dos1 count=1 n=1\n)",
+                                   r"\1 \2\1 FINDING rule=CS-7 vm=dos1 svc=End_Critical_Section "
+                                   r"owner=dos1 count=2\n")], "CS-7"),
+    # NC-1: an install is lost (one release goes unanswered to the end)
+    ("nc1_install_any_number", [_drop(r"000000030364 CB_ENTER kind=nc"),
+                                _drop(r"000000030386 CB_RETURN kind=nc")], "NC-1"),
+    # NC-1: Call_When_Not_Critical returns a value
+    ("nc1_install_any_number", [(r"(SVC_RET vm=dos1 svc=Call_When_Not_Critical .* esi=)0x0010002d",
+                                 r"\g<1>0x00000000")], "NC-1"),
+    # NC-4: the callback gets another reference data
+    ("nc4_client_registers_through_ebp", [(r"(CB_ENTER kind=nc .*) edx=0x0000cafe", r"\1 edx=0x0000caff")],
+     "NC-4"),
+    # NC-4: EBP is the system VM's Client_Reg_Struc, not dos1's
+    ("nc4_client_registers_through_ebp", [(r"(CB_ENTER kind=nc .*) ebp=0x00010180", r"\1 ebp=0x00010080")],
+     "NC-4"),
+    # IDLE-1: an install succeeds after one failed on a full table
+    ("idle1_table_full", [(r"(000000000398 SVC_RET vm=sys svc=Call_When_Idle) cf=0", r"\1 cf=1"),
+                          (r"(000000000577 SVC_RET vm=sys svc=Call_When_Idle) cf=1", r"\1 cf=0")], "IDLE-1"),
+    # IDLE-4: EBX is not the system VM
+    ("idle4_registers", [(r"(CB_ENTER kind=idle .*) ebx=0x00010000", r"\1 ebx=0x00010100")], "IDLE-4"),
+    # IDLE-4: EBP is not the system VM's Client_Reg_Struc
+    ("idle4_registers", [(r"(CB_ENTER kind=idle .*) ebp=0x00010080", r"\1 ebp=0x00010180")], "IDLE-4"),
+    # IDLE-5: the callback was removed after the first signal: the second runs nothing
+    ("idle5_stay_installed", [_drop(r"000000040059 CB_ENTER kind=idle"),
+                              _drop(r"000000040077 CB_RETURN kind=idle")], "IDLE-5"),
+    # IDLE-5: the first installed callback is skipped
+    ("idle3_chain_stops_at_cf_clear", [_drop(r"000000060059 CB_ENTER kind=idle"),
+                                       _drop(r"000000060077 CB_RETURN kind=idle")], "IDLE-5"),
+    # IDLE-3: the chain stops after a callback that returned CF set
+    ("idle1_table_full", [_drop(r"000000020080 CB_ENTER kind=idle"),
+                          _drop(r"000000020092 CB_RETURN kind=idle")], "IDLE-3"),
+    # SL-1: the old slice holder keeps Cur_Run_VM_Boost when the next slice starts
+    (SL1, [_drop(r"000000400147 PRIORITY vm=sys pri=0x00000000 old=0x00000004 boost=-4")], "SL-1"),
+    # SL-1: a slice ends that is not the current one
+    (SL1, [(r"EVENT seq=2 kind=slice index=2", "EVENT seq=2 kind=slice index=3")], "SL-1"),
+    # SL-1: a slice shorter than the granularity (20 ms at 10 MHz)
+    (SL1, [(r"SLICE op=start vm=dos1 cycles=200000", "SLICE op=start vm=dos1 cycles=100000")], "SL-1"),
+    # SL-1: dos1 gets slices although it is not on the time-slice list (no Background)
+    (SL1, [(r"(VM_STATE vm=dos1 state=create .*) status=0x00000002", r"\1 status=0x00000000")], "SL-1"),
+    # SL-1: the slice boost is not given when the slice starts
+    (SL1, [_drop(r"000000400147 PRIORITY vm=dos1 pri=0x00000004 old=0x00000000 boost=4")], "SL-1"),
+    # SL-1: Cur_Run_VM_Boost with the time slicer off
+    ("cs4_claim_release_counts", [(r"(\d+) (END reason=done)", r"\1 PRIORITY vm=dos1 pri=0x00000004 "
+                                   r"old=0x00000000 boost=4 reason=slice\n\1 \2")], "SL-1"),
+])
+def test_refmodel_catches_broken_rule_trace(golden, edits, rule):
+    """CB-1, CS-2..CS-7, NC-1, NC-4, IDLE-1, IDLE-4, IDLE-5, SL-1: the golden trace
+    is clean; the edited copy is a violation of the rule."""
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    assert violations(text) == []
+    broken = _mutate(text, edits)
+    assert broken != text
+    assert rule in rules(broken), violations(broken)
+
+
+@pytest.mark.parametrize("name", [
+    "cb1_ebp_not_preserved", "cs2_other_vm_blocks", "cs3_release_to_highest_waiter",
+    "cs4_claim_release_counts", "cs5_crit_section_status", "cs6_end_crit_and_suspend",
+    "cs7_end_without_begin", "bug_crit_waiter_order", "nc1_install_any_number",
+    "nc4_registers", "nc4_client_registers_through_ebp", "idle1_table_full",
+    "idle2_waits_for_every_vm", "idle4_registers", "idle5_stay_installed",
+    "sl1_cpu_shares_fg100_bg50", "latency:loaded"])
+def test_refmodel_on_fuzzed_runs(name):
+    """Every rule the model checks (CB-1, CS-*, NC-*, IDLE-*, SL-1 included) holds on
+    seeded random schedules of the scenarios that hold them."""
+    from conftest import ROOT, SCENARIOS
+    if name.startswith("latency:"):
+        scen = rel(ROOT / "bench" / "latency" / (name[8:] + ".yaml"))
+    else:
+        scen = rel(SCENARIOS / (name + ".yaml"))
+    for seed in range(1, 9):
+        text = run_vmmsim("run", "--strategy", "random", "--seed", seed, scen).stdout
+        assert " END reason=" in text
+        v = violations(text)
+        assert v == [], f"seed {seed}:\n" + "\n".join(v[:5])
