@@ -24,8 +24,9 @@ typedef struct cli_sim {
     scen     s;
     const char *path;          /* scenario path as given, or SCEN_DEFAULT_NAME */
     vmm_state *v;
-    int      strategy;         /* ENG_STRAT_CANONICAL or ENG_STRAT_RANDOM */
+    int      strategy;         /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
     uint64_t seed;
+    uint32_t depth;            /* PCT depth, 0: CLI_PCT_DEPTH */
     uint64_t max_cycles;       /* 0: the scenario's */
     int      run_rc;           /* vmm_run's result */
 } cli_sim;
@@ -38,6 +39,8 @@ void cli_sim_run(cli_sim *c, FILE *err);
 void cli_sim_free(cli_sim *c);
 /* The trace record i as its canonical text line (no newline). */
 size_t cli_sim_line(const cli_sim *c, uint32_t i, char *buf, size_t len);
+#define CLI_PCT_DEPTH 3u       /* `run --strategy pct` without --depth */
+#define CLI_PCT_DEPTH_MAX 64u
 int cli_strategy_parse(const char *name, int *out);
 const char *cli_strategy_name(int strategy);
 /* An option's unsigned value (decimal or 0x); -1 on a sign, junk or overflow. */
@@ -74,6 +77,7 @@ typedef struct cli_tfile {
     uint32_t ncp;
     char     strategy[32];
     uint64_t seed;
+    uint32_t depth;            /* PCT only; 0: not given */
     int      has_run;    /* a "# run:" header line was present */
 } cli_tfile;
 int  cli_tfile_read(cli_tfile *t, const char *path, FILE *err);   /* 0 or exit code */

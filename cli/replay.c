@@ -131,6 +131,7 @@ int cli_replay_main(int argc, char **argv) {
     if (!c) { cli_tfile_free(&f); fprintf(stderr, "vmmsim replay: out of memory\n"); return CLI_EXIT_HOST; }
     c->max_cycles = max_cycles;
     c->seed = f.seed;
+    c->depth = f.depth <= CLI_PCT_DEPTH_MAX ? f.depth : 0;
     if (f.has_run && cli_strategy_parse(f.strategy, &c->strategy)) {
         fprintf(stderr, "vmmsim replay: %s: unknown strategy '%s' in header\n", paths[1], f.strategy);
         rc = CLI_EXIT_USAGE;

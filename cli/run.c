@@ -24,8 +24,10 @@ static const char run_help[] =
 "  --perfetto FILE       write a Chrome/Perfetto trace-event JSON file\n"
 "  --quiet               print only the summary (hash, findings, verdict)\n"
 "  --max-cycles N        stop the simulation after N cycles\n"
-"  --strategy NAME       choice-point strategy: canonical (default) or random\n"
-"  --seed N              PRNG seed for --strategy random (default 0)\n"
+"  --strategy NAME       choice-point strategy: canonical (default), random, or pct\n"
+"                        (pct: one PCT run, its change points spread as fuzz spreads them)\n"
+"  --seed N              seed for --strategy random or pct (default 0)\n"
+"  --depth D             PCT depth, 1..64 (default 3)\n"
 "  --help                this text\n"
 "\n"
 "exit status: 0 all expectations hold, 1 a finding or a failed expectation,\n"
@@ -70,7 +72,12 @@ static int parse_args(int argc, char **argv, run_opts *o, cli_sim *c) {
             if (parse_u64(val, &c->seed)) return usage_err("--seed expects an integer, found", val ? val : "nothing");
         } else if (!strcmp(a, "--strategy")) {
             if (!val || cli_strategy_parse(val, &c->strategy))
-                return usage_err("--strategy expects canonical or random, found", val ? val : "nothing");
+                return usage_err("--strategy expects canonical, random or pct, found", val ? val : "nothing");
+        } else if (!strcmp(a, "--depth")) {
+            uint64_t d;
+            if (parse_u64(val, &d) || d < 1 || d > CLI_PCT_DEPTH_MAX)
+                return usage_err("--depth expects 1..64, found", val ? val : "nothing");
+            c->depth = (uint32_t)d;
         } else if (a[0] == '-' && a[1]) return usage_err("unknown option", a);
         else {
             if (o->scenario) return usage_err("expected one SCENARIO, found another:", a);

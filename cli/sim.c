@@ -31,7 +31,13 @@ int cli_sim_load(cli_sim *c, const char *path, FILE *err) {
                 msg[0] ? ": " : "", msg);
         return verr == VMM_ENOMEM ? CLI_EXIT_HOST : CLI_EXIT_USAGE;
     }
-    if (c->strategy == ENG_STRAT_RANDOM) eng_chooser_random(vmm_chooser(c->v), c->seed);
+    if (c->strategy == ENG_STRAT_PCT) {
+        /* One PCT run, planned as `vmmsim fuzz` plans each of its runs: change points
+        ** over k decisions, k from a canonical and a random run (cli_pct_steps). */
+        uint32_t k = cli_pct_steps(c, c->seed);
+        vmm_reset(c->v);
+        eng_chooser_pct(vmm_chooser(c->v), c->seed, c->depth ? c->depth : CLI_PCT_DEPTH, k);
+    } else if (c->strategy == ENG_STRAT_RANDOM) eng_chooser_random(vmm_chooser(c->v), c->seed);
     else eng_chooser_canonical(vmm_chooser(c->v));
     return CLI_EXIT_OK;
 }
@@ -60,11 +66,12 @@ size_t cli_sim_line(const cli_sim *c, uint32_t i, char *buf, size_t len) {
 int cli_strategy_parse(const char *name, int *out) {
     if (!strcmp(name, "canonical")) { *out = ENG_STRAT_CANONICAL; return 0; }
     if (!strcmp(name, "random")) { *out = ENG_STRAT_RANDOM; return 0; }
+    if (!strcmp(name, "pct")) { *out = ENG_STRAT_PCT; return 0; }
     return -1;
 }
 
 const char *cli_strategy_name(int strategy) {
-    return strategy == ENG_STRAT_RANDOM ? "random" : "canonical";
+    return strategy == ENG_STRAT_RANDOM ? "random" : strategy == ENG_STRAT_PCT ? "pct" : "canonical";
 }
 
 int cli_u64_arg(const char *s, uint64_t *out) {

@@ -99,8 +99,10 @@ void cli_trace_header(FILE *f, const cli_sim *c) {
     fprintf(f, "%s\n# vmmsim: %s\n# scenario: %s\n", CLI_TRACE_MAGIC, VMMSIM_VERSION, c->path);
     if (c->s.name[0]) fprintf(f, "# name: %s\n", c->s.name);
     if (c->s.rules[0]) fprintf(f, "# rules: %s\n", c->s.rules);
-    fprintf(f, "# run: strategy=%s seed=%llu\n", cli_strategy_name(c->strategy),
+    fprintf(f, "# run: strategy=%s seed=%llu", cli_strategy_name(c->strategy),
             (unsigned long long)c->seed);
+    if (c->strategy == ENG_STRAT_PCT) fprintf(f, " depth=%u", c->depth ? c->depth : CLI_PCT_DEPTH);
+    fputc('\n', f);
 }
 
 static int add_line(cli_tfile *t, const char *line, size_t len, uint32_t *cap) {
@@ -133,9 +135,12 @@ static int add_cp(cli_tfile *t, const eng_checkpoint *cp, uint32_t *cap) {
 static void header_line(cli_tfile *t, const char *line) {
     char strat[32];
     unsigned long long seed;
-    if (sscanf(line, "# run: strategy=%31s seed=%llu", strat, &seed) == 2) {
+    unsigned depth = 0;
+    int n = sscanf(line, "# run: strategy=%31s seed=%llu depth=%u", strat, &seed, &depth);
+    if (n >= 2) {
         snprintf(t->strategy, sizeof t->strategy, "%s", strat);
         t->seed = seed;
+        t->depth = n == 3 ? depth : 0;
         t->has_run = 1;
     }
 }

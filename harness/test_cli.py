@@ -165,3 +165,24 @@ def test_trace_records_key_sizes_the_stored_trace(tmp_path):
     f.write_text(text.replace("machine: { clock_hz", "machine: { trace_records: 10, clock_hz", 1))
     p = run_vmmsim("run", f, check_codes=(2,))
     assert "machine.trace_records: expected an integer from 64 to 2097152, found '10'" in p.stderr
+
+
+def test_run_pct_is_seeded_recorded_and_replayed(tmp_path):
+    """`run --strategy pct`: the same seed gives the same trace, the header records
+    strategy, seed and depth, and `replay` re-runs exactly that run; some seed finds
+    bug_crit_waiter_order's ordering bug, which the canonical run does not show."""
+    s = SCENARIOS / "bug_crit_waiter_order.yaml"
+    verdicts = set()
+    for seed in range(16):
+        t1, t2 = tmp_path / f"a{seed}.trace", tmp_path / f"b{seed}.trace"
+        p = run_vmmsim("run", "-q", "--strategy", "pct", "--seed", seed, "--depth", 2, "--trace", t1, s,
+                       check_codes=(0, 1))
+        run_vmmsim("run", "-q", "--strategy", "pct", "--seed", seed, "--depth", 2, "--trace", t2, s,
+                   check_codes=(p.returncode,))
+        assert t1.read_text() == t2.read_text()
+        assert f"# run: strategy=pct seed={seed} depth=2\n" in t1.read_text()
+        r = run_vmmsim("replay", s, t1, check_codes=(0,))
+        assert "replay: identical" in r.stdout
+        verdicts.add(p.returncode)
+    assert verdicts == {0, 1}
+    run_vmmsim("run", "--strategy", "pct", "--depth", 0, s, check_codes=(2,))
