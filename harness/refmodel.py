@@ -25,8 +25,9 @@ re-checks rules of DESIGN.md section 6.2 on every record:
   TO-1  a time-out falls due at the first timer tick at or after its due time (a VM
         time-out: counting that VM's execution time, at a tick where it is current);
         its callback is called after that, with ECX (late=) the ms late; cancelled
-        time-outs never fall due. The tick period is not in the trace: it is
-        inferred from the first tick (tick k at cycle ceil(k*tick_ms*clock_hz/1000))
+        time-outs never fall due. Tick k is at cycle ceil(k*tick_ms*clock_hz/1000),
+        tick_ms the MACHINE record's timer_tick_ms (a trace without MACHINE: the
+        period is inferred from the first tick)
   INT-1 simulated hardware interrupts (docs/vmm.md, "Simulated interrupts"):
         delivery — a raise of a virtualized IRQ is answered by one IRQ op=hw_int and
         the CB_ENTER kind=hwint of the descriptor's Hw_Int_Proc (EAX = IRQ handle,
@@ -68,12 +69,15 @@ re-checks rules of DESIGN.md section 6.2 on every record:
         and no CRIT / VM_STATE record
   CS-7  an End (or the part of a Release) beyond the caller's claims is FINDING
         rule=CS-7 with the owner and count before the call, and no other End is
-  NC-1  any number installed: Call_When_Not_Critical returns the caller's registers
-        (no return value) and a run that ends (done) owes no callback
+  NC-1  any number installed up to MACHINE nc_slots: Call_When_Not_Critical returns
+        the caller's registers (no return value), an install with nc_slots
+        installed ends the run (END reason=error code=-3, VMM_ELIMIT) and one below
+        returns; a run that ends (done) owes no callback
   NC-4  not-critical callback: EBX = current VM, EDX = its install's EDX, EBP =
         current VM's Client_Reg_Struc (handle + 0x80, docs/vmm.md "Memory")
-  IDLE-1 the table size is not in the trace: once an install failed (CF set),
-        every later one fails too
+  IDLE-1 Call_When_Idle returns CF set exactly when MACHINE idle_slots callbacks are
+        installed (a trace without MACHINE: once an install failed, every later one
+        fails too)
   IDLE-4 idle callback: in the system VM, EBX = its handle, EBP = its Client_Reg_Struc
   IDLE-5 a kernel idle signal in the system VM with every other VM idle or
         suspended runs the chain from the first installed callback; none is skipped
@@ -83,7 +87,12 @@ re-checks rules of DESIGN.md section 6.2 on every record:
         no slice is shorter than the granularity (without debt); slices go round
         robin in VM order to scheduled VMs (on the list: focus, Background or
         High_Pri_Back, only focus when Exclusive; ready, not idle), passing over
-        only VMs not scheduled or in debt (SLICE credit < 0)
+        only VMs not scheduled or in debt (SLICE credit < 0); with a MACHINE record:
+        slices only with time_slicing=1, and the granularity is time_slice_ms until
+        Set_Time_Slice_Granularity (clamped to 1..60000), on every SLICE record
+  TS-1  (table) an install with MACHINE ts_slots installed ends the run with
+        VMM_ELIMIT, one below returns
+  MACHINE one record, right after BOOT, with every parameter
 
 Usage: python3 harness/refmodel.py TRACE...   (exit 1 when a violation is found)
 """
@@ -108,6 +117,12 @@ CRIT_SERVICES = {
     "End_Crit_And_Suspend": ("suspend", None),
     "Get_Crit_Section_Status": ("status", None), "Get_Crit_Status_No_Block": ("status", None),
 }
+# The MACHINE record's keys (docs/trace-format.md), all decimal.
+MACHINE_KEYS = ("timer_tick_ms", "idle_slots", "nc_slots", "ts_slots", "service_cycles",
+                "wait_states", "irq_handler_cycles", "time_slicing", "time_slice_ms",
+                "irq_boundary_window", "event_capacity", "max_cycles", "hang_cycles")
+VMM_ELIMIT = -3            # vmm.h: a machine limit was exceeded (a full callback table)
+SLICE_MS_MIN, SLICE_MS_MAX = 1, 60000   # Set_Time_Slice_Granularity clamps to this
 PEF_WAIT_NOT_CRIT = 0x2
 PEF_DONT_UNBOOST = 0x4
 TIME_CRITICAL_BOOST = 0x00400000
@@ -197,7 +212,11 @@ class Model:
         self.violations = []
         # events, priority events, time-outs (EV-1, EV-2, TO-1)
         self.clock_hz = None
-        self.tick_ms = None       # inferred from the first EVENT kind=tick
+        self.tick_ms = None       # MACHINE timer_tick_ms, or inferred from the first tick
+        self.machine = None       # the MACHINE record's values (None: an older trace)
+        self.boot_index = None    # record index of BOOT (MACHINE comes right after)
+        self.granularity = None   # SL-1: the slice granularity, ms (from MACHINE)
+        self.table_install = None # (rule, SERVICE, full, slots): NC-1 / TS-1 table limit
         self.last_tick = None     # (k, cycle) of the latest tick
         self.exec_cycles = {}     # vm -> cycles it was the current VM before cur_since
         self.cur_since = 0
@@ -423,12 +442,24 @@ class Model:
         self.int_service(rec)
         self.eca_interrupted(rec)
         svc = rec.get("svc")
+        self.table_limit(rec, svc)
         if svc == "Call_When_Not_Critical":
             self.nc_list.append(rec.num("esi"))
             self.nc_ref.append(rec.num("edx"))
         elif svc == "Int2F_1689":
             self.idle_signal += 1
             self.idle_pos, self.idle_done = 0, False
+
+    def table_limit(self, rec, svc):
+        if self.machine is None:
+            return
+        if svc == "Call_When_Not_Critical":
+            rule, n, slots = "NC-1", len(self.nc_list), self.machine["nc_slots"]
+        elif svc == "Call_When_Task_Switched":
+            rule, n, slots = "TS-1", len(self.ts_list), self.machine["ts_slots"]
+        else:
+            return
+        self.table_install = (rule, rec, n >= slots, slots)
 
     def on_svc_ret(self, rec):
         self.int_svc_ret(rec)
@@ -578,6 +609,39 @@ class Model:
 
     def on_boot(self, rec):
         self.clock_hz = rec.num("clock_hz")
+        self.boot_index = rec.index
+
+    def on_machine(self, rec):
+        """The machine's parameters: exact tick (TO-1), table limits (IDLE-1, NC-1,
+        TS-1) and granularity (SL-1) from here on."""
+        if self.machine is not None or self.boot_index is None or rec.index != self.boot_index + 1:
+            self.fail("MACHINE", rec, "MACHINE record not right after BOOT, or a second one")
+        m = {k: rec.num(k) for k in MACHINE_KEYS}
+        bad = [k for k, v in m.items() if v is None or v < 0]
+        if bad:
+            self.fail("MACHINE", rec, f"MACHINE record without a decimal {bad[0]}")
+            return
+        if m["timer_tick_ms"] == 0 or not SLICE_MS_MIN <= m["time_slice_ms"] <= SLICE_MS_MAX:
+            self.fail("MACHINE", rec, "MACHINE timer_tick_ms or time_slice_ms out of range")
+            return
+        self.machine = m
+        self.tick_ms = m["timer_tick_ms"]
+        self.granularity = m["time_slice_ms"]
+
+    def table_check(self, rec):
+        """NC-1 / TS-1: an install into a full callback table ends the run with
+        VMM_ELIMIT (the DDK has no failure return); one with room returns."""
+        rule, call, full, slots = self.table_install
+        self.table_install = None
+        svc = call.get("svc")
+        ended = (rec.type == "END" and rec.get("reason") == "error"
+                 and rec.num("code") == VMM_ELIMIT)
+        if full and not ended:
+            self.fail(rule, rec, f"{svc} with its table full ({slots} installed) is not "
+                      f"answered by END reason=error code={VMM_ELIMIT}")
+        elif not full and ended:
+            self.fail(rule, rec, f"{svc} with room in its table (fewer than {slots} installed) "
+                      f"ends the run with VMM_ELIMIT")
 
     def on_event(self, rec):
         if rec.get("kind") in ("iret", "iret_timeout"):
@@ -1195,6 +1259,8 @@ class Model:
                               f"{rec.get(reg)} (was {call.get(reg)}): it has no return value")
         elif call.get("svc") == "Int2F_1689":
             self.idle5_done(rec, ctx)
+        elif call.get("svc") == "Set_Time_Slice_Granularity" and self.granularity is not None:
+            self.granularity = min(max(call.num("eax", 0), SLICE_MS_MIN), SLICE_MS_MAX)
         elif call.get("svc") == "Set_Time_Slice_Priority" and rec.get("cf") != "1":
             # SL-1: EAX's time-slice bits become the VM's flags (no VM_STATE record)
             self.ts_flags[self.name_of(call.get("ebx"))] = call.num("eax", 0) & TS_FLAG_BITS
@@ -1293,8 +1359,15 @@ class Model:
 
     # -- idle table (IDLE-1, IDLE-5) ---------------------------------------------
     def idle1_result(self, rec):
-        """IDLE-1: the table size is not in the trace, but it is fixed: once an
-        install failed (CF set) with k installed, every later one fails too."""
+        """IDLE-1: CF set exactly when idle_slots callbacks are installed. Without a
+        MACHINE record the size is unknown but fixed: once an install failed (CF set)
+        with k installed, every later one fails too."""
+        if self.machine is not None:
+            n, slots = len(self.idle_list), self.machine["idle_slots"]
+            if (rec.get("cf") == "1") != (n >= slots):
+                self.fail("IDLE-1", rec, f"Call_When_Idle returns CF={rec.get('cf')} with {n} "
+                          f"callback(s) installed in a table of idle_slots={slots}")
+            return
         if rec.get("cf") == "1":
             if self.idle_cap is None:
                 self.idle_cap = len(self.idle_list)
@@ -1333,6 +1406,10 @@ class Model:
 
     def on_slice(self, rec):
         op, vm = rec.get("op"), rec.get("vm")
+        if self.granularity is not None and rec.num("granularity") != self.granularity:
+            self.fail("SL-1", rec, f"SLICE says granularity {rec.get('granularity')} ms, the "
+                      f"machine's is {self.granularity} ms (time_slice_ms or the last "
+                      "Set_Time_Slice_Granularity)")
         if op == "focus":
             self.focus = vm
         elif op in ("adjust", "release"):
@@ -1341,6 +1418,8 @@ class Model:
             self.sl_start(rec, vm)
 
     def sl_start(self, rec, vm):
+        if self.machine is not None and not self.machine["time_slicing"]:
+            self.fail("SL-1", rec, f"slice of {vm} starts, but MACHINE says time_slicing=0")
         holders = [n for n, b in self.slice_boost.items() if b]
         if holders:
             self.fail("SL-1", rec, f"slice of {vm} starts while {holders[0]} still holds "
@@ -1358,7 +1437,8 @@ class Model:
                     self.fail("SL-1", rec, f"slice goes from {prev} to {vm}, passing over "
                               f"{w}, which is scheduled and owes no time")
                     break
-        gran, credit, cycles = rec.num("granularity", 0), rec.num("credit", 0), rec.num("cycles", 0)
+        gran = self.granularity if self.granularity is not None else rec.num("granularity", 0)
+        credit, cycles = rec.num("credit", 0), rec.num("cycles", 0)
         if self.clock_hz and credit >= 0 and cycles * 1000 < gran * self.clock_hz:
             self.fail("SL-1", rec, f"slice of {cycles} cycles is shorter than the granularity "
                       f"({gran} ms)")
@@ -1406,7 +1486,7 @@ class Model:
         "CB_ENTER": on_cb_enter, "CB_RETURN": on_cb_return,
         "BOOT": on_boot, "EVENT": on_event, "EV": on_ev, "TIMEOUT": on_timeout,
         "IRQ": on_irq, "FINDING": on_finding, "CHOICE": on_choice, "END": on_end,
-        "SLICE": on_slice,
+        "SLICE": on_slice, "MACHINE": on_machine,
     }
 
     def run(self, records):
@@ -1416,6 +1496,8 @@ class Model:
                 self.boundary(rec)
             last = rec.cycle
             self.int_progress(rec)
+            if self.table_install is not None and rec.type != "CHECKPOINT":
+                self.table_check(rec)
             if rec.type in ("FINDING", "END"):
                 self.HANDLERS[rec.type](self, rec)
                 continue

@@ -158,7 +158,7 @@ def test_trace_records_key_sizes_the_stored_trace(tmp_path):
         p = run_vmmsim("run", "-q", f, check_codes=(code,))
         assert "# hash:" in p.stdout and p.stdout.split("# hash:")[1].split()[0] == \
             full.stdout.split("# hash:")[1].split()[0]
-        cut = "cannot be checked: the trace kept only the first 64 of 138 records" in p.stdout
+        cut = "cannot be checked: the trace kept only the first 64 of 139 records" in p.stdout
         assert cut == (n == 64), p.stdout
         assert "expect ok: memory SLC.sys_ms" in p.stdout
     f = tmp_path / "bad.yaml"

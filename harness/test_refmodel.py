@@ -1,6 +1,7 @@
 """The reference model (refmodel.py) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
 IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1 and SL-1 on every scenario's trace
-and on seeded random schedules, and catches hand-broken traces."""
+and on seeded random schedules, and catches hand-broken traces (including traces whose
+MACHINE record no longer matches the run)."""
 import pytest
 
 import refmodel
@@ -589,3 +590,111 @@ def test_refmodel_on_fuzzed_runs(name):
         assert " END reason=" in text
         v = violations(text)
         assert v == [], f"seed {seed}:\n" + "\n".join(v[:5])
+
+
+# The MACHINE record (docs/trace-format.md) makes IDLE-1's limit, NC-1's and TS-1's
+# table limits, TO-1's tick period and SL-1's granularity exact: a golden copy whose
+# MACHINE no longer matches what the run did is a violation of the rule.
+def _machine(key, value):
+    return (r"(?m)^(\d+ MACHINE .*\b" + key + r")=\d+", r"\g<1>=" + str(value))
+
+
+@pytest.mark.parametrize("golden, edits, rule", [
+    # IDLE-1: two installed fill a table of 2; a table of 3 would take the third
+    ("idle1_table_full", [_machine("idle_slots", 3)], "IDLE-1"),
+    # IDLE-1: a table of 1 is full after the first install, the second succeeds
+    ("idle1_table_full", [_machine("idle_slots", 1)], "IDLE-1"),
+    # NC-1: five installs in a list of 4: the fifth must end the run (VMM_ELIMIT)
+    ("nc1_install_any_number", [_machine("nc_slots", 4)], "NC-1"),
+    # TS-1: two installs in a table of 1: the second must end the run (VMM_ELIMIT)
+    ("ts1_callbacks_in_install_order", [_machine("ts_slots", 1)], "TS-1"),
+    # TO-1: the ticks are of 10 ms; with 20 ms tick 3 would be at cycle 1500000
+    ("to1_global_late_by_tick", [_machine("timer_tick_ms", 20)], "TO-1"),
+    # SL-1: the granularity is 20 ms, not the 10 ms the machine would have
+    (SL1, [_machine("time_slice_ms", 10)], "SL-1"),
+    # SL-1: a 40 ms granularity: the slices of 20 ms are too short
+    (SL1, [_machine("time_slice_ms", 40)], "SL-1"),
+    # SL-1: slices although the machine has the time slicer off
+    (SL1, [_machine("time_slicing", 0)], "SL-1"),
+    # MACHINE: the record must come right after BOOT
+    ("demo_default", [("move", r"MACHINE ", r"CONTROL msg=Sys_Critical_Init")], "MACHINE"),
+])
+def test_refmodel_catches_machine_mismatch(golden, edits, rule):
+    """IDLE-1, NC-1, TS-1, TO-1, SL-1 exact from MACHINE: the golden trace is clean;
+    the copy with one MACHINE value changed is a violation of the rule."""
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    assert violations(text) == []
+    broken = _mutate(text, edits)
+    assert broken != text
+    assert rule in rules(broken), violations(broken)
+
+
+@pytest.mark.parametrize("golden", ["idle1_table_full", "nc1_install_any_number",
+                                    "to1_global_late_by_tick", SL1, "demo_default"])
+def test_refmodel_without_machine_record_falls_back(golden):
+    """A trace written before the MACHINE record still checks: the tick is inferred
+    (TO-1) and IDLE-1 is checked for consistency only."""
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    old = _mutate(text, [_drop(r"\d+ MACHINE ")])
+    assert old != text and " MACHINE " not in old
+    assert violations(old) == []
+
+
+def _sl1_granularity_scenario(tmp_path):
+    """sl1_cpu_shares_fg100_bg50 with Set_Time_Slice_Granularity(30) at cycle 1000000."""
+    from conftest import SCENARIOS
+    s = (SCENARIOS / "sl1_cpu_shares_fg100_bg50.yaml").read_text()
+    s = s.replace("      sys_ms:  dd 0", "      set_gran:\n              mov     eax, 30\n"
+                  "              VMMcall Set_Time_Slice_Granularity\n              ret\n"
+                  "      sys_ms:  dd 0")
+    s = s.replace("  - { at: 6000000,", "  - { at: 1000000, vm: sys, do: call(SLC.set_gran) }\n"
+                  "  - { at: 6000000,")
+    s = s[:s.index("expect:")]
+    p = tmp_path / "sl1_granularity.yaml"
+    p.write_text(s)
+    return p
+
+
+def test_refmodel_sl1_granularity_follows_set_time_slice_granularity(tmp_path):
+    """SL-1: the granularity is MACHINE time_slice_ms until Set_Time_Slice_Granularity
+    returns, then its EAX; a slice that still says (or lasts) 20 ms is caught."""
+    import re
+    scen = _sl1_granularity_scenario(tmp_path)
+    text = run_vmmsim("run", scen).stdout
+    assert "granularity=30" in text and "granularity=20" in text
+    assert violations(text) == []
+    # the first slice after the change keeps the old granularity
+    broken, n = re.subn(r"(SLICE op=start vm=dos1 cycles=\d+ pri=50 credit=0) granularity=30",
+                        r"\1 granularity=20", text, count=1)
+    assert n == 1
+    assert "SL-1" in rules(broken), violations(broken)
+    # the change is lost: every later slice of 30 ms is longer than it should be, and
+    # their granularity is not the machine's
+    broken = re.sub(r"(?m)^\d+ SERVICE vm=sys svc=Set_Time_Slice_Granularity.*\n"
+                    r"\d+ SVC_RET vm=sys svc=Set_Time_Slice_Granularity.*\n", "", text)
+    assert broken != text
+    assert "SL-1" in rules(broken), violations(broken)
+
+
+def test_refmodel_nc1_full_list_ends_the_run(tmp_path):
+    """NC-1: with nc_slots 4, the fifth Call_When_Not_Critical ends the run with
+    VMM_ELIMIT: the model accepts that, and catches a return instead (or a run that
+    ends so with room in the list)."""
+    import re
+    from conftest import SCENARIOS
+    s = (SCENARIOS / "nc1_install_any_number.yaml").read_text()
+    s = s.replace("\nvms:", "\nmachine: { nc_slots: 4 }\nvms:", 1)
+    s = s[:s.index("expect:")]
+    p = tmp_path / "nc1_full.yaml"
+    p.write_text(s)
+    text = run_vmmsim("run", p, check_codes=None).stdout
+    assert "END reason=error code=-3" in text
+    assert violations(text) == []
+    assert "NC-1" in rules(re.sub(r"nc_slots=4", "nc_slots=5", text))
+    ret = re.sub(r"(?m)^(\d+) (END reason=error code=-3)",
+                 r"\1 SVC_RET vm=dos1 svc=Call_When_Not_Critical cf=1 zf=0 eax=0x00000000 "
+                 r"ebx=0x00010100 ecx=0x00000000 edx=0x00000005 esi=0x0010002d\n\1 \2", text)
+    assert ret != text
+    assert "NC-1" in rules(ret), violations(ret)

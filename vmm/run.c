@@ -312,6 +312,7 @@ int vmm_run(vmm_state *v) {
     if (v->d.ended || v->tr.count)
         return vmm_fail(v, VMM_EINVAL, "vmm_run: the machine has run; call vmm_reset first");
     vmm_rec(v, VMM_REC_BOOT, 5, v->nvms, s->nvxds, s->nstim, v->m.clock_hz, v->m.memory_kb, 0);
+    vmm_rec_machine(v);
     for (uint32_t i = 0; i < v->nvms; i++) vmm_rec_vmstate(v, i, VMM_ST_CREATE);
     for (uint32_t i = 0; i < s->nstim; i++) {
         const vmm_stimulus *t = &s->stim[i];

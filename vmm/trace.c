@@ -26,6 +26,13 @@
 **   SLICE       op | vm << 8, cycles, slice priority, credit ms (two's complement),
 **               granularity ms
 **   IO          op | size << 8 | vm << 16 | port << 32, value
+**   MACHINE     timer_tick_ms | time_slice_ms << 32,
+**               idle_slots | nc_slots << 16 | ts_slots << 32 | irq_boundary_window << 48
+**                 | time_slicing << 56,
+**               service_cycles | wait_states << 32, irq_handler_cycles | event_capacity << 32,
+**               max_cycles, hang_cycles
+**               (slot counts ≤ VMM_SLOTS_MAX 4096, the window ≤ 64, time_slicing 0/1:
+**               16 and 8 bits hold them; the uint32 fields keep 32 bits)
 */
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +59,21 @@ void vmm_rec_vmstate(vmm_state *v, uint32_t vm, int state) {
     assert(vm < v->nvms);
     vmm_rec(v, VMM_REC_VM_STATE, 6, vm, (uint64_t)state, vmm_status(v, vm), v->vm[vm].suspend,
             v->vm[vm].handle, vm == v->sys);
+}
+
+/* The machine parameters that decide scheduling, effective values (defaults filled
+** in), so that a trace says which machine produced it and a reference model can check
+** the table limits (IDLE-1, NC-1), the tick (TO-1) and the granularity (SL-1) exactly. */
+void vmm_rec_machine(vmm_state *v) {
+    const vmm_machine *m = &v->m;
+    uint64_t window = m->irq_boundary_window ? m->irq_boundary_window : 1;
+    assert(m->idle_slots <= 0xFFFF && m->nc_slots <= 0xFFFF && m->ts_slots <= 0xFFFF);
+    assert(window <= 0xFF && m->time_slicing <= 1);
+    vmm_rec(v, VMM_REC_MACHINE, 6, m->timer_tick_ms | (uint64_t)m->time_slice_ms << 32,
+            m->idle_slots | (uint64_t)m->nc_slots << 16 | (uint64_t)m->ts_slots << 32 | window << 48 |
+                (uint64_t)m->time_slicing << 56,
+            m->service_cycles | (uint64_t)m->wait_states << 32,
+            m->irq_handler_cycles | (uint64_t)m->event_capacity << 32, m->max_cycles, m->hang_cycles);
 }
 
 uint32_t vmm_choose(vmm_state *v, uint32_t kind, uint32_t n) {
@@ -204,6 +226,15 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     case VMM_REC_BOOT:
         put(o, "BOOT vms=%u vxds=%u stimuli=%u clock_hz=%u memory_kb=%u", (uint32_t)a[0],
             (uint32_t)a[1], (uint32_t)a[2], (uint32_t)a[3], (uint32_t)a[4]);
+        break;
+    case VMM_REC_MACHINE:
+        put(o, "MACHINE timer_tick_ms=%u idle_slots=%u nc_slots=%u ts_slots=%u service_cycles=%u "
+            "wait_states=%u irq_handler_cycles=%u time_slicing=%u time_slice_ms=%u "
+            "irq_boundary_window=%u event_capacity=%u max_cycles=%llu hang_cycles=%llu",
+            (uint32_t)a[0], (unsigned)(a[1] & 0xFFFF), (unsigned)(a[1] >> 16 & 0xFFFF),
+            (unsigned)(a[1] >> 32 & 0xFFFF), (uint32_t)a[2], (uint32_t)(a[2] >> 32), (uint32_t)a[3],
+            (unsigned)(a[1] >> 56 & 0xFF), (uint32_t)(a[0] >> 32), (unsigned)(a[1] >> 48 & 0xFF),
+            (uint32_t)(a[3] >> 32), (unsigned long long)a[4], (unsigned long long)a[5]);
         break;
     case VMM_REC_VM_STATE:
         put(o, "VM_STATE vm=%s state=%s handle=0x%08x system=%u status=0x%08x suspend=%u",

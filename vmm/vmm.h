@@ -157,6 +157,7 @@ enum vmm_rec_type {
     VMM_REC_IRQ,          /* a hardware / virtual interrupt step (INT-1) */
     VMM_REC_SLICE,        /* the time slicer starts a VM's slice (SL-1) */
     VMM_REC_IO,           /* guest code executed IN/OUT (one per INS/OUTS iteration) */
+    VMM_REC_MACHINE,      /* the effective machine parameters (right after BOOT) */
     VMM_REC_TYPE_COUNT
 };
 

@@ -295,6 +295,7 @@ void vmm_charge(vmm_state *v, uint64_t cycles);
 void vmm_rec(vmm_state *v, uint16_t type, uint8_t n, uint64_t a0, uint64_t a1, uint64_t a2,
              uint64_t a3, uint64_t a4, uint64_t a5);
 void vmm_rec_vmstate(vmm_state *v, uint32_t vm, int state);
+void vmm_rec_machine(vmm_state *v);   /* MACHINE: the effective vmm_machine, after BOOT */
 void vmm_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text);
 uint32_t vmm_choose(vmm_state *v, uint32_t kind, uint32_t n);
