@@ -221,7 +221,17 @@ def summary_md(doc, made):
     return "\n".join(out) + "\n"
 
 
+USAGE = "usage: bench/plots.py BENCH.json [OUT_DIR [svg|png]]"
+
 if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__.strip() if len(sys.argv) > 1 else USAGE,
+              file=sys.stdout if len(sys.argv) > 1 else sys.stderr)
+        sys.exit(0 if len(sys.argv) > 1 else 2)
+    if len(sys.argv) > 3 and sys.argv[3] not in FORMAT:
+        sys.exit(f"bench/plots.py: expected svg or png, found {sys.argv[3]!r}\n{USAGE}")
+    if not pathlib.Path(sys.argv[1]).is_file():
+        sys.exit(f"bench/plots.py: {sys.argv[1]}: no such file\n{USAGE}")
     src = pathlib.Path(sys.argv[1])
     dst = pathlib.Path(sys.argv[2]) if len(sys.argv) > 2 else src.parent
     d = json.loads(src.read_text())
