@@ -214,7 +214,9 @@ static void finish(vmm_state *v, uint32_t vm) {
     v->d.vid[vm].phase = VMM_VID_NONE;
     v->d.vid[vm].to = VMM_VTO_NONE;
     vid_sync(v, vm);
-    if (m->vboost >> irq & 1) {
+    /* INT-1: a request made again while this handler ran keeps Time_Critical_Boost for
+    ** the interrupt simulated next; VPICD_Clear_Int_Request still takes it off. */
+    if ((m->vboost >> irq & 1) && !(m->vreq >> irq & 1)) {
         m->vboost &= (uint16_t)~(1u << irq);
         sched_set_pri(v, vm, -(int64_t)VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
     }
