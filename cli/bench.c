@@ -17,7 +17,6 @@
 #include "fuzz.h"
 
 #define BL_RUNS_MAX 10000000ull
-#define BL_PCT_DEPTH 3u
 
 static const char bench_help[] =
 "usage: vmmsim bench latency SCENARIO [OPTIONS]\n\n"
@@ -38,11 +37,9 @@ static const char bench_help[] =
 "  --help                 this text\n\n"
 "vmmsim bench host SCENARIO: how fast vmmsim simulates it here (see its --help).\n";
 
-enum { BL_CANONICAL = 0, BL_RANDOM, BL_PCT };
-
 typedef struct bl_opts {
     const char *scenario, *json;
-    int      strat;
+    int      strat;            /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
     uint64_t runs, seed;
 } bl_opts;
 
@@ -85,10 +82,6 @@ int bench_grow(void **arr, uint32_t n, uint32_t *cap, size_t size) {
     return 0;
 }
 
-static const char *strat_name(int s) {
-    return s == BL_PCT ? "pct" : s == BL_RANDOM ? "random" : "canonical";
-}
-
 /* 0, -1 after --help, or an exit code. */
 static int parse_args(int argc, char **argv, bl_opts *o) {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -105,9 +98,8 @@ static int parse_args(int argc, char **argv, bl_opts *o) {
         int k = bench_opt_common("latency", bench_help, argc, argv, &i, &o->scenario, &o->json);
         if (k) { if (k == 1) continue; return k; }
         if (!strcmp(a, "--strategy")) {
-            if (!val || (strcmp(val, "canonical") && strcmp(val, "random") && strcmp(val, "pct")))
+            if (!val || cli_strategy_parse(val, &o->strat))
                 return usage_err("--strategy expects canonical, random or pct, found", val);
-            o->strat = !strcmp(val, "pct") ? BL_PCT : !strcmp(val, "random") ? BL_RANDOM : BL_CANONICAL;
         } else if (!strcmp(a, "--runs")) {
             if (cli_u64_arg(val, &o->runs) || o->runs < 1 || o->runs > BL_RUNS_MAX)
                 return usage_err("--runs expects 1..10000000, found", val);
@@ -123,12 +115,8 @@ static int parse_args(int argc, char **argv, bl_opts *o) {
 }
 
 static int one_run(const bl_opts *o, cli_sim *c, bl_stats *st, uint64_t run, uint32_t steps) {
-    eng_chooser *ch = vmm_chooser(c->v);
-    uint64_t seed = fz_run_seed(o->seed, run);
     vmm_reset(c->v);
-    if (o->strat == BL_PCT) eng_chooser_pct(ch, seed, BL_PCT_DEPTH, steps);
-    else if (o->strat == BL_RANDOM) eng_chooser_random(ch, seed);
-    else eng_chooser_canonical(ch);
+    cli_chooser_for_run(vmm_chooser(c->v), o->strat, o->seed, run, CLI_PCT_DEPTH, steps);
     c->run_rc = vmm_run(c->v);
     if (c->run_rc) {
         fprintf(stderr, "%s: run %llu stopped at cycle %llu: %s: %s\n", c->path,
@@ -213,7 +201,7 @@ static void print_breakdown(FILE *f, const bl_stats *st) {
 static void print_table(FILE *f, const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
     static const uint32_t q[] = { 0, 50, 90, 99, 100 };
     fprintf(f, "# vmmsim bench latency %s runs=%llu strategy=%s seed=%llu clock_hz=%u\n",
-            o->scenario, (unsigned long long)o->runs, strat_name(o->strat),
+            o->scenario, (unsigned long long)o->runs, cli_strategy_name(o->strat),
             (unsigned long long)o->seed, clock_hz);
     fprintf(f, "%-8s %8s %8s %10s %10s %10s %10s %10s\n", "kind", "count", "unpaired", "min", "p50",
             "p90", "p99", "max");
@@ -303,7 +291,7 @@ static int write_json(const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
     fprintf(f, ",\"runs\":%llu,\"strategy\":\"%s\",\"seed\":%llu,\"clock_hz\":%u,"
                "\"vm_timeouts_unmeasured\":%llu,\"irq_merged\":%llu,\"breakdown_mismatches\":%llu,"
                "\"components\":[",
-            (unsigned long long)o->runs, strat_name(o->strat), (unsigned long long)o->seed, clock_hz,
+            (unsigned long long)o->runs, cli_strategy_name(o->strat), (unsigned long long)o->seed, clock_hz,
             (unsigned long long)st->vm_timeouts, (unsigned long long)st->irq_merged,
             (unsigned long long)st->mismatches);
     for (int c = 0; c < BL_COMP_COUNT; c++) fprintf(f, "%s\"%s\"", c ? "," : "", bl_comp_name(c));
@@ -329,7 +317,7 @@ static int bench_latency(const bl_opts *o) {
     vmm_machine_defaults(&d);
     bl_stats st;
     bl_init(&st, c.s.vs.m.service_cycles ? c.s.vs.m.service_cycles : d.service_cycles);
-    uint32_t steps = o->strat == BL_PCT ? cli_pct_steps(&c, o->seed) : 0;
+    uint32_t steps = o->strat == ENG_STRAT_PCT ? cli_pct_steps(&c, o->seed) : 0;
     for (uint64_t run = 0; run < o->runs && !rc; run++) rc = one_run(o, &c, &st, run, steps);
     if (!rc && bl_sort(&st)) rc = CLI_EXIT_HOST;
     if (!rc) {
@@ -344,7 +332,7 @@ static int bench_latency(const bl_opts *o) {
 int cli_bench_main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "host"))   /* host time: bench_host.c */
         return cli_bench_host_main(argc - 1, argv + 1);
-    bl_opts o = { .strat = BL_RANDOM, .runs = 100 };
+    bl_opts o = { .strat = ENG_STRAT_RANDOM, .runs = 100 };
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     return bench_latency(&o);

@@ -29,7 +29,6 @@
 #define BH_386_HZ 33000000.0         /* the reference: a real 386 at 33 MHz */
 #define BH_IDX_MAX (1u << 20)        /* seeded runs per repeat whose hashes are kept */
 #define BH_WARM_IDX 64u              /* warm-up runs cycle over this many run indexes */
-#define BH_PCT_DEPTH 3u              /* PCT bug depth, as bench latency uses */
 
 #ifndef VMMSIM_BUILD_TYPE
 #define VMMSIM_BUILD_TYPE "unknown"
@@ -52,13 +51,11 @@ static const char bench_host_help[] =
 "  --json FILE            also write every repeat, the statistics and the host's details\n"
 "  --help                 this text\n";
 
-enum { BH_CANONICAL = 0, BH_RANDOM, BH_PCT };
-
 typedef struct bh_opts {
     const char *scenario, *json;
     uint64_t repeat, runs;          /* runs 0: calibrate */
     uint64_t seed;
-    int      strat;                 /* BH_CANONICAL, BH_RANDOM, BH_PCT */
+    int      strat;                 /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
 } bh_opts;
 
 /* What one run does; the same every time the run of that index is repeated. */
@@ -114,9 +111,8 @@ static int parse_args(int argc, char **argv, bh_opts *o) {
             if (cli_u64_arg(val, &o->runs) || o->runs < 1 || o->runs > BH_RUNS_MAX)
                 return usage_err("--runs-per-repeat expects 1..10000000, found", val);
         } else if (!strcmp(a, "--strategy")) {
-            if (!val || (strcmp(val, "canonical") && strcmp(val, "random") && strcmp(val, "pct")))
+            if (!val || cli_strategy_parse(val, &o->strat))
                 return usage_err("--strategy expects canonical, random or pct, found", val);
-            o->strat = !strcmp(val, "pct") ? BH_PCT : !strcmp(val, "random") ? BH_RANDOM : BH_CANONICAL;
         } else if (!strcmp(a, "--seed")) {
             if (cli_u64_arg(val, &o->seed)) return usage_err("--seed expects an unsigned integer, found", val);
         } else {
@@ -125,13 +121,9 @@ static int parse_args(int argc, char **argv, bh_opts *o) {
         i++;
     }
     if (!o->scenario) return usage_err("a scenario file is required", NULL);
-    if (o->strat != BH_CANONICAL && o->runs > BH_IDX_MAX)
+    if (o->strat != ENG_STRAT_CANONICAL && o->runs > BH_IDX_MAX)
         return usage_err("--runs-per-repeat with a seeded --strategy expects 1..1048576", NULL);
     return 0;
-}
-
-static const char *strat_name(int s) {
-    return s == BH_PCT ? "pct" : s == BH_RANDOM ? "random" : "canonical";
 }
 
 /* ---- runs ----------------------------------------------------------------------- */
@@ -139,7 +131,7 @@ static const char *strat_name(int s) {
 /* The index whose trace a run must repeat: under the canonical chooser every run is
 ** the same schedule, so all runs are checked against run 0. */
 static uint64_t run_key(const bh *b, uint64_t run) {
-    return b->o.strat == BH_CANONICAL ? 0 : run;
+    return b->o.strat == ENG_STRAT_CANONICAL ? 0 : run;
 }
 
 /* The work of the run just done, from the CPU's counter and the stored trace. */
@@ -194,13 +186,9 @@ static int same_trace(bh *b, uint64_t run, uint64_t insns0) {
 /* Run index run of a repeat: reset, the chooser seeded from (--seed, run) as bench
 ** latency seeds it (part of the reset time), then the run. */
 static int run_once(bh *b, uint64_t run, uint64_t *reset_ns, uint64_t *run_ns) {
-    eng_chooser *ch = vmm_chooser(b->c.v);
-    uint64_t seed = fz_run_seed(b->o.seed, run);
     uint64_t t0 = uv_hrtime();
     vmm_reset(b->c.v);
-    if (b->o.strat == BH_PCT) eng_chooser_pct(ch, seed, BH_PCT_DEPTH, b->pct_steps);
-    else if (b->o.strat == BH_RANDOM) eng_chooser_random(ch, seed);
-    else eng_chooser_canonical(ch);
+    cli_chooser_for_run(vmm_chooser(b->c.v), b->o.strat, b->o.seed, run, CLI_PCT_DEPTH, b->pct_steps);
     uint64_t insns0 = cpu_instructions(vmm_cpu(b->c.v));
     uint64_t t1 = uv_hrtime();
     b->c.run_rc = vmm_run(b->c.v);
@@ -259,7 +247,7 @@ static int calibrate(bh *b) {
     }
     if (!b->o.runs) {
         uint64_t per = n ? (reset_ns + run_ns) / n : reset_ns + first_ns;
-        uint64_t max = b->o.strat == BH_CANONICAL ? BH_RUNS_MAX : BH_IDX_MAX;
+        uint64_t max = b->o.strat == ENG_STRAT_CANONICAL ? BH_RUNS_MAX : BH_IDX_MAX;
         b->o.runs = BH_REPEAT_NS / (per ? per : 1) + 1;
         if (b->o.runs > max) b->o.runs = max;
     }
@@ -460,15 +448,15 @@ static void print_text(FILE *f, const bh *b, const bh_host *h, const double *med
     const bh_work *w = &b->w;
     fprintf(f, "# vmmsim bench host %s repeat=%llu runs_per_repeat=%llu strategy=%s seed=%llu clock_hz=%u\n",
             b->o.scenario, (unsigned long long)b->o.repeat, (unsigned long long)b->o.runs,
-            strat_name(b->o.strat), (unsigned long long)b->o.seed, b->c.s.vs.m.clock_hz);
+            cli_strategy_name(b->o.strat), (unsigned long long)b->o.seed, b->c.s.vs.m.clock_hz);
     fprintf(f, "# host: %s, %u cpus, %s, %s, %s build, asserts %s\n", h->cpu, h->cores, h->kernel,
             h->compiler, VMMSIM_BUILD_TYPE, asserts_on());
     fprintf(f, "# %s: %llu cycles, %llu instructions, %llu events, %llu callbacks, %llu records, "
-               "hash 0x%016llx%s\n", b->o.strat == BH_CANONICAL ? "one run" : "run 0",
+               "hash 0x%016llx%s\n", b->o.strat == ENG_STRAT_CANONICAL ? "one run" : "run 0",
             (unsigned long long)w->cycles, (unsigned long long)w->insns, (unsigned long long)w->events,
             (unsigned long long)w->callbacks, (unsigned long long)w->records, (unsigned long long)b->hash0,
             b->tot.complete ? "" : " (trace not stored whole: events and callbacks undercounted)");
-    if (b->o.strat != BH_CANONICAL)
+    if (b->o.strat != ENG_STRAT_CANONICAL)
         fprintf(f, "# a repeat (runs 0..%llu): %llu cycles, %llu instructions, %llu events, %llu callbacks, "
                    "%u distinct traces, each the same in every repeat\n",
                 (unsigned long long)b->o.runs - 1, (unsigned long long)b->tot.cycles,
@@ -527,7 +515,7 @@ static int write_json(const bh *b, const bh_host *h, const double *med, const do
     fz_json_str(f, b->o.scenario);
     fprintf(f, ",\"repeat\":%llu,\"runs_per_repeat\":%llu,\"strategy\":\"%s\",\"seed\":%llu,"
                "\"clock_hz\":%u,",
-            (unsigned long long)b->o.repeat, (unsigned long long)b->o.runs, strat_name(b->o.strat),
+            (unsigned long long)b->o.repeat, (unsigned long long)b->o.runs, cli_strategy_name(b->o.strat),
             (unsigned long long)b->o.seed, b->c.s.vs.m.clock_hz);
     json_host(f, h);
     fprintf(f, ",\"run\":{\"cycles\":%llu,\"instructions\":%llu,\"events\":%llu,\"callbacks\":%llu,"
@@ -561,7 +549,7 @@ static int write_json(const bh *b, const bh_host *h, const double *med, const do
 static int bench_host(bh *b) {
     int rc = cli_sim_load(&b->c, b->o.scenario, stderr);
     if (rc) return rc;
-    if (b->o.strat == BH_PCT) b->pct_steps = cli_pct_steps(&b->c, b->o.seed);
+    if (b->o.strat == ENG_STRAT_PCT) b->pct_steps = cli_pct_steps(&b->c, b->o.seed);
     if ((rc = calibrate(b))) return rc;
     b->rep = calloc(b->o.repeat, sizeof *b->rep);
     if (!b->rep) return CLI_EXIT_HOST;

@@ -48,6 +48,10 @@ int cli_u64_arg(const char *s, uint64_t *out);
 /* PCT spreads its change points over the most decisions a canonical or a random run
 ** (seeded from seed) makes, so k depends on the seed only. Leaves c's machine run. */
 uint32_t cli_pct_steps(cli_sim *c, uint64_t seed);
+/* Sets ch for run `run` of a series: canonical, or random / PCT (depth, over k = steps)
+** seeded from (seed, run) as `vmmsim fuzz` seeds its runs. */
+void cli_chooser_for_run(eng_chooser *ch, int strategy, uint64_t seed, uint64_t run,
+                         uint32_t depth, uint32_t steps);
 
 /* ---- trace text lines (trace_file.c) ------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "fuzz.h"
 
 static int scen_exit(int rc) {
     return rc == SCEN_ENOMEM ? CLI_EXIT_HOST : CLI_EXIT_USAGE;
@@ -94,4 +95,14 @@ uint32_t cli_pct_steps(cli_sim *c, uint64_t seed) {
         if (n > k) k = n;
     }
     return k;
+}
+
+void cli_chooser_for_run(eng_chooser *ch, int strategy, uint64_t seed, uint64_t run,
+                         uint32_t depth, uint32_t steps) {
+    uint64_t s = fz_run_seed(seed, run);
+    assert(strategy == ENG_STRAT_CANONICAL || strategy == ENG_STRAT_RANDOM ||
+           strategy == ENG_STRAT_PCT);
+    if (strategy == ENG_STRAT_PCT) eng_chooser_pct(ch, s, depth, steps);
+    else if (strategy == ENG_STRAT_RANDOM) eng_chooser_random(ch, s);
+    else eng_chooser_canonical(ch);
 }
