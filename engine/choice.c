@@ -39,7 +39,7 @@ void eng_chooser_rewind(eng_chooser *c)
     c->replay_mismatches = 0;
     eng_rng_seed(&c->rng, c->seed);
     if (c->strategy == ENG_STRAT_PCT)
-        eng_pct_rewind(c);
+        engi_pct_rewind(c);
 }
 
 void eng_chooser_canonical(eng_chooser *c)
@@ -88,7 +88,7 @@ uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n)
     switch (c->strategy) {
     case ENG_STRAT_RANDOM: chosen = eng_rng_below(&c->rng, n); break;
     case ENG_STRAT_REPLAY: chosen = replay_next(c, kind, n); break;
-    case ENG_STRAT_PCT:    chosen = eng_pct_next(c, kind, n); break;
+    case ENG_STRAT_PCT:    chosen = engi_pct_next(c, kind, n); break;
     default:               chosen = 0; break;
     }
     assert(chosen < n);

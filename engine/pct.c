@@ -24,7 +24,7 @@ void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t ste
     eng_chooser_rewind(c);
 }
 
-void eng_pct_rewind(eng_chooser *c)
+void engi_pct_rewind(eng_chooser *c)
 {
     uint32_t i;
     assert(c->strategy == ENG_STRAT_PCT);
@@ -69,7 +69,7 @@ static int is_change_point(const eng_chooser *c, uint32_t step)
     return 0;
 }
 
-uint32_t eng_pct_next(eng_chooser *c, uint32_t kind, uint32_t n)
+uint32_t engi_pct_next(eng_chooser *c, uint32_t kind, uint32_t n)
 {
     uint32_t step = c->pct_step++, k;
     assert(c->strategy == ENG_STRAT_PCT && n >= 2);

@@ -26,8 +26,8 @@ void eng_queue_close(eng_queue *q)
     free(q->fine);
     free(q->coarse);
     free(q->heap);
-    eq_bits_free(&q->fbits);
-    eq_bits_free(&q->cbits);
+    engi_eq_bits_free(&q->fbits);
+    engi_eq_bits_free(&q->cbits);
     memset(q, 0, sizeof *q);
 }
 
@@ -55,8 +55,8 @@ int eng_queue_init(eng_queue *q, uint32_t capacity)
     q->fine = calloc((size_t)1 << flog, sizeof q->fine[0]);
     q->coarse = calloc((size_t)1 << EQ_COARSE_LOG2, sizeof q->coarse[0]);
     if (!q->node || !q->heap || !q->seq_head || !q->fine || !q->coarse
-        || eq_bits_alloc(&q->fbits, 1u << flog) != ENG_OK
-        || eq_bits_alloc(&q->cbits, 1u << EQ_COARSE_LOG2) != ENG_OK) {
+        || engi_eq_bits_alloc(&q->fbits, 1u << flog) != ENG_OK
+        || engi_eq_bits_alloc(&q->cbits, 1u << EQ_COARSE_LOG2) != ENG_OK) {
         eng_queue_close(q);
         return ENG_ENOMEM;
     }
@@ -75,8 +75,8 @@ void eng_queue_reset(eng_queue *q)
     }
     q->free_head = 0;
     memset(q->seq_head, 0xFF, ((size_t)q->seq_mask + 1) * sizeof q->seq_head[0]);
-    eq_bits_clear_all(&q->fbits);
-    eq_bits_clear_all(&q->cbits);
+    engi_eq_bits_clear_all(&q->fbits);
+    engi_eq_bits_clear_all(&q->cbits);
     q->fine_count = q->coarse_count = q->heap_len = 0;
     q->min_bucket = 0;
     q->min_cycle = 0;
@@ -134,11 +134,11 @@ static void place(eng_queue *q, uint32_t slot)
 {
     uint64_t blk = eq_block(q, q->node[slot].ev.cycle);
     if (blk < q->frontier_blk)
-        eq_fine_insert(q, slot);
+        engi_eq_fine_insert(q, slot);
     else if (blk - q->frontier_blk < q->cbits.nbits)
-        eq_coarse_append(q, slot);
+        engi_eq_coarse_append(q, slot);
     else
-        eq_heap_insert(q, slot);
+        engi_eq_heap_insert(q, slot);
 }
 
 /* Block number of coarse bucket b, given that it lies in [base, base + K). */
@@ -159,14 +159,14 @@ static void advance(eng_queue *q)
     assert(fb >= old);
     q->frontier_blk = fb;
     while (fb > old && q->coarse_count > 0) {
-        uint32_t b = eq_bits_scan(&q->cbits, (uint32_t)old & (uint32_t)(k - 1));
+        uint32_t b = engi_eq_bits_scan(&q->cbits, (uint32_t)old & (uint32_t)(k - 1));
         if (coarse_block(q, old, b) >= fb)
             break;
-        eq_coarse_cascade(q, b);
+        engi_eq_coarse_cascade(q, b);
     }
     while (q->heap_len > 0 && eq_block(q, q->heap[0].cycle) < fb + k) {
         uint32_t slot = q->heap[0].slot;
-        eq_heap_remove(q, 0);
+        engi_eq_heap_remove(q, 0);
         place(q, slot);
     }
 }
@@ -208,7 +208,7 @@ static uint32_t min_beyond_fine(const eng_queue *q)
     uint32_t b, p, best, n = 0;
     if (q->coarse_count == 0)
         return q->heap[0].slot;
-    b = eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
+    b = engi_eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
     best = p = q->coarse[b].head;
     while (p != EQ_NIL) {   /* bounded by the bucket's length <= count */
         const eng_event *x = &q->node[p].ev, *y = &q->node[best].ev;
@@ -233,9 +233,9 @@ static uint32_t min_slot(const eng_queue *q)
 static void unplace(eng_queue *q, uint32_t slot)
 {
     switch (q->node[slot].where) {
-    case EQ_FINE:   eq_fine_remove(q, slot); break;
-    case EQ_COARSE: eq_coarse_remove(q, slot); break;
-    default:        eq_heap_remove(q, q->node[slot].hpos); break;
+    case EQ_FINE:   engi_eq_fine_remove(q, slot); break;
+    case EQ_COARSE: engi_eq_coarse_remove(q, slot); break;
+    default:        engi_eq_heap_remove(q, q->node[slot].hpos); break;
     }
 }
 
@@ -249,9 +249,9 @@ int eng_queue_pop(eng_queue *q, eng_event *out)
     if (q->fine_count == 0 && q->coarse_count > 0) {
         /* Bring the first coarse block down first: the blocks before it are empty,
         ** so the frontier may move just past it; advance() completes the move. */
-        uint32_t b = eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
+        uint32_t b = engi_eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
         q->frontier_blk = coarse_block(q, q->frontier_blk, b) + 1;
-        eq_coarse_cascade(q, b);
+        engi_eq_coarse_cascade(q, b);
     }
     slot = min_slot(q);
     unplace(q, slot);

@@ -98,10 +98,10 @@ static int check_wheels(const eng_queue *q)
     if (check_summary(&q->fbits) || check_summary(&q->cbits))
         return ENG_EINVAL;
     for (b = 0; b < q->fbits.nbits; b++)
-        if (eq_bits_get(&q->fbits, b) && check_fine_bucket(q, b, &fseen, &minc))
+        if (engi_eq_bits_get(&q->fbits, b) && check_fine_bucket(q, b, &fseen, &minc))
             return ENG_EINVAL;
     for (b = 0; b < q->cbits.nbits; b++)
-        if (eq_bits_get(&q->cbits, b) && check_coarse_bucket(q, b, &cseen))
+        if (engi_eq_bits_get(&q->cbits, b) && check_coarse_bucket(q, b, &cseen))
             return ENG_EINVAL;
     CHECK(fseen == q->fine_count && cseen == q->coarse_count);
     if (fseen > 0) {

@@ -50,7 +50,7 @@ static void sift_down(eng_queue *q, uint32_t pos, eq_hent e)
     place(q, pos, &e);
 }
 
-void eq_heap_insert(eng_queue *q, uint32_t slot)
+void engi_eq_heap_insert(eng_queue *q, uint32_t slot)
 {
     eq_node *n = &q->node[slot];
     eq_hent e;
@@ -65,7 +65,7 @@ void eq_heap_insert(eng_queue *q, uint32_t slot)
     sift_up(q, q->heap_len++, e);
 }
 
-void eq_heap_remove(eng_queue *q, uint32_t pos)
+void engi_eq_heap_remove(eng_queue *q, uint32_t pos)
 {
     eq_hent last;
 

@@ -35,6 +35,9 @@
 
 #include "engine.h"
 
+/* Internal to the library: hidden from the link's exported symbols (tools/check-prefixes). */
+#pragma GCC visibility push(hidden)
+
 #define EQ_NIL 0xFFFFFFFFu
 #define EQ_CAP_MAX ENG_QUEUE_CAP_MAX   /* keeps every index and table size in u32 */
 #define EQ_FINE_MIN_LOG2 10u           /* fine wheel: 1024 .. 65536 one-cycle buckets */
@@ -112,21 +115,23 @@ static inline uint64_t eq_block(const eng_queue *q, uint64_t cycle)
 }
 
 /* queue_bits.c */
-int      eq_bits_alloc(eq_bits *b, uint32_t nbits);
-void     eq_bits_free(eq_bits *b);
-void     eq_bits_clear_all(eq_bits *b);
-void     eq_bits_set(eq_bits *b, uint32_t i);
-void     eq_bits_clear(eq_bits *b, uint32_t i);
-int      eq_bits_get(const eq_bits *b, uint32_t i);
-uint32_t eq_bits_scan(const eq_bits *b, uint32_t from);   /* circular; some bit set */
+int      engi_eq_bits_alloc(eq_bits *b, uint32_t nbits);
+void     engi_eq_bits_free(eq_bits *b);
+void     engi_eq_bits_clear_all(eq_bits *b);
+void     engi_eq_bits_set(eq_bits *b, uint32_t i);
+void     engi_eq_bits_clear(eq_bits *b, uint32_t i);
+int      engi_eq_bits_get(const eq_bits *b, uint32_t i);
+uint32_t engi_eq_bits_scan(const eq_bits *b, uint32_t from);   /* circular; some bit set */
 /* queue_wheel.c */
-void     eq_fine_insert(eng_queue *q, uint32_t slot);
-void     eq_fine_remove(eng_queue *q, uint32_t slot);
-void     eq_coarse_append(eng_queue *q, uint32_t slot);
-void     eq_coarse_remove(eng_queue *q, uint32_t slot);
-void     eq_coarse_cascade(eng_queue *q, uint32_t bucket);
+void     engi_eq_fine_insert(eng_queue *q, uint32_t slot);
+void     engi_eq_fine_remove(eng_queue *q, uint32_t slot);
+void     engi_eq_coarse_append(eng_queue *q, uint32_t slot);
+void     engi_eq_coarse_remove(eng_queue *q, uint32_t slot);
+void     engi_eq_coarse_cascade(eng_queue *q, uint32_t bucket);
 /* queue_heap.c */
-void     eq_heap_insert(eng_queue *q, uint32_t slot);
-void     eq_heap_remove(eng_queue *q, uint32_t pos);
+void     engi_eq_heap_insert(eng_queue *q, uint32_t slot);
+void     engi_eq_heap_remove(eng_queue *q, uint32_t pos);
+
+#pragma GCC visibility pop
 
 #endif

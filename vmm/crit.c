@@ -43,7 +43,7 @@ int vmmi_crit_claim(vmm_state *v, vmm_call *c, uint32_t n) {
     x->blocked = 1;
     x->want = n;
     x->wait_seq = ++v->crit.wait_seq;
-    vmmi_status_set(v, c->vm, VMSTAT_BLOCKED, 0);
+    vmmi_status_set(v, c->vm, VMM_VMSTAT_BLOCKED, 0);
     rec(v, VMM_CRIT_BLOCK, c->vm, n);
     vmmi_rec_vmstate(v, c->vm, VMM_ST_BLOCK);
     v->run.need_resched = 1;
@@ -69,7 +69,7 @@ static void grant(vmm_state *v) {
     v->crit.owner = (int)g;
     v->crit.count = x->want;
     x->blocked = 0;
-    vmmi_status_set(v, g, 0, VMSTAT_BLOCKED);
+    vmmi_status_set(v, g, 0, VMM_VMSTAT_BLOCKED);
     rec(v, VMM_CRIT_GRANT, g, x->want);
     vmmi_sched_set_pri(v, g, VMM_CRIT_BOOST, VMM_PRI_CRIT);
     vmmi_rec_vmstate(v, g, VMM_ST_UNBLOCK);

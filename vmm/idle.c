@@ -28,7 +28,7 @@ int vmmi_idle_svc(vmm_state *v, vmm_call *c, uint32_t num) {
 static int others_idle(vmm_state *v) {
     assert(v->sys < v->nvms);
     for (uint32_t i = 0; i < v->nvms; i++)
-        if (i != v->sys && v->vm[i].suspend == 0 && !(vmmi_status(v, i) & VMSTAT_IDLE)) return 0;
+        if (i != v->sys && v->vm[i].suspend == 0 && !(vmmi_status(v, i) & VMM_VMSTAT_IDLE)) return 0;
     return 1;
 }
 

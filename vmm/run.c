@@ -245,6 +245,22 @@ static int deliver_pending(vmm_state *v) {
     return 0;
 }
 
+/* The test build walks the invariants after each dispatch (vmm_check); a broken one
+** ends the run with VMM_EBROKEN and says which. */
+static int invariants_hold(vmm_state *v) {
+#ifdef VMMSIM_CHECKS
+    char why[200];
+    if (vmm_check(v, why, sizeof why) != VMM_OK) {
+        vmmi_fail(v, VMM_EBROKEN, "invariant broken at cycle %llu: %s",
+                  (unsigned long long)vmmi_cycles(v), why);
+        return 0;
+    }
+#else
+    (void)v;
+#endif
+    return 1;
+}
+
 /* Work when no guest code is running. Returns 1 when something was done. */
 static int idle_work(vmm_state *v) {
     uint32_t cur = v->run.cur, best = vmmi_sched_max_pri(v);
@@ -281,6 +297,7 @@ int vmmi_run_loop(vmm_state *v) {
             return vmmi_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
         if (now != last) { last = now; still = 0; }
         dispatch_due(v);
+        if (!invariants_hold(v)) break;
         vmmi_sl_check(v);                     /* SL-1: the slice's VM is still scheduled */
         if (vmmi_irq_deliver(v)) continue;    /* INT-1: at this instruction boundary */
         /* INT-1: interrupt-time code is not preempted; the switch waits for its return */

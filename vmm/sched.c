@@ -85,7 +85,7 @@ int vmmi_sched_suspend(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
     if (vm == v->sys || v->crit.owner == (int)vm) return 1;
     v->vm[vm].suspend++;
-    vmmi_status_set(v, vm, VMSTAT_SUSPENDED, 0);
+    vmmi_status_set(v, vm, VMM_VMSTAT_SUSPENDED, 0);
     vmmi_rec_vmstate(v, vm, VMM_ST_SUSPEND);
     want_resched(v, VMM_SW_SUSPEND);
     return 0;
@@ -96,7 +96,7 @@ int vmmi_sched_suspend(vmm_state *v, uint32_t vm) {
 int vmmi_sched_resume(vmm_state *v, uint32_t vm, int no_fail) {
     assert(vm < v->nvms);
     if (v->vm[vm].suspend == 0) return no_fail ? 0 : 1;
-    if (--v->vm[vm].suspend == 0) vmmi_status_set(v, vm, 0, VMSTAT_SUSPENDED);
+    if (--v->vm[vm].suspend == 0) vmmi_status_set(v, vm, 0, VMM_VMSTAT_SUSPENDED);
     vmmi_rec_vmstate(v, vm, VMM_ST_RESUME);
     if (v->vm[vm].suspend == 0) {
         vmmi_sched_became_ready(v, vm);
@@ -106,13 +106,13 @@ int vmmi_sched_resume(vmm_state *v, uint32_t vm, int no_fail) {
 }
 
 void vmmi_sched_idle(vmm_state *v, uint32_t vm) {
-    vmmi_status_set(v, vm, VMSTAT_IDLE, 0);
+    vmmi_status_set(v, vm, VMM_VMSTAT_IDLE, 0);
     vmmi_rec_vmstate(v, vm, VMM_ST_IDLE);
 }
 
 void vmmi_sched_wake(vmm_state *v, uint32_t vm) {
-    if (!(vmmi_status(v, vm) & VMSTAT_IDLE)) return;
-    vmmi_status_set(v, vm, 0, VMSTAT_IDLE);
+    if (!(vmmi_status(v, vm) & VMM_VMSTAT_IDLE)) return;
+    vmmi_status_set(v, vm, 0, VMM_VMSTAT_IDLE);
     vmmi_rec_vmstate(v, vm, VMM_ST_WAKE);
 }
 

@@ -28,12 +28,12 @@ static uint32_t slice_pri(const vmm_state *v, uint32_t vm) {
 /* On the time-slice list: the focus VM; background VMs unless the focus is exclusive. */
 static int listed(vmm_state *v, uint32_t vm) {
     if (vm == v->sl.focus) return 1;
-    if (vmmi_status(v, v->sl.focus) & VMSTAT_EXCLUSIVE) return 0;
-    return (vmmi_status(v, vm) & (VMSTAT_BACKGROUND | VMSTAT_HIGH_PRI_BACK)) != 0;
+    if (vmmi_status(v, v->sl.focus) & VMM_VMSTAT_EXCLUSIVE) return 0;
+    return (vmmi_status(v, vm) & (VMM_VMSTAT_BACKGROUND | VMM_VMSTAT_HIGH_PRI_BACK)) != 0;
 }
 
 static int scheduled(vmm_state *v, uint32_t vm) {
-    return listed(v, vm) && vmmi_vm_ready(v, vm) && !(vmmi_status(v, vm) & VMSTAT_IDLE);
+    return listed(v, vm) && vmmi_vm_ready(v, vm) && !(vmmi_status(v, vm) & VMM_VMSTAT_IDLE);
 }
 
 /* credit: what a starting slice applied, else the VM's credit after the operation. */
@@ -184,7 +184,7 @@ int vmmi_sl_release(vmm_state *v, uint32_t vm) {
     int alone = count_scheduled(v) <= 1;
     vmmi_sched_idle(v, vm);
     if (alone) return VMM_OK;
-    if (vm != v->sl.focus && !(vmmi_status(v, vm) & VMSTAT_HIGH_PRI_BACK) && listed(v, vm)) {
+    if (vm != v->sl.focus && !(vmmi_status(v, vm) & VMM_VMSTAT_HIGH_PRI_BACK) && listed(v, vm)) {
         int64_t c = (int64_t)v->vm[vm].credit_ms - VMM_RELEASE_PENALTY_MS;
         v->vm[vm].credit_ms = (int32_t)(c < -VMM_SLICE_CREDIT_MAX ? -VMM_SLICE_CREDIT_MAX : c);
     }
@@ -234,14 +234,14 @@ int vmmi_sl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     case 0x31: return focus_svc(v, c);
     case 0x32:                                                      /* Get_Time_Slice_Priority */
         if ((vm = vm_of(v, c, "Get_Time_Slice_Priority")) < 0) return v->run.err;
-        r->eax = vmmi_status(v, (uint32_t)vm) & VMSTAT_SLICE_FLAGS;
+        r->eax = vmmi_status(v, (uint32_t)vm) & VMM_VMSTAT_SLICE_FLAGS;
         r->ecx = v->vm[vm].fg;
         r->edx = v->vm[vm].bg;
         r->esi = share_pct(v, (uint32_t)vm);
         return VMM_OK;
     case 0x33:                                                      /* Set_Time_Slice_Priority */
         if ((vm = vm_of(v, c, "Set_Time_Slice_Priority")) < 0) return v->run.err;
-        vmmi_status_set(v, (uint32_t)vm, r->eax & VMSTAT_SLICE_FLAGS, VMSTAT_SLICE_FLAGS);
+        vmmi_status_set(v, (uint32_t)vm, r->eax & VMM_VMSTAT_SLICE_FLAGS, VMM_VMSTAT_SLICE_FLAGS);
         v->vm[vm].fg = clamp_pri(r->ecx);
         v->vm[vm].bg = clamp_pri(r->edx);
         return VMM_OK;
@@ -252,7 +252,7 @@ int vmmi_sl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     case 0x36: {                                                    /* Get_Time_Slice_Info */
         uint32_t idle = 0;
         for (uint32_t i = 0; i < v->nvms; i++)
-            idle += (uint32_t)(listed(v, i) && vmmi_vm_ready(v, i) && (vmmi_status(v, i) & VMSTAT_IDLE));
+            idle += (uint32_t)(listed(v, i) && vmmi_vm_ready(v, i) && (vmmi_status(v, i) & VMM_VMSTAT_IDLE));
         r->eax = count_scheduled(v);
         r->ebx = v->vm[v->sl.owner >= 0 ? (uint32_t)v->sl.owner : v->run.cur].handle;
         r->ecx = idle;

@@ -18,6 +18,7 @@ const char *vmm_strerror(int err) {
     case VMM_EUNIMPL: return "service not implemented";
     case VMM_EGUEST:  return "guest fault";
     case VMM_EHANG:   return "no progress (hang)";
+    case VMM_EBROKEN: return "internal invariant broken";
     default:          return "unknown error";
     }
 }

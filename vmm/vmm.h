@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../engine/engine.h"
-#include "../cpu386/cpu386.h"
+#include "engine/engine.h"
+#include "cpu386/cpu386.h"
 
 enum {
     VMM_OK = 0,
@@ -23,7 +23,8 @@ enum {
     VMM_ELIMIT = -3,      /* a machine limit was exceeded (VMs, queue, tables) */
     VMM_EUNIMPL = -4,     /* guest called a service vmmsim does not implement */
     VMM_EGUEST = -5,      /* guest CPU fault / triple fault / unsupported instruction */
-    VMM_EHANG = -6        /* no progress for machine.hang_cycles */
+    VMM_EHANG = -6,       /* no progress for machine.hang_cycles */
+    VMM_EBROKEN = -7      /* an invariant of the VMM is broken (vmm_check; a vmmsim bug) */
 };
 const char *vmm_strerror(int err);
 
@@ -193,6 +194,13 @@ cpu_state   *vmm_cpu(vmm_state *v);
 ** needs vmm_reset() first (else VMM_EINVAL). The model: docs/vmm.md. */
 int          vmm_run(vmm_state *v);
 const char  *vmm_error(const vmm_state *v);
+
+/* Walks the machine's invariants (docs/vmm.md, "Invariants"): one critical-section
+** owner with a claim count, context depths within VMM's frame limit, pending counts
+** within their capacities, every queued event's and time-out's VM valid, … Returns
+** VMM_OK, or VMM_EBROKEN with the first broken invariant in why (len bytes; why may
+** be NULL). The test build (VMMSIM_CHECKS) runs it after each dispatch of vmm_run. */
+int          vmm_check(const vmm_state *v, char *why, size_t len);
 uint64_t     vmm_now(const vmm_state *v);
 
 /* Findings of the last run: all are counted (and traced); the first 256 are kept. */

@@ -11,6 +11,9 @@
 #include "vmm.h"
 #include "vmm_trace.h"
 
+/* Internal to the library: hidden from the link's exported symbols (tools/check-prefixes). */
+#pragma GCC visibility push(hidden)
+
 /* ---- limits ----------------------------------------------------------------- */
 #define VMM_VMS_MAX        64        /* machine.max_vms may not exceed this */
 #define VMM_FRAMES_MAX     16        /* nested callbacks per execution context */
@@ -497,5 +500,7 @@ void vmmi_irq_iret(vmm_state *v, uint32_t vm);
 int  vmmi_irq_vid_work(vmm_state *v);
 void vmmi_irq_iret_timeout(vmm_state *v, uint32_t vm, uint64_t seq);
 int  vmmi_svc_async(uint32_t dword);
+
+#pragma GCC visibility pop
 
 #endif
