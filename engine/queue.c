@@ -10,6 +10,7 @@
 
 static uint32_t ceil_log2(uint32_t x)
 {
+    assert(x <= EQ_CAP_MAX);
     uint32_t l = 0;
     while ((1u << l) < x)   /* x <= EQ_CAP_MAX: at most 28 steps */
         l++;
@@ -90,6 +91,7 @@ void eng_queue_reset(eng_queue *q)
 
 static void seq_add(eng_queue *q, uint32_t slot)
 {
+    assert(slot < q->cap);
     uint32_t h = (uint32_t)q->node[slot].ev.seq & q->seq_mask;
     q->node[slot].hnext = q->seq_head[h];
     q->seq_head[h] = slot;
@@ -132,6 +134,7 @@ static void release(eng_queue *q, uint32_t slot)
 /* Place an event in the lowest tier whose range covers its cycle. */
 static void place(eng_queue *q, uint32_t slot)
 {
+    assert(slot < q->cap);
     uint64_t blk = eq_block(q, q->node[slot].ev.cycle);
     if (blk < q->frontier_blk)
         engi_eq_fine_insert(q, slot);
@@ -144,6 +147,7 @@ static void place(eng_queue *q, uint32_t slot)
 /* Block number of coarse bucket b, given that it lies in [base, base + K). */
 static uint64_t coarse_block(const eng_queue *q, uint64_t base, uint32_t b)
 {
+    assert(b < q->cbits.nbits);
     uint32_t mask = q->cbits.nbits - 1;
     return base + ((b - ((uint32_t)base & mask)) & mask);
 }
@@ -232,6 +236,7 @@ static uint32_t min_slot(const eng_queue *q)
 
 static void unplace(eng_queue *q, uint32_t slot)
 {
+    assert(slot < q->cap && q->node[slot].where != EQ_FREE);
     switch (q->node[slot].where) {
     case EQ_FINE:   engi_eq_fine_remove(q, slot); break;
     case EQ_COARSE: engi_eq_coarse_remove(q, slot); break;

@@ -21,6 +21,7 @@ int engi_eq_bits_alloc(eq_bits *b, uint32_t nbits)
 
 void engi_eq_bits_free(eq_bits *b)
 {
+    assert(b != NULL);
     free(b->w);
     free(b->sum);
     b->w = b->sum = NULL;
@@ -28,6 +29,7 @@ void engi_eq_bits_free(eq_bits *b)
 
 void engi_eq_bits_clear_all(eq_bits *b)
 {
+    assert(b->w && b->sum && b->nbits >= 64);
     memset(b->w, 0, (size_t)nwords(b) * sizeof b->w[0]);
     memset(b->sum, 0, (size_t)nsum(b) * sizeof b->sum[0]);
 }

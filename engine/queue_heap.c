@@ -16,12 +16,14 @@ static int hent_less(const eq_hent *x, const eq_hent *y)
 
 static void place(eng_queue *q, uint32_t pos, const eq_hent *e)
 {
+    assert(pos < q->cap && e->slot < q->cap);
     q->heap[pos] = *e;
     q->node[e->slot].hpos = pos;
 }
 
 static void sift_up(eng_queue *q, uint32_t pos, eq_hent e)
 {
+    assert(pos < q->heap_len);
     while (pos > 0) {   /* at most log4(cap) steps */
         uint32_t parent = (pos - 1) >> 2;
         if (!hent_less(&e, &q->heap[parent]))
@@ -34,6 +36,7 @@ static void sift_up(eng_queue *q, uint32_t pos, eq_hent e)
 
 static void sift_down(eng_queue *q, uint32_t pos, eq_hent e)
 {
+    assert(pos < q->heap_len);
     uint32_t n = q->heap_len;
     for (;;) {          /* at most log4(cap) steps */
         uint32_t first = 4 * pos + 1, c = first, k;

@@ -19,6 +19,7 @@ static uint32_t coarse_index(const eng_queue *q, uint64_t cycle)
 /* Link `slot` after `p` (at the head when p is EQ_NIL) in bucket bk. */
 static void link_after(eng_queue *q, eq_bucket *bk, uint32_t p, uint32_t slot)
 {
+    assert(slot < q->cap && bk != NULL);
     eq_node *n = &q->node[slot];
     n->prev = p;
     n->next = (p == EQ_NIL) ? bk->head : q->node[p].next;
@@ -30,6 +31,7 @@ static void link_after(eng_queue *q, eq_bucket *bk, uint32_t p, uint32_t slot)
 
 static void list_unlink(eng_queue *q, eq_bucket *bk, uint32_t slot)
 {
+    assert(slot < q->cap && bk->head != EQ_NIL);
     eq_node *n = &q->node[slot];
     if (n->prev == EQ_NIL) bk->head = n->next;
     else q->node[n->prev].next = n->next;

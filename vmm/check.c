@@ -16,6 +16,7 @@
 
 /* Records why the first broken invariant broke; returns CHECK_FAIL. */
 static int broken(char *why, size_t len, const char *fmt, ...) {
+    assert(fmt != NULL);
     va_list ap;
     if (!why || len == 0) return CHECK_FAIL;
     va_start(ap, fmt);
@@ -26,6 +27,7 @@ static int broken(char *why, size_t len, const char *fmt, ...) {
 
 /* The run: current VM and loaded context in range; the time slicer's VMs valid. */
 static int check_run(const vmm_state *v, char *why, size_t len) {
+    assert(v->s != NULL && v->ctx != NULL);
     if (v->nvms == 0 || v->nvms > VMM_VMS_MAX || v->nctx != v->nvms + 1 || v->sys >= v->nvms)
         return broken(why, len, "machine shape: %u VMs, %u contexts, system VM %u", v->nvms, v->nctx, v->sys);
     if (v->run.cur >= v->nvms)
@@ -43,6 +45,7 @@ static int check_run(const vmm_state *v, char *why, size_t len) {
 
 /* CS-1 … CS-3: at most one owner, with a claim count; waiters only while owned. */
 static int check_crit(const vmm_state *v, char *why, size_t len) {
+    assert(v->nctx == v->nvms + 1);
     int owner = v->crit.owner;
     if (owner < -1 || owner >= (int)v->nvms)
         return broken(why, len, "critical-section owner %d is not a VM", owner);
@@ -60,6 +63,7 @@ static int check_crit(const vmm_state *v, char *why, size_t len) {
 
 /* Every context's frame stack within VMM_FRAMES_MAX, each frame of a known kind. */
 static int check_ctx(const vmm_state *v, char *why, size_t len) {
+    assert(v->ctx != NULL && v->nctx <= VMM_VMS_MAX + 1);
     for (uint32_t ci = 0; ci < v->nctx; ci++) {
         const vmm_ctx *c = &v->ctx[ci];
         if (c->depth > VMM_FRAMES_MAX)
@@ -77,6 +81,7 @@ static int check_ctx(const vmm_state *v, char *why, size_t len) {
 
 /* Pending counts within their capacities (NC-1, NC-2, IDLE-1, TS-1, EV, TO, I/O). */
 static int check_counts(const vmm_state *v, char *why, size_t len) {
+    assert(v->nc.cb && v->idle.cb && v->ts.cb);
     const vmm_machine *m = &v->m;
     if (v->nc.n > m->nc_slots || v->nc.owed > v->nc.n)
         return broken(why, len, "not-critical callbacks: %u installed (%u slots), %u owed",
@@ -95,6 +100,7 @@ static int check_counts(const vmm_state *v, char *why, size_t len) {
 /* One pending event or time-out: a VM target names a VM, a handle has its tag. */
 static int check_ev(const vmm_state *v, const vmm_ev *e, const char *what, uint32_t k,
                     uint32_t tag, char *why, size_t len) {
+    assert(e && what);
     int has_vm = e->type == VMM_EVT_VM || e->type == VMM_EVT_PRIO;   /* == VMM_TOT_* */
     if (e->type > VMM_EVT_PRIO || (has_vm && e->vm >= v->nvms))
         return broken(why, len, "%s %u (handle 0x%08x): type %u, VM %u", what, k, e->handle, e->type, e->vm);
@@ -105,6 +111,7 @@ static int check_ev(const vmm_state *v, const vmm_ev *e, const char *what, uint3
 
 /* Every queued event's and time-out's VM valid; INT-1 state within its IRQs. */
 static int check_queued(const vmm_state *v, char *why, size_t len) {
+    assert(v->ev.list && v->tm.list);
     int rc;
     for (uint32_t k = 0; k < v->ev.n; k++)
         if ((rc = check_ev(v, &v->ev.list[k], "event", k, VMM_H_EVENT, why, len))) return rc;

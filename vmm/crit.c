@@ -7,11 +7,13 @@
 #include "vmm_int.h"
 
 static void rec(vmm_state *v, int op, uint32_t vm, uint32_t n) {
+    assert(vm < v->nvms);
     uint64_t owner = v->crit.owner < 0 ? VMM_NONE : (uint64_t)v->crit.owner;
     vmmi_rec(v, VMM_REC_CRIT, 5, (uint64_t)op, vm, owner, v->crit.count, n, 0);
 }
 
 void vmmi_crit_reset(vmm_state *v) {
+    assert(v->nvms <= VMM_VMS_MAX);
     memset(&v->crit, 0, sizeof v->crit);
     v->crit.owner = -1;
 }
@@ -43,6 +45,7 @@ int vmmi_crit_claim(vmm_state *v, vmm_call *c, uint32_t n) {
     x->blocked = 1;
     x->want = n;
     x->wait_seq = ++v->crit.wait_seq;
+    assert(v->crit.owner >= 0 && v->crit.owner != (int)c->vm);   /* CS-2: owned by another VM */
     vmmi_status_set(v, c->vm, VMM_VMSTAT_BLOCKED, 0);
     rec(v, VMM_CRIT_BLOCK, c->vm, n);
     vmmi_rec_vmstate(v, c->vm, VMM_ST_BLOCK);
@@ -54,6 +57,7 @@ int vmmi_crit_claim(vmm_state *v, vmm_call *c, uint32_t n) {
 /* CS-3: the highest-priority waiter claims the free section; equal priorities are
 ** a CRIT_WAITER choice, canonically first come first served. */
 static void grant(vmm_state *v) {
+    assert(v->crit.owner < 0 && v->crit.count == 0);
     uint32_t w[VMM_VMS_MAX], n = 0, best = 0;
     for (uint32_t i = 0; i < v->nvms; i++)
         if (v->ctx[i].blocked && v->vm[i].pri >= best) best = v->vm[i].pri;
@@ -65,6 +69,7 @@ static void grant(vmm_state *v) {
     }
     if (n == 0) return;
     uint32_t g = w[vmmi_choose(v, ENG_CHOICE_CRIT_WAITER, n)];
+    assert(g < v->nvms && v->ctx[g].blocked);
     vmm_ctx *x = &v->ctx[g];
     v->crit.owner = (int)g;
     v->crit.count = x->want;
@@ -80,6 +85,7 @@ static void grant(vmm_state *v) {
 
 /* CS-7: an End the caller has no claim for. */
 static void unbalanced(vmm_state *v, vmm_call *c) {
+    assert(c->vm < v->nvms);
     char text[160], name[64];
     uint64_t owner = v->crit.owner < 0 ? VMM_NONE : (uint64_t)v->crit.owner;
     snprintf(text, sizeof text, "%s by VM %s without a matching claim (owner %s, count %u)",

@@ -32,12 +32,14 @@ void vmmi_ctx_load(vmm_state *v, uint32_t ci) {
 }
 
 void vmmi_ctx_unload(vmm_state *v) {
+    assert(v->run.oncpu < (int)v->nctx);
     if (v->run.oncpu < 0) return;
     cpu_get_regs(v->cpu, &v->ctx[v->run.oncpu].regs);
     v->run.oncpu = -1;
 }
 
 void vmmi_sregs_get(vmm_state *v, vmm_sregs *r) {
+    assert(v->cpu && r);
     r->eax = cpu_get_reg(v->cpu, CPU_EAX);
     r->ebx = cpu_get_reg(v->cpu, CPU_EBX);
     r->ecx = cpu_get_reg(v->cpu, CPU_ECX);
@@ -49,6 +51,7 @@ void vmmi_sregs_get(vmm_state *v, vmm_sregs *r) {
 }
 
 void vmmi_sregs_put(vmm_state *v, const vmm_sregs *r) {
+    assert(v->cpu && r);
     cpu_set_reg(v->cpu, CPU_EAX, r->eax);
     cpu_set_reg(v->cpu, CPU_EBX, r->ebx);
     cpu_set_reg(v->cpu, CPU_ECX, r->ecx);
@@ -62,6 +65,7 @@ void vmmi_sregs_put(vmm_state *v, const vmm_sregs *r) {
 /* Sets the loaded context's registers to r, cheaply when only the general
 ** registers, EIP and EFLAGS differ (the common case: all code is flat ring 0). */
 static void regs_apply(vmm_state *v, const cpu_regs *r) {
+    assert(v->run.oncpu >= 0 && r);
     cpu_regs now;
     int same = 1;
     cpu_get_regs(v->cpu, &now);
@@ -75,6 +79,7 @@ static void regs_apply(vmm_state *v, const cpu_regs *r) {
 /* ---- boot: the control messages in DDK order ----------------------------------- */
 
 static uint32_t boot_total(const vmm_state *v) {
+    assert(v->nvms >= 1 && v->s->nvxds > 0);
     return (4 + 3 * (v->nvms - 1)) * v->s->nvxds;
 }
 
@@ -93,6 +98,7 @@ static void boot_entry(const vmm_state *v, uint32_t p, uint32_t *msg, uint32_t *
 }
 
 static uint32_t boot_next(const vmm_state *v, uint32_t p) {
+    assert(v->s->nvxds > 0);
     uint32_t total = boot_total(v);
     while (p < total && v->s->vxds[p % v->s->nvxds].control_proc == 0) p++;
     return p;
@@ -265,6 +271,7 @@ static int start(vmm_state *v, uint32_t ci, int kind, uint32_t index, const vmm_
 
 int vmmi_ctx_start(vmm_state *v, uint32_t ci, int kind, uint32_t index, uint32_t svc,
               const vmm_sregs *out) {
+    assert(kind != VMM_CB_CALL || index < v->s->nstim);
     return start(v, ci, kind, index, NULL, svc, out);
 }
 
@@ -284,6 +291,7 @@ int vmmi_ctx_int_time(const vmm_state *v, uint32_t ci, int *int_vmm) {
 
 /* CB-1: EBP, ESP and the segment registers must be as the VMM gave them. */
 static void check_cb1(vmm_state *v, const vmm_frame *f) {
+    assert(f->kind > 0 && f->kind < VMM_CB_KIND_COUNT);
     static const char *const sname[6] = { "ES", "CS", "SS", "DS", "FS", "GS" };
     cpu_regs r;
     char text[160];

@@ -15,6 +15,7 @@ void vmmi_ev_reset(vmm_state *v) {
 }
 
 uint32_t vmmi_ev_serial(vmm_state *v, uint32_t tag) {
+    assert(tag == VMM_H_EVENT || tag == VMM_H_PRIO || tag == VMM_H_TIMEOUT);
     if (v->ev.serial >= VMM_SERIAL_MAX) {
         vmmi_fail(v, VMM_ELIMIT, "more than %u event and time-out handles in one run", VMM_SERIAL_MAX);
         return 0;
@@ -23,12 +24,14 @@ uint32_t vmmi_ev_serial(vmm_state *v, uint32_t tag) {
 }
 
 static void rec(vmm_state *v, int op, const vmm_ev *e) {
+    assert(e->type <= VMM_EVT_PRIO);
     uint64_t vm = e->type == VMM_EVT_GLOBAL ? VMM_NONE : e->vm;
     vmmi_rec(v, VMM_REC_EV, 6, (uint64_t)op | (uint64_t)e->type << 8 | vm << 16, e->handle, e->cb,
             e->ref, e->boost, e->flags);
 }
 
 static int find(const vmm_state *v, uint32_t handle) {
+    assert(v->ev.n <= VMM_EVENTS_MAX);
     for (uint32_t i = 0; i < v->ev.n; i++)
         if (v->ev.list[i].handle == handle) return (int)i;
     return -1;
@@ -41,6 +44,7 @@ static void drop(vmm_state *v, uint32_t i) {
 }
 
 static int push(vmm_state *v, const vmm_ev *e) {
+    assert(e->handle != 0 && (e->type == VMM_EVT_GLOBAL || e->vm < v->nvms));
     if (v->ev.n >= VMM_EVENTS_MAX)
         return vmmi_fail(v, VMM_ELIMIT, "more than %u events pending", VMM_EVENTS_MAX);
     v->ev.list[v->ev.n++] = *e;
@@ -53,6 +57,7 @@ static int push(vmm_state *v, const vmm_ev *e) {
 /* Starts event i (removed from the list) in context ci: from the VMM's return to a
 ** VM (client level), or nested in the calling service (svc != 0). */
 static int run_ev(vmm_state *v, const vmm_ev *e, uint32_t ci, int timed_out) {
+    assert(ci < v->nctx && e->type <= VMM_EVT_PRIO);
     vmm_cbargs a;
     memset(&a, 0, sizeof a);
     a.cb = e->cb;
@@ -71,11 +76,13 @@ static int run_ev(vmm_state *v, const vmm_ev *e, uint32_t ci, int timed_out) {
 
 /* EV-2: the priority event's callback returned: its boost goes unless PEF_Dont_Unboost. */
 static void ev_prio_done(vmm_state *v, const vmm_frame *f) {
+    assert(f->kind == VMM_CB_PRIO && f->a.unboost_vm <= v->nvms);
     if (f->a.unboost_vm) vmmi_sched_set_pri(v, f->a.unboost_vm - 1, -(int64_t)f->a.unboost, VMM_PRI_EVENT);
 }
 
 /* EV-2 conditions for a priority event of the current VM. */
 static int prio_ready(vmm_state *v, const vmm_ev *e) {
+    assert(e->type == VMM_EVT_PRIO && e->vm < v->nvms);
     if (e->fired) return 1;                        /* timed out: runs in any VM */
     if (e->vm != v->run.cur) return 0;
     if ((e->flags & PEF_WAIT_NOT_CRIT) && v->crit.owner >= 0) return 0;
@@ -90,11 +97,13 @@ static int prio_ready(vmm_state *v, const vmm_ev *e) {
 /* The priority events that can run now, most recent first (the canonical LIFO of
 ** the PRIORITY_EVENT choice); then one is run. */
 static int prio_work(vmm_state *v) {
+    assert(v->ev.n <= VMM_EVENTS_MAX && v->run.cur < v->nvms);
     uint32_t cand[VMM_EVENTS_MAX], n = 0;
     for (uint32_t i = v->ev.n; i-- > 0;)
         if (v->ev.list[i].type == VMM_EVT_PRIO && prio_ready(v, &v->ev.list[i])) cand[n++] = i;
     if (n == 0) return 0;
     uint32_t i = cand[vmmi_choose(v, ENG_CHOICE_PRIORITY_EVENT, n)];
+    assert(i < v->ev.n && v->ev.list[i].type == VMM_EVT_PRIO);
     vmm_ev e = v->ev.list[i];
     drop(v, i);
     if (e.link && !e.fired) vmmi_tm_cancel(v, e.link, 1);
@@ -105,6 +114,7 @@ static int prio_work(vmm_state *v) {
 /* Global events and the current VM's VM events, in schedule order (the canonical
 ** FIFO of the PENDING_EVENT choice). */
 static int plain_work(vmm_state *v) {
+    assert(v->ev.n <= VMM_EVENTS_MAX && v->run.cur < v->nvms);
     uint32_t cand[VMM_EVENTS_MAX], n = 0;
     for (uint32_t i = 0; i < v->ev.n; i++) {
         const vmm_ev *e = &v->ev.list[i];
@@ -112,6 +122,7 @@ static int plain_work(vmm_state *v) {
     }
     if (n == 0) return 0;
     uint32_t i = cand[vmmi_choose(v, ENG_CHOICE_PENDING_EVENT, n)];
+    assert(i < v->ev.n && v->ev.list[i].type != VMM_EVT_PRIO);
     vmm_ev e = v->ev.list[i];
     drop(v, i);
     run_ev(v, &e, v->run.cur, 0);
@@ -119,6 +130,7 @@ static int plain_work(vmm_state *v) {
 }
 
 static int vm_has_work(const vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     if (v->vm[vm].vreq && v->vm[vm].vhandler < 0) return 1;
     for (uint32_t i = 0; i < v->ev.n; i++)
         if ((v->ev.list[i].type == VMM_EVT_VM || v->ev.list[i].type == VMM_EVT_PRIO) && v->ev.list[i].vm == vm) return 1;
@@ -128,6 +140,7 @@ static int vm_has_work(const vmm_state *v, uint32_t vm) {
 /* The VMM is about to return to the current VM's client code (no VxD code runs).
 ** Returns 1 when it started something. */
 int vmmi_ev_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     uint32_t cur = v->run.cur, best;
     if (!v->run.booted) return 0;
     if (v->ev.n == 0 && v->tm.n == 0 && !v->vm[cur].vreq && !v->pic.in_hwint) {
@@ -152,18 +165,10 @@ int vmmi_ev_work(vmm_state *v) {
 
 /* ---- services -------------------------------------------------------------------- */
 
-static int vm_of(vmm_state *v, vmm_call *c, uint32_t handle) {
-    int vm = vmmi_vm_of_handle(v, handle);
-    if (vm < 0) {
-        char name[64];
-        vmmi_fail(v, VMM_EGUEST, "%s: 0x%08x is not a VM handle", vmmi_svc_name(c->dword, name, sizeof name), handle);
-    }
-    return vm;
-}
-
 /* Call_Global_Event / Call_VM_Event: at once unless inside an interrupt that
 ** interrupted VxD code, or (VM event) the VM is not current (EV-1). */
 static int call_ev(vmm_state *v, vmm_call *c, vmm_ev *e) {
+    assert(e->type == VMM_EVT_GLOBAL || (e->type == VMM_EVT_VM && e->vm < v->nvms));
     vmm_sregs *r = &c->r;
     int now = !c->int_vmm && c->path != VMM_PATH_STIM &&
               (e->type == VMM_EVT_GLOBAL || e->vm == c->vm);
@@ -184,6 +189,7 @@ static int call_ev(vmm_state *v, vmm_call *c, vmm_ev *e) {
 }
 
 static int cancel(vmm_state *v, uint32_t handle, int type) {
+    assert(type == VMM_EVT_GLOBAL || type == VMM_EVT_VM || type == VMM_EVT_PRIO);
     int i;
     if (handle == 0 || (i = find(v, handle)) < 0 || v->ev.list[i].type != type) return VMM_OK;
     vmm_ev e = v->ev.list[i];
@@ -198,9 +204,10 @@ static int cancel(vmm_state *v, uint32_t handle, int type) {
 
 /* EV-2: Call_Priority_VM_Event. */
 static int prio_call(vmm_state *v, vmm_call *c) {
+    assert(c->vm < v->nvms && c->ctx < v->nctx);
     vmm_sregs *r = &c->r;
     vmm_ev e;
-    int vm = vm_of(v, c, r->ebx);
+    int vm = vmmi_svc_vm_arg(v, c, r->ebx);
     if (vm < 0) return v->run.err;
     memset(&e, 0, sizeof e);
     e.type = VMM_EVT_PRIO;
@@ -236,6 +243,7 @@ static int prio_call(vmm_state *v, vmm_call *c) {
 /* EV-2: the priority event's time-out came first: its boost is cancelled and it runs
 ** (CF set) at the VMM's next return to a VM, in whichever VM is current. */
 void vmmi_ev_prio_timed_out(vmm_state *v, uint32_t handle) {
+    assert((handle & VMM_H_TAG) == VMM_H_PRIO);
     int i = find(v, handle);
     if (i < 0 || v->ev.list[i].fired) return;
     v->ev.list[i].fired = 1;
@@ -244,6 +252,7 @@ void vmmi_ev_prio_timed_out(vmm_state *v, uint32_t handle) {
 }
 
 int vmmi_ev_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     vmm_ev e;
     int vm;
@@ -257,7 +266,7 @@ int vmmi_ev_svc(vmm_state *v, vmm_call *c, uint32_t num) {
         r->esi = e.handle;
         return push(v, &e);
     case 0x0F:                                    /* Schedule_VM_Event */
-        if ((vm = vm_of(v, c, r->ebx)) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         e.type = VMM_EVT_VM;
         e.vm = (uint32_t)vm;
         if ((e.handle = vmmi_ev_serial(v, VMM_H_EVENT)) == 0) return v->run.err;
@@ -267,7 +276,7 @@ int vmmi_ev_svc(vmm_state *v, vmm_call *c, uint32_t num) {
         e.type = VMM_EVT_GLOBAL;
         return call_ev(v, c, &e);
     case 0x11:                                    /* Call_VM_Event */
-        if ((vm = vm_of(v, c, r->ebx)) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         e.type = VMM_EVT_VM;
         e.vm = (uint32_t)vm;
         return call_ev(v, c, &e);

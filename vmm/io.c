@@ -24,6 +24,7 @@ void vmmi_io_reset(vmm_state *v) {
 }
 
 static int port_cmp(const void *a, const void *b) {
+    assert(a && b);
     const vmm_port *x = a, *y = b;
     return (x->port > y->port) - (x->port < y->port);
 }
@@ -31,6 +32,7 @@ static int port_cmp(const void *a, const void *b) {
 /* Scenario checks for vmm_new: size of the map; unique ports (a duplicate would make
 ** the answer depend on which entry a search meets first). */
 int vmmi_io_check(const vmm_scenario *s, char *why, size_t n) {
+    assert(s && why && n > 0);
     if (s->nports > VMM_PORTS_MAX)
         return snprintf(why, n, "%u ports exceed %u", s->nports, VMM_PORTS_MAX), VMM_ELIMIT;
     if (s->nports && !s->ports) return snprintf(why, n, "%u ports but no port map", s->nports), VMM_EINVAL;
@@ -42,6 +44,7 @@ int vmmi_io_check(const vmm_scenario *s, char *why, size_t n) {
 }
 
 static const vmm_port *port_find(const vmm_state *v, uint16_t port) {
+    assert(v->nports == 0 || v->ports);
     uint32_t lo = 0, hi = v->nports;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -58,7 +61,7 @@ static uint32_t size_mask(unsigned size) {
 /* Notes one access and stops the CPU after the instruction. */
 static void io_note(vmm_state *v, uint16_t port, unsigned size, int out, uint32_t value) {
     assert(v->io.n <= VMM_IO_PEND_MAX);
-    if (v->io.n == VMM_IO_PEND_MAX) {
+    if (NEVER(v->io.n == VMM_IO_PEND_MAX)) {   /* one access per instruction or iteration */
         v->io.lost++;           /* vmmi_io_flush fails the run: no record is dropped silently */
     } else {
         vmm_io *a = &v->io.pend[v->io.n++];
@@ -71,6 +74,7 @@ static void io_note(vmm_state *v, uint16_t port, unsigned size, int out, uint32_
 }
 
 static uint32_t io_in(void *ctx, uint16_t port, unsigned size_bytes) {
+    assert(ctx && (size_bytes == 1 || size_bytes == 2 || size_bytes == 4));
     vmm_state *v = ctx;
     const vmm_port *p = port_find(v, port);
     uint32_t val = (p ? p->value : 0xFFFFFFFFu) & size_mask(size_bytes);   /* floating bus */
@@ -79,6 +83,7 @@ static uint32_t io_in(void *ctx, uint16_t port, unsigned size_bytes) {
 }
 
 static void io_out(void *ctx, uint16_t port, unsigned size_bytes, uint32_t value) {
+    assert(ctx && (size_bytes == 1 || size_bytes == 2 || size_bytes == 4));
     vmm_state *v = ctx;
     io_note(v, port, size_bytes, 1, value & size_mask(size_bytes));
 }

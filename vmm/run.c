@@ -23,6 +23,7 @@ void vmmi_run_reset(vmm_state *v) {
 
 /* The INT 20h path on the first call from a site, the patched near call after it. */
 static int site_seen(vmm_state *v, uint32_t site) {
+    assert(v->run.nsites < VMM_SITES);
     uint32_t h = (site * 2654435761u) & (VMM_SITES - 1);
     for (uint32_t k = 0; k < VMM_SITES; k++, h = (h + 1) & (VMM_SITES - 1)) {
         if (v->sites[h] == site) return 1;
@@ -36,6 +37,7 @@ static int site_seen(vmm_state *v, uint32_t site) {
 
 /* INT-1: only asynchronous services may be called at interrupt time. */
 static void int_time_check(vmm_state *v, vmm_call *c) {
+    assert(c->vm < v->nvms && c->ctx < v->nctx);
     char text[160], name[64];
     if (c->path == VMM_PATH_STIM) return;
     c->int_time = vmmi_ctx_int_time(v, c->ctx, &c->int_vmm);
@@ -46,6 +48,7 @@ static void int_time_check(vmm_state *v, vmm_call *c) {
 }
 
 static int call_service(vmm_state *v, vmm_call *c) {
+    assert(c->ctx < v->nctx && c->vm < v->nvms);
     int rc;
     vmmi_rec(v, VMM_REC_SERVICE, 6, (c->dword & 0x7FFFFFFFu) | (uint64_t)c->vm << 32 | (uint64_t)c->path << 48,
             c->r.eax, c->r.ebx, c->r.ecx, c->r.edx, c->r.esi);
@@ -57,6 +60,7 @@ static int call_service(vmm_state *v, vmm_call *c) {
 }
 
 static int on_vmmcall(vmm_state *v, const cpu_stop_info *info) {
+    assert(v->run.oncpu >= 0 && info->vmmcall != 0);
     vmm_call c;
     memset(&c, 0, sizeof c);
     c.dword = info->vmmcall;
@@ -77,6 +81,7 @@ static int on_vmmcall(vmm_state *v, const cpu_stop_info *info) {
 }
 
 static int on_int(vmm_state *v, const cpu_stop_info *info) {
+    assert(v->run.oncpu >= 0);
     vmm_call c;
     if (info->vector != 0x2F)
         return vmmi_fail(v, VMM_EGUEST, "INT %02Xh at 0x%08x is not handled", info->vector, info->fault_eip);
@@ -93,6 +98,7 @@ static int on_int(vmm_state *v, const cpu_stop_info *info) {
 /* ---- running guest code ----------------------------------------------------------- */
 
 static int run_cpu(vmm_state *v, uint32_t ci) {
+    assert(ci < v->nctx);
     cpu_stop_info info;
     eng_event ev;
     uint64_t now = vmmi_cycles(v), until = v->m.max_cycles;
@@ -172,11 +178,13 @@ static void dispatch_due(vmm_state *v) {
         uint32_t n = 0;
         while (n < VMM_SAME_CYCLE_MAX && eng_queue_peek(v->q, &ev[n]) == ENG_OK &&
                ev[n].cycle == head.cycle && ev[n].cls == head.cls) {
-            int rc = eng_queue_pop(v->q, &ev[n]);
-            assert(rc == ENG_OK);
-            (void)rc;
+            if (!ALWAYS(eng_queue_pop(v->q, &ev[n]) == ENG_OK)) {   /* peeked: it is there */
+                vmmi_fail(v, VMM_EBROKEN, "the event queue lost a peeked event");
+                return;
+            }
             n++;
         }
+        assert(n >= 1 && n <= VMM_SAME_CYCLE_MAX);
         while (n > 0) {
             uint32_t k = vmmi_choose(v, ENG_CHOICE_SAME_CYCLE, n);
             dispatch_event(v, &ev[k]);
@@ -189,10 +197,12 @@ static void dispatch_due(vmm_state *v) {
 /* Stimuli that the VM's client code performs need the VM to be running; the
 ** others are actions on a VM. */
 static int needs_vm(uint32_t kind) {
+    assert(kind > 0 && kind < VMM_STIM_KIND_COUNT);
     return kind != VMM_STIM_WAKE && kind != VMM_STIM_SUSPEND && kind != VMM_STIM_RESUME;
 }
 
 static int stim_service(vmm_state *v, const vmm_stimulus *t, uint32_t dword) {
+    assert(t->vm < v->nvms && dword != 0);
     vmm_call c;
     memset(&c, 0, sizeof c);
     c.dword = dword;
@@ -208,6 +218,7 @@ static int stim_service(vmm_state *v, const vmm_stimulus *t, uint32_t dword) {
 }
 
 static int deliver(vmm_state *v, uint32_t i) {
+    assert(i < v->s->nstim);
     const vmm_stimulus *t = &v->s->stim[i];
     vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, t->kind == VMM_STIM_CALL ? t->target : 0, t->arg, 0);
     v->run.entered = 1;
@@ -229,9 +240,11 @@ static int deliver(vmm_state *v, uint32_t i) {
 ** than the current one, which may run (ready, highest priority), makes the time
 ** slicer switch to it first. Returns 1 when something was done. */
 static int deliver_pending(vmm_state *v) {
+    assert(v->run.npend <= v->s->nstim);
     uint32_t best = vmmi_sched_max_pri(v);
     for (uint32_t k = 0; k < v->run.npend; k++) {
         uint32_t i = v->pend[k];
+        assert(i < v->s->nstim);
         const vmm_stimulus *t = &v->s->stim[i];
         if (needs_vm(t->kind)) {
             if (!vmmi_vm_ready(v, t->vm) || v->vm[t->vm].pri != best) continue;
@@ -263,6 +276,7 @@ static int invariants_hold(vmm_state *v) {
 
 /* Work when no guest code is running. Returns 1 when something was done. */
 static int idle_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     uint32_t cur = v->run.cur, best = vmmi_sched_max_pri(v);
     if (!v->run.booted) return 0;
     if (vmmi_nc_due(v)) { vmmi_nc_start(v); return 1; }
@@ -280,6 +294,7 @@ static int idle_work(vmm_state *v) {
 }
 
 static int runnable(vmm_state *v) {
+    assert(v->run.cur < v->nvms && v->nctx == v->nvms + 1);
     uint32_t cur = v->run.cur;
     if (v->ctx[v->nvms].depth > 0) return (int)v->nvms;
     if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth > 0) return (int)cur;
@@ -287,6 +302,7 @@ static int runnable(vmm_state *v) {
 }
 
 int vmmi_run_loop(vmm_state *v) {
+    assert(v->q && v->cpu && v->run.cur < v->nvms);
     uint64_t last = vmmi_cycles(v), still = 0;
     eng_event ev;
     for (;;) {
@@ -306,6 +322,7 @@ int vmmi_run_loop(vmm_state *v) {
             continue;
         }
         int ci = runnable(v);
+        assert(ci < (int)v->nctx);
         if (ci >= 0 && ci < (int)v->nvms && v->run.entered && !v->pic.in_hwint && vmmi_nc_due(v)) {
             vmmi_nc_start(v);
             continue;
@@ -320,6 +337,7 @@ int vmmi_run_loop(vmm_state *v) {
 }
 
 int vmm_run(vmm_state *v) {
+    assert(v && v->s);
     const vmm_scenario *s = v->s;
     if (v->run.ended || v->tr.count)
         return vmmi_fail(v, VMM_EINVAL, "vmm_run: the machine has run; call vmm_reset first");

@@ -10,6 +10,7 @@ int vmmi_vm_ready(vmm_state *v, uint32_t vm) {
 }
 
 uint32_t vmmi_sched_max_pri(const vmm_state *v) {
+    assert(v->nvms <= VMM_VMS_MAX);
     uint32_t best = 0;
     for (uint32_t i = 0; i < v->nvms; i++)
         if (v->vm[i].suspend == 0 && !v->ctx[i].blocked && v->vm[i].pri > best) best = v->vm[i].pri;
@@ -38,6 +39,7 @@ int vmmi_sched_switch(vmm_state *v, uint32_t to, int reason) {
     vmmi_charge(v, VMM_CYC_SWITCH);
     vmmi_rec(v, VMM_REC_TASK_SWITCH, 4, old, to, (uint64_t)reason, v->vm[to].pri, 0, 0);
     v->ts.old = old;
+    assert(v->ts.n <= v->m.ts_slots && v->run.cur == to);
     if (v->ts.n == 0) return VMM_OK;
     return vmmi_ctx_start(v, v->nvms, VMM_CB_TS, 0, 0, NULL);
 }
@@ -45,17 +47,20 @@ int vmmi_sched_switch(vmm_state *v, uint32_t to, int reason) {
 /* PRI-1: the ready VM with the highest execution priority is the current VM. The
 ** current VM keeps running when it ties (only the time slicer rotates equals). */
 int vmmi_sched_resched(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     uint32_t ring[VMM_VMS_MAX], best = vmmi_sched_max_pri(v), n;
     int reason = v->run.sw_reason;
     v->run.need_resched = 0;
     if (vmmi_vm_ready(v, v->run.cur) && v->vm[v->run.cur].pri == best) return VMM_OK;
     n = ready_ring(v, best, v->run.cur, ring);
+    assert(n < v->nvms);
     if (n == 0) return VMM_OK;           /* nothing can run: the current VM stays */
     uint32_t k = vmmi_choose(v, ENG_CHOICE_READY_VM, n);
     return vmmi_sched_switch(v, ring[k], reason);
 }
 
 static void want_resched(vmm_state *v, int reason) {
+    assert(reason >= VMM_SW_PRIORITY && reason <= VMM_SW_EVENT);
     v->run.need_resched = 1;
     v->run.sw_reason = reason;
 }
@@ -74,6 +79,7 @@ void vmmi_sched_set_pri(vmm_state *v, uint32_t vm, int64_t boost, int reason) {
 
 /* A VM that was blocked or suspended may run again: a service it was in returns. */
 void vmmi_sched_became_ready(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     vmm_ctx *c = &v->ctx[vm];
     if (!vmmi_vm_ready(v, vm) || !c->ret_svc) return;
     vmmi_svc_ret_record(v, c->ret_svc, vm, &c->ret_out);
@@ -106,11 +112,13 @@ int vmmi_sched_resume(vmm_state *v, uint32_t vm, int no_fail) {
 }
 
 void vmmi_sched_idle(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     vmmi_status_set(v, vm, VMM_VMSTAT_IDLE, 0);
     vmmi_rec_vmstate(v, vm, VMM_ST_IDLE);
 }
 
 void vmmi_sched_wake(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     if (!(vmmi_status(v, vm) & VMM_VMSTAT_IDLE)) return;
     vmmi_status_set(v, vm, 0, VMM_VMSTAT_IDLE);
     vmmi_rec_vmstate(v, vm, VMM_ST_WAKE);
@@ -119,6 +127,7 @@ void vmmi_sched_wake(vmm_state *v, uint32_t vm) {
 /* Release_Time_Slice (SL-1): the VM is idle, and gives the CPU to another ready VM
 ** of the same (highest) priority if there is one. */
 int vmmi_sched_release_slice(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     uint32_t ring[VMM_VMS_MAX], n;
     if (vmmi_sl_on(v)) return vmmi_sl_release(v, vm);   /* the time slicer's own rotation */
     vmmi_sched_idle(v, vm);

@@ -27,17 +27,20 @@ static uint32_t slice_pri(const vmm_state *v, uint32_t vm) {
 
 /* On the time-slice list: the focus VM; background VMs unless the focus is exclusive. */
 static int listed(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->sl.focus < v->nvms);
     if (vm == v->sl.focus) return 1;
     if (vmmi_status(v, v->sl.focus) & VMM_VMSTAT_EXCLUSIVE) return 0;
     return (vmmi_status(v, vm) & (VMM_VMSTAT_BACKGROUND | VMM_VMSTAT_HIGH_PRI_BACK)) != 0;
 }
 
 static int scheduled(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     return listed(v, vm) && vmmi_vm_ready(v, vm) && !(vmmi_status(v, vm) & VMM_VMSTAT_IDLE);
 }
 
 /* credit: what a starting slice applied, else the VM's credit after the operation. */
 static void rec(vmm_state *v, int op, uint32_t vm, uint64_t cyc, int32_t credit) {
+    assert(vm < v->nvms);
     vmmi_rec(v, VMM_REC_SLICE, 5, (uint64_t)op | (uint64_t)vm << 8, cyc, slice_pri(v, vm),
             (uint64_t)(int64_t)credit, v->sl.ms, 0);
 }
@@ -60,6 +63,7 @@ void vmmi_sl_reset(vmm_state *v) {
 
 /* The smallest slice priority among the scheduled VMs (0: none scheduled). */
 static uint32_t min_pri(vmm_state *v) {
+    assert(v->nvms > 0);
     uint32_t m = 0;
     for (uint32_t i = 0; i < v->nvms; i++)
         if (scheduled(v, i) && (m == 0 || slice_pri(v, i) < m)) m = slice_pri(v, i);
@@ -67,6 +71,7 @@ static uint32_t min_pri(vmm_state *v) {
 }
 
 static uint64_t ms_cycles(const vmm_state *v, uint64_t ms) {
+    assert(v->m.clock_hz > 0);
     uint64_t c = ms * v->m.clock_hz / 1000;
     return c ? c : 1;                           /* a clock below 1 kHz: still a slice */
 }
@@ -143,6 +148,7 @@ static void rotate(vmm_state *v) {
 ** re-entered, so a slice end waits for it, as the real time slicer (driven by the
 ** timer interrupt) switches VMs only when the VMM returns to a VM. */
 static int vxd_busy(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     uint32_t cur = v->run.cur;
     return v->ctx[v->nvms].depth > 0 || v->pic.in_hwint || (vmmi_vm_ready(v, cur) && v->ctx[cur].depth > 0);
 }
@@ -151,6 +157,7 @@ static int vxd_busy(vmm_state *v) {
 ** runs; the slice's VM must still be scheduled; a scheduled VM must not wait for a
 ** slice that nobody holds. */
 void vmmi_sl_check(vmm_state *v) {
+    assert(v->sl.owner < (int)v->nvms);
     if (!vmmi_sl_on(v) || !v->run.booted || v->run.err) return;
     if (v->sl.due) {
         if (vxd_busy(v)) return;
@@ -165,6 +172,7 @@ void vmmi_sl_check(vmm_state *v) {
 }
 
 void vmmi_sl_end(vmm_state *v, uint64_t serial) {
+    assert(serial <= v->sl.serial);
     v->sl.armed = 0;
     if (serial != v->sl.serial || !vmmi_sl_on(v)) return;   /* a cancelled slice's event */
     v->sl.due = 1;
@@ -172,6 +180,7 @@ void vmmi_sl_end(vmm_state *v, uint64_t serial) {
 }
 
 static uint32_t count_scheduled(vmm_state *v) {
+    assert(v->nvms <= VMM_VMS_MAX);
     uint32_t n = 0;
     for (uint32_t i = 0; i < v->nvms; i++) n += (uint32_t)scheduled(v, i);
     return n;
@@ -181,6 +190,7 @@ static uint32_t count_scheduled(vmm_state *v) {
 ** the focus nor High_Pri_Back) loses 500 ms of execution time (DDK); the rest of
 ** its slice goes to the next VM. Alone on the list, nothing but the idle bit. */
 int vmmi_sl_release(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     int alone = count_scheduled(v) <= 1;
     vmmi_sched_idle(v, vm);
     if (alone) return VMM_OK;
@@ -202,6 +212,7 @@ static uint32_t clamp_pri(uint32_t p) {
 
 /* Get_Time_Slice_Priority's ESI: the most of the CPU the VM can get, in percent. */
 static uint32_t share_pct(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     uint64_t sum = slice_pri(v, vm);
     if (!listed(v, vm) || !vmmi_vm_ready(v, vm)) return 0;
     for (uint32_t i = 0; i < v->nvms; i++)
@@ -209,14 +220,9 @@ static uint32_t share_pct(vmm_state *v, uint32_t vm) {
     return (uint32_t)(slice_pri(v, vm) * 100u / sum);
 }
 
-static int vm_of(vmm_state *v, vmm_call *c, const char *what) {
-    int vm = vmmi_vm_of_handle(v, c->r.ebx);
-    if (vm < 0) vmmi_fail(v, VMM_EGUEST, "%s: 0x%08x is not a VM handle", what, c->r.ebx);
-    return vm;
-}
-
 static int focus_svc(vmm_state *v, vmm_call *c) {
-    int vm = vm_of(v, c, "Set_Execution_Focus");
+    assert(c->vm < v->nvms);
+    int vm = vmmi_svc_vm_arg(v, c, c->r.ebx);
     if (vm < 0) return v->run.err;
     /* Only the system VM may give the focus to another VM (DDK). */
     if (c->vm != v->sys && (uint32_t)vm != c->vm) { set_cf(&c->r, 1); return VMM_OK; }
@@ -227,20 +233,21 @@ static int focus_svc(vmm_state *v, vmm_call *c) {
 }
 
 int vmmi_sl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     int vm;
     switch (num) {
     case 0x30: r->ebx = v->vm[v->sl.focus].handle; return VMM_OK;     /* Get_Execution_Focus */
     case 0x31: return focus_svc(v, c);
     case 0x32:                                                      /* Get_Time_Slice_Priority */
-        if ((vm = vm_of(v, c, "Get_Time_Slice_Priority")) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, c->r.ebx)) < 0) return v->run.err;
         r->eax = vmmi_status(v, (uint32_t)vm) & VMM_VMSTAT_SLICE_FLAGS;
         r->ecx = v->vm[vm].fg;
         r->edx = v->vm[vm].bg;
         r->esi = share_pct(v, (uint32_t)vm);
         return VMM_OK;
     case 0x33:                                                      /* Set_Time_Slice_Priority */
-        if ((vm = vm_of(v, c, "Set_Time_Slice_Priority")) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, c->r.ebx)) < 0) return v->run.err;
         vmmi_status_set(v, (uint32_t)vm, r->eax & VMM_VMSTAT_SLICE_FLAGS, VMM_VMSTAT_SLICE_FLAGS);
         v->vm[vm].fg = clamp_pri(r->ecx);
         v->vm[vm].bg = clamp_pri(r->edx);
@@ -259,7 +266,7 @@ int vmmi_sl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
         return VMM_OK;
     }
     case 0x37: {                                                    /* Adjust_Execution_Time */
-        if ((vm = vm_of(v, c, "Adjust_Execution_Time")) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, c->r.ebx)) < 0) return v->run.err;
         if (!scheduled(v, (uint32_t)vm)) return VMM_OK;             /* not on the list: nothing */
         int64_t cr = (int64_t)v->vm[vm].credit_ms + (int32_t)r->eax;
         if (cr > VMM_SLICE_CREDIT_MAX) cr = VMM_SLICE_CREDIT_MAX;

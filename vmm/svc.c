@@ -35,6 +35,7 @@ const char *vmm_service_name(uint32_t dword) {
 }
 
 const char *vmmi_svc_name(uint32_t dword, char *buf, size_t len) {
+    assert(buf && len > 0);
     const char *n = vmm_service_name(dword);
     if (n) return n;
     if (dword >> 16 == INT2F_DEVICE) snprintf(buf, len, "Int2F_%04X", dword & 0xFFFFu);
@@ -43,6 +44,7 @@ const char *vmmi_svc_name(uint32_t dword, char *buf, size_t len) {
 }
 
 void vmmi_svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r) {
+    assert(vm < v->nvms && dword != 0);
     uint64_t a0 = dword | (uint64_t)vm << 32 | (uint64_t)((r->eflags & CPU_CF) != 0) << 48 |
                   (uint64_t)((r->eflags & CPU_ZF) != 0) << 49;
     vmmi_rec(v, VMM_REC_SVC_RET, 6, a0, r->eax, r->ebx, r->ecx, r->edx, r->esi);
@@ -53,7 +55,7 @@ static void set_flag(vmm_sregs *r, uint32_t flag, int on) {
 }
 
 /* A VM handle argument; an invalid one is a guest error (the real VMM would crash). */
-static int vm_arg(vmm_state *v, vmm_call *c, uint32_t handle) {
+int vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle) {
     int vm = vmmi_vm_of_handle(v, handle);
     if (vm < 0) {
         char name[64];
@@ -64,6 +66,7 @@ static int vm_arg(vmm_state *v, vmm_call *c, uint32_t handle) {
 }
 
 static int int2f(vmm_state *v, vmm_call *c) {
+    assert(c->dword >> 16 == INT2F_DEVICE);
     switch (c->dword & 0xFFFFu) {
     case 0x1680:                                   /* release time slice; AL = 0: supported */
         c->r.eax &= ~0xFFu;
@@ -82,6 +85,7 @@ static int int2f(vmm_state *v, vmm_call *c) {
 }
 
 static int crit_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     switch (num) {
     case 0x1F: vmmi_crit_claim(v, c, 1); return VMM_OK;                        /* Begin */
@@ -107,6 +111,7 @@ static int crit_svc(vmm_state *v, vmm_call *c, uint32_t num) {
 }
 
 static int vm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     int vm;
     switch (num) {
@@ -117,24 +122,24 @@ static int vm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     case 0x04: set_flag(r, CPU_ZF, r->ebx == v->vm[v->sys].handle); return VMM_OK;
     case 0x05: set_flag(r, CPU_CF, vmmi_vm_of_handle(v, r->ebx) < 0); return VMM_OK;
     case 0x3B:                                             /* Get_Next_VM_Handle */
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         r->ebx = v->vm[((uint32_t)vm + 1) % v->nvms].handle;
         return VMM_OK;
     case 0x1E:                                             /* Adjust_Exec_Priority, PRI-1 */
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         vmmi_sched_set_pri(v, (uint32_t)vm, (int32_t)r->eax, VMM_PRI_ADJUST);
         return VMM_OK;
     case 0x2B:
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         set_flag(r, CPU_CF, vmmi_sched_suspend(v, (uint32_t)vm));
         return VMM_OK;
     case 0x2C: case 0x2D:
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         set_flag(r, CPU_CF, vmmi_sched_resume(v, (uint32_t)vm, num == 0x2D));
         return VMM_OK;
     case 0x38: return vmmi_sched_release_slice(v, c->vm);
     case 0x39:
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         vmmi_sched_wake(v, (uint32_t)vm);
         return VMM_OK;
     }
@@ -142,6 +147,7 @@ static int vm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
 }
 
 int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
+    assert(c->ctx < v->nctx && c->vm < v->nvms);
     uint32_t dev = c->dword >> 16, num = c->dword & 0x7FFFu;
     char name[64];
     int rc;
@@ -167,6 +173,7 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
 
 /* Hands the results back. On the code paths the guest's registers are updated. */
 int vmmi_svc_finish(vmm_state *v, vmm_call *c) {
+    assert(c->ctx < v->nctx);
     int code = c->path != VMM_PATH_STIM;
     vmm_ctx *x = &v->ctx[c->ctx];
     if (code) {

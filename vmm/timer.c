@@ -45,6 +45,7 @@ static uint64_t exec_cyc(const vmm_state *v, uint32_t vm) {
 
 /* Execution time accounting on a task switch; VM time-outs of the new VM run on. */
 void vmmi_tm_switch(vmm_state *v, uint32_t old, uint32_t to) {
+    assert(old < v->nvms && to < v->nvms && old != to);
     uint64_t now = vmmi_cycles(v);
     v->vm[old].exec_cycles += now - v->vm[old].run_since;
     v->vm[to].run_since = now;
@@ -52,6 +53,7 @@ void vmmi_tm_switch(vmm_state *v, uint32_t old, uint32_t to) {
 }
 
 static void rec(vmm_state *v, int op, const vmm_ev *t, uint64_t late) {
+    assert(t->type <= VMM_TOT_PRIO);
     uint64_t vm = t->type == VMM_TOT_GLOBAL ? VMM_NONE : t->vm;
     vmmi_rec(v, VMM_REC_TIMEOUT, 5, (uint64_t)op | (uint64_t)t->type << 8 | vm << 16 | late << 32,
             t->handle, t->cb, t->ref, t->due_ms, 0);
@@ -95,11 +97,13 @@ void vmmi_tm_arm(vmm_state *v) {
 /* Tick k: time-outs whose time has come fall due (a priority event's time-out makes
 ** it run with CF set, EV-2). */
 void vmmi_tm_tick(vmm_state *v, uint64_t k) {
+    assert(v->tm.n <= VMM_EVENTS_MAX);
     uint64_t now = vmmi_cycles(v);
     v->tm.tick_armed = 0;
     v->tm.ticks_done = k + 1;
     for (uint32_t i = 0; i < v->tm.n;) {
         vmm_ev *t = &v->tm.list[i];
+        assert(t->type <= VMM_TOT_PRIO && (t->type == VMM_TOT_GLOBAL || t->vm < v->nvms));
         int due = !t->fired && (t->type == VMM_TOT_VM ? t->vm == v->run.cur && exec_cyc(v, t->vm) >= t->due_cyc
                                                       : t->due_cyc <= now);
         if (!due) { i++; continue; }
@@ -118,6 +122,7 @@ void vmmi_tm_tick(vmm_state *v, uint64_t k) {
 }
 
 int vmmi_tm_has_work_for(const vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     for (uint32_t i = 0; i < v->tm.n; i++)
         if (v->tm.list[i].fired && v->tm.list[i].type == VMM_TOT_VM && v->tm.list[i].vm == vm) return 1;
     return 0;
@@ -126,6 +131,7 @@ int vmmi_tm_has_work_for(const vmm_state *v, uint32_t vm) {
 /* Event time: the first due time-out that may run in the current VM. ECX = how late,
 ** in ms, to the resolution of the last tick (as the DDK says). */
 int vmmi_tm_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms && v->tm.n <= VMM_EVENTS_MAX);
     for (uint32_t i = 0; i < v->tm.n; i++) {
         vmm_ev t = v->tm.list[i];
         if (!t.fired || (t.type == VMM_TOT_VM && t.vm != v->run.cur)) continue;
@@ -149,6 +155,7 @@ int vmmi_tm_work(vmm_state *v) {
 
 int vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint32_t ref,
            uint32_t link, uint32_t *handle) {
+    assert(type <= VMM_TOT_PRIO && (type == VMM_TOT_GLOBAL || vm < v->nvms));
     vmm_ev t;
     *handle = 0;
     if (v->tm.n >= VMM_EVENTS_MAX) return VMM_OK;   /* ESI = 0: not scheduled */
@@ -176,6 +183,7 @@ int vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, u
 /* Cancel_Time_Out (0 and unknown handles do nothing). quiet: a priority event's own
 ** time-out, removed with it. */
 void vmmi_tm_cancel(vmm_state *v, uint32_t handle, int quiet) {
+    assert(v->tm.n <= VMM_EVENTS_MAX);
     if (handle == 0) return;
     for (uint32_t i = 0; i < v->tm.n; i++) {
         if (v->tm.list[i].handle != handle) continue;
@@ -189,6 +197,7 @@ void vmmi_tm_cancel(vmm_state *v, uint32_t handle, int quiet) {
 }
 
 int vmmi_tm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     int vm;
     switch (num) {

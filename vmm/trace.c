@@ -112,6 +112,7 @@ const char *vmmi_control_msg_name(uint32_t msg) {
 typedef struct out { char *p; size_t len, pos; } out;
 
 static void put(out *o, const char *fmt, ...) {
+    assert(o && fmt && (o->len == 0 || o->p));
     va_list ap;
     size_t room = o->pos < o->len ? o->len - o->pos : 0;
     va_start(ap, fmt);
@@ -121,10 +122,12 @@ static void put(out *o, const char *fmt, ...) {
 }
 
 static const char *vm_name(const vmm_state *v, uint64_t vm) {
+    assert(v && v->s);
     return vm < v->nvms ? v->s->vms[vm].name : "none";
 }
 
 static void put_label(out *o, const vmm_state *v, const char *key, uint32_t addr) {
+    assert(o && key);
     const char *l = vmm_label_at(v, addr);
     if (l) put(o, " %s=%s", key, l); else put(o, " %s=0x%08x", key, addr);
 }
@@ -137,11 +140,13 @@ static const char *cb_kind_name(uint32_t k) {
 }
 
 static const char *pick(const char *const *names, uint32_t n, uint64_t i) {
+    assert(names && n > 0);
     return i < n ? names[i] : "?";
 }
 #define PICK(arr, i) pick(arr, sizeof arr / sizeof arr[0], i)
 
 static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
+    assert(o && a);
     static const char *const rule[] = { "?", "CB-1", "CS-7", "INIT", "INT-1" };
     static const char *const reg[] = { "ebp", "esp", "es", "cs", "ss", "ds", "fs", "gs" };
     char buf[64];
@@ -166,6 +171,7 @@ static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
 }
 
 static void fmt_service(out *o, const vmm_state *v, const eng_record *r) {
+    assert(o && r && (r->type == VMM_REC_SERVICE || r->type == VMM_REC_SVC_RET));
     static const char *const path[] = { "int", "call", "stim", "int2f" };
     const uint64_t *a = r->args;
     char buf[64];
@@ -181,6 +187,7 @@ static void fmt_service(out *o, const vmm_state *v, const eng_record *r) {
 
 /* EV, TIMEOUT and IRQ records (EV-1, EV-2, TO-1, INT-1). */
 static void fmt_time(out *o, const vmm_state *v, const eng_record *r) {
+    assert(o && r);
     static const char *const evop[] = { "schedule", "run", "cancel", "timeout" };
     static const char *const evty[] = { "global", "vm", "priority" };
     static const char *const toop[] = { "set", "due", "call", "cancel" };
@@ -212,6 +219,7 @@ static void fmt_time(out *o, const vmm_state *v, const eng_record *r) {
 }
 
 static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
+    assert(o && v && r);
     static const char *const vmst[] = { "create", "suspend", "resume", "idle", "wake", "block", "unblock" };
     static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
                                       "event" };

@@ -31,6 +31,7 @@ const char *vmm_stim_name(uint32_t kind) {
 }
 
 void vmm_machine_defaults(vmm_machine *m) {
+    assert(m != NULL);
     memset(m, 0, sizeof *m);
     m->clock_hz = 33000000;
     m->memory_kb = 4096;
@@ -51,6 +52,7 @@ void vmm_machine_defaults(vmm_machine *m) {
 
 /* Zero fields mean "default" (so a zeroed vmm_machine is the default machine). */
 static void machine_fill(vmm_machine *m, const vmm_machine *in) {
+    assert(m && in);
     vmm_machine d;
     vmm_machine_defaults(&d);
     *m = *in;
@@ -76,6 +78,7 @@ int vmmi_fail(vmm_state *v, int err, const char *fmt, ...) {
 
 static vmm_state *new_fail(vmm_state *v, int *err, int code, char *buf, size_t len,
                            const char *msg) {
+    assert(code != VMM_OK);
     if (err) *err = code;
     if (buf && len) snprintf(buf, len, "%s", msg);
     vmm_free(v);
@@ -83,6 +86,7 @@ static vmm_state *new_fail(vmm_state *v, int *err, int code, char *buf, size_t l
 }
 
 static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why, size_t n) {
+    assert(s && m && why);
     uint32_t nsys = 0;
     if (m->max_vms > VMM_VMS_MAX) return snprintf(why, n, "max_vms %u exceeds %u", m->max_vms, VMM_VMS_MAX), VMM_ELIMIT;
     if (s->nvms == 0 || s->nvms > m->max_vms) return snprintf(why, n, "%u VMs (1..max_vms %u)", s->nvms, m->max_vms), VMM_ELIMIT;
@@ -129,12 +133,14 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
 }
 
 static int lab_cmp(const void *a, const void *b) {
+    assert(a && b);
     const struct vmm_lab *x = a, *y = b;
     if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static int build_labels(vmm_state *v) {
+    assert(v->nlab == 0 && v->lab == NULL);
     const vmm_scenario *s = v->s;
     uint64_t n = 0;
     for (uint32_t i = 0; i < s->nvxds; i++) n += s->vxds[i].nlabels;
@@ -155,6 +161,7 @@ static int build_labels(vmm_state *v) {
 }
 
 const char *vmm_label_at(const vmm_state *v, uint32_t addr) {
+    assert(v->nlab == 0 || v->lab);
     uint32_t lo = 0, hi = v->nlab;
     while (lo < hi) {   /* first label at >= addr: the earliest-defined one at addr */
         uint32_t mid = lo + (hi - lo) / 2;
@@ -198,6 +205,7 @@ void vmmi_charge(vmm_state *v, uint64_t cycles) {
 
 /* Writes the VMM's structures into guest memory (docs/vmm.md, "Memory"). */
 static int layout(vmm_state *v) {
+    assert(v->nvms > 0 && v->cpu);
     const vmm_scenario *s = v->s;
     uint8_t hlt = 0xF4;   /* if the return breakpoint were ever missed, stop there */
     int rc = cpu_phys_write(v->cpu, VMM_STUB_CB_RET, &hlt, 1);
@@ -216,6 +224,7 @@ static int layout(vmm_state *v) {
 }
 
 static int alloc_tables(vmm_state *v) {
+    assert(v->nctx == v->nvms + 1);
     const vmm_machine *m = &v->m;
     v->ctx = calloc(v->nctx, sizeof *v->ctx);
     v->idle.cb = calloc(m->idle_slots + 1, sizeof *v->idle.cb);
@@ -306,6 +315,7 @@ vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen)
     memcpy(v->ram0, v->ram, v->ram_size);
     cpu_dirty_clear(v->cpu);
     dyn_reset(v);
+    assert(vmm_check(v, NULL, 0) == VMM_OK);   /* a fresh machine keeps every invariant */
     if (err) *err = VMM_OK;
     return v;
 }
@@ -338,6 +348,7 @@ int vmm_reset(vmm_state *v) {
     eng_chooser_rewind(&v->ch);
     eng_trace_reset(&v->tr);
     dyn_reset(v);
+    assert(vmm_check(v, NULL, 0) == VMM_OK);   /* a fresh machine keeps every invariant */
     return VMM_OK;
 }
 
@@ -352,10 +363,12 @@ const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i) {
 }
 
 int vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len) {
+    assert(v && (dst || len == 0));
     return cpu_lin_read(v->cpu, linear, dst, len) == CPU_OK ? VMM_OK : VMM_EINVAL;
 }
 
 int vmm_vm_index(const vmm_state *v, const char *name) {
+    assert(v && name);
     for (uint32_t i = 0; i < v->nvms; i++)
         if (!strncmp(v->s->vms[i].name, name, VMM_NAME_MAX)) return (int)i;
     return -1;

@@ -5,8 +5,9 @@
 #ifndef VMMSIM_VMM_INT_H
 #define VMMSIM_VMM_INT_H
 
-#include <assert.h>
 #include <stdint.h>
+
+#include "vmmsim_assert.h"
 
 #include "vmm.h"
 #include "vmm_trace.h"
@@ -450,6 +451,7 @@ int  vmmi_svc_dispatch(vmm_state *v, vmm_call *c);
 int  vmmi_svc_finish(vmm_state *v, vmm_call *c);
 const char *vmmi_svc_name(uint32_t dword, char *buf, size_t len);
 void vmmi_svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r);
+int  vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle);   /* VM index, or -1 and failed */
 
 /* run.c */
 void vmmi_run_reset(vmm_state *v);

@@ -77,6 +77,7 @@ static uint32_t boundary_window(const vmm_state *v) {
 ** delivery for k more instructions (canonical 0: this boundary); run.c steps the CPU
 ** one instruction at a time meanwhile and delivers early if the code stops first. */
 static int boundary_hold(vmm_state *v, int fresh, int busy) {
+    assert(v->run.cur < v->nvms);
     uint32_t w = boundary_window(v), k;
     if (!fresh || !busy || w < 2) return 0;
     k = vmmi_choose(v, ENG_CHOICE_IRQ_BOUNDARY, w);
@@ -87,6 +88,7 @@ static int boundary_hold(vmm_state *v, int fresh, int busy) {
 /* The context an interrupt lands in: the code that runs (or would run) now, else
 ** the current VM's client level, else the VMM's own. */
 int vmmi_run_target_ctx(vmm_state *v, int *vxd_running) {
+    assert(vxd_running && v->run.cur < v->nvms);
     uint32_t cur = v->run.cur;
     *vxd_running = 1;
     if (v->ctx[v->nvms].depth > 0) return (int)v->nvms;
@@ -98,6 +100,7 @@ int vmmi_run_target_ctx(vmm_state *v, int *vxd_running) {
 /* Delivers the highest-priority (lowest-numbered) requested IRQ at this instruction
 ** boundary. Returns 1 when a hardware-interrupt procedure was started. */
 int vmmi_irq_deliver(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     cpu_config *cf = cpu_get_config(v->cpu);
     int busy, ci;
     uint32_t irq = VMM_IRQS;
@@ -134,6 +137,7 @@ int vmmi_irq_deliver(vmm_state *v) {
 }
 
 static void irq_hw_done(vmm_state *v, const vmm_frame *f) {
+    assert(f->kind == VMM_CB_HWINT && v->pic.in_hwint);
     (void)f;
     v->pic.in_hwint = 0;
 }
@@ -141,6 +145,7 @@ static void irq_hw_done(vmm_state *v, const vmm_frame *f) {
 /* ---- the simulated interrupt in a VM and its VID procedures --------------------- */
 
 static int vid_is_due(const vmm_vid *d) {
+    assert(d->phase <= VMM_VID_IRET_RUN && d->to <= VMM_VTO_CALLED);
     return d->phase == VMM_VID_EOI_DUE || d->phase == VMM_VID_IRET_DUE ||
            (d->phase == VMM_VID_HANDLER && d->to == VMM_VTO_FIRED);
 }
@@ -168,6 +173,7 @@ static int vid_call(vmm_state *v, uint32_t vm, int kind, uint32_t proc, uint32_t
 /* The client handler starts: it runs irq_handler_cycles up to its EOI and IRET; the
 ** IRET time-out counts from here (only when there is an IRET procedure to tell). */
 static void handler_start(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->vm[vm].vhandler >= 0 && v->vm[vm].vhandler < VMM_IRQS);
     vmm_vid *d = &v->pic.vid[vm];
     const vmm_irq *q = &v->pic.irq[v->vm[vm].vhandler];
     uint64_t now = vmmi_cycles(v);
@@ -190,6 +196,7 @@ static void handler_start(vmm_state *v, uint32_t vm) {
 /* Event time in the current VM: simulate its lowest requested IRQ if its virtual
 ** interrupts are enabled (Client_EFlags.IF) and no handler of it runs. */
 int vmmi_irq_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     uint32_t cur = v->run.cur, fl = 0;
     vmm_vm *m = &v->vm[cur];
     if (!m->vreq || m->vhandler >= 0) return 0;
@@ -213,6 +220,7 @@ int vmmi_irq_work(vmm_state *v) {
 
 /* The simulated interrupt is over: the VM's Time_Critical_Boost goes. */
 static void finish(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->vm[vm].vhandler >= 0 && v->vm[vm].vhandler < VMM_IRQS);
     vmm_vm *m = &v->vm[vm];
     uint32_t irq = (uint32_t)m->vhandler;
     m->vhandler = -1;
@@ -229,6 +237,7 @@ static void finish(vmm_state *v, uint32_t vm) {
 
 /* The handler IRETs: VID_IRET_Proc is told unless its time-out already did. */
 static void iret_step(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->vm[vm].vhandler >= 0 && v->vm[vm].vhandler < VMM_IRQS);
     vmm_vid *d = &v->pic.vid[vm];
     uint32_t irq = (uint32_t)v->vm[vm].vhandler;
     const vmm_irq *q = &v->pic.irq[irq];
@@ -303,6 +312,7 @@ static int vid_start(vmm_state *v, uint32_t vm) {
 /* Before the VMM returns to a VM: a due VID_EOI_Proc / VID_IRET_Proc of the current
 ** VM; else the time slicer switches to a VM of the top priority that has one. */
 int vmmi_irq_vid_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     uint32_t cur = v->run.cur, best;
     if (!v->pic.vid_due || !v->run.booted) return 0;
     if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
@@ -320,6 +330,7 @@ int vmmi_irq_vid_work(vmm_state *v) {
 }
 
 int vmmi_irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     int irq, vm;
     switch (num) {
