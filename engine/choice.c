@@ -1,5 +1,5 @@
 /*
-** choice.c — choice points (DESIGN.md §4): every open decision asks the run's
+** choice.c — choice points (docs/fuzzing.md): every open decision asks the run's
 ** chooser and is logged as (kind, n, chosen), so any run can be replayed.
 */
 #include <assert.h>
@@ -64,7 +64,7 @@ void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len)
     eng_chooser_rewind(c);
 }
 
-/* Replay: the next listed decision; past the end, canonical (DESIGN.md §4). An
+/* Replay: the next listed decision; past the end, canonical (docs/fuzzing.md). An
 ** out-of-range listed choice falls back to 0 so an edited (shrunk) schedule
 ** always stays runnable. */
 static uint32_t replay_next(eng_chooser *c, uint32_t kind, uint32_t n)

@@ -1,7 +1,7 @@
 /*
 ** pct.c — PCT, probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi,
 ** Nagarakatte, "A randomized scheduler with probabilistic guarantees of finding
-** bugs", ASPLOS 2010), on vmmsim's choice points (DESIGN.md §4, docs/fuzzing.md).
+** bugs", ASPLOS 2010), on vmmsim's choice points (docs/fuzzing.md).
 **
 ** PCT's threads become sources: (choice kind, canonical rank of the option). Each
 ** source's priority is a hash of (seed, kind, rank), so it is fixed for the whole run

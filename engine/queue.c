@@ -1,5 +1,5 @@
 /*
-** queue.c — the event queue API (DESIGN.md §3): total order (cycle, cls, seq),
+** queue.c — the event queue API (docs/architecture.md, engine): total order (cycle, cls, seq),
 ** fixed capacity, cancel by seq. Layout and invariants: queue_int.h.
 */
 #include <assert.h>

@@ -100,7 +100,7 @@ struct eng_queue {
     uint32_t  heap_len;
 };
 
-/* The total order of DESIGN.md §3: (cycle, cls, seq). */
+/* The total order of the event queue (engine.h): (cycle, cls, seq). */
 static inline int eq_key_less(uint64_t c1, uint32_t k1, uint64_t s1,
                               uint64_t c2, uint32_t k2, uint64_t s2)
 {

@@ -1,6 +1,6 @@
 /*
 ** record.c — the canonical encoding of a trace record, its hash, the checkpoint
-** text line, and the first-divergence finder (DESIGN.md §3).
+** text line, and the first-divergence finder (docs/trace-format.md).
 */
 #include <assert.h>
 #include <inttypes.h>

@@ -1,6 +1,6 @@
 /*
 ** trace.c — canonical trace records, their storage and the rolling hash
-** (DESIGN.md §3). Storage and the checkpoint list have fixed capacities; the hash
+** (docs/trace-format.md). Storage and the checkpoint list have fixed capacities; the hash
 ** covers every record whether stored or not.
 */
 #include <assert.h>

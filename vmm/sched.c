@@ -18,7 +18,7 @@ uint32_t vmmi_sched_max_pri(const vmm_state *v) {
 }
 
 /* Ready VMs of priority `pri` other than `skip`, in round-robin order after the
-** current VM (the canonical answer to a READY_VM choice, DESIGN.md §4). */
+** current VM (the canonical answer to a READY_VM choice, docs/fuzzing.md). */
 static uint32_t ready_ring(vmm_state *v, uint32_t pri, uint32_t skip, uint32_t *out) {
     uint32_t n = 0;
     for (uint32_t k = 1; k <= v->nvms; k++) {

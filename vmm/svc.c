@@ -1,6 +1,6 @@
 /*
 ** svc.c — the VMM service table: INT 20h service dwords and the INT 2Fh entry
-** points, with the rules each service follows (DESIGN.md §6.2).
+** points, with the rules each service follows (docs/vmm.md).
 **
 ** A service reads and writes a vmm_sregs copy of the caller's registers; vmmi_svc_finish
 ** hands the results back to the guest (or, for a timeline stimulus, only to the

@@ -1,5 +1,5 @@
 /*
-** vmm.h — the simulated Windows 3.1 Virtual Machine Manager (DESIGN.md §6).
+** vmm.h — the simulated Windows 3.1 Virtual Machine Manager (docs/vmm.md).
 **
 ** A vmm_state owns one machine: guest memory, the CPU, the event queue, the chooser
 ** and the trace. It is built from a vmm_scenario — plain data that the scenario

@@ -9,7 +9,7 @@
 #ifndef VMMSIM_VMM_TRACE_H
 #define VMMSIM_VMM_TRACE_H
 
-/* CB_VM_Status bits (DESIGN.md §6.1) */
+/* CB_VM_Status bits (docs/vmm.md, "Memory") */
 #define VMM_VMSTAT_SUSPENDED   0x00000008u
 #define VMM_VMSTAT_BLOCKED     0x00000400u
 #define VMM_VMSTAT_IDLE        0x00008000u

@@ -71,7 +71,7 @@ static uint32_t boundary_window(const vmm_state *v) {
     return w ? w : 1;
 }
 
-/* The interrupt-boundary choice (DESIGN.md §4): the simulated clock only approximates
+/* The interrupt-boundary choice (docs/vmm.md, "The interrupt boundary"): the simulated clock only approximates
 ** the real one (wait states, refresh, DMA), so an IRQ raised while VxD code runs may
 ** land on any of the next `irq_boundary_window` instruction boundaries. Option k holds
 ** delivery for k more instructions (canonical 0: this boundary); run.c steps the CPU
