@@ -20,16 +20,7 @@ void eq_heap_insert(eng_queue *q, uint32_t slot)
 
 void eq_heap_remove(eng_queue *q, uint32_t pos)
 {
-    eq_hent last;
-
     assert(pos < q->heap_len && !q->small);
     assert(q->node[q->heap[pos].slot].where == EQ_HEAP);
-    q->node[q->heap[pos].slot].where = EQ_FREE;
-    last = q->heap[--q->heap_len];
-    if (pos == q->heap_len)
-        return;
-    if (pos > 0 && eq_hent_less(&last, &q->heap[(pos - 1) >> 2]))
-        eq_sift_up(q, pos, last, 1);
-    else
-        eq_sift_down(q, pos, last, 1);
+    eq_heap_take(q, pos, 1);
 }

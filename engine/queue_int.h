@@ -277,20 +277,27 @@ static inline void eq_tiny_remove(eng_queue *q, uint32_t pos)
         q->heap[i] = q->heap[i + 1];
 }
 
-static inline void eq_small_remove(eng_queue *q, uint32_t pos)
+/* Remove heap[pos]; `track`: see eq_sift_up. */
+static inline void eq_heap_take(eng_queue *q, uint32_t pos, int track)
 {
     eq_hent last;
 
-    assert(q->small && !q->tiny && pos < q->heap_len);
-    assert(q->node[q->heap[pos].slot].where == EQ_SMALL);
+    assert(pos < q->heap_len);
     q->node[q->heap[pos].slot].where = EQ_FREE;
     last = q->heap[--q->heap_len];
     if (pos == q->heap_len)
         return;
     if (pos > 0 && eq_hent_less(&last, &q->heap[(pos - 1) >> 2]))
-        eq_sift_up(q, pos, last, 0);
+        eq_sift_up(q, pos, last, track);
     else
-        eq_sift_down(q, pos, last, 0);
+        eq_sift_down(q, pos, last, track);
+}
+
+static inline void eq_small_remove(eng_queue *q, uint32_t pos)
+{
+    assert(q->small && !q->tiny && pos < q->heap_len);
+    assert(q->node[q->heap[pos].slot].where == EQ_SMALL);
+    eq_heap_take(q, pos, 0);
 }
 
 #endif
