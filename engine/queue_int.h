@@ -67,8 +67,8 @@
 #define EQ_FINE_MAX_LOG2 16u
 #define EQ_COARSE_LOG2 12u             /* coarse wheel: 4096 blocks of W cycles */
 #define EQ_SMALL_HI 320u               /* above this many pending: tiered mode */
-#define EQ_SMALL_LO 128u               /* below this many pending: small mode */
-#define EQ_TINY_HI 112u               /* small mode: above this, heap[] is a heap */
+#define EQ_SMALL_LO 160u               /* below this many pending: small mode */
+#define EQ_TINY_HI 144u                /* small mode: above this, heap[] is a heap */
 #define EQ_TINY_LO 64u                 /* small mode: below this, a sorted array */
 /* Each move between shapes lands strictly inside the new shape's bounds. */
 _Static_assert(EQ_TINY_LO < EQ_TINY_HI && EQ_TINY_HI < EQ_SMALL_LO - 1
