@@ -193,7 +193,8 @@ static uint64_t pick_offset(eng_rng *g)
 
 /* push_bias: out of 10 draws, how many push (5 in steady runs); 0 means "swing":
 ** push-heavy until 700 pending, then pop-heavy until 60, so the count crosses both
-** mode bounds of queue_int.h (EQ_SMALL_HI 320, EQ_SMALL_LO 128) again and again. */
+** bounds of queue_int.h (tiers above 320, heap above 144, sorted below 160 and 64)
+** again and again. */
 static void random_run_biased(uint64_t seed, uint32_t cap, uint32_t ops, uint32_t push_bias)
 {
     eng_queue *q = qnew(cap);
