@@ -17,14 +17,12 @@ void vmmi_nc_reset(vmm_state *v) {
 
 /* NC-1: Call_When_Not_Critical (ESI = callback, EDX = reference data). */
 int vmmi_nc_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    int rc;
     if (num != 0x24) return 1;
-    assert(v->nc.n <= v->m.nc_slots);
-    if (v->nc.n >= v->m.nc_slots)
-        return vmmi_fail(v, VMM_ELIMIT, "Call_When_Not_Critical: more than %u callbacks installed",
-                         v->m.nc_slots);
-    v->nc.ref[v->nc.n] = c->r.edx;
-    v->nc.cb[v->nc.n++] = c->r.esi;
-    return VMM_OK;
+    rc = vmmi_svc_table_add(v, v->nc.cb, &v->nc.n, v->m.nc_slots, c->r.esi, "Call_When_Not_Critical");
+    if (rc == VMM_OK) v->nc.ref[v->nc.n - 1] = c->r.edx;
+    assert(v->nc.n <= v->m.nc_slots && v->nc.owed <= v->nc.n);
+    return rc;
 }
 
 /* NC-2: a release owes one not-critical callback (the most recent, when it runs);

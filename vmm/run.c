@@ -358,6 +358,7 @@ int vmm_run(vmm_state *v) {
     int reason = rc ? VMM_END_ERROR : v->run.ended ? v->run.ended - 1 : VMM_END_DONE;
     vmmi_rec(v, VMM_REC_END, 3, (uint64_t)reason, (uint64_t)(int64_t)rc, v->run.nfind, 0, 0, 0);
     eng_trace_finish(&v->tr, vmmi_cycles(v));
+    assert(rc != VMM_OK || vmm_check(v, NULL, 0) == VMM_OK);   /* a run that ended well keeps them */
     v->run.ended = 1;
     return rc;
 }

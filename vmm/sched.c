@@ -150,12 +150,8 @@ void vmmi_ts_reset(vmm_state *v) {
 /* TS-1: Call_When_Task_Switched (ESI = callback). */
 int vmmi_ts_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     if (num != 0x2A) return 1;
-    assert(v->ts.n <= v->m.ts_slots);
-    if (v->ts.n >= v->m.ts_slots)
-        return vmmi_fail(v, VMM_ELIMIT, "Call_When_Task_Switched: more than %u callbacks installed",
-                         v->m.ts_slots);
-    v->ts.cb[v->ts.n++] = c->r.esi;
-    return VMM_OK;
+    assert(c->ctx < v->nctx);   /* from any context, the VMM's too */
+    return vmmi_svc_table_add(v, v->ts.cb, &v->ts.n, v->m.ts_slots, c->r.esi, "Call_When_Task_Switched");
 }
 
 /* TS-1: install order, EAX = old VM, EBX = new VM, in the VMM's own context. */

@@ -54,6 +54,16 @@ static void set_flag(vmm_sregs *r, uint32_t flag, int on) {
     r->eflags = on ? r->eflags | flag : r->eflags & ~flag;
 }
 
+/* Installs callback cb in a table of cap entries (NC-1, TS-1: any number up to the
+** machine's slots); a full table fails the run. */
+int vmmi_svc_table_add(vmm_state *v, uint32_t *tab, uint32_t *n, uint32_t cap, uint32_t cb,
+                       const char *what) {
+    assert(tab && *n <= cap);
+    if (*n >= cap) return vmmi_fail(v, VMM_ELIMIT, "%s: more than %u callbacks installed", what, cap);
+    tab[(*n)++] = cb;
+    return VMM_OK;
+}
+
 /* A VM handle argument; an invalid one is a guest error (the real VMM would crash). */
 int vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle) {
     int vm = vmmi_vm_of_handle(v, handle);

@@ -425,22 +425,6 @@ void vmmi_idle_reset(vmm_state *v);
 int  vmmi_idle_svc(vmm_state *v, vmm_call *c, uint32_t num);
 void vmmi_idle_kernel_idle(vmm_state *v, vmm_call *c);
 
-/* sched.c: task-switch callbacks (TS-1) */
-void vmmi_ts_reset(vmm_state *v);
-int  vmmi_ts_svc(vmm_state *v, vmm_call *c, uint32_t num);
-
-/* nc.c (NC-1 … NC-4) */
-void vmmi_nc_reset(vmm_state *v);
-int  vmmi_nc_svc(vmm_state *v, vmm_call *c, uint32_t num);
-void vmmi_nc_released(vmm_state *v);
-int  vmmi_nc_due(vmm_state *v);
-int  vmmi_nc_start(vmm_state *v);
-
-/* idle.c (IDLE-1 … IDLE-5) */
-void vmmi_idle_reset(vmm_state *v);
-int  vmmi_idle_svc(vmm_state *v, vmm_call *c, uint32_t num);
-void vmmi_idle_kernel_idle(vmm_state *v, vmm_call *c);
-
 /* crit.c */
 void vmmi_crit_reset(vmm_state *v);
 int  vmmi_crit_claim(vmm_state *v, vmm_call *c, uint32_t n);
@@ -452,6 +436,8 @@ int  vmmi_svc_finish(vmm_state *v, vmm_call *c);
 const char *vmmi_svc_name(uint32_t dword, char *buf, size_t len);
 void vmmi_svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r);
 int  vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle);   /* VM index, or -1 and failed */
+int  vmmi_svc_table_add(vmm_state *v, uint32_t *tab, uint32_t *n, uint32_t cap, uint32_t cb,
+                        const char *what);   /* NC-1, TS-1: VMM_ELIMIT when full */
 
 /* run.c */
 void vmmi_run_reset(vmm_state *v);
