@@ -6,6 +6,8 @@
 ** loader (cli/scen.h) fills from a YAML file, or that a test fills by hand — and runs
 ** it deterministically. No I/O, no libuv, no globals.
 ** Errors are negative VMM_E* codes; vmm_strerror() names them.
+** The library's second public header, vmm/vmm_trace.h, holds the values packed into
+** trace records; every exported name of both starts with vmm_ / VMM_.
 */
 #ifndef VMMSIM_VMM_H
 #define VMMSIM_VMM_H
