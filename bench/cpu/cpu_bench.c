@@ -13,7 +13,7 @@
 ** are compared with cpu386's for the same iterations: a run that computed something
 ** else is no figure.
 **
-** usage: cpu_bench [--minsns M] [--rounds R] [--engines LIST] [--json FILE] [--help]
+** usage: cpu_bench [--minsns M] [--rounds R] [--engines LIST] [--strict] [--json FILE]
 */
 #define _DEFAULT_SOURCE     /* getloadavg */
 #include <inttypes.h>
@@ -39,6 +39,7 @@ typedef struct bench_cfg {
     unsigned    minsns;         /* millions of guest instructions per run */
     int         rounds;
     unsigned    engines;        /* bit per engine */
+    int         strict;         /* exit 3 when a selected engine has a failed run */
     const char *json;
 } bench_cfg;
 
@@ -73,7 +74,11 @@ static void bench_run_vmmsim(const bench_job *j, bench_sample *s)
     cpu_bus bus = { .ram = ram, .ram_size = BENCH_RAM };
     cpu_state *c = ram ? cpu_new(&bus) : NULL;
     if (!c) { snprintf(s->note, sizeof s->note, "out of memory"); free(ram); return; }
+    uint32_t b1[BENCH_FILL_DWORDS], b2[BENCH_FILL_DWORDS];
+    bench_fill_buffers(b1, b2);
     cpu_phys_write(c, BENCH_IMG_BASE, j->img, (uint32_t)j->img_size);
+    cpu_phys_write(c, BENCH_BUF1, b1, sizeof b1);
+    cpu_phys_write(c, BENCH_BUF2, b2, sizeof b2);
     cpu_enter_flat32(c, j->loop->entry, BENCH_STACK, BENCH_GDT);
     static const int in[] = { CPU_EAX, CPU_EBX, CPU_ECX, CPU_EDX, CPU_EBP, CPU_ESI, CPU_EDI };
     const uint32_t val[] = { BENCH_EAX0, 0, j->iters, 0, 0, BENCH_BUF1, BENCH_BUF2 };
@@ -232,6 +237,21 @@ static void bench_print(const bench_all *a, const bench_cfg *cfg)
            " Unicorn translate to host code, Bochs and cpu386 interpret)\n");
 }
 
+/* Failed runs of the selected engines, each named on stderr (--strict); a difference
+** lost in timing noise is not a failure of the engine. */
+static int bench_failures(const bench_all *a, const bench_cfg *cfg)
+{
+    int n = 0;
+    for (int r = 0; r < cfg->rounds; r++)
+        for (int li = 0; li < BENCH_LOOPS; li++)
+            for (int e = 0; e < BENCH_ENGINES; e++)
+                if ((cfg->engines & (1u << e)) && !a->s[r][li][e].ok &&
+                    !a->s[r][li][e].timing_only && n++ < 8)
+                    fprintf(stderr, "cpu_bench: round %d, %s on %s: %s\n", r + 1,
+                            eng_name[e], a->loops[li].name, a->s[r][li][e].note);
+    return n;
+}
+
 /* ---- JSON ---------------------------------------------------------------------- */
 
 static void bench_cpu_model(char *out, size_t cap)
@@ -335,7 +355,7 @@ static void bench_json(FILE *f, const bench_all *a, const bench_cfg *cfg)
 static void bench_usage(FILE *out)
 {
     fprintf(out,
-        "usage: cpu_bench [--minsns M] [--rounds R] [--engines LIST] [--json FILE]\n\n"
+        "usage: cpu_bench [--minsns M] [--rounds R] [--engines LIST] [--strict] [--json FILE]\n\n"
         "Measures cpu386's speed (MIPS, cycle counting on) on four loops (loops.asm: alu,\n"
         "memory, loads = memory without stores, mixed = VxD-like code) beside Unicorn,\n"
         "qemu-i386 and Bochs. R rounds, engines rotated within each round; CPU and wall\n"
@@ -343,8 +363,11 @@ static void bench_usage(FILE *out)
         "  --minsns M      millions of guest instructions per run (default 150, 1..%u)\n"
         "  --rounds R      rounds (default 5, 1..%d)\n"
         "  --engines LIST  comma-separated subset of vmmsim,unicorn,qemu-i386,bochs\n"
-        "  --json FILE     also write every round, the medians and the machine as JSON\n",
-        BENCH_MINSNS_MAX, BENCH_ROUNDS_MAX);
+        "  --strict        exit 3 when a run of a selected engine failed (a peer missing,\n"
+        "                  or its result not cpu386's); by default a failure is reported\n"
+        "  --json FILE     also write every round, the medians and the machine as JSON\n"
+        "qemu-i386 runs %ux the iterations (it translates; a short run is all start-up).\n",
+        BENCH_MINSNS_MAX, BENCH_ROUNDS_MAX, BENCH_QEMU_SCALE);
 }
 
 static int bench_parse_engines(const char *arg, unsigned *mask)
@@ -367,6 +390,7 @@ static int bench_parse(int argc, char **argv, bench_cfg *cfg)
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         char *end = NULL;
         if (!strcmp(o, "--help") || !strcmp(o, "-h")) { bench_usage(stdout); return 1; }
+        if (!strcmp(o, "--strict")) { cfg->strict = 1; continue; }
         if (!v) { fprintf(stderr, "cpu_bench: unknown option or missing value: '%s'\n", o); return 2; }
         i++;
         if (!strcmp(o, "--minsns")) {
@@ -413,7 +437,7 @@ static int bench_setup_loops(bench_all *a, const uint8_t *img, size_t n, unsigne
 
 int main(int argc, char **argv)
 {
-    bench_cfg cfg = { 150, 5, (1u << BENCH_ENGINES) - 1, NULL };
+    bench_cfg cfg = { 150, 5, (1u << BENCH_ENGINES) - 1, 0, NULL };
     int rc = bench_parse(argc, argv, &cfg);
     if (rc) return rc == 1 ? 0 : rc;
     size_t n = 0, boot_n = 0;
@@ -439,6 +463,7 @@ int main(int argc, char **argv)
         FILE *f = cfg.json ? fopen(cfg.json, "w") : NULL;
         if (cfg.json && !f) { fprintf(stderr, "cpu_bench: cannot write %s\n", cfg.json); rc = 4; }
         if (f) { bench_json(f, a, &cfg); if (fclose(f)) rc = 4; }
+        if (rc == 0 && cfg.strict && bench_failures(a, &cfg)) rc = 3;
     }
     free(img); free(boot); free(a);
     return rc;

@@ -17,6 +17,7 @@
 #define BENCH_GDT        0x800u
 #define BENCH_EAX0       0x12345678u /* EAX at every loop's entry (loops.asm) */
 #define BENCH_TINY_ITERS 1000u      /* the child peers' short run, subtracted */
+#define BENCH_QEMU_SCALE 10u        /* qemu-i386 runs 10x the iterations: it is fast */
 #define BENCH_NOTE_MAX   120
 
 /* The registers a loop leaves, compared between engines (EAX EBX EDX EBP ESI EDI). */
@@ -36,6 +37,7 @@ typedef struct bench_loop {
 ** difference of the long run and the tiny run (BENCH_TINY_ITERS iterations). */
 typedef struct bench_sample {
     int        ok;
+    int        timing_only;             /* !ok only because long - tiny <= 0 (noise) */
     double     cpu_s, wall_s;           /* of the measured instructions */
     double     tiny_cpu_s, tiny_wall_s; /* child peers: the subtracted run */
     uint64_t   instructions;            /* counted in the measured difference */
@@ -52,6 +54,10 @@ typedef struct bench_job {
     size_t            img_size;
     uint32_t          iters;
 } bench_job;
+
+/* The buffers' first 1024 dwords as loops.asm's FILL_BUFS writes them. */
+#define BENCH_FILL_DWORDS 1024u
+void bench_fill_buffers(uint32_t buf1[BENCH_FILL_DWORDS], uint32_t buf2[BENCH_FILL_DWORDS]);
 
 double bench_now_s(void);           /* CLOCK_MONOTONIC */
 double bench_thread_cpu_s(void);    /* CLOCK_THREAD_CPUTIME_ID */

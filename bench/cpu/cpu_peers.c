@@ -50,6 +50,17 @@ double bench_thread_cpu_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+void bench_fill_buffers(uint32_t buf1[BENCH_FILL_DWORDS], uint32_t buf2[BENCH_FILL_DWORDS])
+{
+    uint32_t x = 1;
+    for (unsigned k = 0; k < BENCH_FILL_DWORDS; k++) {
+        buf1[k] = x;
+        x += 0x9E3779B1u;
+        buf2[k] = x;
+        x += 0x9E3779B1u;
+    }
+}
+
 /* ---- Unicorn ------------------------------------------------------------------ */
 
 #ifdef BENCH_HAVE_UNICORN
@@ -112,8 +123,12 @@ void bench_run_unicorn(const bench_job *j, bench_sample *s)
         if (u.lib) dlclose(u.lib);
         return;
     }
+    static uint32_t b1[BENCH_FILL_DWORDS], b2[BENCH_FILL_DWORDS];
+    bench_fill_buffers(b1, b2);
     if (u.mem_map(uc, 0, BENCH_RAM, UC_PROT_ALL) != UC_ERR_OK ||
-        u.mem_write(uc, BENCH_IMG_BASE, j->img, j->img_size) != UC_ERR_OK)
+        u.mem_write(uc, BENCH_IMG_BASE, j->img, j->img_size) != UC_ERR_OK ||
+        u.mem_write(uc, BENCH_BUF1, b1, sizeof b1) != UC_ERR_OK ||
+        u.mem_write(uc, BENCH_BUF2, b2, sizeof b2) != UC_ERR_OK)
         snprintf(s->note, sizeof s->note, "unicorn: cannot map the image");
     else
         bench_uc_run(&u, uc, j, s);
@@ -157,15 +172,16 @@ static int bench_child(char *const argv[], const char *out_path, double *cpu_s, 
 }
 
 /* The long run minus the tiny run; a difference that is not positive is no figure. */
-static void bench_difference(const bench_job *j, const double big[2], const double tiny[2],
-                             const char *who, bench_sample *s)
+static void bench_difference(const bench_job *j, uint32_t iters, const double big[2],
+                             const double tiny[2], const char *who, bench_sample *s)
 {
     s->cpu_s = big[0] - tiny[0];
     s->wall_s = big[1] - tiny[1];
     s->tiny_cpu_s = tiny[0];
     s->tiny_wall_s = tiny[1];
-    s->instructions = (uint64_t)(j->iters - BENCH_TINY_ITERS) * j->loop->insns_per_iter;
-    if (s->cpu_s <= 0 || s->wall_s <= 0)
+    s->instructions = (uint64_t)(iters - BENCH_TINY_ITERS) * j->loop->insns_per_iter;
+    s->timing_only = s->cpu_s <= 0 || s->wall_s <= 0;
+    if (s->timing_only)
         snprintf(s->note, sizeof s->note, "%s: long run not slower than the tiny one "
                  "(raise --minsns)", who);
     else
@@ -175,10 +191,14 @@ static void bench_difference(const bench_job *j, const double big[2], const doub
 void bench_run_qemu(const bench_job *j, bench_sample *s)
 {
 #ifdef BENCH_QEMU
+    /* A JIT runs the loop in milliseconds: more iterations keep the difference above the
+    ** noise of process start-up. */
+    uint64_t want = (uint64_t)j->iters * BENCH_QEMU_SCALE;
+    uint32_t iters = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
     double t[2][2];
     for (int k = 0; k < 2; k++) {
         char arg[16];
-        snprintf(arg, sizeof arg, "%" PRIu32, k == 0 ? j->iters : BENCH_TINY_ITERS);
+        snprintf(arg, sizeof arg, "%" PRIu32, k == 0 ? iters : BENCH_TINY_ITERS);
         char *argv[] = { (char *)BENCH_QEMU, (char *)j->loop->elf, arg, NULL };
         int st = bench_child(argv, NULL, &t[k][0], &t[k][1]);
         if (st < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -186,7 +206,7 @@ void bench_run_qemu(const bench_job *j, bench_sample *s)
             return;
         }
     }
-    bench_difference(j, t[0], t[1], "qemu-i386", s);
+    bench_difference(j, iters, t[0], t[1], "qemu-i386", s);
 #else
     (void)j;
     snprintf(s->note, sizeof s->note, "qemu-i386 or ld not found at configure time");
@@ -295,7 +315,7 @@ void bench_run_bochs(const bench_job *j, const uint8_t *boot, size_t boot_size, 
         snprintf(s->note, sizeof s->note, "bochs: no register report on port 0xE9");
     } else {
         s->have_regs = s->have_tiny_regs = 1;
-        bench_difference(j, t[0], t[1], "bochs", s);
+        bench_difference(j, j->iters, t[0], t[1], "bochs", s);
     }
     bench_bx_cleanup(&f);
 }

@@ -6,7 +6,8 @@
 ;   nasm -f elf32 -DELF -DLOOP=n  : static Linux ELF for qemu-i386 (iterations in argv[1])
 ;   nasm -f bin   -DBOCHS         : boot sector + protected-mode code for Bochs (below)
 ; The loop bodies are the same macros, so the same instructions, in every build.
-; At each entry: ECX = iterations, EDX = 0, ESI/EDI = two buffers (each >= 4 KiB, zero),
+; At each entry: ECX = iterations, EDX = 0, ESI/EDI = two buffers (each >= 4 KiB, their
+; first 1024 dwords filled by FILL_BUFS, so that the loops' results depend on every pass),
 ; EAX = 0x12345678 (BENCH_EAX0), EBX = EBP = 0, ESP = a stack, DF = 0.
 ;   alu    : 9 instructions per iteration, registers only.
 ;   memory : 8 per iteration, 4 memory operands (two loads, one read-modify-write, one
@@ -21,6 +22,18 @@
 ; 2 loads, 3 mixed.
 
 %define MIXVAR_FLAT 0x30000     ; the mixed loop's [disp32] variable (FLAT and BOCHS)
+
+%macro FILL_BUFS 2              ; x = 1; 1024 times: buf1[k] = x, x += G, buf2[k] = x, x += G
+        mov eax, 1              ; (cpu_bench.c, bench_fill_buffers: the same for cpu386, Unicorn)
+        xor ecx, ecx
+%%fill:  mov [%1 + ecx*4], eax
+        add eax, 0x9E3779B1
+        mov [%2 + ecx*4], eax
+        add eax, 0x9E3779B1
+        inc ecx
+        cmp ecx, 1024
+        jb %%fill
+%endmacro
 
 %macro ALU_BODY 0
 .alu:   add eax, ebx
@@ -130,7 +143,8 @@ mix_end: hlt
         bits 32
         section .text
         global _start
-_start: mov esi, [esp + 8]      ; argv[1]: decimal iteration count
+_start: FILL_BUFS buf1, buf2
+        mov esi, [esp + 8]      ; argv[1]: decimal iteration count
         xor ecx, ecx
         test esi, esi
         jz .go
@@ -173,7 +187,7 @@ mixvar: resd 1
 ; A 1.44 MB floppy's boot sector (BIOS loads it at 0x7C00) that reads the protected-mode
 ; part behind it to 0x7E00, enters flat 32-bit protected mode with interrupts off, runs
 ; one loop with the FLAT build's registers and buffers (0x10000, 0x20000, stack 0x80000,
-; cleared first), writes "R" and EAX EBX EDX EBP ESI EDI in hex and a newline to Bochs's
+; cleared, then filled by FILL_BUFS), writes "R" and EAX EBX EDX EBP ESI EDI in hex and a newline to Bochs's
 ; debug port 0xE9, and leaves Bochs by writing "Shutdown" to its shutdown port 0x8900.
 ; cpu_bench patches the iteration count (offset 4) and the loop id (offset 8) and pads
 ; the image to 1474560 bytes.
@@ -225,6 +239,7 @@ pm32:   mov ax, 0x10
         mov ecx, 0x21000 / 4
         xor eax, eax
         rep stosd
+        FILL_BUFS 0x10000, 0x20000
         mov ecx, [iters]
         xor ebx, ebx
         xor edx, edx
