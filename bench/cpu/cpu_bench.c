@@ -16,6 +16,7 @@
 ** usage: cpu_bench [--minsns M] [--rounds R] [--engines LIST] [--strict] [--json FILE]
 */
 #define _DEFAULT_SOURCE     /* getloadavg */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ static uint8_t *bench_read(const char *path, size_t *size)
 /* cpu386: one CPU, the flat image, the entry contract of loops.asm, run to HLT. */
 static void bench_run_vmmsim(const bench_job *j, bench_sample *s)
 {
+    assert(j && j->loop && j->img && s && j->img_size <= BENCH_IMG_MAX);
     uint8_t *ram = calloc(1, BENCH_RAM);
     cpu_bus bus = { .ram = ram, .ram_size = BENCH_RAM };
     cpu_state *c = ram ? cpu_new(&bus) : NULL;
@@ -106,6 +108,7 @@ static void bench_run_vmmsim(const bench_job *j, bench_sample *s)
 /* A peer's result against cpu386's for the same loop and iterations. */
 static void bench_check(const bench_all *a, int li, bench_sample *s)
 {
+    assert(a && s && li >= 0 && li < BENCH_LOOPS);
     if (!s->ok) return;
     if ((s->have_regs && memcmp(&s->regs, &a->ref[li], sizeof s->regs)) ||
         (s->have_tiny_regs && memcmp(&s->tiny_regs, &a->ref_tiny[li], sizeof s->regs))) {
@@ -120,6 +123,7 @@ static void bench_check(const bench_all *a, int li, bench_sample *s)
 ** around it): loops.asm's per-iteration counts are what every MIPS figure divides. */
 static int bench_reference(bench_all *a, const uint8_t *img, size_t n)
 {
+    assert(a && img && n > 0);
     for (int li = 0; li < BENCH_LOOPS; li++) {
         bench_sample big = { 0 }, tiny = { 0 };
         bench_job j = { &a->loops[li], img, n, a->iters[li] };
@@ -144,6 +148,7 @@ static void bench_one(bench_all *a, int li, int e, const uint8_t *img, size_t n,
                       const uint8_t *boot, size_t boot_n, bench_sample *s)
 {
     bench_job j = { &a->loops[li], img, n, a->iters[li] };
+    assert(e >= 0 && e < BENCH_ENGINES && j.iters > BENCH_TINY_ITERS);
     memset(s, 0, sizeof *s);
     switch (e) {
     case ENG_VMMSIM:  bench_run_vmmsim(&j, s); break;
@@ -159,6 +164,7 @@ static void bench_one(bench_all *a, int li, int e, const uint8_t *img, size_t n,
 static void bench_rounds(bench_all *a, const bench_cfg *cfg, const uint8_t *img, size_t n,
                          const uint8_t *boot, size_t boot_n)
 {
+    assert(cfg->rounds >= 1 && cfg->rounds <= BENCH_ROUNDS_MAX);
     for (int r = 0; r < cfg->rounds; r++) {
         for (int li = 0; li < BENCH_LOOPS; li++) {
             for (int k = 0; k < BENCH_ENGINES; k++) {
@@ -185,6 +191,7 @@ static bench_stat bench_mips(const bench_all *a, int rounds, int li, int e, int 
 {
     double v[BENCH_ROUNDS_MAX];
     bench_stat st = { 0, 0, 0, 0 };
+    assert(rounds >= 1 && rounds <= BENCH_ROUNDS_MAX && li < BENCH_LOOPS && e < BENCH_ENGINES);
     for (int r = 0; r < rounds; r++) {
         const bench_sample *s = &a->s[r][li][e];
         double t = wall ? s->wall_s : s->cpu_s;
@@ -417,6 +424,7 @@ static int bench_parse(int argc, char **argv, bench_cfg *cfg)
 ** instructions each. */
 static int bench_setup_loops(bench_all *a, const uint8_t *img, size_t n, unsigned minsns)
 {
+    assert(minsns >= 1 && minsns <= BENCH_MINSNS_MAX);
     static const struct { const char *name; uint32_t entry; unsigned insns; const char *elf; } L[] = {
         { "alu", 0x1000u, 9, BENCH_ELF_ALU },       { "memory", 0x1100u, 8, BENCH_ELF_MEMORY },
         { "loads", 0x1200u, 8, BENCH_ELF_LOADS },   { "mixed", 0x1300u, 39, BENCH_ELF_MIXED },

@@ -11,6 +11,7 @@
 ** of its own, which would otherwise bind to cpu386's cpu_reset() in this executable.
 */
 #define _GNU_SOURCE     /* RTLD_DEEPBIND, wait4 */
+#include <assert.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -34,7 +35,7 @@
 extern char **environ;
 
 #define BENCH_FLOPPY_BYTES 1474560L     /* a 1.44 MB floppy image */
-#define BENCH_CHILD_OUT    8192         /* bytes of a child's output read back */
+#define BENCH_CHILD_OUT    65536        /* bytes of a child's output read back */
 
 double bench_now_s(void)
 {
@@ -93,6 +94,7 @@ static int bench_uc_load(bench_uc *u)
 /* The loop's registers as loops.asm's entry contract says, then run to its HLT. */
 static void bench_uc_run(bench_uc *u, uc_engine *uc, const bench_job *j, bench_sample *s)
 {
+    assert(u && uc && j && j->loop && s && j->loop->end > j->loop->entry);
     static const int in[] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
                               UC_X86_REG_EBP, UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_ESP };
     static const int out[BENCH_NREGS] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_EDX,
@@ -151,6 +153,7 @@ static int bench_child(char *const argv[], const char *out_path, double *cpu_s, 
 {
     posix_spawn_file_actions_t fa;
     const char *out = out_path ? out_path : "/dev/null";
+    assert(argv && argv[0] && cpu_s && wall_s);
     if (posix_spawn_file_actions_init(&fa) != 0) return -1;
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -175,6 +178,7 @@ static int bench_child(char *const argv[], const char *out_path, double *cpu_s, 
 static void bench_difference(const bench_job *j, uint32_t iters, const double big[2],
                              const double tiny[2], const char *who, bench_sample *s)
 {
+    assert(iters > BENCH_TINY_ITERS && big && tiny && s);
     s->cpu_s = big[0] - tiny[0];
     s->wall_s = big[1] - tiny[1];
     s->tiny_cpu_s = tiny[0];
@@ -268,7 +272,8 @@ static void bench_bx_cleanup(const bench_bx_files *f)
 /* The loop's report on port 0xE9: "R" and six registers in hex. */
 static int bench_bx_regs(const char *out_path, bench_regs *r)
 {
-    char buf[BENCH_CHILD_OUT + 1];
+    static char buf[BENCH_CHILD_OUT + 1];     /* one run at a time */
+    assert(out_path && r);
     FILE *f = fopen(out_path, "rb");
     if (!f) return -1;
     size_t n = fread(buf, 1, BENCH_CHILD_OUT, f);
@@ -287,6 +292,7 @@ static int bench_bx_regs(const char *out_path, bench_regs *r)
 static int bench_bx_once(const bench_bx_files *f, const bench_job *j, const uint8_t *boot,
                          size_t boot_size, uint32_t iters, double t[2], bench_regs *regs)
 {
+    assert(f && j && boot && boot_size >= 512 && t && regs);
     uint8_t *img = malloc(boot_size);
     if (!img) return -1;
     memcpy(img, boot, boot_size);
