@@ -278,6 +278,14 @@ static void bench_cpu_model(char *out, size_t cap)
     fclose(f);
 }
 
+#if defined(__clang__)
+#define BENCH_COMPILER "clang " __clang_version__
+#elif defined(__GNUC__)
+#define BENCH_COMPILER "gcc " __VERSION__
+#else
+#define BENCH_COMPILER "unknown"
+#endif
+
 static void bench_json_machine(FILE *f, const bench_all *a)
 {
     struct utsname u;
@@ -288,7 +296,7 @@ static void bench_json_machine(FILE *f, const bench_all *a)
             "    \"compiler\": \"%s\", \"build_type\": \"%s\",\n"
             "    \"load_avg_before\": [%.2f, %.2f, %.2f], \"load_avg_after\": [%.2f, %.2f, %.2f]},\n",
             model, sysconf(_SC_NPROCESSORS_ONLN), u.sysname, u.release, u.machine,
-            __VERSION__, BENCH_BUILD_TYPE, a->load_before[0], a->load_before[1],
+            BENCH_COMPILER, BENCH_BUILD_TYPE, a->load_before[0], a->load_before[1],
             a->load_before[2], a->load_after[0], a->load_after[1], a->load_after[2]);
 }
 
