@@ -124,7 +124,7 @@ def plot_peers(cpu, out, fmt):
          "set title 'Interpreter speed (CPU time, median of the rounds): vmmsim, Unicorn, "
          "qemu-i386, Bochs'",
          "set style fill solid 0.8 border -1", f"set boxwidth {width * 0.95:.3f}", "set logscale y",
-         "set ylabel 'MIPS (log scale)'", "set grid ytics", "set key top left",
+         "set ylabel 'MIPS (log scale)'", "set grid ytics", "set key below horizontal",
          f"set xrange [-0.6:{len(loops) - 0.4}]", "set yrange [1:*]", f"set xtics ({xt})",
          "plot " + ", ".join(
              f"'{dat}' index {j} using 1:2 with boxes lc rgb '{colors[j]}' title '{ENGINE_TITLE[e]}', "
