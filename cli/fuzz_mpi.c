@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fuzz.h"
+#include "cli.h"
 
 #define FZMPI_ARGS_MAX 128                   /* the user's arguments */
 #define FZMPI_EXTRA_ARGS 8                   /* "fuzz", --shard R/N, --jobs 1, --json, NULL */
@@ -217,8 +217,8 @@ static int gather(const char *dir, const char *mine, size_t len, int rank, int n
 
 /* Every rank's sorted hash set to rank 0 (MPI_Gatherv of uint64), and their union's
 ** size there in *distinct. Collective, with rank 0's go-ahead first as in gather. */
-static int gather_distinct(const fz_dset *d, int rank, int nrank, uint64_t *distinct) {
-    assert(d->n <= FZ_DISTINCT_MAX);
+static int gather_distinct(const xpl_fz_dset *d, int rank, int nrank, uint64_t *distinct) {
+    assert(d->n <= XPL_FZ_DISTINCT_MAX);
     int n = (int)d->n, ok = 1;
     int *lens = rank == 0 ? calloc((size_t)nrank, sizeof *lens) : NULL;
     int *displ = rank == 0 ? calloc((size_t)nrank, sizeof *displ) : NULL;
@@ -232,9 +232,9 @@ static int gather_distinct(const fz_dset *d, int rank, int nrank, uint64_t *dist
             displ[r] = (int)(total <= INT_MAX ? total : 0);
             total += lens[r];
         }
-        if (total > FZ_UNION_MAX) {
+        if (total > XPL_FZ_UNION_MAX) {
             fprintf(stderr, "vmmsim-mpi: the shards' distinct sets hold more than %u hashes together: "
-                    "cannot count their union\n", FZ_UNION_MAX);
+                    "cannot count their union\n", XPL_FZ_UNION_MAX);
             ok = 0;
         }
         if (ok && !(all = malloc(((size_t)total + 1) * sizeof *all))) ok = 0;
@@ -242,7 +242,7 @@ static int gather_distinct(const fz_dset *d, int rank, int nrank, uint64_t *dist
     MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
     if (ok) {
         MPI_Gatherv(d->h, n, MPI_UINT64_T, all, lens, displ, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-        if (rank == 0) *distinct = fz_union_count(all, (uint64_t)total);
+        if (rank == 0) *distinct = xpl_fz_union_count(all, (uint64_t)total);
     }
     free(all);
     free(lens);
@@ -262,7 +262,7 @@ static void summary(int argc, char **argv, int nrank, const char *dir, const fzm
                (unsigned long long)distinct, t->inexact ? "false" : "true", t->stopped ? "true" : "false");
         char path[SCEN_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/findings.jsonl", dir);
-        fz_json_str(stdout, path);
+        xpl_json_str(stdout, path);
         printf("}\n");
     } else {
         printf("vmmsim-mpi: %d ranks, runs=%lld failures=%lld distinct_schedules=%s%llu%s; findings in "
@@ -279,7 +279,7 @@ static int finish(int argc, char **argv, const char *dir, int frc, int rank, int
     size_t len = 0;
     char *mine = NULL;
     fzmpi_count n = {0, 0, 0, 0}, t = {0, 0, 0, 0};
-    fz_dset set;
+    xpl_fz_dset set;
     uint64_t distinct = 0;
     int ran = frc == CLI_EXIT_OK || frc == CLI_EXIT_FINDING;
     memset(&set, 0, sizeof set);
@@ -288,8 +288,8 @@ static int finish(int argc, char **argv, const char *dir, int frc, int rank, int
         fprintf(stderr, "vmmsim-mpi: rank %d: cannot read back %s or its summary\n", rank, path);
         frc = CLI_EXIT_HOST;
     }
-    snprintf(path, sizeof path, "%s/shard-%d/" FZ_DISTINCT_FILE, dir, rank);
-    if (ran && frc != CLI_EXIT_HOST && fz_dset_read(&set, path, stderr)) frc = CLI_EXIT_HOST;
+    snprintf(path, sizeof path, "%s/shard-%d/" XPL_FZ_DISTINCT_FILE, dir, rank);
+    if (ran && frc != CLI_EXIT_HOST && xpl_fz_dset_read(&set, path, stderr)) frc = CLI_EXIT_HOST;
     n.inexact = !set.exact;
     int worst = frc, rc = 0;
     MPI_Allreduce(&frc, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
@@ -300,7 +300,7 @@ static int finish(int argc, char **argv, const char *dir, int frc, int rank, int
         if (!rc) rc = drc;
         if (rank == 0 && !rc) summary(argc, argv, nrank, dir, &t, distinct);
     }
-    fz_dset_free(&set);
+    xpl_fz_dset_free(&set);
     free(mine);
     MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
     return rc ? rc : worst;
