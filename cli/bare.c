@@ -17,7 +17,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "cpu386.h"
+#include "cpu386/cpu386.h"
+#include "opt.h"
 
 #define BARE_LOADS_MAX        16
 #define BARE_ROM_BYTES_MAX    (256u * 1024u)
@@ -72,59 +73,43 @@ static void bare_usage(FILE *out) {
         BARE_PORT_CONSOLE, BARE_PORT_POST, CLI_EXIT_USAGE, CLI_EXIT_SIM, CLI_EXIT_HOST);
 }
 
-static int bare_bad(const char *what, const char *arg) {
-    fprintf(stderr, "vmmsim bare: %s%s%s%s\n", what, arg ? " '" : "", arg ? arg : "",
-            arg ? "'" : "");
-    fprintf(stderr, "vmmsim bare: try 'vmmsim bare --help'\n");
-    return CLI_EXIT_USAGE;
+static int load_arg(const char *const *val, void *dst) {
+    bare_opts *o = dst;
+    uint64_t n;
+    if (o->nloads == BARE_LOADS_MAX || cli_u64(val[0], &n) || n > 0xFFFFFFFFu) return -1;
+    o->loads[o->nloads++] = (bare_load){ (uint32_t)n, val[1] };
+    return 0;
 }
 
-static int bare_parse_u64(const char *s, uint64_t max, uint64_t *out) {
-    if (!s || !*s || *s == '-') return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end || v > max) return -1;
-    *out = v;
+static int entry_arg(const char *const *val, void *dst) {
+    bare_opts *o = dst;
+    uint64_t n;
+    if (strncmp(val[0], "flat32:", 7) || cli_u64(val[0] + 7, &n) || n > 0xFFFFFFFFu) return -1;
+    o->flat32 = 1;
+    o->entry = (uint32_t)n;
     return 0;
 }
 
 /* Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or -1 for --help. */
 static int bare_parse(int argc, char **argv, bare_opts *o) {
     *o = (bare_opts){ .cycles_max = BARE_CYCLES_DEF, .memory_kb = BARE_MEMORY_KB_DEF };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        uint64_t n;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) return -1;
-        if (!strcmp(a, "--rom")) {
-            if (!v) return bare_bad("--rom needs a file", NULL);
-            o->rom_path = v; i++;
-        } else if (!strcmp(a, "--load")) {
-            if (i + 2 >= argc) return bare_bad("--load needs ADDR and FILE", NULL);
-            if (o->nloads == BARE_LOADS_MAX) return bare_bad("too many --load options", NULL);
-            if (bare_parse_u64(v, 0xFFFFFFFFu, &n)) return bare_bad("bad --load address", v);
-            o->loads[o->nloads++] = (bare_load){ (uint32_t)n, argv[i + 2] };
-            i += 2;
-        } else if (!strcmp(a, "--entry")) {
-            if (!v || strncmp(v, "flat32:", 7))
-                return bare_bad("--entry expects flat32:ADDR, got", v ? v : "nothing");
-            if (bare_parse_u64(v + 7, 0xFFFFFFFFu, &n)) return bare_bad("bad --entry address", v);
-            o->flat32 = 1; o->entry = (uint32_t)n; i++;
-        } else if (!strcmp(a, "--max-cycles")) {
-            if (bare_parse_u64(v, UINT64_MAX, &n) || n == 0)
-                return bare_bad("--max-cycles expects a positive number, got", v ? v : "nothing");
-            o->cycles_max = n; i++;
-        } else if (!strcmp(a, "--memory-kb")) {
-            if (bare_parse_u64(v, BARE_MEMORY_KB_MAX, &n) || n < BARE_MEMORY_KB_MIN || n % 4)
-                return bare_bad("--memory-kb expects a multiple of 4 in [64, 1048576], got",
-                                v ? v : "nothing");
-            o->memory_kb = (uint32_t)n; i++;
-        } else {
-            return bare_bad("unknown option", a);
-        }
+    const cli_opt opts[] = {
+        { "--rom", NULL, CLI_OPT_STR, &o->rom_path, 0, 0, "a file", NULL, NULL, 0 },
+        { "--load", NULL, CLI_OPT_FUNC, o, 0, 0, "ADDR and FILE (at most 16 times)", NULL, load_arg, 2 },
+        { "--entry", NULL, CLI_OPT_FUNC, o, 0, 0, "flat32:ADDR", NULL, entry_arg, 1 },
+        { "--max-cycles", NULL, CLI_OPT_U64, &o->cycles_max, 1, UINT64_MAX, "a positive number", NULL, NULL, 0 },
+        { "--memory-kb", NULL, CLI_OPT_U32, &o->memory_kb, BARE_MEMORY_KB_MIN, BARE_MEMORY_KB_MAX,
+          "a multiple of 4 in [64, 1048576]", NULL, NULL, 0 },
+    };
+    const cli_cmd cmd = { "bare", NULL, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, NULL };
+    int rc = cli_opt_parse(&cmd, argc, argv, 1);
+    if (rc) return rc;
+    if (o->memory_kb % 4) {
+        char v[16];
+        snprintf(v, sizeof v, "%u", o->memory_kb);
+        return cli_usage_err(&cmd, "--memory-kb expects a multiple of 4 in [64, 1048576], found", v);
     }
-    if (!o->rom_path) return bare_bad("--rom FILE is required", NULL);
+    if (!o->rom_path) return cli_usage_err(&cmd, "--rom FILE is required", NULL);
     return CLI_EXIT_OK;
 }
 

@@ -85,7 +85,10 @@ int cli_opt_parse(const cli_cmd *cmd, int argc, char **argv, int first) {
     assert(cmd && cmd->nopt <= CLI_OPTS_MAX && first >= 0);
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(cmd->help, stdout); return -1; }
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            if (cmd->help) fputs(cmd->help, stdout);   /* NULL: the caller prints it */
+            return -1;
+        }
         const cli_opt *o = a[0] == '-' && a[1] ? find(cmd, a) : NULL;
         if (o) {
             uint32_t nval = o->kind == CLI_OPT_FLAG ? 0 : o->kind == CLI_OPT_FUNC ? o->nval : 1;

@@ -34,7 +34,7 @@ typedef struct cli_opt {
 
 typedef struct cli_cmd {
     const char *name;       /* "fuzz", "bench latency": messages say "vmmsim <name>: " */
-    const char *help;       /* printed by --help / -h */
+    const char *help;       /* printed by --help / -h (NULL: by the caller) */
     const cli_opt *opt;
     uint32_t    nopt;
     const char **pos;       /* positional arguments, at most npos_max */

@@ -1,6 +1,6 @@
 /*
-** schedule_run.c — a finished run's verdict as a failure signature (what failed, not
-** when), and its trace file. Fuzz, shrink and replay share them so that "the same
+** schedule_run.c — a finished run's trace file, and replaying decisions to a verdict
+** (expect.c computes it). Fuzz, shrink and replay share them so that "the same
 ** failure" means one thing everywhere (docs/fuzzing.md, "Failures").
 */
 #define _POSIX_C_SOURCE 200809L
@@ -9,83 +9,6 @@
 #include <string.h>
 
 #include "explore.h"
-
-static const char *err_token(int rc) {
-    switch (rc) {
-    case VMM_EHANG:   return "hang";
-    case VMM_EGUEST:  return "guest-fault";
-    case VMM_ELIMIT:  return "limit";
-    case VMM_EUNIMPL: return "unimplemented";
-    case VMM_ENOMEM:  return "nomem";
-    default:          return "error";
-    }
-}
-
-/* Appends ",tok" unless tok is already listed. */
-static void sig_add(char *sig, const char *tok) {
-    size_t n = strlen(sig), t = strlen(tok);
-    for (const char *p = sig; (p = strstr(p, tok)) != NULL; p += t)
-        if ((p == sig || p[-1] == ',') && (p[t] == ',' || p[t] == 0)) return;
-    if (n + t + 2 > XPL_SIG_MAX) return;
-    if (n) sig[n++] = ',';
-    memcpy(sig + n, tok, t + 1);
-}
-
-static void first_set(xpl_verdict *v, const char *line, size_t len) {
-    if (v->first[0]) return;
-    if (len >= XPL_SIG_MAX) len = XPL_SIG_MAX - 1;
-    memcpy(v->first, line, len);
-    v->first[len] = 0;
-}
-
-/* xpl_expect_check prints the findings first, then one line per expectation in
-** scenario order; the k-th "# expect" line is expectation k. */
-static void parse_check(xpl_verdict *v, char *text) {
-    uint32_t k = 0;
-    char tok[64];
-    for (char *line = text, *nl; line && *line; line = nl ? nl + 1 : NULL) {
-        nl = strchr(line, '\n');
-        size_t len = nl ? (size_t)(nl - line) : strlen(line);
-        if (!strncmp(line, "# finding: ", 11)) {
-            const char *rule = line + 11, *sp = memchr(rule, ' ', len - 11);
-            int expected = len >= 11 && !strncmp(line + len - 11, " (expected)", 11);
-            if (!expected && sp && sp - rule < 16) {
-                snprintf(tok, sizeof tok, "finding:%.*s", (int)(sp - rule), rule);
-                sig_add(v->sig, tok);
-                first_set(v, line + 2, len - 2);
-            }
-        } else if (!strncmp(line, "# expect ", 9)) {
-            if (!strncmp(line + 9, "FAILED", 6)) {
-                snprintf(tok, sizeof tok, "expect:%u", k);
-                sig_add(v->sig, tok);
-                first_set(v, line + 2, len - 2);
-            }
-            k++;
-        }
-    }
-}
-
-int xpl_verdict_get(xpl_sim *c, xpl_verdict *v) {
-    assert(c && c->v && v);
-    memset(v, 0, sizeof *v);
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    if (!f) return XPL_EXIT_HOST;
-    v->fails = xpl_expect_check(c, f);
-    if (fclose(f) || !buf) { free(buf); return XPL_EXIT_HOST; }
-    if (c->run_rc) {
-        char tok[32];
-        snprintf(tok, sizeof tok, "error:%s", err_token(c->run_rc));
-        sig_add(v->sig, tok);
-        snprintf(v->first, sizeof v->first, "%s: %s", vmm_strerror(c->run_rc), vmm_error(c->v));
-    }
-    parse_check(v, buf);
-    free(buf);
-    v->failed = v->fails > 0 || c->run_rc != 0;
-    assert(!v->failed || v->sig[0]);
-    return 0;
-}
 
 void xpl_run_write(xpl_sim *c, FILE *f, const char *run_line, int records) {
     const eng_trace *t = vmm_trace(c->v);

@@ -23,25 +23,6 @@ static int smaller(const eng_decision *a, uint32_t na, const eng_decision *b, ui
     return 0;
 }
 
-/* The run just replayed, as its decision log with trailing canonical choices
-** dropped (canonical past the end anyway). */
-static void norm_log(xpl_shr *s, const eng_decision *cand, uint32_t n,
-                     const eng_decision **d, uint32_t *m) {
-    const eng_chooser *ch = vmm_chooser(s->c->v);
-    *d = cand;
-    *m = n;
-    if (!eng_chooser_overflow(ch)) *d = eng_chooser_log(ch, m);
-    while (*m > 0 && (*d)[*m - 1].chosen == 0) (*m)--;
-}
-
-int xpl_shr_keep_log(xpl_shr *s, const eng_decision *cand, uint32_t n) {
-    const eng_decision *d;
-    uint32_t m;
-    norm_log(s, cand, n, &d, &m);
-    if (xpl_sched_set(&s->cur, d, m)) { s->err = XPL_EXIT_HOST; return -1; }
-    return 0;
-}
-
 /* Replays cand[0, n); keeps it (as its run's normalised log) if it fails the same
 ** way and is smaller. Returns 1 when kept. */
 static int try_cand(xpl_shr *s, const eng_decision *cand, uint32_t n) {
@@ -52,19 +33,10 @@ static int try_cand(xpl_shr *s, const eng_decision *cand, uint32_t n) {
     if (!v.failed || strcmp(v.sig, s->target)) return 0;
     const eng_decision *d;
     uint32_t m;
-    norm_log(s, cand, n, &d, &m);
+    xpl_shr_norm_log(s, cand, n, &d, &m);
     if (!smaller(d, m, s->cur.d, s->cur.n)) return 0;
     if (xpl_sched_set(&s->cur, d, m)) { s->err = XPL_EXIT_HOST; return 0; }
     return 1;
-}
-
-int xpl_shr_cand_room(xpl_shr *s, uint32_t n) {
-    if (n <= s->cand_cap) return 0;
-    eng_decision *nc = realloc(s->cand, n * sizeof *nc);
-    if (!nc) { s->err = XPL_EXIT_HOST; return -1; }
-    s->cand = nc;
-    s->cand_cap = n;
-    return 0;
 }
 
 /* The shortest failing prefix, by bisection (failure is not monotone in the

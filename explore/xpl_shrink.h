@@ -1,7 +1,7 @@
 /*
-** shrink.h — `vmmsim shrink`: the shrinker's state, shared by the decision passes
+** xpl_shrink.h — shrinking (xpl_shrink): the shrinker's state, shared by the decision passes
 ** (shrink.c) and the stimulus passes and reduced-scenario writer (shrink_scen.c).
-** Internal to cli/.
+** Internal to explore/.
 */
 #ifndef VMMSIM_SHRINK_H
 #define VMMSIM_SHRINK_H
@@ -35,8 +35,12 @@ typedef struct xpl_shr {
     xpl_shr_stim st;
 } xpl_shr;
 
-/* shrink.c */
+/* shrink_log.c */
 int  xpl_shr_cand_room(xpl_shr *s, uint32_t n);
+/* The run just replayed, as its decision log with trailing canonical choices
+** dropped: *d, *m (cand itself when the log overflowed). */
+void xpl_shr_norm_log(const xpl_shr *s, const eng_decision *cand, uint32_t n,
+                      const eng_decision **d, uint32_t *m);
 /* Keeps the decision log of the run just replayed as cur (trailing canonical
 ** choices dropped). */
 int  xpl_shr_keep_log(xpl_shr *s, const eng_decision *cand, uint32_t n);

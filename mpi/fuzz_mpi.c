@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 #define FZMPI_ARGS_MAX 128                   /* the user's arguments */
 #define FZMPI_EXTRA_ARGS 8                   /* "fuzz", --shard R/N, --jobs 1, --json, NULL */
