@@ -1,5 +1,5 @@
 /*
-** shrink_scen.c — the stimulus half of `vmmsim shrink` (DESIGN.md §4): delete
+** shrink_scen.c — the stimulus half of `vmmsim shrink` (docs/fuzzing.md): delete
 ** timeline entries and narrow `at: [lo, hi]` windows to the cycle the failing run
 ** used, while the same failure persists; then write the reduced scenario as the
 ** original YAML text minus the dropped entries' lines, so comments, VxD sources and

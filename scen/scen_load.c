@@ -267,7 +267,8 @@ static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
         return rc;
     if ((v = get(c, i, "bg_priority")) && (rc = get_u32(c, v, "vms.bg_priority", 10000, &vm->bg_priority)))
         return rc;
-    /* CB_VM_Status bits (DESIGN.md §6.1): Exclusive 0, Background 1, High_Pri_Back 9. */
+    /* CB_VM_Status bits (docs/vmm.md, "Memory"; vmm/vmm_trace.h):
+    ** Exclusive 0, Background 1, High_Pri_Back 9. */
     if ((v = get(c, i, "exclusive"))) {
         if ((rc = get_bool(c, v, "vms.exclusive", &b))) return rc;
         if (b) vm->status_flags |= 1u << 0;
@@ -652,7 +653,7 @@ static int parse_within(sctx *c, uint32_t i, scen_expect *e) {
     return get_u64(c, v, "expect.within.cycles", UINT64_MAX / 4, &e->cycles);
 }
 
-/* Client_Reg_Struc offsets (DESIGN.md §6.1): the client registers a VxD sees and
+/* Client_Reg_Struc offsets (docs/vmm.md, "Memory"): the client registers a VxD sees and
 ** changes through EBP. Segment fields are words, padded to dwords. */
 static const struct { const char *name; uint8_t off, size; } client_regs[] = {
     { "EDI", 0x00, 4 }, { "ESI", 0x04, 4 }, { "EBP", 0x08, 4 }, { "EBX", 0x10, 4 },
