@@ -10,6 +10,7 @@
 ** an exception with nowhere to go shows up as a triple fault (protected mode) or as a
 ** jump through an empty real-mode vector to 0000:0000, which we stop and report.
 */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,6 +52,7 @@ typedef struct bare_machine {
 } bare_machine;
 
 static void bare_usage(FILE *out) {
+    assert(out);
     fprintf(out,
         "usage: vmmsim bare --rom FILE [--load ADDR FILE]... [--entry flat32:ADDR]\n"
         "                   [--max-cycles N] [--memory-kb N]\n\n"
@@ -74,6 +76,7 @@ static void bare_usage(FILE *out) {
 }
 
 static int load_arg(const char *const *val, void *dst) {
+    assert(val && dst);
     bare_opts *o = dst;
     uint64_t n;
     if (o->nloads == BARE_LOADS_MAX || cli_u64(val[0], &n) || n > 0xFFFFFFFFu) return -1;
@@ -82,6 +85,7 @@ static int load_arg(const char *const *val, void *dst) {
 }
 
 static int entry_arg(const char *const *val, void *dst) {
+    assert(val && dst);
     bare_opts *o = dst;
     uint64_t n;
     if (strncmp(val[0], "flat32:", 7) || cli_u64(val[0] + 7, &n) || n > 0xFFFFFFFFu) return -1;
@@ -92,6 +96,7 @@ static int entry_arg(const char *const *val, void *dst) {
 
 /* Returns CLI_EXIT_OK, CLI_EXIT_USAGE, or -1 for --help. */
 static int bare_parse(int argc, char **argv, bare_opts *o) {
+    assert(argc >= 1 && argv && o);
     *o = (bare_opts){ .cycles_max = BARE_CYCLES_DEF, .memory_kb = BARE_MEMORY_KB_DEF };
     const cli_opt opts[] = {
         { "--rom", NULL, CLI_OPT_STR, &o->rom_path, 0, 0, "a file", NULL, NULL, 0 },
@@ -115,6 +120,7 @@ static int bare_parse(int argc, char **argv, bare_opts *o) {
 
 /* Reads a whole file of at most max bytes; NULL with a message on error. */
 static uint8_t *bare_read_file(const char *path, uint32_t max, uint32_t *size) {
+    assert(path && size && max > 0);
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "vmmsim bare: cannot read '%s': %s\n", path, strerror(errno));
@@ -151,6 +157,7 @@ static void bare_io_out(void *ctx, uint16_t port, unsigned size_bytes, uint32_t 
 }
 
 static void bare_free(bare_machine *m) {
+    assert(m);
     cpu_free(m->cpu);
     free(m->ram);
     free(m->rom);
@@ -158,6 +165,7 @@ static void bare_free(bare_machine *m) {
 
 /* Builds the machine; on error prints why and returns the exit code. */
 static int bare_setup(const bare_opts *o, bare_machine *m) {
+    assert(o && m && o->rom_path && o->nloads <= BARE_LOADS_MAX);
     memset(m, 0, sizeof *m);
     m->rom = bare_read_file(o->rom_path, BARE_ROM_BYTES_MAX, &m->rom_size);
     if (!m->rom) return CLI_EXIT_USAGE;
@@ -198,6 +206,7 @@ static int bare_setup(const bare_opts *o, bare_machine *m) {
 }
 
 static void bare_where(bare_machine *m, FILE *out) {
+    assert(m && m->cpu && out);
     cpu_regs r;
     cpu_get_regs(m->cpu, &r);
     fprintf(out, "vmmsim bare: at CS:EIP %04X:%08" PRIX32 " (%s), EFLAGS %08" PRIX32
@@ -210,6 +219,7 @@ static void bare_where(bare_machine *m, FILE *out) {
 /* A real-mode exception or interrupt through an empty vector lands at 0000:0000; the
 ** interrupted CS:IP is on the stack. */
 static void bare_report_empty_vector(bare_machine *m) {
+    assert(m && m->cpu);
     cpu_regs r;
     cpu_get_regs(m->cpu, &r);
     uint8_t frame[4] = { 0 };
@@ -224,6 +234,7 @@ static void bare_report_empty_vector(bare_machine *m) {
 }
 
 static int bare_run(bare_machine *m, uint64_t cycles_max) {
+    assert(m && m->cpu && cycles_max > 0);
     /* Linear 0 holds the real-mode vector table: nothing legitimate executes there. */
     if (cpu_breakpoint_add(m->cpu, 0) != CPU_OK) return CLI_EXIT_HOST;
     cpu_stop_info info;

@@ -45,6 +45,7 @@ typedef struct bench_opts {
 
 /* 0, -1 after --help, or an exit code. */
 static int parse_args(int argc, char **argv, bench_opts *o) {
+    assert(argv && o);
     const cli_opt opts[] = {
         { "--json", NULL, CLI_OPT_STR, &o->json, 0, 0, "a file name", NULL, NULL, 0 },
         { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
@@ -83,6 +84,7 @@ static const char *fmt_us(char *buf, size_t len, uint64_t cycles, uint32_t clock
 
 /* A kind's total cycles per component, and of all its samples. */
 static uint64_t comp_totals(const bench_kind *kd, uint64_t tot[BENCH_COMP_COUNT]) {
+    assert(kd && tot);
     uint64_t all = 0;
     memset(tot, 0, BENCH_COMP_COUNT * sizeof *tot);
     for (uint32_t i = 0; i < kd->n; i++) {
@@ -105,6 +107,7 @@ static const char *fmt_share(char *buf, size_t len, uint64_t part, uint64_t all)
 /* Per kind: mean cycles per sample of each component, and below it each component's
 ** share of the kind's total latency (docs/bench.md, "Breakdown"). */
 static void print_breakdown(FILE *f, const bench_stats *st) {
+    assert(f && st);
     fprintf(f, "# breakdown: mean cycles per sample; below: %% of the kind's total latency\n");
     fprintf(f, "%-8s", "kind");
     for (int c = 0; c < BENCH_COMP_COUNT; c++) fprintf(f, " %10s", bench_comp_name(c));
@@ -129,6 +132,7 @@ static void print_breakdown(FILE *f, const bench_stats *st) {
 }
 
 static void print_table(FILE *f, const bench_opts *o, const bench_stats *st, uint32_t clock_hz) {
+    assert(f && o && st && clock_hz > 0);
     static const uint32_t q[] = { 0, 50, 90, 99, 100 };
     fprintf(f, "# vmmsim bench latency %s runs=%llu strategy=%s seed=%llu clock_hz=%u\n",
             o->scenario, (unsigned long long)o->runs, eng_strategy_name(o->strat),
@@ -162,6 +166,7 @@ static void print_table(FILE *f, const bench_opts *o, const bench_stats *st, uin
 /* "breakdown": per component the total cycles over the kind's samples, the mean
 ** per sample (rounded) and the share of the total latency in percent. */
 static void json_kind_breakdown(FILE *f, const bench_kind *kd) {
+    assert(f && kd);
     uint64_t tot[BENCH_COMP_COUNT], all = comp_totals(kd, tot);
     char buf[32];
     fprintf(f, ",\"breakdown\":{");
@@ -176,6 +181,7 @@ static void json_kind_breakdown(FILE *f, const bench_kind *kd) {
 }
 
 static void json_kind(FILE *f, const bench_kind *kd, uint32_t clock_hz, int bd) {
+    assert(f && kd && clock_hz > 0);
     static const uint32_t q[] = { 50, 90, 99 };
     static const char *const qn[] = { "p50", "p90", "p99" };
     fprintf(f, "{\"count\":%u,\"unpaired\":%llu", kd->n, (unsigned long long)kd->unpaired);
@@ -214,6 +220,7 @@ static void json_kind(FILE *f, const bench_kind *kd, uint32_t clock_hz, int bd) 
 }
 
 static int write_json(const bench_opts *o, const bench_stats *st, uint32_t clock_hz) {
+    assert(o && o->json && st && clock_hz > 0);
     FILE *f = fopen(o->json, "w");
     if (!f) { fprintf(stderr, "vmmsim bench: %s: cannot write\n", o->json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"scenario\":");

@@ -2,6 +2,7 @@
 ** bench_host.c — `vmmsim bench host SCENARIO`: the command line and the report of the
 ** host-speed measurement (bench/lib/bench_host.c; docs/bench.md, "Host speed").
 */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,7 @@ typedef struct host_cmd {
 
 /* 0, -1 after --help, or an exit code. argv[0] is "host". */
 static int parse_args(int argc, char **argv, host_cmd *hc) {
+    assert(argv && hc);
     bench_host_opts *o = &hc->b.o;
     const cli_opt opts[] = {
         { "--json", NULL, CLI_OPT_STR, &hc->json, 0, 0, "a file name", NULL, NULL, 0 },
@@ -71,6 +73,7 @@ static const char *lat_name(int k) { return k == BENCH_KIND_COUNT ? "all" : benc
 
 static void print_text(FILE *f, const host_cmd *hc, const bench_host_info *h, const double *med,
                        const double *p99) {
+    assert(f && hc && h && med && p99);
     const bench_host *b = &hc->b;
     const bench_work *w = &b->w;
     fprintf(f, "# vmmsim bench host %s repeat=%llu runs_per_repeat=%llu strategy=%s seed=%llu clock_hz=%u\n",
@@ -107,6 +110,7 @@ static void print_text(FILE *f, const host_cmd *hc, const bench_host_info *h, co
 }
 
 static void json_host(FILE *f, const bench_host_info *h) {
+    assert(f && h);
     fprintf(f, "\"host\":{\"cpu_model\":");
     xpl_json_str(f, h->cpu);
     fprintf(f, ",\"cpus\":%u,\"kernel\":", h->cores);
@@ -121,6 +125,7 @@ static void json_host(FILE *f, const bench_host_info *h) {
 }
 
 static void json_lat(FILE *f, const bench_host *b) {
+    assert(f && b);
     fprintf(f, ",\"trigger_to_entry_ns\":{");
     for (int k = 0; k <= BENCH_KIND_COUNT; k++) {
         const bench_lat *l = &b->lat[k];
@@ -135,6 +140,7 @@ static void json_lat(FILE *f, const bench_host *b) {
 }
 
 static int write_json(const host_cmd *hc, const bench_host_info *h, const double *med, const double *p99) {
+    assert(hc && hc->json && h && med && p99);
     const bench_host *b = &hc->b;
     const bench_work *w = &b->w;
     FILE *f = fopen(hc->json, "w");
@@ -175,6 +181,7 @@ static int write_json(const host_cmd *hc, const bench_host_info *h, const double
 /* ---- the command ------------------------------------------------------------------ */
 
 static int bench_host_cmd(host_cmd *hc) {
+    assert(hc && hc->scenario);
     int rc = xpl_sim_load(&hc->c, hc->scenario, stderr);
     if (rc) return rc;
     bench_host *b = &hc->b;

@@ -2,6 +2,7 @@
 ** fuzz.c — `vmmsim fuzz SCENARIO`: the campaign's command line; the campaign itself
 ** is explore's (xpl_fuzz_campaign, docs/fuzzing.md).
 */
+#include <assert.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -44,6 +45,7 @@ static const char fuzz_help[] =
 "exit status: 0 no failure, 1 failures found, 2 bad usage or scenario, 4 host error.\n";
 
 static int shard_arg(const char *const *val, void *dst) {
+    assert(val && val[0] && dst);
     xpl_fz_opts *o = dst;
     unsigned si, sn;
     char c;
@@ -54,6 +56,7 @@ static int shard_arg(const char *const *val, void *dst) {
 }
 
 static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
+    assert(argv && o);
     const cli_opt opts[] = {
         { "--json", NULL, CLI_OPT_FLAG, &o->json, 0, 0, NULL, NULL, NULL, 0 },
         { "--quiet", "-q", CLI_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL, NULL, 0 },

@@ -31,6 +31,7 @@ int cli_u64(const char *s, uint64_t *out) {
 
 /* "--x expects <what>, found <val|nothing>". */
 static int bad_value(const cli_cmd *cmd, const cli_opt *o, const char *val) {
+    assert(cmd && o && o->name);
     char msg[160];
     snprintf(msg, sizeof msg, "%s expects %s, found", o->name, o->expects ? o->expects : "a value");
     return cli_usage_err(cmd, msg, val ? val : "nothing");
@@ -74,6 +75,7 @@ static int take(const cli_cmd *cmd, const cli_opt *o, const char *const *val, ui
 }
 
 static const cli_opt *find(const cli_cmd *cmd, const char *a) {
+    assert(cmd && a && a[0] == '-');
     for (uint32_t k = 0; k < cmd->nopt; k++) {
         const cli_opt *o = &cmd->opt[k];
         if (!strcmp(a, o->name) || (o->alias && !strcmp(a, o->alias))) return o;

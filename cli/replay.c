@@ -4,6 +4,7 @@
 ** record lines: success. Otherwise the first checkpoint window that differs and the
 ** first two records that differ in it (docs/trace-format.md, checkpoints).
 */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@ static const char replay_help[] =
 
 /* The first record index in [lo, hi) whose text differs, or hi. */
 static uint32_t first_diff(const xpl_sim *c, const xpl_tfile *f, uint64_t lo, uint64_t hi) {
+    assert(c && c->v && f && lo <= hi);
     char line[XPL_LINE_MAX];
     uint32_t nrun = vmm_trace(c->v)->len;
     for (uint64_t i = lo; i < hi; i++) {
@@ -45,6 +47,7 @@ static uint32_t first_diff(const xpl_sim *c, const xpl_tfile *f, uint64_t lo, ui
 }
 
 static void show_record(const xpl_sim *c, const xpl_tfile *f, uint32_t i) {
+    assert(c && c->v && f);
     char line[XPL_LINE_MAX];
     printf("  record %u\n", i);
     printf("    trace : %s\n", i < f->nline ? f->line[i] : "(end of trace)");
@@ -57,6 +60,7 @@ static void show_record(const xpl_sim *c, const xpl_tfile *f, uint32_t i) {
 }
 
 static int compare(const xpl_sim *c, const xpl_tfile *f) {
+    assert(c && c->v && f);
     const eng_trace *t = vmm_trace(c->v);
     long d = eng_checkpoints_diverge(f->cp, f->ncp, t->cp, t->cp_len);
     uint64_t lo = 0, hi;

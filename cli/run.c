@@ -5,6 +5,7 @@
 ** stdout is itself a valid trace file (summary lines are '#' comments), so
 ** `vmmsim run x.yaml > x.trace` and `--trace x.trace` give the same replayable file.
 */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +41,14 @@ typedef struct run_opts {
 } run_opts;
 
 static int format_arg(const char *const *val, void *dst) {
+    assert(val && val[0] && dst);
     if (strcmp(val[0], "text") && strcmp(val[0], "jsonl")) return -1;
     *(int *)dst = !strcmp(val[0], "jsonl");
     return 0;
 }
 
 static int parse_args(int argc, char **argv, run_opts *o, xpl_sim *c) {
+    assert(argv && o && c);
     const cli_opt opts[] = {
         { "--quiet", "-q", CLI_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL, NULL, 0 },
         { "--format", NULL, CLI_OPT_FUNC, &o->jsonl, 0, 0, "text or jsonl", NULL, format_arg, 1 },
@@ -64,6 +67,7 @@ static int parse_args(int argc, char **argv, run_opts *o, xpl_sim *c) {
 }
 
 static void write_records(const xpl_sim *c, FILE *f, int jsonl) {
+    assert(c && c->v && f);
     char line[XPL_LINE_MAX];
     const eng_trace *t = vmm_trace(c->v);
     for (uint32_t i = 0; i < t->len; i++) {
@@ -75,6 +79,7 @@ static void write_records(const xpl_sim *c, FILE *f, int jsonl) {
 
 /* Summary: deterministic, '#' lines, after the records. Returns failures. */
 static uint32_t write_summary(xpl_sim *c, FILE *f) {
+    assert(c && c->v && f);
     const eng_trace *t = vmm_trace(c->v);
     fprintf(f, "# hash: 0x%016llx\n# records: %llu\n", (unsigned long long)t->hash,
             (unsigned long long)t->count);
@@ -88,6 +93,7 @@ static uint32_t write_summary(xpl_sim *c, FILE *f) {
 }
 
 static int write_trace_file(xpl_sim *c, const char *path) {
+    assert(c && c->v && path);
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(stderr, "vmmsim run: %s: cannot write: %s\n", path, strerror(errno)); return CLI_EXIT_HOST; }
     xpl_trace_header(f, c);

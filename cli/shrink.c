@@ -2,6 +2,7 @@
 ** shrink.c — `vmmsim shrink SCENARIO --schedule FILE`: the command line of the
 ** shrinker (explore's xpl_shrink; docs/fuzzing.md).
 */
+#include <assert.h>
 #include <stdio.h>
 
 #include "cli.h"
@@ -32,6 +33,7 @@ static const char shrink_help[] =
 "2 bad usage or input, 3 the shrunk schedule did not verify, 4 host error.\n";
 
 static int parse_args(int argc, char **argv, xpl_shrink_opts *o) {
+    assert(argv && o);
     const cli_opt opts[] = {
         { "--schedule", NULL, CLI_OPT_STR, &o->sched, 0, 0, "a FILE", NULL, NULL, 0 },
         { "--out", NULL, CLI_OPT_STR, &o->out, 0, 0, "a FILE", NULL, NULL, 0 },

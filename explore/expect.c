@@ -24,6 +24,7 @@ typedef struct sink {
 
 /* Appends ",tok" to sig unless tok is already listed. */
 static void sig_add(char *sig, const char *tok) {
+    assert(sig && tok && *tok && strlen(sig) < XPL_SIG_MAX);
     size_t n = strlen(sig), t = strlen(tok);
     for (const char *p = sig; (p = strstr(p, tok)) != NULL; p += t)
         if ((p == sig || p[-1] == ',') && (p[t] == ',' || p[t] == 0)) return;
@@ -60,6 +61,7 @@ static void say(sink *k, int ok, const char *fmt, ...) {
 /* The callback entered by record i: a CB_ENTER's address (its args[1], the addr= of
 ** docs/trace-format.md), or -1 for other records. */
 static int64_t cb_entered(const xpl_sim *c, uint32_t i) {
+    assert(c && c->v && i < vmm_trace(c->v)->len);
     const eng_record *r = &vmm_trace(c->v)->rec[i];
     if (r->type != VMM_REC_CB_ENTER || r->nargs < 2) return -1;
     return (int64_t)(uint32_t)r->args[1];
@@ -67,6 +69,7 @@ static int64_t cb_entered(const xpl_sim *c, uint32_t i) {
 
 /* Is dword (a SERVICE record's) the service the trace names `name`? */
 static int svc_is(uint32_t dword, const char *name) {
+    assert(name);
     const char *n = vmm_service_name(dword);
     char buf[32];
     if (!n) {
@@ -78,6 +81,7 @@ static int svc_is(uint32_t dword, const char *name) {
 }
 
 static void ref_list(const xpl_sim *c, const scen_expect *e, char *buf, size_t len) {
+    assert(c && e && buf && len > 0 && e->ref0 + e->nrefs <= c->s.nrefs);
     size_t used = 0;
     buf[0] = 0;
     for (uint32_t k = 0; k < e->nrefs && used + 1 < len; k++) {
@@ -89,6 +93,7 @@ static void ref_list(const xpl_sim *c, const scen_expect *e, char *buf, size_t l
 
 /* order: the entries of the listed callbacks, in trace order, are exactly the list. */
 static int check_order(const xpl_sim *c, const int64_t *cb, const scen_expect *e, sink *k) {
+    assert(c && cb && e && k && e->kind == SCEN_EXP_ORDER && e->nrefs > 0);
     const eng_trace *t = vmm_trace(c->v);
     uint32_t pos = 0, bad_at = UINT32_MAX;
     uint64_t bad_cycle = 0;
@@ -118,6 +123,7 @@ static int check_order(const xpl_sim *c, const int64_t *cb, const scen_expect *e
 }
 
 static int check_count(const xpl_sim *c, const int64_t *cb, const scen_expect *e, sink *k) {
+    assert(c && cb && e && k && e->nrefs >= 1 && e->ref0 < c->s.nrefs);
     const eng_trace *t = vmm_trace(c->v);
     uint32_t n = 0;
     uint64_t first = 0;
@@ -142,6 +148,7 @@ static int check_count(const xpl_sim *c, const int64_t *cb, const scen_expect *e
 /* The VM's Client_Reg_Struc is found as a VxD finds it: through CB_Client_Pointer
 ** (+08) of the VM's control block, so the check reads only guest memory. */
 static int check_register(xpl_sim *c, const scen_expect *e, sink *k) {
+    assert(c && e && k && e->kind == SCEN_EXP_REGISTER && e->vm < c->s.vs.nvms && e->size <= 4);
     const char *vm = c->s.vms[e->vm].name;
     uint8_t b[4] = { 0 };
     uint32_t client = 0, v;
@@ -163,6 +170,7 @@ static int check_register(xpl_sim *c, const scen_expect *e, sink *k) {
 }
 
 static int check_memory(xpl_sim *c, const scen_expect *e, sink *k) {
+    assert(c && e && k && e->kind == SCEN_EXP_MEMORY && e->size >= 1 && e->size <= 4);
     uint8_t b[4] = { 0 };
     char where[160];
     if (e->nrefs) snprintf(where, sizeof where, "%s+%u (0x%08x)", c->s.refs[e->ref0].name,
@@ -185,6 +193,7 @@ static int check_memory(xpl_sim *c, const scen_expect *e, sink *k) {
 }
 
 static int check_finding(const xpl_sim *c, const scen_expect *e, sink *k) {
+    assert(c && e && k && e->kind == SCEN_EXP_FINDING);
     uint32_t n = 0;
     for (uint32_t i = 0; i < vmm_finding_count(c->v); i++)
         n += !strcmp(vmm_finding_get(c->v, i)->rule, e->rule);
@@ -195,6 +204,7 @@ static int check_finding(const xpl_sim *c, const scen_expect *e, sink *k) {
 
 /* Does record i start a `within` expectation's clock? (docs: scenarios/README.md) */
 static int is_trigger(const xpl_sim *c, const int64_t *cb, uint32_t i, const scen_expect *e) {
+    assert(c && cb && e && e->kind == SCEN_EXP_WITHIN && i < vmm_trace(c->v)->len);
     const eng_record *r = &vmm_trace(c->v)->rec[i];
     uint32_t want = e->trig == SCEN_TRIG_STIMULUS ? VMM_REC_STIMULUS
                   : e->trig == SCEN_TRIG_ENTER ? VMM_REC_CB_ENTER
@@ -210,6 +220,7 @@ static int is_trigger(const xpl_sim *c, const int64_t *cb, uint32_t i, const sce
 }
 
 static void trigger_name(const xpl_sim *c, const scen_expect *e, char *buf, size_t len) {
+    assert(c && e && buf && len > 0);
     switch (e->trig) {
     case SCEN_TRIG_STIMULUS: snprintf(buf, len, "stimulus %u", e->trig_index); break;
     case SCEN_TRIG_ENTER: snprintf(buf, len, "entry of %s", c->s.refs[e->trig_ref].name); break;
@@ -222,6 +233,7 @@ static void trigger_name(const xpl_sim *c, const scen_expect *e, char *buf, size
 ** at most e->cycles cycles after it. A trigger that never happens fails too: a
 ** timing expectation that checks nothing would pass by accident. */
 static int check_within(const xpl_sim *c, const int64_t *cb, const scen_expect *e, sink *k) {
+    assert(c && cb && e && k && e->kind == SCEN_EXP_WITHIN && e->ref0 < c->s.nrefs);
     const eng_trace *t = vmm_trace(c->v);
     const uint32_t to = c->s.refs[e->ref0].addr;
     uint32_t ntrig = 0, next = UINT32_MAX, bad = UINT32_MAX;
@@ -268,6 +280,7 @@ static int check_within(const xpl_sim *c, const int64_t *cb, const scen_expect *
 }
 
 static int finding_expected(const xpl_sim *c, const char *rule) {
+    assert(c && rule);
     for (uint32_t k = 0; k < c->s.nexp; k++)
         if (c->s.exp[k].kind == SCEN_EXP_FINDING && !strcmp(c->s.exp[k].rule, rule)) return 1;
     return 0;
@@ -276,12 +289,14 @@ static int finding_expected(const xpl_sim *c, const char *rule) {
 /* Expectations about callback entries read the stored records; the others read
 ** guest memory, registers, findings or the hash, which a full trace storage keeps. */
 static int needs_records(const scen_expect *e) {
+    assert(e && e->kind >= SCEN_EXP_ORDER);
     return e->kind == SCEN_EXP_ORDER || e->kind == SCEN_EXP_NEVER ||
            e->kind == SCEN_EXP_ALWAYS || e->kind == SCEN_EXP_WITHIN;
 }
 
 /* Finding i's line; an unexpected one is a failure ("finding:RULE"). 1 when it is. */
 static int finding_line(const xpl_sim *c, sink *k, uint32_t i) {
+    assert(c && k && i < vmm_finding_count(c->v));
     const vmm_finding *f = vmm_finding_get(c->v, i);
     int ok = finding_expected(c, f->rule);
     if (!ok && k->v) {
@@ -301,6 +316,7 @@ static int finding_line(const xpl_sim *c, sink *k, uint32_t i) {
 }
 
 static int check_hash(const xpl_sim *c, const scen_expect *e, sink *k) {
+    assert(c && e && k && e->kind == SCEN_EXP_HASH);
     uint64_t h = vmm_trace(c->v)->hash;
     if (h == e->hash) { say(k, 1, "expect ok: hash 0x%016llx", (unsigned long long)e->hash); return 0; }
     say(k, 0, "expect FAILED: hash 0x%016llx (found 0x%016llx)", (unsigned long long)e->hash,
@@ -350,6 +366,7 @@ uint32_t xpl_expect_check(xpl_sim *c, FILE *out) {
 }
 
 static const char *err_token(int rc) {
+    assert(rc != 0);
     switch (rc) {
     case VMM_EHANG:   return "hang";
     case VMM_EGUEST:  return "guest-fault";

@@ -40,6 +40,7 @@ static void after_work(uv_work_t *req, int status) {
 ** pending ring's size); submitted chunks are always
 ** [0, next_submit), so the emitted results are a prefix of the campaign. */
 static void submit(xpl_fz_campaign *cp) {
+    assert(cp && cp->ring > 0 && cp->next_emit <= cp->next_submit && cp->next_submit <= cp->nchunks);
     uint64_t local = cp->o.runs > cp->o.shard_i
                    ? (cp->o.runs - cp->o.shard_i + cp->o.shard_n - 1) / cp->o.shard_n : 0;
     while (!cp->stop && cp->next_submit < cp->nchunks
@@ -64,6 +65,7 @@ static void submit(xpl_fz_campaign *cp) {
 static void on_timer(uv_timer_t *t) { xpl_fz_progress(t->data); }
 
 static void on_signal(uv_signal_t *s, int signum) {
+    assert(s && s->data);
     xpl_fz_campaign *cp = s->data;
     (void)signum;
     if (++cp->sigints >= 2) {
@@ -106,6 +108,7 @@ static int campaign_loop(xpl_fz_campaign *cp) {
 }
 
 static int setup(xpl_fz_campaign *cp) {
+    assert(cp && cp->c0 && cp->o.scenario && cp->o.jobs >= 1);
     const char *p = strcmp(cp->o.scenario, SCEN_DEFAULT_NAME) ? cp->o.scenario : NULL;
     int rc = xpl_scen_hash(p, &cp->scen_hash, stderr);
     if (rc) return rc;

@@ -18,6 +18,7 @@
 
 /* The next prefix from the finished run's log; 0 when the tree is exhausted. */
 static int dfs_next(xpl_fz_campaign *cp, const eng_chooser *ch) {
+    assert(cp && ch && cp->dfs_n <= cp->dfs_cap);
     uint32_t lim;
     const eng_decision *log = eng_chooser_log(ch, &lim);
     if (cp->o.bound && cp->o.bound < lim) lim = cp->o.bound;
@@ -37,6 +38,7 @@ static int dfs_next(xpl_fz_campaign *cp, const eng_chooser *ch) {
 }
 
 static void on_sigint(uv_signal_t *s, int signum) {
+    assert(s && s->data);
     xpl_fz_campaign *cp = s->data;
     (void)signum;
     if (++cp->sigints >= 2) _exit(130);
@@ -44,6 +46,7 @@ static void on_sigint(uv_signal_t *s, int signum) {
 }
 
 int xpl_fz_dfs_campaign(xpl_fz_campaign *cp) {
+    assert(cp && cp->nw == 1 && cp->o.strat == ENG_STRAT_DFS);
     xpl_sim *c = &cp->w[0].sim;
     xpl_fz_chunk *ch = calloc(1, sizeof *ch);
     if (!ch || uv_loop_init(&cp->loop)) { free(ch); return XPL_EXIT_HOST; }

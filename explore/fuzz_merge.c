@@ -32,23 +32,27 @@ typedef struct xpl_fzm_sets {
 } xpl_fzm_sets;
 
 static int by_run(const void *a, const void *b) {
+    assert(a && b);
     const xpl_fzm_line *x = a, *y = b;
     if (x->run != y->run) return x->run < y->run ? -1 : 1;
     return strcmp(x->text, y->text);
 }
 
 static int by_u64(const void *a, const void *b) {
+    assert(a && b);
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
 static int by_shard(const void *a, const void *b) {
+    assert(a && b);
     const xpl_fz_dset *x = a, *y = b;
     return x->shard_i < y->shard_i ? -1 : x->shard_i > y->shard_i;
 }
 
 /* Sorts v; the number of distinct values. */
 uint64_t xpl_fz_union_count(uint64_t *v, uint64_t n) {
+    assert(v || n == 0);
     assert(v || !n);
     if (n) qsort(v, n, sizeof *v, by_u64);
     uint64_t k = 0;
@@ -57,18 +61,21 @@ uint64_t xpl_fz_union_count(uint64_t *v, uint64_t n) {
 }
 
 void xpl_fz_dset_free(xpl_fz_dset *d) {
+    assert(d);
     free(d->h);
     d->h = NULL;
     d->n = 0;
 }
 
 int xpl_fz_dset_same_campaign(const xpl_fz_dset *a, const xpl_fz_dset *b) {
+    assert(a && b);
     return a->scen_hash == b->scen_hash && a->seed == b->seed && a->depth == b->depth
         && a->runs == b->runs && a->shard_n == b->shard_n && !strcmp(a->strategy, b->strategy);
 }
 
 /* "key value\n": the value, or NULL. */
 static const char *head_val(FILE *f, const char *key, char *line, size_t len) {
+    assert(f && key && line && len > 0);
     size_t kl = strlen(key);
     if (!fgets(line, (int)len, f)) return NULL;
     size_t n = strlen(line);
@@ -78,6 +85,7 @@ static const char *head_val(FILE *f, const char *key, char *line, size_t len) {
 }
 
 static int head_read(xpl_fz_dset *d, FILE *f, uint64_t *count) {
+    assert(d && f && count);
     char line[FZM_HEAD_MAX], c;
     const char *v;
     uint64_t x;
@@ -102,6 +110,7 @@ static int head_read(xpl_fz_dset *d, FILE *f, uint64_t *count) {
 
 /* "0x" and 16 hex digits: the hash, or 0 (never in a set: fuzz_out.c stores a hash 0 as 1). */
 static uint64_t hash_line(const char *line) {
+    assert(line);
     if (strlen(line) != 19 || strncmp(line, "0x", 2) || line[18] != '\n') return 0;
     for (int i = 2; i < 18; i++)
         if (!isxdigit((unsigned char)line[i]) || isupper((unsigned char)line[i])) return 0;
@@ -111,6 +120,7 @@ static uint64_t hash_line(const char *line) {
 /* One hash set file (format: docs/fuzzing.md). Every line is checked: a set that is
 ** not strictly increasing, or whose count is wrong, is refused rather than miscounted. */
 int xpl_fz_dset_read(xpl_fz_dset *d, const char *path, FILE *err) {
+    assert(d && path && err);
     memset(d, 0, sizeof *d);
     FILE *f = fopen(path, "r");
     if (!f) { fprintf(err, "vmmsim fuzz-merge: %s: %s\n", path, strerror(errno)); return XPL_EXIT_USAGE; }
@@ -145,6 +155,7 @@ int xpl_fz_dset_read(xpl_fz_dset *d, const char *path, FILE *err) {
 
 /* The set beside a findings file: the same directory's distinct.txt. */
 static void beside(const char *findings, char *out, size_t len) {
+    assert(findings && out && len > 0);
     const char *slash = strrchr(findings, '/');
     int dl = slash ? (int)(slash - findings) : 1;
     snprintf(out, len, "%.*s/%s", dl, slash ? findings : ".", XPL_FZ_DISTINCT_FILE);
@@ -181,6 +192,7 @@ static int sets_add(xpl_fzm_sets *s, const char *path, uint32_t cap) {
 
 /* The union's size; a shard given twice is refused (its runs would count twice). */
 static int sets_count(xpl_fzm_sets *s) {
+    assert(s && s->nd > 0 && (s->all || s->nall == 0));
     qsort(s->d, s->nd, sizeof *s->d, by_shard);
     s->exact = 1;
     for (uint32_t i = 0; i < s->nd; i++) {
@@ -198,6 +210,7 @@ static int sets_count(xpl_fzm_sets *s) {
 }
 
 static void summary(FILE *f, const xpl_fzm_sets *s, uint32_t nfiles, uint64_t nlines, int json) {
+    assert(f && s);
     const xpl_fz_dset *d = s->nd ? &s->d[0] : NULL;
     int complete = d && s->shards == d->shard_n && s->done == d->runs;
     if (json) {
@@ -222,6 +235,7 @@ static void summary(FILE *f, const xpl_fzm_sets *s, uint32_t nfiles, uint64_t nl
 }
 
 static int read_file(const char *path, xpl_fzm_line **v, uint32_t *n, uint32_t *cap) {
+    assert(path && v && n && cap && *n <= *cap);
     FILE *f = fopen(path, "r");
     if (!f) { fprintf(stderr, "vmmsim fuzz-merge: %s: %s\n", path, strerror(errno)); return XPL_EXIT_USAGE; }
     char line[FZM_LINE_MAX];
@@ -254,6 +268,7 @@ static int read_file(const char *path, xpl_fzm_line **v, uint32_t *n, uint32_t *
 /* The sets: those named by --distinct, else the one beside every findings file (all
 ** or none: a campaign counted over some shards only would look like the whole). */
 static int sets_load(xpl_fzm_sets *s, const xpl_merge_opts *o, uint32_t cap) {
+    assert(s && o && s->d && cap >= o->nfindings + o->ndistinct);
     int found = 0, rc = 0;
     char path[SCEN_PATH_MAX + 32];
     struct stat st;
@@ -278,6 +293,7 @@ static int sets_load(xpl_fzm_sets *s, const xpl_merge_opts *o, uint32_t cap) {
 
 /* Writes the merged findings (in run order, duplicates dropped) to o->out or stdout. */
 static int write_merged(const xpl_merge_opts *o, xpl_fzm_line *v, uint32_t n, uint32_t *nlines) {
+    assert(o && (v || n == 0) && nlines);
     int rc = 0;
     if (n) qsort(v, n, sizeof *v, by_run);   /* v is NULL when there are no findings */
     FILE *f = o->out ? fopen(o->out, "w") : stdout;

@@ -13,6 +13,7 @@
 #include "xpl_fuzz.h"
 
 void xpl_json_str(FILE *f, const char *s) {
+    assert(f && s);
     fputc('"', f);
     for (; *s; s++) {
         unsigned char ch = (unsigned char)*s;
@@ -24,6 +25,7 @@ void xpl_json_str(FILE *f, const char *s) {
 }
 
 static int set_grow(xpl_fz_campaign *cp) {
+    assert(cp && (cp->set_cap & (cp->set_cap - 1)) == 0);
     uint64_t nc = cp->set_cap ? cp->set_cap * 2 : 4096;
     if (nc > XPL_FZ_DISTINCT_MAX) return -1;
     uint64_t *ns = calloc(nc, sizeof *ns);
@@ -54,6 +56,7 @@ static void set_add(xpl_fz_campaign *cp, uint64_t h) {
 }
 
 static void finding_line(xpl_fz_campaign *cp, const xpl_fz_fail *f) {
+    assert(cp && cp->findings && f && f->v.failed);
     FILE *o = cp->findings;
     fprintf(o, "{\"run\":%llu,\"seed\":%llu,\"strategy\":\"%s\"", (unsigned long long)f->run,
             (unsigned long long)f->seed, eng_strategy_name(cp->o.strat));
@@ -69,6 +72,7 @@ static void finding_line(xpl_fz_campaign *cp, const xpl_fz_fail *f) {
 }
 
 void xpl_fz_emit_chunk(xpl_fz_campaign *cp, const xpl_fz_chunk *ch) {
+    assert(cp && ch && ch->nfail <= ch->capfail && ch->nrun <= XPL_FZ_CHUNK_RUNS);
     for (uint32_t k = 0; k < ch->nrun; k++) set_add(cp, ch->dhash[k]);
     for (uint32_t i = 0; i < ch->nfail; i++) {
         const xpl_fz_fail *f = &ch->fail[i];
@@ -88,6 +92,7 @@ void xpl_fz_emit_chunk(xpl_fz_campaign *cp, const xpl_fz_chunk *ch) {
 }
 
 static int by_u64(const void *a, const void *b) {
+    assert(a && b);
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
@@ -126,10 +131,12 @@ int xpl_fz_dset_write(const xpl_fz_campaign *cp, const char *path) {
 }
 
 static double elapsed_s(const xpl_fz_campaign *cp) {
+    assert(cp);
     return (double)(uv_hrtime() - cp->t0_ns) / 1e9;
 }
 
 void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
+    assert(cp && cp->c0 && f && cp->o.jobs >= 1);
     double t = elapsed_s(cp), rate = t > 0 ? (double)cp->done / t : 0;
     if (!cp->o.json) {
         fprintf(f, "fuzz: %s strategy=%s", cp->c0->path, eng_strategy_name(cp->o.strat));
@@ -168,6 +175,7 @@ void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
 }
 
 void xpl_fz_progress(xpl_fz_campaign *cp) {
+    assert(cp && cp->o.shard_n >= 1);
     double t = elapsed_s(cp), rate = t > 0 ? (double)cp->done / t : 0;
     uint64_t total = cp->o.runs / cp->o.shard_n;
     double eta = rate > 0 && total > cp->done ? (double)(total - cp->done) / rate : 0;

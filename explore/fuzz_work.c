@@ -37,6 +37,7 @@ int xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err) {
 }
 
 void xpl_fz_workers_close(xpl_fz_campaign *cp) {
+    assert(cp && cp->nw <= cp->o.jobs);
     for (uint32_t i = 0; i < cp->nw; i++) vmm_free(cp->w[i].sim.v);
     free(cp->w);
     cp->w = NULL;
@@ -45,12 +46,14 @@ void xpl_fz_workers_close(xpl_fz_campaign *cp) {
 
 /* Run `run`'s plan: its seed (eng_run_seed), or dfs's next prefix. */
 static void chooser_set(const xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
+    assert(cp && ch && (cp->o.strat != ENG_STRAT_DFS || cp->dfs_n <= cp->dfs_cap));
     eng_plan p = { .strategy = cp->o.strat, .seed = seed, .depth = cp->o.depth,
                    .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n };
     eng_chooser_plan(ch, &p);
 }
 
 static int write_failure(xpl_fz_campaign *cp, xpl_sim *c, const xpl_fz_fail *f) {
+    assert(cp && cp->o.out && c && c->v && f && f->v.failed);
     char path[SCEN_PATH_MAX + 64], run_line[160];
     const eng_chooser *ch = vmm_chooser(c->v);
     xpl_sched s;
@@ -85,6 +88,7 @@ static int write_failure(xpl_fz_campaign *cp, xpl_sim *c, const xpl_fz_fail *f) 
 /* Determinism self-check: the run's decisions replayed must give the same trace hash.
 ** Leaves the machine in the replayed run's state. 1 when they differ. */
 static int self_check(xpl_sim *c, xpl_fz_chunk *ch) {
+    assert(c && c->v && ch);
     eng_chooser *chs = vmm_chooser(c->v);
     uint64_t h1 = vmm_trace(c->v)->hash;
     uint32_t n;
@@ -105,6 +109,7 @@ static int self_check(xpl_sim *c, xpl_fz_chunk *ch) {
 }
 
 void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k) {
+    assert(cp && c && c->v && ch && k < ch->nrun && ch->nrun <= XPL_FZ_CHUNK_RUNS);
     uint64_t run = xpl_fz_run_index(&cp->o, ch->j0 + k);
     uint64_t seed = cp->o.strat == ENG_STRAT_DFS ? 0 : eng_run_seed(cp->o.seed, run);
     eng_chooser *chs = vmm_chooser(c->v);

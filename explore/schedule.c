@@ -49,12 +49,14 @@ int xpl_sched_set(xpl_sched *s, const eng_decision *d, uint32_t n) {
 }
 
 void xpl_sched_free(xpl_sched *s) {
+    assert(s && s->n <= s->cap);
     free(s->d);
     s->d = NULL;
     s->n = s->cap = 0;
 }
 
 void xpl_sched_print(const xpl_sched *s, FILE *f) {
+    assert(s && f && (s->d || s->n == 0));
     fprintf(f, "%s\nscenario-hash 0x%016llx\nstrategy %s\nseed %llu\n", XPL_SCHED_MAGIC,
             (unsigned long long)s->scen_hash, s->strategy, (unsigned long long)s->seed);
     if (s->depth) fprintf(f, "depth %u\n", s->depth);
@@ -66,6 +68,7 @@ void xpl_sched_print(const xpl_sched *s, FILE *f) {
 }
 
 int xpl_sched_write(const xpl_sched *s, const char *path, FILE *err) {
+    assert(s && path && err);
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(err, "%s: cannot write: %s\n", path, strerror(errno)); return XPL_EXIT_HOST; }
     xpl_sched_print(s, f);
@@ -75,12 +78,14 @@ int xpl_sched_write(const xpl_sched *s, const char *path, FILE *err) {
 }
 
 static int kind_parse(const char *w, uint32_t *out) {
+    assert(w && out);
     for (uint32_t k = 1; k < ENG_CHOICE_KIND_COUNT; k++)
         if (!strcmp(w, eng_choice_kind_name(k))) { *out = k; return 0; }
     return -1;
 }
 
 static int u64_parse(const char *w, uint64_t *out) {
+    assert(w && out);
     char *end;
     errno = 0;
     if (!*w || *w == '-') return -1;
@@ -90,6 +95,7 @@ static int u64_parse(const char *w, uint64_t *out) {
 
 /* One "key value" header line or one decision line. */
 static int parse_line(xpl_sched *s, char *line, uint32_t *declared) {
+    assert(s && line && declared);
     char *key = strtok(line, " \t"), *val = strtok(NULL, " \t"), *v2 = strtok(NULL, " \t");
     char *v3 = v2 ? strtok(NULL, " \t") : NULL;
     uint64_t x, y, z;
@@ -127,6 +133,7 @@ static int parse_line(xpl_sched *s, char *line, uint32_t *declared) {
 }
 
 int xpl_sched_read(xpl_sched *s, const char *path, FILE *err) {
+    assert(s && path && err);
     memset(s, 0, sizeof *s);
     FILE *f = fopen(path, "r");
     if (!f) { fprintf(err, "%s: cannot read: %s\n", path, strerror(errno)); return XPL_EXIT_USAGE; }

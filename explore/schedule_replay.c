@@ -3,6 +3,7 @@
 ** the schedule's decisions (canonical past their end, docs/fuzzing.md), print its trace
 ** and verdict, and check the trace hash the schedule recorded.
 */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 
 /* Loads the scenario, checking that it is the one the schedule was made on. */
 int xpl_sched_load_scen(xpl_sim *c, const char *scen_path, const xpl_sched *s) {
+    assert(c && scen_path && s);
     uint64_t h;
     const char *p = strcmp(scen_path, SCEN_DEFAULT_NAME) && strcmp(scen_path, "-") ? scen_path : NULL;
     int rc = xpl_scen_hash(p, &h, stderr);
@@ -25,6 +27,7 @@ int xpl_sched_load_scen(xpl_sim *c, const char *scen_path, const xpl_sched *s) {
 
 int xpl_sched_replay(const char *scen_path, const char *sched_path, uint64_t max_cycles,
                           int quiet) {
+    assert(scen_path && sched_path);
     xpl_sched s;
     int rc = xpl_sched_read(&s, sched_path, stderr);
     if (rc) return rc;

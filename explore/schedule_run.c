@@ -11,6 +11,7 @@
 #include "explore.h"
 
 void xpl_run_write(xpl_sim *c, FILE *f, const char *run_line, int records) {
+    assert(c && c->v && f);
     const eng_trace *t = vmm_trace(c->v);
     char line[XPL_LINE_MAX];
     if (records) {

@@ -17,6 +17,7 @@
 
 /* Shortlex: fewer decisions, then the lexicographically smaller choices. */
 static int smaller(const eng_decision *a, uint32_t na, const eng_decision *b, uint32_t nb) {
+    assert((a || na == 0) && (b || nb == 0));
     if (na != nb) return na < nb;
     for (uint32_t i = 0; i < na; i++)
         if (a[i].chosen != b[i].chosen) return a[i].chosen < b[i].chosen;
@@ -26,6 +27,7 @@ static int smaller(const eng_decision *a, uint32_t na, const eng_decision *b, ui
 /* Replays cand[0, n); keeps it (as its run's normalised log) if it fails the same
 ** way and is smaller. Returns 1 when kept. */
 static int try_cand(xpl_shr *s, const eng_decision *cand, uint32_t n) {
+    assert(s && s->c && (cand || n == 0));
     if (s->attempts >= s->max_attempts || s->err) return 0;
     s->attempts++;
     xpl_verdict v;
@@ -42,6 +44,7 @@ static int try_cand(xpl_shr *s, const eng_decision *cand, uint32_t n) {
 /* The shortest failing prefix, by bisection (failure is not monotone in the
 ** length, so this finds a short one, not always the shortest). */
 static int pass_truncate(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
     uint32_t lo = 0, hi = s->cur.n, kept = 0;
     if (xpl_shr_cand_room(s, s->cur.n + 1)) return 0;
     memcpy(s->cand, s->cur.d, s->cur.n * sizeof *s->cand);
@@ -56,6 +59,7 @@ static int pass_truncate(xpl_shr *s) {
 
 /* Deletes runs of `size` decisions, halving size down to 1. */
 static int pass_delete(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
     int kept = 0;
     for (uint32_t size = s->cur.n / 2 ? s->cur.n / 2 : 1; size >= 1 && !s->err; size /= 2) {
         for (uint32_t i = 0; i + size <= s->cur.n && s->attempts < s->max_attempts;) {
@@ -73,6 +77,7 @@ static int pass_delete(xpl_shr *s) {
 
 /* Each decision to 0, else to the smallest value found by bisection that fails. */
 static int pass_values(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
     int kept = 0;
     for (uint32_t i = 0; i < s->cur.n && !s->err && s->attempts < s->max_attempts; i++) {
         if (s->cur.d[i].chosen == 0) continue;
@@ -93,6 +98,7 @@ static int pass_values(xpl_shr *s) {
 }
 
 static int shrink_decisions(xpl_shr *s) {
+    assert(s && s->target[0]);
     for (uint32_t round = 0; round < 64 && !s->err && s->attempts < s->max_attempts; round++) {
         int kept = pass_truncate(s);
         kept |= pass_delete(s);
@@ -105,6 +111,7 @@ static int shrink_decisions(xpl_shr *s) {
 /* Decisions first (cheap), then stimuli; fewer stimuli change the choice points, so
 ** the decisions are shrunk again on the reduced scenario. */
 static int shrink_loop(xpl_shr *s, int stimuli) {
+    assert(s && s->target[0]);
     for (uint32_t round = 0; round < 16 && !s->err; round++) {
         if (shrink_decisions(s)) break;
         if (!stimuli || !xpl_shr_stim_pass(s)) break;
@@ -115,6 +122,7 @@ static int shrink_loop(xpl_shr *s, int stimuli) {
 /* Replays cur on c (the reduced scenario loaded from its file, or the machine the
 ** shrinker used) and checks the failure is still the target. */
 static int verify(xpl_shr *s, xpl_sim *c, xpl_verdict *v) {
+    assert(s && c && c->v && v && s->target[0]);
     if (xpl_replay_run(c, s->cur.d, s->cur.n, v)) return XPL_EXIT_HOST;
     if (!v->failed || strcmp(v->sig, s->target)) {
         fprintf(stderr, "vmmsim shrink: the shrunk schedule fails as '%s', not '%s'\n",
@@ -128,6 +136,7 @@ static int verify(xpl_shr *s, xpl_sim *c, xpl_verdict *v) {
 /* Writes the reduced scenario, loads it back from the file (nasm and all) and
 ** replays the shrunk schedule on it: the pair is checked as the user will use it. */
 static int verify_scen(xpl_shr *s, const char *out_scen, xpl_verdict *v) {
+    assert(s && s->c && out_scen && v);
     int rc = xpl_shr_scen_write(&s->st, out_scen, stderr);
     if (rc) return rc;
     if ((rc = xpl_scen_hash(out_scen, &s->cur.scen_hash, stderr))) return rc;
@@ -143,6 +152,7 @@ static int verify_scen(xpl_shr *s, const char *out_scen, xpl_verdict *v) {
 }
 
 static int finish(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o, uint32_t n0) {
+    assert(s && orig && o && o->out && s->cur.n <= n0);
     xpl_verdict v;
     s->cur.scen_hash = orig->scen_hash;
     int rc = o->keep_stimuli ? verify(s, s->c, &v) : verify_scen(s, o->out_scen, &v);
@@ -164,6 +174,7 @@ static int finish(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o, u
 
 /* Loads the scenario, replays the schedule and sets the target failure. */
 static int start(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o) {
+    assert(s && s->c && orig && o && o->scen);
     s->c->max_cycles = o->max_cycles;
     int rc = xpl_sched_load_scen(s->c, o->scen, orig);
     xpl_verdict v;

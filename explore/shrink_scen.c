@@ -45,6 +45,7 @@ typedef struct walk {
 static uint32_t node_start(walk *w) { return w->kids[w->depth]++; }
 
 static int on_event(walk *w, stim_text *t, const yaml_event_t *e) {
+    assert(w && t && e);
     uint32_t d = w->depth, idx = 0;
     int is_key = 0;
     if (e->type == YAML_SCALAR_EVENT || e->type == YAML_SEQUENCE_START_EVENT ||
@@ -95,6 +96,7 @@ static int on_event(walk *w, stim_text *t, const yaml_event_t *e) {
 /* The last entry ends where the sequence does: before the line of the next key, or
 ** after the line the sequence's end mark is on when text precedes it there. */
 static uint32_t end_line(const stim_text *t, yaml_mark_t m) {
+    assert(t && m.index <= t->len);
     size_t i = m.index;
     while (i > 0 && t->text[i - 1] != '\n') {
         if (t->text[i - 1] != ' ' && t->text[i - 1] != '\t') return (uint32_t)m.line + 1;
@@ -104,6 +106,7 @@ static uint32_t end_line(const stim_text *t, yaml_mark_t m) {
 }
 
 static int locate(stim_text *t) {
+    assert(t && t->text && t->loc);
     yaml_parser_t p;
     yaml_event_t e;
     walk w;
@@ -130,6 +133,7 @@ static int locate(stim_text *t) {
 }
 
 static int text_read(stim_text *t, const char *path) {
+    assert(t && path && !t->text);
     if (!strcmp(path, SCEN_DEFAULT_NAME)) {
         t->len = strlen(scen_default_yaml);
         t->text = malloc(t->len + 1);
@@ -153,6 +157,7 @@ static int text_read(stim_text *t, const char *path) {
 static stim_text *text_of(const xpl_shr_stim *st) { return (stim_text *)(void *)st->stim_text; }
 
 static int windowed(const xpl_shr *s, uint32_t i) {
+    assert(s && s->c && i < s->st.n);
     const vmm_stimulus *o = &s->c->s.vs.stim[i];
     return s->st.keep[i] && s->st.point[i] == XPL_SHR_NO_POINT && o->at_hi > o->at_lo;
 }
@@ -160,6 +165,7 @@ static int windowed(const xpl_shr *s, uint32_t i) {
 /* The position of entry i's jitter decision: the machine chooses one per window,
 ** in timeline order, before anything else (vmm_run). */
 static uint32_t jitter_pos(const xpl_shr *s, uint32_t i) {
+    assert(s && i < s->st.n);
     uint32_t p = 0;
     for (uint32_t j = 0; j < i; j++) p += (uint32_t)windowed(s, j);
     return p;
@@ -194,6 +200,7 @@ static int machine_build(xpl_shr *s) {
 
 /* Deletes (del) or narrows entry i; keeps the change when the failure persists. */
 static int try_stim(xpl_shr *s, uint32_t i, int del) {
+    assert(s && s->c && i < s->st.n && s->st.keep[i]);
     xpl_shr_stim *st = &s->st;
     if (s->attempts >= s->max_attempts || s->err) return 0;
     s->attempts++;
@@ -221,6 +228,7 @@ static int try_stim(xpl_shr *s, uint32_t i, int del) {
 }
 
 int xpl_shr_stim_pass(xpl_shr *s) {
+    assert(s && s->c && s->st.keep && s->st.point);
     xpl_shr_stim *st = &s->st;
     stim_text *t = text_of(st);
     int kept = 0;
@@ -242,6 +250,7 @@ int xpl_shr_stim_pass(xpl_shr *s) {
 /* ---- setup and the reduced scenario --------------------------------------------- */
 
 int xpl_shr_stim_init(xpl_shr *s) {
+    assert(s && s->c && s->c->v && !s->st.keep);
     xpl_shr_stim *st = &s->st;
     const scen *sc = &s->c->s;
     st->n = sc->vs.nstim;
@@ -274,6 +283,7 @@ int xpl_shr_stim_init(xpl_shr *s) {
 }
 
 void xpl_shr_stim_free(xpl_shr *s) {
+    assert(s);
     stim_text *t = text_of(&s->st);
     if (t) { free(t->text); free(t->loc); free(t); }
     free(s->st.keep);

@@ -9,6 +9,7 @@
 #include "explore.h"
 
 static int scen_exit(int rc) {
+    assert(rc < 0);
     return rc == SCEN_ENOMEM ? XPL_EXIT_HOST : XPL_EXIT_USAGE;
 }
 
@@ -52,6 +53,7 @@ void xpl_sim_run(xpl_sim *c, FILE *err) {
 }
 
 void xpl_sim_free(xpl_sim *c) {
+    assert(c);
     if (c->v) vmm_free(c->v);
     c->v = NULL;
     scen_free(&c->s);
@@ -65,6 +67,7 @@ size_t xpl_sim_line(const xpl_sim *c, uint32_t i, char *buf, size_t len) {
 }
 
 int xpl_u64_arg(const char *s, uint64_t *out) {
+    assert(out);
     char *end;
     errno = 0;
     if (!s || !*s || *s == '-') return -1;
@@ -73,6 +76,7 @@ int xpl_u64_arg(const char *s, uint64_t *out) {
 }
 
 uint32_t xpl_pct_steps(xpl_sim *c, uint64_t seed) {
+    assert(c && c->v);
     uint32_t k = 1;
     for (int pass = 0; pass < 2; pass++) {
         vmm_reset(c->v);

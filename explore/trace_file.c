@@ -52,6 +52,7 @@ int xpl_tline_parse(const char *line, size_t len, xpl_tline *t) {
 }
 
 const char *xpl_tline_get(const xpl_tline *t, const char *key, uint32_t *vlen) {
+    assert(t && key && vlen && t->nkv <= XPL_KV_MAX);
     size_t kl = strlen(key);
     for (uint32_t i = 0; i < t->nkv; i++)
         if (t->kv[i].klen == kl && !memcmp(t->kv[i].k, key, kl)) {
@@ -62,12 +63,14 @@ const char *xpl_tline_get(const xpl_tline *t, const char *key, uint32_t *vlen) {
 }
 
 int xpl_tline_is(const xpl_tline *t, const char *type) {
+    assert(t && type);
     size_t n = strlen(type);
     return t->typelen == n && !memcmp(t->type, type, n);
 }
 
 /* base 0: decimal, or hex with 0x; base 16: hex with or without 0x. */
 static uint64_t num(const char *v, uint32_t len, int base) {
+    assert(v && (base == 0 || base == 16));
     uint64_t x = 0;
     uint32_t i = 0;
     if (!base) base = 10;
@@ -84,6 +87,7 @@ static uint64_t num(const char *v, uint32_t len, int base) {
 
 /* "<cycle> CHECKPOINT index=N hash=<16 hex digits>" (engine/record.c). */
 int xpl_tline_checkpoint(const xpl_tline *t, eng_checkpoint *out) {
+    assert(t && out);
     uint32_t il = 0, hl = 0;
     if (!xpl_tline_is(t, "CHECKPOINT")) return 0;
     const char *i = xpl_tline_get(t, "index", &il), *h = xpl_tline_get(t, "hash", &hl);
@@ -95,6 +99,7 @@ int xpl_tline_checkpoint(const xpl_tline *t, eng_checkpoint *out) {
 }
 
 void xpl_trace_header(FILE *f, const xpl_sim *c) {
+    assert(f && c && c->path);
     /* Host facts only, never hashed: the trace is the record lines. */
     fprintf(f, "%s\n# vmmsim: %s\n# scenario: %s\n", XPL_TRACE_MAGIC, VMMSIM_VERSION, c->path);
     if (c->s.name[0]) fprintf(f, "# name: %s\n", c->s.name);
@@ -106,6 +111,7 @@ void xpl_trace_header(FILE *f, const xpl_sim *c) {
 }
 
 static int add_line(xpl_tfile *t, const char *line, size_t len, uint32_t *cap) {
+    assert(t && line && cap && t->nline <= *cap);
     if (t->nline == *cap) {
         uint32_t nc = *cap ? *cap * 2 : 1024;
         char **nl = realloc(t->line, nc * sizeof *nl);
@@ -121,6 +127,7 @@ static int add_line(xpl_tfile *t, const char *line, size_t len, uint32_t *cap) {
 }
 
 static int add_cp(xpl_tfile *t, const eng_checkpoint *cp, uint32_t *cap) {
+    assert(t && cp && cap && t->ncp <= *cap);
     if (t->ncp == *cap) {
         uint32_t nc = *cap ? *cap * 2 : 256;
         eng_checkpoint *n = realloc(t->cp, nc * sizeof *n);
@@ -133,6 +140,7 @@ static int add_cp(xpl_tfile *t, const eng_checkpoint *cp, uint32_t *cap) {
 }
 
 static void header_line(xpl_tfile *t, const char *line) {
+    assert(t && line && line[0] == '#');
     char strat[32];
     unsigned long long seed;
     unsigned depth = 0;
@@ -147,6 +155,7 @@ static void header_line(xpl_tfile *t, const char *line) {
 
 /* Limits: a trace file of at most 64 Mi lines of at most XPL_LINE_MAX bytes. */
 int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
+    assert(t && path && err);
     memset(t, 0, sizeof *t);
     FILE *f = fopen(path, "r");
     if (!f) { fprintf(err, "vmmsim replay: %s: cannot open: %s\n", path, strerror(errno)); return XPL_EXIT_USAGE; }
@@ -189,6 +198,7 @@ int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
 }
 
 void xpl_tfile_free(xpl_tfile *t) {
+    assert(t);
     for (uint32_t i = 0; i < t->nline; i++) free(t->line[i]);
     free(t->line);
     free(t->cp);

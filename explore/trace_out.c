@@ -5,6 +5,7 @@
 ** Both are derived from the canonical text lines (docs/trace-format.md), so they
 ** can never disagree with the trace that is hashed.
 */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "explore.h"
 
 static void json_str(FILE *f, const char *s, size_t n) {
+    assert(f && (s || n == 0));
     fputc('"', f);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
@@ -24,12 +26,14 @@ static void json_str(FILE *f, const char *s, size_t n) {
 
 /* JSON number only for plain decimal without leading zeros (JSON's grammar). */
 static int json_number(const char *v, size_t n) {
+    assert(v || n == 0);
     if (n == 0 || n > 19 || (n > 1 && v[0] == '0')) return 0;
     for (size_t i = 0; i < n; i++) if (v[i] < '0' || v[i] > '9') return 0;
     return 1;
 }
 
 static void json_kvs(FILE *f, const xpl_tline *t) {
+    assert(f && t && t->nkv <= XPL_KV_MAX);
     for (uint32_t i = 0; i < t->nkv; i++) {
         const xpl_kv *kv = &t->kv[i];
         fputc(',', f);
@@ -41,6 +45,7 @@ static void json_kvs(FILE *f, const xpl_tline *t) {
 }
 
 void xpl_emit_jsonl(FILE *f, const char *line, size_t len) {
+    assert(f && line);
     xpl_tline t;
     if (xpl_tline_parse(line, len, &t)) {
         fputs("{\"line\":", f);
@@ -74,6 +79,7 @@ typedef struct pf_state {
 } pf_state;
 
 static int vm_of(const pf_state *p, const xpl_tline *t, const char *key) {
+    assert(p && t && key);
     uint32_t n = 0;
     const char *v = xpl_tline_get(t, key, &n);
     if (!v) return -1;
@@ -96,6 +102,7 @@ static void pf_event(pf_state *p, const xpl_tline *t, const char *ph, const char
 
 /* Opens a span named name (key) on the track; an overflowing depth becomes an instant. */
 static void pf_begin(pf_state *p, const xpl_tline *t, int tid, const char *key) {
+    assert(p && t && key && tid >= 0);
     uint32_t n = 0;
     const char *name = xpl_tline_get(t, key, &n);
     pf_track *tr = &p->track[tid];
@@ -111,6 +118,7 @@ static void pf_begin(pf_state *p, const xpl_tline *t, int tid, const char *key) 
 
 /* Closes the innermost span if it has this name, else an instant. */
 static void pf_end(pf_state *p, const xpl_tline *t, int tid, const char *key) {
+    assert(p && t && key && tid >= 0);
     uint32_t n = 0;
     const char *name = xpl_tline_get(t, key, &n);
     pf_track *tr = &p->track[tid];
@@ -127,6 +135,7 @@ static void pf_end(pf_state *p, const xpl_tline *t, int tid, const char *key) {
 ** the track of their VM; every other record is an instant on its VM's track (or
 ** the current VM's). */
 static void pf_record(pf_state *p, const xpl_tline *t) {
+    assert(p && t);
     int vm = vm_of(p, t, "vm");
     if (xpl_tline_is(t, "TASK_SWITCH")) {
         int to = vm_of(p, t, "new");
@@ -143,6 +152,7 @@ static void pf_record(pf_state *p, const xpl_tline *t) {
 /* Spans still open when the trace ends (a blocked VM, --max-cycles) are closed at
 ** the last cycle, so that viewers show them. */
 static void pf_close_all(pf_state *p, uint64_t cycle) {
+    assert(p);
     for (int tid = 0; tid < SCEN_VMS_MAX; tid++)
         while (p->track[tid].depth > 0) {
             pf_track *tr = &p->track[tid];
@@ -155,6 +165,7 @@ static void pf_close_all(pf_state *p, uint64_t cycle) {
 }
 
 int xpl_perfetto_write(const xpl_sim *c, const char *path, FILE *err) {
+    assert(c && c->v && path && err);
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(err, "vmmsim: %s: cannot write: %s\n", path, strerror(errno)); return XPL_EXIT_HOST; }
     pf_state *p = calloc(1, sizeof *p);

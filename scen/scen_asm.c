@@ -37,6 +37,7 @@ typedef struct asm_tmp {
 } asm_tmp;
 
 static int tmp_open(scen *s, asm_tmp *t) {
+    assert(s && t);
     const char *base = getenv("TMPDIR");
     if (!base || !*base || strlen(base) > 200) base = "/tmp";
     snprintf(t->dir, sizeof t->dir, "%s/vmmsim-XXXXXX", base);
@@ -51,12 +52,14 @@ static int tmp_open(scen *s, asm_tmp *t) {
 }
 
 static void tmp_clean(asm_tmp *t) {
+    assert(t && t->dir[0]);
     unlink(t->src); unlink(t->bin); unlink(t->map); unlink(t->log);
     rmdir(t->dir);
 }
 
 /* Reads a whole file (at most max bytes) into a malloc'd buffer, NUL-terminated. */
 static char *slurp(const char *path, size_t max, size_t *len) {
+    assert(path && len && max > 0);
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     char *buf = malloc(max + 1);
@@ -70,6 +73,7 @@ static char *slurp(const char *path, size_t max, size_t *len) {
 }
 
 static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds);
     const scen_src *src = &s->src[i];
     FILE *f = fopen(t->src, "w");
     if (!f) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s: %s", t->src, strerror(errno));
@@ -92,6 +96,7 @@ static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
 
 /* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
 static int run_nasm(scen *s, const asm_tmp *t) {
+    assert(s && t && t->src[0] && t->bin[0] && t->map[0]);
     const char *nasm = getenv("VMMSIM_NASM");
     if (!nasm || !*nasm) nasm = access(VMMSIM_NASM_PATH, X_OK) == 0 ? VMMSIM_NASM_PATH : "nasm";
     const char *inc = getenv("VMMSIM_INCLUDE");
@@ -121,6 +126,7 @@ static int run_nasm(scen *s, const asm_tmp *t) {
 ** in the scenario itself get the asm block's column; the rest (a `file:` source or
 ** an include) are already right. */
 static int asm_errors(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds);
     size_t len = 0;
     char *log = slurp(t->log, 65536, &len);
     char msg[SCEN_ERR_MAX] = "";
@@ -161,6 +167,7 @@ static int asm_errors(scen *s, uint32_t i, const asm_tmp *t) {
 }
 
 static uint32_t hex(const char **p) {
+    assert(p && *p);
     uint32_t v = 0;
     while (**p == ' ') (*p)++;
     for (int n = 0; n < 9; n++, (*p)++) {
@@ -175,6 +182,7 @@ static uint32_t hex(const char **p) {
 
 /* The map's section tables: "Real  Virtual  Name" rows, hex addresses. */
 static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds);
     size_t len = 0;
     char *map = slurp(t->map, 4u << 20, &len);
     if (!map) return scen_fail(s, SCEN_EIO, 0, 0, "nasm wrote no symbol map for VxD '%s'", s->vxds[i].name);
@@ -259,12 +267,14 @@ int scen_assemble(scen *s) {
 /* ---- labels -------------------------------------------------------------- */
 
 static const vmm_label *find_label(const scen_src *src, const char *name) {
+    assert(src && name);
     for (uint32_t j = 0; j < src->nlabels; j++)
         if (!strcmp(src->labels[j].name, name)) return &src->labels[j];
     return NULL;
 }
 
 static int unknown_label(scen *s, const scen_ref *r, int vxd) {
+    assert(s && r);
     char list[200] = "";
     uint32_t shown = 0;
     for (uint32_t i = 0; i < s->nvxds; i++) {
@@ -282,6 +292,7 @@ static int unknown_label(scen *s, const scen_ref *r, int vxd) {
 }
 
 static int resolve1(scen *s, scen_ref *r) {
+    assert(s && r);
     const char *dot = strchr(r->name, '.');
     if (dot) {
         for (uint32_t i = 0; i < s->nvxds; i++) {
@@ -343,6 +354,7 @@ int scen_resolve(scen *s) {
 }
 
 const char *scen_label_at(const scen *s, uint32_t addr, char *buf, size_t len) {
+    assert(s && buf && len > 0);
     for (uint32_t i = 0; i < s->nvxds; i++)
         for (uint32_t j = 0; j < s->src[i].nlabels; j++)
             if (s->src[i].labels[j].addr == addr) {

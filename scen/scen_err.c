@@ -10,6 +10,7 @@
 #include "scen_int.h"
 
 const char *scen_strerror(int err) {
+    assert(err <= 0);
     switch (err) {
     case SCEN_OK: return "ok";
     case SCEN_ESYNTAX: return "YAML syntax error";

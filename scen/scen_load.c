@@ -28,6 +28,7 @@ static const scen_ynode *N(const sctx *c, uint32_t i) {
 
 /* Describes what a node is, for "found ..." (scalars quoted, truncated). */
 static const char *found(const sctx *c, uint32_t i, char *buf, size_t len) {
+    assert(c && buf && len > 0);
     const scen_ynode *n = N(c, i);
     if (n->type == SCEN_Y_SEQ) return "a list";
     if (n->type == SCEN_Y_MAP) return "a mapping";
@@ -38,6 +39,7 @@ static const char *found(const sctx *c, uint32_t i, char *buf, size_t len) {
 }
 
 static int expect_fail(const sctx *c, uint32_t i, const char *what, const char *expected) {
+    assert(c && what && expected);
     char buf[64];
     const scen_ynode *n = N(c, i);
     return scen_fail(c->s, SCEN_ESCHEMA, n->line, n->col, "%s: expected %s, found %s",
@@ -45,6 +47,7 @@ static int expect_fail(const sctx *c, uint32_t i, const char *what, const char *
 }
 
 static int want_type(const sctx *c, uint32_t i, uint32_t type, const char *what) {
+    assert(c && what && type >= SCEN_Y_SCALAR && type <= SCEN_Y_MAP);
     if (N(c, i)->type == type) return SCEN_OK;
     return expect_fail(c, i, what, type == SCEN_Y_MAP ? "a mapping" :
                        type == SCEN_Y_SEQ ? "a list" : "a scalar value");
@@ -52,6 +55,7 @@ static int want_type(const sctx *c, uint32_t i, uint32_t type, const char *what)
 
 /* Unsigned integer: decimal or 0x-hex, plain scalar, <= max. */
 static int get_u64(const sctx *c, uint32_t i, const char *what, uint64_t max, uint64_t *out) {
+    assert(c && what && out);
     const scen_ynode *n = N(c, i);
     char exp[96];
     snprintf(exp, sizeof exp, "an integer from 0 to %llu (decimal or 0x hex)",
@@ -77,6 +81,7 @@ static int get_u64(const sctx *c, uint32_t i, const char *what, uint64_t max, ui
 }
 
 static int get_u32(const sctx *c, uint32_t i, const char *what, uint32_t max, uint32_t *out) {
+    assert(c && what && out);
     uint64_t v;
     int rc = get_u64(c, i, what, max, &v);
     if (rc == SCEN_OK) *out = (uint32_t)v;
@@ -84,6 +89,7 @@ static int get_u32(const sctx *c, uint32_t i, const char *what, uint32_t max, ui
 }
 
 static int get_bool(const sctx *c, uint32_t i, const char *what, int *out) {
+    assert(c && what && out);
     const scen_ynode *n = N(c, i);
     if (n->type == SCEN_Y_SCALAR && n->plain) {
         if (!strcmp(n->text, "true")) { *out = 1; return SCEN_OK; }
@@ -93,6 +99,7 @@ static int get_bool(const sctx *c, uint32_t i, const char *what, int *out) {
 }
 
 static int get_str(const sctx *c, uint32_t i, const char *what, char *dst, size_t cap) {
+    assert(c && what && dst && cap > 0);
     const scen_ynode *n = N(c, i);
     char exp[64];
     snprintf(exp, sizeof exp, "a text of at most %zu characters", cap - 1);
@@ -102,6 +109,7 @@ static int get_str(const sctx *c, uint32_t i, const char *what, char *dst, size_
 }
 
 static int is_ident(const char *p, int dots) {
+    assert(p);
     if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_' ||
           (dots && (*p == '.' || *p == '@' || *p == '$' || *p == '?'))))
         return 0;
@@ -114,6 +122,7 @@ static int is_ident(const char *p, int dots) {
 
 /* A VM or VxD name: an identifier of at most VMM_NAME_MAX-1 characters. */
 static int get_name(const sctx *c, uint32_t i, const char *what, char *dst) {
+    assert(c && what && dst);
     const scen_ynode *n = N(c, i);
     if (n->type != SCEN_Y_SCALAR || n->len == 0 || n->len >= VMM_NAME_MAX || !is_ident(n->text, 0))
         return expect_fail(c, i, what, "a name (letters, digits, '_'; at most 31 characters)");
@@ -123,6 +132,7 @@ static int get_name(const sctx *c, uint32_t i, const char *what, char *dst) {
 
 /* Checks a mapping's keys against a list (NULL-terminated) and for duplicates. */
 static int check_keys(const sctx *c, uint32_t map, const char *what, const char *const *keys) {
+    assert(c && what && keys);
     assert(N(c, map)->type == SCEN_Y_MAP);
     for (uint32_t k = N(c, map)->first; k; k = N(c, N(c, k)->next)->next) {
         const scen_ynode *kn = N(c, k);
@@ -151,6 +161,7 @@ static int check_keys(const sctx *c, uint32_t map, const char *what, const char 
 
 /* The value node of key in a mapping, or 0. */
 static uint32_t get(const sctx *c, uint32_t map, const char *key) {
+    assert(c && key && map < c->t->len);
     for (uint32_t k = N(c, map)->first; k; k = N(c, N(c, k)->next)->next)
         if (N(c, k)->type == SCEN_Y_SCALAR && !strcmp(N(c, k)->text, key))
             return N(c, k)->next;
@@ -158,6 +169,7 @@ static uint32_t get(const sctx *c, uint32_t map, const char *key) {
 }
 
 static int missing(const sctx *c, uint32_t map, const char *what, const char *key, const char *exp) {
+    assert(c && what && key && exp);
     const scen_ynode *n = N(c, map);
     return scen_fail(c->s, SCEN_ESCHEMA, n->line, n->col, "%s: missing key '%s' (expected %s)",
                      what, key, exp);
@@ -165,6 +177,7 @@ static int missing(const sctx *c, uint32_t map, const char *what, const char *ke
 
 /* Column (1-based) of the first non-blank character of a line of the YAML text. */
 static uint32_t indent_of(const sctx *c, uint32_t line) {
+    assert(c && c->text);
     size_t p = 0;
     for (uint32_t l = 1; l < line && p < c->len; p++)
         if (c->text[p] == '\n') l++;
@@ -175,6 +188,7 @@ static uint32_t indent_of(const sctx *c, uint32_t line) {
 
 /* Adds a label reference taken from scalar node i. */
 static int add_ref(const sctx *c, uint32_t i, const char *what, uint32_t *out) {
+    assert(c && what && out && c->s->nrefs <= SCEN_REFS_MAX);
     scen *s = c->s;
     const scen_ynode *n = N(c, i);
     if (n->type != SCEN_Y_SCALAR || n->len == 0 || n->len >= sizeof s->refs[0].name ||
@@ -195,6 +209,7 @@ static int add_ref(const sctx *c, uint32_t i, const char *what, uint32_t *out) {
 /* ---- sections ------------------------------------------------------------ */
 
 static int parse_machine(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
         "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", "time_slicing",
@@ -252,6 +267,7 @@ static int parse_machine(sctx *c, uint32_t i) {
 }
 
 static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
+    assert(c && c->s && c->t && i < c->t->len && vm);
     static const char *const keys[] = { "name", "system", "fg_priority", "bg_priority",
         "background", "exclusive", "high_pri_background", NULL };
     int rc, b;
@@ -285,6 +301,7 @@ static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
 }
 
 static int parse_vms(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     scen *s = c->s;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_SEQ, "vms"))) return rc;
@@ -308,6 +325,7 @@ static int parse_vms(sctx *c, uint32_t i) {
 }
 
 static int parse_vxd(sctx *c, uint32_t i, uint32_t idx) {
+    assert(c && c->s && c->t && i < c->t->len);
     static const char *const keys[] = { "name", "device_id", "load", "asm", "file", "control", NULL };
     scen *s = c->s;
     vmm_vxd_desc *d = &s->vxds[idx];
@@ -377,6 +395,7 @@ static int parse_vxd(sctx *c, uint32_t i, uint32_t idx) {
 }
 
 static int parse_vxds(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     scen *s = c->s;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_SEQ, "vxds"))) return rc;
@@ -389,6 +408,7 @@ static int parse_vxds(sctx *c, uint32_t i) {
 }
 
 static int find_vm(const sctx *c, uint32_t i, uint32_t *out) {
+    assert(c && c->s && c->t && i < c->t->len && out);
     const scen *s = c->s;
     const scen_ynode *n = N(c, i);
     if (n->type == SCEN_Y_SCALAR)
@@ -413,6 +433,7 @@ static const struct { const char *name; uint32_t kind; } stim_names[] = {
 
 /* do: call(VXD.label) | release_time_slice | wake | ... */
 static int parse_do(sctx *c, uint32_t i, vmm_stimulus *st, uint32_t *ref) {
+    assert(c && c->s && c->t && i < c->t->len && st && ref);
     static const char exp[] = "call(VXD.label), release_time_slice, wake, kernel_idle, "
                               "suspend, resume, begin_crit, end_crit or irq";
     const scen_ynode *n = N(c, i);
@@ -436,6 +457,7 @@ static int parse_do(sctx *c, uint32_t i, vmm_stimulus *st, uint32_t *ref) {
 }
 
 static int parse_at(sctx *c, uint32_t i, vmm_stimulus *st) {
+    assert(c && c->s && c->t && i < c->t->len && st);
     int rc;
     const uint64_t max = UINT64_MAX / 4;
     if (N(c, i)->type == SCEN_Y_SEQ) {
@@ -456,6 +478,7 @@ static int parse_at(sctx *c, uint32_t i, vmm_stimulus *st) {
 
 /* The key node of key in a mapping, or 0 (for errors that point at a key). */
 static uint32_t key_of(const sctx *c, uint32_t map, const char *key) {
+    assert(c && key && map < c->t->len);
     for (uint32_t k = N(c, map)->first; k; k = N(c, N(c, k)->next)->next)
         if (N(c, k)->type == SCEN_Y_SCALAR && !strcmp(N(c, k)->text, key)) return k;
     return 0;
@@ -463,6 +486,7 @@ static uint32_t key_of(const sctx *c, uint32_t map, const char *key) {
 
 /* A key that does not apply to this kind of timeline entry. */
 static int key_refused(const sctx *c, uint32_t map, const char *key, const char *why) {
+    assert(c && key && why);
     uint32_t k = key_of(c, map, key);
     assert(k);
     return scen_fail(c->s, SCEN_ESCHEMA, N(c, k)->line, N(c, k)->col,
@@ -473,6 +497,7 @@ static int key_refused(const sctx *c, uint32_t map, const char *key, const char 
 ** stimulus's vm is 0 and ignored), so `vm:` and `arg:` are refused rather than
 ** silently dropped. */
 static int parse_irq(sctx *c, uint32_t i, vmm_stimulus *st) {
+    assert(c && c->s && c->t && i < c->t->len && st);
     uint32_t v;
     int rc;
     assert(st->kind == VMM_STIM_IRQ);
@@ -485,6 +510,7 @@ static int parse_irq(sctx *c, uint32_t i, vmm_stimulus *st) {
 }
 
 static int parse_stim(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     static const char *const keys[] = { "at", "vm", "do", "arg", "irq", NULL };
     scen *s = c->s;
     vmm_stimulus *st = &s->stim[s->nstim];
@@ -521,6 +547,7 @@ static int parse_stim(sctx *c, uint32_t i) {
 }
 
 static int parse_timeline(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_SEQ, "timeline"))) return rc;
     if (N(c, i)->nkids > SCEN_STIM_MAX) return expect_fail(c, i, "timeline", "at most 4096 stimuli");
@@ -536,6 +563,7 @@ static int parse_timeline(sctx *c, uint32_t i) {
 /* ports: [ { port: 0x3FD, value: 0x60 }, ... ] — what IN reads from a port
 ** (docs/vmm.md, "Port I/O"); unmapped ports read all ones. */
 static int parse_port(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     static const char *const keys[] = { "port", "value", NULL };
     scen *s = c->s;
     vmm_port *p = &s->ports[s->nports];
@@ -558,6 +586,7 @@ static int parse_port(sctx *c, uint32_t i) {
 }
 
 static int parse_ports(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_SEQ, "ports"))) return rc;
     if (N(c, i)->nkids > VMM_PORTS_MAX)
@@ -569,6 +598,7 @@ static int parse_ports(sctx *c, uint32_t i) {
 }
 
 static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && e);
     static const char *const keys[] = { "addr", "label", "offset", "size", "value", NULL };
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.memory")) ||
@@ -602,6 +632,7 @@ static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
 
 /* within.from: { stimulus: K } | { enter: LABEL } | { return: LABEL } | { service: NAME } */
 static int parse_trigger(sctx *c, uint32_t i, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && e);
     static const char *const keys[] = { "stimulus", "enter", "return", "service", NULL };
     static const char exp[] = "one of { stimulus: K }, { enter: VXD.label }, "
                               "{ return: VXD.label }, { service: Name }";
@@ -637,6 +668,7 @@ static int parse_trigger(sctx *c, uint32_t i, scen_expect *e) {
 /* within: { from: TRIGGER, to: VXD.label, cycles: N } — "callback X is entered
 ** within N cycles of trigger Y", for every occurrence of the trigger. */
 static int parse_within(sctx *c, uint32_t i, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && e);
     static const char *const keys[] = { "from", "to", "cycles", NULL };
     int rc;
     uint32_t v;
@@ -664,6 +696,7 @@ static const struct { const char *name; uint8_t off, size; } client_regs[] = {
 
 /* register: { vm: dos1, reg: EAX, value: 0x1234 } — a client register at the end. */
 static int parse_register(sctx *c, uint32_t i, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && e);
     static const char *const keys[] = { "vm", "reg", "value", NULL };
     const char *what = "expect.register.reg";
     uint32_t v;
@@ -690,6 +723,7 @@ static int parse_register(sctx *c, uint32_t i, scen_expect *e) {
 }
 
 static int parse_expect1(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     static const char *const keys[] = { "order", "never", "always", "memory", "hash", "finding",
                                         "within", "register", NULL };
     scen *s = c->s;
@@ -743,6 +777,7 @@ static int parse_expect1(sctx *c, uint32_t i) {
 }
 
 static int parse_expect(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_SEQ, "expect"))) return rc;
     if (N(c, i)->nkids > SCEN_EXPECT_MAX) return expect_fail(c, i, "expect", "at most 256 expectations");
@@ -753,6 +788,7 @@ static int parse_expect(sctx *c, uint32_t i) {
 
 /* rule: CS-1  or  rule: [CS-1, CS-3] — the rule IDs a scenario holds. */
 static int parse_rules(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
     scen *s = c->s;
     if (N(c, i)->type == SCEN_Y_SCALAR)
         return get_str(c, i, "rule", s->rules, sizeof s->rules);
@@ -770,6 +806,7 @@ static int parse_rules(sctx *c, uint32_t i) {
 }
 
 static int alloc_lists(scen *s, const scen_ytree *t) {
+    assert(s && t);
     /* Bounded by the tree: no list can have more entries than the tree has nodes. */
     uint32_t n = t->len;
     s->vms = calloc(SCEN_VMS_MAX, sizeof *s->vms);
@@ -788,6 +825,7 @@ static int alloc_lists(scen *s, const scen_ytree *t) {
 }
 
 static void set_path(scen *s, const char *path) {
+    assert(s && path);
     snprintf(s->path, sizeof s->path, "%s", path ? path : "<input>");
     const char *slash = path ? strrchr(path, '/') : NULL;
     if (!slash) snprintf(s->dir, sizeof s->dir, ".");
@@ -796,6 +834,7 @@ static void set_path(scen *s, const char *path) {
 }
 
 static int parse_root(sctx *c, uint32_t root) {
+    assert(c && c->s && c->t && root < c->t->len);
     static const char *const keys[] = { "name", "rule", "description", "machine", "vms", "vxds",
                                         "ports", "timeline", "expect", NULL };
     int rc;
@@ -848,6 +887,7 @@ int scen_parse(scen *s, const char *text, size_t len, const char *path) {
 }
 
 void scen_free(scen *s) {
+    assert(s);
     if (!s) return;
     for (uint32_t i = 0; s->src && i < s->nvxds; i++) {
         free(s->src[i].text);
@@ -867,6 +907,7 @@ void scen_free(scen *s) {
 /* ---- whole-file loading -------------------------------------------------- */
 
 int scen_load_text(scen *s, const char *text, size_t len, const char *path) {
+    assert(s && (text || len == 0) && path);
     int rc = scen_parse(s, text, len, path);
     if (rc == SCEN_OK) rc = scen_assemble(s);
     if (rc == SCEN_OK) rc = scen_resolve(s);

@@ -21,6 +21,7 @@ typedef struct ybuild {
 } ybuild;
 
 static int yfail(ybuild *b, int code, const yaml_mark_t *m, const char *fmt, const char *arg) {
+    assert(b && m && fmt && code < 0);
     int k = snprintf(b->err, b->errlen, "%u:%u: ", (unsigned)m->line + 1, (unsigned)m->column + 1);
     if (k > 0 && (size_t)k < b->errlen)
         snprintf(b->err + k, b->errlen - (size_t)k, fmt, arg);
@@ -28,6 +29,7 @@ static int yfail(ybuild *b, int code, const yaml_mark_t *m, const char *fmt, con
 }
 
 static uint32_t ynew(ybuild *b, uint32_t type, const yaml_mark_t *m) {
+    assert(b && b->t && m && type >= SCEN_Y_SCALAR && type <= SCEN_Y_MAP);
     scen_ytree *t = b->t;
     if (t->len >= SCEN_NODES_MAX) return 0;
     if (t->len == t->cap) {
@@ -48,6 +50,7 @@ static uint32_t ynew(ybuild *b, uint32_t type, const yaml_mark_t *m) {
 
 /* Links node i as the next child of the innermost open collection (or the root). */
 static void yattach(ybuild *b, uint32_t i) {
+    assert(b && i > 0 && i < b->t->len && b->depth <= SCEN_DEPTH_MAX);
     scen_ytree *t = b->t;
     if (b->depth == 0) { t->root = i; return; }
     uint32_t p = b->stack[b->depth - 1];
@@ -58,6 +61,7 @@ static void yattach(ybuild *b, uint32_t i) {
 }
 
 static int yevent(ybuild *b, const yaml_event_t *e, int *done) {
+    assert(b && e && done && b->depth <= SCEN_DEPTH_MAX);
     const yaml_mark_t *m = &e->start_mark;
     uint32_t i;
     switch (e->type) {
@@ -148,6 +152,7 @@ int scen_ytree_parse(scen_ytree *t, const char *text, size_t len, char *err, siz
 }
 
 void scen_ytree_free(scen_ytree *t) {
+    assert(t && t->len <= t->cap);
     if (!t) return;
     for (uint32_t i = 1; i < t->len; i++) free(t->n[i].text);
     free(t->n);

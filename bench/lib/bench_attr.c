@@ -56,6 +56,7 @@ struct bench_ba_state {
 };
 
 bench_ba_state *bench_ba_new(uint32_t service_cycles) {
+    assert(service_cycles > 0);
     bench_ba_state *a = calloc(1, sizeof *a);
     if (!a) return NULL;
     a->service_cycles = service_cycles;
@@ -64,6 +65,7 @@ bench_ba_state *bench_ba_new(uint32_t service_cycles) {
 }
 
 void bench_ba_free(bench_ba_state *a) {
+    assert(a == NULL || a->nfree <= BENCH_BA_SNAPS_MAX);
     if (!a) return;
     free(a->tot);
     free(a->pool);
@@ -75,6 +77,7 @@ uint64_t bench_ba_mismatches(const bench_ba_state *a) { return a->mismatches; }
 
 /* BOOT: the VM count sizes the totals. More VMs than followed: breakdown off. */
 static void on_boot(bench_ba_state *a, const eng_record *r) {
+    assert(a && r && r->type == VMM_REC_BOOT);
     uint64_t nvms = r->args[0];
     if (a->tot || nvms == 0 || nvms > BENCH_VMS_MAX) { a->mismatches++; return; }
     a->nvms = (uint32_t)nvms;
@@ -93,6 +96,7 @@ static void on_boot(bench_ba_state *a, const eng_record *r) {
 
 /* Whether VM x runs only because its time slice gives it Cur_Run_VM_Boost (SL-1). */
 static int by_slice(const bench_ba_state *a, uint32_t x) {
+    assert(a && x < BENCH_VMS_MAX);
     if (a->holder != x || a->pri[x] < VMM_CUR_RUN_BOOST) return 0;
     uint32_t base = a->pri[x] - VMM_CUR_RUN_BOOST;
     for (uint32_t y = 0; y < a->nvms; y++)
@@ -115,6 +119,7 @@ static void file(bench_ba_state *a, int kind, uint32_t vm, uint64_t n) {
 /* The context whose code runs now (vmm/run.c: the VMM's if it has frames, else the
 ** current VM's if it is ready and has frames), or -1. */
 static int running_ctx(const bench_ba_state *a) {
+    assert(a && a->nvms <= BENCH_VMS_MAX);
     if (a->depth[a->nvms]) return (int)a->nvms;
     if (a->cur < a->nvms && a->ready[a->cur] && a->depth[a->cur]) return (int)a->cur;
     return -1;
@@ -136,6 +141,7 @@ static void file_guest(bench_ba_state *a, uint64_t n) {
 
 /* Whether the code running now is at interrupt time (INT-1). */
 static int at_int_time(const bench_ba_state *a) {
+    assert(a && a->nvms <= BENCH_VMS_MAX);
     int ci = running_ctx(a);
     return ci >= 0 && a->intr[ci][a->depth[ci] - 1];
 }
@@ -144,6 +150,7 @@ static int at_int_time(const bench_ba_state *a) {
 ** Charges for interrupt-time code (its services, callbacks, the hwint's own entry)
 ** are interrupt time too. */
 static uint64_t charge_of(const bench_ba_state *a, const eng_record *r, int *kind, uint32_t *vm) {
+    assert(a && r && kind && vm);
     uint32_t op = (uint32_t)(r->args[0] & 0xFF);
     *kind = K_PATH;
     *vm = a->cur;
@@ -169,6 +176,7 @@ static uint64_t charge_of(const bench_ba_state *a, const eng_record *r, int *kin
 
 /* CB_ENTER: the context the callback runs in (vmm/ctx.c, run.c, vpicd.c). */
 static void on_enter(bench_ba_state *a, const eng_record *r) {
+    assert(a && r && r->type == VMM_REC_CB_ENTER);
     uint32_t kind = (uint32_t)(r->args[0] & 0xFF), d = (uint32_t)(r->args[0] >> 8 & 0xFF);
     uint32_t vmm = a->nvms, ci;
     if (kind == VMM_CB_TS) ci = vmm;                          /* TS-1: the VMM's context */
@@ -183,6 +191,7 @@ static void on_enter(bench_ba_state *a, const eng_record *r) {
 
 /* CB_RETURN: the frame of that depth in the running context (else any context). */
 static void on_return(bench_ba_state *a, const eng_record *r) {
+    assert(a && r && r->type == VMM_REC_CB_RETURN);
     uint32_t d = (uint32_t)(r->args[0] >> 8 & 0xFF);
     int ci = running_ctx(a);
     if (ci < 0 || a->depth[ci] != d) {
@@ -196,6 +205,7 @@ static void on_return(bench_ba_state *a, const eng_record *r) {
 }
 
 static void on_vm_state(bench_ba_state *a, const eng_record *r) {
+    assert(a && r && r->type == VMM_REC_VM_STATE);
     uint64_t vm = r->args[0];
     if (vm >= a->nvms) return;
     a->ready[vm] = !(r->args[2] & STATUS_NOT_READY);
@@ -203,6 +213,7 @@ static void on_vm_state(bench_ba_state *a, const eng_record *r) {
 }
 
 static void apply(bench_ba_state *a, const eng_record *r, uint64_t charge) {
+    assert(a && r && a->nvms <= BENCH_VMS_MAX);
     uint32_t vm;
     switch (r->type) {
     case VMM_REC_BOOT: on_boot(a, r); break;
@@ -250,6 +261,7 @@ void bench_ba_record(bench_ba_state *a, const eng_record *r) {
 }
 
 uint32_t bench_ba_snap(bench_ba_state *a) {
+    assert(a && a->nfree <= BENCH_BA_SNAPS_MAX);
     if (!a->words || a->nfree == 0) return BENCH_BA_NONE;
     uint32_t id = a->free_ids[--a->nfree];
     uint64_t *s = &a->pool[(size_t)id * (a->words + 1)];

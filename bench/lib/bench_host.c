@@ -31,11 +31,13 @@
 /* The index whose trace a run must repeat: under the canonical chooser every run is
 ** the same schedule, so all runs are checked against run 0. */
 static uint64_t run_key(const bench_host *b, uint64_t run) {
+    assert(b);
     return b->o.strat == ENG_STRAT_CANONICAL ? 0 : run;
 }
 
 /* The work of the run just done, from the CPU's counter and the stored trace. */
 static void measure_work(const bench_host *b, bench_work *w, uint64_t insns0) {
+    assert(b && b->v && w);
     const eng_trace *t = vmm_trace(b->v);
     w->cycles = vmm_now(b->v);
     w->insns = cpu_instructions(vmm_cpu(b->v)) - insns0;
@@ -65,6 +67,7 @@ static int idx_room(bench_host *b, uint64_t key) {
 /* A run index's first run records its trace and work; every later run of that index,
 ** stamped or not, must leave the same trace: host time never reaches the simulation. */
 static int same_trace(bench_host *b, uint64_t run, uint64_t insns0) {
+    assert(b && b->v && b->path);
     const eng_trace *t = vmm_trace(b->v);
     uint64_t key = run_key(b, run);
     int rc = idx_room(b, key);
@@ -86,6 +89,7 @@ static int same_trace(bench_host *b, uint64_t run, uint64_t insns0) {
 /* Run index run of a repeat: reset, the chooser seeded from (--seed, run) as bench
 ** latency seeds it (part of the reset time), then the run. */
 static int run_once(bench_host *b, uint64_t run, uint64_t *reset_ns, uint64_t *run_ns) {
+    assert(b && b->v && reset_ns && run_ns);
     uint64_t t0 = uv_hrtime();
     vmm_reset(b->v);
     eng_plan p = { .strategy = b->o.strat, .seed = eng_run_seed(b->o.seed, run),
@@ -104,6 +108,7 @@ static int run_once(bench_host *b, uint64_t run, uint64_t *reset_ns, uint64_t *r
 }
 
 static int cmp_hash(const void *a, const void *b) {
+    assert(a && b);
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
@@ -137,6 +142,7 @@ static int repeat_work(bench_host *b) {
 /* Warm-up runs (caches, page tables, the decode cache) for about BH_WARM_NS; they
 ** measure the work and, unless given, size the repeats from the warm runs' time. */
 static int calibrate(bench_host *b) {
+    assert(b && b->v && !b->rep);
     uint64_t reset_ns = 0, run_ns = 0, first_ns = 0, n = 0;
     uint64_t wrap = b->o.runs && b->o.runs < BH_WARM_IDX ? b->o.runs : BH_WARM_IDX;
     int rc = run_once(b, 0, &reset_ns, &first_ns);
@@ -157,6 +163,7 @@ static int calibrate(bench_host *b) {
 }
 
 static int repeat_once(bench_host *b, bench_rep *r) {
+    assert(b && r && b->o.runs >= 1);
     memset(r, 0, sizeof *r);
     for (uint64_t k = 0; k < b->o.runs; k++) {
         int rc = run_once(b, k, &r->reset_ns, &r->run_ns);
@@ -169,12 +176,14 @@ static int repeat_once(bench_host *b, bench_rep *r) {
 /* ---- trigger-to-entry host time (hooked runs) ---------------------------------- */
 
 static void stamp_hook(void *ud, uint64_t index, uint16_t type) {
+    assert(ud);
     bench_stamps *s = ud;
     (void)type;
     if (index < s->cap) s->ns[index] = uv_hrtime();
 }
 
 static int lat_add(bench_lat *l, uint64_t ns) {
+    assert(l && l->n <= l->cap);
     void *p = l->ns;
     int rc = bench_grow(&p, l->n, &l->cap, sizeof *l->ns);
     l->ns = p;
@@ -186,6 +195,7 @@ static int lat_add(bench_lat *l, uint64_t ns) {
 /* The first stored record at or after cycle (records are in cycle order) that is
 ** not a checkpoint and, when type is non-zero, has that type; t->len if none. */
 static uint32_t rec_at(const eng_trace *t, uint64_t cycle, uint16_t type) {
+    assert(t && (t->rec || t->len == 0));
     uint32_t lo = 0, hi = t->len;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -199,6 +209,7 @@ static uint32_t rec_at(const eng_trace *t, uint64_t cycle, uint16_t type) {
 /* Host ns of each new sample of the run: from the trigger's record (the first one
 ** at the trigger's cycle: a time-out's due time is not a record) to the CB_ENTER. */
 static int probe_pair(bench_host *b, const eng_trace *t, const uint32_t *n0) {
+    assert(b && t && n0 && b->ts.ns);
     for (int k = 0; k < BENCH_KIND_COUNT; k++) {
         const bench_kind *kd = &b->st.k[k];
         for (uint32_t i = n0[k]; i < kd->n; i++) {
@@ -215,6 +226,7 @@ static int probe_pair(bench_host *b, const eng_trace *t, const uint32_t *n0) {
 }
 
 static int probe_once(bench_host *b, uint64_t rep) {
+    assert(b && b->v && b->o.runs >= 1);
     const eng_trace *t = vmm_trace(b->v);
     uint64_t reset_ns = 0, run_ns = 0;
     uint32_t n0[BENCH_KIND_COUNT];
@@ -238,11 +250,13 @@ static int probe_once(bench_host *b, uint64_t rep) {
 /* ---- statistics ------------------------------------------------------------------ */
 
 static int cmp_dbl(const void *a, const void *b) {
+    assert(a && b);
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
 static int cmp_u64(const void *a, const void *b) {
+    assert(a && b);
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return (x > y) - (x < y);
 }
@@ -284,6 +298,7 @@ static void rep_metrics(const bench_host *b, const bench_rep *r, double *m) {
 
 /* med[i], p99[i] of every metric over the repeats. */
 int bench_host_summarize(const bench_host *b, double *med, double *p99) {
+    assert(b && b->rep && med && p99 && b->o.repeat >= 1);
     uint32_t n = (uint32_t)b->o.repeat;
     double *all = malloc((size_t)n * BENCH_M_COUNT * sizeof *all), *col = malloc(n * sizeof *col);
     if (!all || !col) { free(all); free(col); return BENCH_ENOMEM; }
@@ -302,6 +317,7 @@ int bench_host_summarize(const bench_host *b, double *med, double *p99) {
 /* ---- the host's details ----------------------------------------------------------- */
 
 void bench_host_details(bench_host_info *h) {
+    assert(h);
     uv_cpu_info_t *ci = NULL;
     int n = 0;
     uv_utsname_t u;
@@ -332,6 +348,7 @@ const char *bench_asserts_on(void) {
 }
 
 void bench_host_sort_lat(bench_host *b) {
+    assert(b);
     for (int k = 0; k <= BENCH_KIND_COUNT; k++)
         if (b->lat[k].n) qsort(b->lat[k].ns, b->lat[k].n, sizeof *b->lat[k].ns, cmp_u64);
 }
@@ -354,6 +371,7 @@ int bench_host_measure(bench_host *b) {
 }
 
 void bench_host_free(bench_host *b) {
+    assert(b);
     for (int k = 0; k <= BENCH_KIND_COUNT; k++) free(b->lat[k].ns);
     bench_free(&b->st);
     free(b->ts.ns);

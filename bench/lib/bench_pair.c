@@ -65,16 +65,19 @@ const char *bench_comp_name(int comp) {
 }
 
 void bench_init(bench_stats *st, uint32_t service_cycles) {
+    assert(st && service_cycles > 0);
     memset(st, 0, sizeof *st);
     st->breakdown = 1;
     st->service_cycles = service_cycles;
 }
 
 static bench_trig trig_now(bench_pair *p, const eng_record *r, uint32_t key) {
+    assert(p && r);
     return (bench_trig){ r->cycle, 0, key, p->ba ? bench_ba_snap(p->ba) : BENCH_BA_NONE };
 }
 
 static void trig_drop(bench_pair *p, bench_trig *t) {
+    assert(p && t);
     if (p->ba) bench_ba_drop(p->ba, t->snap);
     t->snap = BENCH_BA_NONE;
 }
@@ -92,6 +95,7 @@ static int add_sample(bench_stats *st, int kind, const bench_sample *smp) {
 
 /* Removes the trigger with this key from a table into *out; 1 if found. */
 static int tab_take(bench_trig *tab, uint32_t *n, uint32_t key, bench_trig *out) {
+    assert(tab && n && out && *n <= BENCH_PENDING_MAX);
     for (uint32_t i = 0; i < *n; i++)
         if (tab[i].key == key) {
             *out = tab[i];
@@ -102,6 +106,7 @@ static int tab_take(bench_trig *tab, uint32_t *n, uint32_t key, bench_trig *out)
 }
 
 static bench_trig *tab_find(bench_trig *tab, uint32_t n, uint32_t key) {
+    assert(tab && n <= BENCH_PENDING_MAX);
     for (uint32_t i = 0; i < n; i++)
         if (tab[i].key == key) return &tab[i];
     return NULL;
@@ -116,6 +121,7 @@ static void announce(bench_pair *p, int kind, bench_trig t) {
 }
 
 static int on_ev(bench_pair *p, const eng_record *r) {
+    assert(p && r && r->type == VMM_REC_EV);
     uint32_t op = r->args[0] & 0xFF, ty = r->args[0] >> 8 & 0xFF, h = (uint32_t)r->args[1];
     int kind = ty == VMM_EVT_PRIO ? BENCH_PRIO : BENCH_EVENT;
     bench_trig t;
@@ -171,6 +177,7 @@ static int on_timeout(bench_pair *p, const eng_record *r) {
 /* INT-1: a line is requested from its raise to its hw_int; a raise meanwhile merges
 ** into the request (vmm/vpicd.c keeps one request bit per line). */
 static void on_irq(bench_stats *st, bench_pair *p, const eng_record *r) {
+    assert(st && p && r && r->type == VMM_REC_IRQ);
     uint32_t op = r->args[0] & 0xFF, irq = r->args[0] >> 8 & 0xFF;
     if (irq >= BENCH_IRQ_MAX) return;
     if (op == VMM_IRQOP_RAISE) {
@@ -184,6 +191,7 @@ static void on_irq(bench_stats *st, bench_pair *p, const eng_record *r) {
 }
 
 static int on_crit(bench_pair *p, const eng_record *r) {
+    assert(p && r && r->type == VMM_REC_CRIT);
     if (r->args[0] != VMM_CRIT_RELEASE || p->nc_n >= p->nc_installed) return BENCH_OK;
     if (p->nc_n == BENCH_PENDING_MAX) return BENCH_EFULL;
     p->nc_owed[p->nc_n++] = trig_now(p, r, 0);
@@ -191,6 +199,7 @@ static int on_crit(bench_pair *p, const eng_record *r) {
 }
 
 static void on_service(bench_pair *p, const eng_record *r, int ret) {
+    assert(p && r);
     uint32_t dword = (uint32_t)r->args[0];
     if (dword == SVC_INT2F_1689) {
         if (p->idle_on) trig_drop(p, &p->idle);
@@ -204,6 +213,7 @@ static void on_service(bench_pair *p, const eng_record *r, int ret) {
 /* The trigger of a callback entry of kind k: 1 and *t (whose snapshot the caller
 ** drops, except idle's, shared by its chain), or 0 when unpaired. */
 static int trigger_of(bench_pair *p, int k, bench_trig *t) {
+    assert(p && t && k >= 0 && k < BENCH_KIND_COUNT);
     if (k == BENCH_NC) {
         if (p->nc_installed) p->nc_installed--;
         if (!p->nc_n) return 0;
@@ -234,6 +244,7 @@ static void breakdown(bench_pair *p, int k, const bench_trig *t, uint32_t vm, be
 }
 
 static int on_enter(bench_stats *st, bench_pair *p, const eng_record *r, uint64_t run) {
+    assert(st && p && r && r->type == VMM_REC_CB_ENTER);
     static const int map[] = { [VMM_CB_IDLE] = BENCH_IDLE + 1, [VMM_CB_NC] = BENCH_NC + 1,
                                [VMM_CB_EVENT] = BENCH_EVENT + 1, [VMM_CB_PRIO] = BENCH_PRIO + 1,
                                [VMM_CB_TIMEOUT] = BENCH_TIMEOUT + 1, [VMM_CB_HWINT] = BENCH_HWINT + 1 };
@@ -265,6 +276,7 @@ static int on_enter(bench_stats *st, bench_pair *p, const eng_record *r, uint64_
 }
 
 static int step(bench_stats *st, bench_pair *p, const eng_record *r, uint64_t run) {
+    assert(st && p && r);
     switch (r->type) {
     case VMM_REC_EV:       return on_ev(p, r);
     case VMM_REC_TIMEOUT:  return on_timeout(p, r);
@@ -297,16 +309,19 @@ int bench_collect(bench_stats *st, const eng_trace *t, uint64_t run, uint32_t cl
 }
 
 void bench_free(bench_stats *st) {
+    assert(st);
     for (int k = 0; k < BENCH_KIND_COUNT; k++) { free(st->k[k].s); free(st->k[k].sorted); }
     memset(st, 0, sizeof *st);
 }
 
 static int cmp_u64(const void *a, const void *b) {
+    assert(a && b);
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
     return x < y ? -1 : x > y;
 }
 
 int bench_sort(bench_stats *st) {
+    assert(st);
     for (int k = 0; k < BENCH_KIND_COUNT; k++) {
         bench_kind *kd = &st->k[k];
         free(kd->sorted);
