@@ -239,4 +239,33 @@ uint64_t xpl_fz_union_count(uint64_t *v, uint64_t n);              /* sorts v */
 /* s as a JSON string (quotes and escapes) on f. */
 void xpl_json_str(FILE *f, const char *s);
 
+/* ---- a raw i386 image on the bare interpreter (bare.c; `vmmsim bare`) ----------- */
+
+#define XPL_BARE_LOADS_MAX        16
+#define XPL_BARE_ROM_BYTES_MAX    (256u * 1024u)
+#define XPL_BARE_MEMORY_KB_MIN    64u
+#define XPL_BARE_MEMORY_KB_MAX    (1024u * 1024u)
+#define XPL_BARE_MEMORY_KB_DEF    1024u
+#define XPL_BARE_CYCLES_DEF       10000000000ull   /* 10^10: ~5 min of a 33 MHz 386 */
+#define XPL_BARE_PORT_CONSOLE     0xE9
+#define XPL_BARE_PORT_POST        0x190
+#define XPL_BARE_FLAT_GDT         0x800u
+
+typedef struct xpl_bare_load { uint32_t addr; const char *path; } xpl_bare_load;
+
+typedef struct xpl_bare_opts {
+    const char *rom_path;
+    xpl_bare_load   loads[XPL_BARE_LOADS_MAX];
+    unsigned    nloads;
+    int         flat32;
+    uint32_t    entry;
+    uint64_t    cycles_max;
+    uint32_t    memory_kb;
+} xpl_bare_opts;
+
+/* Runs the image (port 0xE9 to stdout, POST port to stderr): 0 on HLT with IF clear,
+** XPL_EXIT_USAGE for bad input, XPL_EXIT_SIM on an exception, triple fault, HLT with
+** IF set or the cycle limit (the reason on stderr), XPL_EXIT_HOST. */
+int xpl_bare_run(const xpl_bare_opts *o);
+
 #endif
