@@ -2,7 +2,8 @@
 ** explore.h — everything that turns a loaded scenario into runs and verdicts: one
 ** run's set-up (sim.c), expectations and verdicts (expect.c, schedule_run.c), trace
 ** files (trace_file.c, trace_out.c), schedule files (schedule.c, schedule_replay.c),
-** fuzz campaigns (fuzz*.c), shrinking (shrink*.c). The one public header of explore/;
+** fuzz campaigns (fuzz*.c), shrinking (shrink*.c), the bare CPU machine of `vmmsim
+** bare` (bare.c). The one public header of explore/;
 ** every exported name starts with xpl_ (docs/architecture.md).
 **
 ** Functions that can fail return 0 or an exit code (XPL_EXIT_*), having printed one
@@ -136,7 +137,7 @@ int  xpl_sched_write(const xpl_sched *s, const char *path, FILE *err);  /* 0 or 
 void xpl_sched_print(const xpl_sched *s, FILE *f);
 int  xpl_sched_read(xpl_sched *s, const char *path, FILE *err);         /* 0 or exit code */
 
-/* ---- a run's verdict, shared by fuzz, shrink and replay (schedule_run.c) ---- */
+/* ---- a run's verdict, shared by fuzz, shrink and replay (expect.c, schedule_run.c) */
 
 typedef struct xpl_verdict {
     uint32_t fails;              /* failed expectations + unexpected findings */
@@ -145,8 +146,8 @@ typedef struct xpl_verdict {
     char     first[XPL_SIG_MAX]; /* the first failure message */
 } xpl_verdict;
 
-/* Checks expectations after xpl_sim_run (or vmm_run) and fills v. Returns 0, or
-** XPL_EXIT_HOST when the check could not capture its output. */
+/* Checks expectations after xpl_sim_run (or vmm_run) and fills v from the binary
+** records and findings (nothing printed). Returns 0. */
 int  xpl_verdict_get(xpl_sim *c, xpl_verdict *v);
 /* Writes the trace (header, records, summary) of the finished run to f. */
 void xpl_run_write(xpl_sim *c, FILE *f, const char *run_line, int records);

@@ -1,7 +1,8 @@
 /*
-** xpl_fuzz.h — a fuzz campaign (xpl_fuzz_campaign): runs of one loaded scenario under a random or
-** PCT chooser, on libuv's thread pool, with results in run order so that the output
-** does not depend on --jobs or thread timing (docs/fuzzing.md). Internal to explore/.
+** xpl_fuzz.h — a fuzz campaign's state (xpl_fuzz_campaign): runs of one loaded
+** scenario under a random, PCT or dfs chooser, on libuv's thread pool, with results in
+** run order so that the output does not depend on --jobs or thread timing
+** (docs/fuzzing.md). Internal to explore/.
 */
 #ifndef VMMSIM_XPL_FUZZ_H
 #define VMMSIM_XPL_FUZZ_H
@@ -14,8 +15,6 @@
 #define XPL_FZ_CHUNK_RUNS 64u           /* runs per thread-pool work item */
 #define XPL_FZ_INFLIGHT_PER_JOB 2u      /* work items queued per worker */
 #define XPL_FZ_DISTINCT_MAX (1u << 26)  /* decision-list hashes remembered */
-
-
 
 typedef struct xpl_fz_fail {
     uint64_t run, seed, dhash, thash;
@@ -67,8 +66,7 @@ typedef struct xpl_fz_campaign {
 } xpl_fz_campaign;
 
 
-/* fuzz_work.c: the run, the seeds */
-uint64_t eng_run_seed(uint64_t seed, uint64_t run);
+/* fuzz_work.c: the runs (each seeded with eng_run_seed), fuzz_dfs.c: the dfs walk */
 uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j);
 void     xpl_fz_chunk_work(uv_work_t *req);
 void     xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k);

@@ -1,7 +1,7 @@
 /*
 ** bench_attr.h — where simulated cycles go, rebuilt from a run's trace records, for
 ** the per-sample latency breakdown of `vmmsim bench latency` (docs/bench.md,
-** "Breakdown"). Internal to cli/ (bench_pair.c is its one user).
+** "Breakdown"). Internal to bench/lib/ (bench_pair.c is its one user).
 **
 ** bench_ba_record() walks the records in order and files every cycle between two records
 ** under what the machine was doing then (VMM path, VxD code, interrupt, client code,
