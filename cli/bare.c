@@ -38,7 +38,7 @@ static int load_arg(const char *const *val, void *dst) {
     assert(val && dst);
     xpl_bare_opts *o = dst;
     uint64_t n;
-    if (o->nloads == XPL_BARE_LOADS_MAX || cli_u64(val[0], &n) || n > 0xFFFFFFFFu) return -1;
+    if (o->nloads == XPL_BARE_LOADS_MAX || xpl_u64_arg(val[0], &n) || n > 0xFFFFFFFFu) return -1;
     o->loads[o->nloads++] = (xpl_bare_load){ (uint32_t)n, val[1] };
     return 0;
 }
@@ -47,7 +47,7 @@ static int entry_arg(const char *const *val, void *dst) {
     assert(val && dst);
     xpl_bare_opts *o = dst;
     uint64_t n;
-    if (strncmp(val[0], "flat32:", 7) || cli_u64(val[0] + 7, &n) || n > 0xFFFFFFFFu) return -1;
+    if (strncmp(val[0], "flat32:", 7) || xpl_u64_arg(val[0] + 7, &n) || n > 0xFFFFFFFFu) return -1;
     o->flat32 = 1;
     o->entry = (uint32_t)n;
     return 0;

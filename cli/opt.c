@@ -2,7 +2,6 @@
 ** opt.c — the table-driven option parser shared by every subcommand (opt.h).
 */
 #include <assert.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +15,6 @@ int cli_usage_err(const cli_cmd *cmd, const char *msg, const char *arg) {
     fprintf(stderr, "vmmsim %s: %s%s%s\n(see 'vmmsim %s --help')\n", cmd->name, msg,
             arg ? " " : "", arg ? arg : "", cmd->name);
     return CLI_EXIT_USAGE;
-}
-
-int cli_u64(const char *s, uint64_t *out) {
-    char *end;
-    assert(out);
-    if (!s || !*s || *s == '-') return -1;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end) return -1;
-    *out = v;
-    return 0;
 }
 
 /* "--x expects <what>, found <val|nothing>". */
@@ -48,7 +36,7 @@ static int take(const cli_cmd *cmd, const cli_opt *o, const char *const *val, ui
     case CLI_OPT_STR: *(const char **)o->dst = val[0]; return 0;
     case CLI_OPT_U64:
     case CLI_OPT_U32:
-        if (cli_u64(val[0], &x) || x < o->min || x > o->max) return bad_value(cmd, o, val[0]);
+        if (xpl_u64_arg(val[0], &x) || x < o->min || x > o->max) return bad_value(cmd, o, val[0]);
         if (o->kind == CLI_OPT_U64) *(uint64_t *)o->dst = x;
         else { assert(o->max <= UINT32_MAX); *(uint32_t *)o->dst = (uint32_t)x; }
         return 0;

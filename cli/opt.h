@@ -51,7 +51,5 @@ typedef struct cli_cmd {
 int cli_opt_parse(const cli_cmd *cmd, int argc, char **argv, int first);
 /* "vmmsim <cmd>: msg arg" and the --help pointer on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_err(const cli_cmd *cmd, const char *msg, const char *arg);
-/* An unsigned value (decimal or 0x): 0, or -1 on a sign, junk or overflow. */
-int cli_u64(const char *s, uint64_t *out);
 
 #endif
