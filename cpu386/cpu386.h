@@ -186,4 +186,13 @@ const uint64_t *cpu_dirty_bitmap(const cpu_state *c, uint32_t *npages);
 void cpu_dirty_clear(cpu_state *c);
 void cpu_invalidate(cpu_state *c, uint32_t phys, uint32_t len); /* after out-of-band RAM writes */
 
+/* The A20 line of the bus. A PC masks physical address bit 20 outside the CPU (the
+** "A20 gate") so that real and V86 mode code sees the 8086's wrap at 1 MiB; the gate's
+** logic (port 92h, the keyboard controller) is the machine's (a20.h), which drives
+** this line. With it off, every physical address the CPU puts on the bus, paging
+** structures included, has bit 20 clear. A new CPU starts with the line on (no
+** masking); cpu_reset() does not change it (it is not the CPU's). */
+void cpu_set_a20(cpu_state *c, int enabled);
+int  cpu_get_a20(const cpu_state *c);
+
 #endif
