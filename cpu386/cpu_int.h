@@ -177,6 +177,7 @@ void cpu_dbg_data(cpu_state *c, uint32_t lin, unsigned n, int write);
 int  cpu_dbg_page_watched(const cpu_state *c, uint32_t lin_page);
 void cpu_dbg_remark(cpu_state *c);   /* marks decoded entries at instruction breakpoints */
 void cpu_dbg_delivered(cpu_state *c);   /* an interrupt or exception was delivered */
+void cpu_dbg_host_handled(cpu_state *c); /* ... or handed to the host instead */
 void cpu_dbg_gd_check(cpu_state *c);    /* MOV DRn: the general-detect fault */
 
 /* ---- run.c -------------------------------------------------------------------- */

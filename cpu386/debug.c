@@ -18,7 +18,9 @@
 **         DR6.BS; not after the instruction that sets TF (POPF, IRET).
 **   DBG-2 an interrupt or exception delivered during an instruction (INT n, INT 3,
 **         INTO, a fault, a hardware interrupt) discards its pending debug traps: the
-**         handler starts with TF clear and is not single-stepped.
+**         handler starts with TF clear and is not single-stepped. When the host
+**         takes it instead (exc_intercept, int_intercept, a VMM call), the next
+**         instruction is single-stepped if TF is set, as after the handler's IRET.
 **   DBG-3 MOV SS and POP SS hold debug traps for one instruction (as they hold
 **         interrupts), so SS:ESP are loaded together before any handler runs.
 **   DBG-4 instruction breakpoints are faults, taken before the instruction at the
@@ -69,6 +71,15 @@ static void dbg_discard(cpu_state *c)
 }
 
 void cpu_dbg_delivered(cpu_state *c) { dbg_discard(c); }
+
+/* DBG-2 when the host is the handler (an intercepted exception, INT n or VMM call):
+** the traps are discarded and, as after the IRET that would end a handler, the next
+** instruction is armed when TF is set. */
+void cpu_dbg_host_handled(cpu_state *c)
+{
+    dbg_discard(c);
+    if (c->fl.eflags & CPU_TF) c->dbg |= CPU_DBG_ARMED;
+}
 
 static _Noreturn void raise_trap(cpu_state *c)
 {

@@ -198,7 +198,7 @@ static void handle_fault(cpu_state *c)
     c->delivering = vec;
     if (c->cfg.exc_intercept & (1u << vec)) {
         c->exc_trap = 0;
-        cpu_dbg_delivered(c);   /* the host takes it: DBG-2 as for a delivery */
+        cpu_dbg_host_handled(c);   /* DBG-2 (debug.c) */
         c->info.vector = (uint8_t)vec;
         c->info.has_error_code = (uint8_t)has_err;
         c->info.error_code = err;
