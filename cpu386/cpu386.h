@@ -127,7 +127,14 @@ typedef struct cpu_config {
     int      stop_on_sti;          /* STI stops the run after it executes */
     uint32_t wait_states;          /* clocks added per data memory access (default 0);
                                       instruction fetch is not charged */
+    int      undef_flags;          /* CPU_UNDEF_386 (default) or CPU_UNDEF_LATER: the
+                                      flags the manual leaves undefined (docs/cpu386.md) */
 } cpu_config;
+
+/* cpu_config.undef_flags: what the flags the 386 manual leaves undefined become.
+** CPU_UNDEF_386 is what an 80386 does (hardware-validated, docs/cpu386.md);
+** CPU_UNDEF_LATER is what later CPUs and QEMU/Unicorn leave, for comparing with them. */
+enum { CPU_UNDEF_386 = 0, CPU_UNDEF_LATER = 1 };
 
 typedef struct cpu_state cpu_state;   /* opaque */
 

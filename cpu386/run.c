@@ -235,6 +235,7 @@ int cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info)
     if (c->stop_req) cpu_stop_now(c, CPU_STOP_REQUEST);
     c->stop_req = 0;
     c->exc_rf = 0;
+    c->fl.undef = (uint8_t)(c->cfg.undef_flags == CPU_UNDEF_LATER);   /* cpu386.h */
     if (setjmp(c->jb)) {
         handle_fault(c);   /* a nested fault comes back here too */
     } else if (CPU_UNLIKELY(c->dbg & CPU_DBG_PEND)) {

@@ -363,6 +363,20 @@ START_TEST(test_a20_gate_ports) {
 }
 END_TEST
 
+/* ---- item 11: the undefined-flags option ------------------------------------------ */
+START_TEST(test_undef_flags_option) {
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, "mov eax,1\nshl eax,2\nhlt");
+    tc_run_expect(m, CPU_STOP_HLT);
+    tc_flags_eq(m, CPU_AF, CPU_AF);                       /* the 386: AF = 1 */
+    tc_flat(m, "mov eax,1\nshl eax,2\nhlt");
+    cpu_get_config(m->cpu)->undef_flags = CPU_UNDEF_LATER;
+    tc_run_expect(m, CPU_STOP_HLT);
+    tc_flags_eq(m, CPU_AF, 0);                            /* later CPUs: AF = 0 */
+    tc_free(m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_debug");
     TCase *ex = tcase_create("exactness");
@@ -384,5 +398,8 @@ int main(void) {
     tcase_add_test(a20, test_a20_wrap);
     tcase_add_test(a20, test_a20_gate_ports);
     suite_add_tcase(s, a20);
+    TCase *uf = tcase_create("undef_flags");
+    tcase_add_test(uf, test_undef_flags_option);
+    suite_add_tcase(s, uf);
     return tc_main(s);
 }
