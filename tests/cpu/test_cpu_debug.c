@@ -300,6 +300,23 @@ START_TEST(test_dr_data_breakpoints) {
 }
 END_TEST
 
+/* A data breakpoint inside REP STOSD traps after the iteration that wrote the field,
+** with EIP on the REP instruction; resumed, the string finishes. */
+START_TEST(test_dr_data_breakpoint_rep) {
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, "mov eax,0x20010\nmov dr1,eax\nmov eax,0x00D00004\nmov dr7,eax\n"
+               "mov edi,0x20000\nmov ecx,16\nxor eax,eax\ncld\nr: rep stosd\nhlt");
+    tc_run_expect(m, CPU_STOP_EXCEPTION);
+    ck_assert_int_eq(m->info.vector, CPU_EXC_DB);
+    tc_eq(cpu_get_eip(m->cpu), tc_sym(m, "r"));
+    tc_eq(tc_reg(m, CPU_EDI), 0x20014u);          /* the 5th store hit */
+    tc_eq(tc_reg(m, CPU_ECX), 11u);
+    tc_run_expect(m, CPU_STOP_HLT);
+    tc_eq(tc_reg(m, CPU_ECX), 0u);
+    tc_free(m);
+}
+END_TEST
+
 /* GD: any MOV DRn faults with DR6.BD, and GD is cleared for the handler. */
 START_TEST(test_dr_general_detect) {
     tc_machine *m = tc_new(1024);
@@ -392,6 +409,7 @@ int main(void) {
     tcase_add_test(db, test_dr_exec_breakpoint_rf);
     tcase_add_test(db, test_dr_exec_fault_intercepted);
     tcase_add_test(db, test_dr_data_breakpoints);
+    tcase_add_test(db, test_dr_data_breakpoint_rep);
     tcase_add_test(db, test_dr_general_detect);
     suite_add_tcase(s, db);
     TCase *a20 = tcase_create("a20");
