@@ -149,6 +149,9 @@ void       cpu_reset(cpu_state *c);   /* the 386 reset state: CS:EIP = F000:FFF0
 int        cpu_enter_flat32(cpu_state *c, uint32_t eip, uint32_t esp, uint32_t gdt_phys);
 
 cpu_config *cpu_get_config(cpu_state *c);       /* mutable; effective on next run */
+/* TF and the debug registers work as on a 386 (docs/cpu386.md, "Debugging"): a #DB
+** is delivered through the IDT, or stops the run when exc_intercept has bit 1. Setting
+** RF with cpu_set_eflags/cpu_set_regs resumes over an instruction breakpoint. */
 void cpu_get_regs(cpu_state *c, cpu_regs *out);
 void cpu_set_regs(cpu_state *c, const cpu_regs *in);  /* also flushes TLB and decode */
 uint32_t cpu_get_reg(cpu_state *c, int reg);    /* CPU_EAX… */
@@ -168,7 +171,8 @@ int  cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info);
 void cpu_request_stop(cpu_state *c);    /* stop after the current instruction */
 
 /* Delivers external interrupt `vector` through the IDT/IVT now (at a boundary),
-** as INTR would; returns CPU_EINVAL if IF is clear or inside the STI shadow. */
+** as INTR would; returns CPU_EINVAL if IF is clear, inside the STI shadow, or while a
+** debug trap held by the last run's stop waits (the next cpu_run delivers it first). */
 int  cpu_interrupt(cpu_state *c, uint8_t vector);
 
 /* A breakpoint stops the run before the instruction at that linear EIP; the first
