@@ -68,18 +68,13 @@ def bcd(lib, emu):
                 getattr(lib, name)(ctypes.byref(f), ctypes.byref(eax))
                 check("%s ax=%x fin=%x" % (name, ax, fin), eax.value,
                       lib.cpu_flags_get(ctypes.byref(f)), ua, uf)
-            eax = u32(ax)
-            f = Flags(eflags=fin, undef=LATER)
-            lib.cpu_bcd_aad(ctypes.byref(f), ctypes.byref(eax), ctypes.c_uint8(10))
-            ua, _, _, uf = emu.run([0xD5, 0x0A], ax, 0, 0, 0, fin)
-            check("aad ax=%x fin=%x" % (ax, fin), eax.value, lib.cpu_flags_get(ctypes.byref(f)),
-                  ua, uf)
-            eax = u32(ax)
-            f = Flags(eflags=fin, undef=LATER)
-            lib.cpu_bcd_aam(ctypes.byref(f), ctypes.byref(eax), ctypes.c_uint8(10))
-            ua, _, _, uf = emu.run([0xD4, 0x0A], ax, 0, 0, 0, fin)
-            check("aam ax=%x fin=%x" % (ax, fin), eax.value, lib.cpu_flags_get(ctypes.byref(f)),
-                  ua, uf)
+            for name, opc in (("cpu_bcd_aad", 0xD5), ("cpu_bcd_aam", 0xD4)):   # base 10
+                eax = u32(ax)
+                f = Flags(eflags=fin, undef=LATER)
+                getattr(lib, name)(ctypes.byref(f), ctypes.byref(eax), ctypes.c_uint8(10))
+                ua, _, _, uf = emu.run([opc, 0x0A], ax, 0, 0, 0, fin)
+                check("%s ax=%x fin=%x" % (name, ax, fin), eax.value,
+                      lib.cpu_flags_get(ctypes.byref(f)), ua, uf)
 
 
 def bits(lib, emu, rng, n):

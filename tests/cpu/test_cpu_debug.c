@@ -246,12 +246,19 @@ START_TEST(test_dr_exec_breakpoint_rf) {
 }
 END_TEST
 
-START_TEST(test_dr_exec_fault_intercepted) {
+/* Runs a flat snippet that must stop on a #DB fault at label `at`. */
+static tc_machine *db_fault_at(const char *src, const char *at) {
     tc_machine *m = tc_new(1024);
-    tc_flat(m, "mov eax,x\nmov dr2,eax\nmov eax,0x20\nmov dr7,eax\nnop\nx: inc esi\nhlt");
+    tc_flat(m, src);
     tc_run_expect(m, CPU_STOP_EXCEPTION);
     ck_assert_int_eq(m->info.vector, CPU_EXC_DB);
-    tc_eq(m->info.fault_eip, tc_sym(m, "x"));
+    tc_eq(m->info.fault_eip, tc_sym(m, at));
+    return m;
+}
+
+START_TEST(test_dr_exec_fault_intercepted) {
+    tc_machine *m = db_fault_at("mov eax,x\nmov dr2,eax\nmov eax,0x20\nmov dr7,eax\nnop\n"
+                                "x: inc esi\nhlt", "x");
     tc_eq(tc_reg(m, CPU_ESI), 0);
     tc_eq(dr(m, 6) & 0xF, 4);                  /* B2 */
     cpu_set_eflags(m->cpu, cpu_get_eflags(m->cpu) | CPU_RF);   /* resume as IRET would */
@@ -319,11 +326,7 @@ END_TEST
 
 /* GD: any MOV DRn faults with DR6.BD, and GD is cleared for the handler. */
 START_TEST(test_dr_general_detect) {
-    tc_machine *m = tc_new(1024);
-    tc_flat(m, "mov eax,0x2000\nmov dr7,eax\nf: mov eax,dr0\nhlt");
-    tc_run_expect(m, CPU_STOP_EXCEPTION);
-    ck_assert_int_eq(m->info.vector, CPU_EXC_DB);
-    tc_eq(m->info.fault_eip, tc_sym(m, "f"));
+    tc_machine *m = db_fault_at("mov eax,0x2000\nmov dr7,eax\nf: mov eax,dr0\nhlt", "f");
     tc_eq(dr(m, 6) & DR6_BD, DR6_BD);
     tc_eq(dr(m, 7) & 0x2000u, 0);
     tc_run_expect(m, CPU_STOP_HLT);   /* GD is clear now: the MOV runs */
