@@ -151,7 +151,8 @@ int        cpu_enter_flat32(cpu_state *c, uint32_t eip, uint32_t esp, uint32_t g
 cpu_config *cpu_get_config(cpu_state *c);       /* mutable; effective on next run */
 /* TF and the debug registers work as on a 386 (docs/cpu386.md, "Debugging"): a #DB
 ** is delivered through the IDT, or stops the run when exc_intercept has bit 1. Setting
-** RF with cpu_set_eflags/cpu_set_regs resumes over an instruction breakpoint. */
+** RF with cpu_set_eflags/cpu_set_regs resumes over an instruction breakpoint;
+** cpu_set_regs (a new context) drops the debug traps the old state had pending. */
 void cpu_get_regs(cpu_state *c, cpu_regs *out);
 void cpu_set_regs(cpu_state *c, const cpu_regs *in);  /* also flushes TLB and decode */
 uint32_t cpu_get_reg(cpu_state *c, int reg);    /* CPU_EAX… */

@@ -175,7 +175,10 @@ void cpu_set_regs(cpu_state *c, const cpu_regs *in)
     cpu_mode_update(c);
     cpu_dbg_dr_written(c);
     c->rf_icount = c->icount - 1u;
-    cpu_dbg_update(c);
+    /* A whole new context (a VMM's context switch): the traps the old one had pending
+    ** are dropped; the next instruction is single-stepped if this one's TF is set. */
+    c->dbg &= (uint8_t)~CPU_DBG_PEND;
+    cpu_dbg_host_handled(c);
 }
 
 uint32_t cpu_get_reg(cpu_state *c, int reg)
