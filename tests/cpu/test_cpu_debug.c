@@ -45,7 +45,7 @@ static void idt_gate(tc_machine *m, unsigned v, const char *label) {
     r.idtr.base = IDT_BASE;
     r.idtr.limit = 0x7FF;
     cpu_set_regs(m->cpu, &r);
-    cpu_get_config(m->cpu)->exc_intercept &= ~(1u << v);
+    if (v < 32) cpu_get_config(m->cpu)->exc_intercept &= ~(1u << v);   /* exceptions only */
 }
 
 static uint32_t dr(tc_machine *m, unsigned n) {
