@@ -204,6 +204,9 @@ void cpu_set_eflags(cpu_state *c, uint32_t eflags)
     if ((old ^ c->fl.eflags) & CPU_VM) cpu_mode_update(c);
     if ((old ^ c->fl.eflags) & (CPU_TF | CPU_RF)) {
         c->rf_icount = c->icount - 1u;   /* a host-set RF covers the next instruction */
+        /* TF from the host steps the next instruction, as after an IRET (debug.c). */
+        if (c->fl.eflags & CPU_TF) c->dbg |= CPU_DBG_ARMED;
+        else c->dbg &= (uint8_t)~CPU_DBG_ARMED;
         cpu_dbg_update(c);
     }
 }

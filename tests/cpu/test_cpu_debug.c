@@ -228,6 +228,17 @@ START_TEST(test_single_step_held_over_stop) {
 }
 END_TEST
 
+/* TF set by the host steps the very next instruction, as after an IRET. */
+START_TEST(test_single_step_host_tf) {
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, "nop\nb: nop\nc: hlt");
+    cpu_set_eflags(m->cpu, cpu_get_eflags(m->cpu) | CPU_TF);
+    tc_eq(next_db(m), tc_sym(m, "b"));
+    tc_eq(next_db(m), tc_sym(m, "c"));
+    tc_free(m);
+}
+END_TEST
+
 /* ---- item 7: debug registers ------------------------------------------------------- */
 
 /* An instruction breakpoint is a fault at the instruction; the handler's IRETD
@@ -409,6 +420,7 @@ int main(void) {
     TCase *db = tcase_create("debug");
     tcase_add_test(db, test_single_step);
     tcase_add_test(db, test_single_step_held_over_stop);
+    tcase_add_test(db, test_single_step_host_tf);
     tcase_add_test(db, test_dr_exec_breakpoint_rf);
     tcase_add_test(db, test_dr_exec_fault_intercepted);
     tcase_add_test(db, test_dr_data_breakpoints);
