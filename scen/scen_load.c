@@ -550,11 +550,11 @@ static int parse_timeline(sctx *c, uint32_t i) {
     assert(c && c->s && c->t && i < c->t->len);
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_SEQ, "timeline"))) return rc;
-    if (N(c, i)->nkids > SCEN_STIM_MAX) return expect_fail(c, i, "timeline", "at most 4096 stimuli");
-    if (N(c, i)->nkids > c->s->m.event_capacity)
-        return scen_fail(c->s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
-                         "timeline: expected at most machine.event_capacity (%u) stimuli, found %u",
-                         c->s->m.event_capacity, N(c, i)->nkids);
+    /* Stimuli wait in the event queue beside machine.event_capacity, not in it. */
+    if (N(c, i)->nkids > SCEN_STIM_MAX)
+        return scen_fail(c->s, SCEN_ELIMIT, N(c, i)->line, N(c, i)->col,
+                         "timeline: expected at most %u stimuli, found %u", SCEN_STIM_MAX,
+                         N(c, i)->nkids);
     for (uint32_t k = N(c, i)->first; k; k = N(c, k)->next)
         if ((rc = parse_stim(c, k))) return rc;
     return SCEN_OK;
