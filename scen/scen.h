@@ -40,7 +40,7 @@ const char *scen_strerror(int err);
 #define SCEN_VXDS_MAX    32
 #define SCEN_STIM_MAX    (1u << 20)   /* timeline entries */
 #define SCEN_EXPECT_MAX  256
-#define SCEN_REFS_MAX    8192         /* label references */
+#define SCEN_REFS_MAX    (SCEN_STIM_MAX + 65536u)   /* label references */
 #define SCEN_LABELS_MAX  4096         /* per VxD */
 #define SCEN_IMAGE_MAX   (1u << 20)   /* bytes per VxD image */
 #define SCEN_TRACE_RECORDS_MAX (1u << 21)   /* machine.trace_records */
