@@ -179,8 +179,9 @@ static void task_load(cpu_state *c, uint16_t sel, cpu_seg *nt, const tss_image *
         cpu_tlb_flush(c);
         cpu_breakpoints_remark(c);
     }
-    for (k = 0; k < 8; k++)
-        c->r[k] = big ? im->r[k] : ((c->r[k] & 0xFFFF0000u) | (im->r[k] & 0xFFFFu));
+    /* From a 286 TSS the upper halves of the general registers read as all ones
+    ** (an 80386 loads only the words; what it leaves there is 0xFFFF). */
+    for (k = 0; k < 8; k++) c->r[k] = big ? im->r[k] : (0xFFFF0000u | (im->r[k] & 0xFFFFu));
     cpu_flags_put(&c->fl, ((big ? im->eflags : (im->eflags & 0xFFFFu)) | 2u) & 0x3FFFFu & ~0x8028u);
     c->eip = big ? im->eip : (im->eip & 0xFFFFu);
     c->exc_eip = c->eip;   /* faults from here on are the new task's */
