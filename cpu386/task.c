@@ -142,7 +142,8 @@ static void task_seg(cpu_state *c, unsigned s, uint16_t sel, int ext)
     dpl = (a >> 5) & 3u;
     if (!(a & 0x10u)) cpu_fault(c, CPU_EXC_TS, err);
     if (s == CPU_CS) {
-        if (!(a & 0x08u) || ((a & 0x04u) ? dpl > rpl : dpl != rpl)) cpu_fault(c, CPU_EXC_TS, err);
+        /* table 7-1 test 6: the DPL equals the RPL, conforming or not */
+        if (!(a & 0x08u) || dpl != rpl) cpu_fault(c, CPU_EXC_TS, err);
         if (!(a & 0x80u)) cpu_fault(c, CPU_EXC_NP, err);
     } else if (s == CPU_SS) {
         if ((a & 0x08u) || !(a & 0x02u) || dpl != c->cpl || rpl != c->cpl)
@@ -256,8 +257,11 @@ void cpu_task_far(cpu_state *c, const cpu_insn *i, uint16_t sel, uint32_t lo, ui
     uint32_t err = sel & 0xFFFCu, clk;
     assert(src == CPU_TS_JMP || src == CPU_TS_CALL);
     if (dpl < c->cpl || dpl < (sel & 3u)) cpu_fault(c, CPU_EXC_GP, err);
-    if (!gate && ((sel & 4u) || (type != 0x01 && type != 0x09))) cpu_fault(c, CPU_EXC_GP, err);
+    if (!gate && type != 0x01 && type != 0x09) cpu_fault(c, CPU_EXC_GP, err);
     if (!(a & 0x80u)) cpu_fault(c, CPU_EXC_NP, err);
+    /* A TSS lives in the GDT (7.2); the manual names no exception for one found
+    ** through the LDT: #TS, as the switch's own selector checks raise. */
+    if (!gate && (sel & 4u)) cpu_fault(c, CPU_EXC_TS, err);
     if (gate) {
         sel = (uint16_t)(lo >> 16);
         err = sel & 0xFFFCu;

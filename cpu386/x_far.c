@@ -270,11 +270,14 @@ void x_iret(cpu_state *c, const cpu_insn *i)
 {
     unsigned n = i->opsz;
     int outer;
-    uint32_t off = cpu_stack_rd(c, 0, n), fl, mask;
-    uint16_t sel = (uint16_t)cpu_stack_rd(c, n, n);
+    uint32_t off, fl, mask;
+    uint16_t sel;
+    /* In V86 mode IOPL < 3 is #GP before the stack is touched (no #PF, no A bit). */
+    if (c->vm && cpu_iopl(c) < 3) cpu_fault(c, CPU_EXC_GP, 0);
+    off = cpu_stack_rd(c, 0, n);
+    sel = (uint16_t)cpu_stack_rd(c, n, n);
     fl = cpu_stack_rd(c, 2 * n, n);
     if (!c->pe || c->vm) {
-        if (c->vm && cpu_iopl(c) < 3) cpu_fault(c, CPU_EXC_GP, 0);
         mask = CPU_ARITH_FLAGS | CPU_TF | CPU_DF | CPU_NT | CPU_IF | (c->vm ? 0u : CPU_IOPL);
         if (n == 2) mask &= 0xFFFFu;
         cpu_set_sp(c, cpu_sp(c) + 3 * n);
