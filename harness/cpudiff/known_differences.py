@@ -107,8 +107,16 @@ SYSTEM = {
                           "invalid segment in the new TSS) is the new task's on a "
                           "386 (its CS:EIP, its registers); Unicorn reports it at the "
                           "switching instruction with a partly loaded state. For such "
-                          "faults only the vector and the new TR are compared "
-                          "(test_cpu_tasks checks the 386's state).",
+                          "faults (and any exception of a case with task switches, "
+                          "which may come from the switch back) only the vector and "
+                          "the TR are compared (test_cpu_tasks checks the 386's state).",
+    "code_limit": "Unicorn checks the new EIP against the CS limit on far JMP/CALL but "
+                  "not on RETF/IRET: generated code segments reach past the code "
+                  "(limit checks on transfers are test_cpu_system's).",
+    "null_fs_gs": "On a return to an outer ring a null selector with a non-zero RPL "
+                  "becomes 0 (the manual: not valid for the outer level); Unicorn does "
+                  "so for DS and ES but keeps FS and GS: null FS/GS selectors are "
+                  "generated with RPL 0.",
     "tss_286": "Switches to and from 286 TSSs are not generated: Unicorn's 16-bit TSS "
                "loads disagree with the 386 in the segment registers (test_cpu_tasks "
                "covers 286 TSSs).",

@@ -137,8 +137,9 @@ def random_desc(rng):
         return desc(base, limit, present | dpl << 5 | 0x10 | typ, flags)
     if kind < 9:                                        # code: X, XR, conforming
         typ = rng.choice([0x8, 0xA, 0xA, 0xE, 0xC, 0xB])
-        return desc(0, limit if rng.randrange(2) else 0xFFFFF, present | dpl << 5 | 0x10 | typ,
-                    flags | (0x8 if limit == 0xFFFFF else 0))
+        climit = rng.choice([0x1FFF, 0x2FFF, 0xFFFF])   # SYSTEM["code_limit"]
+        return desc(0, climit if rng.randrange(2) else 0xFFFFF, present | dpl << 5 | 0x10 | typ,
+                    0xC if rng.randrange(2) else 0x4)
     typ = rng.choice([0x2, 0x3, 0xB, 0x0, 0xD])   # system types (busy TSSs only: SYSTEM["tss_mixed"])
     return desc(0x0A00, 0x67, present | dpl << 5 | typ, 0)
 
@@ -242,6 +243,8 @@ def b_segload(s):
     sel = s.random_selector()
     if sreg == 2 and not flat_or_unloadable(s, sel):
         sel = r.choice([K_DATA, U_DATA, K_DATA | 3, 0, K_CODE])   # stacks stay flat
+    if sreg in (4, 5) and (sel & ~3) == 0:
+        sel = 0                                   # SYSTEM["null_fs_gs"]
     how = r.randrange(4)
     if how == 0 or sreg == 2 and how == 3:
         s.mov_sreg(sreg, sel)

@@ -100,10 +100,10 @@ static void expect_exc(tc_machine *m, int vec, uint32_t err, const char *at)
 /* Ring 3 calls through a 32-bit call gate with 2 parameters to ring 0: the TSS's
 ** ESP0:SS0 stack gets the caller's SS:ESP, the parameters in order and the return
 ** address; RETF 8 goes back to ring 3 popping the parameters from both stacks and
-** nulls DS, which the ring-0 code loaded with a DPL-0 selector. */
+** nulls DS, which the ring-0 code loaded with a DPL-0 selector, and FS (selector 3). */
 START_TEST(test_call_gate_inner_32) {
     tc_machine *m = machine(GDT "mov ax,0x48\nltr ax\n" TO_RING3
-        "user: mov ax,0x43\nmov es,ax\npush dword 0x1111\npush dword 0x2222\n"
+        "user: mov ax,0x43\nmov es,ax\nmov ax,3\nmov fs,ax\npush dword 0x1111\npush dword 0x2222\n"
         "c0: call 0x58:0\nc1: mov ebx,esp\nmov ecx,ds\nmov edx,es\ndone: hlt\n"
         "g: mov ax,0x30\nmov ds,ax\nmov esi,[esp+8]\nmov edi,[esp+12]\nmov ebp,esp\n"
         "mov eax,[esp+16]\nmov [0x20000],eax\nmov eax,[esp+20]\nmov [0x20004],eax\n"
@@ -123,6 +123,9 @@ START_TEST(test_call_gate_inner_32) {
     tc_eq(tc_reg(m, CPU_EBX), 0x60000);                     /* both stacks popped */
     tc_eq(tc_reg(m, CPU_ECX), 0);                           /* DS nulled */
     tc_eq(tc_reg(m, CPU_EDX), 0x43);                        /* ES kept */
+    cpu_regs r;
+    cpu_get_regs(m->cpu, &r);
+    tc_eq(r.seg[CPU_FS].sel, 0);              /* a null selector with RPL 3 becomes 0 */
     tc_free(m);
 }
 END_TEST
