@@ -6,7 +6,8 @@
 ** end at 0xFFFFF (as a PC BIOS is), the 386 reset state (CS:EIP = F000:FFF0) or 32-bit
 ** flat protected mode (--entry flat32:ADDR). Two diagnostic ports: bytes written to
 ** 0xE9 go to stdout, values written to 0x190 go to stderr as "POST xx" (test386.asm's
-** default POST port). Every exception is delivered by the CPU as a 386 delivers it;
+** default POST port). The PC's A20 gate (port 92h and the 8042 path, cpu386/a20.h)
+** drives the CPU's A20 line; it starts enabled. Every exception is delivered by the CPU as a 386 delivers it;
 ** an exception with nowhere to go shows up as a triple fault (protected mode) or as a
 ** jump through an empty real-mode vector to 0000:0000, which we stop and report.
 */
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "a20.h"
 #include "cli.h"
 #include "cpu386.h"
 
@@ -39,6 +41,8 @@ typedef struct bare_opts {
     uint32_t    entry;
     uint64_t    cycles_max;
     uint32_t    memory_kb;
+    int         expect_post;     /* --expect-post given */
+    uint32_t    post_want;
 } bare_opts;
 
 typedef struct bare_machine {
@@ -47,12 +51,15 @@ typedef struct bare_machine {
     uint32_t   rom_size;
     cpu_bus    bus;
     cpu_state *cpu;
+    cpu_a20gate a20;
+    int        post_seen;        /* a value was written to the POST port */
+    uint32_t   post_last;
 } bare_machine;
 
 static void bare_usage(FILE *out) {
     fprintf(out,
         "usage: vmmsim bare --rom FILE [--load ADDR FILE]... [--entry flat32:ADDR]\n"
-        "                   [--max-cycles N] [--memory-kb N]\n\n"
+        "                   [--max-cycles N] [--memory-kb N] [--expect-post XX]\n\n"
         "Runs a raw i386 image on vmmsim's interpreter with no VMM (CPU test ROMs).\n\n"
         "  --rom FILE          ROM image (at most 256 KiB), mapped to end at 0xFFFFFFFF\n"
         "                      and mirrored to end at 0xFFFFF; execution starts from the\n"
@@ -63,13 +70,18 @@ static void bare_usage(FILE *out) {
         "                      below the ROM's mirror under 1 MiB)\n"
         "  --max-cycles N      stop with an error after N clocks (default %" PRIu64 ")\n"
         "  --memory-kb N       RAM size in KiB, a multiple of 4 (default %u)\n"
+        "  --expect-post XX    the last value written to the POST port must be XX (hex):\n"
+        "                      a run that otherwise ends well exits %d when it is not\n"
         "  --help              this text\n\n"
         "Port 0x%X: bytes written go to stdout. Port 0x%X: values written go to stderr\n"
-        "as 'POST xx'. Exit status: 0 on HLT with IF clear; %d for bad usage or input;\n"
+        "as 'POST xx'. Ports 92h, 60h and 64h are the PC's A20 gate (port 92h bit 1, and\n"
+        "the keyboard controller's output port written after command D1h); A20 starts\n"
+        "enabled. Exit status: 0 on HLT with IF clear; %d for bad usage or input;\n"
         "%d on an unhandled exception, triple fault, HLT with IF set, or the cycle\n"
         "limit (the reason is on stderr); %d on a host error.\n",
         BARE_LOADS_MAX, BARE_FLAT_GDT, (uint64_t)BARE_CYCLES_DEF, BARE_MEMORY_KB_DEF,
-        BARE_PORT_CONSOLE, BARE_PORT_POST, CLI_EXIT_USAGE, CLI_EXIT_SIM, CLI_EXIT_HOST);
+        CLI_EXIT_FINDING, BARE_PORT_CONSOLE, BARE_PORT_POST, CLI_EXIT_USAGE, CLI_EXIT_SIM,
+        CLI_EXIT_HOST);
 }
 
 static int bare_bad(const char *what, const char *arg) {
@@ -120,6 +132,14 @@ static int bare_parse(int argc, char **argv, bare_opts *o) {
                 return bare_bad("--memory-kb expects a multiple of 4 in [64, 1048576], got",
                                 v ? v : "nothing");
             o->memory_kb = (uint32_t)n; i++;
+        } else if (!strcmp(a, "--expect-post")) {
+            char *end = NULL;
+            errno = 0;
+            unsigned long long x = v && *v && *v != '-' ? strtoull(v, &end, 16) : 0;
+            if (!v || !*v || *v == '-' || errno || *end || x > 0xFFFFFFFFull)
+                return bare_bad("--expect-post expects a hex value such as FF, got",
+                                v ? v : "nothing");
+            o->expect_post = 1; o->post_want = (uint32_t)x; i++;
         } else {
             return bare_bad("unknown option", a);
         }
@@ -151,15 +171,20 @@ static uint8_t *bare_read_file(const char *path, uint32_t max, uint32_t *size) {
 }
 
 static uint32_t bare_io_in(void *ctx, uint16_t port, unsigned size_bytes) {
-    (void)ctx; (void)port;
+    bare_machine *m = ctx;
+    uint32_t v;
+    if (size_bytes == 1 && cpu_a20gate_in(&m->a20, port, &v)) return v;
     return size_bytes >= 4 ? 0xFFFFFFFFu : (1u << (8 * size_bytes)) - 1;
 }
 
 static void bare_io_out(void *ctx, uint16_t port, unsigned size_bytes, uint32_t value) {
-    (void)ctx;
+    bare_machine *m = ctx;
+    if (size_bytes == 1 && cpu_a20gate_out(&m->a20, m->cpu, port, value)) return;
     if (port == BARE_PORT_CONSOLE) {
         putchar((int)(value & 0xFF));
     } else if (port == BARE_PORT_POST) {
+        m->post_seen = 1;
+        m->post_last = value;
         fflush(stdout);
         fprintf(stderr, "POST %0*" PRIX32 "\n", (int)(2 * size_bytes), value);
     }
@@ -199,6 +224,7 @@ static int bare_setup(const bare_opts *o, bare_machine *m) {
         }
     }
     cpu_reset(m->cpu);
+    cpu_a20gate_init(&m->a20, m->cpu);
     if (o->flat32) {
         /* the stack starts at the top of RAM, below the ROM's low mirror */
         uint32_t mirror = 0x100000u - (m->rom_size <= 0x100000u ? m->rom_size : 0x100000u);
@@ -280,6 +306,15 @@ int cli_bare_main(int argc, char **argv) {
     bare_machine m;
     rc = bare_setup(&o, &m);
     if (rc == CLI_EXIT_OK) rc = bare_run(&m, o.cycles_max);
+    if (rc == CLI_EXIT_OK && o.expect_post && (!m.post_seen || m.post_last != o.post_want)) {
+        if (m.post_seen)
+            fprintf(stderr, "vmmsim bare: last POST value %" PRIX32 ", expected %" PRIX32 "\n",
+                    m.post_last, o.post_want);
+        else
+            fprintf(stderr, "vmmsim bare: no POST value written, expected %" PRIX32 "\n",
+                    o.post_want);
+        rc = CLI_EXIT_FINDING;
+    }
     bare_free(&m);
     return rc;
 }

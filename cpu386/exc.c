@@ -22,6 +22,10 @@ void cpu_write_flags(cpu_state *c, uint32_t v, uint32_t mask)
     c->fl.eflags &= 0x3FFFFu & ~0x28u;   /* reserved bits 3, 5, 15, 18+ read as 0 */
     c->fl.eflags |= 2u;
     if ((old ^ c->fl.eflags) & CPU_VM) cpu_mode_update(c);
+    if ((old ^ c->fl.eflags) & (CPU_TF | CPU_RF)) {
+        c->rf_icount = c->icount;   /* DBG-5 (debug.c): RF survives this instruction */
+        cpu_dbg_update(c);
+    }
 }
 
 void cpu_ns_push(cpu_state *c, cpu_newstack *ns, unsigned n, uint32_t v)
@@ -124,7 +128,7 @@ void cpu_deliver(cpu_state *c, uint8_t vec, int kind, int has_err, uint32_t err,
         cpu_fault(c, CPU_EXC_GP, (sel & 0xFFFCu) | (ext ? 1u : 0u));
     if (!(a & 0x80u)) cpu_fault(c, CPU_EXC_NP, (sel & 0xFFFCu) | (ext ? 1u : 0u));
     {
-        uint32_t fl = cpu_read_flags(c), old_esp = c->r[CPU_ESP];
+        uint32_t fl = cpu_read_flags(c) | c->exc_rf, old_esp = c->r[CPU_ESP];
         int inner = !(a & 0x04u) && dpl < c->cpl;
         cpu_newstack ns;
         if (c->vm && (!inner || dpl != 0))
@@ -177,4 +181,5 @@ void cpu_deliver(cpu_state *c, uint8_t vec, int kind, int has_err, uint32_t err,
 void cpu_soft_int(cpu_state *c, uint8_t vec, uint32_t next_eip, int kind)
 {
     cpu_deliver(c, vec, kind, 0, 0, next_eip);
+    cpu_dbg_delivered(c);   /* DBG-2 (debug.c) */
 }

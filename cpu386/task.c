@@ -184,6 +184,12 @@ static void task_load(cpu_state *c, uint16_t sel, cpu_seg *nt, const tss_image *
     ** (an 80386 loads only the words; what it leaves there is 0xFFFF). */
     for (k = 0; k < 8; k++) c->r[k] = big ? im->r[k] : (0xFFFF0000u | (im->r[k] & 0xFFFFu));
     cpu_flags_put(&c->fl, ((big ? im->eflags : (im->eflags & 0xFFFFu)) | 2u) & 0x3FFFFu & ~0x8028u);
+    cpu_dbg_update(c);        /* TF and RF come from the new task */
+    /* The local breakpoint enables L0–L3 are cleared on every task switch (12.2.2). */
+    if (c->dr[7] & 0x55u) {
+        c->dr[7] &= ~0x55u;
+        cpu_dbg_dr_written(c);
+    }
     c->eip = big ? im->eip : (im->eip & 0xFFFFu);
     c->exc_eip = c->eip;   /* faults from here on are the new task's */
     c->ldtr.sel = im->ldt;
@@ -229,6 +235,7 @@ static int task_switch(cpu_state *c, uint16_t sel, uint32_t lo, uint32_t hi, int
     tss_read(c, nt.base, big, &im);
     /* From here the switch writes: the outgoing task's state, busy bits, back link. */
     if (src == CPU_TS_IRET) fl &= ~CPU_NT;
+    if (src == CPU_TS_INT) fl |= c->exc_rf;   /* a fault's image carries RF (run.c) */
     tss_save(c, ret_eip, fl);
     if (src == CPU_TS_JMP || src == CPU_TS_IRET) busy_set(c, c->tr.sel, 0);
     if (src == CPU_TS_CALL || src == CPU_TS_INT) {
@@ -246,6 +253,7 @@ static void task_trap(cpu_state *c)
 {
     c->dr[6] |= DR6_BT;
     c->exc_eip = c->eip;
+    c->exc_trap = 1;          /* a trap: no RF in the image (run.c) */
     cpu_fault0(c, CPU_EXC_DB);
 }
 

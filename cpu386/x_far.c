@@ -278,7 +278,10 @@ void x_iret(cpu_state *c, const cpu_insn *i)
     sel = (uint16_t)cpu_stack_rd(c, n, n);
     fl = cpu_stack_rd(c, 2 * n, n);
     if (!c->pe || c->vm) {
-        mask = CPU_ARITH_FLAGS | CPU_TF | CPU_DF | CPU_NT | CPU_IF | (c->vm ? 0u : CPU_IOPL);
+        /* A 32-bit real-mode IRET loads RF too (how a real-mode debugger resumes
+        ** over an instruction breakpoint, manual 12.3.1.1). */
+        mask = CPU_ARITH_FLAGS | CPU_TF | CPU_DF | CPU_NT | CPU_IF |
+               (c->vm ? 0u : CPU_IOPL | CPU_RF);
         if (n == 2) mask &= 0xFFFFu;
         cpu_set_sp(c, cpu_sp(c) + 3 * n);
         cpu_seg_set_real(c, CPU_CS, sel);

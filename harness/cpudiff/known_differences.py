@@ -44,9 +44,11 @@ CONSTRAINTS = {
                   "6..FFh after the subtraction (AAS), where both agree.",
     "bsf_bsr_zero": "BSF/BSR with a zero source leave the destination undefined (the "
                     "386 changes it, modern CPUs keep it): sources are never zero.",
-    "push_sreg_32": "A 32-bit PUSH of a segment register writes 4 bytes on the 386 and "
-                    "only 2 on modern CPUs: not generated (segment registers are "
-                    "neither pushed nor loaded).",
+    "push_sreg_32": "A 32-bit PUSH of a segment register moves ESP by 4 and writes only "
+                    "the selector's 2 bytes in vmmsim (docs/cpu386.md, 'Choices where the "
+                    "manual is silent'), as Intel's current CPUs do, while QEMU/Unicorn "
+                    "writes a zero-extended dword: not generated (segment registers are "
+                    "neither pushed nor loaded); tests/cpu/test_cpu_debug.c checks it.",
     "post_386_opcodes": "CPUID, BSWAP, CMPXCHG, XADD, CMOVcc, RDTSC, INVD, WBINVD, INVLPG "
                         "execute under Unicorn but are #UD on a 386: never generated "
                         "(the Check suite test_cpu_system tests that they raise #UD).",

@@ -342,9 +342,11 @@ START_TEST(test_task_ldt_cr3) {
 }
 END_TEST
 
-/* The T bit raises #DB before the new task's first instruction, with DR6.BT. */
+/* The T bit raises #DB before the new task's first instruction, with DR6.BT; the
+** switch clears DR7's local enables L0–L3 and keeps the global ones. */
 START_TEST(test_task_trap_bit) {
-    tc_machine *m = machine(GDT "mov ax,0x48\nltr ax\njmp 0x50:0\nt: hlt\n");
+    tc_machine *m = machine(GDT "mov ax,0x48\nltr ax\nmov eax,0x100000\nmov dr0,eax\n"
+                                "mov eax,0xff\nmov dr7,eax\njmp 0x50:0\nt: hlt\n");
     tss32(m, TSS_B, tc_sym(m, "t"), 0x50000, 2);
     tc_wr32(m, TSS_B + 0x64, 1);
     int stop = tc_run(m, 100000);
@@ -354,6 +356,7 @@ START_TEST(test_task_trap_bit) {
     cpu_regs r;
     cpu_get_regs(m->cpu, &r);
     tc_eq(r.dr[6] & 0x8000u, 0x8000u);
+    tc_eq(r.dr[7] & 0xFFu, 0xAAu);
     tc_eq(r.tr.sel, 0x50);
     tc_free(m);
 }
