@@ -329,8 +329,9 @@ def flat_or_unloadable(s, sel):
     a = (hi >> 8) & 0xFF
     if not (a & 0x10) or (a & 0x08) or not (a & 0x02):
         return True
+    base = (lo >> 16) | (hi & 0xFF) << 16 | (hi & 0xFF000000)
     return (hi & 0x800000) and (lo & 0xFFFF) == 0xFFFF and (hi & 0xF0000) == 0xF0000 \
-        and not (a & 0x04)
+        and not (a & 0x04) and base == 0
 
 
 def b_lar(s):
@@ -362,8 +363,10 @@ def b_far(s):
     gsel = sel & ~3
     count = r.randrange(4)
     if gsel == SEL_GATE32:
-        s.gdt[gsel:gsel + 8] = gate_desc(r.choice([K_CODE, K_CODE, U_CODE, 0x60]), nxt, 0xC,
-                                         r.choice([3, 3, 0]), count)
+        target = r.choice([K_CODE, K_CODE, U_CODE, 0x60])
+        if target == 0x60 and s.gdt[0x65] & 0x1C == 0x1C:
+            target = K_CODE              # no conforming targets: SYSTEM["gate_conforming"]
+        s.gdt[gsel:gsel + 8] = gate_desc(target, nxt, 0xC, r.choice([3, 3, 0]), count)
     elif gsel == SEL_GATE16:
         s.gdt[gsel:gsel + 8] = gate_desc(r.choice([K_CODE, U_CODE]), nxt, 0x4, 3, count)
     if mem:
