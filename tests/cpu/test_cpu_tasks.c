@@ -173,6 +173,28 @@ START_TEST(test_call_gate_inner_clocks) {
 }
 END_TEST
 
+/* Same privilege, ring 0: CALL through a call gate 52+m (FF /3: 56), JMP through one
+** 45+m (FF /5: 49); a plain far CALL from memory 38+m, a direct far JMP 27+m. Each
+** measured transfer follows a NOP, which takes the previous transfer's "+m". */
+START_TEST(test_gate_same_privilege_clocks) {
+    tc_machine *m = machine(GDT "nop\nc0: call 0x58:0\nc1: nop\nc2: call far [p1]\nc3: nop\n"
+                                "j0: jmp 0x78:0\nj1: nop\nj2: jmp far [p2]\nj3: nop\n"
+                                "f0: call far [p3]\nf1: nop\nf2: jmp 0x28:f3\nf3: hlt\n"
+                                "p1: dd 0\ndw 0x60\np2: dd 0\ndw 0x88\np3: dd f1\ndw 0x28\n");
+    gate(m, 0x58, 0xC, 0, 0x28, tc_sym(m, "c1"), 0);
+    gate(m, 0x60, 0xC, 0, 0x28, tc_sym(m, "c3"), 0);
+    gate(m, 0x78, 0xC, 0, 0x28, tc_sym(m, "j1"), 0);
+    gate(m, 0x88, 0xC, 0, 0x28, tc_sym(m, "j3"), 0);
+    tc_eq(tc_clocks_between(m, "c0", "c1"), 52);
+    tc_eq(tc_clocks_between(m, "c2", "c3"), 56);
+    tc_eq(tc_clocks_between(m, "j0", "j1"), 45);
+    tc_eq(tc_clocks_between(m, "j2", "j3"), 49);
+    tc_eq(tc_clocks_between(m, "f0", "f1"), 38);
+    tc_eq(tc_clocks_between(m, "f2", "f3"), 27);
+    tc_free(m);
+}
+END_TEST
+
 /* JMP to a call gate whose code segment is more privileged is #GP(code selector). */
 START_TEST(test_jmp_gate_inner_gp) {
     tc_machine *m = machine(GDT "mov ax,0x48\nltr ax\n" TO_RING3 "user:\nj: jmp 0x58:0\ng: hlt\n");
@@ -387,6 +409,7 @@ int main(void)
     tcase_add_test(tc, test_call_gate_inner_16);
     tcase_add_test(tc, test_call_gate_inner_clocks);
     tcase_add_test(tc, test_jmp_gate_inner_gp);
+    tcase_add_test(tc, test_gate_same_privilege_clocks);
     tcase_add_test(tc, test_jmp_tss32);
     tcase_add_test(tc, test_call_task_gate_iret);
     tcase_add_test(tc, test_task_switch_checks);
