@@ -130,9 +130,10 @@ SYSTEM = {
     "cmps_order": "CMPS reads DS:ESI then ES:EDI on a 386 (the manual's order); Unicorn "
                   "reads ES:EDI first, so a #PF names the other address: string "
                   "instructions are not generated where pages may be missing.",
-    "gate_conforming": "A call gate to a conforming code segment keeps the CPL on a "
-                       "386; Unicorn gives the CPL the segment's DPL: gates are not "
-                       "generated with conforming targets.",
+    "gate_target": "A call gate to a conforming code segment keeps the CPL on a 386 "
+                   "(Unicorn gives the CPL the segment's DPL), and a JMP through a gate "
+                   "to a code segment not present is #NP on a 386 (#GP under Unicorn): "
+                   "gates are generated with present, non-conforming targets only.",
     "accessed_bit": "Code and data descriptors are generated with the accessed bit "
                     "already set: a 386 sets it on every load into a segment register, "
                     "Unicorn not for CS and SS loaded by far transfers and IRET.",

@@ -364,8 +364,8 @@ def b_far(s):
     count = r.randrange(4)
     if gsel == SEL_GATE32:
         target = r.choice([K_CODE, K_CODE, U_CODE, 0x60])
-        if target == 0x60 and s.gdt[0x65] & 0x1C == 0x1C:
-            target = K_CODE              # no conforming targets: SYSTEM["gate_conforming"]
+        if target == 0x60 and (s.gdt[0x65] & 0x1C == 0x1C or not s.gdt[0x65] & 0x80):
+            target = K_CODE              # SYSTEM["gate_target"]
         s.gdt[gsel:gsel + 8] = gate_desc(target, nxt, 0xC, r.choice([3, 3, 0]), count)
     elif gsel == SEL_GATE16:
         s.gdt[gsel:gsel + 8] = gate_desc(r.choice([K_CODE, U_CODE]), nxt, 0x4, 3, count)
