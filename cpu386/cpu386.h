@@ -101,8 +101,9 @@ enum cpu_stop {
     CPU_STOP_REQUEST,      /* the host called cpu_request_stop() (e.g. from io_out) */
     CPU_STOP_STI,          /* STI executed while config.stop_on_sti is set */
     CPU_STOP_TRIPLE_FAULT, /* shutdown */
-    CPU_STOP_UNSUPPORTED   /* something this interpreter does not model (task gate…):
-                              info.message says what */
+    CPU_STOP_UNSUPPORTED   /* something this interpreter does not model: info.message
+                              says what (no instruction raises it since call gates
+                              to inner rings and task switches are modelled) */
 };
 const char *cpu_stop_name(int stop);
 

@@ -243,6 +243,37 @@ uint32_t cpu_read_flags(cpu_state *c);
 /* Writes EFLAGS with POPF/IRET privilege rules (mask of writable bits given). */
 void cpu_write_flags(cpu_state *c, uint32_t v, uint32_t mask);
 
+/* A stack being built for an inner privilege level (exc.c, gate.c): written through
+** linear addresses, loaded into SS:ESP only when the transfer commits. */
+typedef struct cpu_newstack {
+    cpu_seg  seg;
+    uint32_t sp;
+    int      big;      /* SS.B */
+    uint16_t err;      /* #SS error code for limit violations */
+} cpu_newstack;
+/* SS:ESP for ring `dpl` from the current TSS, with the SS checks (#TS, #SS). */
+void cpu_tss_stack(cpu_state *c, unsigned dpl, cpu_newstack *ns);
+void cpu_ns_push(cpu_state *c, cpu_newstack *ns, unsigned n, uint32_t v);
+
+/* ---- gate.c ------------------------------------------------------------------- */
+/* CALL through a gate of `gsize` bytes (2, 4) copying `count` parameters, to the
+** non-conforming code segment (cs_sel; lo, hi) of a more privileged ring (its DPL).
+** Charges `clk_total` minus the instruction's base clocks; jumps to off. */
+void cpu_call_gate_inner(cpu_state *c, const cpu_insn *i, uint16_t cs_sel, uint32_t lo,
+                         uint32_t hi, uint32_t off, unsigned gsize, unsigned count);
+
+/* ---- task.c ------------------------------------------------------------------- */
+enum { CPU_TS_JMP = 0, CPU_TS_CALL = 1, CPU_TS_IRET = 2, CPU_TS_INT = 3 };
+/* Far JMP/CALL whose selector names a TSS or a task gate (descriptor lo, hi). */
+void cpu_task_far(cpu_state *c, const cpu_insn *i, uint16_t sel, uint32_t lo,
+                  uint32_t hi, int src);
+/* IRET with NT set: back to the task in the current TSS's back link. */
+void cpu_task_iret(cpu_state *c, const cpu_insn *i);
+/* An interrupt or exception through a task gate of the IDT naming TSS `tss_sel`
+** (gate checks done by the caller); pushes the error code on the new task's stack. */
+void cpu_task_int(cpu_state *c, uint16_t tss_sel, int ext, int has_err, uint32_t err,
+                  uint32_t ret_eip);
+
 /* ---- clocks.c / optab ---------------------------------------------------------- */
 typedef struct cpu_opdef {
     cpu_fn  fn_r, fn_m;   /* register form (mod = 3) and memory form */
@@ -266,6 +297,7 @@ enum {
     CLK_JCC_TAKEN_EXTRA = 4,      /* Jcc: 7+m taken, 3 not taken */
     CLK_INT_REAL = 37, CLK_INT3_REAL = 33, CLK_INTO_REAL = 35, CLK_INT_PM = 59, CLK_INT_PM_PRIV = 99,
     CLK_INT_V86 = 119, CLK_IRET_REAL = 22, CLK_IRET_PM = 38, CLK_IRET_PM_OUT = 82,
+    CLK_IRET_V86 = 60,
     CLK_SEGLOAD_PM = 18
 };
 
