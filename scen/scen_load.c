@@ -90,7 +90,7 @@ static int get_u64(const sctx *c, uint32_t i, const char *what, uint64_t max, ui
 
 static int get_u32(const sctx *c, uint32_t i, const char *what, uint32_t max, uint32_t *out) {
     assert(c && what && out);
-    uint64_t v;
+    uint64_t v = 0;
     int rc = get_u64(c, i, what, max, &v);
     if (rc == SCEN_OK) *out = (uint32_t)v;
     return rc;
