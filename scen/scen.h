@@ -8,8 +8,8 @@
 **   scen_resolve   label references (timeline targets, control procedures,
 **                  expectations) -> linear addresses.
 ** scen_load does all three from a path. Every error names file:line:column and
-** what was expected versus found (scen_error()). The schema is in
-** scenarios/README.md.
+** what was expected versus found (scen_error()). The format is documented in
+** scenarios/README.md, and as a JSON Schema in docs/schemas/scenario.schema.json.
 */
 #ifndef VMMSIM_SCEN_H
 #define VMMSIM_SCEN_H
