@@ -25,7 +25,15 @@ def test_schema_is_a_valid_2020_12_schema():
     assert SCHEMA["$schema"] == "https://json-schema.org/draft/2020-12/schema"
 
 
-@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("**/*.yaml")), ids=lambda p: p.name)
+BUNDLED = sorted(SCENARIOS.glob("**/*.yaml")) + sorted((ROOT / "docs" / "tutorial").glob("*.yaml")) + \
+    sorted((ROOT / "bench" / "latency").glob("*.yaml"))
+
+
+def test_bundled_scenarios_found():
+    assert len(BUNDLED) >= 45   # scenarios/, scenarios/bench/, the tutorial's, bench/latency/
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=lambda p: str(p.relative_to(ROOT)))
 def test_bundled_scenario_validates(path):
     errs = schema_errors(path.read_text())
     assert not errs, [f"{list(e.absolute_path)}: {e.message}" for e in errs]
