@@ -334,8 +334,15 @@ int bench_sort(bench_stats *st) {
 }
 
 uint64_t bench_percentile(const bench_kind *k, uint32_t q) {
-    assert(k->n > 0 && k->sorted && q >= 1 && q <= 100);
-    uint64_t rank = ((uint64_t)q * k->n + 99) / 100;   /* nearest rank, 1-based */
+    assert(k && q >= 1 && q <= 100);
+    return bench_percentile_milli(k, q * 1000u);
+}
+
+/* Nearest rank (docs/bench.md, "Percentiles"): the smallest sample with at least
+** q_milli/100000 of the samples at or below it, i.e. rank ceil(q_milli * n / 100000). */
+uint64_t bench_percentile_milli(const bench_kind *k, uint32_t q_milli) {
+    assert(k && k->n > 0 && k->sorted && q_milli >= 1 && q_milli <= 100000);
+    uint64_t rank = ((uint64_t)q_milli * k->n + 99999) / 100000;   /* 1-based */
     assert(rank >= 1 && rank <= k->n);
     return k->sorted[rank - 1];
 }
