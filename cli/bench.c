@@ -278,6 +278,7 @@ static int bench_latency(const bench_opts *o) {
     vmm_machine_defaults(&d);
     bench_stats st;
     bench_init(&st, c.s.vs.m.service_cycles ? c.s.vs.m.service_cycles : d.service_cycles);
+    bench_set_stimuli(&st, c.s.vs.stim, c.s.vs.nstim);
     const bench_series ser = { c.v, c.path, o->strat, o->seed,
                                o->strat == ENG_STRAT_PCT ? xpl_pct_steps(&c, o->seed) : 0, clock_hz };
     for (uint64_t run = 0; run < o->runs && !rc; run++) rc = cli_bench_exit(bench_latency_run(&st, &ser, run));

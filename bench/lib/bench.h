@@ -49,6 +49,8 @@ typedef struct bench_stats {
     int      breakdown;       /* bench_init was called: samples carry comp_cycles */
     uint32_t service_cycles;  /* the machine's, for the VMM path costs */
     uint64_t sim_cycles;      /* simulated cycles of all runs collected (their lengths) */
+    const vmm_stimulus *stim; /* the scenario's stimuli (bench_set_stimuli), or NULL */
+    uint32_t nstim;
     int      err;             /* BENCH_ENOMEM once a sample could not be kept */
 } bench_stats;
 
@@ -64,6 +66,10 @@ void bench_init(bench_stats *st, uint32_t service_cycles);
 ** sample per pair. clock_hz converts time-out due times (ms) to cycles. */
 int  bench_collect(bench_stats *st, const eng_trace *t, uint64_t run, uint32_t clock_hz);
 void bench_free(bench_stats *st);
+/* Gives the scenario's stimuli (kept by pointer: they outlive st), so that an hwint
+** sample counts from its irq stimulus's scheduled cycle, not from the raise record
+** (docs/bench.md, "Coordinated omission"). */
+void bench_set_stimuli(bench_stats *st, const vmm_stimulus *stim, uint32_t nstim);
 /* Builds each kind's ascending latency list for the percentiles (samples keep
 ** their run order). 0 or BENCH_ENOMEM. */
 int  bench_sort(bench_stats *st);
