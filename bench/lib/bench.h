@@ -1,8 +1,9 @@
 /*
 ** bench.h — the bench library (bench/lib/), prefix bench_: trigger-to-callback
 ** latency in simulated cycles, measured from the stored trace records of each run,
-** where each sample's cycles went (bench_pair.c, bench_attr.c, bench_run.c), and the
-** host time of the simulation (bench_host.c). docs/bench.md; docs/architecture.md.
+** where each sample's cycles went (bench_pair.c, bench_attr.c, bench_run.c), the
+** histograms in HdrHistogram's formats and as CSV (bench_hdr.c), and the host time
+** of the simulation (bench_host.c). docs/bench.md; docs/architecture.md.
 ** It runs a machine the caller built (vmm_state); `vmmsim bench` prints the results.
 */
 #ifndef VMMSIM_BENCH_H
