@@ -61,7 +61,8 @@ void xpl_emit_jsonl(FILE *f, const char *line, size_t len) {
 
 /* ---- Chrome trace-event JSON (docs/trace-format.md, "Chrome trace-event JSON") ----
 ** One process (pid 1); its tracks (tid): 1 the VM time slices (a span per stretch
-** a VM is the current one), 2 the interrupts (IRQ records), and per VM i three:
+** a VM is the current one), 2 the interrupts (IRQ records, zero-length spans), and
+** per VM i three:
 ** PF_TID_VM + 3i its callbacks (CB_ENTER..CB_RETURN spans), + 1 its service calls
 ** (SERVICE..SVC_RET spans), + 2 its other records (instants). Flow arrows (ph s/f)
 ** run from a callback's trigger record to its CB_ENTER. */
@@ -278,10 +279,18 @@ static void pf_record(pf_state *p, const xpl_tline *t) {
     } else if (xpl_tline_is(t, "CB_RETURN")) pf_end(p, t, base, "cb");
     else if (xpl_tline_is(t, "SERVICE")) { pf_begin(p, t, base + 1, "svc"); pf_trigger(p, t, base + 1, vm); }
     else if (xpl_tline_is(t, "SVC_RET")) pf_end(p, t, base + 1, "svc");
-    else {
-        int tid = xpl_tline_is(t, "IRQ") ? PF_TID_IRQ : base + 2;
-        pf_event(p, t, "i", t->type, t->typelen, tid);
-        pf_trigger(p, t, tid, vm);
+    else if (xpl_tline_is(t, "IRQ")) {
+        /* A zero-length span, not an instant: viewers bind a flow's start to the
+        ** slice open on its track (Perfetto drops one without). */
+        pf_event(p, t, "B", t->type, t->typelen, PF_TID_IRQ);
+        pf_trigger(p, t, PF_TID_IRQ, vm);
+        pf_event(p, t, "E", t->type, t->typelen, PF_TID_IRQ);
+    } else {
+        pf_event(p, t, "i", t->type, t->typelen, base + 2);
+        /* a trigger inside a service call (EV, TIMEOUT, CRIT) starts its arrow there:
+        ** on the services track of the VM that runs (vm= may name the target) */
+        int cur = PF_TID_VM + 3 * p->cur_vm + 1;
+        pf_trigger(p, t, p->track[cur].depth ? cur : p->track[base + 1].depth ? base + 1 : base + 2, vm);
     }
 }
 

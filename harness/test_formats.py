@@ -86,6 +86,7 @@ def check_structure(doc):
             st.pop()
         elif e["ph"] == "s":
             assert e["id"] not in flows_s
+            assert st, f"flow start outside a span on {names[e['tid']]} (viewers drop it): {e}"
             flows_s[e["id"]] = e
         elif e["ph"] == "f":
             assert e["id"] in flows_s and e["id"] not in flows_f, f"flow end without its start: {e}"
@@ -116,11 +117,13 @@ def test_perfetto_tracks_by_record_type(tmp_path):
         names = tracks(doc)
         cb = [e for e in doc["traceEvents"] if e["ph"] == "B" and "cb" in e.get("args", {})]
         svc = [e for e in doc["traceEvents"] if e["ph"] == "B" and "svc" in e.get("args", {})]
-        irq = [e for e in doc["traceEvents"] if e["ph"] == "i" and e["name"] == "IRQ"]
+        irq = [e for e in doc["traceEvents"] if e["name"] == "IRQ"]
         slices = [e for e in doc["traceEvents"] if e["ph"] == "B" and names[e["tid"]] == "VM time slices"]
         assert cb and all(names[e["tid"]].endswith(": callbacks") for e in cb)
         assert svc and all(names[e["tid"]].endswith(": services") for e in svc)
-        assert all(names[e["tid"]] == "interrupts" for e in irq)
+        assert all(names[e["tid"]] == "interrupts" and e["ph"] in "BE" for e in irq)
+        assert not [e for e in doc["traceEvents"] if e["ph"] == "i" and e["tid"] in names
+                    and names[e["tid"]] == "interrupts"]
         switches = [e for e in doc["traceEvents"] if e["name"] == "TASK_SWITCH"]
         assert len(slices) == len(switches) + 1      # the system VM's first slice, then one per switch
         irqs += len(irq)
