@@ -94,6 +94,44 @@ def plot_latency(name, lat, out, fmt):
     return gnuplot("\n".join(s) + "\n", svg)
 
 
+def percentile_points(kd):
+    """(1/(1-p), cycles) per sample in ascending order, p = rank/(n+1) so that the
+    maximum stays finite (at n+1); from the samples or the kept histogram's bins."""
+    if "samples" in kd:
+        vals = sorted(s["cycles"] for s in kd["samples"])
+    else:
+        w = kd["histogram"]["bin_cycles"]
+        vals = [lo + w - 1 for lo, n in kd["histogram"]["bins"] for _ in range(n)]
+    n = len(vals)
+    return [((n + 1) / (n + 1 - r), v) for r, v in enumerate(vals, 1)]
+
+
+def plot_percentiles(name, lat, out, fmt):
+    """The percentile distribution of every kind on the log 1/(1-p) axis, the way
+    HdrHistogram's plots show a latency tail: 90 % at 10, 99 % at 100, 99.9 % at 1000."""
+    kinds = [k for k in KINDS if lat.get("kinds", {}).get(k, {}).get("count", 0) > 0]
+    if not kinds:
+        return None
+    dat = out / "raw" / f"plot-percentiles-{name}.dat"
+    dat.parent.mkdir(parents=True, exist_ok=True)
+    blocks = ["\n".join(f"{x:.6g} {v}" for x, v in percentile_points(lat["kinds"][k])) for k in kinds]
+    dat.write_text("\n\n\n".join(blocks) + "\n")
+    top = max(len(b.splitlines()) for b in blocks) + 1
+    tics = ", ".join(f"'{lab.replace('%', '%%')}' {x}" for lab, x in (("0%", 1), ("90%", 10), ("99%", 100), ("99.9%", 1e3),
+                                                   ("99.99%", 1e4), ("99.999%", 1e5), ("99.9999%", 1e6))
+                     if x <= max(10, top))
+    colors = ["#3b75af", "#e1812c", "#3a923a", "#c03d3e", "#9372b2", "#845b53"]
+    img = out / f"percentiles-{name}.{fmt}"
+    s = [terminal(fmt, 720, 420), f"set output '{img}'", "set termoption noenhanced",
+         f"set title \"{name}: latency by percentile, {lat.get('runs')} runs ({lat.get('strategy')})\"",
+         "set logscale x", "set logscale y", f"set xtics ({tics})", f"set xrange [1:{max(10, top)}]",
+         "set xlabel 'percentile (axis: 1/(1-p))'", "set ylabel 'simulated cycles (log)'",
+         "set grid xtics ytics", "set key below horizontal",
+         "plot " + ", ".join(f"'{dat}' index {i} using 1:2 with steps lw 2 lc rgb '{colors[i % 6]}' "
+                             f"title '{KIND_TITLE[k]}'" for i, k in enumerate(kinds))]
+    return gnuplot("\n".join(s) + "\n", img)
+
+
 def cpu_mips(cpu):
     """{loop: {engine: mips or None}} from cpu_bench's JSON."""
     t = {}
@@ -138,9 +176,7 @@ def plot_all(doc, out, fmt="svg"):
     res = doc.get("results", {})
     for name, lat in sorted(res.get("latency", {}).items()):
         if "kinds" in lat:
-            p = plot_latency(name, lat, out, fmt)
-            if p:
-                made.append(p)
+            made += [p for p in (plot_latency(name, lat, out, fmt), plot_percentiles(name, lat, out, fmt)) if p]
     p = plot_peers(res.get("cpu"), out, fmt)
     if p:
         made.append(p)

@@ -94,3 +94,21 @@ def test_peers_table_has_bochs_and_its_ratio():
     assert rows[0] == "| loop | vmmsim | Unicorn | qemu-i386 | Bochs | vmmsim / Bochs |"
     assert rows[2].startswith("| alu | 300 | 3,000 | 4,000 | 100 |") and rows[2].endswith("| 3.00× |")
     assert rows[3] == "| mixed | 150 | – | – | – | – |"   # a failed engine has no figure, no ratio
+
+
+def test_percentile_points_on_the_log_axis():
+    kd = {"samples": [{"cycles": c} for c in (30, 10, 20, 40)]}
+    pts = plots.percentile_points(kd)
+    assert [v for _, v in pts] == [10, 20, 30, 40]
+    assert [round(x, 6) for x, _ in pts] == [1.25, round(5 / 3, 6), 2.5, 5.0]   # (n+1)/(n+1-rank)
+    hist = {"histogram": {"bin_cycles": 10, "bins": [[0, 2], [20, 1]]}}
+    assert [v for _, v in plots.percentile_points(hist)] == [9, 9, 29]
+
+
+def test_percentile_plot_written(tmp_path):
+    if not plots.shutil.which("gnuplot"):
+        return   # gnuplot is a --bench tool (tools/setup --bench); the points are tested above
+    lat = {"runs": 2, "strategy": "random", "clock_hz": 25_000_000,
+           "kinds": {"nc": {"count": 3, "samples": [{"cycles": c} for c in (9, 9, 12)]}}}
+    out = plots.plot_percentiles("t", lat, tmp_path, "svg")
+    assert out and out.exists() and "<svg" in out.read_text()

@@ -23,7 +23,8 @@ static const char bench_help[] =
 "Runs SCENARIO under --runs schedules and measures, from each run's trace, the\n"
 "simulated cycles from a callback's trigger to its first instruction: nc after the\n"
 "critical-section release, idle after Int2F_1689, event and prio after their\n"
-"scheduling, timeout after its due time, hwint after the IRQ. Prints per kind the\n"
+"scheduling, timeout after its due time, hwint after the IRQ stimulus's scheduled\n"
+"cycle (not its later dispatch: no coordinated omission). Prints per kind the\n"
 "count, min, p50, p90, p99 and max in cycles and in microseconds, then per kind\n"
 "the mean cycles of each component of the latency (vmm_path, vxd_code, interrupts,\n"
 "other_vms, time_slice, timer, waiting) and its share (docs/bench.md).\n\n"
@@ -32,13 +33,16 @@ static const char bench_help[] =
 "  --strategy canonical|random|pct\n"
 "                         the chooser (default random; canonical repeats one run)\n"
 "  --seed S               run i uses a seed derived from (S, i) (default 0)\n"
-"  --json FILE            also write the statistics and every sample (with its\n"
-"                         breakdown) as JSON\n"
+"  --json FILE            also write the statistics (count, min, p50, p90, p99,\n"
+"                         p99.9, max) and every sample (with its breakdown) as JSON\n"
+"  --csv FILE             also write the histogram's non-empty buckets as CSV\n"
+"  --hdr-log FILE         also write an HdrHistogram interval log (V2 compressed\n"
+"                         histograms, one tagged interval per kind)\n"
 "  --help                 this text\n\n"
 "vmmsim bench host SCENARIO: how fast vmmsim simulates it here (see its --help).\n";
 
 typedef struct bench_opts {
-    const char *scenario, *json;
+    const char *scenario, *json, *csv, *hdr_log;
     int      strat;            /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
     uint64_t runs, seed;
 } bench_opts;
@@ -48,6 +52,8 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
     assert(argv && o);
     const cli_opt opts[] = {
         { "--json", NULL, CLI_OPT_STR, &o->json, 0, 0, "a file name", NULL, NULL, 0 },
+        { "--csv", NULL, CLI_OPT_STR, &o->csv, 0, 0, "a file name", NULL, NULL, 0 },
+        { "--hdr-log", NULL, CLI_OPT_STR, &o->hdr_log, 0, 0, "a file name", NULL, NULL, 0 },
         { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
           CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
         { "--runs", NULL, CLI_OPT_U64, &o->runs, 1, BENCH_RUNS_MAX, "1..10000000", NULL, NULL, 0 },
@@ -182,16 +188,16 @@ static void json_kind_breakdown(FILE *f, const bench_kind *kd) {
 
 static void json_kind(FILE *f, const bench_kind *kd, uint32_t clock_hz, int bd) {
     assert(f && kd && clock_hz > 0);
-    static const uint32_t q[] = { 50, 90, 99 };
-    static const char *const qn[] = { "p50", "p90", "p99" };
+    /* nearest-rank percentiles in thousandths of a percent (docs/bench.md) */
+    static const uint32_t q[] = { 50000, 90000, 99000, 99900 };
+    static const char *const names[6] = { "min", "p50", "p90", "p99", "p99.9", "max" };
     fprintf(f, "{\"count\":%u,\"unpaired\":%llu", kd->n, (unsigned long long)kd->unpaired);
     if (kd->n) {
-        uint64_t v[5] = { kd->sorted[0], 0, 0, 0, kd->sorted[kd->n - 1] };
-        for (int i = 0; i < 3; i++) v[i + 1] = bench_percentile(kd, q[i]);
-        const char *names[5] = { "min", qn[0], qn[1], qn[2], "max" };
+        uint64_t v[6] = { kd->sorted[0], 0, 0, 0, 0, kd->sorted[kd->n - 1] };
+        for (int i = 0; i < 4; i++) v[i + 1] = bench_percentile_milli(kd, q[i]);
         for (int unit = 0; unit < 2; unit++) {
             fprintf(f, ",\"%s\":{", unit ? "us" : "cycles");
-            for (int i = 0; i < 5; i++) {
+            for (int i = 0; i < 6; i++) {
                 fprintf(f, "%s\"%s\":", i ? "," : "", names[i]);
                 char buf[32];
                 if (unit) fputs(fmt_us(buf, sizeof buf, v[i], clock_hz), f);
@@ -225,11 +231,11 @@ static int write_json(const bench_opts *o, const bench_stats *st, uint32_t clock
     if (!f) { fprintf(stderr, "vmmsim bench: %s: cannot write\n", o->json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"scenario\":");
     xpl_json_str(f, o->scenario);
-    fprintf(f, ",\"runs\":%llu,\"strategy\":\"%s\",\"seed\":%llu,\"clock_hz\":%u,"
-               "\"vm_timeouts_unmeasured\":%llu,\"irq_merged\":%llu,\"breakdown_mismatches\":%llu,"
+    fprintf(f, ",\"runs\":%llu,\"strategy\":\"%s\",\"seed\":%llu,\"clock_hz\":%u,\"sim_cycles\":%llu,"
+               "\"percentile_method\":\"nearest-rank\",\"vm_timeouts_unmeasured\":%llu,\"irq_merged\":%llu,\"breakdown_mismatches\":%llu,"
                "\"components\":[",
             (unsigned long long)o->runs, eng_strategy_name(o->strat), (unsigned long long)o->seed, clock_hz,
-            (unsigned long long)st->vm_timeouts, (unsigned long long)st->irq_merged,
+            (unsigned long long)st->sim_cycles, (unsigned long long)st->vm_timeouts, (unsigned long long)st->irq_merged,
             (unsigned long long)st->mismatches);
     for (int c = 0; c < BENCH_COMP_COUNT; c++) fprintf(f, "%s\"%s\"", c ? "," : "", bench_comp_name(c));
     fprintf(f, "],\"kinds\":{");
@@ -240,6 +246,25 @@ static int write_json(const bench_opts *o, const bench_stats *st, uint32_t clock
     fprintf(f, "}}\n");
     int bad = ferror(f);
     if (fclose(f) || bad) { fprintf(stderr, "vmmsim bench: %s: write error\n", o->json); return CLI_EXIT_HOST; }
+    return 0;
+}
+
+/* The CSV (what = 0) or the HdrHistogram interval log (what = 1) into path. */
+static int write_hist(const bench_opts *o, const bench_stats *st, uint32_t clock_hz, int what) {
+    assert(o && st && clock_hz > 0);
+    const char *path = what ? o->hdr_log : o->csv;
+    assert(path);
+    FILE *f = fopen(path, "w");
+    if (!f) { fprintf(stderr, "vmmsim bench: %s: cannot write\n", path); return CLI_EXIT_HOST; }
+    char head[256];
+    snprintf(head, sizeof head, "vmmsim bench latency, values in simulated cycles at %u Hz, runs=%llu seed=%llu",
+             clock_hz, (unsigned long long)o->runs, (unsigned long long)o->seed);
+    int rc = what ? bench_hdr_write_log(f, st, clock_hz, head) : bench_hdr_write_csv(f, st, BENCH_CSV_DIGITS);
+    if (fclose(f) || rc) {
+        fprintf(stderr, "vmmsim bench: %s: %s\n", path,
+                rc == BENCH_EFULL ? "a latency too large for the histogram" : "write error");
+        return CLI_EXIT_HOST;
+    }
     return 0;
 }
 
@@ -254,6 +279,7 @@ static int bench_latency(const bench_opts *o) {
     vmm_machine_defaults(&d);
     bench_stats st;
     bench_init(&st, c.s.vs.m.service_cycles ? c.s.vs.m.service_cycles : d.service_cycles);
+    bench_set_stimuli(&st, c.s.vs.stim, c.s.vs.nstim);
     const bench_series ser = { c.v, c.path, o->strat, o->seed,
                                o->strat == ENG_STRAT_PCT ? xpl_pct_steps(&c, o->seed) : 0, clock_hz };
     for (uint64_t run = 0; run < o->runs && !rc; run++) rc = cli_bench_exit(bench_latency_run(&st, &ser, run));
@@ -261,6 +287,8 @@ static int bench_latency(const bench_opts *o) {
     if (!rc) {
         print_table(stdout, o, &st, clock_hz);
         if (o->json) rc = write_json(o, &st, clock_hz);
+        if (!rc && o->csv) rc = write_hist(o, &st, clock_hz, 0);
+        if (!rc && o->hdr_log) rc = write_hist(o, &st, clock_hz, 1);
     }
     bench_free(&st);
     xpl_sim_free(&c);

@@ -1,8 +1,9 @@
 /*
 ** bench.h — the bench library (bench/lib/), prefix bench_: trigger-to-callback
 ** latency in simulated cycles, measured from the stored trace records of each run,
-** where each sample's cycles went (bench_pair.c, bench_attr.c, bench_run.c), and the
-** host time of the simulation (bench_host.c). docs/bench.md; docs/architecture.md.
+** where each sample's cycles went (bench_pair.c, bench_attr.c, bench_run.c), the
+** histograms in HdrHistogram's formats and as CSV (bench_hdr.c), and the host time
+** of the simulation (bench_host.c). docs/bench.md; docs/architecture.md.
 ** It runs a machine the caller built (vmm_state); `vmmsim bench` prints the results.
 */
 #ifndef VMMSIM_BENCH_H
@@ -48,6 +49,9 @@ typedef struct bench_stats {
     uint64_t mismatches;      /* trace steps the breakdown's model did not expect */
     int      breakdown;       /* bench_init was called: samples carry comp_cycles */
     uint32_t service_cycles;  /* the machine's, for the VMM path costs */
+    uint64_t sim_cycles;      /* simulated cycles of all runs collected (their lengths) */
+    const vmm_stimulus *stim; /* the scenario's stimuli (bench_set_stimuli), or NULL */
+    uint32_t nstim;
     int      err;             /* BENCH_ENOMEM once a sample could not be kept */
 } bench_stats;
 
@@ -63,11 +67,17 @@ void bench_init(bench_stats *st, uint32_t service_cycles);
 ** sample per pair. clock_hz converts time-out due times (ms) to cycles. */
 int  bench_collect(bench_stats *st, const eng_trace *t, uint64_t run, uint32_t clock_hz);
 void bench_free(bench_stats *st);
+/* Gives the scenario's stimuli (kept by pointer: they outlive st), so that an hwint
+** sample counts from its irq stimulus's scheduled cycle, not from the raise record
+** (docs/bench.md, "Coordinated omission"). */
+void bench_set_stimuli(bench_stats *st, const vmm_stimulus *stim, uint32_t nstim);
 /* Builds each kind's ascending latency list for the percentiles (samples keep
 ** their run order). 0 or BENCH_ENOMEM. */
 int  bench_sort(bench_stats *st);
 /* Nearest-rank percentile (q in 1..100) of a sorted kind; n must be > 0. */
 uint64_t bench_percentile(const bench_kind *k, uint32_t q);
+/* The same in thousandths of a percent (q_milli 1..100000: 99900 is p99.9). */
+uint64_t bench_percentile_milli(const bench_kind *k, uint32_t q_milli);
 
 /* Grows *arr (elements of size bytes) to hold one more than n; 0, BENCH_EFULL past
 ** BENCH_SAMPLES_MAX elements, or BENCH_ENOMEM. */
@@ -171,5 +181,34 @@ void bench_host_details(bench_host_info *h);
 const char *bench_asserts_on(void);      /* "on" or "off": this build's assert() */
 /* Nearest rank q% (1..100) of n > 0 sorted values. */
 uint32_t bench_rank(uint32_t n, uint32_t q);
+
+/* ---- HdrHistogram-compatible output (bench_hdr.c; docs/bench.md, "Formats") ----- */
+
+/* The bucket layout of an HdrHistogram with lowestDiscernibleValue 1: values below
+** sub_count are exact, above it each bucket's width is 1/sub_half of its value's
+** power of two. */
+#define BENCH_HDR_DIGITS 5u           /* the interval log's: exact below 262144 cycles */
+#define BENCH_CSV_DIGITS 3u           /* the CSV's: buckets within 0.1 % of their value */
+#define BENCH_HDR_LINE_MAX (1u << 26) /* bytes of one base64 histogram, a sanity limit */
+typedef struct bench_hdr {
+    uint64_t highest;                 /* highestTrackableValue (>= 2) */
+    uint32_t digits, sub_half_mag, sub_count, sub_half, bucket_count, counts_len;
+} bench_hdr;
+
+/* 0, or BENCH_EFULL when digits is not 1..5 or highest is too large. */
+int      bench_hdr_layout(bench_hdr *h, uint64_t highest, uint32_t digits);
+uint32_t bench_hdr_index(const bench_hdr *h, uint64_t value);
+/* The lowest and highest value that share counts index idx. */
+uint64_t bench_hdr_lowest(const bench_hdr *h, uint32_t idx);
+uint64_t bench_hdr_highest(const bench_hdr *h, uint32_t idx);
+/* The V2 compressed encoding of n ascending values, base64, in a malloc'd string.
+** 0, BENCH_ENOMEM, or BENCH_EFULL (a value above h->highest, or too long). */
+int      bench_hdr_encode(const bench_hdr *h, const uint64_t *sorted, uint32_t n, char **b64);
+/* The interval log of a sorted bench_stats (one tagged interval per measured kind,
+** from simulated time 0 over st->sim_cycles); header is a comment line's text. */
+int      bench_hdr_write_log(FILE *f, const bench_stats *st, uint32_t clock_hz, const char *header);
+/* CSV of the non-empty buckets of every kind in the layout of `digits`: kind, lowest,
+** highest, count, cumulative count, cumulative fraction. */
+int      bench_hdr_write_csv(FILE *f, const bench_stats *st, uint32_t digits);
 
 #endif

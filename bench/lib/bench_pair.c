@@ -15,7 +15,11 @@
 **   timeout  its due time: the cycle of its TIMEOUT op=set plus the time-out in
 **            cycles (TO-1); VM time-outs are due in VM execution time and are only
 **            counted;
-**   hwint    the IRQ op=raise of its IRQ (the stimulus; INT-1). A raise while the
+**   hwint    the scheduled cycle of the irq stimulus that raised its IRQ (the
+**            scenario's `at`, plus the jitter the run chose): the raise itself
+**            (IRQ op=raise) is dispatched at the next instruction boundary or at the
+**            end of the VMM path in progress, and that wait counts (INT-1). Without
+**            the stimuli (bench_set_stimuli) the raise's cycle. A raise while the
 **            line is already requested merges into that request (vmm/vpicd.c), so
 **            it owes no callback of its own.
 */
@@ -33,8 +37,9 @@
 #define SVC_INT2F_1689 0x002f1689u
 #define SVC_CALL_WHEN_NOT_CRITICAL 0x00010024u
 
-/* A trigger waiting for its callback: its cycle, the breakdown's snapshot there,
-** and for time-outs the cycles from the due time to the snapshot (the tick wait). */
+/* A trigger waiting for its callback: its cycle, the breakdown's snapshot, and the
+** cycles from the trigger to the snapshot: for time-outs from the due time (the tick
+** wait), for hwint from the IRQ's scheduled cycle to its raise. */
 typedef struct bench_trig { uint64_t cycle, timer; uint32_t key, snap; } bench_trig;
 
 /* Per-run pairing state: what is owed, and the trigger of the next entry per kind. */
@@ -49,6 +54,9 @@ typedef struct bench_pair {
     bench_trig  idle; int idle_on;                     /* inside an Int2F_1689 */
     bench_trig  next[BENCH_KIND_COUNT]; int next_on[BENCH_KIND_COUNT];
     int      next_skip;                             /* next timeout entry: a VM time-out */
+    uint64_t *stim_at;                /* per stimulus its scheduled cycle (NULL: none) */
+    uint32_t jit_next;                /* the stimulus the next jitter choice belongs to */
+    uint64_t irq_at; int irq_at_on;   /* the irq stimulus just dispatched: its cycle */
 } bench_pair;
 
 const char *bench_kind_name(int kind) {
@@ -181,13 +189,36 @@ static void on_irq(bench_stats *st, bench_pair *p, const eng_record *r) {
     uint32_t op = r->args[0] & 0xFF, irq = r->args[0] >> 8 & 0xFF;
     if (irq >= BENCH_IRQ_MAX) return;
     if (op == VMM_IRQOP_RAISE) {
+        int sched = p->irq_at_on && p->irq_at <= r->cycle;
+        p->irq_at_on = 0;
         if (p->irq_on[irq]) { st->irq_merged++; return; }
         p->irq_on[irq] = 1;
         p->irq[irq] = trig_now(p, r, irq);
+        if (sched) {                         /* counted from its scheduled cycle */
+            p->irq[irq].timer = r->cycle - p->irq_at;
+            p->irq[irq].cycle = p->irq_at;
+        }
     } else if (op == VMM_IRQOP_HWINT && p->irq_on[irq]) {
         p->irq_on[irq] = 0;
         announce(p, BENCH_HWINT, p->irq[irq]);
     }
+}
+
+/* The scheduled cycle of every stimulus: its `at`, plus for a window the JITTER
+** choice (made at boot, in stimulus order, for windowed stimuli only). Then an irq
+** STIMULUS record hands its cycle to the IRQ op=raise that follows it. */
+static void on_stim(const bench_stats *st, bench_pair *p, const eng_record *r) {
+    assert(st && p && r && p->stim_at);
+    if (r->type == VMM_REC_CHOICE) {
+        if (r->args[0] != ENG_CHOICE_JITTER) return;
+        while (p->jit_next < st->nstim && st->stim[p->jit_next].at_hi <= st->stim[p->jit_next].at_lo)
+            p->jit_next++;
+        if (p->jit_next < st->nstim) p->stim_at[p->jit_next++] += r->args[2];
+        return;
+    }
+    assert(r->type == VMM_REC_STIMULUS);
+    uint64_t i = r->args[0];
+    if (i < st->nstim && st->stim[i].kind == VMM_STIM_IRQ) { p->irq_at = p->stim_at[i]; p->irq_at_on = 1; }
 }
 
 static int on_crit(bench_pair *p, const eng_record *r) {
@@ -234,8 +265,9 @@ static int trigger_of(bench_pair *p, int k, bench_trig *t) {
 static void breakdown(bench_pair *p, int k, const bench_trig *t, uint32_t vm, bench_sample *smp) {
     if (!p->ba || t->snap == BENCH_BA_NONE) return;
     bench_ba_breakdown(p->ba, t->snap, vm, smp->comp_cycles);
-    smp->comp_cycles[BENCH_C_TIMER] = t->timer;
+    if (k != BENCH_HWINT) smp->comp_cycles[BENCH_C_TIMER] = t->timer;
     if (k == BENCH_HWINT) {
+        smp->comp_cycles[BENCH_C_WAITING] += t->timer;   /* the wait for the boundary */
         uint64_t g = bench_ba_last_hwint_entry(p->ba);
         assert(smp->comp_cycles[BENCH_C_INTERRUPTS] >= g);
         smp->comp_cycles[BENCH_C_INTERRUPTS] -= g;
@@ -281,6 +313,9 @@ static int step(bench_stats *st, bench_pair *p, const eng_record *r, uint64_t ru
     case VMM_REC_EV:       return on_ev(p, r);
     case VMM_REC_TIMEOUT:  return on_timeout(p, r);
     case VMM_REC_IRQ:      on_irq(st, p, r); return BENCH_OK;
+    case VMM_REC_CHOICE: case VMM_REC_STIMULUS:
+        if (p->stim_at) on_stim(st, p, r);
+        return BENCH_OK;
     case VMM_REC_CRIT:     return on_crit(p, r);
     case VMM_REC_SERVICE:  on_service(p, r, 0); return BENCH_OK;
     case VMM_REC_SVC_RET:  on_service(p, r, 1); return BENCH_OK;
@@ -296,6 +331,8 @@ int bench_collect(bench_stats *st, const eng_trace *t, uint64_t run, uint32_t cl
     p->clock_hz = clock_hz;
     int rc = BENCH_OK;
     if (st->breakdown && !(p->ba = bench_ba_new(st->service_cycles))) rc = BENCH_ENOMEM;
+    if (!rc && st->nstim && !(p->stim_at = malloc(st->nstim * sizeof *p->stim_at))) rc = BENCH_ENOMEM;
+    for (uint32_t i = 0; !rc && i < st->nstim; i++) p->stim_at[i] = st->stim[i].at_lo;
     for (uint32_t i = 0; i < t->len && rc == BENCH_OK; i++) {
         const eng_record *r = &t->rec[i];
         if (p->ba) bench_ba_record(p->ba, r);
@@ -303,9 +340,16 @@ int bench_collect(bench_stats *st, const eng_trace *t, uint64_t run, uint32_t cl
     }
     if (p->ba) st->mismatches += bench_ba_mismatches(p->ba);
     bench_ba_free(p->ba);
+    free(p->stim_at);
     free(p);
     if (rc) st->err = rc;
     return rc;
+}
+
+void bench_set_stimuli(bench_stats *st, const vmm_stimulus *stim, uint32_t nstim) {
+    assert(st && (stim || !nstim));
+    st->stim = stim;
+    st->nstim = nstim;
 }
 
 void bench_free(bench_stats *st) {
@@ -334,8 +378,15 @@ int bench_sort(bench_stats *st) {
 }
 
 uint64_t bench_percentile(const bench_kind *k, uint32_t q) {
-    assert(k->n > 0 && k->sorted && q >= 1 && q <= 100);
-    uint64_t rank = ((uint64_t)q * k->n + 99) / 100;   /* nearest rank, 1-based */
+    assert(k && q >= 1 && q <= 100);
+    return bench_percentile_milli(k, q * 1000u);
+}
+
+/* Nearest rank (docs/bench.md, "Percentiles"): the smallest sample with at least
+** q_milli/100000 of the samples at or below it, i.e. rank ceil(q_milli * n / 100000). */
+uint64_t bench_percentile_milli(const bench_kind *k, uint32_t q_milli) {
+    assert(k && k->n > 0 && k->sorted && q_milli >= 1 && q_milli <= 100000);
+    uint64_t rank = ((uint64_t)q_milli * k->n + 99999) / 100000;   /* 1-based */
     assert(rank >= 1 && rank <= k->n);
     return k->sorted[rank - 1];
 }

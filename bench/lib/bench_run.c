@@ -22,6 +22,7 @@ int bench_latency_run(bench_stats *st, const bench_series *s, uint64_t run) {
         return BENCH_ESIM;
     }
     const eng_trace *t = vmm_trace(s->v);
+    st->sim_cycles += vmm_now(s->v);         /* the interval log's length */
     if (t->overflow || t->len != t->count) {
         fprintf(stderr, "%s: run %llu: the trace outgrew trace_records; latency needs every record\n",
                 s->path, (unsigned long long)run);
