@@ -97,6 +97,7 @@ void vmm_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_
         snprintf(f->text, sizeof f->text, "%s", text);
     }
     v->d.nfind++;
+    v->d.nfind_code[code]++;
 }
 
 const char *vmm_control_msg_name(uint32_t msg) {

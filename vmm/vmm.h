@@ -195,8 +195,13 @@ int          vmm_run(vmm_state *v);
 const char  *vmm_error(const vmm_state *v);
 uint64_t     vmm_now(const vmm_state *v);
 
-/* Findings of the last run: all are counted (and traced); the first 256 are kept. */
+/* Findings of the last run: all are counted (and traced); the first 256 are kept.
+** vmm_finding_get(i) is NULL for i >= vmm_finding_kept(); a finding past the limit is
+** still counted, by rule too (vmm_finding_count_rule), so that none is lost. */
 uint32_t           vmm_finding_count(const vmm_state *v);
+uint32_t           vmm_finding_kept(const vmm_state *v);
+uint32_t           vmm_finding_count_rule(const vmm_state *v, const char *rule);
+const char        *vmm_finding_rule(uint32_t k);   /* k-th rule that findings name, NULL beyond */
 const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i);  /* NULL beyond */
 
 /* One trace record (checkpoints too) as its canonical text line (no newline), as

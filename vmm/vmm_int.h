@@ -223,6 +223,7 @@ typedef struct vmm_dyn {
     /* stimuli fired but not yet taken effect, FIFO */
     uint32_t npend;
     uint32_t nfind;           /* findings reported (kept: min(n, VMM_FINDINGS_MAX)) */
+    uint32_t nfind_code[VMM_FND_INT1 + 1];  /* reported, by code (kept or not) */
     uint32_t nsites;
     /* events, priority events, time-outs (EV-1, EV-2, TO-1) */
     uint32_t nev, nto;
