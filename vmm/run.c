@@ -55,6 +55,7 @@ static int on_vmmcall(vmm_state *v, const cpu_stop_info *info) {
     c.ctx = (uint32_t)v->d.oncpu;
     c.vm = v->d.cur;
     c.path = site_seen(v, info->fault_eip) ? VMM_PATH_CALL : VMM_PATH_INT;
+    c.site = info->fault_eip;
     /* cpu386 charges a trapped INT 20h only its decode (1 clock); the VMM charges the
     ** path: the first call from a site takes the INT (59) into the VMM, which patches
     ** the 6 bytes and IRETDs (38) to re-execute them as CALL [m32] (12) whose service
@@ -76,6 +77,7 @@ static int on_int(vmm_state *v, const cpu_stop_info *info) {
     c.ctx = (uint32_t)v->d.oncpu;
     c.vm = v->d.cur;
     c.path = VMM_PATH_INT2F;
+    c.site = info->fault_eip;
     sregs_get(v, &c.r);
     c.dword = 0x002F0000u | (c.r.eax & 0xFFFFu);
     vmm_charge(v, v->m.service_cycles);
@@ -83,6 +85,22 @@ static int on_int(vmm_state *v, const cpu_stop_info *info) {
 }
 
 /* ---- running guest code ----------------------------------------------------------- */
+
+/* A guest fault as the manuals and the scenario name it: "#GP(0) at DEMO.evil+3". */
+static int guest_exception(vmm_state *v, const cpu_stop_info *info) {
+    static const char *const mn[] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                      "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+                                      "#MF", "#AC" };
+    char where[VMM_NAME_MAX * 3 + 16], code[24] = "";
+    if (info->has_error_code) snprintf(code, sizeof code, "(0x%x)", info->error_code);
+    if (info->has_error_code && info->error_code < 10) snprintf(code, sizeof code, "(%u)", info->error_code);
+    vmm_where(v, info->fault_eip, where, sizeof where);
+    if (info->vector < sizeof mn / sizeof mn[0])
+        return vmm_fail(v, VMM_EGUEST, "%s%s at %s (exception %u at 0x%08x)", mn[info->vector], code,
+                        where, info->vector, info->fault_eip);
+    return vmm_fail(v, VMM_EGUEST, "exception %u%s at %s (0x%08x)", info->vector, code, where,
+                    info->fault_eip);
+}
 
 static int run_cpu(vmm_state *v, uint32_t ci) {
     cpu_stop_info info;
@@ -129,8 +147,7 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
     case CPU_STOP_HLT:
         return vmm_fail(v, VMM_EGUEST, "HLT in VxD code at 0x%08x", info.fault_eip);
     case CPU_STOP_EXCEPTION:
-        return vmm_fail(v, VMM_EGUEST, "exception %u at 0x%08x (error code 0x%x)", info.vector,
-                        info.fault_eip, info.has_error_code ? info.error_code : 0);
+        return guest_exception(v, &info);
     default:
         return vmm_fail(v, VMM_EGUEST, "cpu stopped (%s) at 0x%08x: %s", cpu_stop_name(stop),
                         info.fault_eip, info.message ? info.message : "");

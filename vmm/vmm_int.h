@@ -187,6 +187,7 @@ typedef struct vmm_call {
     vmm_cbargs cba;
     int       int_time;     /* INT-1: called at interrupt time */
     int       int_vmm;      /* ... from an interrupt that interrupted VxD code */
+    uint32_t  site;         /* linear address of the calling instruction (code paths) */
 } vmm_call;
 
 enum vmm_finding_code { VMM_FND_CB1 = 1, VMM_FND_CS7, VMM_FND_INIT, VMM_FND_INT1 };
@@ -336,6 +337,11 @@ void crit_end(vmm_state *v, vmm_call *c, uint32_t n);
 int  svc_dispatch(vmm_state *v, vmm_call *c);
 int  svc_finish(vmm_state *v, vmm_call *c);
 const char *svc_name(uint32_t dword, char *buf, size_t len);
+/* where.c: the VxD whose image holds addr (-1: none); addr as "VXD.label+off"; a
+** callback address passed to a service must lie in a VxD image (else VMM_EGUEST). */
+int  vmm_vxd_of_addr(const vmm_state *v, uint32_t addr);
+const char *vmm_where(const vmm_state *v, uint32_t addr, char *buf, size_t len);
+int  svc_check_cb(vmm_state *v, const vmm_call *c, uint32_t cb, const char *what);
 void svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r);
 
 /* run.c */
