@@ -96,6 +96,7 @@ int shr_cand_room(shr *s, uint32_t n) {
 static int pass_truncate(shr *s) {
     uint32_t lo = 0, hi = s->cur.n, kept = 0;
     if (shr_cand_room(s, s->cur.n + 1)) return 0;
+    if (s->cur.n == 0) return 0;   /* nothing to cut (and cur.d may be NULL) */
     memcpy(s->cand, s->cur.d, s->cur.n * sizeof *s->cand);
     if (try_cand(s, s->cand, 0)) return 1;
     while (hi - lo > 1) {

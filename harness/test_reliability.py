@@ -105,3 +105,19 @@ def test_guest_fault_is_named_by_mnemonic_and_label(tmp_path):
         "{call}", "mov ax, 0x1234\n              mov ds, ax"))
     p = run_vmmsim("run", "--quiet", scen, check_codes=(3,))
     assert "guest fault: #GP(0x1234) at DEMO.evil+" in p.stderr, p.stderr
+
+
+def test_shrink_of_a_schedule_without_decisions(tmp_path):
+    """Item 3: shrinking a schedule with no decisions (the tutorial's shrunk one) must
+    not pass NULL to memcpy (the sanitizer build's UBSan aborted here)."""
+    buggy = ROOT / "docs" / "tutorial" / "buggy.yaml"
+    out = tmp_path / "found"
+    run_vmmsim("fuzz", buggy, "--runs", "20", "--jobs", "1", "--quiet", "--out", out, check_codes=(1,))
+    first = sorted(out.glob("run-*.schedule"))[0]
+    m1 = tmp_path / "min.schedule"
+    run_vmmsim("shrink", buggy, "--schedule", first, "--out", m1, check_codes=(0,))
+    assert "decisions 0" in m1.read_text()
+    m2 = tmp_path / "min2.schedule"
+    p = run_vmmsim("shrink", str(m1) + ".yaml", "--schedule", m1, "--out", m2, check_codes=(0,))
+    assert "0 -> 0 decisions" in p.stdout + p.stderr
+    assert "runtime error" not in p.stderr
