@@ -15,6 +15,7 @@
 #include "bench.h"
 #include "cli_int.h"
 #include "fuzz.h"
+#include "afile.h"
 
 #define BL_RUNS_MAX 10000000ull
 
@@ -284,7 +285,8 @@ static void json_kind(FILE *f, const bl_kind *kd, uint32_t clock_hz, int bd) {
 }
 
 static int write_json(const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
-    FILE *f = fopen(o->json, "w");
+    cli_afile af;
+    FILE *f = cli_afile_open(&af, o->json);
     if (!f) { fprintf(stderr, "vmmsim bench: %s: cannot write\n", o->json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"scenario\":");
     fz_json_str(f, o->scenario);
@@ -301,8 +303,7 @@ static int write_json(const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
         json_kind(f, &st->k[k], clock_hz, st->breakdown);
     }
     fprintf(f, "}}\n");
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(stderr, "vmmsim bench: %s: write error\n", o->json); return CLI_EXIT_HOST; }
+    if (cli_afile_commit(&af)) { fprintf(stderr, "vmmsim bench: %s: write error\n", o->json); return CLI_EXIT_HOST; }
     return 0;
 }
 

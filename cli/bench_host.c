@@ -20,6 +20,7 @@
 #include "bench.h"
 #include "cli_int.h"
 #include "fuzz.h"
+#include "afile.h"
 
 #define BH_REPEAT_MAX 10000u
 #define BH_RUNS_MAX 10000000u
@@ -509,7 +510,8 @@ static void json_lat(FILE *f, const bh *b) {
 
 static int write_json(const bh *b, const bh_host *h, const double *med, const double *p99) {
     const bh_work *w = &b->w;
-    FILE *f = fopen(b->o.json, "w");
+    cli_afile af;
+    FILE *f = cli_afile_open(&af, b->o.json);
     if (!f) { fprintf(stderr, "vmmsim bench host: %s: cannot write\n", b->o.json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"bench\":\"host\",\"scenario\":");
     fz_json_str(f, b->o.scenario);
@@ -539,8 +541,7 @@ static int write_json(const bh *b, const bh_host *h, const double *med, const do
                 (unsigned long long)b->rep[r].runs, (unsigned long long)b->rep[r].run_ns,
                 (unsigned long long)b->rep[r].reset_ns);
     fprintf(f, "]}\n");
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(stderr, "vmmsim bench host: %s: write error\n", b->o.json); return CLI_EXIT_HOST; }
+    if (cli_afile_commit(&af)) { fprintf(stderr, "vmmsim bench host: %s: write error\n", b->o.json); return CLI_EXIT_HOST; }
     return 0;
 }
 

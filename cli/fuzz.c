@@ -40,14 +40,18 @@ static const char fuzz_help[] =
 "  --shard I/N            run only runs i with i % N == I (disjoint shards)\n"
 "  --out DIR              write each failure as DIR/run-<i>.schedule and .trace, all\n"
 "                         of them as DIR/findings.jsonl, and the distinct schedules'\n"
-"                         hashes as DIR/distinct.txt (for 'vmmsim fuzz-merge')\n"
+"                         hashes as DIR/distinct.txt (for 'vmmsim fuzz-merge');\n"
+"                         DIR must be new or empty; every file is written whole\n"
+"                         (temporary name, then rename)\n"
+"  --force                --out DIR may hold an earlier campaign's files: removed\n"
 "  --max-cycles N         stop each simulation after N cycles\n"
 "  --json                 print the summary as one JSON object\n"
 "  --quiet                no per-failure lines\n"
 "  --help                 this text\n"
 "\n"
-"Ctrl-C stops the campaign after the runs in progress, keeping their findings;\n"
-"a second Ctrl-C exits at once.\n"
+"Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the campaign after the runs in progress,\n"
+"keeping their findings, and print the summary (stopped); a second signal publishes\n"
+"the findings written so far and exits at once (status 128 + signal: 130, 143, 129).\n"
 "\n"
 "exit status: 0 no failure, 1 failures found, 2 bad usage or scenario, 4 host error.\n";
 
@@ -65,6 +69,7 @@ static int parse_args(int argc, char **argv, fz_opts *o) {
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(fuzz_help, stdout); return -1; }
         else if (!strcmp(a, "--json")) { o->json = 1; takes = 0; }
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; takes = 0; }
+        else if (!strcmp(a, "--force")) { o->force = 1; takes = 0; }
         else if (!strcmp(a, "--strategy")) {
             if (!val || (strcmp(val, "random") && strcmp(val, "pct") && strcmp(val, "dfs")))
                 return usage_err("--strategy expects random, pct or dfs, found", val);
@@ -166,18 +171,6 @@ static void submit(fz_campaign *cp) {
 
 static void on_timer(uv_timer_t *t) { fz_progress(t->data); }
 
-static void on_signal(uv_signal_t *s, int signum) {
-    fz_campaign *cp = s->data;
-    (void)signum;
-    if (++cp->sigints >= 2) {
-        fputs("\nvmmsim fuzz: interrupted again, exiting now\n", stderr);
-        _exit(130);
-    }
-    fprintf(stderr, "\nvmmsim fuzz: stopping after the %u work items in progress (Ctrl-C again to quit now)\n",
-            cp->inflight);
-    cp->stop = 1;
-}
-
 static int campaign_loop(fz_campaign *cp) {
     uint64_t local = cp->o.runs > cp->o.shard_i
                    ? (cp->o.runs - cp->o.shard_i + cp->o.shard_n - 1) / cp->o.shard_n : 0;
@@ -185,10 +178,7 @@ static int campaign_loop(fz_campaign *cp) {
     cp->ring = cp->o.jobs * FZ_INFLIGHT_PER_JOB;
     cp->pending = calloc(cp->ring, sizeof *cp->pending);
     if (!cp->pending || uv_loop_init(&cp->loop)) return CLI_EXIT_HOST;
-    uv_signal_init(&cp->loop, &cp->sig);
-    cp->sig.data = cp;
-    uv_signal_start(&cp->sig, on_signal, SIGINT);
-    uv_unref((uv_handle_t *)&cp->sig);      /* the work items keep the loop alive */
+    fz_signals_start(cp);
     uv_timer_init(&cp->loop, &cp->timer);
     cp->timer.data = cp;
     if (isatty(2) && !cp->o.json) {
@@ -199,7 +189,7 @@ static int campaign_loop(fz_campaign *cp) {
     submit(cp);
     uv_run(&cp->loop, UV_RUN_DEFAULT);
     if (isatty(2) && !cp->o.json) { fz_progress(cp); fputc('\n', stderr); }
-    uv_close((uv_handle_t *)&cp->sig, NULL);
+    fz_signals_close(cp);
     uv_close((uv_handle_t *)&cp->timer, NULL);
     uv_run(&cp->loop, UV_RUN_DEFAULT);
     uv_loop_close(&cp->loop);
@@ -215,13 +205,10 @@ static int setup(fz_campaign *cp) {
     cp->c0->max_cycles = cp->o.max_cycles;
     if ((rc = cli_sim_load(cp->c0, p, stderr))) return rc;
     if (cp->o.out) {
-        if (mkdir(cp->o.out, 0777) && errno != EEXIST) {
-            fprintf(stderr, "vmmsim fuzz: %s: cannot create: %s\n", cp->o.out, strerror(errno));
-            return CLI_EXIT_HOST;
-        }
+        if ((rc = fz_out_prepare(&cp->o, stderr))) return rc;
         char path[SCEN_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/findings.jsonl", cp->o.out);
-        if (!(cp->findings = fopen(path, "w"))) {
+        if (!(cp->findings = cli_afile_open(&cp->findings_af, path))) {
             fprintf(stderr, "vmmsim fuzz: %s: cannot write: %s\n", path, strerror(errno));
             return CLI_EXIT_HOST;
         }
@@ -229,6 +216,20 @@ static int setup(fz_campaign *cp) {
     if ((rc = fz_workers_open(cp, stderr))) return rc;
     if (cp->o.strat == FZ_PCT) cp->pct_steps = cli_pct_steps(&cp->w[0].sim, cp->o.seed);
     return uv_mutex_init(&cp->lock) ? CLI_EXIT_HOST : 0;
+}
+
+/* --out's last files: distinct.txt, then findings.jsonl (the runs it lists wrote
+** their schedule and trace files before they were emitted). */
+static int publish(fz_campaign *cp) {
+    char path[SCEN_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" FZ_DISTINCT_FILE, cp->o.out);
+    int rc = fz_dset_write(cp, path);
+    if (!rc && cli_afile_commit(&cp->findings_af)) {
+        fprintf(stderr, "vmmsim fuzz: %s: write error: %s\n", cp->findings_af.path, strerror(errno));
+        rc = CLI_EXIT_HOST;
+    }
+    cp->findings = NULL;
+    return rc;
 }
 
 int cli_fuzz_main(int argc, char **argv) {
@@ -255,14 +256,10 @@ int cli_fuzz_main(int argc, char **argv) {
     if (!rc) {
         locked = 1;
         rc = cp->o.strat == FZ_DFS ? fz_dfs_campaign(cp) : campaign_loop(cp);
-        fz_summary(cp, stdout);
-        if (!rc && cp->o.out) {
-            char path[SCEN_PATH_MAX + 32];
-            snprintf(path, sizeof path, "%s/" FZ_DISTINCT_FILE, cp->o.out);
-            rc = fz_dset_write(cp, path);
-        }
+        if (!rc && cp->o.out) rc = publish(cp);
+        fz_summary(cp, stdout);   /* after the files: what it counts is on disk */
     }
-    if (cp->findings && fclose(cp->findings) && !rc) rc = CLI_EXIT_HOST;
+    if (cp->findings) cli_afile_abort(&cp->findings_af);   /* an error on the way */
     if (locked) uv_mutex_destroy(&cp->lock);
     fz_workers_close(cp);
     free(cp->set);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "afile.h"
 #include "schedule.h"
 
 #define FZ_CHUNK_RUNS 64u           /* runs per thread-pool work item */
@@ -17,6 +18,7 @@
 #define FZ_DISTINCT_MAX (1u << 26)  /* decision-list hashes remembered */
 #define FZ_DISTINCT_FILE "distinct.txt"          /* beside findings.jsonl */
 #define FZ_DISTINCT_MAGIC "# vmmsim-distinct 1"
+#define FZ_STOP_SIGNALS 3            /* SIGINT, SIGTERM, SIGHUP (fuzz_stop.c) */
 #define FZ_UNION_MAX (1u << 27)     /* hashes of all shards, counted together (1 GiB) */
 
 typedef struct fz_opts {
@@ -31,6 +33,7 @@ typedef struct fz_opts {
     double   time_s;                /* 0: no time limit */
     uint64_t max_cycles;
     int      json, quiet;
+    int      force;                 /* --out DIR may hold another campaign's files */
 } fz_opts;
 
 enum { FZ_RANDOM = 0, FZ_PCT, FZ_DFS };
@@ -67,7 +70,7 @@ typedef struct fz_campaign {
     uv_mutex_t lock;                /* guards w[].busy */
     uv_loop_t  loop;
     uv_timer_t timer;
-    uv_signal_t sig;
+    uv_signal_t sig[FZ_STOP_SIGNALS];
     fz_chunk **pending;             /* ring of finished chunks awaiting their turn */
     uint32_t  ring;
     uint64_t  nchunks, next_submit, next_emit;
@@ -77,7 +80,8 @@ typedef struct fz_campaign {
     /* results, in run order */
     uint64_t  done, failures;
     uint64_t *set; uint64_t set_cap, distinct; int set_full;
-    FILE     *findings;
+    FILE     *findings;             /* findings_af's temporary file, published at the end */
+    cli_afile findings_af;
     char     first_sig[CLI_SIG_MAX];
     uint64_t first_run; int have_first;
     int       err;
@@ -108,6 +112,11 @@ void     fz_one_run(fz_campaign *cp, cli_sim *c, fz_chunk *ch, uint32_t k);
 int      fz_dfs_campaign(fz_campaign *cp);
 int      fz_workers_open(fz_campaign *cp, FILE *err);
 void     fz_workers_close(fz_campaign *cp);
+
+/* fuzz_stop.c: stop signals, the --out folder */
+void fz_signals_start(fz_campaign *cp);
+void fz_signals_close(fz_campaign *cp);
+int  fz_out_prepare(const fz_opts *o, FILE *err);
 
 /* fuzz_out.c: results */
 void fz_emit_chunk(fz_campaign *cp, const fz_chunk *ch);

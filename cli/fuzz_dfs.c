@@ -35,20 +35,11 @@ static int dfs_next(fz_campaign *cp, const eng_chooser *ch) {
     return 1;
 }
 
-static void on_sigint(uv_signal_t *s, int signum) {
-    fz_campaign *cp = s->data;
-    (void)signum;
-    if (++cp->sigints >= 2) _exit(130);
-    cp->stop = 1;
-}
-
 int fz_dfs_campaign(fz_campaign *cp) {
     cli_sim *c = &cp->w[0].sim;
     fz_chunk *ch = calloc(1, sizeof *ch);
     if (!ch || uv_loop_init(&cp->loop)) { free(ch); return CLI_EXIT_HOST; }
-    uv_signal_init(&cp->loop, &cp->sig);
-    cp->sig.data = cp;
-    uv_signal_start(&cp->sig, on_sigint, SIGINT);
+    fz_signals_start(cp);
     cp->t0_ns = uv_hrtime();
     cp->dfs_n = 0;
     for (uint64_t i = 0; i < cp->o.runs && !cp->stop && !cp->err; i++) {
@@ -65,7 +56,7 @@ int fz_dfs_campaign(fz_campaign *cp) {
         if (cp->o.time_s > 0 && (double)(uv_hrtime() - cp->t0_ns) / 1e9 >= cp->o.time_s) cp->stop = 1;
         uv_run(&cp->loop, UV_RUN_NOWAIT);   /* deliver a pending Ctrl-C */
     }
-    uv_close((uv_handle_t *)&cp->sig, NULL);
+    fz_signals_close(cp);
     uv_run(&cp->loop, UV_RUN_DEFAULT);
     uv_loop_close(&cp->loop);
     free(ch->fail);

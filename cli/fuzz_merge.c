@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "fuzz.h"
+#include "afile.h"
 
 #define FZM_LINES_MAX (1u << 24)
 #define FZM_LINE_MAX 4096
@@ -343,11 +344,12 @@ int cli_fuzz_merge_main(int argc, char **argv) {
     if (!rc) rc = sets_load(&s, argc, argv, no_distinct);
     if (!rc && nfiles) {
         if (n) qsort(v, n, sizeof *v, by_run);   /* v is NULL when there are no findings */
-        FILE *f = out ? fopen(out, "w") : stdout;
+        cli_afile af;
+        FILE *f = out ? cli_afile_open(&af, out) : stdout;
         if (!f) { fprintf(stderr, "vmmsim fuzz-merge: %s: %s\n", out, strerror(errno)); rc = CLI_EXIT_HOST; }
         for (uint32_t i = 0; f && i < n; i++)
             if (!i || strcmp(v[i].text, v[i - 1].text)) { fputs(v[i].text, f); nlines++; }
-        if (f && (ferror(f) | (out ? fclose(f) : fflush(f)))) rc = CLI_EXIT_HOST;
+        if (f && (out ? cli_afile_commit(&af) : ferror(f) | fflush(f))) rc = CLI_EXIT_HOST;
     }
     if (!rc && !quiet) summary(out || !nfiles ? stdout : stderr, &s, nfiles, nlines, json);
 done:

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "afile.h"
 
 const char *fz_strategy_name(int strat) {
     return strat == FZ_PCT ? "pct" : strat == FZ_DFS ? "dfs" : "random";
@@ -107,7 +108,8 @@ int fz_dset_write(const fz_campaign *cp, const char *path) {
         if (cp->set[i]) v[n++] = cp->set[i];
     assert(n == cp->distinct);
     qsort(v, n, sizeof *v, by_u64);
-    FILE *f = fopen(path, "w");
+    cli_afile af;
+    FILE *f = cli_afile_open(&af, path);
     if (!f) {
         fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
         free(v);
@@ -121,8 +123,7 @@ int fz_dset_write(const fz_campaign *cp, const char *path) {
             (unsigned long long)cp->done, cp->set_full ? "false" : "true", (unsigned long long)n);
     for (uint64_t i = 0; i < n; i++) fprintf(f, "0x%016llx\n", (unsigned long long)v[i]);
     free(v);
-    int bad = ferror(f);
-    if (fclose(f) || bad) {
+    if (cli_afile_commit(&af)) {
         fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
         return CLI_EXIT_HOST;
     }

@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "fuzz.h"
+#include "afile.h"
 
 /* Run i's seed: a SplitMix64 step from the campaign seed and i, so seeds are spread
 ** over 64 bits and each run's is known without running the others. */
@@ -78,11 +79,11 @@ static int write_failure(fz_campaign *cp, cli_sim *c, const fz_fail *f) {
                  (unsigned long long)f->run, fz_strategy_name(cp->o.strat), (unsigned long long)f->seed);
     else
         snprintf(run_line, sizeof run_line, "# run: strategy=random seed=%llu", (unsigned long long)f->seed);
-    FILE *t = fopen(path, "w");
+    cli_afile af;
+    FILE *t = cli_afile_open(&af, path);
     if (!t) { fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path); return CLI_EXIT_HOST; }
     cli_run_write(c, t, run_line, 1);
-    int bad = ferror(t);
-    if (fclose(t) || bad) return CLI_EXIT_HOST;
+    if (cli_afile_commit(&af)) { fprintf(stderr, "vmmsim fuzz: %s: write error\n", path); return CLI_EXIT_HOST; }
     return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "afile.h"
 
 static const char run_help[] =
 "usage: vmmsim run [OPTIONS] [SCENARIO.yaml]\n"
@@ -114,13 +115,13 @@ static uint32_t write_summary(cli_sim *c, FILE *f) {
 }
 
 static int write_trace_file(cli_sim *c, const char *path) {
-    FILE *f = fopen(path, "w");
+    cli_afile af;
+    FILE *f = cli_afile_open(&af, path);
     if (!f) { fprintf(stderr, "vmmsim run: %s: cannot write: %s\n", path, strerror(errno)); return CLI_EXIT_HOST; }
     cli_trace_header(f, c);
     write_records(c, f, 0);
     write_summary(c, f);
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(stderr, "vmmsim run: %s: write error\n", path); return CLI_EXIT_HOST; }
+    if (cli_afile_commit(&af)) { fprintf(stderr, "vmmsim run: %s: write error\n", path); return CLI_EXIT_HOST; }
     return CLI_EXIT_OK;
 }
 

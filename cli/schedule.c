@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "schedule.h"
+#include "afile.h"
 
 int cli_scen_hash(const char *path, uint64_t *out, FILE *err) {
     assert(out);
@@ -66,11 +67,11 @@ void cli_sched_print(const cli_sched *s, FILE *f) {
 }
 
 int cli_sched_write(const cli_sched *s, const char *path, FILE *err) {
-    FILE *f = fopen(path, "w");
+    cli_afile af;
+    FILE *f = cli_afile_open(&af, path);
     if (!f) { fprintf(err, "%s: cannot write: %s\n", path, strerror(errno)); return CLI_EXIT_HOST; }
     cli_sched_print(s, f);
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(err, "%s: write error\n", path); return CLI_EXIT_HOST; }
+    if (cli_afile_commit(&af)) { fprintf(err, "%s: write error\n", path); return CLI_EXIT_HOST; }
     return 0;
 }
 

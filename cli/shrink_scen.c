@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include "shrink.h"
+#include "afile.h"
 
 /* Where the timeline's entries are in the text (0-based lines, byte offsets). */
 typedef struct stim_loc {
@@ -285,7 +286,8 @@ void shr_stim_free(shr *s) {
 int shr_scen_write(const shr_stim *st, const char *out, FILE *err) {
     const stim_text *t = text_of(st);
     assert(t && t->text);
-    FILE *f = fopen(out, "w");
+    cli_afile af;
+    FILE *f = cli_afile_open(&af, out);
     if (!f) { fprintf(err, "%s: cannot write: %s\n", out, strerror(errno)); return CLI_EXIT_HOST; }
     uint32_t line = 0, e = 0;       /* e: the entry whose lines come next */
     for (size_t pos = 0; pos < t->len;) {
@@ -299,7 +301,6 @@ int shr_scen_write(const shr_stim *st, const char *out, FILE *err) {
         if (!dropped) fputc(t->text[pos], f);
         line += t->text[pos++] == '\n';
     }
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(err, "%s: write error\n", out); return CLI_EXIT_HOST; }
+    if (cli_afile_commit(&af)) { fprintf(err, "%s: write error\n", out); return CLI_EXIT_HOST; }
     return 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli_int.h"
+#include "afile.h"
 
 static void json_str(FILE *f, const char *s, size_t n) {
     fputc('"', f);
@@ -155,10 +156,11 @@ static void pf_close_all(pf_state *p, uint64_t cycle) {
 }
 
 int cli_perfetto_write(const cli_sim *c, const char *path, FILE *err) {
-    FILE *f = fopen(path, "w");
+    cli_afile af;
+    FILE *f = cli_afile_open(&af, path);
     if (!f) { fprintf(err, "vmmsim: %s: cannot write: %s\n", path, strerror(errno)); return CLI_EXIT_HOST; }
     pf_state *p = calloc(1, sizeof *p);
-    if (!p) { fclose(f); fprintf(err, "vmmsim: out of memory\n"); return CLI_EXIT_HOST; }
+    if (!p) { cli_afile_abort(&af); fprintf(err, "vmmsim: out of memory\n"); return CLI_EXIT_HOST; }
     p->f = f;
     p->c = c;
     p->first = 1;
@@ -184,7 +186,6 @@ int cli_perfetto_write(const cli_sim *c, const char *path, FILE *err) {
     pf_close_all(p, last);
     fputs("\n]}\n", f);
     free(p);
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(err, "vmmsim: %s: write error\n", path); return CLI_EXIT_HOST; }
+    if (cli_afile_commit(&af)) { fprintf(err, "vmmsim: %s: write error\n", path); return CLI_EXIT_HOST; }
     return CLI_EXIT_OK;
 }

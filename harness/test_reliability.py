@@ -121,3 +121,117 @@ def test_shrink_of_a_schedule_without_decisions(tmp_path):
     p = run_vmmsim("shrink", str(m1) + ".yaml", "--schedule", m1, "--out", m2, check_codes=(0,))
     assert "0 -> 0 decisions" in p.stdout + p.stderr
     assert "runtime error" not in p.stderr
+
+
+# ---- item 4: signals, whole files, --out ----------------------------------------------
+
+BUG = ROOT / "scenarios" / "bug_nc_before_idle.yaml"
+
+
+def start_campaign(out, *extra):
+    return subprocess.Popen([vmmsim_path(), "fuzz", str(BUG), "--runs", "1000000000", "--jobs", "2",
+                             "--out", str(out), "--json", "--quiet", *extra], cwd=str(ROOT),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_findings(out, proc, n=1):
+    """Until the campaign has written n run files (or 20 s)."""
+    for _ in range(400):
+        if len(list(out.glob("run-*.trace"))) >= n or proc.poll() is not None:
+            return
+        time.sleep(0.05)
+
+
+def whole_schedule(path):
+    lines = path.read_text().splitlines()
+    assert lines[0] == "# vmmsim-schedule 1", path
+    n = next(int(l.split()[1]) for l in lines if l.startswith("decisions "))
+    assert len(lines) - 1 - lines.index(f"decisions {n}") == n, path
+
+
+def whole_trace(path):
+    assert path.read_text().splitlines()[-1].startswith("# verdict: "), path
+
+
+def no_partial_files(out):
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temporary files left"
+    for p in out.glob("run-*.schedule"):
+        whole_schedule(p)
+    for p in out.glob("run-*.trace"):
+        whole_trace(p)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_stop_signal_keeps_every_finding_whole_and_listed(tmp_path, sig):
+    """Item 4: SIGTERM, SIGHUP and SIGINT stop a campaign the same way: exit 1 (failures
+    found), the summary says stopped and counts exactly the listed findings, every
+    listed finding's files exist whole and replay, no file is unlisted or partial."""
+    out = tmp_path / "o"
+    proc = start_campaign(out)
+    wait_for_findings(out, proc)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 1, stderr
+    s = json.loads(stdout)
+    assert s["stopped"] is True and 0 < s["runs"] < 1000000000
+    found = [json.loads(l) for l in (out / "findings.jsonl").read_text().splitlines()]
+    assert len(found) == s["failures"] > 0
+    listed = {f["schedule"] for f in found} | {f["trace"] for f in found}
+    assert listed == {p.name for p in out.glob("run-*")}, "unlisted or missing run files"
+    no_partial_files(out)
+    distinct = (out / "distinct.txt").read_text()
+    assert f"done {s['runs']}\n" in distinct and f"count {s['distinct_schedules']}\n" in distinct
+    step = max(1, len(found) // 8)        # replaying hundreds would take long: a spread
+    for f in found[::step] + found[-1:]:
+        p = run_vmmsim("replay", BUG, "--schedule", out / f["schedule"], check_codes=(0, 1))
+        assert "replay: identical" in p.stdout + p.stderr, p.stdout + p.stderr
+
+
+def test_second_signal_exits_at_once_with_the_findings_published(tmp_path):
+    out = tmp_path / "o"
+    proc = start_campaign(out)
+    wait_for_findings(out, proc)
+    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)
+    proc.communicate(timeout=60)
+    assert proc.returncode in (1, 128 + signal.SIGTERM)
+    for l in (out / "findings.jsonl").read_text().splitlines():
+        f = json.loads(l)
+        whole_schedule(out / f["schedule"])
+        whole_trace(out / f["trace"])
+
+
+def test_sigkill_leaves_only_whole_files(tmp_path):
+    """Every file is written under a temporary name and renamed: a SIGKILL can leave
+    temporary (dot) files, never a partial file under a real name."""
+    out = tmp_path / "o"
+    proc = start_campaign(out)
+    wait_for_findings(out, proc, 20)
+    proc.kill()
+    proc.communicate(timeout=60)
+    for p in out.glob("run-*.schedule"):
+        whole_schedule(p)
+    for p in out.glob("run-*.trace"):
+        whole_trace(p)
+    assert not (out / "findings.jsonl").exists() or all(
+        json.loads(l) for l in (out / "findings.jsonl").read_text().splitlines())
+    # The next campaign into that folder needs --force, which clears the debris too.
+    p = run_vmmsim("fuzz", BUG, "--runs", 8, "--out", out, "--quiet", check_codes=(2,))
+    assert "is not empty" in p.stderr and "--force" in p.stderr
+    p = run_vmmsim("fuzz", BUG, "--runs", 8, "--out", out, "--quiet", "--force", check_codes=(1,))
+    found = (out / "findings.jsonl").read_text().splitlines()
+    assert len(list(out.glob("run-*.schedule"))) == len(found)
+    no_partial_files(out)
+
+
+def test_out_folder_of_another_campaign_is_refused(tmp_path):
+    out = tmp_path / "o"
+    run_vmmsim("fuzz", BUG, "--runs", 64, "--seed", 1, "--out", out, "--quiet", check_codes=(1,))
+    before = sorted(p.name for p in out.iterdir())
+    p = run_vmmsim("fuzz", BUG, "--runs", 8, "--seed", 2, "--out", out, "--quiet", check_codes=(2,))
+    assert f"--out {out} is not empty" in p.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+    (out / "notes.txt").write_text("mine\n")
+    p = run_vmmsim("fuzz", BUG, "--runs", 8, "--out", out, "--quiet", "--force", check_codes=(2,))
+    assert "not a campaign's" in p.stderr
+    assert (out / "notes.txt").read_text() == "mine\n"

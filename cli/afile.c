@@ -1,0 +1,79 @@
+/*
+** afile.c — atomic output files (afile.h): temporary name, fsync, rename.
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "afile.h"
+
+#define AFILE_TRIES 64              /* temporary names tried before giving up */
+
+static atomic_uint afile_serial;    /* distinct temporary names within the process */
+
+/* The folder part of path ("." for a bare name), for the directory fsync. */
+static void dir_of(const char *path, char *dir, size_t len) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) { snprintf(dir, len, "."); return; }
+    size_t n = (size_t)(slash - path);
+    snprintf(dir, len, "%.*s", (int)(n ? n : 1), path);
+}
+
+FILE *cli_afile_open(cli_afile *a, const char *path) {
+    struct stat st;
+    assert(a && path);
+    memset(a, 0, sizeof *a);
+    if (strlen(path) + 40 >= sizeof a->path) { errno = ENAMETOOLONG; return NULL; }
+    snprintf(a->path, sizeof a->path, "%s", path);
+    if (!stat(path, &st) && !S_ISREG(st.st_mode)) {   /* a device or FIFO: in place */
+        if (S_ISDIR(st.st_mode)) { errno = EISDIR; return NULL; }
+        return a->f = fopen(path, "w");
+    }
+    const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+    int fd = -1;
+    for (int k = 0; k < AFILE_TRIES && fd < 0; k++) {
+        snprintf(a->tmp, sizeof a->tmp, "%.*s.%s.%ld.%u.tmp", (int)(base - path), path, base,
+                 (long)getpid(), atomic_fetch_add(&afile_serial, 1u));
+        fd = open(a->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) { a->tmp[0] = 0; return NULL; }
+    if (!(a->f = fdopen(fd, "w"))) { int e = errno; close(fd); unlink(a->tmp); errno = e; }
+    return a->f;
+}
+
+int cli_afile_commit(cli_afile *a) {
+    assert(a && a->f);
+    int bad = fflush(a->f) || ferror(a->f);
+    if (!bad && a->tmp[0]) bad = fsync(fileno(a->f)) != 0;
+    int e = errno;
+    if (fclose(a->f)) bad = 1, e = errno;
+    a->f = NULL;
+    if (!a->tmp[0]) { errno = e; return bad ? -1 : 0; }
+    if (!bad && rename(a->tmp, a->path)) bad = 1, e = errno;
+    if (bad) { unlink(a->tmp); a->tmp[0] = 0; errno = e; return -1; }
+    a->tmp[0] = 0;
+    char dir[CLI_AFILE_PATH_MAX];
+    dir_of(a->path, dir, sizeof dir);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);   /* the rename itself, durable */
+    if (dfd >= 0) { (void)fsync(dfd); close(dfd); }
+    return 0;
+}
+
+void cli_afile_abort(cli_afile *a) {
+    assert(a);
+    if (a->f) fclose(a->f);
+    a->f = NULL;
+    if (a->tmp[0]) unlink(a->tmp);
+    a->tmp[0] = 0;
+}
+
+int cli_afile_is_tmp(const char *name) {
+    size_t n = strlen(name);
+    return name[0] == '.' && n > 5 && !strcmp(name + n - 4, ".tmp");
+}
