@@ -43,6 +43,12 @@ const char *scen_strerror(int err);
 #define SCEN_REFS_MAX    8192         /* label references */
 #define SCEN_LABELS_MAX  4096         /* per VxD */
 #define SCEN_IMAGE_MAX   (1u << 20)   /* bytes per VxD image */
+/* nasm's limits per VxD (docs/cli.md, "Assembler limits"): CPU seconds (wall clock:
+** twice that + 5 s; VMMSIM_NASM_TIME_S overrides, 1..3600), bytes of each file it
+** writes (image, symbol map, messages), bytes of address space. */
+#define SCEN_NASM_TIME_S   10u
+#define SCEN_NASM_FILE_MAX (16u << 20)
+#define SCEN_NASM_AS_MAX   (1024u << 20)
 #define SCEN_TRACE_RECORDS_MAX (1u << 21)   /* machine.trace_records */
 #define SCEN_PATH_MAX    1024
 #define SCEN_ERR_MAX     1024

@@ -235,3 +235,73 @@ def test_out_folder_of_another_campaign_is_refused(tmp_path):
     p = run_vmmsim("fuzz", BUG, "--runs", 8, "--out", out, "--quiet", "--force", check_codes=(2,))
     assert "not a campaign's" in p.stderr
     assert (out / "notes.txt").read_text() == "mine\n"
+
+
+# ---- item 5: the assembler is input too --------------------------------------------
+
+def asm_scen(tmp_path, body, name="big.yaml"):
+    return write(tmp_path, name, "vms: [ { name: sys, system: true } ]\nvxds:\n  - name: BIG\n"
+                 "    asm: |\n      Control_Proc: ret\n      " + body + "\n")
+
+
+def run_env(*args, env=None, timeout=120):
+    return subprocess.run([vmmsim_path(), *map(str, args)], cwd=str(ROOT), capture_output=True,
+                          text=True, timeout=timeout, env=dict(os.environ, **(env or {})))
+
+
+@pytest.mark.parametrize("body, what", [
+    ("times 20000000 db 0", "expected nasm's output and messages within 16 MiB each"),
+    ("times 0x7FFFFFFF db 0", "VxD 'BIG': expected nasm"),
+    ("align 0x7FFFFFFF", "VxD 'BIG': expected nasm"),
+    ('%include "/dev/zero"', "VxD 'BIG': expected nasm to finish within 1 s"),
+])
+def test_nasm_is_bounded_in_time_and_output(tmp_path, body, what):
+    """Item 5: a clear error naming the VxD, in bounded time (1 s CPU here), and the
+    temporary folder removed."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    t0 = time.monotonic()
+    p = run_env("run", "--quiet", asm_scen(tmp_path, body),
+                env={"VMMSIM_NASM_TIME_S": "1", "TMPDIR": str(tmp)}, timeout=60)
+    assert p.returncode == 2 and what in p.stderr, p.stderr
+    assert time.monotonic() - t0 < 30
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.mark.parametrize("src, kind", [("/dev/urandom", "a device"), ("/dev/zero", "a device"),
+                                       (".", "a folder")])
+def test_non_regular_source_files_are_refused(tmp_path, src, kind):
+    scen = write(tmp_path, "dev.yaml", "vms: [ { name: sys, system: true } ]\nvxds:\n"
+                 f"  - name: DEV\n    file: {src}\n")
+    p = run_vmmsim("run", "--quiet", scen, check_codes=(2,), timeout=20)
+    assert "expected a regular file as NASM source" in p.stderr and kind in p.stderr, p.stderr
+
+
+def children(pid):
+    try:
+        return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        return []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_stopping_vmmsim_during_assembly_kills_nasm_and_cleans_up(tmp_path, sig):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([vmmsim_path(), "run", "--quiet", str(asm_scen(tmp_path, "align 0x7FFFFFFF"))],
+                            cwd=str(ROOT), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=dict(os.environ, TMPDIR=str(tmp)))
+    kids = []
+    for _ in range(400):
+        kids = children(proc.pid)
+        if kids:
+            break
+        time.sleep(0.02)
+    assert kids, "nasm never started"
+    time.sleep(0.2)
+    proc.send_signal(sig)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -sig
+    assert list(tmp.iterdir()) == [], "temporary folder left"
+    for k in kids:
+        assert not os.path.exists(f"/proc/{k}") or "Z" in open(f"/proc/{k}/stat").read().split()[2]
