@@ -240,6 +240,22 @@ static int needs_records(const scen_expect *e) {
            e->kind == SCEN_EXP_ALWAYS || e->kind == SCEN_EXP_WITHIN;
 }
 
+/* END-1 (docs/vmm.md): a run cut by max_cycles before its timeline was delivered, or
+** with VxD code still running (a loop that never returns), is incomplete: what it did
+** not reach was never checked, so it cannot pass. */
+static uint32_t check_end(const cli_sim *c, FILE *out) {
+    vmm_end e;
+    vmm_end_info(c->v, &e);
+    if (c->s.run_to_max || !e.max_cycles || (!e.stimuli_left && !e.contexts_running)) return 0;
+    fprintf(out, "# incomplete: the run ended at max_cycles (%llu) with", (unsigned long long)vmm_now(c->v));
+    if (e.stimuli_left) fprintf(out, " %u timeline entries not delivered%s", e.stimuli_left,
+                                e.contexts_running ? " and" : "");
+    if (e.contexts_running)
+        fprintf(out, " VxD code still running in VM %s", c->s.vms[e.code_vm].name);
+    fprintf(out, " (END-1; raise machine.max_cycles, or set machine.hang_cycles)\n");
+    return 1;
+}
+
 /* Every finding is judged, the ones past the VMM's kept list (vmm_finding_kept) too:
 ** those are reported by rule and count, from the per-rule counts. */
 static uint32_t check_findings(const cli_sim *c, FILE *out) {
@@ -260,7 +276,7 @@ static uint32_t check_findings(const cli_sim *c, FILE *out) {
         for (uint32_t i = 0; i < kept; i++) in_kept += !strcmp(vmm_finding_get(c->v, i)->rule, rule);
         if (n == in_kept) continue;
         int ok = finding_expected(c, rule);
-        fprintf(out, "# finding: %s: %u more not listed (only the first %u findings are kept; "
+        fprintf(out, "# finding: %s and %u more not listed (only the first %u findings are kept; "
                 "all are in the trace)%s\n", rule, n - in_kept, kept, ok ? " (expected)" : "");
         fails += ok ? 0 : n - in_kept;
     }
@@ -275,6 +291,7 @@ uint32_t cli_expect_check(cli_sim *c, FILE *out) {
     if (!cb) { fprintf(out, "# expect FAILED: out of memory\n"); return 1; }
     for (uint32_t i = 0; i < t->len; i++) cb[i] = cb_entered(c, i);
     fails += check_findings(c, out);
+    fails += check_end(c, out);
     for (uint32_t k = 0; k < c->s.nexp; k++) {
         const scen_expect *e = &c->s.exp[k];
         if (t->overflow && needs_records(e)) {

@@ -230,7 +230,7 @@ static int parse_machine(sctx *c, uint32_t i) {
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
         "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", "time_slicing",
-        "time_slice_ms", "trace_records", "irq_boundary_window", NULL };
+        "time_slice_ms", "trace_records", "irq_boundary_window", "run_to_max_cycles", NULL };
     vmm_machine *m = &c->s->m;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "machine")) || (rc = check_keys(c, i, "machine", keys)))
@@ -280,6 +280,10 @@ static int parse_machine(sctx *c, uint32_t i) {
         if ((rc = get_bool(c, v, "machine.time_slicing", &on))) return rc;
         m->time_slicing = on ? 1u : 0u;
     }
+    /* END-1: a run meant to be cut (endless periodic work) says so */
+    if ((v = get(c, i, "run_to_max_cycles")) &&
+        (rc = get_bool(c, v, "machine.run_to_max_cycles", &c->s->run_to_max)))
+        return rc;
     return SCEN_OK;
 }
 

@@ -120,6 +120,7 @@ typedef struct scen {
     char name[128];
     char rules[64];                 /* `rule:` — the rule IDs the scenario holds */
     vmm_machine m;
+    int          run_to_max;        /* machine.run_to_max_cycles: END-1 does not apply */
     vmm_vm_desc  *vms;   uint32_t nvms;
     vmm_vxd_desc *vxds;  uint32_t nvxds;
     scen_src     *src;                              /* parallel to vxds */

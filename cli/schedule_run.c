@@ -54,6 +54,9 @@ static void parse_check(cli_verdict *v, char *text) {
                 sig_add(v->sig, tok);
                 first_set(v, line + 2, len - 2);
             }
+        } else if (!strncmp(line, "# incomplete: ", 14)) {     /* END-1 */
+            sig_add(v->sig, "incomplete");
+            first_set(v, line + 2, len - 2);
         } else if (!strncmp(line, "# expect ", 9)) {
             if (!strncmp(line + 9, "FAILED", 6)) {
                 snprintf(tok, sizeof tok, "expect:%u", k);

@@ -163,6 +163,7 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     if (ev->kind == VMM_EV_SLICE) { sl_end(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET_TO) { irq_iret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->d.npend < v->s->nstim);
+    v->d.nstim_fired++;
     const vmm_stimulus *t = &v->s->stim[ev->a];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
         vmm_rec(v, VMM_REC_STIMULUS, 5, ev->a, t->kind, t->vm, 0, t->arg, 0);
@@ -324,6 +325,20 @@ int run_loop(vmm_state *v) {
     return v->d.err;
 }
 
+/* END-1 (docs/vmm.md): what a run left undone when it ended. */
+void vmm_end_info(const vmm_state *v, vmm_end *e) {
+    assert(v && e && v->d.nstim_fired <= v->s->nstim && v->d.npend <= v->d.nstim_fired);
+    memset(e, 0, sizeof *e);
+    e->max_cycles = v->d.ended && v->d.end_reason == VMM_END_MAX;
+    e->stimuli_left = v->s->nstim - v->d.nstim_fired + v->d.npend;
+    e->code_vm = -1;
+    for (uint32_t i = 0; i <= v->nvms; i++)
+        if (v->ctx[i].depth > 0) {
+            e->contexts_running++;
+            if (e->code_vm < 0) e->code_vm = i < v->nvms ? (int)i : (int)v->d.cur;
+        }
+}
+
 int vmm_run(vmm_state *v) {
     const vmm_scenario *s = v->s;
     if (v->d.ended || v->tr.count)
@@ -345,6 +360,7 @@ int vmm_run(vmm_state *v) {
     int reason = rc ? VMM_END_ERROR : v->d.ended ? v->d.ended - 1 : VMM_END_DONE;
     vmm_rec(v, VMM_REC_END, 3, (uint64_t)reason, (uint64_t)(int64_t)rc, v->d.nfind, 0, 0, 0);
     eng_trace_finish(&v->tr, vmm_cycles(v));
+    v->d.end_reason = reason;
     v->d.ended = 1;
     return rc;
 }

@@ -193,6 +193,15 @@ cpu_state   *vmm_cpu(vmm_state *v);
 ** needs vmm_reset() first (else VMM_EINVAL). The model: docs/vmm.md. */
 int          vmm_run(vmm_state *v);
 const char  *vmm_error(const vmm_state *v);
+/* What the last run left undone when it ended (END-1, docs/vmm.md): a run cut at
+** max_cycles with stimuli not yet delivered or VxD code still running is incomplete. */
+typedef struct vmm_end {
+    int      max_cycles;        /* it ended at m.max_cycles (END reason=max_cycles) */
+    uint32_t stimuli_left;      /* timeline entries not yet fired or not yet taken effect */
+    uint32_t contexts_running;  /* contexts in VxD code (VMs, and the VMM's own) */
+    int      code_vm;           /* the first such context's VM, -1: none */
+} vmm_end;
+void         vmm_end_info(const vmm_state *v, vmm_end *e);
 uint64_t     vmm_now(const vmm_state *v);
 
 /* Findings of the last run: all are counted (and traced); the first 256 are kept.

@@ -225,6 +225,8 @@ typedef struct vmm_dyn {
     uint32_t npend;
     uint32_t nfind;           /* findings reported (kept: min(n, VMM_FINDINGS_MAX)) */
     uint32_t nfind_code[VMM_FND_INT1 + 1];  /* reported, by code (kept or not) */
+    uint32_t nstim_fired;     /* stimulus events dispatched (END-1) */
+    int      end_reason;      /* VMM_END_* of the finished run */
     uint32_t nsites;
     /* events, priority events, time-outs (EV-1, EV-2, TO-1) */
     uint32_t nev, nto;
