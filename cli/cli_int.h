@@ -83,6 +83,7 @@ typedef struct cli_tfile {
     uint64_t seed;
     uint32_t depth;            /* PCT only; 0: not given */
     int      has_run;    /* a "# run:" header line was present */
+    int      ended;      /* its "# verdict:" summary line was read */
 } cli_tfile;
 int  cli_tfile_read(cli_tfile *t, const char *path, FILE *err);   /* 0 or exit code */
 void cli_tfile_free(cli_tfile *t);

@@ -346,3 +346,26 @@ def test_run_cut_at_max_cycles_fails_its_verdict(tmp_path, spin, later, what):
     assert ": incomplete: " in p.stdout, p.stdout
     ok = write(tmp_path, "ok.yaml", HANG.replace("{extra}", ", run_to_max_cycles: true").replace("{spin}", spin).replace("{later}", str(later)))
     assert "# verdict: PASS" in run_vmmsim("run", "--quiet", ok, check_codes=(0,)).stdout
+
+
+# ---- item 7: replay reads the trace header strictly ---------------------------------
+
+@pytest.mark.parametrize("edit, what", [
+    (lambda t: t.replace("seed=5\n", "seed=banana\n"), ":6: expected '# run: strategy=S seed=N [depth=D]', found a seed that is not"),
+    (lambda t: "".join(l for l in t.splitlines(True) if not l.startswith("# run:")), "expected a '# run: strategy=S seed=N' header line"),
+    (lambda t: t.replace("# run: strategy=random seed=5", "# run: strategy=random"), "found a line without strategy= and seed="),
+    (lambda t: t.replace("seed=5\n", "seed=5 x\n"), "found an unknown or repeated field"),
+    (lambda t: t.replace("seed=5\n", "seed=5 depth=3\n"), "depth= with a strategy other than pct"),
+    (lambda t: t + "junk\n", "expected nothing after the '# verdict:' line"),
+    (lambda t: t[:len(t) // 2].rstrip("\n")[:-3], "found it cut in the middle of a line"),
+    (lambda t: t[:t.index("# hash:")], "expected the trace to end with its summary"),
+])
+def test_malformed_trace_is_a_located_error(tmp_path, edit, what):
+    """Item 7: not replayed as canonical and reported DIVERGED (exit 1), but exit 2."""
+    good = tmp_path / "r.trace"
+    run_vmmsim("run", "--quiet", "--strategy", "random", "--seed", 5, "--trace", good, check_codes=(0,))
+    assert "replay: identical" in run_vmmsim("replay", "-", good, check_codes=(0,)).stdout
+    bad = write(tmp_path, "bad.trace", edit(good.read_text()))
+    p = run_vmmsim("replay", "-", bad, check_codes=(2,))
+    assert p.stderr.startswith(f"vmmsim replay: {bad}") and what in p.stderr, p.stderr
+    assert "DIVERGED" not in p.stdout
