@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "cpu386.h"
@@ -130,6 +131,12 @@ static int bare_parse(int argc, char **argv, bare_opts *o) {
 
 /* Reads a whole file of at most max bytes; NULL with a message on error. */
 static uint8_t *bare_read_file(const char *path, uint32_t max, uint32_t *size) {
+    struct stat st;
+    if (!stat(path, &st) && !S_ISREG(st.st_mode)) {   /* a folder, /dev/zero: never a ROM */
+        fprintf(stderr, "vmmsim bare: '%s': expected a regular file, found a %s\n", path,
+                S_ISDIR(st.st_mode) ? "folder" : "device, FIFO or socket");
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "vmmsim bare: cannot read '%s': %s\n", path, strerror(errno));

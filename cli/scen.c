@@ -257,14 +257,14 @@ static int parse_machine(sctx *c, uint32_t i) {
     for (size_t j = 0; j < sizeof u32s / sizeof u32s[0]; j++) {
         uint32_t v = get(c, i, u32s[j].k);
         if (!v) continue;
-        char what[48];
+        char what[48], exp[80];
+        uint64_t x;
         snprintf(what, sizeof what, "machine.%s", u32s[j].k);
-        if ((rc = get_u32(c, v, what, u32s[j].hi, u32s[j].p))) return rc;
-        if (*u32s[j].p < u32s[j].lo) {
-            char exp[80];
-            snprintf(exp, sizeof exp, "an integer from %u to %u", u32s[j].lo, u32s[j].hi);
-            return expect_fail(c, v, what, exp);
-        }
+        snprintf(exp, sizeof exp, "an integer from %u to %u", u32s[j].lo, u32s[j].hi);
+        /* one message for every bad value: the range it must lie in */
+        if (get_u64(c, v, what, UINT64_MAX / 2, &x)) { c->s->errcode = 0; return expect_fail(c, v, what, exp); }
+        if (x < u32s[j].lo || x > u32s[j].hi) return expect_fail(c, v, what, exp);
+        *u32s[j].p = (uint32_t)x;
         if (u32s[j].p == &m->memory_kb && m->memory_kb % 4)
             return expect_fail(c, v, what, "a multiple of 4 from 2048 to 262144");
     }
@@ -272,6 +272,8 @@ static int parse_machine(sctx *c, uint32_t i) {
     if ((v = get(c, i, "max_cycles")) &&
         (rc = get_u64(c, v, "machine.max_cycles", UINT64_MAX / 2, &m->max_cycles)))
         return rc;
+    if (v && !m->max_cycles)   /* 0 is not "the default": say so rather than run 1e8 */
+        return expect_fail(c, v, "machine.max_cycles", "a positive number of cycles");
     if ((v = get(c, i, "hang_cycles")) &&
         (rc = get_u64(c, v, "machine.hang_cycles", UINT64_MAX / 2, &m->hang_cycles)))
         return rc;

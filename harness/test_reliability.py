@@ -369,3 +369,28 @@ def test_malformed_trace_is_a_located_error(tmp_path, edit, what):
     p = run_vmmsim("replay", "-", bad, check_codes=(2,))
     assert p.stderr.startswith(f"vmmsim replay: {bad}") and what in p.stderr, p.stderr
     assert "DIVERGED" not in p.stdout
+
+
+# ---- item 8: clear errors ---------------------------------------------------------
+
+def test_a_folder_given_as_a_file_is_named_a_folder(tmp_path):
+    p = run_vmmsim("replay", "-", tmp_path, check_codes=(2,))
+    assert "expected a trace file, found a folder" in p.stderr, p.stderr
+    p = run_vmmsim("bare", "--rom", tmp_path, check_codes=(2,))
+    assert "expected a regular file, found a folder" in p.stderr, p.stderr
+    scen = write(tmp_path, "d.yaml", f"vms: [ {{ name: sys, system: true }} ]\nvxds:\n"
+                 f"  - name: D\n    file: {tmp_path}\n")
+    p = run_vmmsim("run", scen, check_codes=(2,))
+    assert f"found '{tmp_path}', a folder" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("value, what", [
+    ("memory_kb: 0", "machine.memory_kb: expected an integer from 2048 to 262144, found '0'"),
+    ("memory_kb: 1048576", "machine.memory_kb: expected an integer from 2048 to 262144, found '1048576'"),
+    ("clock_hz: 5", "machine.clock_hz: expected an integer from 1000000 to 1000000000"),
+    ("max_cycles: 0", "machine.max_cycles: expected a positive number of cycles, found '0'"),
+])
+def test_range_messages_agree_with_themselves(tmp_path, value, what):
+    scen = write(tmp_path, "m.yaml", "vms: [ { name: sys, system: true } ]\nmachine: { " + value + " }\n")
+    p = run_vmmsim("run", scen, check_codes=(2,))
+    assert what in p.stderr, p.stderr
