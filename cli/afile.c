@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -71,6 +72,29 @@ void cli_afile_abort(cli_afile *a) {
     a->f = NULL;
     if (a->tmp[0]) unlink(a->tmp);
     a->tmp[0] = 0;
+}
+
+int cli_afile_check(const char *path, const char *const *inputs, int n, char *why, size_t len) {
+    struct stat out, in;
+    char dir[CLI_AFILE_PATH_MAX];
+    assert(path && why && len);
+    int exists = !stat(path, &out);
+    for (int i = 0; i < n; i++) {
+        if (!inputs[i]) continue;
+        if (!strcmp(path, inputs[i]) || (exists && !stat(inputs[i], &in) && in.st_dev == out.st_dev &&
+                                         in.st_ino == out.st_ino)) {
+            snprintf(why, len, "is an input of this command (%s): refusing to overwrite it", inputs[i]);
+            return -1;
+        }
+    }
+    if (exists && S_ISDIR(out.st_mode)) { snprintf(why, len, "is a folder, expected a file name"); return -1; }
+    if (exists && !S_ISREG(out.st_mode)) return 0;     /* /dev/stdout, a FIFO: written in place */
+    dir_of(path, dir, sizeof dir);
+    if (access(dir, W_OK | X_OK)) {
+        snprintf(why, len, "cannot be written in %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 int cli_afile_is_tmp(const char *name) {

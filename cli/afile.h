@@ -26,6 +26,10 @@ FILE *cli_afile_open(cli_afile *a, const char *path);
 int   cli_afile_commit(cli_afile *a);
 /* Drops the temporary file (an error on the way): the final name is untouched. */
 void  cli_afile_abort(cli_afile *a);
+/* Before any work: can path be written, and is it none of the command's inputs
+** (NULL-terminated; NULL entries skipped up to n)? 0, or -1 with why filled
+** ("is the scenario SCENARIO", "is a folder", "its folder ... : No such file"). */
+int   cli_afile_check(const char *path, const char *const *inputs, int n, char *why, size_t len);
 /* Is name one of this module's temporary files (".X.PID.N.tmp")? */
 int   cli_afile_is_tmp(const char *name);
 

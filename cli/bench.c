@@ -20,7 +20,9 @@
 #define BL_RUNS_MAX 10000000ull
 
 static const char bench_help[] =
-"usage: vmmsim bench latency SCENARIO [OPTIONS]\n\n"
+"usage: vmmsim bench latency SCENARIO [OPTIONS]\n"
+"       vmmsim bench host SCENARIO [OPTIONS]   (how fast this host simulates it;\n"
+"                                              'vmmsim bench host --help')\n\n"
 "Runs SCENARIO under --runs schedules and measures, from each run's trace, the\n"
 "simulated cycles from a callback's trigger to its first instruction: nc after the\n"
 "critical-section release, idle after Int2F_1689, event and prio after their\n"
@@ -32,6 +34,7 @@ static const char bench_help[] =
 "  --runs N               schedules to run (default 100)\n"
 "  --strategy canonical|random|pct\n"
 "                         the chooser (default random; canonical repeats one run)\n"
+"  --depth D              PCT depth, 1..16 (default 3)\n"
 "  --seed S               run i uses a seed derived from (S, i) (default 0)\n"
 "  --json FILE            also write the statistics and every sample (with its\n"
 "                         breakdown) as JSON\n"
@@ -41,6 +44,7 @@ static const char bench_help[] =
 typedef struct bl_opts {
     const char *scenario, *json;
     int      strat;            /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
+    uint32_t depth;            /* PCT */
     uint64_t runs, seed;
 } bl_opts;
 
@@ -48,6 +52,14 @@ int bench_usage_err(const char *cmd, const char *msg, const char *arg) {
     fprintf(stderr, "vmmsim bench %s: %s%s%s\n(see 'vmmsim bench %s --help')\n", cmd, msg,
             arg ? " " : "", arg ? arg : "", cmd);
     return CLI_EXIT_USAGE;
+}
+
+int bench_depth_arg(const char *cmd, const char *val, uint32_t *depth) {
+    uint64_t x;
+    char msg[48];
+    if (!cli_u64_arg(val, &x) && x >= 1 && x <= CLI_PCT_DEPTH_MAX) { *depth = (uint32_t)x; return 0; }
+    snprintf(msg, sizeof msg, "--depth expects 1..%u, found", CLI_PCT_DEPTH_MAX);
+    return bench_usage_err(cmd, msg, val);
 }
 
 static int usage_err(const char *msg, const char *arg) {
@@ -101,6 +113,8 @@ static int parse_args(int argc, char **argv, bl_opts *o) {
         if (!strcmp(a, "--strategy")) {
             if (!val || cli_strategy_parse(val, &o->strat))
                 return usage_err("--strategy expects canonical, random or pct, found", val);
+        } else if (!strcmp(a, "--depth")) {
+            if ((k = bench_depth_arg("latency", val, &o->depth))) return k;
         } else if (!strcmp(a, "--runs")) {
             if (cli_u64_arg(val, &o->runs) || o->runs < 1 || o->runs > BL_RUNS_MAX)
                 return usage_err("--runs expects 1..10000000, found", val);
@@ -117,7 +131,7 @@ static int parse_args(int argc, char **argv, bl_opts *o) {
 
 static int one_run(const bl_opts *o, cli_sim *c, bl_stats *st, uint64_t run, uint32_t steps) {
     vmm_reset(c->v);
-    cli_chooser_for_run(vmm_chooser(c->v), o->strat, o->seed, run, CLI_PCT_DEPTH, steps);
+    cli_chooser_for_run(vmm_chooser(c->v), o->strat, o->seed, run, o->depth ? o->depth : CLI_PCT_DEPTH, steps);
     c->run_rc = vmm_run(c->v);
     if (c->run_rc) {
         fprintf(stderr, "%s: run %llu stopped at cycle %llu: %s: %s\n", c->path,

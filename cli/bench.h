@@ -72,6 +72,8 @@ int cli_bench_host_main(int argc, char **argv);
 
 /* "vmmsim bench CMD: msg arg" and the --help pointer; returns CLI_EXIT_USAGE. */
 int  bench_usage_err(const char *cmd, const char *msg, const char *arg);
+/* --depth D (PCT, 1..CLI_PCT_DEPTH_MAX): 0, or a usage error for cmd. */
+int  bench_depth_arg(const char *cmd, const char *val, uint32_t *depth);
 /* The options every subcommand takes, at argv[*i]: the scenario, --json FILE, --help
 ** (prints help). Returns 1 when it was one of them (*i moved past its value), 0 when
 ** not, -1 after --help, or CLI_EXIT_USAGE. */

@@ -47,6 +47,7 @@ static const char bench_host_help[] =
 "  --runs-per-repeat M    runs per repeat (default: enough for about 20 ms)\n"
 "  --strategy canonical|random|pct\n"
 "                         the chooser (default canonical: every run the same)\n"
+"  --depth D              PCT depth, 1..16 (default 3)\n"
 "  --seed S               run i of each repeat uses a seed derived from (S, i), as\n"
 "                         in bench latency (default 0)\n"
 "  --json FILE            also write every repeat, the statistics and the host's details\n"
@@ -57,6 +58,7 @@ typedef struct bh_opts {
     uint64_t repeat, runs;          /* runs 0: calibrate */
     uint64_t seed;
     int      strat;                 /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
+    uint32_t depth;                 /* PCT; 0: CLI_PCT_DEPTH */
 } bh_opts;
 
 /* What one run does; the same every time the run of that index is repeated. */
@@ -116,6 +118,9 @@ static int parse_args(int argc, char **argv, bh_opts *o) {
                 return usage_err("--strategy expects canonical, random or pct, found", val);
         } else if (!strcmp(a, "--seed")) {
             if (cli_u64_arg(val, &o->seed)) return usage_err("--seed expects an unsigned integer, found", val);
+        } else if (!strcmp(a, "--depth")) {
+            int k = bench_depth_arg("host", val, &o->depth);
+            if (k) return k;
         } else {
             return usage_err("unknown option", a);
         }
@@ -189,7 +194,8 @@ static int same_trace(bh *b, uint64_t run, uint64_t insns0) {
 static int run_once(bh *b, uint64_t run, uint64_t *reset_ns, uint64_t *run_ns) {
     uint64_t t0 = uv_hrtime();
     vmm_reset(b->c.v);
-    cli_chooser_for_run(vmm_chooser(b->c.v), b->o.strat, b->o.seed, run, CLI_PCT_DEPTH, b->pct_steps);
+    cli_chooser_for_run(vmm_chooser(b->c.v), b->o.strat, b->o.seed, run,
+                        b->o.depth ? b->o.depth : CLI_PCT_DEPTH, b->pct_steps);
     uint64_t insns0 = cpu_instructions(vmm_cpu(b->c.v));
     uint64_t t1 = uv_hrtime();
     b->c.run_rc = vmm_run(b->c.v);

@@ -40,7 +40,7 @@ void cli_sim_free(cli_sim *c);
 /* The trace record i as its canonical text line (no newline). */
 size_t cli_sim_line(const cli_sim *c, uint32_t i, char *buf, size_t len);
 #define CLI_PCT_DEPTH 3u       /* `run --strategy pct` without --depth */
-#define CLI_PCT_DEPTH_MAX 64u
+#define CLI_PCT_DEPTH_MAX ENG_PCT_DEPTH_MAX   /* one range for run, fuzz and bench */
 int cli_strategy_parse(const char *name, int *out);
 const char *cli_strategy_name(int strategy);
 /* An option's unsigned value (decimal or 0x); -1 on a sign, junk or overflow. */

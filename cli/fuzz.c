@@ -82,7 +82,7 @@ static int parse_args(int argc, char **argv, fz_opts *o) {
             o->self_check = 1;
             takes = 0;
         } else if (!strcmp(a, "--depth")) {
-            if (cli_u64_arg(val, &x) || x < 1 || x > ENG_PCT_DEPTH_MAX)
+            if (cli_u64_arg(val, &x) || x < 1 || x > CLI_PCT_DEPTH_MAX)
                 return usage_err("--depth expects 1..16, found", val);
             o->depth = (uint32_t)x;
         } else if (!strcmp(a, "--runs")) {

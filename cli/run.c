@@ -28,7 +28,7 @@ static const char run_help[] =
 "  --strategy NAME       choice-point strategy: canonical (default), random, or pct\n"
 "                        (pct: one PCT run, its change points spread as fuzz spreads them)\n"
 "  --seed N              seed for --strategy random or pct (default 0)\n"
-"  --depth D             PCT depth, 1..64 (default 3)\n"
+"  --depth D             PCT depth, 1..16 (default 3)\n"
 "  --help                this text\n"
 "\n"
 "exit status: 0 all expectations hold, 1 a finding or a failed expectation,\n"
@@ -77,7 +77,7 @@ static int parse_args(int argc, char **argv, run_opts *o, cli_sim *c) {
         } else if (!strcmp(a, "--depth")) {
             uint64_t d;
             if (parse_u64(val, &d) || d < 1 || d > CLI_PCT_DEPTH_MAX)
-                return usage_err("--depth expects 1..64, found", val ? val : "nothing");
+                return usage_err("--depth expects 1..16, found", val ? val : "nothing");
             c->depth = (uint32_t)d;
         } else if (a[0] == '-' && a[1]) return usage_err("unknown option", a);
         else {
@@ -125,12 +125,27 @@ static int write_trace_file(cli_sim *c, const char *path) {
     return CLI_EXIT_OK;
 }
 
+/* Output paths are checked before the run (not after printing it all): writable, and
+** not the scenario itself nor each other. */
+static int check_outputs(const run_opts *o) {
+    const char *in[] = { o->scenario, o->trace };
+    const char *out[] = { o->trace, o->perfetto };
+    char why[300];
+    for (int k = 0; k < 2; k++)
+        if (out[k] && cli_afile_check(out[k], in, k + 1, why, sizeof why)) {
+            fprintf(stderr, "vmmsim run: %s %s: %s\n", k ? "--perfetto" : "--trace", out[k], why);
+            return CLI_EXIT_USAGE;
+        }
+    return CLI_EXIT_OK;
+}
+
 int cli_run_main(int argc, char **argv) {
     run_opts o = { 0 };
     cli_sim *c = calloc(1, sizeof *c);
     if (!c) { fprintf(stderr, "vmmsim run: out of memory\n"); return CLI_EXIT_HOST; }
     int rc = parse_args(argc, argv, &o, c);
     if (rc) { free(c); return rc < 0 ? CLI_EXIT_OK : rc; }
+    if ((rc = check_outputs(&o))) { free(c); return rc; }
     rc = cli_sim_load(c, o.scenario, stderr);
     if (rc) { cli_sim_free(c); free(c); return rc; }
     cli_sim_run(c, stderr);

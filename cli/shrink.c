@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "shrink.h"
 
 static const char shrink_help[] =
@@ -275,6 +276,20 @@ static int start(shr *s, const cli_sched *orig, const shr_args *o) {
     return o->keep_stimuli ? 0 : shr_stim_init(s);
 }
 
+/* Before the work: the outputs are writable and neither overwrites an input (nor
+** the scenario the other), so a shrink can never destroy what it reads. */
+static int check_outputs(const shr_args *o) {
+    const char *in[] = { o->sched, o->scen, o->out };
+    const char *out[] = { o->out, o->out_scen };
+    char why[300];
+    for (int k = 0; k < 2; k++)
+        if (out[k] && cli_afile_check(out[k], in, 2 + k, why, sizeof why)) {
+            fprintf(stderr, "vmmsim shrink: %s %s: %s\n", k ? "--out-scenario" : "--out", out[k], why);
+            return CLI_EXIT_USAGE;
+        }
+    return CLI_EXIT_OK;
+}
+
 int cli_shrink_main(int argc, char **argv) {
     shr_args o = { .max_attempts = 20000 };
     int rc = parse_args(argc, argv, &o);
@@ -283,6 +298,7 @@ int cli_shrink_main(int argc, char **argv) {
     if (!o.out) { snprintf(outbuf, sizeof outbuf, "%s.shrunk", o.sched); o.out = outbuf; }
     if (!o.out_scen) { snprintf(scenbuf, sizeof scenbuf, "%s.yaml", o.out); o.out_scen = scenbuf; }
     if (o.keep_stimuli) o.out_scen = NULL;
+    if ((rc = check_outputs(&o))) return rc;
     cli_sched orig;
     if ((rc = cli_sched_read(&orig, o.sched, stderr))) return rc;
     shr s;

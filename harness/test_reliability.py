@@ -394,3 +394,43 @@ def test_range_messages_agree_with_themselves(tmp_path, value, what):
     scen = write(tmp_path, "m.yaml", "vms: [ { name: sys, system: true } ]\nmachine: { " + value + " }\n")
     p = run_vmmsim("run", scen, check_codes=(2,))
     assert what in p.stderr, p.stderr
+
+
+# ---- item 9: CLI habits ------------------------------------------------------------
+
+def test_help_command_and_unknown_options():
+    assert run_vmmsim("help", "run", check_codes=(0,)).stdout.startswith("usage: vmmsim run ")
+    assert run_vmmsim("help", "fuzz", check_codes=(0,)).stdout.startswith("usage: vmmsim fuzz ")
+    p = run_vmmsim("--bogus", check_codes=(2,))
+    assert "unknown option --bogus" in p.stderr and "vmmsim --help" in p.stderr
+    h = run_vmmsim("bench", "--help", check_codes=(0,)).stdout
+    assert "vmmsim bench latency" in h and "vmmsim bench host" in h and "--depth D" in h
+
+
+@pytest.mark.parametrize("cmd", [["run"], ["fuzz"], ["bench", "latency"], ["bench", "host"]])
+def test_depth_has_one_range_everywhere(cmd):
+    scen = ROOT / "scenarios" / "demo_default.yaml"
+    p = run_vmmsim(*cmd, scen, "--strategy", "pct", "--depth", 17, check_codes=(2,))
+    assert "--depth expects 1..16, found 17" in p.stderr, p.stderr
+    if cmd == ["bench", "latency"]:
+        run_vmmsim(*cmd, scen, "--strategy", "pct", "--depth", 16, "--runs", 2, check_codes=(0,))
+
+
+def test_outputs_checked_before_the_run_and_never_an_input(tmp_path):
+    scen = tmp_path / "x.yaml"
+    text = (ROOT / "scenarios" / "demo_default.yaml").read_text()
+    scen.write_text(text)
+    p = run_vmmsim("run", "--trace", scen, scen, check_codes=(2,))
+    assert "is an input of this command" in p.stderr and p.stdout == ""
+    assert scen.read_text() == text
+    p = run_vmmsim("run", "--trace", "/proc/nonexistent/x", scen, check_codes=(2,))
+    assert "cannot be written in /proc/nonexistent" in p.stderr and p.stdout == ""
+    p = run_vmmsim("run", "--perfetto", tmp_path, scen, check_codes=(2,))
+    assert "is a folder" in p.stderr and p.stdout == ""
+    out = tmp_path / "o"
+    run_vmmsim("fuzz", BUG, "--runs", 16, "--out", out, "--quiet", check_codes=(1,))
+    sched = sorted(out.glob("run-*.schedule"))[0]
+    before = sched.read_text()
+    p = run_vmmsim("shrink", BUG, "--schedule", sched, "--out", sched, check_codes=(2,))
+    assert "--out" in p.stderr and "is an input of this command" in p.stderr
+    assert sched.read_text() == before
