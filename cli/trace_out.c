@@ -167,7 +167,7 @@ int cli_perfetto_write(const cli_sim *c, const char *path, FILE *err) {
     p->us_per_cycle = 1e6 / (double)(c->s.vs.m.clock_hz ? c->s.vs.m.clock_hz : 33000000);
     for (uint32_t i = 0; i < c->s.nvms; i++) if (c->s.vms[i].system) p->cur_vm = (int)i;
     fputs("{\"displayTimeUnit\":\"ns\",\"traceEvents\":[", f);
-    fprintf(f, "\n{\"ph\":\"M\",\"pid\":1,\"name\":\"process_name\",\"args\":{\"name\":");
+    fprintf(f, "\n{\"ph\":\"M\",\"pid\":1,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":");
     json_str(f, c->s.name[0] ? c->s.name : c->path, strlen(c->s.name[0] ? c->s.name : c->path));
     fputs("}}", f);
     p->first = 0;
