@@ -74,9 +74,8 @@ static void bare_usage(FILE *out) {
 }
 
 static int bare_bad(const char *what, const char *arg) {
-    fprintf(stderr, "vmmsim bare: %s%s%s%s\n", what, arg ? " '" : "", arg ? arg : "",
-            arg ? "'" : "");
-    fprintf(stderr, "vmmsim bare: try 'vmmsim bare --help'\n");
+    fprintf(stderr, "vmmsim bare: %s%s%s\n(see 'vmmsim bare --help')\n", what, arg ? " " : "",
+            arg ? arg : "");
     return CLI_EXIT_USAGE;
 }
 

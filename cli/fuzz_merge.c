@@ -325,7 +325,8 @@ int cli_fuzz_merge_main(int argc, char **argv) {
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--no-distinct")) no_distinct = 1;
         else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "vmmsim fuzz-merge: unknown option %s (or its value is missing)\n", a);
+            fprintf(stderr, "vmmsim fuzz-merge: unknown option %s (or its value is missing)\n"
+                    "(see 'vmmsim fuzz-merge --help')\n", a);
             rc = CLI_EXIT_USAGE;
         } else {
             rc = read_file(a, &v, &n, &cap);

@@ -191,7 +191,7 @@ static int parse_args(int argc, char **argv, shr_args *o) {
             *(!strcmp(a, "--max-attempts") ? &o->max_attempts : &o->max_cycles) = x;
             i++;
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "vmmsim shrink: unknown option or missing value: %s\n(see 'vmmsim shrink --help')\n", a);
+            fprintf(stderr, "vmmsim shrink: unknown option %s (or its value is missing)\n(see 'vmmsim shrink --help')\n", a);
             return CLI_EXIT_USAGE;
         } else if (!o->scen) o->scen = a;
         else { fprintf(stderr, "vmmsim shrink: expected one SCENARIO\n"); return CLI_EXIT_USAGE; }

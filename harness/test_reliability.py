@@ -398,6 +398,16 @@ def test_range_messages_agree_with_themselves(tmp_path, value, what):
 
 # ---- item 9: CLI habits ------------------------------------------------------------
 
+@pytest.mark.parametrize("cmd", [["run"], ["replay"], ["fuzz"], ["fuzz-merge"], ["shrink"],
+                                 ["bench", "latency"], ["bench", "host"], ["bare"]])
+def test_usage_errors_speak_alike(cmd):
+    """Item 9: every command: 'vmmsim CMD: unknown option --bogus...' then the same hint."""
+    p = run_vmmsim(*cmd, "--bogus", check_codes=(2,))
+    lines = p.stderr.splitlines()
+    assert lines[0].startswith(f"vmmsim {' '.join(cmd)}: unknown option --bogus"), p.stderr
+    assert lines[-1] == f"(see 'vmmsim {' '.join(cmd)} --help')", p.stderr
+
+
 def test_help_command_and_unknown_options():
     assert run_vmmsim("help", "run", check_codes=(0,)).stdout.startswith("usage: vmmsim run ")
     assert run_vmmsim("help", "fuzz", check_codes=(0,)).stdout.startswith("usage: vmmsim fuzz ")
