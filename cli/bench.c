@@ -19,7 +19,9 @@
 #define BENCH_RUNS_MAX 10000000ull
 
 static const char bench_help[] =
-"usage: vmmsim bench latency SCENARIO [OPTIONS]\n\n"
+"usage: vmmsim bench latency SCENARIO [OPTIONS]\n"
+"       vmmsim bench host SCENARIO [OPTIONS]   (how fast this host simulates it;\n"
+"                                              'vmmsim bench host --help')\n\n"
 "Runs SCENARIO under --runs schedules and measures, from each run's trace, the\n"
 "simulated cycles from a callback's trigger to its first instruction: nc after the\n"
 "critical-section release, idle after Int2F_1689, event and prio after their\n"
@@ -32,6 +34,7 @@ static const char bench_help[] =
 "  --runs N               schedules to run (default 100)\n"
 "  --strategy canonical|random|pct\n"
 "                         the chooser (default random; canonical repeats one run)\n"
+"  --depth D              PCT depth, 1..16 (default 3)\n"
 "  --seed S               run i uses a seed derived from (S, i) (default 0)\n"
 "  --json FILE            also write the statistics (count, min, p50, p90, p99,\n"
 "                         p99.9, max) and every sample (with its breakdown) as JSON\n"
@@ -44,6 +47,7 @@ static const char bench_help[] =
 typedef struct bench_opts {
     const char *scenario, *json, *csv, *hdr_log;
     int      strat;            /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
+    uint32_t depth;            /* PCT; 0: the default */
     uint64_t runs, seed;
 } bench_opts;
 
@@ -56,6 +60,7 @@ static int parse_args(int argc, char **argv, bench_opts *o) {
         { "--hdr-log", NULL, CLI_OPT_STR, &o->hdr_log, 0, 0, "a file name", NULL, NULL, 0 },
         { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
           CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
+        { "--depth", NULL, CLI_OPT_U32, &o->depth, 1, XPL_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
         { "--runs", NULL, CLI_OPT_U64, &o->runs, 1, BENCH_RUNS_MAX, "1..10000000", NULL, NULL, 0 },
         { "--seed", NULL, CLI_OPT_U64, &o->seed, 0, UINT64_MAX, "an unsigned integer", NULL, NULL, 0 },
     };
@@ -227,7 +232,8 @@ static void json_kind(FILE *f, const bench_kind *kd, uint32_t clock_hz, int bd) 
 
 static int write_json(const bench_opts *o, const bench_stats *st, uint32_t clock_hz) {
     assert(o && o->json && st && clock_hz > 0);
-    FILE *f = fopen(o->json, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, o->json);
     if (!f) { fprintf(stderr, "vmmsim bench: %s: cannot write\n", o->json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"scenario\":");
     xpl_json_str(f, o->scenario);
@@ -244,8 +250,7 @@ static int write_json(const bench_opts *o, const bench_stats *st, uint32_t clock
         json_kind(f, &st->k[k], clock_hz, st->breakdown);
     }
     fprintf(f, "}}\n");
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(stderr, "vmmsim bench: %s: write error\n", o->json); return CLI_EXIT_HOST; }
+    if (xpl_afile_commit(&af)) { fprintf(stderr, "vmmsim bench: %s: write error\n", o->json); return CLI_EXIT_HOST; }
     return 0;
 }
 
@@ -254,13 +259,15 @@ static int write_hist(const bench_opts *o, const bench_stats *st, uint32_t clock
     assert(o && st && clock_hz > 0);
     const char *path = what ? o->hdr_log : o->csv;
     assert(path);
-    FILE *f = fopen(path, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, path);
     if (!f) { fprintf(stderr, "vmmsim bench: %s: cannot write\n", path); return CLI_EXIT_HOST; }
     char head[256];
     snprintf(head, sizeof head, "vmmsim bench latency, values in simulated cycles at %u Hz, runs=%llu seed=%llu",
              clock_hz, (unsigned long long)o->runs, (unsigned long long)o->seed);
     int rc = what ? bench_hdr_write_log(f, st, clock_hz, head) : bench_hdr_write_csv(f, st, BENCH_CSV_DIGITS);
-    if (fclose(f) || rc) {
+    if (rc) xpl_afile_abort(&af);
+    if (rc || xpl_afile_commit(&af)) {
         fprintf(stderr, "vmmsim bench: %s: %s\n", path,
                 rc == BENCH_EFULL ? "a latency too large for the histogram" : "write error");
         return CLI_EXIT_HOST;
@@ -281,7 +288,8 @@ static int bench_latency(const bench_opts *o) {
     bench_init(&st, c.s.vs.m.service_cycles ? c.s.vs.m.service_cycles : d.service_cycles);
     bench_set_stimuli(&st, c.s.vs.stim, c.s.vs.nstim);
     const bench_series ser = { c.v, c.path, o->strat, o->seed,
-                               o->strat == ENG_STRAT_PCT ? xpl_pct_steps(&c, o->seed) : 0, clock_hz };
+                               o->strat == ENG_STRAT_PCT ? xpl_pct_steps(&c, o->seed) : 0, clock_hz,
+                               o->depth };
     for (uint64_t run = 0; run < o->runs && !rc; run++) rc = cli_bench_exit(bench_latency_run(&st, &ser, run));
     if (!rc && bench_sort(&st)) rc = CLI_EXIT_HOST;
     if (!rc) {

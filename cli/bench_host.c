@@ -29,6 +29,7 @@ static const char bench_host_help[] =
 "  --runs-per-repeat M    runs per repeat (default: enough for about 20 ms)\n"
 "  --strategy canonical|random|pct\n"
 "                         the chooser (default canonical: every run the same)\n"
+"  --depth D              PCT depth, 1..16 (default 3)\n"
 "  --seed S               run i of each repeat uses a seed derived from (S, i), as\n"
 "                         in bench latency (default 0)\n"
 "  --json FILE            also write every repeat, the statistics and the host's details\n"
@@ -56,6 +57,7 @@ static int parse_args(int argc, char **argv, host_cmd *hc) {
         { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
           CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
         { "--seed", NULL, CLI_OPT_U64, &o->seed, 0, UINT64_MAX, "an unsigned integer", NULL, NULL, 0 },
+        { "--depth", NULL, CLI_OPT_U32, &o->depth, 1, XPL_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
     };
     uint32_t npos = 0;
     const cli_cmd cmd = { "bench host", bench_host_help, opts, sizeof opts / sizeof opts[0], &hc->scenario, 1,
@@ -144,7 +146,8 @@ static int write_json(const host_cmd *hc, const bench_host_info *h, const bench_
     assert(hc && hc->json && h && st);
     const bench_host *b = &hc->b;
     const bench_work *w = &b->w;
-    FILE *f = fopen(hc->json, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, hc->json);
     if (!f) { fprintf(stderr, "vmmsim bench host: %s: cannot write\n", hc->json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"bench\":\"host\",\"scenario\":");
     xpl_json_str(f, hc->scenario);
@@ -175,8 +178,7 @@ static int write_json(const host_cmd *hc, const bench_host_info *h, const bench_
                 (unsigned long long)b->rep[r].runs, (unsigned long long)b->rep[r].run_ns,
                 (unsigned long long)b->rep[r].reset_ns, (unsigned long long)b->rep[r].cpu_ns);
     fprintf(f, "]}\n");
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(stderr, "vmmsim bench host: %s: write error\n", hc->json); return CLI_EXIT_HOST; }
+    if (xpl_afile_commit(&af)) { fprintf(stderr, "vmmsim bench host: %s: write error\n", hc->json); return CLI_EXIT_HOST; }
     return 0;
 }
 

@@ -33,14 +33,18 @@ static const char fuzz_help[] =
 "  --shard I/N            run only runs i with i % N == I (disjoint shards)\n"
 "  --out DIR              write each failure as DIR/run-<i>.schedule and .trace, all\n"
 "                         of them as DIR/findings.jsonl, and the distinct schedules'\n"
-"                         hashes as DIR/distinct.txt (for 'vmmsim fuzz-merge')\n"
+"                         hashes as DIR/distinct.txt (for 'vmmsim fuzz-merge');\n"
+"                         DIR must be new or empty; every file is written whole\n"
+"                         (temporary name, then rename)\n"
+"  --force                --out DIR may hold an earlier campaign's files: removed\n"
 "  --max-cycles N         stop each simulation after N cycles\n"
 "  --json                 print the summary as one JSON object\n"
 "  --quiet                no per-failure lines\n"
 "  --help                 this text\n"
 "\n"
-"Ctrl-C stops the campaign after the runs in progress, keeping their findings;\n"
-"a second Ctrl-C exits at once.\n"
+"Ctrl-C (SIGINT), SIGTERM and SIGHUP stop the campaign after the runs in progress,\n"
+"keeping their findings, and print the summary (stopped); a second signal publishes\n"
+"the findings written so far and exits at once (status 128 + signal: 130, 143, 129).\n"
 "\n"
 "exit status: 0 no failure, 1 failures found, 2 bad usage or scenario, 4 host error.\n";
 
@@ -60,11 +64,12 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     const cli_opt opts[] = {
         { "--json", NULL, CLI_OPT_FLAG, &o->json, 0, 0, NULL, NULL, NULL, 0 },
         { "--quiet", "-q", CLI_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL, NULL, 0 },
+        { "--force", NULL, CLI_OPT_FLAG, &o->force, 0, 0, NULL, NULL, NULL, 0 },
         { "--self-check", NULL, CLI_OPT_FLAG, &o->self_check, 0, 0, NULL, NULL, NULL, 0 },
         { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
           CLI_STRATS(ENG_STRAT_RANDOM, ENG_STRAT_PCT, ENG_STRAT_DFS), "random, pct or dfs", NULL, NULL, 0 },
         { "--bound", NULL, CLI_OPT_U32, &o->bound, 1, XPL_SCHED_DECISIONS_MAX, "a positive integer", NULL, NULL, 0 },
-        { "--depth", NULL, CLI_OPT_U32, &o->depth, 1, ENG_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
+        { "--depth", NULL, CLI_OPT_U32, &o->depth, 1, XPL_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
         { "--runs", NULL, CLI_OPT_U64, &o->runs, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
         { "--seed", NULL, CLI_OPT_U64, &o->seed, 0, UINT64_MAX, "an integer", NULL, NULL, 0 },
         { "--max-cycles", NULL, CLI_OPT_U64, &o->max_cycles, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },

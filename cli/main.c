@@ -34,6 +34,13 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
     if (argc < 2) { usage(stderr); return CLI_EXIT_USAGE; }
+    if (!strcmp(argv[1], "help") && argc >= 3) {      /* `vmmsim help run` = `vmmsim run --help` */
+        for (size_t i = 0; i < NCOMMANDS; i++)
+            if (!strcmp(argv[2], commands[i].name)) {
+                char *av[] = { argv[2], "--help", NULL };
+                return commands[i].main(2, av);
+            }
+    }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
         return CLI_EXIT_OK;
@@ -42,6 +49,10 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].main(argc - 1, argv + 1);
+    if (argv[1][0] == '-') {
+        fprintf(stderr, "vmmsim: unknown option %s\n(see 'vmmsim --help')\n", argv[1]);
+        return CLI_EXIT_USAGE;
+    }
     fprintf(stderr, "vmmsim: unknown command '%s' (expected one of:", argv[1]);
     for (size_t i = 0; i < NCOMMANDS; i++) fprintf(stderr, " %s", commands[i].name);
     fprintf(stderr, ")\n");

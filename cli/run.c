@@ -29,7 +29,7 @@ static const char run_help[] =
 "  --strategy NAME       choice-point strategy: canonical (default), random, or pct\n"
 "                        (pct: one PCT run, its change points spread as fuzz spreads them)\n"
 "  --seed N              seed for --strategy random or pct (default 0)\n"
-"  --depth D             PCT depth, 1..64 (default 3)\n"
+"  --depth D             PCT depth, 1..16 (default 3)\n"
 "  --help                this text\n"
 "\n"
 "exit status: 0 all expectations hold, 1 a finding or a failed expectation,\n"
@@ -58,7 +58,7 @@ static int parse_args(int argc, char **argv, run_opts *o, xpl_sim *c) {
         { "--seed", NULL, CLI_OPT_U64, &c->seed, 0, UINT64_MAX, "an integer", NULL, NULL, 0 },
         { "--strategy", NULL, CLI_OPT_STRATEGY, &c->strategy, 0,
           CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
-        { "--depth", NULL, CLI_OPT_U32, &c->depth, 1, XPL_PCT_DEPTH_MAX, "1..64", NULL, NULL, 0 },
+        { "--depth", NULL, CLI_OPT_U32, &c->depth, 1, XPL_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
     };
     uint32_t npos = 0;
     const cli_cmd cmd = { "run", run_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,
@@ -94,13 +94,28 @@ static uint32_t write_summary(xpl_sim *c, FILE *f) {
 
 static int write_trace_file(xpl_sim *c, const char *path) {
     assert(c && c->v && path);
-    FILE *f = fopen(path, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, path);
     if (!f) { fprintf(stderr, "vmmsim run: %s: cannot write: %s\n", path, strerror(errno)); return CLI_EXIT_HOST; }
     xpl_trace_header(f, c);
     write_records(c, f, 0);
     write_summary(c, f);
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(stderr, "vmmsim run: %s: write error\n", path); return CLI_EXIT_HOST; }
+    if (xpl_afile_commit(&af)) { fprintf(stderr, "vmmsim run: %s: write error\n", path); return CLI_EXIT_HOST; }
+    return CLI_EXIT_OK;
+}
+
+/* Output paths are checked before the run (not after printing it all): writable, and
+** not the scenario itself nor each other. */
+static int check_outputs(const run_opts *o) {
+    assert(o);
+    const char *in[] = { o->scenario, o->trace };
+    const char *out[] = { o->trace, o->perfetto };
+    char why[300];
+    for (int k = 0; k < 2; k++)
+        if (out[k] && xpl_afile_check(out[k], in, k + 1, why, sizeof why)) {
+            fprintf(stderr, "vmmsim run: %s %s: %s\n", k ? "--perfetto" : "--trace", out[k], why);
+            return CLI_EXIT_USAGE;
+        }
     return CLI_EXIT_OK;
 }
 
@@ -110,6 +125,7 @@ int cli_run_main(int argc, char **argv) {
     if (!c) { fprintf(stderr, "vmmsim run: out of memory\n"); return CLI_EXIT_HOST; }
     int rc = parse_args(argc, argv, &o, c);
     if (rc) { free(c); return rc < 0 ? CLI_EXIT_OK : rc; }
+    if ((rc = check_outputs(&o))) { free(c); return rc; }
     rc = xpl_sim_load(c, o.scenario, stderr);
     if (rc) { xpl_sim_free(c); free(c); return rc; }
     xpl_sim_run(c, stderr);

@@ -53,6 +53,21 @@ static int parse_args(int argc, char **argv, xpl_shrink_opts *o) {
     return 0;
 }
 
+/* Before the work: the outputs are writable and neither overwrites an input (nor
+** the scenario the other), so a shrink can never destroy what it reads. */
+static int check_outputs(const xpl_shrink_opts *o) {
+    assert(o && o->sched && o->scen && o->out);
+    const char *in[] = { o->sched, o->scen, o->out };
+    const char *out[] = { o->out, o->out_scen };
+    char why[300];
+    for (int k = 0; k < 2; k++)
+        if (out[k] && xpl_afile_check(out[k], in, 2 + k, why, sizeof why)) {
+            fprintf(stderr, "vmmsim shrink: %s %s: %s\n", k ? "--out-scenario" : "--out", out[k], why);
+            return CLI_EXIT_USAGE;
+        }
+    return CLI_EXIT_OK;
+}
+
 int cli_shrink_main(int argc, char **argv) {
     xpl_shrink_opts o = { .max_attempts = 20000 };
     int rc = parse_args(argc, argv, &o);
@@ -61,5 +76,6 @@ int cli_shrink_main(int argc, char **argv) {
     if (!o.out) { snprintf(outbuf, sizeof outbuf, "%s.shrunk", o.sched); o.out = outbuf; }
     if (!o.out_scen) { snprintf(scenbuf, sizeof scenbuf, "%s.yaml", o.out); o.out_scen = scenbuf; }
     if (o.keep_stimuli) o.out_scen = NULL;
+    if ((rc = check_outputs(&o))) return rc;
     return xpl_shrink(&o);
 }

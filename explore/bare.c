@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cpu386/a20.h"
 #include "cpu386/cpu386.h"
@@ -36,6 +37,12 @@ typedef struct bare_machine {
 /* Reads a whole file of at most max bytes; NULL with a message on error. */
 static uint8_t *bare_read_file(const char *path, uint32_t max, uint32_t *size) {
     assert(path && size && max > 0);
+    struct stat st;
+    if (!stat(path, &st) && !S_ISREG(st.st_mode)) {   /* a folder, /dev/zero: never a ROM */
+        fprintf(stderr, "vmmsim bare: '%s': expected a regular file, found a %s\n", path,
+                S_ISDIR(st.st_mode) ? "folder" : "device, FIFO or socket");
+        return NULL;
+    }
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "vmmsim bare: cannot read '%s': %s\n", path, strerror(errno));

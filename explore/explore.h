@@ -33,6 +33,36 @@ enum {
 #define XPL_TRACE_MAGIC "# vmmsim-trace 1"
 #define XPL_LINE_MAX 512
 
+/* ---- output files written atomically (afile.c) -----------------------------
+** The text goes to a temporary name in the same folder ("DIR/.NAME.PID.N.tmp"), is
+** flushed and fsync'd, then renamed over NAME, so that a reader (or a SIGKILL, a full
+** disk, a crash) never sees a partial file under NAME: either the old file, no file,
+** or the whole new one. A path that exists and is not a regular file (/dev/stdout, a
+** FIFO) is written in place. Thread-safe: the fuzz workers write their failures at
+** the same time. */
+
+#define XPL_AFILE_PATH_MAX 4096
+
+typedef struct xpl_afile {
+    FILE *f;                          /* write here between open and commit */
+    char  path[XPL_AFILE_PATH_MAX];   /* the final name */
+    char  tmp[XPL_AFILE_PATH_MAX];    /* the temporary name; "" when written in place */
+} xpl_afile;
+
+/* Opens a temporary file beside path. NULL (errno set) when it cannot. */
+FILE *xpl_afile_open(xpl_afile *a, const char *path);
+/* Flushes, fsyncs and renames the temporary file to its final name. 0, or -1 with
+** errno set (the temporary file is removed, an older file at path is untouched). */
+int   xpl_afile_commit(xpl_afile *a);
+/* Drops the temporary file (an error on the way): the final name is untouched. */
+void  xpl_afile_abort(xpl_afile *a);
+/* Before any work: can path be written, and is it none of the command's inputs
+** (NULL-terminated; NULL entries skipped up to n)? 0, or -1 with why filled
+** ("is the scenario SCENARIO", "is a folder", "its folder ... : No such file"). */
+int   xpl_afile_check(const char *path, const char *const *inputs, int n, char *why, size_t len);
+/* Is name one of this module's temporary files (".X.PID.N.tmp")? */
+int   xpl_afile_is_tmp(const char *name);
+
 /* ---- one simulation: scenario + machine (sim.c) ---------------------------- */
 
 typedef struct xpl_sim {
@@ -55,7 +85,8 @@ void xpl_sim_free(xpl_sim *c);
 /* The trace record i as its canonical text line (no newline). */
 size_t xpl_sim_line(const xpl_sim *c, uint32_t i, char *buf, size_t len);
 #define XPL_PCT_DEPTH ENG_PCT_DEPTH_DEFAULT   /* `run --strategy pct` without --depth */
-#define XPL_PCT_DEPTH_MAX 64u
+#define XPL_PCT_DEPTH_MAX ENG_PCT_DEPTH_MAX   /* one range for run, fuzz and bench */
+#define XPL_PCT_DEPTH_MAX_STR "16"           /* XPL_PCT_DEPTH_MAX, for messages */
 /* An option's unsigned value (decimal or 0x); -1 on a sign, junk or overflow. */
 int xpl_u64_arg(const char *s, uint64_t *out);
 /* PCT spreads its change points over the most decisions a canonical or a random run
@@ -92,6 +123,7 @@ typedef struct xpl_tfile {
     uint64_t seed;
     uint32_t depth;            /* PCT only; 0: not given */
     int      has_run;    /* a "# run:" header line was present */
+    int      ended;      /* its "# verdict:" summary line was read */
 } xpl_tfile;
 int  xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err);   /* 0 or exit code */
 void xpl_tfile_free(xpl_tfile *t);
@@ -178,6 +210,7 @@ typedef struct xpl_fz_opts {
     double   time_s;                /* 0: no time limit */
     uint64_t max_cycles;
     int      json, quiet;
+    int      force;                 /* --out DIR may hold another campaign's files */
 } xpl_fz_opts;
 
 /* Runs the campaign: a line per failure (unless quiet) and the summary on stdout,

@@ -64,19 +64,6 @@ static void submit(xpl_fz_campaign *cp) {
 
 static void on_timer(uv_timer_t *t) { xpl_fz_progress(t->data); }
 
-static void on_signal(uv_signal_t *s, int signum) {
-    assert(s && s->data);
-    xpl_fz_campaign *cp = s->data;
-    (void)signum;
-    if (++cp->sigints >= 2) {
-        fputs("\nvmmsim fuzz: interrupted again, exiting now\n", stderr);
-        _exit(130);
-    }
-    fprintf(stderr, "\nvmmsim fuzz: stopping after the %u work items in progress (Ctrl-C again to quit now)\n",
-            cp->inflight);
-    cp->stop = 1;
-}
-
 static int campaign_loop(xpl_fz_campaign *cp) {
     uint64_t local = cp->o.runs > cp->o.shard_i
                    ? (cp->o.runs - cp->o.shard_i + cp->o.shard_n - 1) / cp->o.shard_n : 0;
@@ -84,10 +71,7 @@ static int campaign_loop(xpl_fz_campaign *cp) {
     cp->ring = cp->o.jobs * XPL_FZ_INFLIGHT_PER_JOB;
     cp->pending = calloc(cp->ring, sizeof *cp->pending);
     if (!cp->pending || uv_loop_init(&cp->loop)) return XPL_EXIT_HOST;
-    uv_signal_init(&cp->loop, &cp->sig);
-    cp->sig.data = cp;
-    uv_signal_start(&cp->sig, on_signal, SIGINT);
-    uv_unref((uv_handle_t *)&cp->sig);      /* the work items keep the loop alive */
+    xpl_fz_signals_start(cp);
     uv_timer_init(&cp->loop, &cp->timer);
     cp->timer.data = cp;
     if (isatty(2) && !cp->o.json) {
@@ -98,7 +82,7 @@ static int campaign_loop(xpl_fz_campaign *cp) {
     submit(cp);
     uv_run(&cp->loop, UV_RUN_DEFAULT);
     if (isatty(2) && !cp->o.json) { xpl_fz_progress(cp); fputc('\n', stderr); }
-    uv_close((uv_handle_t *)&cp->sig, NULL);
+    xpl_fz_signals_close(cp);
     uv_close((uv_handle_t *)&cp->timer, NULL);
     uv_run(&cp->loop, UV_RUN_DEFAULT);
     uv_loop_close(&cp->loop);
@@ -115,13 +99,10 @@ static int setup(xpl_fz_campaign *cp) {
     cp->c0->max_cycles = cp->o.max_cycles;
     if ((rc = xpl_sim_load(cp->c0, p, stderr))) return rc;
     if (cp->o.out) {
-        if (mkdir(cp->o.out, 0777) && errno != EEXIST) {
-            fprintf(stderr, "vmmsim fuzz: %s: cannot create: %s\n", cp->o.out, strerror(errno));
-            return XPL_EXIT_HOST;
-        }
+        if ((rc = xpl_fz_out_prepare(&cp->o, stderr))) return rc;
         char path[SCEN_PATH_MAX + 32];
         snprintf(path, sizeof path, "%s/findings.jsonl", cp->o.out);
-        if (!(cp->findings = fopen(path, "w"))) {
+        if (!(cp->findings = xpl_afile_open(&cp->findings_af, path))) {
             fprintf(stderr, "vmmsim fuzz: %s: cannot write: %s\n", path, strerror(errno));
             return XPL_EXIT_HOST;
         }
@@ -129,6 +110,21 @@ static int setup(xpl_fz_campaign *cp) {
     if ((rc = xpl_fz_workers_open(cp, stderr))) return rc;
     if (cp->o.strat == ENG_STRAT_PCT) cp->pct_steps = xpl_pct_steps(&cp->w[0].sim, cp->o.seed);
     return uv_mutex_init(&cp->lock) ? XPL_EXIT_HOST : 0;
+}
+
+/* --out's last files: distinct.txt, then findings.jsonl (the runs it lists wrote
+** their schedule and trace files before they were emitted). */
+static int publish(xpl_fz_campaign *cp) {
+    char path[SCEN_PATH_MAX + 32];
+    assert(cp && cp->o.out && cp->findings);
+    snprintf(path, sizeof path, "%s/" XPL_FZ_DISTINCT_FILE, cp->o.out);
+    int rc = xpl_fz_dset_write(cp, path);
+    if (!rc && xpl_afile_commit(&cp->findings_af)) {
+        fprintf(stderr, "vmmsim fuzz: %s: write error: %s\n", cp->findings_af.path, strerror(errno));
+        rc = XPL_EXIT_HOST;
+    }
+    cp->findings = NULL;
+    return rc;
 }
 
 int xpl_fuzz_campaign(const xpl_fz_opts *o) {
@@ -154,14 +150,10 @@ int xpl_fuzz_campaign(const xpl_fz_opts *o) {
     if (!rc) {
         locked = 1;
         rc = cp->o.strat == ENG_STRAT_DFS ? xpl_fz_dfs_campaign(cp) : campaign_loop(cp);
-        xpl_fz_summary(cp, stdout);
-        if (!rc && cp->o.out) {
-            char path[SCEN_PATH_MAX + 32];
-            snprintf(path, sizeof path, "%s/" XPL_FZ_DISTINCT_FILE, cp->o.out);
-            rc = xpl_fz_dset_write(cp, path);
-        }
+        if (!rc && cp->o.out) rc = publish(cp);
+        xpl_fz_summary(cp, stdout);   /* after the files: what it counts is on disk */
     }
-    if (cp->findings && fclose(cp->findings) && !rc) rc = XPL_EXIT_HOST;
+    if (cp->findings) xpl_afile_abort(&cp->findings_af);   /* an error on the way */
     if (locked) uv_mutex_destroy(&cp->lock);
     xpl_fz_workers_close(cp);
     free(cp->set);

@@ -37,22 +37,12 @@ static int dfs_next(xpl_fz_campaign *cp, const eng_chooser *ch) {
     return 1;
 }
 
-static void on_sigint(uv_signal_t *s, int signum) {
-    assert(s && s->data);
-    xpl_fz_campaign *cp = s->data;
-    (void)signum;
-    if (++cp->sigints >= 2) _exit(130);
-    cp->stop = 1;
-}
-
 int xpl_fz_dfs_campaign(xpl_fz_campaign *cp) {
     assert(cp && cp->nw == 1 && cp->o.strat == ENG_STRAT_DFS);
     xpl_sim *c = &cp->w[0].sim;
     xpl_fz_chunk *ch = calloc(1, sizeof *ch);
     if (!ch || uv_loop_init(&cp->loop)) { free(ch); return XPL_EXIT_HOST; }
-    uv_signal_init(&cp->loop, &cp->sig);
-    cp->sig.data = cp;
-    uv_signal_start(&cp->sig, on_sigint, SIGINT);
+    xpl_fz_signals_start(cp);
     cp->t0_ns = uv_hrtime();
     cp->dfs_n = 0;
     for (uint64_t i = 0; i < cp->o.runs && !cp->stop && !cp->err; i++) {
@@ -69,7 +59,7 @@ int xpl_fz_dfs_campaign(xpl_fz_campaign *cp) {
         if (cp->o.time_s > 0 && (double)(uv_hrtime() - cp->t0_ns) / 1e9 >= cp->o.time_s) cp->stop = 1;
         uv_run(&cp->loop, UV_RUN_NOWAIT);   /* deliver a pending Ctrl-C */
     }
-    uv_close((uv_handle_t *)&cp->sig, NULL);
+    xpl_fz_signals_close(cp);
     uv_run(&cp->loop, UV_RUN_DEFAULT);
     uv_loop_close(&cp->loop);
     free(ch->fail);

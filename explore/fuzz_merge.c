@@ -296,11 +296,12 @@ static int write_merged(const xpl_merge_opts *o, xpl_fzm_line *v, uint32_t n, ui
     assert(o && (v || n == 0) && nlines);
     int rc = 0;
     if (n) qsort(v, n, sizeof *v, by_run);   /* v is NULL when there are no findings */
-    FILE *f = o->out ? fopen(o->out, "w") : stdout;
+    xpl_afile af;
+    FILE *f = o->out ? xpl_afile_open(&af, o->out) : stdout;
     if (!f) { fprintf(stderr, "vmmsim fuzz-merge: %s: %s\n", o->out, strerror(errno)); return XPL_EXIT_HOST; }
     for (uint32_t i = 0; i < n; i++)
         if (!i || strcmp(v[i].text, v[i - 1].text)) { fputs(v[i].text, f); (*nlines)++; }
-    if (ferror(f) | (o->out ? fclose(f) : fflush(f))) rc = XPL_EXIT_HOST;
+    if (o->out ? xpl_afile_commit(&af) : ferror(f) | fflush(f)) rc = XPL_EXIT_HOST;
     return rc;
 }
 

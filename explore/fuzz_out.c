@@ -108,7 +108,8 @@ int xpl_fz_dset_write(const xpl_fz_campaign *cp, const char *path) {
         if (cp->set[i]) v[n++] = cp->set[i];
     assert(n == cp->distinct);
     qsort(v, n, sizeof *v, by_u64);
-    FILE *f = fopen(path, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, path);
     if (!f) {
         fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
         free(v);
@@ -122,8 +123,7 @@ int xpl_fz_dset_write(const xpl_fz_campaign *cp, const char *path) {
             (unsigned long long)cp->done, cp->set_full ? "false" : "true", (unsigned long long)n);
     for (uint64_t i = 0; i < n; i++) fprintf(f, "0x%016llx\n", (unsigned long long)v[i]);
     free(v);
-    int bad = ferror(f);
-    if (fclose(f) || bad) {
+    if (xpl_afile_commit(&af)) {
         fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
         return XPL_EXIT_HOST;
     }

@@ -77,11 +77,11 @@ static int write_failure(xpl_fz_campaign *cp, xpl_sim *c, const xpl_fz_fail *f) 
                  (unsigned long long)f->run, eng_strategy_name(cp->o.strat), (unsigned long long)f->seed);
     else
         snprintf(run_line, sizeof run_line, "# run: strategy=random seed=%llu", (unsigned long long)f->seed);
-    FILE *t = fopen(path, "w");
+    xpl_afile af;
+    FILE *t = xpl_afile_open(&af, path);
     if (!t) { fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path); return XPL_EXIT_HOST; }
     xpl_run_write(c, t, run_line, 1);
-    int bad = ferror(t);
-    if (fclose(t) || bad) return XPL_EXIT_HOST;
+    if (xpl_afile_commit(&af)) { fprintf(stderr, "vmmsim fuzz: %s: write error\n", path); return XPL_EXIT_HOST; }
     return 0;
 }
 

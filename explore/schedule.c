@@ -69,11 +69,11 @@ void xpl_sched_print(const xpl_sched *s, FILE *f) {
 
 int xpl_sched_write(const xpl_sched *s, const char *path, FILE *err) {
     assert(s && path && err);
-    FILE *f = fopen(path, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, path);
     if (!f) { fprintf(err, "%s: cannot write: %s\n", path, strerror(errno)); return XPL_EXIT_HOST; }
     xpl_sched_print(s, f);
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(err, "%s: write error\n", path); return XPL_EXIT_HOST; }
+    if (xpl_afile_commit(&af)) { fprintf(err, "%s: write error\n", path); return XPL_EXIT_HOST; }
     return 0;
 }
 

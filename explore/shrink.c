@@ -47,6 +47,7 @@ static int pass_truncate(xpl_shr *s) {
     assert(s && s->cur.n <= s->cur.cap);
     uint32_t lo = 0, hi = s->cur.n, kept = 0;
     if (xpl_shr_cand_room(s, s->cur.n + 1)) return 0;
+    if (s->cur.n == 0) return 0;   /* nothing to cut (and cur.d may be NULL) */
     memcpy(s->cand, s->cur.d, s->cur.n * sizeof *s->cand);
     if (try_cand(s, s->cand, 0)) return 1;
     while (hi - lo > 1) {

@@ -295,7 +295,8 @@ void xpl_shr_stim_free(xpl_shr *s) {
 int xpl_shr_scen_write(const xpl_shr_stim *st, const char *out, FILE *err) {
     const stim_text *t = text_of(st);
     assert(t && t->text);
-    FILE *f = fopen(out, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, out);
     if (!f) { fprintf(err, "%s: cannot write: %s\n", out, strerror(errno)); return XPL_EXIT_HOST; }
     uint32_t line = 0, e = 0;       /* e: the entry whose lines come next */
     for (size_t pos = 0; pos < t->len;) {
@@ -309,7 +310,6 @@ int xpl_shr_scen_write(const xpl_shr_stim *st, const char *out, FILE *err) {
         if (!dropped) fputc(t->text[pos], f);
         line += t->text[pos++] == '\n';
     }
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(err, "%s: write error\n", out); return XPL_EXIT_HOST; }
+    if (xpl_afile_commit(&af)) { fprintf(err, "%s: write error\n", out); return XPL_EXIT_HOST; }
     return 0;
 }

@@ -3,10 +3,12 @@
 ** and reading a saved trace back for `vmmsim replay`. The record format itself is
 ** docs/trace-format.md; header lines start with '#' and are not hashed.
 */
+#define _POSIX_C_SOURCE 200809L
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "explore.h"
 
@@ -139,24 +141,75 @@ static int add_cp(xpl_tfile *t, const eng_checkpoint *cp, uint32_t *cap) {
     return 0;
 }
 
-static void header_line(xpl_tfile *t, const char *line) {
-    assert(t && line && line[0] == '#');
-    char strat[32];
-    unsigned long long seed;
-    unsigned depth = 0;
-    int n = sscanf(line, "# run: strategy=%31s seed=%llu depth=%u", strat, &seed, &depth);
-    if (n >= 2) {
-        snprintf(t->strategy, sizeof t->strategy, "%s", strat);
-        t->seed = seed;
-        t->depth = n == 3 ? depth : 0;
-        t->has_run = 1;
+/* A whole unsigned decimal (no sign, no junk), as the header writes it. */
+static int dec_u64(const char *v, uint64_t *out) {
+    char *end;
+    if (!is_digit(v[0])) return -1;
+    errno = 0;
+    *out = strtoull(v, &end, 10);
+    return errno || *end ? -1 : 0;
+}
+
+/* "# run: strategy=S seed=N [depth=D]" exactly (xpl_trace_header): what the replay
+** re-runs, so a malformed one is an error, never a canonical run. 0, or -1 with why. */
+static int run_line(xpl_tfile *t, char *line, const char **why) {
+    assert(t && line && why);
+    char *save = NULL, *tok;
+    int have_seed = 0, strat;
+    uint64_t x;
+    if (t->has_run) return *why = "a second '# run:' line", -1;
+    for (tok = strtok_r(line + 6, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+        if (!strncmp(tok, "strategy=", 9) && !t->strategy[0] && strlen(tok + 9) < sizeof t->strategy) {
+            if (eng_strategy_parse(tok + 9, &strat)) return *why = "an unknown strategy", -1;
+            snprintf(t->strategy, sizeof t->strategy, "%s", tok + 9);
+        } else if (!strncmp(tok, "seed=", 5) && !have_seed) {
+            if (dec_u64(tok + 5, &t->seed)) return *why = "a seed that is not a decimal integer", -1;
+            have_seed = 1;
+        } else if (!strncmp(tok, "depth=", 6) && !t->depth) {
+            if (dec_u64(tok + 6, &x) || x < 1 || x > XPL_PCT_DEPTH_MAX)
+                return *why = "a depth that is not an integer from 1 to " XPL_PCT_DEPTH_MAX_STR, -1;
+            t->depth = (uint32_t)x;
+        } else {
+            return *why = "an unknown or repeated field", -1;
+        }
     }
+    if (!t->strategy[0] || !have_seed) return *why = "a line without strategy= and seed=", -1;
+    if (t->depth && strcmp(t->strategy, "pct")) return *why = "depth= with a strategy other than pct", -1;
+    t->has_run = 1;
+    return 0;
+}
+
+/* Header and summary lines: '# run:' is read (strictly); '# schedule:' names a run
+** that only its schedule file replays; after '# verdict:' nothing may follow. */
+static int header_line(xpl_tfile *t, char *line, const char *path, uint32_t lineno, FILE *err) {
+    assert(t && line && line[0] == '#' && path && err);
+    const char *why = NULL;
+    if (!strncmp(line, "# run: ", 7)) {
+        char copy[XPL_LINE_MAX + 2];
+        snprintf(copy, sizeof copy, "%s", line);
+        if (!run_line(t, line, &why)) return 0;
+        fprintf(err, "vmmsim replay: %s:%u: expected '# run: strategy=S seed=N [depth=D]', found "
+                "%s: '%.80s'\n", path, lineno, why, copy);
+        return XPL_EXIT_USAGE;
+    }
+    if (!strncmp(line, "# schedule: ", 12)) {
+        fprintf(err, "vmmsim replay: %s:%u: this trace is a schedule's run: replay it with "
+                "'vmmsim replay SCENARIO --schedule FILE' (%.80s)\n", path, lineno, line + 12);
+        return XPL_EXIT_USAGE;
+    }
+    if (!strncmp(line, "# verdict: ", 11)) t->ended = 1;
+    return 0;
 }
 
 /* Limits: a trace file of at most 64 Mi lines of at most XPL_LINE_MAX bytes. */
 int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
     assert(t && path && err);
     memset(t, 0, sizeof *t);
+    struct stat st;
+    if (!stat(path, &st) && S_ISDIR(st.st_mode)) {
+        fprintf(err, "vmmsim replay: %s: expected a trace file, found a folder\n", path);
+        return XPL_EXIT_USAGE;
+    }
     FILE *f = fopen(path, "r");
     if (!f) { fprintf(err, "vmmsim replay: %s: cannot open: %s\n", path, strerror(errno)); return XPL_EXIT_USAGE; }
     char line[XPL_LINE_MAX + 2];
@@ -167,6 +220,18 @@ int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
         size_t n = strlen(line);
         if (n && line[n - 1] == '\n') line[--n] = 0;
         else if (n > XPL_LINE_MAX) { fprintf(err, "vmmsim replay: %s:%u: line too long\n", path, lineno); rc = XPL_EXIT_USAGE; break; }
+        else {   /* the last line, without its newline: the file was cut */
+            fprintf(err, "vmmsim replay: %s:%u: expected a whole trace, found it cut in the middle "
+                    "of a line ('%.40s')\n", path, lineno, line);
+            rc = XPL_EXIT_USAGE;
+            break;
+        }
+        if (t->ended) {
+            fprintf(err, "vmmsim replay: %s:%u: expected nothing after the '# verdict:' line, found "
+                    "'%.40s'\n", path, lineno, line);
+            rc = XPL_EXIT_USAGE;
+            break;
+        }
         if (first && strcmp(line, XPL_TRACE_MAGIC)) {
             fprintf(err, "vmmsim replay: %s:1: expected a vmmsim trace ('%s'), found '%.40s'\n",
                     path, XPL_TRACE_MAGIC, line);
@@ -174,7 +239,10 @@ int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
             break;
         }
         first = 0;
-        if (line[0] == '#') { header_line(t, line); continue; }
+        if (line[0] == '#') {
+            if ((rc = header_line(t, line, path, lineno, err))) break;
+            continue;
+        }
         xpl_tline tl;
         if (xpl_tline_parse(line, n, &tl)) {
             fprintf(err, "vmmsim replay: %s:%u: expected a record line '<cycle> <TYPE> key=value...', "
@@ -191,6 +259,16 @@ int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
         }
     }
     if (!rc && first) { fprintf(err, "vmmsim replay: %s: empty file, expected a vmmsim trace\n", path); rc = XPL_EXIT_USAGE; }
+    if (!rc && !t->has_run) {
+        fprintf(err, "vmmsim replay: %s: expected a '# run: strategy=S seed=N' header line (what "
+                "to replay), found none\n", path);
+        rc = XPL_EXIT_USAGE;
+    }
+    if (!rc && !t->ended) {
+        fprintf(err, "vmmsim replay: %s:%u: expected the trace to end with its summary ('# verdict:'), "
+                "found the end of the file (a cut trace?)\n", path, lineno);
+        rc = XPL_EXIT_USAGE;
+    }
     if (!rc && ferror(f)) { fprintf(err, "vmmsim replay: %s: read error\n", path); rc = XPL_EXIT_HOST; }
     fclose(f);
     if (rc) xpl_tfile_free(t);

@@ -334,10 +334,11 @@ static void pf_meta(pf_state *p) {
 
 int xpl_perfetto_write(const xpl_sim *c, const char *path, FILE *err) {
     assert(c && c->v && path && err && c->s.nvms <= SCEN_VMS_MAX);
-    FILE *f = fopen(path, "w");
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, path);
     if (!f) { fprintf(err, "vmmsim: %s: cannot write: %s\n", path, strerror(errno)); return XPL_EXIT_HOST; }
     pf_state *p = calloc(1, sizeof *p);
-    if (!p) { fclose(f); fprintf(err, "vmmsim: out of memory\n"); return XPL_EXIT_HOST; }
+    if (!p) { xpl_afile_abort(&af); fprintf(err, "vmmsim: out of memory\n"); return XPL_EXIT_HOST; }
     p->f = f;
     p->c = c;
     p->us_per_cycle = 1e6 / (double)(c->s.vs.m.clock_hz ? c->s.vs.m.clock_hz : 33000000);
@@ -363,7 +364,6 @@ int xpl_perfetto_write(const xpl_sim *c, const char *path, FILE *err) {
     pf_close_all(p, last);
     fputs("\n]}\n", f);
     free(p);
-    int bad = ferror(f);
-    if (fclose(f) || bad) { fprintf(err, "vmmsim: %s: write error\n", path); return XPL_EXIT_HOST; }
+    if (xpl_afile_commit(&af)) { fprintf(err, "vmmsim: %s: write error\n", path); return XPL_EXIT_HOST; }
     return XPL_EXIT_OK;
 }

@@ -15,6 +15,7 @@
 #define XPL_FZ_CHUNK_RUNS 64u           /* runs per thread-pool work item */
 #define XPL_FZ_INFLIGHT_PER_JOB 2u      /* work items queued per worker */
 #define XPL_FZ_DISTINCT_MAX (1u << 26)  /* decision-list hashes remembered */
+#define XPL_FZ_STOP_SIGNALS 3           /* SIGINT, SIGTERM, SIGHUP (fuzz_stop.c) */
 
 typedef struct xpl_fz_fail {
     uint64_t run, seed, dhash, thash;
@@ -47,7 +48,7 @@ typedef struct xpl_fz_campaign {
     uv_mutex_t lock;                /* guards w[].busy */
     uv_loop_t  loop;
     uv_timer_t timer;
-    uv_signal_t sig;
+    uv_signal_t sig[XPL_FZ_STOP_SIGNALS];
     xpl_fz_chunk **pending;             /* ring of finished chunks awaiting their turn */
     uint32_t  ring;
     uint64_t  nchunks, next_submit, next_emit;
@@ -57,7 +58,8 @@ typedef struct xpl_fz_campaign {
     /* results, in run order */
     uint64_t  done, failures;
     uint64_t *set; uint64_t set_cap, distinct; int set_full;
-    FILE     *findings;
+    FILE     *findings;             /* findings_af's temporary file, published at the end */
+    xpl_afile findings_af;
     char     first_sig[XPL_SIG_MAX];
     uint64_t first_run; int have_first;
     int       err;
@@ -73,6 +75,11 @@ void     xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint3
 int      xpl_fz_dfs_campaign(xpl_fz_campaign *cp);
 int      xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err);
 void     xpl_fz_workers_close(xpl_fz_campaign *cp);
+
+/* fuzz_stop.c: stop signals, the --out folder */
+void xpl_fz_signals_start(xpl_fz_campaign *cp);
+void xpl_fz_signals_close(xpl_fz_campaign *cp);
+int  xpl_fz_out_prepare(const xpl_fz_opts *o, FILE *err);
 
 /* fuzz_out.c: results */
 void xpl_fz_emit_chunk(xpl_fz_campaign *cp, const xpl_fz_chunk *ch);

@@ -43,6 +43,12 @@ const char *scen_strerror(int err);
 #define SCEN_REFS_MAX    (SCEN_STIM_MAX + 65536u)   /* label references */
 #define SCEN_LABELS_MAX  4096         /* per VxD */
 #define SCEN_IMAGE_MAX   (1u << 20)   /* bytes per VxD image */
+/* nasm's limits per VxD (docs/cli.md, "Assembler limits"): CPU seconds (wall clock:
+** twice that + 5 s; VMMSIM_NASM_TIME_S overrides, 1..3600), bytes of each file it
+** writes (image, symbol map, messages), bytes of address space. */
+#define SCEN_NASM_TIME_S   10u
+#define SCEN_NASM_FILE_MAX (16u << 20)
+#define SCEN_NASM_AS_MAX   (1024u << 20)
 #define SCEN_TRACE_RECORDS_MAX (1u << 21)   /* machine.trace_records */
 #define SCEN_PATH_MAX    1024
 #define SCEN_ERR_MAX     1024
@@ -137,6 +143,7 @@ typedef struct scen {
     char name[SCEN_NAME_MAX];
     char rules[64];                 /* `rule:` — the rule IDs the scenario holds */
     vmm_machine m;
+    int          run_to_max;        /* machine.run_to_max_cycles: END-1 does not apply */
     vmm_vm_desc  *vms;   uint32_t nvms;
     vmm_vxd_desc *vxds;  uint32_t nvxds;
     scen_src     *src;                              /* parallel to vxds */

@@ -9,17 +9,20 @@
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "scen_int.h"
-
-extern char **environ;
 
 #ifndef VMMSIM_NASM_PATH
 #define VMMSIM_NASM_PATH "nasm"
@@ -94,9 +97,77 @@ static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
     return SCEN_OK;
 }
 
+/* ---- nasm, bounded --------------------------------------------------------------
+** The assembler is input too: `times 0x7FFFFFFF db 0`, `align 0x7FFFFFFF` or an
+** %include of /dev/zero would run for minutes and fill the disk. nasm runs with a CPU
+** and a wall-clock limit (SCEN_NASM_TIME_S, or VMMSIM_NASM_TIME_S), a size limit on
+** every file it writes (SCEN_NASM_FILE_MAX: image, map, log) and an address-space
+** limit; it dies with vmmsim (PDEATHSIG), and a stop signal sent to vmmsim while it
+** runs kills and reaps it and removes the temporary folder before vmmsim stops. */
+
+static volatile sig_atomic_t nasm_pid, nasm_signal;
+static int nasm_status(scen *s, uint32_t i, int st, int timed_out, uint32_t secs);
+
+static void nasm_on_signal(int signum) {
+    nasm_signal = signum;
+    if (nasm_pid > 0) kill((pid_t)nasm_pid, SIGKILL);
+}
+
+static const int nasm_stop_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define NASM_NSIG (sizeof nasm_stop_signals / sizeof nasm_stop_signals[0])
+
+static void nasm_signals(int on, struct sigaction *old) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = nasm_on_signal;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < NASM_NSIG; i++) {
+        if (!on) { sigaction(nasm_stop_signals[i], &old[i], NULL); continue; }
+        sigaction(nasm_stop_signals[i], NULL, &old[i]);
+        if (old[i].sa_handler != SIG_IGN) sigaction(nasm_stop_signals[i], &sa, NULL);   /* nohup */
+    }
+}
+
+static uint32_t nasm_time_s(void) {
+    const char *e = getenv("VMMSIM_NASM_TIME_S");
+    unsigned long v = e && *e ? strtoul(e, NULL, 10) : 0;
+    return v >= 1 && v <= 3600 ? (uint32_t)v : SCEN_NASM_TIME_S;
+}
+
+/* The child: limits, stdout to /dev/null, stderr to the log, then nasm. Only
+** async-signal-safe calls between fork and exec. */
+static void nasm_child(const char *nasm, char **argv, const char *log, uint32_t secs) {
+    struct rlimit cpu = { secs, secs + 1 }, fsz = { SCEN_NASM_FILE_MAX, SCEN_NASM_FILE_MAX },
+                  as = { SCEN_NASM_AS_MAX, SCEN_NASM_AS_MAX };
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    setrlimit(RLIMIT_CPU, &cpu);
+    setrlimit(RLIMIT_FSIZE, &fsz);
+    setrlimit(RLIMIT_AS, &as);
+    int out = open("/dev/null", O_WRONLY), err = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(126);
+    execvp(nasm, argv);
+    _exit(errno == ENOENT || errno == EACCES ? 127 : 126);
+}
+
+/* Waits for nasm at most `secs` of wall-clock time plus a grace, then kills it. */
+static int nasm_wait(pid_t pid, uint32_t secs, int *st, int *timed_out) {
+    const struct timespec tick = { 0, 2000000 };              /* 2 ms */
+    uint64_t ticks_max = ((uint64_t)secs * 2 + 5) * 500;      /* twice the CPU limit, + 5 s */
+    *timed_out = 0;
+    for (uint64_t k = 0;; k++) {
+        pid_t r = waitpid(pid, st, WNOHANG);
+        if (r == pid) return 0;
+        if (r < 0 && errno != EINTR) return -1;
+        if (k == ticks_max) { *timed_out = 1; kill(pid, SIGKILL); }
+        nanosleep(&tick, NULL);
+    }
+}
+
 /* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
-static int run_nasm(scen *s, const asm_tmp *t) {
-    assert(s && t && t->src[0] && t->bin[0] && t->map[0]);
+static int run_nasm(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds && t->src[0] && t->bin[0] && t->map[0]);
     const char *nasm = getenv("VMMSIM_NASM");
     if (!nasm || !*nasm) nasm = access(VMMSIM_NASM_PATH, X_OK) == 0 ? VMMSIM_NASM_PATH : "nasm";
     const char *inc = getenv("VMMSIM_INCLUDE");
@@ -106,20 +177,44 @@ static int run_nasm(scen *s, const asm_tmp *t) {
     snprintf(inc2, sizeof inc2, "-I%s/", inc);
     char *argv[] = { (char *)nasm, "-f", "bin", inc1, inc2, "-o", (char *)t->bin,
                      (char *)t->src, NULL };
-    posix_spawn_file_actions_t fa;
-    if (posix_spawn_file_actions_init(&fa)) return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, t->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    pid_t pid;
-    int err = posix_spawnp(&pid, nasm, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (err == ENOENT || err == EACCES) return scen_fail(s, SCEN_ENONASM, 0, 0, NASM_MISSING);
-    if (err) return scen_fail(s, SCEN_EIO, 0, 0, "cannot run %s: %s", nasm, strerror(err));
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) return scen_fail(s, SCEN_EIO, 0, 0, "waitpid: %s", strerror(errno));
+    uint32_t secs = nasm_time_s();
+    struct sigaction old[NASM_NSIG];
+    int st = 0, timed_out = 0, werr;
+    nasm_signal = 0;
+    nasm_signals(1, old);
+    pid_t pid = fork();
+    if (pid == 0) nasm_child(nasm, argv, t->log, secs);
+    nasm_pid = pid;
+    werr = pid < 0 ? -1 : nasm_wait(pid, secs, &st, &timed_out);
+    nasm_pid = 0;
+    nasm_signals(0, old);
+    if (nasm_signal) {                 /* vmmsim was told to stop: nasm is reaped */
+        tmp_clean((asm_tmp *)t);
+        raise(nasm_signal);
+        return scen_fail(s, SCEN_EIO, 0, 0, "interrupted while assembling VxD '%s'", s->vxds[i].name);
+    }
+    if (pid < 0) return scen_fail(s, SCEN_EIO, 0, 0, "cannot run %s: %s", nasm, strerror(errno));
+    if (werr) return scen_fail(s, SCEN_EIO, 0, 0, "waitpid: %s", strerror(errno));
+    return nasm_status(s, i, st, timed_out, secs);
+}
+
+/* nasm's end: its exit status, or a limit it hit as a clear error naming the VxD. */
+static int nasm_status(scen *s, uint32_t i, int st, int timed_out, uint32_t secs) {
+    const scen_src *src = &s->src[i];
+    const char *vxd = s->vxds[i].name;
     if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return scen_fail(s, SCEN_ENONASM, 0, 0, NASM_MISSING);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+    if (WIFEXITED(st)) return WEXITSTATUS(st);
+    int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+    if (timed_out || sig == SIGXCPU)
+        return scen_fail(s, SCEN_ELIMIT, src->at.line, src->at.col, "VxD '%s': expected nasm to "
+                         "finish within %u s, found it still running (stopped; a huge times/align "
+                         "or a device as input?)", vxd, secs);
+    if (sig == SIGXFSZ)
+        return scen_fail(s, SCEN_ELIMIT, src->at.line, src->at.col, "VxD '%s': expected nasm's "
+                         "output and messages within %u MiB each, found more (stopped)", vxd,
+                         SCEN_NASM_FILE_MAX >> 20);
+    return scen_fail(s, SCEN_ELIMIT, src->at.line, src->at.col, "VxD '%s': nasm was killed by "
+                     "signal %d (out of its %u MiB of memory?)", vxd, sig, SCEN_NASM_AS_MAX >> 20);
 }
 
 /* nasm's "file:line: error: msg" lines -> "file:line:col: VxD 'X': error: msg". Lines
@@ -218,12 +313,17 @@ static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
 
 static int assemble1(scen *s, uint32_t i, const asm_tmp *t) {
     const scen_src *src = &s->src[i];
-    if (src->file && access(src->file, R_OK) != 0)
+    struct stat st;
+    if (src->file && (stat(src->file, &st) || access(src->file, R_OK) != 0))
         return scen_fail(s, SCEN_EIO, src->pos.line, src->pos.col, "vxds.file: expected a "
                          "readable NASM source, found '%s': %s", src->file, strerror(errno));
+    if (src->file && !S_ISREG(st.st_mode))   /* a folder, a device (/dev/zero), a FIFO */
+        return scen_fail(s, SCEN_EIO, src->pos.line, src->pos.col, "vxds.file: expected a "
+                         "regular file as NASM source, found '%s', a %s", src->file,
+                         S_ISDIR(st.st_mode) ? "folder" : "device, FIFO or socket");
     int rc = write_source(s, i, t);
     if (rc) return rc;
-    rc = run_nasm(s, t);
+    rc = run_nasm(s, i, t);
     if (rc < 0) return rc;
     if (rc > 0) return asm_errors(s, i, t);
     size_t len = 0;

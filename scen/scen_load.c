@@ -227,7 +227,7 @@ static int parse_machine(sctx *c, uint32_t i) {
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
         "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", "time_slicing",
-        "time_slice_ms", "trace_records", "irq_boundary_window", NULL };
+        "time_slice_ms", "trace_records", "irq_boundary_window", "run_to_max_cycles", NULL };
     vmm_machine *m = &c->s->m;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "machine")) || (rc = check_keys(c, i, "machine", keys)))
@@ -254,14 +254,14 @@ static int parse_machine(sctx *c, uint32_t i) {
     for (size_t j = 0; j < sizeof u32s / sizeof u32s[0]; j++) {
         uint32_t v = get(c, i, u32s[j].k);
         if (!v) continue;
-        char what[48];
+        char what[48], exp[80];
+        uint64_t x;
         snprintf(what, sizeof what, "machine.%s", u32s[j].k);
-        if ((rc = get_u32(c, v, what, u32s[j].hi, u32s[j].p))) return rc;
-        if (*u32s[j].p < u32s[j].lo) {
-            char exp[80];
-            snprintf(exp, sizeof exp, "an integer from %u to %u", u32s[j].lo, u32s[j].hi);
-            return expect_fail(c, v, what, exp);
-        }
+        snprintf(exp, sizeof exp, "an integer from %u to %u", u32s[j].lo, u32s[j].hi);
+        /* one message for every bad value: the range it must lie in */
+        if (get_u64(c, v, what, UINT64_MAX / 2, &x)) { c->s->errcode = 0; return expect_fail(c, v, what, exp); }
+        if (x < u32s[j].lo || x > u32s[j].hi) return expect_fail(c, v, what, exp);
+        *u32s[j].p = (uint32_t)x;
         if (u32s[j].p == &m->memory_kb && m->memory_kb % 4)
             return expect_fail(c, v, what, "a multiple of 4 from 2048 to 262144");
     }
@@ -269,6 +269,8 @@ static int parse_machine(sctx *c, uint32_t i) {
     if ((v = get(c, i, "max_cycles")) &&
         (rc = get_u64(c, v, "machine.max_cycles", UINT64_MAX / 2, &m->max_cycles)))
         return rc;
+    if (v && !m->max_cycles)   /* 0 is not "the default": say so rather than run 1e8 */
+        return expect_fail(c, v, "machine.max_cycles", "a positive number of cycles");
     if ((v = get(c, i, "hang_cycles")) &&
         (rc = get_u64(c, v, "machine.hang_cycles", UINT64_MAX / 2, &m->hang_cycles)))
         return rc;
@@ -277,6 +279,10 @@ static int parse_machine(sctx *c, uint32_t i) {
         if ((rc = get_bool(c, v, "machine.time_slicing", &on))) return rc;
         m->time_slicing = on ? 1u : 0u;
     }
+    /* END-1: a run meant to be cut (endless periodic work) says so */
+    if ((v = get(c, i, "run_to_max_cycles")) &&
+        (rc = get_bool(c, v, "machine.run_to_max_cycles", &c->s->run_to_max)))
+        return rc;
     return SCEN_OK;
 }
 

@@ -67,6 +67,7 @@ static int on_vmmcall(vmm_state *v, const cpu_stop_info *info) {
     c.ctx = (uint32_t)v->run.oncpu;
     c.vm = v->run.cur;
     c.path = site_seen(v, info->fault_eip) ? VMM_PATH_CALL : VMM_PATH_INT;
+    c.site = info->fault_eip;
     /* cpu386 charges a trapped INT 20h only its decode (1 clock); the VMM charges the
     ** path: the first call from a site takes the INT (59) into the VMM, which patches
     ** the 6 bytes and IRETDs (38) to re-execute them as CALL [m32] (12) whose service
@@ -89,6 +90,7 @@ static int on_int(vmm_state *v, const cpu_stop_info *info) {
     c.ctx = (uint32_t)v->run.oncpu;
     c.vm = v->run.cur;
     c.path = VMM_PATH_INT2F;
+    c.site = info->fault_eip;
     vmmi_sregs_get(v, &c.r);
     c.dword = 0x002F0000u | (c.r.eax & 0xFFFFu);
     vmmi_charge(v, v->m.service_cycles);
@@ -96,6 +98,22 @@ static int on_int(vmm_state *v, const cpu_stop_info *info) {
 }
 
 /* ---- running guest code ----------------------------------------------------------- */
+
+/* A guest fault as the manuals and the scenario name it: "#GP(0) at DEMO.evil+3". */
+static int guest_exception(vmm_state *v, const cpu_stop_info *info) {
+    static const char *const mn[] = { "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM",
+                                      "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+                                      "#MF", "#AC" };
+    char where[VMM_NAME_MAX * 3 + 16], code[24] = "";
+    if (info->has_error_code) snprintf(code, sizeof code, "(0x%x)", info->error_code);
+    if (info->has_error_code && info->error_code < 10) snprintf(code, sizeof code, "(%u)", info->error_code);
+    vmmi_where(v, info->fault_eip, where, sizeof where);
+    if (info->vector < sizeof mn / sizeof mn[0])
+        return vmmi_fail(v, VMM_EGUEST, "%s%s at %s (exception %u at 0x%08x)", mn[info->vector], code,
+                        where, info->vector, info->fault_eip);
+    return vmmi_fail(v, VMM_EGUEST, "exception %u%s at %s (0x%08x)", info->vector, code, where,
+                    info->fault_eip);
+}
 
 static int run_cpu(vmm_state *v, uint32_t ci) {
     assert(ci < v->nctx);
@@ -143,8 +161,7 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
     case CPU_STOP_HLT:
         return vmmi_fail(v, VMM_EGUEST, "HLT in VxD code at 0x%08x", info.fault_eip);
     case CPU_STOP_EXCEPTION:
-        return vmmi_fail(v, VMM_EGUEST, "exception %u at 0x%08x (error code 0x%x)", info.vector,
-                        info.fault_eip, info.has_error_code ? info.error_code : 0);
+        return guest_exception(v, &info);
     default:
         return vmmi_fail(v, VMM_EGUEST, "cpu stopped (%s) at 0x%08x: %s", cpu_stop_name(stop),
                         info.fault_eip, info.message ? info.message : "");
@@ -160,6 +177,7 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     if (ev->kind == VMM_EV_SLICE) { vmmi_sl_end(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET_TO) { vmmi_irq_iret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->run.npend < v->s->nstim);
+    v->run.nstim_fired++;
     const vmm_stimulus *t = &v->s->stim[ev->a];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
         vmmi_rec(v, VMM_REC_STIMULUS, 5, ev->a, t->kind, t->vm, 0, t->arg, 0);
@@ -336,6 +354,20 @@ int vmmi_run_loop(vmm_state *v) {
     return v->run.err;
 }
 
+/* END-1 (docs/vmm.md): what a run left undone when it ended. */
+void vmm_end_info(const vmm_state *v, vmm_end *e) {
+    assert(v && e && v->run.nstim_fired <= v->s->nstim && v->run.npend <= v->run.nstim_fired);
+    memset(e, 0, sizeof *e);
+    e->max_cycles = v->run.ended && v->run.end_reason == VMM_END_MAX;
+    e->stimuli_left = v->s->nstim - v->run.nstim_fired + v->run.npend;
+    e->code_vm = -1;
+    for (uint32_t i = 0; i <= v->nvms; i++)
+        if (v->ctx[i].depth > 0) {
+            e->contexts_running++;
+            if (e->code_vm < 0) e->code_vm = i < v->nvms ? (int)i : (int)v->run.cur;
+        }
+}
+
 int vmm_run(vmm_state *v) {
     assert(v && v->s);
     const vmm_scenario *s = v->s;
@@ -359,6 +391,7 @@ int vmm_run(vmm_state *v) {
     vmmi_rec(v, VMM_REC_END, 3, (uint64_t)reason, (uint64_t)(int64_t)rc, v->run.nfind, 0, 0, 0);
     eng_trace_finish(&v->tr, vmmi_cycles(v));
     assert(rc != VMM_OK || vmm_check(v, NULL, 0) == VMM_OK);   /* a run that ended well keeps them */
+    v->run.end_reason = reason;
     v->run.ended = 1;
     return rc;
 }

@@ -156,6 +156,16 @@ static int vm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     return 1;
 }
 
+/* The VMM services that take a callback address in ESI (events, time-outs, the idle,
+** not-critical and task-switch tables); VPICD_Virtualize_IRQ's come in its descriptor
+** (vpicd.c). Each is checked before the service acts (where.c). */
+static int cb_in_esi(uint32_t num) {
+    static const uint16_t svc[] = { 0x0E, 0x0F, 0x10, 0x11, 0x14, 0x24, 0x2A, 0x3A, 0x3C, 0x3D };
+    for (size_t i = 0; i < sizeof svc / sizeof svc[0]; i++)
+        if (svc[i] == num) return 1;
+    return 0;
+}
+
 int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
     assert(c->ctx < v->nctx && c->vm < v->nvms);
     uint32_t dev = c->dword >> 16, num = c->dword & 0x7FFFu;
@@ -163,6 +173,7 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
     int rc;
     if (dev == INT2F_DEVICE) return int2f(v, c);
     if (dev == 1) {
+        if (cb_in_esi(num) && (rc = vmmi_svc_check_cb(v, c, c->r.esi, "callback (ESI)"))) return rc;
         if ((rc = vm_svc(v, c, num)) != 1) return rc;
         if ((rc = crit_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_nc_svc(v, c, num)) != 1) return rc;

@@ -97,6 +97,7 @@ void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64
         snprintf(f->text, sizeof f->text, "%s", text);
     }
     v->run.nfind++;
+    v->run.nfind_code[code]++;
 }
 
 const char *vmmi_control_msg_name(uint32_t msg) {

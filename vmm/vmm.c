@@ -364,6 +364,20 @@ uint32_t vmm_finding_count(const vmm_state *v) { return v->run.nfind; }
 const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i) {
     return i < v->run.nfind && i < VMM_FINDINGS_MAX ? &v->find[i] : NULL;
 }
+uint32_t vmm_finding_kept(const vmm_state *v) {
+    return v->run.nfind < VMM_FINDINGS_MAX ? v->run.nfind : VMM_FINDINGS_MAX;
+}
+const char *vmm_finding_rule(uint32_t k) {
+    static const char *const name[] = { "CB-1", "CS-7", "INIT", "INT-1" };
+    assert(sizeof name / sizeof name[0] == VMM_FND_INT1);
+    return k < sizeof name / sizeof name[0] ? name[k] : NULL;
+}
+uint32_t vmm_finding_count_rule(const vmm_state *v, const char *rule) {
+    assert(v && rule);
+    for (uint32_t k = 0; vmm_finding_rule(k); k++)
+        if (!strcmp(vmm_finding_rule(k), rule)) return v->run.nfind_code[VMM_FND_CB1 + k];
+    return 0;
+}
 
 int vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len) {
     assert(v && (dst || len == 0));

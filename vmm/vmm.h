@@ -208,10 +208,24 @@ const char  *vmm_error(const vmm_state *v);
 ** VMM_OK, or VMM_EBROKEN with the first broken invariant in why (len bytes; why may
 ** be NULL). The test build (VMMSIM_CHECKS) runs it after each dispatch of vmm_run. */
 int          vmm_check(const vmm_state *v, char *why, size_t len);
+/* What the last run left undone when it ended (END-1, docs/vmm.md): a run cut at
+** max_cycles with stimuli not yet delivered or VxD code still running is incomplete. */
+typedef struct vmm_end {
+    int      max_cycles;        /* it ended at m.max_cycles (END reason=max_cycles) */
+    uint32_t stimuli_left;      /* timeline entries not yet fired or not yet taken effect */
+    uint32_t contexts_running;  /* contexts in VxD code (VMs, and the VMM's own) */
+    int      code_vm;           /* the first such context's VM, -1: none */
+} vmm_end;
+void         vmm_end_info(const vmm_state *v, vmm_end *e);
 uint64_t     vmm_now(const vmm_state *v);
 
-/* Findings of the last run: all are counted (and traced); the first 256 are kept. */
+/* Findings of the last run: all are counted (and traced); the first 256 are kept.
+** vmm_finding_get(i) is NULL for i >= vmm_finding_kept(); a finding past the limit is
+** still counted, by rule too (vmm_finding_count_rule), so that none is lost. */
 uint32_t           vmm_finding_count(const vmm_state *v);
+uint32_t           vmm_finding_kept(const vmm_state *v);
+uint32_t           vmm_finding_count_rule(const vmm_state *v, const char *rule);
+const char        *vmm_finding_rule(uint32_t k);   /* k-th rule that findings name, NULL beyond */
 const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i);  /* NULL beyond */
 
 /* One trace record (checkpoints too) as its canonical text line (no newline), as

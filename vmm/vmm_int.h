@@ -190,6 +190,7 @@ typedef struct vmm_call {
     vmm_cbargs cba;
     int       int_time;     /* INT-1: called at interrupt time */
     int       int_vmm;      /* ... from an interrupt that interrupted VxD code */
+    uint32_t  site;         /* linear address of the calling instruction (code paths) */
 } vmm_call;
 
 enum vmm_finding_code { VMM_FND_CB1 = 1, VMM_FND_CS7, VMM_FND_INIT, VMM_FND_INT1 };
@@ -223,6 +224,9 @@ typedef struct vmm_run_st {
     uint64_t progress_cycle;  /* last VMM entry (hang detection) */
     uint32_t npend;           /* stimuli fired but not yet taken effect, FIFO (v->pend) */
     uint32_t nfind;           /* findings reported (kept: min(n, VMM_FINDINGS_MAX)) */
+    uint32_t nfind_code[VMM_FND_INT1 + 1];  /* reported, by code (kept or not) */
+    uint32_t nstim_fired;     /* stimulus events dispatched (END-1) */
+    int      end_reason;      /* VMM_END_* of the finished run */
     uint32_t nsites;          /* patched call sites remembered (v->sites) */
 } vmm_run_st;
 
@@ -440,6 +444,11 @@ void vmmi_svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sr
 int  vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle);   /* VM index, or -1 and failed */
 int  vmmi_svc_table_add(vmm_state *v, uint32_t *tab, uint32_t *n, uint32_t cap, uint32_t cb,
                         const char *what);   /* NC-1, TS-1: VMM_ELIMIT when full */
+/* where.c: the VxD whose image holds addr (-1: none); addr as "VXD.label+off"; a
+** callback address passed to a service must lie in a VxD image (else VMM_EGUEST). */
+int  vmmi_vxd_of_addr(const vmm_state *v, uint32_t addr);
+const char *vmmi_where(const vmm_state *v, uint32_t addr, char *buf, size_t len);
+int  vmmi_svc_check_cb(vmm_state *v, const vmm_call *c, uint32_t cb, const char *what);
 
 /* run.c */
 void vmmi_run_reset(vmm_state *v);

@@ -329,10 +329,23 @@ int vmmi_irq_vid_work(vmm_state *v) {
     return 0;
 }
 
+/* A descriptor's procedures (0: none, except the hardware-interrupt one, checked by
+** the caller) must lie in a VxD image. */
+static int vid_check_procs(vmm_state *v, const vmm_call *c, const uint32_t *d) {
+    static const struct { uint32_t off; const char *what; } f[] = {
+        { VID_HW_INT_PROC, "VID_Hw_Int_Proc" }, { VID_VIRT_INT_PROC, "VID_Virt_Int_Proc" },
+        { VID_EOI_PROC, "VID_EOI_Proc" }, { VID_IRET_PROC, "VID_IRET_Proc" } };
+    int rc;
+    assert(v && c && d);
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (d[f[i].off / 4] && (rc = vmmi_svc_check_cb(v, c, d[f[i].off / 4], f[i].what))) return rc;
+    return VMM_OK;
+}
+
 int vmmi_irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
-    int irq, vm;
+    int irq, vm, rc;
     switch (num) {
     case 0x00:                                    /* VPICD_Get_Version */
         r->eax = VPICD_VERSION;
@@ -350,6 +363,7 @@ int vmmi_irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
             r->eflags |= CPU_CF;                  /* already virtualized, or no procedure */
             return VMM_OK;
         }
+        if ((rc = vid_check_procs(v, c, d))) return rc;
         v->pic.irq[n].desc = r->edi;
         v->pic.irq[n].hw_proc = proc;
         v->pic.irq[n].virt_proc = d[VID_VIRT_INT_PROC / 4];   /* 0: none (DDK default) */

@@ -96,6 +96,7 @@ typedef struct bench_series {
     uint64_t    seed;
     uint32_t    pct_steps;       /* PCT's k (explore's xpl_pct_steps) */
     uint32_t    clock_hz;
+    uint32_t    depth;           /* PCT's d; 0: BENCH_PCT_DEPTH */
 } bench_series;
 
 /* Runs run `run` of the series and adds its samples to st. 0, BENCH_ESIM (the run
@@ -121,6 +122,7 @@ typedef struct bench_host_opts {
     uint64_t repeat, runs;          /* runs 0: calibrate */
     uint64_t seed;
     int      strat;                 /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
+    uint32_t depth;                 /* PCT's d; 0: BENCH_PCT_DEPTH */
 } bench_host_opts;
 
 /* What one run does; the same every time the run of that index is repeated. */

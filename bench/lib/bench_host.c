@@ -94,7 +94,8 @@ static int run_once(bench_host *b, uint64_t run, uint64_t *reset_ns, uint64_t *r
     uint64_t t0 = uv_hrtime();
     vmm_reset(b->v);
     eng_plan p = { .strategy = b->o.strat, .seed = eng_run_seed(b->o.seed, run),
-                   .depth = BENCH_PCT_DEPTH, .steps = b->pct_steps };
+                   .depth = b->o.depth ? b->o.depth : BENCH_PCT_DEPTH,
+                   .steps = b->pct_steps };
     eng_chooser_plan(vmm_chooser(b->v), &p);
     uint64_t insns0 = cpu_instructions(vmm_cpu(b->v));
     uint64_t t1 = uv_hrtime();

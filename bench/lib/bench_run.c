@@ -12,7 +12,7 @@ int bench_latency_run(bench_stats *st, const bench_series *s, uint64_t run) {
     assert(st && s && s->v && s->path && s->clock_hz > 0);
     vmm_reset(s->v);
     eng_plan p = { .strategy = s->strat, .seed = eng_run_seed(s->seed, run),
-                   .depth = BENCH_PCT_DEPTH, .steps = s->pct_steps };
+                   .depth = s->depth ? s->depth : BENCH_PCT_DEPTH, .steps = s->pct_steps };
     eng_chooser_plan(vmm_chooser(s->v), &p);
     int run_rc = vmm_run(s->v);
     if (run_rc) {
