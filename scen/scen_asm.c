@@ -6,9 +6,12 @@
 ** table), `org` at the load address, `bits 32`, and a %line directive so that nasm's
 ** own error lines already name the scenario file and the line inside the asm block.
 */
+/* realpath() is XSI (scen_include_dir). */
+#define _XOPEN_SOURCE 700
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +38,8 @@ extern char **environ;
 #ifndef VMMSIM_INSTALL_INCLUDE_DIR
 #define VMMSIM_INSTALL_INCLUDE_DIR "/usr/local/share/vmmsim/include"
 #endif
+/* The .deb installs under /usr whatever the build's prefix (cmake/install.cmake). */
+#define SCEN_INC_PACKAGE "/usr/share/vmmsim/include"
 #define SCEN_INC_REL "/../share/vmmsim/include"
 
 #define NASM_MISSING "nasm (the Netwide Assembler) is not installed: install it with " \
@@ -111,8 +116,8 @@ static int is_dir(const char *path) {
 /* The folder holding vmm.inc, in this order: $VMMSIM_INCLUDE; for a binary under the
 ** build tree, the source tree's scenarios/include; BIN/../share/vmmsim/include beside
 ** the running binary (an installed or relocated vmmsim, found through /proc/self/exe);
-** the install prefix's share/vmmsim/include (a program embedding the libraries from
-** elsewhere). Returns NULL when none exists. */
+** the install prefix's share/vmmsim/include, then the .deb's (a program embedding the
+** libraries, run from elsewhere). Returns NULL when none exists. */
 const char *scen_include_dir(char *buf, size_t len) {
     assert(buf && len >= SCEN_PATH_MAX);
     const char *env = getenv("VMMSIM_INCLUDE");
@@ -121,9 +126,10 @@ const char *scen_include_dir(char *buf, size_t len) {
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n > 0) {
         exe[n] = 0;
-        size_t nb = strlen(VMMSIM_BUILD_DIR);
-        if (nb && !strncmp(exe, VMMSIM_BUILD_DIR, nb) && exe[nb] == '/' &&
-            is_dir(VMMSIM_SOURCE_INCLUDE_DIR))
+        /* /proc/self/exe is a resolved path: compare with the resolved build folder. */
+        char bdir[PATH_MAX];
+        size_t nb = VMMSIM_BUILD_DIR[0] && realpath(VMMSIM_BUILD_DIR, bdir) ? strlen(bdir) : 0;
+        if (nb && !strncmp(exe, bdir, nb) && exe[nb] == '/' && is_dir(VMMSIM_SOURCE_INCLUDE_DIR))
             return VMMSIM_SOURCE_INCLUDE_DIR;
         char *slash = strrchr(exe, '/');
         if (slash && (size_t)(slash - exe) + sizeof SCEN_INC_REL <= len) {
@@ -131,7 +137,8 @@ const char *scen_include_dir(char *buf, size_t len) {
             if (is_dir(buf)) return buf;
         }
     }
-    return is_dir(VMMSIM_INSTALL_INCLUDE_DIR) ? VMMSIM_INSTALL_INCLUDE_DIR : NULL;
+    if (is_dir(VMMSIM_INSTALL_INCLUDE_DIR)) return VMMSIM_INSTALL_INCLUDE_DIR;
+    return is_dir(SCEN_INC_PACKAGE) ? SCEN_INC_PACKAGE : NULL;
 }
 
 /* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
@@ -143,7 +150,7 @@ static int run_nasm(scen *s, const asm_tmp *t) {
     const char *inc = scen_include_dir(incbuf, sizeof incbuf);
     if (!inc)
         return scen_fail(s, SCEN_EIO, 0, 0, "cannot find vmm.inc's folder (share/vmmsim/include "
-                         "beside the vmmsim binary, or " VMMSIM_INSTALL_INCLUDE_DIR "): set "
+                         "beside the vmmsim binary, " VMMSIM_INSTALL_INCLUDE_DIR " or " SCEN_INC_PACKAGE "): set "
                          "VMMSIM_INCLUDE to it");
     char inc1[SCEN_PATH_MAX + 4], inc2[SCEN_PATH_MAX + 4];
     snprintf(inc1, sizeof inc1, "-I%s/", s->dir);
