@@ -3,8 +3,10 @@
 ** interpreter (explore's xpl_bare_run), for CPU test ROMs.
 */
 #include <assert.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -14,7 +16,7 @@ static void bare_usage(FILE *out) {
     assert(out);
     fprintf(out,
         "usage: vmmsim bare --rom FILE [--load ADDR FILE]... [--entry flat32:ADDR]\n"
-        "                   [--max-cycles N] [--memory-kb N]\n\n"
+        "                   [--max-cycles N] [--memory-kb N] [--expect-post XX]\n\n"
         "Runs a raw i386 image on vmmsim's interpreter with no VMM (CPU test ROMs).\n\n"
         "  --rom FILE          ROM image (at most 256 KiB), mapped to end at 0xFFFFFFFF\n"
         "                      and mirrored to end at 0xFFFFF; execution starts from the\n"
@@ -25,13 +27,17 @@ static void bare_usage(FILE *out) {
         "                      below the ROM's mirror under 1 MiB)\n"
         "  --max-cycles N      stop with an error after N clocks (default %" PRIu64 ")\n"
         "  --memory-kb N       RAM size in KiB, a multiple of 4 (default %u)\n"
+        "  --expect-post XX    the last value written to the POST port must be XX (hex):\n"
+        "                      a run that otherwise ends well exits %d when it is not\n"
         "  --help              this text\n\n"
         "Port 0x%X: bytes written go to stdout. Port 0x%X: values written go to stderr\n"
-        "as 'POST xx'. Exit status: 0 on HLT with IF clear; %d for bad usage or input;\n"
+        "as 'POST xx'. Ports 92h, 60h and 64h are the PC's A20 gate (port 92h bit 1, and\n"
+        "the keyboard controller's output port written after command D1h); A20 starts\n"
+        "enabled. Exit status: 0 on HLT with IF clear; %d for bad usage or input;\n"
         "%d on an unhandled exception, triple fault, HLT with IF set, or the cycle\n"
         "limit (the reason is on stderr); %d on a host error.\n",
         XPL_BARE_LOADS_MAX, XPL_BARE_FLAT_GDT, (uint64_t)XPL_BARE_CYCLES_DEF, XPL_BARE_MEMORY_KB_DEF,
-        XPL_BARE_PORT_CONSOLE, XPL_BARE_PORT_POST, CLI_EXIT_USAGE, CLI_EXIT_SIM, CLI_EXIT_HOST);
+        CLI_EXIT_FINDING, XPL_BARE_PORT_CONSOLE, XPL_BARE_PORT_POST, CLI_EXIT_USAGE, CLI_EXIT_SIM, CLI_EXIT_HOST);
 }
 
 static int load_arg(const char *const *val, void *dst) {
@@ -40,6 +46,19 @@ static int load_arg(const char *const *val, void *dst) {
     uint64_t n;
     if (o->nloads == XPL_BARE_LOADS_MAX || xpl_u64_arg(val[0], &n) || n > 0xFFFFFFFFu) return -1;
     o->loads[o->nloads++] = (xpl_bare_load){ (uint32_t)n, val[1] };
+    return 0;
+}
+
+static int post_arg(const char *const *val, void *dst) {
+    assert(val && dst);
+    xpl_bare_opts *o = dst;
+    const char *v = val[0];
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = *v && *v != '-' ? strtoull(v, &end, 16) : 0;
+    if (!*v || *v == '-' || errno || *end || x > 0xFFFFFFFFull) return -1;
+    o->expect_post = 1;
+    o->post_want = (uint32_t)x;
     return 0;
 }
 
@@ -64,6 +83,7 @@ static int bare_parse(int argc, char **argv, xpl_bare_opts *o) {
         { "--max-cycles", NULL, CLI_OPT_U64, &o->cycles_max, 1, UINT64_MAX, "a positive number", NULL, NULL, 0 },
         { "--memory-kb", NULL, CLI_OPT_U32, &o->memory_kb, XPL_BARE_MEMORY_KB_MIN, XPL_BARE_MEMORY_KB_MAX,
           "a multiple of 4 in [64, 1048576]", NULL, NULL, 0 },
+        { "--expect-post", NULL, CLI_OPT_FUNC, o, 0, 0, "a hex value such as FF", NULL, post_arg, 1 },
     };
     const cli_cmd cmd = { "bare", NULL, opts, sizeof opts / sizeof opts[0], NULL, 0, NULL, NULL };
     int rc = cli_opt_parse(&cmd, argc, argv, 1);

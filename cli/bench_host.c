@@ -22,7 +22,8 @@ static const char bench_host_help[] =
 "second (and how many times a real 33 MHz 386 that is), interpreter MIPS, engine\n"
 "events per second, host ns per event, and the host ns from each callback's trigger\n"
 "to its entry. The scenario is assembled once; a run is reset + run. Each metric is\n"
-"reported as median and p99 (the slow tail) over the repeats.\n\n"
+"reported as median, p99 (the slow tail), min and max over the repeats; wall time, and\n"
+"CPU time (the cpu_ metrics: the thread's CPU time of runs and resets).\n\n"
 "options:\n"
 "  --repeat N             repeats (default 20)\n"
 "  --runs-per-repeat M    runs per repeat (default: enough for about 20 ms)\n"
@@ -71,9 +72,8 @@ static int parse_args(int argc, char **argv, host_cmd *hc) {
 
 static const char *lat_name(int k) { return k == BENCH_KIND_COUNT ? "all" : bench_kind_name(k); }
 
-static void print_text(FILE *f, const host_cmd *hc, const bench_host_info *h, const double *med,
-                       const double *p99) {
-    assert(f && hc && h && med && p99);
+static void print_text(FILE *f, const host_cmd *hc, const bench_host_info *h, const bench_stat *st) {
+    assert(f && hc && h && st);
     const bench_host *b = &hc->b;
     const bench_work *w = &b->w;
     fprintf(f, "# vmmsim bench host %s repeat=%llu runs_per_repeat=%llu strategy=%s seed=%llu clock_hz=%u\n",
@@ -92,9 +92,10 @@ static void print_text(FILE *f, const host_cmd *hc, const bench_host_info *h, co
                 (unsigned long long)b->o.runs - 1, (unsigned long long)b->tot.cycles,
                 (unsigned long long)b->tot.insns, (unsigned long long)b->tot.events,
                 (unsigned long long)b->tot.callbacks, b->distinct);
-    fprintf(f, "%-20s %14s %14s\n", "metric", "median", "p99");
+    fprintf(f, "%-20s %14s %14s %14s %14s\n", "metric", "median", "p99", "min", "max");
     for (int i = 0; i < BENCH_M_COUNT; i++)
-        fprintf(f, "%-20s %14.6g %14.6g\n", bench_metric[i].name, med[i], p99[i]);
+        fprintf(f, "%-20s %14.6g %14.6g %14.6g %14.6g\n", bench_metric[i].name, st[i].med, st[i].p99,
+                st[i].min, st[i].max);
     fprintf(f, "# host ns from trigger to callback entry (one stamped run per repeat)\n");
     fprintf(f, "%-8s %8s %12s %12s %12s %12s\n", "kind", "count", "min", "median", "p99", "max");
     for (int k = 0; k <= BENCH_KIND_COUNT; k++) {
@@ -139,8 +140,8 @@ static void json_lat(FILE *f, const bench_host *b) {
     fprintf(f, "}");
 }
 
-static int write_json(const host_cmd *hc, const bench_host_info *h, const double *med, const double *p99) {
-    assert(hc && hc->json && h && med && p99);
+static int write_json(const host_cmd *hc, const bench_host_info *h, const bench_stat *st) {
+    assert(hc && hc->json && h && st);
     const bench_host *b = &hc->b;
     const bench_work *w = &b->w;
     FILE *f = fopen(hc->json, "w");
@@ -164,14 +165,15 @@ static int write_json(const host_cmd *hc, const bench_host_info *h, const double
             b->tot.complete ? "true" : "false");
     fprintf(f, ",\"metrics\":{");
     for (int i = 0; i < BENCH_M_COUNT; i++)
-        fprintf(f, "%s\"%s\":{\"median\":%.6g,\"p99\":%.6g}", i ? "," : "", bench_metric[i].name, med[i], p99[i]);
+        fprintf(f, "%s\"%s\":{\"median\":%.6g,\"p99\":%.6g,\"min\":%.6g,\"max\":%.6g}", i ? "," : "",
+                bench_metric[i].name, st[i].med, st[i].p99, st[i].min, st[i].max);
     fprintf(f, "}");
     json_lat(f, b);
     fprintf(f, ",\"repeats\":[");
     for (uint64_t r = 0; r < b->o.repeat; r++)
-        fprintf(f, "%s{\"runs\":%llu,\"run_ns\":%llu,\"reset_ns\":%llu}", r ? "," : "",
+        fprintf(f, "%s{\"runs\":%llu,\"run_ns\":%llu,\"reset_ns\":%llu,\"cpu_ns\":%llu}", r ? "," : "",
                 (unsigned long long)b->rep[r].runs, (unsigned long long)b->rep[r].run_ns,
-                (unsigned long long)b->rep[r].reset_ns);
+                (unsigned long long)b->rep[r].reset_ns, (unsigned long long)b->rep[r].cpu_ns);
     fprintf(f, "]}\n");
     int bad = ferror(f);
     if (fclose(f) || bad) { fprintf(stderr, "vmmsim bench host: %s: write error\n", hc->json); return CLI_EXIT_HOST; }
@@ -190,12 +192,12 @@ static int bench_host_cmd(host_cmd *hc) {
     b->clock_hz = hc->c.s.vs.m.clock_hz;
     if (b->o.strat == ENG_STRAT_PCT) b->pct_steps = xpl_pct_steps(&hc->c, b->o.seed);
     if ((rc = cli_bench_exit(bench_host_measure(b)))) return rc;
-    double med[BENCH_M_COUNT], p99[BENCH_M_COUNT];
+    bench_stat st[BENCH_M_COUNT];
     bench_host_info h;
-    if (bench_host_summarize(b, med, p99)) return CLI_EXIT_HOST;
+    if (bench_host_summarize(b, st)) return CLI_EXIT_HOST;
     bench_host_details(&h);
-    print_text(stdout, hc, &h, med, p99);
-    return hc->json ? write_json(hc, &h, med, p99) : 0;
+    print_text(stdout, hc, &h, st);
+    return hc->json ? write_json(hc, &h, st) : 0;
 }
 
 int cli_bench_host_main(int argc, char **argv) {

@@ -6,7 +6,8 @@
 ** end at 0xFFFFF (as a PC BIOS is), the 386 reset state (CS:EIP = F000:FFF0) or 32-bit
 ** flat protected mode (--entry flat32:ADDR). Two diagnostic ports: bytes written to
 ** 0xE9 go to stdout, values written to 0x190 go to stderr as "POST xx" (test386.asm's
-** default POST port). Every exception is delivered by the CPU as a 386 delivers it;
+** default POST port). The PC's A20 gate (port 92h and the 8042 path, cpu386/a20.h)
+** drives the CPU's A20 line; it starts enabled. Every exception is delivered by the CPU as a 386 delivers it;
 ** an exception with nowhere to go shows up as a triple fault (protected mode) or as a
 ** jump through an empty real-mode vector to 0000:0000, which we stop and report.
 */
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu386/a20.h"
 #include "cpu386/cpu386.h"
 #include "explore.h"
 
@@ -26,6 +28,9 @@ typedef struct bare_machine {
     uint32_t   rom_size;
     cpu_bus    bus;
     cpu_state *cpu;
+    cpu_a20gate a20;
+    int        post_seen;        /* a value was written to the POST port */
+    uint32_t   post_last;
 } bare_machine;
 
 /* Reads a whole file of at most max bytes; NULL with a message on error. */
@@ -52,15 +57,22 @@ static uint8_t *bare_read_file(const char *path, uint32_t max, uint32_t *size) {
 }
 
 static uint32_t bare_io_in(void *ctx, uint16_t port, unsigned size_bytes) {
-    (void)ctx; (void)port;
+    bare_machine *m = ctx;
+    uint32_t v;
+    assert(m && size_bytes >= 1 && size_bytes <= 4);
+    if (size_bytes == 1 && cpu_a20gate_in(&m->a20, port, &v)) return v;
     return size_bytes >= 4 ? 0xFFFFFFFFu : (1u << (8 * size_bytes)) - 1;
 }
 
 static void bare_io_out(void *ctx, uint16_t port, unsigned size_bytes, uint32_t value) {
-    (void)ctx;
+    bare_machine *m = ctx;
+    assert(m && size_bytes >= 1 && size_bytes <= 4);
+    if (size_bytes == 1 && cpu_a20gate_out(&m->a20, m->cpu, port, value)) return;
     if (port == XPL_BARE_PORT_CONSOLE) {
         putchar((int)(value & 0xFF));
     } else if (port == XPL_BARE_PORT_POST) {
+        m->post_seen = 1;
+        m->post_last = value;
         fflush(stdout);
         fprintf(stderr, "POST %0*" PRIX32 "\n", (int)(2 * size_bytes), value);
     }
@@ -102,6 +114,7 @@ static int bare_setup(const xpl_bare_opts *o, bare_machine *m) {
         }
     }
     cpu_reset(m->cpu);
+    cpu_a20gate_init(&m->a20, m->cpu);
     if (o->flat32) {
         /* the stack starts at the top of RAM, below the ROM's low mirror */
         uint32_t mirror = 0x100000u - (m->rom_size <= 0x100000u ? m->rom_size : 0x100000u);
@@ -184,6 +197,15 @@ int xpl_bare_run(const xpl_bare_opts *o) {
     bare_machine m;
     int rc = bare_setup(o, &m);
     if (rc == XPL_EXIT_OK) rc = bare_run(&m, o->cycles_max);
+    if (rc == XPL_EXIT_OK && o->expect_post && (!m.post_seen || m.post_last != o->post_want)) {
+        if (m.post_seen)
+            fprintf(stderr, "vmmsim bare: last POST value %" PRIX32 ", expected %" PRIX32 "\n",
+                    m.post_last, o->post_want);
+        else
+            fprintf(stderr, "vmmsim bare: no POST value written, expected %" PRIX32 "\n",
+                    o->post_want);
+        rc = XPL_EXIT_FINDING;
+    }
     bare_free(&m);
     return rc;
 }

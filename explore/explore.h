@@ -262,11 +262,15 @@ typedef struct xpl_bare_opts {
     uint32_t    entry;
     uint64_t    cycles_max;
     uint32_t    memory_kb;
+    int         expect_post;     /* --expect-post given */
+    uint32_t    post_want;
 } xpl_bare_opts;
 
-/* Runs the image (port 0xE9 to stdout, POST port to stderr): 0 on HLT with IF clear,
-** XPL_EXIT_USAGE for bad input, XPL_EXIT_SIM on an exception, triple fault, HLT with
-** IF set or the cycle limit (the reason on stderr), XPL_EXIT_HOST. */
+/* Runs the image (port 0xE9 to stdout, POST port to stderr; ports 92h, 60h and 64h
+** are the PC's A20 gate, cpu386/a20.h): 0 on HLT with IF clear, XPL_EXIT_FINDING when
+** such a run's last POST value is not o->post_want (o->expect_post), XPL_EXIT_USAGE
+** for bad input, XPL_EXIT_SIM on an exception, triple fault, HLT with IF set or the
+** cycle limit (the reason on stderr), XPL_EXIT_HOST. */
 int xpl_bare_run(const xpl_bare_opts *o);
 
 #endif

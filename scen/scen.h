@@ -33,14 +33,14 @@ enum {
 const char *scen_strerror(int err);
 
 /* Loader limits: every list and the input have a bound. */
-#define SCEN_INPUT_MAX   (1u << 20)   /* bytes of YAML */
+#define SCEN_INPUT_MAX   (16u << 20)  /* bytes of YAML */
 #define SCEN_DEPTH_MAX   16           /* YAML nesting */
-#define SCEN_NODES_MAX   65536
+#define SCEN_NODES_MAX   (1u << 22)   /* YAML nodes (grown as needed) */
 #define SCEN_VMS_MAX     64
 #define SCEN_VXDS_MAX    32
-#define SCEN_STIM_MAX    4096
+#define SCEN_STIM_MAX    (1u << 20)   /* timeline entries */
 #define SCEN_EXPECT_MAX  256
-#define SCEN_REFS_MAX    8192         /* label references */
+#define SCEN_REFS_MAX    (SCEN_STIM_MAX + 65536u)   /* label references */
 #define SCEN_LABELS_MAX  4096         /* per VxD */
 #define SCEN_IMAGE_MAX   (1u << 20)   /* bytes per VxD image */
 #define SCEN_TRACE_RECORDS_MAX (1u << 21)   /* machine.trace_records */

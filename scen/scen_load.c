@@ -443,8 +443,13 @@ static int parse_do(sctx *c, uint32_t i, vmm_stimulus *st, uint32_t *ref) {
     if (strncmp(n->text, "call(", 5) || n->len < 7 || n->text[n->len - 1] != ')')
         return expect_fail(c, i, "timeline.do", exp);
     scen *s = c->s;
-    if (n->len - 6 >= sizeof s->refs[0].name || s->nrefs >= SCEN_REFS_MAX)
-        return expect_fail(c, i, "timeline.do", "call(VXD.label) with a label of at most 64 characters");
+    if (n->len - 6 >= sizeof s->refs[0].name)
+        return scen_fail(s, SCEN_ESCHEMA, n->line, n->col,
+                         "timeline.do: expected call(VXD.label) with a label of at most %u characters, "
+                         "found one of %u", (unsigned)sizeof s->refs[0].name - 1, n->len - 6);
+    if (s->nrefs >= SCEN_REFS_MAX)
+        return scen_fail(s, SCEN_ELIMIT, n->line, n->col, "more than %u label references",
+                         SCEN_REFS_MAX);
     scen_ref *r = &s->refs[s->nrefs];
     memcpy(r->name, n->text + 5, n->len - 6);
     r->name[n->len - 6] = 0;
@@ -550,11 +555,11 @@ static int parse_timeline(sctx *c, uint32_t i) {
     assert(c && c->s && c->t && i < c->t->len);
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_SEQ, "timeline"))) return rc;
-    if (N(c, i)->nkids > SCEN_STIM_MAX) return expect_fail(c, i, "timeline", "at most 4096 stimuli");
-    if (N(c, i)->nkids > c->s->m.event_capacity)
-        return scen_fail(c->s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
-                         "timeline: expected at most machine.event_capacity (%u) stimuli, found %u",
-                         c->s->m.event_capacity, N(c, i)->nkids);
+    /* Stimuli wait in the event queue beside machine.event_capacity, not in it. */
+    if (N(c, i)->nkids > SCEN_STIM_MAX)
+        return scen_fail(c->s, SCEN_ELIMIT, N(c, i)->line, N(c, i)->col,
+                         "timeline: expected at most %u stimuli, found %u", SCEN_STIM_MAX,
+                         N(c, i)->nkids);
     for (uint32_t k = N(c, i)->first; k; k = N(c, k)->next)
         if ((rc = parse_stim(c, k))) return rc;
     return SCEN_OK;
@@ -816,7 +821,9 @@ static int alloc_lists(scen *s, const scen_ytree *t) {
     s->stim_ref = calloc(n < SCEN_STIM_MAX ? n : SCEN_STIM_MAX, sizeof *s->stim_ref);
     s->stim_pos = calloc(n < SCEN_STIM_MAX ? n : SCEN_STIM_MAX, sizeof *s->stim_pos);
     s->exp = calloc(n < SCEN_EXPECT_MAX ? n : SCEN_EXPECT_MAX, sizeof *s->exp);
-    s->refs = calloc(SCEN_REFS_MAX, sizeof *s->refs);
+    /* A reference comes from a node, or is a VxD's default control procedure. */
+    uint32_t nref = n + SCEN_VXDS_MAX < SCEN_REFS_MAX ? n + SCEN_VXDS_MAX : SCEN_REFS_MAX;
+    s->refs = calloc(nref, sizeof *s->refs);
     s->ports = calloc(VMM_PORTS_MAX, sizeof *s->ports);
     if (!s->vms || !s->vxds || !s->src || !s->stim || !s->stim_ref || !s->stim_pos || !s->exp || !s->refs ||
         !s->ports)

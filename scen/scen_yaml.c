@@ -20,6 +20,14 @@ typedef struct ybuild {
     size_t errlen;
 } ybuild;
 
+static int yfail(ybuild *b, int code, const yaml_mark_t *m, const char *fmt, const char *arg);
+
+static int yfail_nodes(ybuild *b, const yaml_mark_t *m) {
+    char num[16];
+    snprintf(num, sizeof num, "%u", (unsigned)SCEN_NODES_MAX);
+    return yfail(b, SCEN_ELIMIT, m, "more than %s YAML nodes", num);
+}
+
 static int yfail(ybuild *b, int code, const yaml_mark_t *m, const char *fmt, const char *arg) {
     assert(b && m && fmt && code < 0);
     int k = snprintf(b->err, b->errlen, "%u:%u: ", (unsigned)m->line + 1, (unsigned)m->column + 1);
@@ -82,7 +90,7 @@ static int yevent(ybuild *b, const yaml_event_t *e, int *done) {
         if (e->data.scalar.length >= SCEN_INPUT_MAX)
             return yfail(b, SCEN_ELIMIT, m, "scalar too long%s", "");
         if (!(i = ynew(b, SCEN_Y_SCALAR, m)))
-            return yfail(b, SCEN_ELIMIT, m, "more than 65536 YAML nodes%s", "");
+            return yfail_nodes(b, m);
         b->t->n[i].text = malloc(e->data.scalar.length + 1);
         if (!b->t->n[i].text) return yfail(b, SCEN_ENOMEM, m, "out of memory%s", "");
         memcpy(b->t->n[i].text, e->data.scalar.value, e->data.scalar.length);
@@ -97,7 +105,7 @@ static int yevent(ybuild *b, const yaml_event_t *e, int *done) {
         if (b->depth >= SCEN_DEPTH_MAX)
             return yfail(b, SCEN_ELIMIT, m, "nesting deeper than 16 levels%s", "");
         i = ynew(b, e->type == YAML_SEQUENCE_START_EVENT ? SCEN_Y_SEQ : SCEN_Y_MAP, m);
-        if (!i) return yfail(b, SCEN_ELIMIT, m, "more than 65536 YAML nodes%s", "");
+        if (!i) return yfail_nodes(b, m);
         yattach(b, i);
         b->stack[b->depth] = i;
         b->last[b->depth] = 0;

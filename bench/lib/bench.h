@@ -99,8 +99,11 @@ int  bench_latency_run(bench_stats *st, const bench_series *s, uint64_t run);
 #define BENCH_HOST_IDX_MAX (1u << 20)   /* seeded runs per repeat whose hashes are kept */
 
 /* Metrics of a repeat, in output order; a rate's slow tail is its low end. */
+/* Wall time unless named cpu_: the CPU ones count the thread's CPU time of the repeat
+** (runs and their resets), which other load on the machine does not inflate. */
 enum { BENCH_M_RUN_US, BENCH_M_CYC_S, BENCH_M_X386, BENCH_M_RT, BENCH_M_MIPS, BENCH_M_EV_S,
-       BENCH_M_NS_EV, BENCH_M_CB_S, BENCH_M_NS_CB, BENCH_M_RESET_US, BENCH_M_COUNT };
+       BENCH_M_NS_EV, BENCH_M_CB_S, BENCH_M_NS_CB, BENCH_M_RESET_US, BENCH_M_CPU_RUN_US,
+       BENCH_M_CPU_X386, BENCH_M_CPU_MIPS, BENCH_M_COUNT };
 typedef struct bench_metric_def { const char *name; int rate; } bench_metric_def;
 extern const bench_metric_def bench_metric[BENCH_M_COUNT];
 
@@ -123,8 +126,11 @@ typedef struct bench_host_idx {
     int      have;
 } bench_host_idx;
 
-/* One repeat's host times. */
-typedef struct bench_rep { uint64_t run_ns, reset_ns, runs; } bench_rep;
+/* One repeat's host times: wall (run, reset) and the thread's CPU time of both. */
+typedef struct bench_rep { uint64_t run_ns, reset_ns, cpu_ns, runs; } bench_rep;
+
+/* A metric over the repeats: median, slow tail (p99: for a rate its low end), extremes. */
+typedef struct bench_stat { double med, p99, min, max; } bench_stat;
 
 /* Host ns from trigger to callback entry, per kind, over the hooked runs. */
 typedef struct bench_lat { uint64_t *ns; uint32_t n, cap; } bench_lat;
@@ -157,8 +163,8 @@ typedef struct bench_host_info {
 /* Measures b->o.repeat repeats on b->v (b->o, v, path, clock_hz and, for PCT,
 ** pct_steps set; the rest zeroed). 0, BENCH_ESIM or BENCH_ENOMEM. */
 int  bench_host_measure(bench_host *b);
-/* med[i], p99[i] of every metric over the repeats. 0 or BENCH_ENOMEM. */
-int  bench_host_summarize(const bench_host *b, double *med, double *p99);
+/* st[i]: metric i over the repeats (bench_stat). 0 or BENCH_ENOMEM. */
+int  bench_host_summarize(const bench_host *b, bench_stat *st);
 void bench_host_sort_lat(bench_host *b);
 void bench_host_free(bench_host *b);
 void bench_host_details(bench_host_info *h);

@@ -15,6 +15,7 @@
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <uv.h>
 
 #include "bench.h"
@@ -162,14 +163,23 @@ static int calibrate(bench_host *b) {
     return 0;
 }
 
+/* The calling thread's CPU time, ns (host side only: never reaches the simulation). */
+static uint64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) return 0;
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int repeat_once(bench_host *b, bench_rep *r) {
     assert(b && r && b->o.runs >= 1);
     memset(r, 0, sizeof *r);
+    uint64_t c0 = thread_cpu_ns();
     for (uint64_t k = 0; k < b->o.runs; k++) {
         int rc = run_once(b, k, &r->reset_ns, &r->run_ns);
         if (rc) return rc;
         r->runs++;
     }
+    r->cpu_ns = thread_cpu_ns() - c0;
     return 0;
 }
 
@@ -274,6 +284,7 @@ const bench_metric_def bench_metric[BENCH_M_COUNT] = {
     { "run_us", 0 }, { "sim_cycles_per_s", 1 }, { "x_real_386_33mhz", 1 },
     { "x_real_time", 1 }, { "mips", 1 }, { "events_per_s", 1 }, { "ns_per_event", 0 },
     { "callbacks_per_s", 1 }, { "ns_per_callback", 0 }, { "reset_us", 0 },
+    { "cpu_run_us", 0 }, { "cpu_x_real_386_33mhz", 1 }, { "cpu_mips", 1 },
 };
 
 static double safe_div(double a, double b) { return b > 0 ? a / b : 0; }
@@ -294,11 +305,16 @@ static void rep_metrics(const bench_host *b, const bench_rep *r, double *m) {
     m[BENCH_M_CB_S] = (double)w->callbacks / s;
     m[BENCH_M_NS_CB] = safe_div(ns, (double)w->callbacks);
     m[BENCH_M_RESET_US] = (double)r->reset_ns / runs / 1e3;
+    /* CPU time covers the resets too: a run as the fuzzer pays for it. */
+    double cpu_s = (double)(r->cpu_ns > 0 ? r->cpu_ns : 1) * 1e-9;
+    m[BENCH_M_CPU_RUN_US] = cpu_s * 1e6 / runs;
+    m[BENCH_M_CPU_X386] = (double)w->cycles / cpu_s / BH_386_HZ;
+    m[BENCH_M_CPU_MIPS] = (double)w->insns / cpu_s / 1e6;
 }
 
-/* med[i], p99[i] of every metric over the repeats. */
-int bench_host_summarize(const bench_host *b, double *med, double *p99) {
-    assert(b && b->rep && med && p99 && b->o.repeat >= 1);
+/* st[i]: every metric over the repeats. */
+int bench_host_summarize(const bench_host *b, bench_stat *st) {
+    assert(b && b->rep && st && b->o.repeat >= 1);
     uint32_t n = (uint32_t)b->o.repeat;
     double *all = malloc((size_t)n * BENCH_M_COUNT * sizeof *all), *col = malloc(n * sizeof *col);
     if (!all || !col) { free(all); free(col); return BENCH_ENOMEM; }
@@ -306,8 +322,10 @@ int bench_host_summarize(const bench_host *b, double *med, double *p99) {
     for (int i = 0; i < BENCH_M_COUNT; i++) {
         for (uint32_t r = 0; r < n; r++) col[r] = all[(size_t)r * BENCH_M_COUNT + i];
         qsort(col, n, sizeof *col, cmp_dbl);
-        med[i] = col[bench_rank(n, 50)];
-        p99[i] = col[bench_metric[i].rate ? n - 1 - bench_rank(n, 99) : bench_rank(n, 99)];
+        st[i].med = col[bench_rank(n, 50)];
+        st[i].p99 = col[bench_metric[i].rate ? n - 1 - bench_rank(n, 99) : bench_rank(n, 99)];
+        st[i].min = col[0];
+        st[i].max = col[n - 1];
     }
     free(all);
     free(col);
