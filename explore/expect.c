@@ -145,6 +145,115 @@ static int check_count(const xpl_sim *c, const int64_t *cb, const scen_expect *e
     return 1;
 }
 
+/* calls: the number of entries of the callback is within [lo, hi]. */
+static int check_calls(const xpl_sim *c, const int64_t *cb, const scen_expect *e, sink *k) {
+    assert(c && cb && e && k && e->kind == SCEN_EXP_CALLS && e->nrefs == 1 && e->lo <= e->hi);
+    const eng_trace *t = vmm_trace(c->v);
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->len; i++) n += cb[i] == (int64_t)c->s.refs[e->ref0].addr;
+    char want[64];
+    if (e->lo == e->hi) snprintf(want, sizeof want, "exactly %u", e->lo);
+    else if (e->hi == UINT32_MAX) snprintf(want, sizeof want, "at least %u", e->lo);
+    else if (e->lo == 0) snprintf(want, sizeof want, "at most %u", e->hi);
+    else snprintf(want, sizeof want, "%u to %u", e->lo, e->hi);
+    int ok = n >= e->lo && n <= e->hi;
+    say(k, ok, "expect %s: calls %s %s (entered %u time%s)", ok ? "ok" : "FAILED",
+        c->s.refs[e->ref0].name, want, n, n == 1 ? "" : "s");
+    return !ok;
+}
+
+/* before: for each pair (A, B) of the list, A's first entry (with every: its last)
+** comes before B's first entry; each listed callback must be entered at all, so that
+** a typo or a callback that never runs cannot make it pass. */
+static int check_before(const xpl_sim *c, const int64_t *cb, const scen_expect *e, sink *k) {
+    assert(c && cb && e && k && e->kind == SCEN_EXP_BEFORE && e->nrefs >= 2);
+    const eng_trace *t = vmm_trace(c->v);
+    char list[512];
+    ref_list(c, e, list, sizeof list);
+    const char *how = e->every ? "every " : "";
+    for (uint32_t p = 0; p + 1 < e->nrefs; p++) {
+        const scen_ref *a = &c->s.refs[e->ref0 + p], *b = &c->s.refs[e->ref0 + p + 1];
+        uint32_t a_first = UINT32_MAX, a_last = UINT32_MAX, b_first = UINT32_MAX;
+        for (uint32_t i = 0; i < t->len; i++) {
+            if (cb[i] == (int64_t)a->addr) { if (a_first == UINT32_MAX) a_first = i; a_last = i; }
+            if (cb[i] == (int64_t)b->addr && b_first == UINT32_MAX) b_first = i;
+        }
+        const scen_ref *never = a_first == UINT32_MAX ? a : b_first == UINT32_MAX ? b : NULL;
+        if (never) {
+            say(k, 0, "expect FAILED: before %s[%s]: %s is never entered", how, list, never->name);
+            return 1;
+        }
+        uint32_t ai = e->every ? a_last : a_first;
+        if (ai > b_first) {
+            say(k, 0, "expect FAILED: before %s[%s]: %s entered at cycle %llu, before %s%s entry "
+                "at cycle %llu", how, list, b->name, (unsigned long long)t->rec[b_first].cycle,
+                a->name, e->every ? "'s last" : "'s first", (unsigned long long)t->rec[ai].cycle);
+            return 1;
+        }
+    }
+    say(k, 1, "expect ok: before %s[%s]", how, list);
+    return 0;
+}
+
+/* A register value as the trace shows it, with the VM whose handle it is. */
+static const char *reg_text(const xpl_sim *c, uint32_t v, char *buf, size_t len) {
+    assert(c && buf && len > 0);
+    for (uint32_t j = 0; j < c->s.nvms; j++)
+        if (vmm_vm_handle(c->v, j) == v) {
+            snprintf(buf, len, "0x%08x (VM_%s)", v, c->s.vms[j].name);
+            return buf;
+        }
+    snprintf(buf, len, "0x%08x", v);
+    return buf;
+}
+
+/* The first register of e that CB_ENTER record r does not match, or -1. Its
+** arguments (vmm/trace.c): a0 = kind | depth << 8 | vm << 16, a2..a5 = EAX EBX EDX EBP. */
+static int entry_mismatch(const scen_expect *e, const eng_record *r, uint32_t *found) {
+    assert(e && r && found && r->type == VMM_REC_CB_ENTER);
+    for (int g = 0; g < SCEN_ENTRY_COUNT; g++) {
+        if (!(e->regmask & 1u << g)) continue;
+        uint32_t v = g == SCEN_ENTRY_VM ? (uint32_t)(r->args[0] >> 16 & 0xFFFF)
+                   : r->nargs > 2 + g ? (uint32_t)r->args[2 + g] : 0;
+        if (v != e->regs[g]) { *found = v; return g; }
+    }
+    return -1;
+}
+
+/* entry: the registers at every entry of the callback (or only the n-th) are those
+** given. At least one entry (the n-th) must exist: a check of nothing fails. */
+static int check_entry(const xpl_sim *c, const int64_t *cb, const scen_expect *e, sink *k) {
+    static const char *const names[SCEN_ENTRY_COUNT] = { "eax", "ebx", "edx", "ebp", "vm" };
+    assert(c && cb && e && k && e->kind == SCEN_EXP_ENTRY && e->nrefs == 1 && e->regmask);
+    const eng_trace *t = vmm_trace(c->v);
+    const char *name = c->s.refs[e->ref0].name;
+    char which[32] = "every entry", exp[64], got[64];
+    if (e->nth) snprintf(which, sizeof which, "entry %u", e->nth);
+    uint32_t n = 0, found = 0;
+    for (uint32_t i = 0; i < t->len; i++) {
+        if (cb[i] != (int64_t)c->s.refs[e->ref0].addr) continue;
+        if (++n != e->nth && e->nth) continue;
+        int g = entry_mismatch(e, &t->rec[i], &found);
+        if (g < 0) continue;
+        if (g == SCEN_ENTRY_VM) {
+            snprintf(exp, sizeof exp, "%s", c->s.vms[e->regs[g]].name);
+            snprintf(got, sizeof got, "%s", found < c->s.nvms ? c->s.vms[found].name : "?");
+        } else {
+            reg_text(c, e->regs[g], exp, sizeof exp);
+            reg_text(c, found, got, sizeof got);
+        }
+        say(k, 0, "expect FAILED: entry %s (%s): entry %u at cycle %llu: %s expected %s, found %s",
+            name, which, n, (unsigned long long)t->rec[i].cycle, names[g], exp, got);
+        return 1;
+    }
+    if (n == 0 || n < e->nth) {
+        say(k, 0, "expect FAILED: entry %s (%s): entered %u time%s", name, which, n, n == 1 ? "" : "s");
+        return 1;
+    }
+    say(k, 1, "expect ok: entry %s (%s; entered %u time%s)", name, which, n, n == 1 ? "" : "s");
+    return 0;
+}
+
 /* The VM's Client_Reg_Struc is found as a VxD finds it: through CB_Client_Pointer
 ** (+08) of the VM's control block, so the check reads only guest memory. */
 static int check_register(xpl_sim *c, const scen_expect *e, sink *k) {
@@ -291,7 +400,8 @@ static int finding_expected(const xpl_sim *c, const char *rule) {
 static int needs_records(const scen_expect *e) {
     assert(e && e->kind >= SCEN_EXP_ORDER);
     return e->kind == SCEN_EXP_ORDER || e->kind == SCEN_EXP_NEVER ||
-           e->kind == SCEN_EXP_ALWAYS || e->kind == SCEN_EXP_WITHIN;
+           e->kind == SCEN_EXP_ALWAYS || e->kind == SCEN_EXP_WITHIN ||
+           e->kind == SCEN_EXP_ENTRY || e->kind == SCEN_EXP_CALLS || e->kind == SCEN_EXP_BEFORE;
 }
 
 /* Finding i's line; an unexpected one is a failure ("finding:RULE"). 1 when it is. */
@@ -352,6 +462,9 @@ static uint32_t expect_run(xpl_sim *c, sink *k) {
         case SCEN_EXP_FINDING: fails += (uint32_t)check_finding(c, e, k); break;
         case SCEN_EXP_WITHIN: fails += (uint32_t)check_within(c, cb, e, k); break;
         case SCEN_EXP_HASH: fails += (uint32_t)check_hash(c, e, k); break;
+        case SCEN_EXP_ENTRY: fails += (uint32_t)check_entry(c, cb, e, k); break;
+        case SCEN_EXP_CALLS: fails += (uint32_t)check_calls(c, cb, e, k); break;
+        case SCEN_EXP_BEFORE: fails += (uint32_t)check_before(c, cb, e, k); break;
         default: assert(0);
         }
     }

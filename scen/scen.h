@@ -8,8 +8,8 @@
 **   scen_resolve   label references (timeline targets, control procedures,
 **                  expectations) -> linear addresses.
 ** scen_load does all three from a path. Every error names file:line:column and
-** what was expected versus found (scen_error()). The schema is in
-** scenarios/README.md.
+** what was expected versus found (scen_error()). The format is documented in
+** scenarios/README.md, and as a JSON Schema in docs/schemas/scenario.schema.json.
 */
 #ifndef VMMSIM_SCEN_H
 #define VMMSIM_SCEN_H
@@ -46,6 +46,8 @@ const char *scen_strerror(int err);
 #define SCEN_TRACE_RECORDS_MAX (1u << 21)   /* machine.trace_records */
 #define SCEN_PATH_MAX    1024
 #define SCEN_ERR_MAX     1024
+#define SCEN_NAME_MAX    1024         /* `name:` bytes, with its NUL */
+#define SCEN_FIX_MAX     SCEN_REFS_MAX  /* symbolic values (each names one label) */
 
 /* A source position (1-based) for error messages. */
 typedef struct scen_pos { uint32_t line, col; } scen_pos;
@@ -66,8 +68,16 @@ enum scen_expect_kind {
     SCEN_EXP_FINDING,       /* the run reports a finding of rule `rule` */
     SCEN_EXP_WITHIN,        /* after every trigger record, the callback (ref0) is
                                entered within `cycles` cycles */
-    SCEN_EXP_REGISTER       /* a VM's client register (its Client_Reg_Struc) at end */
+    SCEN_EXP_REGISTER,      /* a VM's client register (its Client_Reg_Struc) at end */
+    SCEN_EXP_ENTRY,         /* a callback's registers (and VM) at every or its n-th entry */
+    SCEN_EXP_CALLS,         /* the number of entries of a callback is within [lo, hi] */
+    SCEN_EXP_BEFORE         /* first (or every) entry of each ref before the next's first */
 };
+
+/* The registers a CB_ENTER record carries (vmm/trace.c), in its argument order;
+** SCEN_ENTRY_VM is the VM it runs in. Bits of scen_expect.regmask. */
+enum { SCEN_ENTRY_EAX, SCEN_ENTRY_EBX, SCEN_ENTRY_EDX, SCEN_ENTRY_EBP, SCEN_ENTRY_VM,
+       SCEN_ENTRY_COUNT };
 
 /* What starts a `within` expectation's clock: a record of the trace. */
 enum scen_trig_kind {
@@ -94,7 +104,20 @@ typedef struct scen_expect {
     char     reg[8];        /* REGISTER: its name, upper case */
     uint32_t vm;            /* REGISTER: VM index; addr = offset in Client_Reg_Struc,
                                size = 4 (general, EIP, EFlags) or 2 (segment) */
+    uint32_t regs[SCEN_ENTRY_COUNT];   /* ENTRY: expected EAX EBX EDX EBP, VM index */
+    uint32_t regmask;       /* ENTRY: which of regs[] are checked (1 << SCEN_ENTRY_*) */
+    uint32_t nth;           /* ENTRY: 0 every entry, else only the n-th (1-based) */
+    uint32_t lo, hi;        /* CALLS: allowed number of entries */
+    uint32_t every;         /* BEFORE: every entry (not only the first) precedes */
 } scen_expect;
+
+/* A value written with a label (`DEMO.flag+4`): *dst (already the offset) gets the
+** label's address added by scen_resolve, and must then be at most max. */
+typedef struct scen_fix {
+    uint32_t *dst;
+    uint32_t  ref;          /* into refs[] */
+    uint32_t  max;
+} scen_fix;
 
 /* Where a VxD's source comes from, kept for assembling and error mapping. */
 typedef struct scen_src {
@@ -111,7 +134,7 @@ typedef struct scen_src {
 typedef struct scen {
     char path[SCEN_PATH_MAX];       /* as given (shown in errors) */
     char dir[SCEN_PATH_MAX];        /* its folder: `file:` and includes resolve here */
-    char name[128];
+    char name[SCEN_NAME_MAX];
     char rules[64];                 /* `rule:` — the rule IDs the scenario holds */
     vmm_machine m;
     vmm_vm_desc  *vms;   uint32_t nvms;
@@ -123,6 +146,7 @@ typedef struct scen {
     scen_pos     *stim_pos;
     scen_expect  *exp;   uint32_t nexp;
     scen_ref     *refs;  uint32_t nrefs;
+    scen_fix     *fix;   uint32_t nfix;             /* symbolic values (label+offset) */
     vmm_scenario  vs;                               /* view for vmm_new, after load */
     char err[SCEN_ERR_MAX];
     int  errcode;

@@ -396,6 +396,16 @@ int scen_resolve(scen *s) {
     for (uint32_t i = 0; i < s->nexp; i++)
         if (s->exp[i].kind == SCEN_EXP_MEMORY && s->exp[i].nrefs)
             s->exp[i].addr += s->refs[s->exp[i].ref0].addr;
+    for (uint32_t i = 0; i < s->nfix; i++) {   /* values written label+N (get_sym) */
+        const scen_fix *f = &s->fix[i];
+        const scen_ref *r = &s->refs[f->ref];
+        uint64_t v = (uint64_t)*f->dst + r->addr;
+        assert(f->ref < s->nrefs && f->dst);
+        if (v > f->max)
+            return scen_fail(s, SCEN_ESCHEMA, r->pos.line, r->pos.col, "'%s'+%u is 0x%llx: expected "
+                             "a value at most 0x%x", r->name, *f->dst, (unsigned long long)v, f->max);
+        *f->dst = (uint32_t)v;
+    }
     s->vs.m = s->m;
     s->vs.vms = s->vms;   s->vs.nvms = s->nvms;
     s->vs.vxds = s->vxds; s->vs.nvxds = s->nvxds;

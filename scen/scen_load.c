@@ -53,6 +53,26 @@ static int want_type(const sctx *c, uint32_t i, uint32_t type, const char *what)
                        type == SCEN_Y_SEQ ? "a list" : "a scalar value");
 }
 
+/* Decimal or 0x-hex digits (the whole string) -> *out; -1 when not a number or
+** larger than 64 bits. */
+static int parse_num(const char *p, uint64_t *out) {
+    assert(p && out);
+    int base = 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) { base = 16; p += 2; }
+    if (!*p || strlen(p) > 20) return -1;
+    uint64_t v = 0;
+    for (; *p; p++) {
+        int d = (*p >= '0' && *p <= '9') ? *p - '0'
+              : (base == 16 && *p >= 'a' && *p <= 'f') ? *p - 'a' + 10
+              : (base == 16 && *p >= 'A' && *p <= 'F') ? *p - 'A' + 10 : -1;
+        if (d < 0) return -1;
+        if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) return -1;
+        v = v * (uint64_t)base + (uint64_t)d;
+    }
+    *out = v;
+    return 0;
+}
+
 /* Unsigned integer: decimal or 0x-hex, plain scalar, <= max. */
 static int get_u64(const sctx *c, uint32_t i, const char *what, uint64_t max, uint64_t *out) {
     assert(c && what && out);
@@ -60,29 +80,17 @@ static int get_u64(const sctx *c, uint32_t i, const char *what, uint64_t max, ui
     char exp[96];
     snprintf(exp, sizeof exp, "an integer from 0 to %llu (decimal or 0x hex)",
              (unsigned long long)max);
-    if (n->type != SCEN_Y_SCALAR || !n->plain || n->len == 0 || n->len > 20)
-        return expect_fail(c, i, what, exp);
-    const char *p = n->text;
-    int base = 10;
-    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) { base = 16; p += 2; }
-    if (!*p) return expect_fail(c, i, what, exp);
     uint64_t v = 0;
-    for (; *p; p++) {
-        int d = (*p >= '0' && *p <= '9') ? *p - '0'
-              : (base == 16 && *p >= 'a' && *p <= 'f') ? *p - 'a' + 10
-              : (base == 16 && *p >= 'A' && *p <= 'F') ? *p - 'A' + 10 : -1;
-        if (d < 0) return expect_fail(c, i, what, exp);
-        if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base) return expect_fail(c, i, what, exp);
-        v = v * (uint64_t)base + (uint64_t)d;
-    }
-    if (v > max) return expect_fail(c, i, what, exp);
+    if (n->type != SCEN_Y_SCALAR || !n->plain || n->len == 0 || n->len > 20 ||
+        parse_num(n->text, &v) || v > max)
+        return expect_fail(c, i, what, exp);
     *out = v;
     return SCEN_OK;
 }
 
 static int get_u32(const sctx *c, uint32_t i, const char *what, uint32_t max, uint32_t *out) {
     assert(c && what && out);
-    uint64_t v;
+    uint64_t v = 0;
     int rc = get_u64(c, i, what, max, &v);
     if (rc == SCEN_OK) *out = (uint32_t)v;
     return rc;
@@ -186,24 +194,30 @@ static uint32_t indent_of(const sctx *c, uint32_t line) {
     return col;
 }
 
-/* Adds a label reference taken from scalar node i. */
-static int add_ref(const sctx *c, uint32_t i, const char *what, uint32_t *out) {
-    assert(c && what && out && c->s->nrefs <= SCEN_REFS_MAX);
+/* Adds a reference to the label `name` (checked by the caller) written at line:col. */
+static int add_ref_at(const sctx *c, const char *name, uint32_t line, uint32_t col, uint32_t *out) {
+    assert(c && name && out && c->s->nrefs <= SCEN_REFS_MAX);
     scen *s = c->s;
-    const scen_ynode *n = N(c, i);
-    if (n->type != SCEN_Y_SCALAR || n->len == 0 || n->len >= sizeof s->refs[0].name ||
-        !is_ident(n->text, 1))
-        return expect_fail(c, i, what, "a label (VXD.label)");
+    assert(strlen(name) < sizeof s->refs[0].name);
     if (s->nrefs >= SCEN_REFS_MAX)
-        return scen_fail(s, SCEN_ELIMIT, n->line, n->col, "more than %u label references",
-                         SCEN_REFS_MAX);
+        return scen_fail(s, SCEN_ELIMIT, line, col, "more than %u label references", SCEN_REFS_MAX);
     scen_ref *r = &s->refs[s->nrefs];
-    memcpy(r->name, n->text, (size_t)n->len + 1);
-    r->pos.line = n->line;
-    r->pos.col = n->col;
+    snprintf(r->name, sizeof r->name, "%s", name);
+    r->pos.line = line;
+    r->pos.col = col;
     r->addr = 0;
     *out = s->nrefs++;
     return SCEN_OK;
+}
+
+/* Adds a label reference taken from scalar node i. */
+static int add_ref(const sctx *c, uint32_t i, const char *what, uint32_t *out) {
+    assert(c && what && out);
+    const scen_ynode *n = N(c, i);
+    if (n->type != SCEN_Y_SCALAR || n->len == 0 || n->len >= sizeof c->s->refs[0].name ||
+        !is_ident(n->text, 1))
+        return expect_fail(c, i, what, "a label (VXD.label)");
+    return add_ref_at(c, n->text, n->line, n->col, out);
 }
 
 /* ---- sections ------------------------------------------------------------ */
@@ -407,8 +421,8 @@ static int parse_vxds(sctx *c, uint32_t i) {
     return SCEN_OK;
 }
 
-static int find_vm(const sctx *c, uint32_t i, uint32_t *out) {
-    assert(c && c->s && c->t && i < c->t->len && out);
+static int find_vm(const sctx *c, uint32_t i, const char *what, uint32_t *out) {
+    assert(c && c->s && c->t && i < c->t->len && out && what);
     const scen *s = c->s;
     const scen_ynode *n = N(c, i);
     if (n->type == SCEN_Y_SCALAR)
@@ -420,8 +434,76 @@ static int find_vm(const sctx *c, uint32_t i, uint32_t *out) {
         strncat(list, s->vms[j].name, sizeof list - strlen(list) - 1);
     }
     return scen_fail(c->s, SCEN_ELABEL, n->line, n->col,
-                     "timeline.vm: expected a VM of 'vms' (%s), found %s", list,
+                     "%s: expected a VM of 'vms' (%s), found %s", what, list,
                      found(c, i, buf, sizeof buf));
+}
+
+/* The VM named `name` (without VM_), or -1. */
+static int vm_index(const scen *s, const char *name) {
+    assert(s && name && s->nvms <= SCEN_VMS_MAX);
+    for (uint32_t j = 0; j < s->nvms; j++)
+        if (!strcmp(s->vms[j].name, name)) return (int)j;
+    return -1;
+}
+
+/* VM_name: the handle the loader also gives VxD code (scen/scen_asm.c). An unknown
+** VM is an error here, not an unknown label later: the author meant a VM. */
+static int sym_vm(const sctx *c, uint32_t i, const char *what, const char *sym, uint64_t *out) {
+    assert(c && what && sym && out && !strncmp(sym, "VM_", 3));
+    const scen *s = c->s;
+    int k = vm_index(s, sym + 3);
+    if (k >= 0) { *out = vmm_handle_of_index((uint32_t)k); return SCEN_OK; }
+    char list[256] = "";
+    for (uint32_t j = 0; j < s->nvms; j++) {
+        strncat(list, j ? ", VM_" : "VM_", sizeof list - strlen(list) - 1);
+        strncat(list, s->vms[j].name, sizeof list - strlen(list) - 1);
+    }
+    return scen_fail(c->s, SCEN_ELABEL, N(c, i)->line, N(c, i)->col,
+                     "%s: expected the handle of a VM of 'vms' (%s), found unknown VM '%s'",
+                     what, list, sym);
+}
+
+/* A value that may name a symbol (scenarios/README.md, "Symbols"): a number, VM_name
+** (that VM's handle), a label (VXD.label), or either with +N. A label's address is
+** known only after assembling, so *out gets N and a fix-up adds the address in
+** scen_resolve, which also checks the sum against max. */
+static int get_sym(const sctx *c, uint32_t i, const char *what, uint32_t max, uint32_t *out) {
+    assert(c && c->s && what && out);
+    static const char exp[] = "a number, VM_name, VXD.label, or VM_name+N or VXD.label+N";
+    scen *s = c->s;
+    const scen_ynode *n = N(c, i);
+    if (n->type == SCEN_Y_SCALAR && n->len && n->text[0] >= '0' && n->text[0] <= '9')
+        return get_u32(c, i, what, max, out);
+    char sym[sizeof s->refs[0].name];
+    const char *plus = n->type == SCEN_Y_SCALAR ? strchr(n->text, '+') : NULL;
+    size_t len = plus ? (size_t)(plus - n->text) : n->len;
+    uint64_t off = 0, v = 0;
+    if (n->type != SCEN_Y_SCALAR || !n->plain || len == 0 || len >= sizeof sym ||
+        (plus && (parse_num(plus + 1, &off) || off > UINT32_MAX)))
+        return expect_fail(c, i, what, exp);
+    memcpy(sym, n->text, len);
+    sym[len] = 0;
+    if (!is_ident(sym, 1)) return expect_fail(c, i, what, exp);
+    int rc;
+    if (!strncmp(sym, "VM_", 3) && !strchr(sym, '.')) {
+        if ((rc = sym_vm(c, i, what, sym, &v))) return rc;
+        if (v + off > max) {
+            char e2[64];
+            snprintf(e2, sizeof e2, "a value at most 0x%x", max);
+            return expect_fail(c, i, what, e2);
+        }
+        *out = (uint32_t)(v + off);
+        return SCEN_OK;
+    }
+    if (s->nfix >= SCEN_FIX_MAX)
+        return scen_fail(s, SCEN_ELIMIT, n->line, n->col, "more than %u symbolic values", SCEN_FIX_MAX);
+    scen_fix *f = &s->fix[s->nfix];
+    if ((rc = add_ref_at(c, sym, n->line, n->col, &f->ref))) return rc;
+    f->dst = out;
+    f->max = max;
+    *out = (uint32_t)off;
+    s->nfix++;
+    return SCEN_OK;
 }
 
 static const struct { const char *name; uint32_t kind; } stim_names[] = {
@@ -490,12 +572,13 @@ static uint32_t key_of(const sctx *c, uint32_t map, const char *key) {
 }
 
 /* A key that does not apply to this kind of timeline entry. */
-static int key_refused(const sctx *c, uint32_t map, const char *key, const char *why) {
-    assert(c && key && why);
+static int key_refused(const sctx *c, uint32_t map, const char *what, const char *key,
+                       const char *why) {
+    assert(c && what && key && why);
     uint32_t k = key_of(c, map, key);
     assert(k);
     return scen_fail(c->s, SCEN_ESCHEMA, N(c, k)->line, N(c, k)->col,
-                     "timeline entry: unexpected key '%s' (%s)", key, why);
+                     "%s: unexpected key '%s' (%s)", what, key, why);
 }
 
 /* do: irq — the hardware raises IRQ `irq:` (INT-1). It belongs to no VM (the
@@ -506,17 +589,46 @@ static int parse_irq(sctx *c, uint32_t i, vmm_stimulus *st) {
     uint32_t v;
     int rc;
     assert(st->kind == VMM_STIM_IRQ);
-    if (get(c, i, "vm")) return key_refused(c, i, "vm", "an IRQ belongs to no VM");
-    if (get(c, i, "arg")) return key_refused(c, i, "arg", "do: irq takes 'irq: N'");
+    if (get(c, i, "vm")) return key_refused(c, i, "timeline entry", "vm", "an IRQ belongs to no VM");
+    if (get(c, i, "arg")) return key_refused(c, i, "timeline entry", "arg", "do: irq takes 'irq: N'");
     if (!(v = get(c, i, "irq"))) return missing(c, i, "timeline entry", "irq", "an IRQ from 0 to 15");
     if ((rc = get_u32(c, v, "timeline.irq", 15, &st->arg))) return rc;
     st->vm = 0;
     return SCEN_OK;
 }
 
+/* regs: { eax: V, ecx: V, edx: V, esi: V, edi: V } — registers at a call's entry.
+** EBX (the VM handle) and EBP (its client registers) are the VMM's to set; EDX is
+** also `arg:`, so the two together are refused. */
+static int parse_call_regs(sctx *c, uint32_t i, uint32_t map, vmm_stimulus *st) {
+    assert(c && c->s && c->t && i < c->t->len && st && st->kind == VMM_STIM_CALL);
+    static const char *const keys[] = { "eax", "ecx", "edx", "esi", "edi", NULL };
+    static const uint32_t slot[] = { VMM_CALL_EAX, VMM_CALL_ECX, VMM_CALL_REGS, VMM_CALL_ESI,
+                                     VMM_CALL_EDI };
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "timeline.regs")) ||
+        (rc = check_keys(c, i, "timeline.regs (EBX and EBP are set by the VMM)", keys)))
+        return rc;
+    for (uint32_t k = 0; keys[k]; k++) {
+        uint32_t v = get(c, i, keys[k]);
+        char what[32];
+        if (!v) continue;
+        snprintf(what, sizeof what, "timeline.regs.%s", keys[k]);
+        if (slot[k] == VMM_CALL_REGS) {   /* EDX: the stimulus's arg */
+            if (get(c, map, "arg"))
+                return key_refused(c, map, "timeline entry", "arg", "regs.edx sets EDX too");
+            if ((rc = get_sym(c, v, what, UINT32_MAX, &st->arg))) return rc;
+            continue;
+        }
+        if ((rc = get_sym(c, v, what, UINT32_MAX, &st->regs[slot[k]]))) return rc;
+        st->regs_set |= 1u << slot[k];
+    }
+    return SCEN_OK;
+}
+
 static int parse_stim(sctx *c, uint32_t i) {
     assert(c && c->s && c->t && i < c->t->len);
-    static const char *const keys[] = { "at", "vm", "do", "arg", "irq", NULL };
+    static const char *const keys[] = { "at", "vm", "do", "arg", "irq", "regs", NULL };
     scen *s = c->s;
     vmm_stimulus *st = &s->stim[s->nstim];
     uint32_t ref = UINT32_MAX, v;
@@ -532,9 +644,9 @@ static int parse_stim(sctx *c, uint32_t i) {
     if (st->kind == VMM_STIM_IRQ) {
         if ((rc = parse_irq(c, i, st))) return rc;
     } else if (get(c, i, "irq")) {
-        return key_refused(c, i, "irq", "only do: irq takes it");
+        return key_refused(c, i, "timeline entry", "irq", "only do: irq takes it");
     } else if ((v = get(c, i, "vm"))) {
-        if ((rc = find_vm(c, v, &st->vm))) return rc;
+        if ((rc = find_vm(c, v, "timeline.vm", &st->vm))) return rc;
     } else if (st->kind == VMM_STIM_KERNEL_IDLE) {
         /* INT 2Fh AX=1689h comes from the system VM; no need to say so. */
         for (uint32_t j = 0; j < s->nvms; j++) if (s->vms[j].system) st->vm = j;
@@ -542,8 +654,13 @@ static int parse_stim(sctx *c, uint32_t i) {
         return missing(c, i, "timeline entry", "vm", "the VM it happens in");
     }
     if (st->kind != VMM_STIM_IRQ && (v = get(c, i, "arg")) &&
-        (rc = get_u32(c, v, "timeline.arg", UINT32_MAX, &st->arg)))
+        (rc = get_sym(c, v, "timeline.arg", UINT32_MAX, &st->arg)))
         return rc;
+    if ((v = get(c, i, "regs"))) {
+        if (st->kind != VMM_STIM_CALL)
+            return key_refused(c, i, "timeline entry", "regs", "only do: call(VXD.label) takes it");
+        if ((rc = parse_call_regs(c, v, i, st))) return rc;
+    }
     s->stim_ref[s->nstim] = ref;
     s->stim_pos[s->nstim].line = N(c, i)->line;
     s->stim_pos[s->nstim].col = N(c, i)->col;
@@ -613,7 +730,16 @@ static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
     if ((a != 0) == (l != 0))
         return scen_fail(c->s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
                          "expect.memory: expected exactly one of 'addr' or 'label'");
-    if (a && (rc = get_u32(c, a, "expect.memory.addr", UINT32_MAX, &e->addr))) return rc;
+    if (a) {
+        uint32_t nfix = c->s->nfix;
+        if ((rc = get_sym(c, a, "expect.memory.addr", UINT32_MAX, &e->addr))) return rc;
+        if (c->s->nfix != nfix) {   /* addr: LABEL+N reads as label: LABEL, offset: N */
+            e->ref0 = c->s->fix[--c->s->nfix].ref;
+            e->nrefs = 1;
+        }
+        if ((v = get(c, i, "offset")))
+            return key_refused(c, i, "expect.memory", "offset", "only with 'label:'; write addr: X+N");
+    }
     if (l) {
         uint32_t off = 0;
         if ((rc = add_ref(c, l, "expect.memory.label", &e->ref0))) return rc;
@@ -629,7 +755,7 @@ static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
             return expect_fail(c, v, "expect.memory.size", "1, 2 or 4");
     }
     if (!(v = get(c, i, "value"))) return missing(c, i, "expect.memory", "value", "an integer");
-    if ((rc = get_u32(c, v, "expect.memory.value", e->size == 4 ? UINT32_MAX : (1u << (8 * e->size)) - 1,
+    if ((rc = get_sym(c, v, "expect.memory.value", e->size == 4 ? UINT32_MAX : (1u << (8 * e->size)) - 1,
                       &e->value)))
         return rc;
     return SCEN_OK;
@@ -710,7 +836,7 @@ static int parse_register(sctx *c, uint32_t i, scen_expect *e) {
         (rc = check_keys(c, i, "expect.register", keys)))
         return rc;
     if (!(v = get(c, i, "vm"))) return missing(c, i, "expect.register", "vm", "a VM name");
-    if ((rc = find_vm(c, v, &e->vm))) return rc;
+    if ((rc = find_vm(c, v, "expect.register.vm", &e->vm))) return rc;
     if (!(v = get(c, i, "reg")))
         return missing(c, i, "expect.register", "reg", "a client register such as EAX");
     const scen_ynode *n = N(c, v);
@@ -724,13 +850,107 @@ static int parse_register(sctx *c, uint32_t i, scen_expect *e) {
     e->addr = client_regs[k].off;
     e->size = client_regs[k].size;
     if (!(v = get(c, i, "value"))) return missing(c, i, "expect.register", "value", "an integer");
-    return get_u32(c, v, "expect.register.value", e->size == 2 ? 0xFFFFu : UINT32_MAX, &e->value);
+    return get_sym(c, v, "expect.register.value", e->size == 2 ? 0xFFFFu : UINT32_MAX, &e->value);
+}
+
+/* A list of at least min labels (order:, before:) -> e->ref0, e->nrefs. */
+static int parse_ref_list(sctx *c, uint32_t i, const char *what, uint32_t min, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && what && e && min >= 1);
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_SEQ, what))) return rc;
+    if (N(c, i)->nkids < min)
+        return expect_fail(c, i, what, min == 1 ? "a non-empty list of labels"
+                                                : "a list of at least two labels");
+    e->ref0 = c->s->nrefs;
+    for (uint32_t j = N(c, i)->first; j; j = N(c, j)->next) {
+        uint32_t r;
+        if ((rc = add_ref(c, j, what, &r))) return rc;
+        assert(r == e->ref0 + e->nrefs);
+        e->nrefs++;
+    }
+    return SCEN_OK;
+}
+
+/* entry: { cb: VXD.label, nth: N, vm: NAME, eax: V, ebx: V, edx: V, ebp: V } — the
+** registers a CB_ENTER record carries, at every entry of the callback or its n-th. */
+static int parse_entry(sctx *c, uint32_t i, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && e);
+    static const char *const keys[] = { "cb", "nth", "vm", "eax", "ebx", "edx", "ebp", NULL };
+    static const char *const regs[] = { "eax", "ebx", "edx", "ebp" };   /* SCEN_ENTRY_* */
+    uint32_t v;
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.entry")) || (rc = check_keys(c, i, "expect.entry", keys)))
+        return rc;
+    if (!(v = get(c, i, "cb"))) return missing(c, i, "expect.entry", "cb", "a callback label");
+    if ((rc = add_ref(c, v, "expect.entry.cb", &e->ref0))) return rc;
+    e->nrefs = 1;
+    if ((v = get(c, i, "nth"))) {
+        if ((rc = get_u32(c, v, "expect.entry.nth", SCEN_TRACE_RECORDS_MAX, &e->nth))) return rc;
+        if (e->nth == 0) return expect_fail(c, v, "expect.entry.nth", "an entry number from 1 (the first)");
+    }
+    if ((v = get(c, i, "vm"))) {
+        if ((rc = find_vm(c, v, "expect.entry.vm", &e->regs[SCEN_ENTRY_VM]))) return rc;
+        e->regmask |= 1u << SCEN_ENTRY_VM;
+    }
+    for (uint32_t r = 0; r < sizeof regs / sizeof regs[0]; r++) {
+        char what[32];
+        if (!(v = get(c, i, regs[r]))) continue;
+        snprintf(what, sizeof what, "expect.entry.%s", regs[r]);
+        if ((rc = get_sym(c, v, what, UINT32_MAX, &e->regs[r]))) return rc;
+        e->regmask |= 1u << r;
+    }
+    if (!e->regmask)
+        return scen_fail(c->s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col, "expect.entry: expected "
+                         "at least one of vm, eax, ebx, edx, ebp (to count entries, use calls:)");
+    return SCEN_OK;
+}
+
+/* calls: { cb: VXD.label, exactly: N } or { cb: ..., at_least: N, at_most: M } */
+static int parse_calls(sctx *c, uint32_t i, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && e);
+    static const char *const keys[] = { "cb", "exactly", "at_least", "at_most", NULL };
+    const uint32_t max = SCEN_TRACE_RECORDS_MAX;
+    uint32_t v, x = get(c, i, "exactly"), lo = get(c, i, "at_least"), hi = get(c, i, "at_most");
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.calls")) || (rc = check_keys(c, i, "expect.calls", keys)))
+        return rc;
+    if (!(v = get(c, i, "cb"))) return missing(c, i, "expect.calls", "cb", "a callback label");
+    if ((rc = add_ref(c, v, "expect.calls.cb", &e->ref0))) return rc;
+    e->nrefs = 1;
+    if (x && (lo || hi))
+        return key_refused(c, i, "expect.calls", "exactly", "give exactly, or at_least and/or at_most");
+    if (!x && !lo && !hi)
+        return missing(c, i, "expect.calls", "exactly", "a count (or at_least / at_most)");
+    e->lo = 0;
+    e->hi = UINT32_MAX;
+    if (x && (rc = get_u32(c, x, "expect.calls.exactly", max, &e->lo))) return rc;
+    if (x) e->hi = e->lo;
+    if (lo && (rc = get_u32(c, lo, "expect.calls.at_least", max, &e->lo))) return rc;
+    if (hi && (rc = get_u32(c, hi, "expect.calls.at_most", max, &e->hi))) return rc;
+    if (e->lo > e->hi) return expect_fail(c, hi, "expect.calls.at_most", "a count >= at_least");
+    return SCEN_OK;
+}
+
+/* before: [A, B, ...] — the first entry of each comes before the first of the next;
+** before: { every: [A, B, ...] } — every entry of each comes before the next's first. */
+static int parse_before(sctx *c, uint32_t i, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && e);
+    static const char *const keys[] = { "every", "first", NULL };
+    int rc;
+    if (N(c, i)->type == SCEN_Y_SEQ) return parse_ref_list(c, i, "expect.before", 2, e);
+    if (N(c, i)->type != SCEN_Y_MAP || N(c, i)->nkids != 2)
+        return expect_fail(c, i, "expect.before", "[A, B, ...], { first: [A, B, ...] } or "
+                           "{ every: [A, B, ...] }");
+    if ((rc = check_keys(c, i, "expect.before", keys))) return rc;
+    e->every = get(c, i, "every") != 0;
+    return parse_ref_list(c, e->every ? get(c, i, "every") : get(c, i, "first"),
+                          e->every ? "expect.before.every" : "expect.before.first", 2, e);
 }
 
 static int parse_expect1(sctx *c, uint32_t i) {
     assert(c && c->s && c->t && i < c->t->len);
     static const char *const keys[] = { "order", "never", "always", "memory", "hash", "finding",
-                                        "within", "register", NULL };
+                                        "within", "register", "entry", "calls", "before", NULL };
     scen *s = c->s;
     scen_expect *e = &s->exp[s->nexp];
     int rc;
@@ -738,7 +958,8 @@ static int parse_expect1(sctx *c, uint32_t i) {
         return rc;
     if (N(c, i)->nkids != 2)
         return expect_fail(c, i, "expect entry",
-                           "one of order/never/always/memory/hash/finding/within/register per entry");
+                           "one of order/never/always/memory/hash/finding/within/register/"
+                           "entry/calls/before per entry");
     memset(e, 0, sizeof *e);
     e->pos.line = N(c, i)->line;
     e->pos.col = N(c, i)->col;
@@ -746,14 +967,16 @@ static int parse_expect1(sctx *c, uint32_t i) {
     const char *key = N(c, k)->text;
     if (!strcmp(key, "order")) {
         e->kind = SCEN_EXP_ORDER;
-        if ((rc = want_type(c, v, SCEN_Y_SEQ, "expect.order"))) return rc;
-        if (N(c, v)->nkids == 0) return expect_fail(c, v, "expect.order", "a non-empty list of labels");
-        e->ref0 = s->nrefs;
-        for (uint32_t j = N(c, v)->first; j; j = N(c, j)->next) {
-            uint32_t r;
-            if ((rc = add_ref(c, j, "expect.order", &r))) return rc;
-            e->nrefs++;
-        }
+        if ((rc = parse_ref_list(c, v, "expect.order", 1, e))) return rc;
+    } else if (!strcmp(key, "entry")) {
+        e->kind = SCEN_EXP_ENTRY;
+        if ((rc = parse_entry(c, v, e))) return rc;
+    } else if (!strcmp(key, "calls")) {
+        e->kind = SCEN_EXP_CALLS;
+        if ((rc = parse_calls(c, v, e))) return rc;
+    } else if (!strcmp(key, "before")) {
+        e->kind = SCEN_EXP_BEFORE;
+        if ((rc = parse_before(c, v, e))) return rc;
     } else if (!strcmp(key, "never") || !strcmp(key, "always")) {
         e->kind = key[0] == 'n' ? SCEN_EXP_NEVER : SCEN_EXP_ALWAYS;
         if ((rc = add_ref(c, v, key[0] == 'n' ? "expect.never" : "expect.always", &e->ref0))) return rc;
@@ -825,8 +1048,9 @@ static int alloc_lists(scen *s, const scen_ytree *t) {
     uint32_t nref = n + SCEN_VXDS_MAX < SCEN_REFS_MAX ? n + SCEN_VXDS_MAX : SCEN_REFS_MAX;
     s->refs = calloc(nref, sizeof *s->refs);
     s->ports = calloc(VMM_PORTS_MAX, sizeof *s->ports);
+    s->fix = calloc(SCEN_FIX_MAX, sizeof *s->fix);
     if (!s->vms || !s->vxds || !s->src || !s->stim || !s->stim_ref || !s->stim_pos || !s->exp || !s->refs ||
-        !s->ports)
+        !s->ports || !s->fix)
         return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
     return SCEN_OK;
 }
@@ -840,6 +1064,17 @@ static void set_path(scen *s, const char *path) {
     else snprintf(s->dir, sizeof s->dir, "%.*s", (int)(slash - path), path);
 }
 
+/* name: one line of text (the trace's "# name:" header), at most SCEN_NAME_MAX-1 bytes. */
+static int parse_name(sctx *c, uint32_t i) {
+    assert(c && c->s && c->t && i < c->t->len);
+    int rc = get_str(c, i, "name", c->s->name, sizeof c->s->name);
+    if (rc) return rc;
+    for (const char *p = c->s->name; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            return expect_fail(c, i, "name", "one line of text (no line breaks or control characters)");
+    return SCEN_OK;
+}
+
 static int parse_root(sctx *c, uint32_t root) {
     assert(c && c->s && c->t && root < c->t->len);
     static const char *const keys[] = { "name", "rule", "description", "machine", "vms", "vxds",
@@ -848,8 +1083,7 @@ static int parse_root(sctx *c, uint32_t root) {
     uint32_t v;
     if ((rc = want_type(c, root, SCEN_Y_MAP, "scenario")) || (rc = check_keys(c, root, "scenario", keys)))
         return rc;
-    if ((v = get(c, root, "name")) && (rc = get_str(c, v, "name", c->s->name, sizeof c->s->name)))
-        return rc;
+    if ((v = get(c, root, "name")) && (rc = parse_name(c, v))) return rc;
     if ((v = get(c, root, "description")) && (rc = want_type(c, v, SCEN_Y_SCALAR, "description")))
         return rc;
     if ((v = get(c, root, "rule")) && (rc = parse_rules(c, v))) return rc;
@@ -903,10 +1137,10 @@ void scen_free(scen *s) {
         free(s->src[i].labels);
     }
     free(s->vms); free(s->vxds); free(s->src); free(s->stim); free(s->stim_ref);
-    free(s->stim_pos); free(s->exp); free(s->refs); free(s->ports);
+    free(s->stim_pos); free(s->exp); free(s->refs); free(s->ports); free(s->fix);
     s->vms = NULL; s->vxds = NULL; s->src = NULL; s->stim = NULL; s->stim_ref = NULL;
-    s->stim_pos = NULL; s->exp = NULL; s->refs = NULL; s->ports = NULL;
-    s->nvms = s->nvxds = s->nstim = s->nexp = s->nrefs = s->nports = 0;
+    s->stim_pos = NULL; s->exp = NULL; s->refs = NULL; s->ports = NULL; s->fix = NULL;
+    s->nvms = s->nvxds = s->nstim = s->nexp = s->nrefs = s->nports = s->nfix = 0;
     s->vs.ports = NULL;
     s->vs.nports = 0;
 }

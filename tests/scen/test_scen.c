@@ -124,6 +124,19 @@ static const struct { const char *from, *to; int rc; const char *prefix, *needle
     { "device_id: 0x7000", "device_id: 0x17000", SCEN_ESCHEMA, "dir/t.yaml:8:16:", "0 to 65535" },
     { "name: loader test\n", "name: a\nname: b\n", SCEN_ESCHEMA, "dir/t.yaml:2:1:", "duplicate key 'name'" },
     { "name: loader test\n", "name: &a x\nrule: *a\n", SCEN_ESYNTAX, "dir/t.yaml:2:7:", "alias" },
+    /* symbols (scenarios/README.md, "Symbols") and the callback expectations */
+    { "value: 0x3344 }", "value: VM_dos9 }", SCEN_ELABEL, "dir/t.yaml:22:49:", "found unknown VM 'VM_dos9'" },
+    { "value: 0x3344 }", "value: DEMO.nope+2 }", SCEN_ELABEL, "dir/t.yaml:22:49:", "unknown label 'DEMO.nope'" },
+    { "value: 0x3344 }", "value: DEMO.flag }", SCEN_ESCHEMA, "dir/t.yaml:22:49:", "expected a value at most 0xffff" },
+    { "value: 0x3344 }", "value: VM_dos1 }", SCEN_ESCHEMA, "dir/t.yaml:22:49:", "a value at most 0xffff" },
+    { "value: 0x3344 }", "value: VM_dos1+x }", SCEN_ESCHEMA, "dir/t.yaml:22:49:", "a number, VM_name" },
+    { "arg: 7 }", "regs: { ebp: 1 } }", SCEN_ESCHEMA, "dir/t.yaml:19:", "unknown key 'ebp'" },
+    { "arg: 7 }", "arg: 7, regs: { edx: 1 } }", SCEN_ESCHEMA, "dir/t.yaml:19:", "unexpected key 'arg'" },
+    { "  - finding: CS-7\n", "  - entry: { cb: DEMO.entry }\n", SCEN_ESCHEMA, "dir/t.yaml:23:12:", "at least one of vm" },
+    { "  - finding: CS-7\n", "  - calls: { cb: DEMO.entry, at_least: 2, at_most: 1 }\n", SCEN_ESCHEMA,
+      "dir/t.yaml:23:", "a count >= at_least" },
+    { "  - finding: CS-7\n", "  - before: [DEMO.entry]\n", SCEN_ESCHEMA, "dir/t.yaml:23:13:", "at least two labels" },
+    { "name: loader test", "name: \"a\\tb\"", SCEN_ESCHEMA, "dir/t.yaml:1:7:", "one line of text" },
 };
 
 START_TEST(test_errors) {
@@ -375,6 +388,65 @@ START_TEST(sl1_and_register_errors) {
 }
 END_TEST
 
+/* Symbolic values resolve after assembling; the call's registers; entry, calls and
+** before are parsed into their fields (explore/expect.c checks them on a run). */
+START_TEST(symbols_call_regs_and_callback_expectations) {
+    ck_assert_int_eq(load_edit("  - finding: CS-7\n",
+        "  - memory: { addr: DEMO.flag+2, size: 2, value: 0x1122 }\n"          /* 23 */
+        "  - memory: { addr: VM_dos1+8, value: VM_dos1+0x80 }\n"               /* 24 */
+        "  - register: { vm: dos1, reg: EBX, value: DEMO.flag }\n"             /* 25 */
+        "  - entry: { cb: DEMO.entry, nth: 2, vm: dos1, ebx: VM_dos1, edx: 7 }\n" /* 26 */
+        "  - calls: { cb: entry.loop, at_most: 3 }\n"                          /* 27 */
+        "  - before: { every: [DEMO.entry, entry.loop] }\n"), SCEN_OK);       /* 28 */
+    ck_assert_uint_eq(S.nexp, 9);
+    ck_assert_uint_eq(S.exp[2].nrefs, 1);   /* addr: LABEL+N reads as label: + offset: */
+    ck_assert_uint_eq(S.exp[2].addr, 0x100008 + 2);          /* flag is at +8 */
+    ck_assert_uint_eq(S.exp[2].value, 0x1122);
+    ck_assert_uint_eq(S.exp[3].nrefs, 0);
+    ck_assert_uint_eq(S.exp[3].addr, 0x10108);               /* VM_dos1 + 8 */
+    ck_assert_uint_eq(S.exp[3].value, 0x10180);
+    ck_assert_uint_eq(S.exp[4].value, 0x100008);             /* DEMO.flag */
+    ck_assert_uint_eq(S.exp[5].kind, SCEN_EXP_ENTRY);
+    ck_assert_uint_eq(S.exp[5].nth, 2);
+    ck_assert_uint_eq(S.exp[5].regmask, 1u << SCEN_ENTRY_VM | 1u << SCEN_ENTRY_EBX | 1u << SCEN_ENTRY_EDX);
+    ck_assert_uint_eq(S.exp[5].regs[SCEN_ENTRY_VM], 1);
+    ck_assert_uint_eq(S.exp[5].regs[SCEN_ENTRY_EBX], 0x10100);
+    ck_assert_uint_eq(S.exp[5].regs[SCEN_ENTRY_EDX], 7);
+    ck_assert_uint_eq(S.refs[S.exp[5].ref0].addr, 0x100002);
+    ck_assert_uint_eq(S.exp[6].kind, SCEN_EXP_CALLS);
+    ck_assert_uint_eq(S.exp[6].lo, 0);
+    ck_assert_uint_eq(S.exp[6].hi, 3);
+    ck_assert_uint_eq(S.exp[7].kind, SCEN_EXP_BEFORE);
+    ck_assert_uint_eq(S.exp[7].every, 1);
+    ck_assert_uint_eq(S.exp[7].nrefs, 2);
+    ck_assert_uint_eq(S.refs[S.exp[7].ref0 + 1].addr, 0x100007);   /* entry.loop */
+    scen_free(&S);
+    ck_assert_int_eq(load_edit("arg: 7 }", "regs: { eax: VM_sys, ecx: DEMO.flag+1, edx: 9, edi: 2 } }"), SCEN_OK);
+    const vmm_stimulus *t = &S.stim[2];
+    ck_assert_uint_eq(t->kind, VMM_STIM_CALL);
+    ck_assert_uint_eq(t->arg, 9);                            /* EDX */
+    ck_assert_uint_eq(t->regs_set, 1u << VMM_CALL_EAX | 1u << VMM_CALL_ECX | 1u << VMM_CALL_EDI);
+    ck_assert_uint_eq(t->regs[VMM_CALL_EAX], 0x10000);
+    ck_assert_uint_eq(t->regs[VMM_CALL_ECX], 0x100009);
+    ck_assert_uint_eq(t->regs[VMM_CALL_EDI], 2);
+}
+END_TEST
+
+/* name: up to SCEN_NAME_MAX-1 bytes, then a clear error. */
+START_TEST(long_name) {
+    char from[SCEN_NAME_MAX + 16], to[SCEN_NAME_MAX + 16];
+    snprintf(from, sizeof from, "name: loader test");
+    snprintf(to, sizeof to, "name: %0*d", SCEN_NAME_MAX - 1, 0);
+    ck_assert_int_eq(load_edit(from, to), SCEN_OK);
+    ck_assert_uint_eq(strlen(S.name), SCEN_NAME_MAX - 1);
+    scen_free(&S);
+    snprintf(to, sizeof to, "name: x%0*d", SCEN_NAME_MAX - 1, 0);
+    ck_assert_int_eq(load_edit(from, to), SCEN_ESCHEMA);
+    ck_assert_str_eq(scen_error(&S), "dir/t.yaml:1:7: name: expected a text of at most 1023 characters, "
+                     "found 'x000000000000000000000000000000000000000...'");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("scen");
     TCase *tc = tcase_create("loader");
@@ -389,6 +461,8 @@ int main(void) {
     tcase_add_loop_test(tc, int1_irq_and_within_errors, 0, (int)(sizeof bad_irq / sizeof bad_irq[0]));
     tcase_add_test(tc, sl1_keys_and_register_expectation);
     tcase_add_loop_test(tc, sl1_and_register_errors, 0, (int)(sizeof bad_sl / sizeof bad_sl[0]));
+    tcase_add_test(tc, symbols_call_regs_and_callback_expectations);
+    tcase_add_test(tc, long_name);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
