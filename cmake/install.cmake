@@ -10,6 +10,7 @@
 #   share/vmmsim/include       vmm.inc, vmm_services.inc (scen/scen_asm.c finds them
 #                              from the binary's own location)
 #   share/vmmsim/scenarios     the bundled scenarios
+#   share/vmmsim/schemas       the JSON Schemas of docs/schemas/
 #   share/man/man1             vmmsim.1 and vmmsim-COMMAND.1
 #   share/bash-completion/completions/vmmsim
 include(GNUInstallDirs)
@@ -70,6 +71,9 @@ install(FILES ${PROJECT_SOURCE_DIR}/scenarios/include/vmm.inc
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vmmsim/scenarios
         FILES_MATCHING PATTERN "*.yaml" PATTERN "README.md"
         PATTERN "golden" EXCLUDE PATTERN "include" EXCLUDE)
+# JSON Schemas (the scenario format, ...), for editors that validate and complete.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/schemas/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vmmsim/schemas
+        FILES_MATCHING PATTERN "*.json")
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/CHANGELOG.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/examples/embed.c ${PROJECT_SOURCE_DIR}/examples/CMakeLists.txt
