@@ -49,9 +49,13 @@ typedef void (*cpu_fn)(cpu_state *c, const cpu_insn *i);
 struct cpu_insn {
     cpu_fn   fn;
     const cpu_insn *link; /* the entry slot of the next instruction when it is on the
-                             same page (run.c chains through it), else NULL */
-    uint32_t phys;      /* physical address of the first byte */
-    uint32_t tag;
+                             same page (run.c chains through it), else cpu_insn_none */
+    uint32_t phys;      /* physical address of the first byte; with tag, read as */
+    uint32_t tag;       /* one 64-bit key (cpu_insn_key), 8-aligned */
+    uint64_t nkey;      /* the key `link` must hold: (tag << 32) | (phys + len); 0 with
+                           cpu_insn_none (whose key is all ones: never equal) */
+    const cpu_insn *tlink; /* relative jumps: the slot of the taken target when it is
+                              on the same page (key nkey + imm), else cpu_insn_none */
     uint32_t disp;      /* memory operand displacement (address-size masked later) */
     uint32_t imm;       /* first immediate (sign-extended where the form says so) */
     uint16_t imm2;      /* second immediate: far-pointer selector, ENTER level */
@@ -76,6 +80,16 @@ enum { CPU_IF_TWOBYTE = 1, CPU_IF_LOCK = 2, CPU_IF_SEGOVR = 4 };
 typedef struct cpu_segwin {
     uint32_t rlo[3], rhi[3], wlo[3], whi[3];
 } cpu_segwin;
+
+/* Reads an entry's (phys, tag) pair as one key: phys in the low half. */
+static inline uint64_t cpu_insn_key(const cpu_insn *e)
+{
+    uint64_t k;
+    memcpy(&k, &e->phys, sizeof k);
+    return k;
+}
+/* The link of an entry with no next entry on its page: its key matches no nkey. */
+extern const cpu_insn cpu_insn_none;
 
 typedef struct cpu_tlbe { uint32_t tag; uint8_t *page; } cpu_tlbe;
 

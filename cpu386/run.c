@@ -3,12 +3,16 @@
 ** exceptions raised anywhere longjmp here, then are intercepted for the host or
 ** delivered (with the 386's double-fault and shutdown rules).
 */
+#include <stddef.h>
+
 #include "cpu_int.h"
 
+/* The loop notices a stop on its chain test (code_lin_page) and then reads cycle_end. */
 void cpu_stop_now(cpu_state *c, int reason)
 {
     c->stop = reason;
-    c->cycle_end = 0;   /* the loop's one test also ends the run */
+    c->cycle_end = 0;
+    c->code_lin_page = CPU_TLB_INVALID;
 }
 
 void cpu_code_changed(cpu_state *c) { c->code_lin_page = CPU_TLB_INVALID; }
@@ -29,12 +33,41 @@ _Noreturn void cpu_fault0(cpu_state *c, int vec)
     longjmp(c->jb, 1);
 }
 
+_Static_assert(offsetof(cpu_insn, tag) == offsetof(cpu_insn, phys) + 4 &&
+               offsetof(cpu_insn, phys) % 8 == 0, "cpu_insn_key reads phys and tag as one");
+
+const cpu_insn cpu_insn_none = { .phys = 0xFFFFFFFFu, .tag = 0xFFFFFFFFu };
+
 static int is_bp(const cpu_state *c, uint32_t lin)
 {
     unsigned k;
     for (k = 0; k < c->nbp; k++)
         if (c->bp[k] == lin) return 1;
     return 0;
+}
+
+/* Relative near transfers: their taken target is EIP + len + imm (run_loop checks
+** the EIP the handler set against exactly that before following tlink). */
+static int is_rel_jump(const cpu_insn *e)
+{
+    if (e->flags & CPU_IF_TWOBYTE) return e->opc >= 0x80 && e->opc <= 0x8F;
+    return (e->opc >= 0x70 && e->opc <= 0x7F) || (e->opc >= 0xE0 && e->opc <= 0xE3) ||
+           e->opc == 0xE8 || e->opc == 0xE9 || e->opc == 0xEB;
+}
+
+/* The slots of the next instruction and of a relative jump's target, when they start
+** on this page: straight-line code and loops then run entry to entry without the
+** lookup (run_loop). A slot is followed only while it holds the key expected here. */
+static void link_entry(cpu_state *c, cpu_insn *e)
+{
+    uint32_t off = e->phys & 0xFFFu, t = off + e->len + e->imm;
+    e->link = e->tlink = &cpu_insn_none;
+    e->nkey = 0;
+    if (off + e->len >= 0x1000u) return;
+    e->link = &c->icache[(e->phys + e->len) & (CPU_ICACHE_SIZE - 1)];
+    e->nkey = ((uint64_t)e->tag << 32) | (e->phys + e->len);
+    if (is_rel_jump(e) && t < 0x1000u)   /* t wraps high when the target is below */
+        e->tlink = &c->icache[((e->phys & ~0xFFFu) | t) & (CPU_ICACHE_SIZE - 1)];
 }
 
 /* Slow fetch: sets up the code page fast path when the whole page is inside the CS
@@ -73,16 +106,14 @@ static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
     cpu_decode(c, lin, &c->scratch);
     c->scratch.phys = phys;
     c->scratch.tag = tag;
-    c->scratch.link = NULL;
+    c->scratch.link = c->scratch.tlink = &cpu_insn_none;
+    c->scratch.nkey = 0;
     if ((lin & 0xFFFu) + c->scratch.len > 0x1000u) return &c->scratch;  /* crosses */
     cpu_mark_code(c, phys & ~0xFFFu);
     cpu_mark_code_lines(c, phys, c->scratch.len);
     *e = c->scratch;
+    link_entry(c, e);
     if (bp) e->tag |= 0x80000000u;   /* keeps it off the fast path */
-    /* The next instruction's slot, when it starts on this page: straight-line code
-    ** then runs entry to entry without the lookup (run_loop). */
-    if ((phys & 0xFFFu) + e->len < 0x1000u)
-        e->link = &c->icache[(phys + e->len) & (CPU_ICACHE_SIZE - 1)];
     return e;
 }
 
@@ -98,61 +129,76 @@ static inline const cpu_insn *fetch(cpu_state *c, uint32_t lin)
     return fetch_slow(c, lin);
 }
 
+/* The lookup at a block's start: CS:EIP through fetch(); *page becomes the linear
+** code page the chain may stay on (1, never a page, when there is none). NULL:
+** stopped at a breakpoint. */
+static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint64_t ic, uint32_t *page)
+{
+    uint32_t lin = c->seg[CPU_CS].base + eip;
+    const cpu_insn *i;
+    c->eip = eip;
+    c->icount = ic;   /* fetch_slow's breakpoint rule reads both */
+    i = fetch(c, lin);
+    *page = i && (lin & ~0xFFFu) == c->code_lin_page ? c->code_lin_page : 1u;
+    return i;
+}
+
 /* The hot loop.
 **
-** Chaining: after an instruction that falls through, the next entry is reached by
-** its `link` instead of the lookup in fetch(). That is the same entry fetch() would
-** return: the link is the slot of phys + len on the same physical page, and it is
-** taken only when that slot holds phys + len with the current code tag, and when
-** c->code_lin_page is still the page the chain started on; everything that changes
-** CS, the mode, CPL, paging, breakpoints or the code page's bytes resets
-** code_lin_page (cpu_code_changed and its callers), which ends the chain. Budget,
-** stops, breakpoints (their entries never carry the code tag) and faults are
-** therefore seen exactly where the lookup would see them. What it saves is the
-** loop-carried chain EIP → linear → physical → slot address → entry → length → EIP,
-** which bounded the loop; a link is one load.
+** Chaining: after an instruction, the next entry is reached by its `link` (fall
+** through) or `tlink` (a relative jump taken to exactly EIP + len + imm) instead of
+** the lookup in fetch(). That is the same entry fetch() would return: a link is the
+** slot of the target's physical address on the same physical page, followed only when
+** that slot holds the key (physical address, current code tag) expected, and while
+** c->code_lin_page is still the page the chain started on. Everything that changes
+** CS, the mode, CPL, paging, breakpoints or the code page's bytes, and every stop
+** (cpu_stop_now, cpu_request_stop), resets code_lin_page, which ends the chain.
+** Budget, stops, breakpoints (their entries never carry the code tag) and faults are
+** therefore seen exactly where the lookup would see them.
 **
-** EIP, the cycle count and the instruction count live in locals; EIP and the cycle
-** count are predicted (sequential flow, base clocks) and the handler's stores are
-** compared with the prediction afterwards. c->eip, c->cycles and c->icount are
-** stored before every handler, so they are exact whenever a handler or the fault
-** path (longjmp to cpu_run) reads them, and storing EIP rather than letting each
-** handler add to the previous one's store keeps memory out of the loop's chain. */
+** EIP, the cycle and instruction counts live in locals and are stored before every
+** handler, so they are exact whenever a handler, a bus callback or the fault path
+** (longjmp to cpu_run) reads them. The handler's EIP and cycles are compared with the
+** prediction (sequential flow, base clocks) afterwards. The budget's end is kept in a
+** local too: only a stop changes it, and a stop ends the chain, after which it is read
+** again. A control transfer sets mpend; the next instruction's "+m" is charged from
+** it, and a transfer to the very next instruction (JMP $+2) leaves the chain too. */
 __attribute__((noinline)) static void run_loop(cpu_state *c)
 {
-    uint32_t eip = c->eip, page = 1u;   /* 1: no page; never equals code_lin_page */
-    uint64_t cyc = c->cycles, ic = c->icount;
-    const cpu_insn *i = NULL, *n;
-    while (cyc < c->cycle_end) {
-        uint32_t next;
-        uint64_t cnext;
-        if (i && (n = i->link) != NULL && n->phys == i->phys + i->len &&
-            n->tag == c->code_tag) {
-            i = n;
-        } else {
-            uint32_t lin = c->seg[CPU_CS].base + eip;
-            c->eip = eip;
-            c->icount = ic;   /* fetch_slow's breakpoint rule reads both */
-            i = fetch(c, lin);
-            if (!i) break;
-            page = (lin & ~0xFFFu) == c->code_lin_page ? c->code_lin_page : 1u;
+    uint32_t eip = c->eip, page = 1u, next;
+    uint64_t cyc = c->cycles, ic = c->icount, end = c->cycle_end, cnext;
+    unsigned mp = c->mpend;
+    const cpu_insn *i = &cpu_insn_none, *n;
+    c->mpend = 0;
+    for (;;) {
+        if (i == &cpu_insn_none) {   /* a block's start: budget, then the lookup */
+            end = c->cycle_end;
+            c->mpend = (uint8_t)mp;   /* a fetch fault leaves it owed, as it was */
+            if (cyc >= end || !(i = block_start(c, eip, ic, &page))) break;
+            c->mpend = 0;
         }
-        assert(c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)) || page == 1u);
-        cnext = cyc + i->clk + (i->comps & c->mpend);
+        assert(page == 1u || c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)));
+        cnext = cyc + i->clk + (i->comps & mp);
+        mp = 0;
         c->cycles = cnext;
-        c->mpend = 0;
-        c->eip = eip;
         c->icount = ic;
         next = eip + i->len;
         i->fn(c, i);
         ic++;
-        /* The empty asm hides the equality, so the compiler keeps the predicted
-        ** register value instead of the reloaded one. */
-        if (CPU_LIKELY(c->eip == next)) { __asm__("" : "+r"(next)); eip = next; }
-        else { eip = c->eip; i = NULL; }
-        if (CPU_LIKELY(c->cycles == cnext)) { __asm__("" : "+r"(cnext)); cyc = cnext; }
-        else cyc = c->cycles;
-        if (CPU_UNLIKELY(c->code_lin_page != page)) i = NULL;
+        cyc = CPU_LIKELY(c->cycles == cnext) ? cnext : c->cycles;
+        n = &cpu_insn_none;
+        if (CPU_LIKELY(c->eip == next && !c->mpend)) {
+            if (CPU_LIKELY(cpu_insn_key(i->link) == i->nkey)) n = i->link;
+            eip = next;
+        } else {
+            mp = c->mpend;
+            c->mpend = 0;
+            if (c->eip == next + i->imm && cpu_insn_key(i->tlink) == i->nkey + (int32_t)i->imm)
+                n = i->tlink;
+            eip = c->eip;
+        }
+        if (CPU_UNLIKELY(c->code_lin_page != page || cyc >= end)) n = &cpu_insn_none;
+        i = n;
     }
     c->icount = ic;
 }
@@ -240,6 +286,7 @@ void cpu_request_stop(cpu_state *c)
     if (c->in_run) {
         if (c->stop == CPU_STOP_BUDGET) c->stop = CPU_STOP_REQUEST;
         c->cycle_end = 0;
+        c->code_lin_page = CPU_TLB_INVALID;   /* ends run_loop's chain */
     }
 }
 
