@@ -96,9 +96,10 @@ typedef struct cpu_tlbe { uint32_t tag; uint8_t *page; } cpu_tlbe;
 struct cpu_state {
     uint32_t   r[9];          /* EAX…EDI, then the constant 0 of CPU_NOREG */
     uint32_t   eip;
+    uint32_t   mpend;         /* 0xFF when the next instruction owes its "+m"; beside
+                                 eip so run.c tests both with one load (cpu_eip_mpend) */
     cpu_flags  fl;
     uint64_t   cycles, cycle_end, icount;
-    uint8_t    mpend;         /* 0xFF when the next instruction owes its "+m" */
     uint8_t    cpl;
     uint8_t    pe, vm;        /* CR0.PE, EFLAGS.VM (cached) */
     uint8_t    code32, stack32;
@@ -150,6 +151,15 @@ struct cpu_state {
     int        exc_nest;
     uint32_t   exc_eip;       /* the faulting instruction's EIP */
 };
+
+/* EIP in the low half, mpend in the high half: equal to a plain next EIP exactly when
+** the instruction fell through. */
+static inline uint64_t cpu_eip_mpend(const cpu_state *c)
+{
+    uint64_t v;
+    memcpy(&v, &c->eip, sizeof v);
+    return v;
+}
 
 /* ---- state.c ---------------------------------------------------------------- */
 void cpu_breakpoints_remark(cpu_state *c);   /* after paging changes */

@@ -33,6 +33,8 @@ _Noreturn void cpu_fault0(cpu_state *c, int vec)
     longjmp(c->jb, 1);
 }
 
+_Static_assert(offsetof(cpu_state, mpend) == offsetof(cpu_state, eip) + 4,
+               "cpu_eip_mpend reads eip and mpend as one");
 _Static_assert(offsetof(cpu_insn, tag) == offsetof(cpu_insn, phys) + 4 &&
                offsetof(cpu_insn, phys) % 8 == 0, "cpu_insn_key reads phys and tag as one");
 
@@ -166,39 +168,40 @@ static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint64_t ic, uint
 __attribute__((noinline)) static void run_loop(cpu_state *c)
 {
     uint32_t eip = c->eip, page = 1u, next;
-    uint64_t cyc = c->cycles, ic = c->icount, end = c->cycle_end, cnext;
+    uint64_t cyc = c->cycles, ic = c->icount, end, cnext;
     unsigned mp = c->mpend;
-    const cpu_insn *i = &cpu_insn_none, *n;
-    c->mpend = 0;
+    const cpu_insn *i, *n;
     for (;;) {
-        if (i == &cpu_insn_none) {   /* a block's start: budget, then the lookup */
-            end = c->cycle_end;
-            c->mpend = (uint8_t)mp;   /* a fetch fault leaves it owed, as it was */
-            if (cyc >= end || !(i = block_start(c, eip, ic, &page))) break;
-            c->mpend = 0;
-        }
-        assert(page == 1u || c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)));
-        cnext = cyc + i->clk + (i->comps & mp);
-        mp = 0;
-        c->cycles = cnext;
-        c->icount = ic;
-        next = eip + i->len;
-        i->fn(c, i);
-        ic++;
-        cyc = CPU_LIKELY(c->cycles == cnext) ? cnext : c->cycles;
-        n = &cpu_insn_none;
-        if (CPU_LIKELY(c->eip == next && !c->mpend)) {
-            if (CPU_LIKELY(cpu_insn_key(i->link) == i->nkey)) n = i->link;
-            eip = next;
-        } else {
-            mp = c->mpend;
-            c->mpend = 0;
-            if (c->eip == next + i->imm && cpu_insn_key(i->tlink) == i->nkey + (int32_t)i->imm)
+        /* A block's start: the budget, then the lookup. mpend stays owed in c until
+        ** charged: a fetch fault leaves it to the exception handler's first instruction. */
+        c->mpend = mp;
+        end = c->cycle_end;
+        if (cyc >= end || !(i = block_start(c, eip, ic, &page))) break;
+        c->mpend = 0;
+        for (;;) {   /* one instruction; mp is 0 unless the previous one transferred */
+            assert(page == 1u || c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)));
+            cnext = cyc + i->clk + (i->comps & mp);
+            c->cycles = cnext;
+            c->icount = ic;
+            next = eip + i->len;
+            i->fn(c, i);
+            ic++;
+            cyc = CPU_LIKELY(c->cycles == cnext) ? cnext : c->cycles;
+            if (CPU_LIKELY(cpu_eip_mpend(c) == next)) {   /* fell through */
+                n = i->link;
+                eip = next;
+                mp = 0;
+                if (CPU_UNLIKELY(cpu_insn_key(n) != i->nkey)) break;
+            } else {
                 n = i->tlink;
-            eip = c->eip;
+                eip = c->eip;
+                mp = c->mpend;
+                c->mpend = 0;
+                if (eip != next + i->imm || cpu_insn_key(n) != i->nkey + (int32_t)i->imm) break;
+            }
+            if (CPU_UNLIKELY(c->code_lin_page != page || cyc >= end)) break;
+            i = n;
         }
-        if (CPU_UNLIKELY(c->code_lin_page != page || cyc >= end)) n = &cpu_insn_none;
-        i = n;
     }
     c->icount = ic;
 }
