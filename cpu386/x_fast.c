@@ -1,6 +1,7 @@
 /*
 ** x_fast.c — specialised handlers for the hottest forms (32-bit register and
-** memory ALU ops, MOV, INC/DEC, shifts by a constant, Jcc per condition), chosen once at decode time so
+** memory ALU ops, MOV, INC/DEC, shifts by a constant, Jcc per condition, PUSH/POP r32,
+** CALL rel32 and RET), chosen once at decode time so
 ** the operation and size are constants in the handler; and the REP clock bases.
 ** Each is equivalent to the generic handler it replaces.
 */
@@ -112,6 +113,90 @@ static void sh1_r32(cpu_state *c, const cpu_insn *i)
     c->eip += i->len;
 }
 
+/* SHL/SAL, SHR, SAR r32 by 1 (D1 /4 /5 /6 /7) with the flags of shift.c for a count
+** of 1: CF the bit shifted out, AF = 1, OF = CF ^ MSB(res) (SHL), MSB(dst) (SHR),
+** 0 (SAR); PF ZF SF lazily from the result. */
+static void shl1_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->rm], r = a << 1, cf = a >> 31;
+    c->r[i->rm] = r;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_SZP, 4,
+                       CPU_AF | (cf ? CPU_CF : 0u) | ((cf ^ (r >> 31)) ? CPU_OF : 0u), 0, r);
+    c->eip += i->len;
+}
+
+static void shr1_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->rm], r = a >> 1;
+    c->r[i->rm] = r;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_SZP, 4,
+                       CPU_AF | ((a & 1u) ? CPU_CF : 0u) | ((a >> 31) ? CPU_OF : 0u), 0, r);
+    c->eip += i->len;
+}
+
+static void sar1_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->rm], r = (uint32_t)((int32_t)a >> 1);
+    c->r[i->rm] = r;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_SZP, 4, CPU_AF | ((a & 1u) ? CPU_CF : 0u), 0, r);
+    c->eip += i->len;
+}
+
+static const cpu_fn sh1_fns[8] = { sh1_r32, sh1_r32, sh1_r32, sh1_r32,
+                                   shl1_r32, shr1_r32, shl1_r32, sar1_r32 };
+
+/* 32-bit PUSH/POP r, CALL rel and RET with a 32-bit stack (SS's B bit): ESP without
+** the SP masking of cpu_push/cpu_pop; a 16-bit stack takes the generic helpers. */
+static void push_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t v = c->r[i->reg], sp = c->r[CPU_ESP] - 4u;   /* PUSH ESP: the old ESP */
+    if (CPU_LIKELY(c->stack32)) {
+        cpu_wr(c, CPU_SS, sp, 4, v);
+        c->r[CPU_ESP] = sp;
+    } else {
+        cpu_push(c, 4, v);
+    }
+    c->eip += i->len;
+}
+
+static void pop_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t v;
+    if (CPU_LIKELY(c->stack32)) {
+        v = cpu_rd(c, CPU_SS, c->r[CPU_ESP], 4);
+        c->r[CPU_ESP] += 4u;
+    } else {
+        v = cpu_pop(c, 4);
+    }
+    c->r[i->reg] = v;   /* POP ESP: the popped value wins */
+    c->eip += i->len;
+}
+
+static void call_rel32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t ret = c->eip + i->len, sp = c->r[CPU_ESP] - 4u;
+    if (CPU_LIKELY(c->stack32)) {
+        cpu_wr(c, CPU_SS, sp, 4, ret);
+        c->r[CPU_ESP] = sp;
+    } else {
+        cpu_push(c, 4, ret);
+    }
+    cpu_jump(c, ret + i->imm);
+}
+
+static void ret_near32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t t;
+    (void)i;
+    if (CPU_LIKELY(c->stack32)) {
+        t = cpu_rd(c, CPU_SS, c->r[CPU_ESP], 4);
+        c->r[CPU_ESP] += 4u;
+    } else {
+        t = cpu_pop(c, 4);
+    }
+    cpu_jump(c, t);
+}
+
 static void shi_r32(cpu_state *c, const cpu_insn *i)
 {
     c->r[i->rm] = cpu_shift(&c->fl, i->reg, 4, c->r[i->rm], (uint8_t)i->imm);
@@ -168,9 +253,13 @@ void cpu_specialize(cpu_insn *o)
         return;
     }
     if ((b == 0xD1 || b == 0xC1) && o->mod == 3 && o->fn == x_shift) {
-        o->fn = b == 0xD1 ? sh1_r32 : shi_r32;
+        o->fn = b == 0xD1 ? sh1_fns[o->reg] : shi_r32;
         return;
     }
+    if (b == 0x50u + o->reg && o->fn == x_push_r) o->fn = push_r32;
+    else if (b == 0x58u + o->reg && o->fn == x_pop_r) o->fn = pop_r32;
+    else if (b == 0xE8 && o->fn == x_call_rel) o->fn = call_rel32;
+    else if (b == 0xC3 && o->fn == x_ret) o->fn = ret_near32;
     if (b == 0x89) o->fn = o->mod == 3 ? mov_rr32 : mov_mg32;
     else if (b == 0x8B) o->fn = o->mod == 3 ? mov_gr32 : mov_gm32;
     else if (b >= 0xB8 && b <= 0xBF) o->fn = mov_ri32;
