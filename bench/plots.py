@@ -190,11 +190,16 @@ def md_peers(res):
 
 
 def md_queue(res):
-    rows = ["| distribution | pending events | engine queue ns/hold | binary heap ns/hold | speed-up |",
-            "|---|---:|---:|---:|---:|"]
+    rows = ["| distribution | pending events | engine CPU ns/hold | binary heap | 4-ary heap | "
+            "vs binary | vs 4-ary |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
+
+    def cell(r, name):
+        s = r[name]["cpu_ns"]
+        return f"{s['median']:.1f} [{s['min']:.1f}..{s['max']:.1f}]"
     for r in (res.get("queue") or {}).get("results", []):
-        rows.append(f"| {r['dist']} | {r['pending']:,} | {r['engine_ns']} | {r['bheap_ns']} | "
-                    f"{r['speedup']:.1f}× |")
+        rows.append(f"| {r['dist']} | {r['pending']:,} | {cell(r, 'engine')} | {cell(r, 'bheap')} | "
+                    f"{cell(r, 'heap4')} | {r['speedup_vs_bheap']:.2f}x | {r['speedup_vs_heap4']:.2f}x |")
     return rows
 
 
@@ -215,7 +220,7 @@ def summary_md(doc, made):
            "Host speed (`vmmsim bench host`, medians over the repeats):", ""] + md_host(res) + [
            "", "Simulated latency (`vmmsim bench latency`):", ""] + md_latency(res) + [
            "", "Interpreter, MIPS (`cpu_bench`):", ""] + md_peers(res) + [
-           "", "Event queue (`bench_queue`, median ns per hold):", ""] + md_queue(res) + [
+           "", "Event queue (`bench_queue`, CPU ns per hold, median [min..max] over rounds):", ""] + md_queue(res) + [
            "", "Fuzzing: " + md_fuzz(res)[0], "",
            "Plots: " + (", ".join(p.name for p in made) if made else "none (gnuplot missing?)")]
     return "\n".join(out) + "\n"

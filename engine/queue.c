@@ -51,7 +51,7 @@ int eng_queue_init(eng_queue *q, uint32_t capacity)
     q->seq_mask = (1u << (ceil_log2(capacity) + 1)) - 1;
     q->node = calloc(capacity, sizeof q->node[0]);
     q->heap = calloc(capacity, sizeof q->heap[0]);
-    q->seq_head = calloc((size_t)q->seq_mask + 1, sizeof q->seq_head[0]);
+    q->seq_head = malloc(((size_t)q->seq_mask + 1) * sizeof q->seq_head[0]);
     q->fine = calloc((size_t)1 << flog, sizeof q->fine[0]);
     q->coarse = calloc((size_t)1 << EQ_COARSE_LOG2, sizeof q->coarse[0]);
     if (!q->node || !q->heap || !q->seq_head || !q->fine || !q->coarse
@@ -60,24 +60,25 @@ int eng_queue_init(eng_queue *q, uint32_t capacity)
         eng_queue_close(q);
         return ENG_ENOMEM;
     }
+    /* The tiers' structures start empty; small mode keeps them so (queue_int.h). */
+    memset(q->seq_head, 0xFF, ((size_t)q->seq_mask + 1) * sizeof q->seq_head[0]);
+    q->small = 1;
     eng_queue_reset(q);
     return ENG_OK;
 }
 
+/* O(slots used since the last reset), not O(capacity): a run that used a few events
+** of a large queue resets in a few steps. */
 void eng_queue_reset(eng_queue *q)
 {
-    uint32_t i;
-
     assert(q != NULL && q->node != NULL);
-    for (i = 0; i < q->cap; i++) {
-        q->node[i].next = (i + 1 < q->cap) ? i + 1 : EQ_NIL;
-        q->node[i].where = EQ_FREE;
-    }
-    q->free_head = 0;
-    memset(q->seq_head, 0xFF, ((size_t)q->seq_mask + 1) * sizeof q->seq_head[0]);
-    eq_bits_clear_all(&q->fbits);
-    eq_bits_clear_all(&q->cbits);
-    q->fine_count = q->coarse_count = q->heap_len = 0;
+    if (!q->small)
+        eq_tiers_clear(q);
+    q->small = 1;
+    q->tiny = 1;
+    q->heap_len = 0;
+    q->free_head = EQ_NIL;
+    q->hwm = 0;
     q->min_bucket = 0;
     q->min_cycle = 0;
     q->count = 0;
@@ -88,7 +89,7 @@ void eng_queue_reset(eng_queue *q)
 
 /* ---- seq index --------------------------------------------------------- */
 
-static void seq_add(eng_queue *q, uint32_t slot)
+void eq_seq_add(eng_queue *q, uint32_t slot)
 {
     uint32_t h = (uint32_t)q->node[slot].ev.seq & q->seq_mask;
     q->node[slot].hnext = q->seq_head[h];
@@ -122,15 +123,16 @@ static void seq_del(eng_queue *q, uint32_t slot)
 
 static void release(eng_queue *q, uint32_t slot)
 {
-    assert(q->count > 0 && q->node[slot].where == EQ_FREE);
-    seq_del(q, slot);
+    assert(q->count > 0 && q->node[slot].where == EQ_FREE && slot < q->hwm);
+    if (!q->small)
+        seq_del(q, slot);
     q->node[slot].next = q->free_head;
     q->free_head = slot;
     q->count--;
 }
 
 /* Place an event in the lowest tier whose range covers its cycle. */
-static void place(eng_queue *q, uint32_t slot)
+void eq_place(eng_queue *q, uint32_t slot)
 {
     uint64_t blk = eq_block(q, q->node[slot].ev.cycle);
     if (blk < q->frontier_blk)
@@ -167,37 +169,81 @@ static void advance(eng_queue *q)
     while (q->heap_len > 0 && eq_block(q, q->heap[0].cycle) < fb + k) {
         uint32_t slot = q->heap[0].slot;
         eq_heap_remove(q, 0);
-        place(q, slot);
+        eq_place(q, slot);
     }
+}
+
+static uint32_t slot_alloc(eng_queue *q)
+{
+    uint32_t slot = q->free_head;
+    if (slot != EQ_NIL) {
+        assert(slot < q->hwm && q->node[slot].where == EQ_FREE);
+        q->free_head = q->node[slot].next;
+        return slot;
+    }
+    assert(q->hwm < q->cap);   /* count < cap and every slot below hwm is live */
+    return q->hwm++;
+}
+
+static EQ_COLD void push_tiered(eng_queue *q, uint32_t slot)
+{
+    assert(!q->small && q->node[slot].ev.seq + 1 == q->seq_next);
+    eq_seq_add(q, slot);
+    eq_place(q, slot);
+}
+
+static EQ_COLD int push_refused(const eng_queue *q, uint64_t cycle, uint32_t cls)
+{
+    if (cycle < q->now)
+        return ENG_EPAST;
+    if (q->count == q->cap)
+        return ENG_EFULL;
+    (void)cls;
+    assert(cls > EQ_CLS_MAX || q->seq_next >> EQ_SEQ_BITS);
+    return ENG_EINVAL;
 }
 
 int eng_queue_push(eng_queue *q, uint64_t cycle, uint32_t cls, uint32_t kind,
                    uint64_t a, uint64_t b, uint64_t *seq_out)
 {
     uint32_t slot;
+    uint64_t seq;
     eq_node *n;
 
     assert(q != NULL && q->count <= q->cap);
-    if (cycle < q->now)
-        return ENG_EPAST;
-    if (q->count == q->cap)
-        return ENG_EFULL;
-    assert(q->seq_next != UINT64_MAX);
-    slot = q->free_head;
-    assert(slot < q->cap && q->node[slot].where == EQ_FREE);
+    /* One branch for the four refusals: push is the hot path of every run. */
+    if ((cycle < q->now) | (q->count == q->cap) | (cls > EQ_CLS_MAX)
+        | (q->seq_next >> EQ_SEQ_BITS != 0))
+        return push_refused(q, cycle, cls);
+    slot = slot_alloc(q);
+    seq = q->seq_next++;
     n = &q->node[slot];
-    q->free_head = n->next;
     n->ev.cycle = cycle;
-    n->ev.seq = q->seq_next++;
+    n->ev.seq = seq;
     n->ev.cls = cls;
     n->ev.kind = kind;
     n->ev.a = a;
     n->ev.b = b;
-    seq_add(q, slot);
     q->count++;
-    place(q, slot);
     if (seq_out)
-        *seq_out = n->ev.seq;
+        *seq_out = seq;
+    if (q->small) {
+        eq_hent e;
+        e.cycle = cycle;
+        e.cs = eq_cs(cls, seq);
+        e.slot = slot;
+        if (q->tiny) {
+            eq_tiny_insert(q, &e);
+            if (q->count > EQ_TINY_HI)
+                eq_tiny_to_heap(q);
+            return ENG_OK;
+        }
+        eq_small_insert(q, &e);
+        if (q->count > EQ_SMALL_HI)
+            eq_mode_tiered(q);
+        return ENG_OK;
+    }
+    push_tiered(q, slot);
     return ENG_OK;
 }
 
@@ -224,6 +270,8 @@ static uint32_t min_beyond_fine(const eng_queue *q)
 static uint32_t min_slot(const eng_queue *q)
 {
     assert(q->count > 0 && q->count == q->fine_count + q->coarse_count + q->heap_len);
+    if (q->small)
+        return q->heap[q->tiny ? q->heap_len - 1 : 0].slot;
     /* Every fine event is earlier than every coarse or heap event. */
     if (q->fine_count > 0)
         return q->fine[q->min_bucket].head;
@@ -239,13 +287,36 @@ static void unplace(eng_queue *q, uint32_t slot)
     }
 }
 
-int eng_queue_pop(eng_queue *q, eng_event *out)
+static int pop_small(eng_queue *q, eng_event *out)
+{
+    uint32_t slot = q->heap[0].slot;
+    *out = q->node[slot].ev;
+    eq_small_remove(q, 0);
+    release(q, slot);
+    assert(out->cycle >= q->now);
+    q->now = out->cycle;
+    if (q->count < EQ_TINY_LO)
+        eq_heap_to_tiny(q);
+    return ENG_OK;
+}
+
+static int pop_tiny(eng_queue *q, eng_event *out)
+{
+    uint32_t slot = q->heap[q->heap_len - 1].slot;
+    *out = q->node[slot].ev;
+    q->node[slot].where = EQ_FREE;
+    q->heap_len--;
+    release(q, slot);
+    assert(out->cycle >= q->now);
+    q->now = out->cycle;
+    return ENG_OK;
+}
+
+static EQ_COLD int pop_tiered(eng_queue *q, eng_event *out)
 {
     uint32_t slot;
 
-    assert(q != NULL && out != NULL);
-    if (q->count == 0)
-        return ENG_EEMPTY;
+    assert(!q->small && q->count > 0);
     if (q->fine_count == 0 && q->coarse_count > 0) {
         /* Bring the first coarse block down first: the blocks before it are empty,
         ** so the frontier may move just past it; advance() completes the move. */
@@ -260,7 +331,19 @@ int eng_queue_pop(eng_queue *q, eng_event *out)
     assert(out->cycle >= q->now);
     q->now = out->cycle;
     advance(q);
+    if (q->count < EQ_SMALL_LO)
+        eq_mode_small(q);
     return ENG_OK;
+}
+
+int eng_queue_pop(eng_queue *q, eng_event *out)
+{
+    assert(q != NULL && out != NULL);
+    if (q->count == 0)
+        return ENG_EEMPTY;
+    if (q->small)
+        return q->tiny ? pop_tiny(q, out) : pop_small(q, out);
+    return pop_tiered(q, out);
 }
 
 int eng_queue_peek(const eng_queue *q, eng_event *out)
@@ -277,11 +360,31 @@ int eng_queue_cancel(eng_queue *q, uint64_t seq)
     uint32_t slot;
 
     assert(q != NULL);
+    if (q->small) {
+        uint32_t pos = eq_small_find(q, seq);
+        if (pos == EQ_NIL)
+            return ENG_ENOENT;
+        slot = q->heap[pos].slot;
+        if (q->tiny) {
+            eq_tiny_remove(q, pos);
+        } else {
+            eq_small_remove(q, pos);
+            if (q->count - 1 < EQ_TINY_LO) {
+                release(q, slot);
+                eq_heap_to_tiny(q);
+                return ENG_OK;
+            }
+        }
+        release(q, slot);
+        return ENG_OK;
+    }
     slot = seq_find(q, seq);
     if (slot == EQ_NIL)
         return ENG_ENOENT;
     unplace(q, slot);
     release(q, slot);
+    if (q->count < EQ_SMALL_LO)
+        eq_mode_small(q);
     return ENG_OK;
 }
 

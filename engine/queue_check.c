@@ -6,16 +6,20 @@
 
 #define CHECK(cond) do { if (!(cond)) return ENG_EINVAL; } while (0)
 
+/* Freed slots lie below the high-water mark; every slot below it is free or live. */
 static int check_free(const eng_queue *q)
 {
-    uint32_t p = q->free_head, n = 0;
+    uint32_t p = q->free_head, n = 0, s, live = 0;
+    CHECK(q->hwm <= q->cap);
     while (p != EQ_NIL) {
-        CHECK(p < q->cap && n < q->cap);
+        CHECK(p < q->hwm && n < q->hwm);
         CHECK(q->node[p].where == EQ_FREE);
         p = q->node[p].next;
         n++;
     }
-    CHECK(n == q->cap - q->count);
+    for (s = 0; s < q->hwm; s++)
+        live += q->node[s].where != EQ_FREE;
+    CHECK(live == q->count && n == q->hwm - q->count);
     return ENG_OK;
 }
 
@@ -111,22 +115,44 @@ static int check_wheels(const eng_queue *q)
     return ENG_OK;
 }
 
+/* The overflow tier (tracked positions, far events), or small mode's whole heap. */
 static int check_heap(const eng_queue *q)
 {
     uint32_t i;
     for (i = 0; i < q->heap_len; i++) {
         const eq_hent *e = &q->heap[i];
         const eq_node *x;
-        CHECK(e->slot < q->cap);
+        CHECK(e->slot < q->hwm);
         x = &q->node[e->slot];
-        CHECK(x->where == EQ_HEAP && x->hpos == i);
-        CHECK(e->cycle == x->ev.cycle && e->cls == x->ev.cls && e->seq == x->ev.seq);
-        CHECK(eq_block(q, e->cycle) >= q->frontier_blk + q->cbits.nbits);
-        if (i > 0) {
-            const eq_hent *p = &q->heap[(i - 1) / 4];
-            CHECK(eq_key_less(p->cycle, p->cls, p->seq, e->cycle, e->cls, e->seq));
+        CHECK(e->cycle == x->ev.cycle && e->cs == eq_cs(x->ev.cls, x->ev.seq));
+        CHECK(x->ev.cycle >= q->now);
+        if (q->small) {
+            CHECK(x->where == EQ_SMALL);
+        } else {
+            CHECK(x->where == EQ_HEAP && x->hpos == i);
+            CHECK(eq_block(q, e->cycle) >= q->frontier_blk + q->cbits.nbits);
         }
+        if (i > 0 && q->small && q->tiny)
+            CHECK(eq_hent_less(e, &q->heap[i - 1]));     /* sorted, latest first */
+        else if (i > 0)
+            CHECK(eq_hent_less(&q->heap[(i - 1) / 4], e));
     }
+    return ENG_OK;
+}
+
+/* Small mode keeps the tiers' structures empty (queue_int.h). */
+static int check_small(const eng_queue *q)
+{
+    uint32_t h;
+    CHECK(q->fine_count == 0 && q->coarse_count == 0 && q->heap_len == q->count);
+    CHECK(q->count <= EQ_SMALL_HI);
+    CHECK(!q->tiny || q->count <= EQ_TINY_HI);
+    for (h = 0; h < q->fbits.nbits >> 6; h++)
+        CHECK(q->fbits.w[h] == 0);
+    for (h = 0; h < q->cbits.nbits >> 6; h++)
+        CHECK(q->cbits.w[h] == 0);
+    for (h = 0; h <= q->seq_mask; h++)
+        CHECK(q->seq_head[h] == EQ_NIL);
     return ENG_OK;
 }
 
@@ -154,8 +180,13 @@ int eng_queue_check(const eng_queue *q)
         return ENG_EINVAL;
     CHECK(q->count <= q->cap);
     CHECK(q->count == q->fine_count + q->coarse_count + q->heap_len);
+    if (check_free(q) || check_heap(q))
+        return ENG_EINVAL;
+    if (q->small)
+        return check_small(q);
+    CHECK(q->count >= EQ_SMALL_LO && !q->tiny);
     CHECK(q->frontier_blk == eq_block(q, q->now) + 2);
-    if (check_free(q) || check_wheels(q) || check_heap(q) || check_seq_index(q))
+    if (check_wheels(q) || check_seq_index(q))
         return ENG_EINVAL;
     return ENG_OK;
 }

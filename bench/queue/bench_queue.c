@@ -1,14 +1,18 @@
 /*
-** bench_queue.c — hold-model benchmark of the engine's event queue against a plain
-** binary heap on (cycle, seq), side by side in one process.
+** bench_queue.c — hold-model benchmark of the engine's event queue against two
+** baselines, side by side in one process: a binary heap of events on (cycle, seq) and
+** a 4-ary heap of ((cycle, cls, seq), index) entries.
 **
 ** A hold is: pop the earliest event, push a new one at its cycle plus an
 ** increment drawn from a small set of integers, so that many events share a cycle
 ** (vmmsim's timestamps are integer 386 clock cycles). The number of pending events
-** stays constant. Both structures see the same increments from the same start, so
+** stays constant. All structures see the same increments from the same start, so
 ** they pop the same sequence; a checksum of that sequence confirms it.
 **
-** Host time (CLOCK_MONOTONIC) is measured here and reported; nothing is asserted.
+** Each round times every structure once, in an order rotated from round to round, so
+** that drift of the machine's speed hits all alike. Process CPU time and wall time
+** (CLOCK_MONOTONIC) are reported as median, min and max over the rounds; nothing is
+** asserted.
 */
 #include <errno.h>
 #include <stdio.h>
@@ -17,9 +21,10 @@
 #include <time.h>
 
 #include "bheap.h"
-#include "engine/engine.h"
+#include "engine.h"
+#include "qheap4.h"
 
-#define MAX_SIZES 8
+#define MAX_SIZES 12
 #define MAX_REPS 31
 #define PICK_LOG2 20
 
@@ -51,11 +56,15 @@ typedef struct opts {
     const char *dist;            /* NULL: all */
 } opts;
 
+#define NIMPL 3                  /* engine, bheap, heap4 */
+
+typedef struct stat3 { double med, min, max; } stat3;
+
 typedef struct cell {            /* one (distribution, size) measurement */
     const dist *d;
     uint32_t pending;
-    double q_ns[MAX_REPS], h_ns[MAX_REPS];
-    double q_med, h_med;
+    double wall[NIMPL][MAX_REPS], cpu[NIMPL][MAX_REPS];
+    stat3 wall_s[NIMPL], cpu_s[NIMPL];
     int agree;
 } cell;
 
@@ -88,36 +97,58 @@ static void die(const char *what, int rc)
     exit(2);
 }
 
-/* ---- the two structures under the same hold loop ------------------------ */
+/* ---- the three structures under one hold loop --------------------------- */
 
-static double hold_queue(eng_queue *q, picks *p, const dist *d, uint32_t holds, uint64_t *sum)
+typedef int (*pop_fn)(void *, eng_event *);
+typedef int (*push_fn)(void *, uint64_t cycle, const eng_event *e);
+
+static int q_pop(void *s, eng_event *e) { return eng_queue_pop(s, e); }
+static int q_push(void *s, uint64_t c, const eng_event *e)
 {
-    double t0 = now_ns();
-    uint32_t i;
-    for (i = 0; i < holds; i++) {
-        eng_event e;
-        int rc = eng_queue_pop(q, &e);
-        if (rc) die("engine queue pop", rc);
-        *sum = mix(*sum, &e);
-        rc = eng_queue_push(q, e.cycle + next_inc(p, d), 0, e.kind, e.a, e.b, NULL);
-        if (rc) die("engine queue push", rc);
-    }
-    return (now_ns() - t0) / holds;
+    return eng_queue_push(s, c, 0, e->kind, e->a, e->b, NULL);
+}
+static int b_pop(void *s, eng_event *e) { return bheap_pop(s, e); }
+static int b_push(void *s, uint64_t c, const eng_event *e)
+{
+    return bheap_push(s, c, e->kind, e->a, e->b);
+}
+static int h_pop(void *s, eng_event *e) { return qheap4_pop(s, e); }
+static int h_push(void *s, uint64_t c, const eng_event *e)
+{
+    return qheap4_push(s, c, e->kind, e->a, e->b);
 }
 
-static double hold_heap(bheap *h, picks *p, const dist *d, uint32_t holds, uint64_t *sum)
+typedef struct impl {
+    const char *name;
+    pop_fn pop;
+    push_fn push;
+    void *state;
+    picks p;
+    uint64_t sum;
+} impl;
+
+static double cpu_ns(void)
 {
-    double t0 = now_ns();
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Holds `holds` times; returns ns per hold in wall[0] and cpu[0]. */
+static void hold(impl *m, const dist *d, uint32_t holds, double *wall, double *cpu)
+{
+    double w0 = now_ns(), c0 = cpu_ns();
     uint32_t i;
     for (i = 0; i < holds; i++) {
         eng_event e;
-        int rc = bheap_pop(h, &e);
-        if (rc) die("heap pop", rc);
-        *sum = mix(*sum, &e);
-        rc = bheap_push(h, e.cycle + next_inc(p, d), e.kind, e.a, e.b);
-        if (rc) die("heap push", rc);
+        int rc = m->pop(m->state, &e);
+        if (rc) die(m->name, rc);
+        m->sum = mix(m->sum, &e);
+        rc = m->push(m->state, e.cycle + next_inc(&m->p, d), &e);
+        if (rc) die(m->name, rc);
     }
-    return (now_ns() - t0) / holds;
+    *cpu = (cpu_ns() - c0) / holds;
+    *wall = (now_ns() - w0) / holds;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -126,68 +157,112 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median(const double *v, uint32_t n)
+static void stats(const double *v, uint32_t n, stat3 *out)
 {
     double s[MAX_REPS];
     memcpy(s, v, n * sizeof v[0]);
     qsort(s, n, sizeof s[0], cmp_double);
-    return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    out->med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+    out->min = s[0];
+    out->max = s[n - 1];
 }
 
 static void measure(cell *c, const opts *o, const uint8_t *idx)
 {
     eng_queue *q = malloc(eng_queue_size());
-    bheap h;
-    picks pq = { (uint8_t *)idx, 0 }, ph = { (uint8_t *)idx, 0 };
-    uint64_t sq = 0, sh = 0;
-    uint32_t i, warm = c->pending > 100000 ? c->pending : 100000;
+    bheap bh;
+    qheap4 h4;
+    impl m[NIMPL] = {
+        { "engine", q_pop, q_push, q, { (uint8_t *)idx, 0 }, 0 },
+        { "bheap", b_pop, b_push, &bh, { (uint8_t *)idx, 0 }, 0 },
+        { "heap4", h_pop, h_push, &h4, { (uint8_t *)idx, 0 }, 0 },
+    };
+    uint32_t i, k, warm = c->pending > 100000 ? c->pending : 100000;
     int rc;
 
     if (!q) die("malloc", ENG_ENOMEM);
     if ((rc = eng_queue_init(q, c->pending))) die("engine queue init", rc);
-    if ((rc = bheap_init(&h, c->pending))) die("heap init", rc);
-    for (i = 0; i < c->pending; i++) {
-        if ((rc = eng_queue_push(q, next_inc(&pq, c->d), 0, i, i, 0, NULL))) die("fill", rc);
-        if ((rc = bheap_push(&h, next_inc(&ph, c->d), i, i, 0))) die("fill", rc);
+    if ((rc = bheap_init(&bh, c->pending))) die("bheap init", rc);
+    if ((rc = qheap4_init(&h4, c->pending))) die("heap4 init", rc);
+    for (k = 0; k < NIMPL; k++) {
+        eng_event e = { 0, 0, 0, 0, 0, 0 };
+        double w, u;
+        for (i = 0; i < c->pending; i++) {
+            e.kind = i;
+            e.a = i;
+            if ((rc = m[k].push(m[k].state, next_inc(&m[k].p, c->d), &e))) die("fill", rc);
+        }
+        hold(&m[k], c->d, warm, &w, &u);   /* reach the steady state */
     }
-    hold_queue(q, &pq, c->d, warm, &sq);      /* reach the steady state */
-    hold_heap(&h, &ph, c->d, warm, &sh);
-    for (i = 0; i < o->reps; i++) {           /* interleaved: drift hits both alike */
-        c->q_ns[i] = hold_queue(q, &pq, c->d, o->holds, &sq);
-        c->h_ns[i] = hold_heap(&h, &ph, c->d, o->holds, &sh);
+    for (i = 0; i < o->reps; i++)          /* rotate the order: drift hits all alike */
+        for (k = 0; k < NIMPL; k++) {
+            uint32_t j = (i + k) % NIMPL;
+            hold(&m[j], c->d, o->holds, &c->wall[j][i], &c->cpu[j][i]);
+        }
+    for (k = 0; k < NIMPL; k++) {
+        stats(c->wall[k], o->reps, &c->wall_s[k]);
+        stats(c->cpu[k], o->reps, &c->cpu_s[k]);
     }
-    c->q_med = median(c->q_ns, o->reps);
-    c->h_med = median(c->h_ns, o->reps);
-    c->agree = (sq == sh);
-    bheap_close(&h);
+    c->agree = (m[0].sum == m[1].sum && m[0].sum == m[2].sum);
+    bheap_close(&bh);
+    qheap4_close(&h4);
     eng_queue_close(q);
     free(q);
 }
 
 /* ---- output --------------------------------------------------------------- */
 
+static const char *const impl_names[NIMPL] = { "engine", "bheap", "heap4" };
+
 static void print_table(const cell *cells, uint32_t n, const opts *o)
 {
     uint32_t i;
-    printf("hold model: %u holds x %u reps per cell, median ns per hold\n", o->holds, o->reps);
-    printf("%-5s %9s %12s %12s %8s %s\n", "dist", "pending", "engine_ns", "bheap_ns",
-           "speedup", "same_order");
-    for (i = 0; i < n; i++)
-        printf("%-5s %9u %12.1f %12.1f %7.2fx %s\n", cells[i].d->name, cells[i].pending,
-               cells[i].q_med, cells[i].h_med, cells[i].h_med / cells[i].q_med,
-               cells[i].agree ? "yes" : "NO");
+    printf("hold model: %u holds x %u rounds per cell (order rotated each round); "
+           "CPU ns per hold, median [min..max]; speedup = baseline / engine (CPU medians)\n",
+           o->holds, o->reps);
+    printf("%-5s %8s %24s %24s %24s %7s %7s %s\n", "dist", "pending", "engine",
+           "bheap", "heap4", "vs_bh", "vs_h4", "same_order");
+    for (i = 0; i < n; i++) {
+        const cell *c = &cells[i];
+        char col[NIMPL][40];
+        uint32_t k;
+        for (k = 0; k < NIMPL; k++)
+            snprintf(col[k], sizeof col[k], "%.1f [%.1f..%.1f]", c->cpu_s[k].med,
+                     c->cpu_s[k].min, c->cpu_s[k].max);
+        printf("%-5s %8u %24s %24s %24s %6.2fx %6.2fx %s\n", c->d->name, c->pending,
+               col[0], col[1], col[2], c->cpu_s[1].med / c->cpu_s[0].med,
+               c->cpu_s[2].med / c->cpu_s[0].med, c->agree ? "yes" : "NO");
+    }
     for (i = 0; i < n; i++)
         if (i == 0 || cells[i].d != cells[i - 1].d)
             printf("  %s: %s\n", cells[i].d->name, cells[i].d->desc);
 }
 
-static void json_reps(FILE *f, const double *v, uint32_t n)
+static void json_stat(FILE *f, const char *name, const stat3 *s, const double *v, uint32_t n)
 {
     uint32_t i;
-    fputc('[', f);
+    fprintf(f, "\"%s\": {\"median\": %.2f, \"min\": %.2f, \"max\": %.2f, \"rounds\": [",
+            name, s->med, s->min, s->max);
     for (i = 0; i < n; i++)
         fprintf(f, "%s%.2f", i ? ", " : "", v[i]);
-    fputc(']', f);
+    fprintf(f, "]}");
+}
+
+static void json_cell(FILE *f, const cell *c, const opts *o)
+{
+    uint32_t k;
+    fprintf(f, "{\"dist\": \"%s\", \"pending\": %u, \"same_order\": %s, "
+            "\"speedup_vs_bheap\": %.3f, \"speedup_vs_heap4\": %.3f",
+            c->d->name, c->pending, c->agree ? "true" : "false",
+            c->cpu_s[1].med / c->cpu_s[0].med, c->cpu_s[2].med / c->cpu_s[0].med);
+    for (k = 0; k < NIMPL; k++) {
+        fprintf(f, ",\n     \"%s\": {", impl_names[k]);
+        json_stat(f, "cpu_ns", &c->cpu_s[k], c->cpu[k], o->reps);
+        fprintf(f, ", ");
+        json_stat(f, "wall_ns", &c->wall_s[k], c->wall[k], o->reps);
+        fputc('}', f);
+    }
+    fputc('}', f);
 }
 
 static int write_json(const char *path, const cell *cells, uint32_t n, const opts *o)
@@ -199,22 +274,17 @@ static int write_json(const char *path, const cell *cells, uint32_t n, const opt
         return -1;
     }
     fprintf(f, "{\n  \"benchmark\": \"queue_hold\",\n  \"unit\": \"ns_per_hold\",\n");
-    fprintf(f, "  \"statistic\": \"median\",\n  \"holds_per_rep\": %u,\n  \"reps\": %u,\n",
-            o->holds, o->reps);
-    fprintf(f, "  \"baseline\": \"binary heap on (cycle, seq)\",\n  \"distributions\": {");
+    fprintf(f, "  \"statistic\": \"median, min, max over rounds; order rotated per round\",\n"
+               "  \"holds_per_round\": %u,\n  \"rounds\": %u,\n", o->holds, o->reps);
+    fprintf(f, "  \"baselines\": {\"bheap\": \"binary heap of events on (cycle, seq)\", "
+               "\"heap4\": \"4-ary heap of ((cycle, cls, seq), index)\"},\n"
+               "  \"distributions\": {");
     for (i = 0; i < NDISTS; i++)
         fprintf(f, "%s\n    \"%s\": \"%s\"", i ? "," : "", dists[i].name, dists[i].desc);
     fprintf(f, "\n  },\n  \"results\": [");
     for (i = 0; i < n; i++) {
-        const cell *c = &cells[i];
-        fprintf(f, "%s\n    {\"dist\": \"%s\", \"pending\": %u, \"engine_ns\": %.2f, "
-                "\"bheap_ns\": %.2f, \"speedup\": %.3f, \"same_order\": %s,\n"
-                "     \"engine_reps\": ", i ? "," : "", c->d->name, c->pending,
-                c->q_med, c->h_med, c->h_med / c->q_med, c->agree ? "true" : "false");
-        json_reps(f, c->q_ns, o->reps);
-        fprintf(f, ", \"bheap_reps\": ");
-        json_reps(f, c->h_ns, o->reps);
-        fputc('}', f);
+        fprintf(f, "%s\n    ", i ? "," : "");
+        json_cell(f, &cells[i], o);
     }
     fprintf(f, "\n  ]\n}\n");
     return fclose(f) == 0 ? 0 : -1;
@@ -226,12 +296,13 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: bench_queue [--json FILE] [--reps N] [--holds N] [--sizes N,N,...]\n"
-        "Hold-model benchmark of the vmmsim event queue (timing wheels + overflow heap)\n"
-        "against a plain binary heap on (cycle, seq), in one process.\n"
+        "Hold-model benchmark of the vmmsim event queue against a binary heap on\n"
+        "(cycle, seq) and a 4-ary heap of ((cycle, cls, seq), index), in one process;\n"
+        "CPU and wall time, median with min and max over rounds.\n"
         "  --json FILE    also write the results as JSON to FILE\n"
-        "  --reps N       timed repetitions per cell, median reported (default 5, max %d)\n"
-        "  --holds N      holds per repetition (default 2000000)\n"
-        "  --sizes LIST   pending-event counts (default 1000,10000,100000,1000000)\n"
+        "  --reps N       rounds per cell (each times all three; default 5, max %d)\n"
+        "  --holds N      holds per structure per round (default 1000000)\n"
+        "  --sizes LIST   pending-event counts (default 16,64,256,1024,10000,100000,1000000)\n"
         "  --dist NAME    only this increment distribution (ties or wide)\n"
         "  --help         this text\n", MAX_REPS);
 }
@@ -262,12 +333,12 @@ static int parse_sizes(char *s, opts *o)
 
 static int parse_args(int argc, char **argv, opts *o)
 {
-    static const uint32_t def[] = { 1000, 10000, 100000, 1000000 };
+    static const uint32_t def[] = { 16, 64, 256, 1024, 10000, 100000, 1000000 };
     int i;
     memcpy(o->sizes, def, sizeof def);
-    o->nsizes = 4;
+    o->nsizes = sizeof def / sizeof def[0];
     o->reps = 5;
-    o->holds = 2000000;
+    o->holds = 1000000;
     o->json = NULL;
     o->dist = NULL;
     for (i = 1; i < argc; i += 2) {   /* every option but --help takes a value */

@@ -5,7 +5,7 @@
 #ifndef VMMSIM_BENCH_BHEAP_H
 #define VMMSIM_BENCH_BHEAP_H
 
-#include "engine/engine.h"
+#include "engine.h"
 
 typedef struct bheap {
     eng_event *ev;

@@ -152,7 +152,7 @@ END_TEST
 
 /* ---- randomised cross-check against a naive reference ------------------ */
 
-typedef struct ref { eng_event ev[512]; uint32_t n; } ref;
+typedef struct ref { eng_event ev[2048]; uint32_t n; } ref;
 
 static int key_less(const eng_event *x, const eng_event *y)
 {
@@ -191,17 +191,28 @@ static uint64_t pick_offset(eng_rng *g)
     }
 }
 
-static void random_run(uint64_t seed, uint32_t cap, uint32_t ops)
+/* push_bias: out of 10 draws, how many push (5 in steady runs); 0 means "swing":
+** push-heavy until 700 pending, then pop-heavy until 60, so the count crosses both
+** bounds of queue_int.h (tiers above 320, heap above 144, sorted below 160 and 64)
+** again and again. */
+static void random_run_biased(uint64_t seed, uint32_t cap, uint32_t ops, uint32_t push_bias)
 {
     eng_queue *q = qnew(cap);
     ref *r = calloc(1, sizeof *r);
     eng_rng g;
-    uint32_t i, pops = 0;
+    uint32_t i, pops = 0, rising = 1;
 
-    ck_assert_uint_le(cap, 512);
+    ck_assert_uint_le(cap, 2048);
     eng_rng_seed(&g, seed);
     for (i = 0; i < ops; i++) {
-        uint32_t op = eng_rng_below(&g, 10);
+        uint32_t op = eng_rng_below(&g, 10), bias = push_bias;
+        if (bias == 0) {
+            if (r->n >= 700) rising = 0;
+            if (r->n <= 60) rising = 1;
+            bias = rising ? 8 : 2;
+        }
+        /* map the draw so that `bias` of 10 push, the rest pop/cancel as 4:1 */
+        op = op < bias ? 0 : (op - bias) * 5 < (10 - bias) * 4 ? 5 : 9;
         if (op < 5) {                       /* push */
             uint64_t c = eng_queue_now(q) + pick_offset(&g), seq;
             uint32_t cls = eng_rng_below(&g, 3);
@@ -245,6 +256,11 @@ static void random_run(uint64_t seed, uint32_t cap, uint32_t ops)
     qfree(q);
 }
 
+static void random_run(uint64_t seed, uint32_t cap, uint32_t ops)
+{
+    random_run_biased(seed, cap, ops, 5);
+}
+
 /* One test per capacity, 40 seeds each; failures name the seed. */
 START_TEST(s3_total_order_random_vs_reference)
 {
@@ -252,6 +268,37 @@ START_TEST(s3_total_order_random_vs_reference)
     uint64_t seed;
     for (seed = 0; seed < 40; seed++)
         random_run(1000 + 40 * (uint64_t)_i + seed, caps[_i], 4000);
+}
+END_TEST
+
+/* The queue's two modes (small heap, tiers) must be invisible: the same pops as the
+** reference while the count swings across both mode bounds, cancels included. */
+START_TEST(s3_order_across_mode_switches)
+{
+    uint64_t seed;
+    for (seed = 0; seed < 6; seed++)
+        random_run_biased(7000 + seed, 2048, 20000, 0);
+}
+END_TEST
+
+/* Reset is O(slots used), and leaves a queue as good as new after the tiered mode. */
+START_TEST(s3_reset_after_tiered_mode)
+{
+    eng_queue *q = qnew(4096);
+    uint32_t i;
+    for (i = 0; i < 1000; i++)
+        push(q, 10 + (uint64_t)i * 977 % 5000000, 0, i);
+    ck_assert_int_eq(eng_queue_check(q), ENG_OK);
+    eng_queue_reset(q);
+    ck_assert_int_eq(eng_queue_check(q), ENG_OK);
+    ck_assert_uint_eq(eng_queue_count(q), 0);
+    push(q, 7, 0, 1);
+    push(q, 3, 0, 2);
+    ck_assert_uint_eq(pop(q).a, 2);
+    ck_assert_uint_eq(pop(q).a, 1);
+    ck_assert_int_eq(eng_queue_check(q), ENG_OK);
+    ck_assert_int_eq(eng_queue_push(q, 9, 0x10000, 0, 0, 0, NULL), ENG_EINVAL);
+    qfree(q);
 }
 END_TEST
 
@@ -388,6 +435,8 @@ int main(void)
     tcase_add_test(tc, s3_order_through_coarse_wheel);
     tcase_add_test(tc, s3_classes_order_one_cycle);
     tcase_add_loop_test(tc, s3_total_order_random_vs_reference, 0, 5);
+    tcase_add_test(tc, s3_order_across_mode_switches);
+    tcase_add_test(tc, s3_reset_after_tiered_mode);
     tcase_add_test(tc, s3_capacity_full_loses_nothing);
     tcase_add_test(tc, s3_cancel);
     tcase_add_test(tc, s3_epast);
