@@ -134,12 +134,11 @@ static inline const cpu_insn *fetch(cpu_state *c, uint32_t lin)
 /* The lookup at a block's start: CS:EIP through fetch(); *page becomes the linear
 ** code page the chain may stay on (1, never a page, when there is none). NULL:
 ** stopped at a breakpoint. */
-static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint64_t ic, uint32_t *page)
+static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint32_t *page)
 {
     uint32_t lin = c->seg[CPU_CS].base + eip;
     const cpu_insn *i;
-    c->eip = eip;
-    c->icount = ic;   /* fetch_slow's breakpoint rule reads both */
+    c->eip = eip;   /* fetch_slow's breakpoint rule reads it and c->icount */
     i = fetch(c, lin);
     *page = i && (lin & ~0xFFFu) == c->code_lin_page ? c->code_lin_page : 1u;
     return i;
@@ -158,8 +157,8 @@ static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint64_t ic, uint
 ** Budget, stops, breakpoints (their entries never carry the code tag) and faults are
 ** therefore seen exactly where the lookup would see them.
 **
-** EIP, the cycle and instruction counts live in locals and are stored before every
-** handler, so they are exact whenever a handler, a bus callback or the fault path
+** EIP and the cycle count live in locals and are stored before every handler (the
+** instruction count is counted in place after it), so they are exact whenever a handler, a bus callback or the fault path
 ** (longjmp to cpu_run) reads them. The handler's EIP and cycles are compared with the
 ** prediction (sequential flow, base clocks) afterwards. The budget's end is kept in a
 ** local too: only a stop changes it, and a stop ends the chain, after which it is read
@@ -168,7 +167,7 @@ static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint64_t ic, uint
 __attribute__((noinline)) static void run_loop(cpu_state *c)
 {
     uint32_t eip = c->eip, page = 1u, next;
-    uint64_t cyc = c->cycles, ic = c->icount, end, cnext;
+    uint64_t cyc = c->cycles, end, cnext;
     unsigned mp = c->mpend;
     const cpu_insn *i, *n;
     for (;;) {
@@ -176,34 +175,37 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
         ** charged: a fetch fault leaves it to the exception handler's first instruction. */
         c->mpend = mp;
         end = c->cycle_end;
-        if (cyc >= end || !(i = block_start(c, eip, ic, &page))) break;
+        if (cyc >= end || !(i = block_start(c, eip, &page))) break;
         c->mpend = 0;
-        for (;;) {   /* one instruction; mp is 0 unless the previous one transferred */
+        cyc += i->comps & mp;   /* after the budget test, as the instruction's own clocks */
+        for (;;) {   /* one instruction */
             assert(page == 1u || c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)));
-            cnext = cyc + i->clk + (i->comps & mp);
+            cnext = cyc + i->clk;
             c->cycles = cnext;
-            c->icount = ic;
             next = eip + i->len;
             i->fn(c, i);
-            ic++;
+            c->icount++;   /* stored before the handler: exact for it and for a fault */
             cyc = CPU_LIKELY(c->cycles == cnext) ? cnext : c->cycles;
             if (CPU_LIKELY(cpu_eip_mpend(c) == next)) {   /* fell through */
                 n = i->link;
                 eip = next;
                 mp = 0;
-                if (CPU_UNLIKELY(cpu_insn_key(n) != i->nkey)) break;
+                if (CPU_UNLIKELY(cpu_insn_key(n) != i->nkey || c->code_lin_page != page ||
+                                 cyc >= end))
+                    break;
             } else {
                 n = i->tlink;
                 eip = c->eip;
                 mp = c->mpend;
                 c->mpend = 0;
-                if (eip != next + i->imm || cpu_insn_key(n) != i->nkey + (int32_t)i->imm) break;
+                if (eip != next + i->imm || cpu_insn_key(n) != i->nkey + (int32_t)i->imm ||
+                    c->code_lin_page != page || cyc >= end)
+                    break;
+                cyc += n->comps & mp;
             }
-            if (CPU_UNLIKELY(c->code_lin_page != page || cyc >= end)) break;
             i = n;
         }
     }
-    c->icount = ic;
 }
 
 static int exc_class(int v)   /* 1 benign, 2 contributory, 3 page fault */

@@ -213,10 +213,22 @@ static void shi_r32(cpu_state *c, const cpu_insn *i)
             c->eip += i->len;                                                     \
         }                                                                         \
     }
-JCC(jcc0, 0) JCC(jcc1, 1) JCC(jcc2, 2) JCC(jcc3, 3) JCC(jcc4, 4) JCC(jcc5, 5)
+JCC(jcc0, 0) JCC(jcc1, 1) JCC(jcc2, 2) JCC(jcc3, 3)
 JCC(jcc6, 6) JCC(jcc7, 7) JCC(jcc8, 8) JCC(jcc9, 9) JCC(jcc10, 10) JCC(jcc11, 11)
 JCC(jcc12, 12) JCC(jcc13, 13) JCC(jcc14, 14) JCC(jcc15, 15)
-static const cpu_fn jcc_fns[16] = { jcc0, jcc1, jcc2, jcc3, jcc4, jcc5, jcc6, jcc7,
+/* JE/JNE, the loop closers: ZF without the switch over producers. */
+#define JZ(name, WANT)                                                            \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        if (cpu_flags_zf_inl(&c->fl) == (WANT)) {                                 \
+            c->cycles += CLK_JCC_TAKEN_EXTRA;                                     \
+            cpu_jump(c, c->eip + i->len + i->imm);                                \
+        } else {                                                                  \
+            c->eip += i->len;                                                     \
+        }                                                                         \
+    }
+JZ(jz_e, 1) JZ(jz_ne, 0)
+static const cpu_fn jcc_fns[16] = { jcc0, jcc1, jcc2, jcc3, jz_e, jz_ne, jcc6, jcc7,
                                     jcc8, jcc9, jcc10, jcc11, jcc12, jcc13, jcc14, jcc15 };
 
 static int is_string(const cpu_insn *o)
