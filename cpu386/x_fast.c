@@ -244,8 +244,10 @@ void cpu_specialize(cpu_insn *o)
     unsigned b = o->opc;
     if (o->rep && is_string(o)) {
         o->clk = b == 0x6C || b == 0x6D ? 13 : b == 0x6E || b == 0x6F ? 12 : 5;
-        return;
     }
+    if (!two && o->opsz == 4 && b == 0xA5 && o->fn == x_movs) o->fn = x_movs_d;
+    if (!two && o->opsz == 4 && b == 0xAB && o->fn == x_stos) o->fn = x_stos_d;
+    if (o->rep && is_string(o)) return;
     if (two) {
         if (b >= 0x80 && b <= 0x8F && o->opsz == 4) o->fn = jcc_fns[b & 15u];
         return;
