@@ -288,6 +288,15 @@ static inline uint32_t cpu_host_ld(const uint8_t *p, unsigned n)
 }
 static inline void cpu_host_st(uint8_t *p, unsigned n, uint32_t v) { memcpy(p, &v, n); }
 
+/* The TLB tag an access of n bytes at lin must find in lin's slot: the page of its
+** last byte, so an access that crosses into the next page (whose slot is the next
+** one) never matches. No entry exists while wait states are on (mem.c's tlb_fill),
+** so the fast paths need not add them. */
+static inline uint32_t cpu_tlb_key(const cpu_state *c, uint32_t lin, unsigned n)
+{
+    return ((lin + n - 1u) & ~0xFFFu) | c->ubit;
+}
+
 /* Segment-relative read of n bytes: window check, then the read TLB. */
 static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n)
 {
@@ -296,8 +305,7 @@ static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n
     if (CPU_LIKELY(off >= w->rlo[n >> 1] && off <= w->rhi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_r[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == ((lin & ~0xFFFu) | c->ubit) && (lin & 0xFFFu) <= 0x1000u - n)) {
-            if (CPU_UNLIKELY(c->cfg.wait_states)) c->cycles += c->cfg.wait_states;
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
             return cpu_host_ld(t->page + (lin & 0xFFFu), n);
         }
     }
@@ -311,8 +319,7 @@ static inline void cpu_wr(cpu_state *c, unsigned s, uint32_t off, unsigned n, ui
     if (CPU_LIKELY(off >= w->wlo[n >> 1] && off <= w->whi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_w[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == ((lin & ~0xFFFu) | c->ubit) && (lin & 0xFFFu) <= 0x1000u - n)) {
-            if (CPU_UNLIKELY(c->cfg.wait_states)) c->cycles += c->cfg.wait_states;
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
             cpu_host_st(t->page + (lin & 0xFFFu), n, v);
             return;
         }

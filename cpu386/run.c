@@ -263,6 +263,7 @@ int cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info)
         return c->stop;
     }
     c->in_run = 1;
+    if (c->cfg.wait_states) cpu_tlb_flush(c);   /* entries filled while they were off */
     memset(&c->info, 0, sizeof c->info);
     c->stop = CPU_STOP_BUDGET;
     c->cycle_end = budget_cycles > UINT64_MAX - c->cycles ? UINT64_MAX
@@ -300,6 +301,7 @@ int cpu_interrupt(cpu_state *c, uint8_t vector)
     assert(c && !c->in_run);
     if (!(c->fl.eflags & CPU_IF) || c->icount < c->shadow_icount) return CPU_EINVAL;
     c->in_run = 1;
+    if (c->cfg.wait_states) cpu_tlb_flush(c);   /* as in cpu_run */
     c->delivering = -1;
     c->stop = CPU_STOP_BUDGET;
     c->cycle_end = UINT64_MAX;
