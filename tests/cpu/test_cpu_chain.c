@@ -117,6 +117,32 @@ START_TEST(test_chain_request_stop) {
 }
 END_TEST
 
+/* Wait states set between runs apply to pages the TLB already holds (the fast path
+** does not add them; mem.c keeps the TLB empty while they are on). */
+START_TEST(test_wait_states_after_tlb_fill) {
+    const char *src = "mov ecx, 10\nl: mov eax, [ebx]\nadd [ebx + 4], eax\n"
+                      "push eax\npop edx\ndec ecx\njnz l\nhlt";
+    tc_machine *a = tc_new(1024), *b = tc_new(1024);
+    tc_flat(a, src);
+    cpu_set_reg(a->cpu, CPU_EBX, TC_DATA);
+    cpu_get_config(a->cpu)->wait_states = 3;
+    uint64_t a0 = cpu_cycles(a->cpu);
+    tc_run_expect(a, CPU_STOP_HLT);
+    tc_flat(b, src);
+    cpu_set_reg(b->cpu, CPU_EBX, TC_DATA);
+    tc_run_expect(b, CPU_STOP_HLT);                 /* fills the TLB, no wait states */
+    uint64_t plain = cpu_cycles(b->cpu);
+    cpu_set_eip(b->cpu, TC_CODE);
+    cpu_get_config(b->cpu)->wait_states = 3;
+    tc_run_expect(b, CPU_STOP_HLT);
+    ck_assert_uint_eq(cpu_cycles(b->cpu) - plain, cpu_cycles(a->cpu) - a0);
+    /* 10 iterations of 5 data accesses (the RMW ADD reads and writes), 3 clocks each */
+    ck_assert_uint_eq((cpu_cycles(a->cpu) - a0) - (plain - a0), 10u * 5u * 3u);
+    tc_free(a);
+    tc_free(b);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_chain");
     TCase *tc = tcase_create("chain");
@@ -126,6 +152,7 @@ int main(void) {
     tcase_add_test(tc, test_chain_smc_jump_target);
     tcase_add_test(tc, test_chain_fault_exact);
     tcase_add_test(tc, test_chain_request_stop);
+    tcase_add_test(tc, test_wait_states_after_tlb_fill);
     suite_add_tcase(s, tc);
     return tc_main(s);
 }
