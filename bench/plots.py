@@ -12,7 +12,8 @@ import sys
 KINDS = ["nc", "idle", "event", "prio", "timeout", "hwint"]
 KIND_TITLE = {"nc": "not-critical (nc)", "idle": "idle", "event": "events",
               "prio": "priority events (prio)", "timeout": "time-outs", "hwint": "hw interrupts (hwint)"}
-ENGINES = ["vmmsim", "unicorn", "qemu-i386"]
+ENGINES = ["vmmsim", "unicorn", "qemu-i386", "bochs"]
+ENGINE_TITLE = {"vmmsim": "vmmsim", "unicorn": "Unicorn", "qemu-i386": "qemu-i386", "bochs": "Bochs"}
 BINS = 30
 FORMAT = {"svg": "svg dynamic", "png": "pngcairo"}   # --format: gnuplot terminal
 
@@ -109,21 +110,24 @@ def plot_peers(cpu, out, fmt):
     dat = out / "raw" / "plot-peers.dat"
     dat.parent.mkdir(parents=True, exist_ok=True)
     loops = list(t)
+    width = 0.8 / len(ENGINES)
     blocks = []
     for j, e in enumerate(ENGINES):   # one data block per engine: x, MIPS
-        rows = [f"{i + (j - 1) * 0.27:.2f} {t[lp][e]}" for i, lp in enumerate(loops) if t[lp].get(e)]
+        x0 = (j - (len(ENGINES) - 1) / 2) * width
+        rows = [f"{i + x0:.3f} {t[lp][e]}" for i, lp in enumerate(loops) if t[lp].get(e)]
         blocks.append("\n".join(rows) if rows else "nan nan")
     dat.write_text("\n\n\n".join(blocks) + "\n")
-    colors = ["#3b75af", "#e1812c", "#3a923a"]
+    colors = ["#3b75af", "#e1812c", "#3a923a", "#c03d3e"]
     xt = ", ".join(f"'{lp}' {i}" for i, lp in enumerate(loops))
     svg = out / f"peers.{fmt}"
-    s = [terminal(fmt, 640, 380), f"set output '{svg}'", "set termoption noenhanced",
-         "set title 'Interpreter speed: the same loops under vmmsim, Unicorn and qemu-i386'",
-         "set style fill solid 0.8 border -1", "set boxwidth 0.25", "set logscale y",
-         "set ylabel 'MIPS (log scale)'", "set grid ytics", "set key top left",
+    s = [terminal(fmt, 720, 400), f"set output '{svg}'", "set termoption noenhanced",
+         "set title 'Interpreter speed (CPU time, median of the rounds): vmmsim, Unicorn, "
+         "qemu-i386, Bochs'",
+         "set style fill solid 0.8 border -1", f"set boxwidth {width * 0.95:.3f}", "set logscale y",
+         "set ylabel 'MIPS (log scale)'", "set grid ytics", "set key below horizontal",
          f"set xrange [-0.6:{len(loops) - 0.4}]", "set yrange [1:*]", f"set xtics ({xt})",
          "plot " + ", ".join(
-             f"'{dat}' index {j} using 1:2 with boxes lc rgb '{colors[j]}' title '{e}', "
+             f"'{dat}' index {j} using 1:2 with boxes lc rgb '{colors[j]}' title '{ENGINE_TITLE[e]}', "
              f"'' index {j} using 1:2:(sprintf('%.0f', $2)) with labels offset 0,0.6 notitle"
              for j, e in enumerate(ENGINES))]
     return gnuplot("\n".join(s) + "\n", svg)
@@ -182,10 +186,14 @@ def md_latency(res):
 
 
 def md_peers(res):
+    """Median CPU-time MIPS per loop and engine, and vmmsim's ratio to Bochs."""
     t = cpu_mips(res.get("cpu"))
-    rows = ["| loop | vmmsim | Unicorn | qemu-i386 |", "|---|---:|---:|---:|"]
+    rows = ["| loop | " + " | ".join(ENGINE_TITLE[n] for n in ENGINES) + " | vmmsim / Bochs |",
+            "|---|" + "---:|" * (len(ENGINES) + 1)]
     for loop, e in t.items():
-        rows.append(f"| {loop} | " + " | ".join(fmt(e.get(n)) if e.get(n) else "–" for n in ENGINES) + " |")
+        ratio = f"{e['vmmsim'] / e['bochs']:.2f}×" if e.get("vmmsim") and e.get("bochs") else "–"
+        rows.append(f"| {loop} | " + " | ".join(fmt(e.get(n)) if e.get(n) else "–" for n in ENGINES)
+                    + f" | {ratio} |")
     return rows
 
 
@@ -219,8 +227,9 @@ def summary_md(doc, made):
            f"{m['build_type']} build", "",
            "Host speed (`vmmsim bench host`, medians over the repeats):", ""] + md_host(res) + [
            "", "Simulated latency (`vmmsim bench latency`):", ""] + md_latency(res) + [
-           "", "Interpreter, MIPS (`cpu_bench`):", ""] + md_peers(res) + [
-           "", "Event queue (`bench_queue`, CPU ns per hold, median [min..max] over rounds):", ""] + md_queue(res) + [
+            "", "Interpreter, MIPS by CPU time, median over the rounds (`cpu_bench`; qemu-i386 "
+            "and Bochs with start-up and BIOS boot subtracted):", ""] + md_peers(res) + [
+            "", "Event queue (`bench_queue`, CPU ns per hold, median [min..max] over rounds):", ""] + md_queue(res) + [
            "", "Fuzzing: " + md_fuzz(res)[0], "",
            "Plots: " + (", ".join(p.name for p in made) if made else "none (gnuplot missing?)")]
     return "\n".join(out) + "\n"

@@ -83,3 +83,14 @@ def test_histogram_keeps_every_sample():
     assert sum(n for _, n in hist) == len(cyc) and len(hist) <= 10 and width >= 1
     hist, width = plots.histogram([42] * 4)
     assert hist == [(42.0, 4)] and width == 1
+
+
+def test_peers_table_has_bochs_and_its_ratio():
+    res = [{"loop": "alu", "engine": e, "ok": True, "mips": m}
+           for e, m in [("vmmsim", 300.0), ("unicorn", 3000.0), ("qemu-i386", 4000.0), ("bochs", 100.0)]]
+    res += [{"loop": "mixed", "engine": "vmmsim", "ok": True, "mips": 150.0},
+            {"loop": "mixed", "engine": "bochs", "ok": False, "mips": 0.0}]
+    rows = plots.md_peers({"cpu": {"results": res}})
+    assert rows[0] == "| loop | vmmsim | Unicorn | qemu-i386 | Bochs | vmmsim / Bochs |"
+    assert rows[2].startswith("| alu | 300 | 3,000 | 4,000 | 100 |") and rows[2].endswith("| 3.00× |")
+    assert rows[3] == "| mixed | 150 | – | – | – | – |"   # a failed engine has no figure, no ratio

@@ -147,7 +147,7 @@ static const char *fmt_us(char *buf, size_t len, uint64_t cycles, uint32_t clock
     uint64_t us = q / clock_hz;
     uint64_t ns = ((q % clock_hz) * 1000ull + clock_hz / 2) / clock_hz;
     if (ns == 1000) { us++; ns = 0; }
-    snprintf(buf, len, "%llu.%03llu", (unsigned long long)us, (unsigned long long)ns);
+    snprintf(buf, len, "%llu.%03u", (unsigned long long)us, (unsigned)(ns % 1000u));   /* ns < 1000 */
     return buf;
 }
 

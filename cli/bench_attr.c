@@ -33,7 +33,7 @@
 ** INT 20h of a call site, a patched call, a callback entry, a task switch, a gate. */
 #define CYC_FIRST_CALL (VMM_CYC_INT20 + VMM_CYC_IRETD + VMM_CYC_CALL_M32 + VMM_CYC_RET)
 #define CYC_CALL (VMM_CYC_CALL_M32 + VMM_CYC_RET)
-#define STATUS_NOT_READY (VMSTAT_SUSPENDED | VMSTAT_BLOCKED)
+#define STATUS_NOT_READY (VMM_VMSTAT_SUSPENDED | VMM_VMSTAT_BLOCKED)
 
 /* What a stretch of cycles was. */
 enum { K_PATH = 0, K_VXD, K_CLIENT, K_INTR, K_NOBODY };

@@ -1,5 +1,5 @@
 /*
-** cpu386.h — vmmsim's i386 interpreter (DESIGN.md §5).
+** cpu386.h — vmmsim's i386 interpreter (docs/cpu386.md).
 **
 ** Runs 80386 integer code in real, protected (rings 0–3, paging) and V86 mode,
 ** charging each instruction its clock count from the Intel 80386 Programmer's

@@ -23,6 +23,9 @@
 #include "alu.h"
 #include "cpu386.h"
 
+/* Internal to the library: hidden from the link's exported symbols (tools/check-prefixes). */
+#pragma GCC visibility push(hidden)
+
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "cpu386 keeps guest memory in host order: a little-endian host is required"
 #endif
@@ -388,5 +391,7 @@ static inline void cpu_transfer(cpu_state *c, uint32_t eip)
 }
 
 static inline int cpu_iopl(const cpu_state *c) { return (int)((c->fl.eflags >> 12) & 3u); }
+
+#pragma GCC visibility pop
 
 #endif

@@ -8,6 +8,9 @@
 
 #include "cpu_int.h"
 
+/* Internal to the library: hidden from the link's exported symbols (tools/check-prefixes). */
+#pragma GCC visibility push(hidden)
+
 #define X(name) void name(cpu_state *c, const cpu_insn *i)
 
 /* Swaps in size- and operation-specialised handlers for hot forms (x_fast.c). */
@@ -58,5 +61,7 @@ X(x_mov_cr); X(x_mov_dr); X(x_mov_tr); X(x_esc); X(x_wait);
 void cpu_io_check(cpu_state *c, uint16_t port, unsigned n);
 uint32_t cpu_io_in(cpu_state *c, uint16_t port, unsigned n);
 void cpu_io_out(cpu_state *c, uint16_t port, unsigned n, uint32_t v);
+
+#pragma GCC visibility pop
 
 #endif

@@ -289,7 +289,7 @@ void x_mov_tr(cpu_state *c, const cpu_insn *i)
     cpu_next(c, i);
 }
 
-/* D8–DF: no coprocessor (DESIGN.md §5): always #NM. */
+/* D8–DF: no coprocessor (docs/cpu386.md): always #NM. */
 void x_esc(cpu_state *c, const cpu_insn *i)
 {
     (void)i;

@@ -1,5 +1,5 @@
 /*
-** choice.c — choice points (DESIGN.md §4): every open decision asks the run's
+** choice.c — choice points (docs/fuzzing.md): every open decision asks the run's
 ** chooser and is logged as (kind, n, chosen), so any run can be replayed.
 */
 #include <assert.h>
@@ -39,7 +39,7 @@ void eng_chooser_rewind(eng_chooser *c)
     c->replay_mismatches = 0;
     eng_rng_seed(&c->rng, c->seed);
     if (c->strategy == ENG_STRAT_PCT)
-        eng_pct_rewind(c);
+        engi_pct_rewind(c);
 }
 
 void eng_chooser_canonical(eng_chooser *c)
@@ -64,7 +64,7 @@ void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len)
     eng_chooser_rewind(c);
 }
 
-/* Replay: the next listed decision; past the end, canonical (DESIGN.md §4). An
+/* Replay: the next listed decision; past the end, canonical (docs/fuzzing.md). An
 ** out-of-range listed choice falls back to 0 so an edited (shrunk) schedule
 ** always stays runnable. */
 static uint32_t replay_next(eng_chooser *c, uint32_t kind, uint32_t n)
@@ -88,7 +88,7 @@ uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n)
     switch (c->strategy) {
     case ENG_STRAT_RANDOM: chosen = eng_rng_below(&c->rng, n); break;
     case ENG_STRAT_REPLAY: chosen = replay_next(c, kind, n); break;
-    case ENG_STRAT_PCT:    chosen = eng_pct_next(c, kind, n); break;
+    case ENG_STRAT_PCT:    chosen = engi_pct_next(c, kind, n); break;
     default:               chosen = 0; break;
     }
     assert(chosen < n);

@@ -2,7 +2,7 @@
 ** engine.h — vmmsim's deterministic core: event queue, choice points, PRNG, trace.
 **
 ** No I/O, no libuv, no globals: every piece of state lives in a struct the caller
-** owns, so many simulations can run side by side in one process (DESIGN.md §1, §2).
+** owns, so many simulations can run side by side in one process (docs/architecture.md).
 ** Errors are negative ENG_E* codes; eng_strerror() names them.
 */
 #ifndef VMMSIM_ENGINE_H
@@ -24,7 +24,7 @@ enum {
 };
 const char *eng_strerror(int err);
 
-/* ---- event queue (DESIGN.md §3) ------------------------------------------
+/* ---- event queue (docs/architecture.md) ------------------------------------------
 ** Events are ordered by the total key (cycle, cls, seq). seq is a per-queue
 ** insertion counter, so equal (cycle, cls) pop FIFO. Capacity is fixed at init;
 ** a push beyond it returns ENG_EFULL and changes nothing. The queue's "now" is the
@@ -76,14 +76,15 @@ void     eng_rng_seed(eng_rng *r, uint64_t seed);
 uint64_t eng_rng_next(eng_rng *r);
 uint32_t eng_rng_below(eng_rng *r, uint32_t n); /* uniform in [0, n), n >= 1, unbiased */
 
-/* ---- choice points (DESIGN.md §4) ----------------------------------------
+/* ---- choice points (docs/fuzzing.md) ----------------------------------------
 ** Every decision the documented semantics leave open goes through eng_choose().
 ** Each decision is logged as (kind, n, chosen). The chooser answers by strategy:
 **   canonical: always 0;   random: uniform from the run's PRNG;
 **   replay: the next logged decision — chosen if it is < n, else 0 — then
-**           canonical once the list is exhausted (DESIGN.md §4: "running past its
-**           end continues canonically"). A replayed decision whose kind or n differs
-**           from the one asked is counted in `replay_mismatches`.
+**           canonical once the list is exhausted (docs/fuzzing.md, "Schedule files":
+**           past the list's end the run continues canonically). A replayed decision
+**           whose kind or n differs from the one asked is counted in
+**           `replay_mismatches`.
 ** A decision with n == 1 is not a choice: it returns 0 and is not logged.
 ** Selecting a strategy (canonical/random/replay) starts a run: it rewinds.
 ** Rewinding clears the log and the counters, returns to the start of the replay
@@ -151,7 +152,7 @@ void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t ste
 void eng_chooser_rewind(eng_chooser *c);  /* clear log and replay position, keep strategy */
 uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n);
 
-/* ---- trace (DESIGN.md §3) ------------------------------------------------
+/* ---- trace (docs/trace-format.md) ------------------------------------------------
 ** A record is (cycle, type, up to ENG_REC_ARGS integer args, optional short text).
 ** The hash is xxHash64-based and rolling: after each record,
 **     h = XXH64(canonical_encoding(record), len, h)

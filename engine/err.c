@@ -17,7 +17,7 @@ const char *eng_strerror(int err)
     }
 }
 
-/* Stable names: schedule files and traces carry them (DESIGN.md §4). */
+/* Stable names: schedule files and traces carry them (docs/fuzzing.md). */
 const char *eng_choice_kind_name(uint32_t kind)
 {
     switch (kind) {

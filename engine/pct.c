@@ -1,7 +1,7 @@
 /*
 ** pct.c — PCT, probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi,
 ** Nagarakatte, "A randomized scheduler with probabilistic guarantees of finding
-** bugs", ASPLOS 2010), on vmmsim's choice points (DESIGN.md §4, docs/fuzzing.md).
+** bugs", ASPLOS 2010), on vmmsim's choice points (docs/fuzzing.md).
 **
 ** PCT's threads become sources: (choice kind, canonical rank of the option). Each
 ** source's priority is a hash of (seed, kind, rank), so it is fixed for the whole run
@@ -24,7 +24,7 @@ void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t ste
     eng_chooser_rewind(c);
 }
 
-void eng_pct_rewind(eng_chooser *c)
+void engi_pct_rewind(eng_chooser *c)
 {
     uint32_t i;
     assert(c->strategy == ENG_STRAT_PCT);
@@ -69,7 +69,7 @@ static int is_change_point(const eng_chooser *c, uint32_t step)
     return 0;
 }
 
-uint32_t eng_pct_next(eng_chooser *c, uint32_t kind, uint32_t n)
+uint32_t engi_pct_next(eng_chooser *c, uint32_t kind, uint32_t n)
 {
     uint32_t step = c->pct_step++, k;
     assert(c->strategy == ENG_STRAT_PCT && n >= 2);

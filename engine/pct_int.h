@@ -6,7 +6,12 @@
 
 #include "engine.h"
 
-void     eng_pct_rewind(eng_chooser *c);   /* draws the run's change points */
-uint32_t eng_pct_next(eng_chooser *c, uint32_t kind, uint32_t n);
+/* Internal to the library: hidden from the link's exported symbols (tools/check-prefixes). */
+#pragma GCC visibility push(hidden)
+
+void     engi_pct_rewind(eng_chooser *c);   /* draws the run's change points */
+uint32_t engi_pct_next(eng_chooser *c, uint32_t kind, uint32_t n);
+
+#pragma GCC visibility pop
 
 #endif

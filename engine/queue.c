@@ -1,5 +1,5 @@
 /*
-** queue.c — the event queue API (DESIGN.md §3): total order (cycle, cls, seq),
+** queue.c — the event queue API (docs/architecture.md, engine): total order (cycle, cls, seq),
 ** fixed capacity, cancel by seq. Layout and invariants: queue_int.h.
 */
 #include <assert.h>
@@ -10,6 +10,7 @@
 
 static uint32_t ceil_log2(uint32_t x)
 {
+    assert(x <= EQ_CAP_MAX);
     uint32_t l = 0;
     while ((1u << l) < x)   /* x <= EQ_CAP_MAX: at most 28 steps */
         l++;
@@ -26,8 +27,8 @@ void eng_queue_close(eng_queue *q)
     free(q->fine);
     free(q->coarse);
     free(q->heap);
-    eq_bits_free(&q->fbits);
-    eq_bits_free(&q->cbits);
+    engi_eq_bits_free(&q->fbits);
+    engi_eq_bits_free(&q->cbits);
     memset(q, 0, sizeof *q);
 }
 
@@ -55,8 +56,8 @@ int eng_queue_init(eng_queue *q, uint32_t capacity)
     q->fine = calloc((size_t)1 << flog, sizeof q->fine[0]);
     q->coarse = calloc((size_t)1 << EQ_COARSE_LOG2, sizeof q->coarse[0]);
     if (!q->node || !q->heap || !q->seq_head || !q->fine || !q->coarse
-        || eq_bits_alloc(&q->fbits, 1u << flog) != ENG_OK
-        || eq_bits_alloc(&q->cbits, 1u << EQ_COARSE_LOG2) != ENG_OK) {
+        || engi_eq_bits_alloc(&q->fbits, 1u << flog) != ENG_OK
+        || engi_eq_bits_alloc(&q->cbits, 1u << EQ_COARSE_LOG2) != ENG_OK) {
         eng_queue_close(q);
         return ENG_ENOMEM;
     }
@@ -73,7 +74,7 @@ void eng_queue_reset(eng_queue *q)
 {
     assert(q != NULL && q->node != NULL);
     if (!q->small)
-        eq_tiers_clear(q);
+        engi_eq_tiers_clear(q);
     q->small = 1;
     q->tiny = 1;
     q->heap_len = 0;
@@ -89,8 +90,9 @@ void eng_queue_reset(eng_queue *q)
 
 /* ---- seq index --------------------------------------------------------- */
 
-void eq_seq_add(eng_queue *q, uint32_t slot)
+void engi_eq_seq_add(eng_queue *q, uint32_t slot)
 {
+    assert(slot < q->cap);
     uint32_t h = (uint32_t)q->node[slot].ev.seq & q->seq_mask;
     q->node[slot].hnext = q->seq_head[h];
     q->seq_head[h] = slot;
@@ -132,20 +134,22 @@ static void release(eng_queue *q, uint32_t slot)
 }
 
 /* Place an event in the lowest tier whose range covers its cycle. */
-void eq_place(eng_queue *q, uint32_t slot)
+void engi_eq_place(eng_queue *q, uint32_t slot)
 {
+    assert(slot < q->cap);
     uint64_t blk = eq_block(q, q->node[slot].ev.cycle);
     if (blk < q->frontier_blk)
-        eq_fine_insert(q, slot);
+        engi_eq_fine_insert(q, slot);
     else if (blk - q->frontier_blk < q->cbits.nbits)
-        eq_coarse_append(q, slot);
+        engi_eq_coarse_append(q, slot);
     else
-        eq_heap_insert(q, slot);
+        engi_eq_heap_insert(q, slot);
 }
 
 /* Block number of coarse bucket b, given that it lies in [base, base + K). */
 static uint64_t coarse_block(const eng_queue *q, uint64_t base, uint32_t b)
 {
+    assert(b < q->cbits.nbits);
     uint32_t mask = q->cbits.nbits - 1;
     return base + ((b - ((uint32_t)base & mask)) & mask);
 }
@@ -161,15 +165,15 @@ static void advance(eng_queue *q)
     assert(fb >= old);
     q->frontier_blk = fb;
     while (fb > old && q->coarse_count > 0) {
-        uint32_t b = eq_bits_scan(&q->cbits, (uint32_t)old & (uint32_t)(k - 1));
+        uint32_t b = engi_eq_bits_scan(&q->cbits, (uint32_t)old & (uint32_t)(k - 1));
         if (coarse_block(q, old, b) >= fb)
             break;
-        eq_coarse_cascade(q, b);
+        engi_eq_coarse_cascade(q, b);
     }
     while (q->heap_len > 0 && eq_block(q, q->heap[0].cycle) < fb + k) {
         uint32_t slot = q->heap[0].slot;
-        eq_heap_remove(q, 0);
-        eq_place(q, slot);
+        engi_eq_heap_remove(q, 0);
+        engi_eq_place(q, slot);
     }
 }
 
@@ -188,8 +192,8 @@ static uint32_t slot_alloc(eng_queue *q)
 static EQ_COLD void push_tiered(eng_queue *q, uint32_t slot)
 {
     assert(!q->small && q->node[slot].ev.seq + 1 == q->seq_next);
-    eq_seq_add(q, slot);
-    eq_place(q, slot);
+    engi_eq_seq_add(q, slot);
+    engi_eq_place(q, slot);
 }
 
 static EQ_COLD int push_refused(const eng_queue *q, uint64_t cycle, uint32_t cls)
@@ -235,12 +239,12 @@ int eng_queue_push(eng_queue *q, uint64_t cycle, uint32_t cls, uint32_t kind,
         if (q->tiny) {
             eq_tiny_insert(q, &e);
             if (q->count > EQ_TINY_HI)
-                eq_tiny_to_heap(q);
+                engi_eq_tiny_to_heap(q);
             return ENG_OK;
         }
         eq_small_insert(q, &e);
         if (q->count > EQ_SMALL_HI)
-            eq_mode_tiered(q);
+            engi_eq_mode_tiered(q);
         return ENG_OK;
     }
     push_tiered(q, slot);
@@ -254,7 +258,7 @@ static uint32_t min_beyond_fine(const eng_queue *q)
     uint32_t b, p, best, n = 0;
     if (q->coarse_count == 0)
         return q->heap[0].slot;
-    b = eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
+    b = engi_eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
     best = p = q->coarse[b].head;
     while (p != EQ_NIL) {   /* bounded by the bucket's length <= count */
         const eng_event *x = &q->node[p].ev, *y = &q->node[best].ev;
@@ -280,10 +284,11 @@ static uint32_t min_slot(const eng_queue *q)
 
 static void unplace(eng_queue *q, uint32_t slot)
 {
+    assert(slot < q->cap && q->node[slot].where != EQ_FREE);
     switch (q->node[slot].where) {
-    case EQ_FINE:   eq_fine_remove(q, slot); break;
-    case EQ_COARSE: eq_coarse_remove(q, slot); break;
-    default:        eq_heap_remove(q, q->node[slot].hpos); break;
+    case EQ_FINE:   engi_eq_fine_remove(q, slot); break;
+    case EQ_COARSE: engi_eq_coarse_remove(q, slot); break;
+    default:        engi_eq_heap_remove(q, q->node[slot].hpos); break;
     }
 }
 
@@ -296,7 +301,7 @@ static int pop_small(eng_queue *q, eng_event *out)
     assert(out->cycle >= q->now);
     q->now = out->cycle;
     if (q->count < EQ_TINY_LO)
-        eq_heap_to_tiny(q);
+        engi_eq_heap_to_tiny(q);
     return ENG_OK;
 }
 
@@ -320,9 +325,9 @@ static EQ_COLD int pop_tiered(eng_queue *q, eng_event *out)
     if (q->fine_count == 0 && q->coarse_count > 0) {
         /* Bring the first coarse block down first: the blocks before it are empty,
         ** so the frontier may move just past it; advance() completes the move. */
-        uint32_t b = eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
+        uint32_t b = engi_eq_bits_scan(&q->cbits, (uint32_t)q->frontier_blk & (q->cbits.nbits - 1));
         q->frontier_blk = coarse_block(q, q->frontier_blk, b) + 1;
-        eq_coarse_cascade(q, b);
+        engi_eq_coarse_cascade(q, b);
     }
     slot = min_slot(q);
     unplace(q, slot);
@@ -332,7 +337,7 @@ static EQ_COLD int pop_tiered(eng_queue *q, eng_event *out)
     q->now = out->cycle;
     advance(q);
     if (q->count < EQ_SMALL_LO)
-        eq_mode_small(q);
+        engi_eq_mode_small(q);
     return ENG_OK;
 }
 
@@ -361,7 +366,7 @@ int eng_queue_cancel(eng_queue *q, uint64_t seq)
 
     assert(q != NULL);
     if (q->small) {
-        uint32_t pos = eq_small_find(q, seq);
+        uint32_t pos = engi_eq_small_find(q, seq);
         if (pos == EQ_NIL)
             return ENG_ENOENT;
         slot = q->heap[pos].slot;
@@ -371,7 +376,7 @@ int eng_queue_cancel(eng_queue *q, uint64_t seq)
             eq_small_remove(q, pos);
             if (q->count - 1 < EQ_TINY_LO) {
                 release(q, slot);
-                eq_heap_to_tiny(q);
+                engi_eq_heap_to_tiny(q);
                 return ENG_OK;
             }
         }
@@ -384,7 +389,7 @@ int eng_queue_cancel(eng_queue *q, uint64_t seq)
     unplace(q, slot);
     release(q, slot);
     if (q->count < EQ_SMALL_LO)
-        eq_mode_small(q);
+        engi_eq_mode_small(q);
     return ENG_OK;
 }
 

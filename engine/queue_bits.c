@@ -10,7 +10,7 @@
 static uint32_t nwords(const eq_bits *b) { return b->nbits >> 6; }
 static uint32_t nsum(const eq_bits *b) { return (nwords(b) + 63) >> 6; }
 
-int eq_bits_alloc(eq_bits *b, uint32_t nbits)
+int engi_eq_bits_alloc(eq_bits *b, uint32_t nbits)
 {
     assert(nbits >= 64 && (nbits & (nbits - 1)) == 0);
     b->nbits = nbits;
@@ -19,20 +19,22 @@ int eq_bits_alloc(eq_bits *b, uint32_t nbits)
     return (b->w && b->sum) ? ENG_OK : ENG_ENOMEM;
 }
 
-void eq_bits_free(eq_bits *b)
+void engi_eq_bits_free(eq_bits *b)
 {
+    assert(b != NULL);
     free(b->w);
     free(b->sum);
     b->w = b->sum = NULL;
 }
 
-void eq_bits_clear_all(eq_bits *b)
+void engi_eq_bits_clear_all(eq_bits *b)
 {
+    assert(b->w && b->sum && b->nbits >= 64);
     memset(b->w, 0, (size_t)nwords(b) * sizeof b->w[0]);
     memset(b->sum, 0, (size_t)nsum(b) * sizeof b->sum[0]);
 }
 
-void eq_bits_set(eq_bits *b, uint32_t i)
+void engi_eq_bits_set(eq_bits *b, uint32_t i)
 {
     uint32_t w = i >> 6;
     assert(i < b->nbits);
@@ -40,7 +42,7 @@ void eq_bits_set(eq_bits *b, uint32_t i)
     b->sum[w >> 6] |= 1ull << (w & 63);
 }
 
-void eq_bits_clear(eq_bits *b, uint32_t i)
+void engi_eq_bits_clear(eq_bits *b, uint32_t i)
 {
     uint32_t w = i >> 6;
     assert(i < b->nbits);
@@ -49,7 +51,7 @@ void eq_bits_clear(eq_bits *b, uint32_t i)
         b->sum[w >> 6] &= ~(1ull << (w & 63));
 }
 
-int eq_bits_get(const eq_bits *b, uint32_t i)
+int engi_eq_bits_get(const eq_bits *b, uint32_t i)
 {
     assert(i < b->nbits);
     return (int)((b->w[i >> 6] >> (i & 63)) & 1u);
@@ -81,13 +83,13 @@ static uint32_t scan_up(const eq_bits *b, uint32_t from)
 
 /* First set bit at or after `from`, wrapping once; some bit must be set. A
 ** wheel's circular order from its window start is cycle (or block) order. */
-uint32_t eq_bits_scan(const eq_bits *b, uint32_t from)
+uint32_t engi_eq_bits_scan(const eq_bits *b, uint32_t from)
 {
     uint32_t i;
     assert(from < b->nbits);
     i = scan_up(b, from);
     if (i >= b->nbits)
         i = scan_up(b, 0);
-    assert(i < b->nbits && eq_bits_get(b, i));
+    assert(i < b->nbits && engi_eq_bits_get(b, i));
     return i;
 }

@@ -9,6 +9,7 @@
 /* Freed slots lie below the high-water mark; every slot below it is free or live. */
 static int check_free(const eng_queue *q)
 {
+    assert(q->cap <= EQ_CAP_MAX);
     uint32_t p = q->free_head, n = 0, s, live = 0;
     CHECK(q->hwm <= q->cap);
     while (p != EQ_NIL) {
@@ -25,6 +26,7 @@ static int check_free(const eng_queue *q)
 
 static int check_summary(const eq_bits *b)
 {
+    assert(b->nbits >= 64 && (b->nbits & (b->nbits - 1)) == 0);
     uint32_t w;
     for (w = 0; w < b->nbits >> 6; w++)
         CHECK((int)((b->sum[w >> 6] >> (w & 63)) & 1u) == (b->w[w] != 0));
@@ -34,6 +36,7 @@ static int check_summary(const eq_bits *b)
 /* A bucket's list: links, membership, and its length in *len. */
 static int check_list(const eng_queue *q, const eq_bucket *bk, int where, uint32_t *len)
 {
+    assert(bk && len);
     uint32_t p = bk->head, prev = EQ_NIL, n = 0;
     CHECK(p != EQ_NIL);
     while (p != EQ_NIL) {
@@ -52,6 +55,7 @@ static int check_list(const eng_queue *q, const eq_bucket *bk, int where, uint32
 /* Fine bucket: one cycle, below the frontier, strictly increasing (cls, seq). */
 static int check_fine_bucket(const eng_queue *q, uint32_t b, uint32_t *seen, uint64_t *minc)
 {
+    assert(b < q->fbits.nbits && seen && minc);
     uint32_t p, len;
     if (check_list(q, &q->fine[b], EQ_FINE, &len))
         return ENG_EINVAL;
@@ -75,6 +79,7 @@ static int check_fine_bucket(const eng_queue *q, uint32_t b, uint32_t *seen, uin
 ** seq order (pairwise check, for buckets small enough to afford it). */
 static int check_coarse_bucket(const eng_queue *q, uint32_t b, uint32_t *seen)
 {
+    assert(b < q->cbits.nbits && seen);
     uint32_t p, r, len;
     uint64_t blk = 0;
     if (check_list(q, &q->coarse[b], EQ_COARSE, &len))
@@ -97,15 +102,16 @@ static int check_coarse_bucket(const eng_queue *q, uint32_t b, uint32_t *seen)
 
 static int check_wheels(const eng_queue *q)
 {
+    assert(q->fine && q->coarse);
     uint32_t b, fseen = 0, cseen = 0;
     uint64_t minc = UINT64_MAX;
     if (check_summary(&q->fbits) || check_summary(&q->cbits))
         return ENG_EINVAL;
     for (b = 0; b < q->fbits.nbits; b++)
-        if (eq_bits_get(&q->fbits, b) && check_fine_bucket(q, b, &fseen, &minc))
+        if (engi_eq_bits_get(&q->fbits, b) && check_fine_bucket(q, b, &fseen, &minc))
             return ENG_EINVAL;
     for (b = 0; b < q->cbits.nbits; b++)
-        if (eq_bits_get(&q->cbits, b) && check_coarse_bucket(q, b, &cseen))
+        if (engi_eq_bits_get(&q->cbits, b) && check_coarse_bucket(q, b, &cseen))
             return ENG_EINVAL;
     CHECK(fseen == q->fine_count && cseen == q->coarse_count);
     if (fseen > 0) {
@@ -118,6 +124,7 @@ static int check_wheels(const eng_queue *q)
 /* The overflow tier (tracked positions, far events), or small mode's whole heap. */
 static int check_heap(const eng_queue *q)
 {
+    assert(q->heap != NULL);
     uint32_t i;
     for (i = 0; i < q->heap_len; i++) {
         const eq_hent *e = &q->heap[i];
@@ -158,6 +165,7 @@ static int check_small(const eng_queue *q)
 
 static int check_seq_index(const eng_queue *q)
 {
+    assert(q->seq_head != NULL);
     uint32_t h, total = 0;
     for (h = 0; h <= q->seq_mask; h++) {
         uint32_t p = q->seq_head[h];

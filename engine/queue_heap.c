@@ -10,7 +10,7 @@
 
 #include "queue_int.h"
 
-void eq_heap_insert(eng_queue *q, uint32_t slot)
+void engi_eq_heap_insert(eng_queue *q, uint32_t slot)
 {
     assert(q->heap_len < q->cap && !q->small);
     assert(eq_block(q, q->node[slot].ev.cycle) - q->frontier_blk >= q->cbits.nbits);
@@ -18,7 +18,7 @@ void eq_heap_insert(eng_queue *q, uint32_t slot)
     eq_sift_up(q, q->heap_len++, eq_hent_of(q, slot), 1);
 }
 
-void eq_heap_remove(eng_queue *q, uint32_t pos)
+void engi_eq_heap_remove(eng_queue *q, uint32_t pos)
 {
     assert(pos < q->heap_len && !q->small);
     assert(q->node[q->heap[pos].slot].where == EQ_HEAP);

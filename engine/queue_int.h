@@ -52,7 +52,12 @@
 #ifndef VMMSIM_ENGINE_QUEUE_INT_H
 #define VMMSIM_ENGINE_QUEUE_INT_H
 
+#include <assert.h>
+
 #include "engine.h"
+
+/* Internal to the library: hidden from the link's exported symbols (tools/check-prefixes). */
+#pragma GCC visibility push(hidden)
 
 #define EQ_NIL 0xFFFFFFFFu
 /* Keeps a rarely taken path out of line, so the small-mode fast path of push and pop
@@ -134,7 +139,7 @@ struct eng_queue {
     uint32_t  coarse_count;
 };
 
-/* The total order of DESIGN.md §3: (cycle, cls, seq). */
+/* The total order of the event queue (engine.h): (cycle, cls, seq). */
 static inline int eq_key_less(uint64_t c1, uint32_t k1, uint64_t s1,
                               uint64_t c2, uint32_t k2, uint64_t s2)
 {
@@ -164,37 +169,36 @@ static inline uint64_t eq_block(const eng_queue *q, uint64_t cycle)
 }
 
 /* queue_bits.c */
-int      eq_bits_alloc(eq_bits *b, uint32_t nbits);
-void     eq_bits_free(eq_bits *b);
-void     eq_bits_clear_all(eq_bits *b);
-void     eq_bits_set(eq_bits *b, uint32_t i);
-void     eq_bits_clear(eq_bits *b, uint32_t i);
-int      eq_bits_get(const eq_bits *b, uint32_t i);
-uint32_t eq_bits_scan(const eq_bits *b, uint32_t from);   /* circular; some bit set */
+int      engi_eq_bits_alloc(eq_bits *b, uint32_t nbits);
+void     engi_eq_bits_free(eq_bits *b);
+void     engi_eq_bits_clear_all(eq_bits *b);
+void     engi_eq_bits_set(eq_bits *b, uint32_t i);
+void     engi_eq_bits_clear(eq_bits *b, uint32_t i);
+int      engi_eq_bits_get(const eq_bits *b, uint32_t i);
+uint32_t engi_eq_bits_scan(const eq_bits *b, uint32_t from);   /* circular; some bit set */
 /* queue_wheel.c */
-void     eq_fine_insert(eng_queue *q, uint32_t slot);
-void     eq_fine_remove(eng_queue *q, uint32_t slot);
-void     eq_coarse_append(eng_queue *q, uint32_t slot);
-void     eq_coarse_remove(eng_queue *q, uint32_t slot);
-void     eq_coarse_cascade(eng_queue *q, uint32_t bucket);
+void     engi_eq_fine_insert(eng_queue *q, uint32_t slot);
+void     engi_eq_fine_remove(eng_queue *q, uint32_t slot);
+void     engi_eq_coarse_append(eng_queue *q, uint32_t slot);
+void     engi_eq_coarse_remove(eng_queue *q, uint32_t slot);
+void     engi_eq_coarse_cascade(eng_queue *q, uint32_t bucket);
 /* queue_heap.c */
-void     eq_heap_insert(eng_queue *q, uint32_t slot);
-void     eq_heap_remove(eng_queue *q, uint32_t pos);
+void     engi_eq_heap_insert(eng_queue *q, uint32_t slot);
+void     engi_eq_heap_remove(eng_queue *q, uint32_t pos);
 /* queue.c */
-void     eq_place(eng_queue *q, uint32_t slot);
-void     eq_seq_add(eng_queue *q, uint32_t slot);
+void     engi_eq_place(eng_queue *q, uint32_t slot);
+void     engi_eq_seq_add(eng_queue *q, uint32_t slot);
 /* queue_small.c */
-uint32_t eq_small_find(const eng_queue *q, uint64_t seq);   /* heap pos or EQ_NIL */
-void     eq_tiny_to_heap(eng_queue *q);
-void     eq_heap_to_tiny(eng_queue *q);
-void     eq_mode_tiered(eng_queue *q);
-void     eq_mode_small(eng_queue *q);
-void     eq_tiers_clear(eng_queue *q);
+uint32_t engi_eq_small_find(const eng_queue *q, uint64_t seq);   /* heap pos or EQ_NIL */
+void     engi_eq_tiny_to_heap(eng_queue *q);
+void     engi_eq_heap_to_tiny(eng_queue *q);
+void     engi_eq_mode_tiered(eng_queue *q);
+void     engi_eq_mode_small(eng_queue *q);
+void     engi_eq_tiers_clear(eng_queue *q);
 
 /* ---- the 4-ary heap's sifts, and small mode's insert and remove, inline:
 ** small mode is the queue's hot path while few events are pending. */
 
-#include <assert.h>
 
 static inline eq_hent eq_hent_of(const eng_queue *q, uint32_t slot)
 {
@@ -299,5 +303,7 @@ static inline void eq_small_remove(eng_queue *q, uint32_t pos)
     assert(q->node[q->heap[pos].slot].where == EQ_SMALL);
     eq_heap_take(q, pos, 0);
 }
+
+#pragma GCC visibility pop
 
 #endif

@@ -7,7 +7,7 @@
 #include "queue_int.h"
 
 /* Cancel in small mode: a scan of at most EQ_SMALL_HI heap entries. */
-uint32_t eq_small_find(const eng_queue *q, uint64_t seq)
+uint32_t engi_eq_small_find(const eng_queue *q, uint64_t seq)
 {
     uint32_t i;
     assert(q->small && q->heap_len <= EQ_SMALL_HI);
@@ -29,7 +29,7 @@ static int hent_cmp_desc(const void *a, const void *b)
 }
 
 /* Sorted (latest first) -> heap: reversed, the array is sorted ascending, a heap. */
-void eq_tiny_to_heap(eng_queue *q)
+void engi_eq_tiny_to_heap(eng_queue *q)
 {
     uint32_t i, n = q->heap_len;
     assert(q->small && q->tiny);
@@ -42,7 +42,7 @@ void eq_tiny_to_heap(eng_queue *q)
 }
 
 /* Heap -> sorted, latest first. Keys are unique, so the result is the sort's alone. */
-void eq_heap_to_tiny(eng_queue *q)
+void engi_eq_heap_to_tiny(eng_queue *q)
 {
     assert(q->small && !q->tiny && q->heap_len < EQ_TINY_LO);
     qsort(q->heap, q->heap_len, sizeof q->heap[0], hent_cmp_desc);
@@ -54,7 +54,7 @@ void eq_heap_to_tiny(eng_queue *q)
 ** unique (seq), so the sort's result does not depend on the sort. Placing entry i
 ** may write heap[heap_len] with heap_len <= i (the overflow tier refills the same
 ** array from its start), never an entry not yet read. */
-void eq_mode_tiered(eng_queue *q)
+void engi_eq_mode_tiered(eng_queue *q)
 {
     uint32_t i, n = q->heap_len;
 
@@ -67,14 +67,14 @@ void eq_mode_tiered(eng_queue *q)
         uint32_t slot = q->heap[i].slot;
         assert(q->heap_len <= i && q->node[slot].where == EQ_SMALL);
         q->node[slot].where = EQ_FREE;
-        eq_seq_add(q, slot);
-        eq_place(q, slot);
+        engi_eq_seq_add(q, slot);
+        engi_eq_place(q, slot);
     }
     assert(q->fine_count + q->coarse_count + q->heap_len == q->count);
 }
 
 /* Empty the tiers' side structures for every live slot, leaving the nodes' events. */
-void eq_tiers_clear(eng_queue *q)
+void engi_eq_tiers_clear(eng_queue *q)
 {
     uint32_t s;
 
@@ -82,19 +82,19 @@ void eq_tiers_clear(eng_queue *q)
     for (s = 0; s < q->hwm; s++)   /* O(slots used), the seq heads of live events */
         if (q->node[s].where != EQ_FREE)
             q->seq_head[(uint32_t)q->node[s].ev.seq & q->seq_mask] = EQ_NIL;
-    eq_bits_clear_all(&q->fbits);
-    eq_bits_clear_all(&q->cbits);
+    engi_eq_bits_clear_all(&q->fbits);
+    engi_eq_bits_clear_all(&q->cbits);
     q->fine_count = q->coarse_count = q->heap_len = 0;
 }
 
 /* Tiered -> small: every live slot into one heap (insertion order is irrelevant:
 ** the heap orders by the full key). */
-void eq_mode_small(eng_queue *q)
+void engi_eq_mode_small(eng_queue *q)
 {
     uint32_t s, n = 0;
 
     assert(!q->small && q->count < EQ_SMALL_LO);
-    eq_tiers_clear(q);
+    engi_eq_tiers_clear(q);
     q->small = 1;
     q->tiny = 0;   /* count >= EQ_SMALL_LO - 1 > EQ_TINY_LO: the heap shape */
     for (s = 0; s < q->hwm; s++) {

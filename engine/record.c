@@ -1,6 +1,6 @@
 /*
 ** record.c — the canonical encoding of a trace record, its hash, the checkpoint
-** text line, and the first-divergence finder (DESIGN.md §3).
+** text line, and the first-divergence finder (docs/trace-format.md).
 */
 #include <assert.h>
 #include <inttypes.h>
@@ -13,6 +13,7 @@
 ** little-endian, so its memory is never hashed. */
 static uint8_t *put_le(uint8_t *p, uint64_t v, int bytes)
 {
+    assert(bytes >= 1 && bytes <= 8);
     int i;
     for (i = 0; i < bytes; i++)
         *p++ = (uint8_t)(v >> (8 * i));
@@ -40,6 +41,7 @@ size_t eng_record_encode(const eng_record *r, uint8_t *buf)
 
 uint64_t eng_record_hash(const eng_record *r, uint64_t seed)
 {
+    assert(r != NULL);
     uint8_t buf[ENG_REC_ENC_MAX];
     size_t len = eng_record_encode(r, buf);
     return (uint64_t)XXH64(buf, len, (XXH64_hash_t)seed);

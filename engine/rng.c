@@ -1,5 +1,5 @@
 /*
-** rng.c — the only randomness in vmmsim (DESIGN.md §2).
+** rng.c — the only randomness in vmmsim (docs/architecture.md, determinism).
 **
 ** xoshiro256** 1.0 by David Blackman and Sebastiano Vigna ("Scrambled linear
 ** pseudorandom number generators", ACM TOMS 47(4), 2021; reference code at

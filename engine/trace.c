@@ -1,6 +1,6 @@
 /*
 ** trace.c — canonical trace records, their storage and the rolling hash
-** (DESIGN.md §3). Storage and the checkpoint list have fixed capacities; the hash
+** (docs/trace-format.md). Storage and the checkpoint list have fixed capacities; the hash
 ** covers every record whether stored or not.
 */
 #include <assert.h>
@@ -11,6 +11,7 @@
 
 int eng_trace_init(eng_trace *t, uint32_t cap, uint32_t checkpoint_every)
 {
+    assert(t != NULL);
     uint32_t per = checkpoint_every ? cap / checkpoint_every : 0;
     return eng_trace_init_cp(t, cap, checkpoint_every, per + ENG_TRACE_CP_SPARE);
 }
@@ -70,6 +71,7 @@ static int append(eng_trace *t, const eng_record *r)
 
 static void emit_checkpoint(eng_trace *t, uint64_t cycle)
 {
+    assert(t->cp_len <= t->cp_cap);
     eng_record r;
 
     memset(&r, 0, sizeof r);

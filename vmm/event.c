@@ -7,36 +7,47 @@
 
 #include "vmm_int.h"
 
-uint32_t ev_serial(vmm_state *v, uint32_t tag) {
-    if (v->d.serial >= VMM_SERIAL_MAX) {
-        vmm_fail(v, VMM_ELIMIT, "more than %u event and time-out handles in one run", VMM_SERIAL_MAX);
+void vmmi_ev_reset(vmm_state *v) {
+    vmm_ev *list = v->ev.list;   /* storage stays */
+    assert(list);
+    memset(&v->ev, 0, sizeof v->ev);
+    v->ev.list = list;
+}
+
+uint32_t vmmi_ev_serial(vmm_state *v, uint32_t tag) {
+    assert(tag == VMM_H_EVENT || tag == VMM_H_PRIO || tag == VMM_H_TIMEOUT);
+    if (v->ev.serial >= VMM_SERIAL_MAX) {
+        vmmi_fail(v, VMM_ELIMIT, "more than %u event and time-out handles in one run", VMM_SERIAL_MAX);
         return 0;
     }
-    return tag | ++v->d.serial;
+    return tag | ++v->ev.serial;
 }
 
 static void rec(vmm_state *v, int op, const vmm_ev *e) {
+    assert(e->type <= VMM_EVT_PRIO);
     uint64_t vm = e->type == VMM_EVT_GLOBAL ? VMM_NONE : e->vm;
-    vmm_rec(v, VMM_REC_EV, 6, (uint64_t)op | (uint64_t)e->type << 8 | vm << 16, e->handle, e->cb,
+    vmmi_rec(v, VMM_REC_EV, 6, (uint64_t)op | (uint64_t)e->type << 8 | vm << 16, e->handle, e->cb,
             e->ref, e->boost, e->flags);
 }
 
 static int find(const vmm_state *v, uint32_t handle) {
-    for (uint32_t i = 0; i < v->d.nev; i++)
-        if (v->ev[i].handle == handle) return (int)i;
+    assert(v->ev.n <= VMM_EVENTS_MAX);
+    for (uint32_t i = 0; i < v->ev.n; i++)
+        if (v->ev.list[i].handle == handle) return (int)i;
     return -1;
 }
 
 static void drop(vmm_state *v, uint32_t i) {
-    assert(i < v->d.nev);
-    memmove(&v->ev[i], &v->ev[i + 1], (v->d.nev - i - 1) * sizeof *v->ev);
-    v->d.nev--;
+    assert(i < v->ev.n);
+    memmove(&v->ev.list[i], &v->ev.list[i + 1], (v->ev.n - i - 1) * sizeof *v->ev.list);
+    v->ev.n--;
 }
 
 static int push(vmm_state *v, const vmm_ev *e) {
-    if (v->d.nev >= VMM_EVENTS_MAX)
-        return vmm_fail(v, VMM_ELIMIT, "more than %u events pending", VMM_EVENTS_MAX);
-    v->ev[v->d.nev++] = *e;
+    assert(e->handle != 0 && (e->type == VMM_EVT_GLOBAL || e->vm < v->nvms));
+    if (v->ev.n >= VMM_EVENTS_MAX)
+        return vmmi_fail(v, VMM_ELIMIT, "more than %u events pending", VMM_EVENTS_MAX);
+    v->ev.list[v->ev.n++] = *e;
     rec(v, VMM_EVOP_SCHEDULE, e);
     return VMM_OK;
 }
@@ -46,10 +57,11 @@ static int push(vmm_state *v, const vmm_ev *e) {
 /* Starts event i (removed from the list) in context ci: from the VMM's return to a
 ** VM (client level), or nested in the calling service (svc != 0). */
 static int run_ev(vmm_state *v, const vmm_ev *e, uint32_t ci, int timed_out) {
+    assert(ci < v->nctx && e->type <= VMM_EVT_PRIO);
     vmm_cbargs a;
     memset(&a, 0, sizeof a);
     a.cb = e->cb;
-    a.ebx = v->vm[v->d.cur].handle;
+    a.ebx = v->vm[v->run.cur].handle;
     a.edx = e->ref;
     if (e->type == VMM_EVT_PRIO) {
         a.cf = timed_out != 0;
@@ -59,22 +71,24 @@ static int run_ev(vmm_state *v, const vmm_ev *e, uint32_t ci, int timed_out) {
         }
     }
     rec(v, timed_out ? VMM_EVOP_TIMEOUT : VMM_EVOP_RUN, e);
-    return ctx_start_cb(v, ci, e->type == VMM_EVT_PRIO ? VMM_CB_PRIO : VMM_CB_EVENT, &a, 0, NULL);
+    return vmmi_ctx_start_cb(v, ci, e->type == VMM_EVT_PRIO ? VMM_CB_PRIO : VMM_CB_EVENT, &a, 0, NULL);
 }
 
 /* EV-2: the priority event's callback returned: its boost goes unless PEF_Dont_Unboost. */
-void ev_frame_done(vmm_state *v, const vmm_frame *f) {
-    if (f->a.unboost_vm) sched_set_pri(v, f->a.unboost_vm - 1, -(int64_t)f->a.unboost, VMM_PRI_EVENT);
+static void ev_prio_done(vmm_state *v, const vmm_frame *f) {
+    assert(f->kind == VMM_CB_PRIO && f->a.unboost_vm <= v->nvms);
+    if (f->a.unboost_vm) vmmi_sched_set_pri(v, f->a.unboost_vm - 1, -(int64_t)f->a.unboost, VMM_PRI_EVENT);
 }
 
 /* EV-2 conditions for a priority event of the current VM. */
 static int prio_ready(vmm_state *v, const vmm_ev *e) {
+    assert(e->type == VMM_EVT_PRIO && e->vm < v->nvms);
     if (e->fired) return 1;                        /* timed out: runs in any VM */
-    if (e->vm != v->d.cur) return 0;
-    if ((e->flags & PEF_WAIT_NOT_CRIT) && v->d.crit_owner >= 0) return 0;
+    if (e->vm != v->run.cur) return 0;
+    if ((e->flags & PEF_WAIT_NOT_CRIT) && v->crit.owner >= 0) return 0;
     if (e->flags & PEF_WAIT_FOR_STI) {
         uint32_t fl = 0;
-        vmm_read(v, vmm_client_ptr(v, e->vm) + 0x2C, &fl, 4);   /* Client_EFlags */
+        vmm_read(v, vmmi_client_ptr(v, e->vm) + 0x2C, &fl, 4);   /* Client_EFlags */
         if (!(fl & CPU_IF)) return 0;
     }
     return 1;
@@ -83,60 +97,66 @@ static int prio_ready(vmm_state *v, const vmm_ev *e) {
 /* The priority events that can run now, most recent first (the canonical LIFO of
 ** the PRIORITY_EVENT choice); then one is run. */
 static int prio_work(vmm_state *v) {
+    assert(v->ev.n <= VMM_EVENTS_MAX && v->run.cur < v->nvms);
     uint32_t cand[VMM_EVENTS_MAX], n = 0;
-    for (uint32_t i = v->d.nev; i-- > 0;)
-        if (v->ev[i].type == VMM_EVT_PRIO && prio_ready(v, &v->ev[i])) cand[n++] = i;
+    for (uint32_t i = v->ev.n; i-- > 0;)
+        if (v->ev.list[i].type == VMM_EVT_PRIO && prio_ready(v, &v->ev.list[i])) cand[n++] = i;
     if (n == 0) return 0;
-    uint32_t i = cand[vmm_choose(v, ENG_CHOICE_PRIORITY_EVENT, n)];
-    vmm_ev e = v->ev[i];
+    uint32_t i = cand[vmmi_choose(v, ENG_CHOICE_PRIORITY_EVENT, n)];
+    assert(i < v->ev.n && v->ev.list[i].type == VMM_EVT_PRIO);
+    vmm_ev e = v->ev.list[i];
     drop(v, i);
-    if (e.link && !e.fired) tm_cancel(v, e.link, 1);
-    run_ev(v, &e, v->d.cur, e.fired);
+    if (e.link && !e.fired) vmmi_tm_cancel(v, e.link, 1);
+    run_ev(v, &e, v->run.cur, e.fired);
     return 1;
 }
 
 /* Global events and the current VM's VM events, in schedule order (the canonical
 ** FIFO of the PENDING_EVENT choice). */
 static int plain_work(vmm_state *v) {
+    assert(v->ev.n <= VMM_EVENTS_MAX && v->run.cur < v->nvms);
     uint32_t cand[VMM_EVENTS_MAX], n = 0;
-    for (uint32_t i = 0; i < v->d.nev; i++) {
-        const vmm_ev *e = &v->ev[i];
-        if (e->type == VMM_EVT_GLOBAL || (e->type == VMM_EVT_VM && e->vm == v->d.cur)) cand[n++] = i;
+    for (uint32_t i = 0; i < v->ev.n; i++) {
+        const vmm_ev *e = &v->ev.list[i];
+        if (e->type == VMM_EVT_GLOBAL || (e->type == VMM_EVT_VM && e->vm == v->run.cur)) cand[n++] = i;
     }
     if (n == 0) return 0;
-    uint32_t i = cand[vmm_choose(v, ENG_CHOICE_PENDING_EVENT, n)];
-    vmm_ev e = v->ev[i];
+    uint32_t i = cand[vmmi_choose(v, ENG_CHOICE_PENDING_EVENT, n)];
+    assert(i < v->ev.n && v->ev.list[i].type != VMM_EVT_PRIO);
+    vmm_ev e = v->ev.list[i];
     drop(v, i);
-    run_ev(v, &e, v->d.cur, 0);
+    run_ev(v, &e, v->run.cur, 0);
     return 1;
 }
 
 static int vm_has_work(const vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
     if (v->vm[vm].vreq && v->vm[vm].vhandler < 0) return 1;
-    for (uint32_t i = 0; i < v->d.nev; i++)
-        if ((v->ev[i].type == VMM_EVT_VM || v->ev[i].type == VMM_EVT_PRIO) && v->ev[i].vm == vm) return 1;
-    return tm_has_work_for(v, vm);
+    for (uint32_t i = 0; i < v->ev.n; i++)
+        if ((v->ev.list[i].type == VMM_EVT_VM || v->ev.list[i].type == VMM_EVT_PRIO) && v->ev.list[i].vm == vm) return 1;
+    return vmmi_tm_has_work_for(v, vm);
 }
 
 /* The VMM is about to return to the current VM's client code (no VxD code runs).
 ** Returns 1 when it started something. */
-int ev_work(vmm_state *v) {
-    uint32_t cur = v->d.cur, best;
-    if (!v->d.booted) return 0;
-    if (v->d.nev == 0 && v->d.nto == 0 && !v->vm[cur].vreq && !v->d.in_hwint) {
+int vmmi_ev_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
+    uint32_t cur = v->run.cur, best;
+    if (!v->run.booted) return 0;
+    if (v->ev.n == 0 && v->tm.n == 0 && !v->vm[cur].vreq && !v->pic.in_hwint) {
         int any = 0;   /* the common case: nothing of this file's is pending */
         for (uint32_t i = 0; i < v->nvms && !any; i++) any = v->vm[i].vreq != 0;
         if (!any) return 0;
     }
-    if (vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
-        if (irq_work(v) || tm_work(v) || prio_work(v) || plain_work(v)) return 1;
+    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
+        if (vmmi_irq_work(v) || vmmi_tm_work(v) || prio_work(v) || plain_work(v)) return 1;
     }
     /* VM events need their VM: the time slicer runs it when it may run. */
-    best = sched_max_pri(v);
+    best = vmmi_sched_max_pri(v);
     for (uint32_t k = 1; k < v->nvms; k++) {
         uint32_t i = (cur + k) % v->nvms;
-        if (vm_ready(v, i) && v->vm[i].pri == best && v->ctx[i].depth == 0 && vm_has_work(v, i)) {
-            sched_switch(v, i, VMM_SW_EVENT);
+        if (vmmi_vm_ready(v, i) && v->vm[i].pri == best && v->ctx[i].depth == 0 && vm_has_work(v, i)) {
+            vmmi_sched_switch(v, i, VMM_SW_EVENT);
             return 1;
         }
     }
@@ -145,23 +165,15 @@ int ev_work(vmm_state *v) {
 
 /* ---- services -------------------------------------------------------------------- */
 
-static int vm_of(vmm_state *v, vmm_call *c, uint32_t handle) {
-    int vm = vmm_vm_of_handle(v, handle);
-    if (vm < 0) {
-        char name[64];
-        vmm_fail(v, VMM_EGUEST, "%s: 0x%08x is not a VM handle", svc_name(c->dword, name, sizeof name), handle);
-    }
-    return vm;
-}
-
 /* Call_Global_Event / Call_VM_Event: at once unless inside an interrupt that
 ** interrupted VxD code, or (VM event) the VM is not current (EV-1). */
 static int call_ev(vmm_state *v, vmm_call *c, vmm_ev *e) {
+    assert(e->type == VMM_EVT_GLOBAL || (e->type == VMM_EVT_VM && e->vm < v->nvms));
     vmm_sregs *r = &c->r;
     int now = !c->int_vmm && c->path != VMM_PATH_STIM &&
               (e->type == VMM_EVT_GLOBAL || e->vm == c->vm);
     if (!now) {
-        if ((e->handle = ev_serial(v, VMM_H_EVENT)) == 0) return v->d.err;
+        if ((e->handle = vmmi_ev_serial(v, VMM_H_EVENT)) == 0) return v->run.err;
         r->esi = e->handle;
         return push(v, e);
     }
@@ -171,30 +183,32 @@ static int call_ev(vmm_state *v, vmm_call *c, vmm_ev *e) {
     c->has_cba = 1;
     memset(&c->cba, 0, sizeof c->cba);
     c->cba.cb = e->cb;
-    c->cba.ebx = v->vm[v->d.cur].handle;
+    c->cba.ebx = v->vm[v->run.cur].handle;
     c->cba.edx = e->ref;
     return VMM_OK;
 }
 
 static int cancel(vmm_state *v, uint32_t handle, int type) {
+    assert(type == VMM_EVT_GLOBAL || type == VMM_EVT_VM || type == VMM_EVT_PRIO);
     int i;
-    if (handle == 0 || (i = find(v, handle)) < 0 || v->ev[i].type != type) return VMM_OK;
-    vmm_ev e = v->ev[i];
+    if (handle == 0 || (i = find(v, handle)) < 0 || v->ev.list[i].type != type) return VMM_OK;
+    vmm_ev e = v->ev.list[i];
     drop(v, (uint32_t)i);
     rec(v, VMM_EVOP_CANCEL, &e);
     if (type == VMM_EVT_PRIO) {                   /* EV-2: undo the boost */
-        if (e.link && !e.fired) tm_cancel(v, e.link, 1);
-        if (!e.fired) sched_set_pri(v, e.vm, -(int64_t)e.boost, VMM_PRI_EVENT);
+        if (e.link && !e.fired) vmmi_tm_cancel(v, e.link, 1);
+        if (!e.fired) vmmi_sched_set_pri(v, e.vm, -(int64_t)e.boost, VMM_PRI_EVENT);
     }
     return VMM_OK;
 }
 
 /* EV-2: Call_Priority_VM_Event. */
 static int prio_call(vmm_state *v, vmm_call *c) {
+    assert(c->vm < v->nvms && c->ctx < v->nctx);
     vmm_sregs *r = &c->r;
     vmm_ev e;
-    int vm = vm_of(v, c, r->ebx);
-    if (vm < 0) return v->d.err;
+    int vm = vmmi_svc_vm_arg(v, c, r->ebx);
+    if (vm < 0) return v->run.err;
     memset(&e, 0, sizeof e);
     e.type = VMM_EVT_PRIO;
     e.vm = (uint32_t)vm;
@@ -205,7 +219,7 @@ static int prio_call(vmm_state *v, vmm_call *c) {
     if (!c->int_time && c->path != VMM_PATH_STIM && (uint32_t)vm == c->vm &&
         !(e.flags & PEF_ALWAYS_SCHED) && prio_ready(v, &e)) {
         r->esi = 0;                               /* run at once, with the boost */
-        sched_set_pri(v, e.vm, (int32_t)e.boost, VMM_PRI_EVENT);
+        vmmi_sched_set_pri(v, e.vm, (int32_t)e.boost, VMM_PRI_EVENT);
         rec(v, VMM_EVOP_RUN, &e);
         c->chain = VMM_CB_PRIO;
         c->has_cba = 1;
@@ -216,27 +230,29 @@ static int prio_call(vmm_state *v, vmm_call *c) {
         if (!(e.flags & PEF_DONT_UNBOOST)) { c->cba.unboost_vm = e.vm + 1; c->cba.unboost = e.boost; }
         return VMM_OK;
     }
-    if ((e.handle = ev_serial(v, VMM_H_PRIO)) == 0) return v->d.err;
+    if ((e.handle = vmmi_ev_serial(v, VMM_H_PRIO)) == 0) return v->run.err;
     r->esi = e.handle;
-    if (push(v, &e)) return v->d.err;
+    if (push(v, &e)) return v->run.err;
     if ((e.flags & PEF_TIME_OUT) &&
-        tm_set(v, VMM_TOT_PRIO, e.vm, r->edi, e.cb, e.ref, e.handle, &v->ev[v->d.nev - 1].link))
-        return v->d.err;
-    sched_set_pri(v, e.vm, (int32_t)e.boost, VMM_PRI_EVENT);   /* PRI-1 may switch to it */
+        vmmi_tm_set(v, VMM_TOT_PRIO, e.vm, r->edi, e.cb, e.ref, e.handle, &v->ev.list[v->ev.n - 1].link))
+        return v->run.err;
+    vmmi_sched_set_pri(v, e.vm, (int32_t)e.boost, VMM_PRI_EVENT);   /* PRI-1 may switch to it */
     return VMM_OK;
 }
 
 /* EV-2: the priority event's time-out came first: its boost is cancelled and it runs
 ** (CF set) at the VMM's next return to a VM, in whichever VM is current. */
-void ev_prio_timed_out(vmm_state *v, uint32_t handle) {
+void vmmi_ev_prio_timed_out(vmm_state *v, uint32_t handle) {
+    assert((handle & VMM_H_TAG) == VMM_H_PRIO);
     int i = find(v, handle);
-    if (i < 0 || v->ev[i].fired) return;
-    v->ev[i].fired = 1;
-    v->ev[i].link = 0;
-    sched_set_pri(v, v->ev[i].vm, -(int64_t)v->ev[i].boost, VMM_PRI_EVENT);
+    if (i < 0 || v->ev.list[i].fired) return;
+    v->ev.list[i].fired = 1;
+    v->ev.list[i].link = 0;
+    vmmi_sched_set_pri(v, v->ev.list[i].vm, -(int64_t)v->ev.list[i].boost, VMM_PRI_EVENT);
 }
 
-int ev_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+int vmmi_ev_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     vmm_ev e;
     int vm;
@@ -246,21 +262,21 @@ int ev_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     switch (num) {
     case 0x0E:                                    /* Schedule_Global_Event */
         e.type = VMM_EVT_GLOBAL;
-        if ((e.handle = ev_serial(v, VMM_H_EVENT)) == 0) return v->d.err;
+        if ((e.handle = vmmi_ev_serial(v, VMM_H_EVENT)) == 0) return v->run.err;
         r->esi = e.handle;
         return push(v, &e);
     case 0x0F:                                    /* Schedule_VM_Event */
-        if ((vm = vm_of(v, c, r->ebx)) < 0) return v->d.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         e.type = VMM_EVT_VM;
         e.vm = (uint32_t)vm;
-        if ((e.handle = ev_serial(v, VMM_H_EVENT)) == 0) return v->d.err;
+        if ((e.handle = vmmi_ev_serial(v, VMM_H_EVENT)) == 0) return v->run.err;
         r->esi = e.handle;
         return push(v, &e);
     case 0x10:                                    /* Call_Global_Event */
         e.type = VMM_EVT_GLOBAL;
         return call_ev(v, c, &e);
     case 0x11:                                    /* Call_VM_Event */
-        if ((vm = vm_of(v, c, r->ebx)) < 0) return v->d.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         e.type = VMM_EVT_VM;
         e.vm = (uint32_t)vm;
         return call_ev(v, c, &e);
@@ -271,3 +287,6 @@ int ev_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     }
     return 1;
 }
+
+const vmmi_cb_ops vmmi_ev_ops = { vmmi_ctx_step_one, NULL, NULL };
+const vmmi_cb_ops vmmi_ev_prio_ops = { vmmi_ctx_step_one, NULL, ev_prio_done };

@@ -5,7 +5,7 @@
 ** The bus callbacks run in the middle of an instruction, where the CPU's cycle count
 ** is a partial sum (base clocks charged, the protected-mode adjustment and the
 ** per-iteration clocks not yet). So a callback only answers and notes the access,
-** and asks the CPU to stop after the instruction; run.c calls io_flush() when
+** and asks the CPU to stop after the instruction; run.c calls vmmi_io_flush() when
 ** cpu_run returns, and the record is stamped with the cycle at the end of the
 ** instruction (of the iteration, for REP INS/OUTS: the stop request ends a string
 ** instruction after its current iteration, with EIP still on it). One stop per access
@@ -18,14 +18,21 @@
 
 #include "vmm_int.h"
 
+void vmmi_io_reset(vmm_state *v) {
+    assert(v->nvms <= VMM_VMS_MAX);
+    memset(&v->io, 0, sizeof v->io);
+}
+
 static int port_cmp(const void *a, const void *b) {
+    assert(a && b);
     const vmm_port *x = a, *y = b;
     return (x->port > y->port) - (x->port < y->port);
 }
 
 /* Scenario checks for vmm_new: size of the map; unique ports (a duplicate would make
 ** the answer depend on which entry a search meets first). */
-int io_check(const vmm_scenario *s, char *why, size_t n) {
+int vmmi_io_check(const vmm_scenario *s, char *why, size_t n) {
+    assert(s && why && n > 0);
     if (s->nports > VMM_PORTS_MAX)
         return snprintf(why, n, "%u ports exceed %u", s->nports, VMM_PORTS_MAX), VMM_ELIMIT;
     if (s->nports && !s->ports) return snprintf(why, n, "%u ports but no port map", s->nports), VMM_EINVAL;
@@ -37,6 +44,7 @@ int io_check(const vmm_scenario *s, char *why, size_t n) {
 }
 
 static const vmm_port *port_find(const vmm_state *v, uint16_t port) {
+    assert(v->nports == 0 || v->ports);
     uint32_t lo = 0, hi = v->nports;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
@@ -52,11 +60,11 @@ static uint32_t size_mask(unsigned size) {
 
 /* Notes one access and stops the CPU after the instruction. */
 static void io_note(vmm_state *v, uint16_t port, unsigned size, int out, uint32_t value) {
-    assert(v->d.nio_pend <= VMM_IO_PEND_MAX);
-    if (v->d.nio_pend == VMM_IO_PEND_MAX) {
-        v->d.io_lost++;           /* io_flush fails the run: no record is dropped silently */
+    assert(v->io.n <= VMM_IO_PEND_MAX);
+    if (NEVER(v->io.n == VMM_IO_PEND_MAX)) {   /* one access per instruction or iteration */
+        v->io.lost++;           /* vmmi_io_flush fails the run: no record is dropped silently */
     } else {
-        vmm_io *a = &v->d.io_pend[v->d.nio_pend++];
+        vmm_io *a = &v->io.pend[v->io.n++];
         a->port = port;
         a->size = (uint8_t)size;
         a->out = (uint8_t)out;
@@ -66,6 +74,7 @@ static void io_note(vmm_state *v, uint16_t port, unsigned size, int out, uint32_
 }
 
 static uint32_t io_in(void *ctx, uint16_t port, unsigned size_bytes) {
+    assert(ctx && (size_bytes == 1 || size_bytes == 2 || size_bytes == 4));
     vmm_state *v = ctx;
     const vmm_port *p = port_find(v, port);
     uint32_t val = (p ? p->value : 0xFFFFFFFFu) & size_mask(size_bytes);   /* floating bus */
@@ -74,12 +83,13 @@ static uint32_t io_in(void *ctx, uint16_t port, unsigned size_bytes) {
 }
 
 static void io_out(void *ctx, uint16_t port, unsigned size_bytes, uint32_t value) {
+    assert(ctx && (size_bytes == 1 || size_bytes == 2 || size_bytes == 4));
     vmm_state *v = ctx;
     io_note(v, port, size_bytes, 1, value & size_mask(size_bytes));
 }
 
 /* Sorts a copy of the port map and points the bus's I/O at this machine. */
-int io_init(vmm_state *v, cpu_bus *bus) {
+int vmmi_io_init(vmm_state *v, cpu_bus *bus) {
     const vmm_scenario *s = v->s;
     assert(s->nports <= VMM_PORTS_MAX);
     if (s->nports) {
@@ -96,16 +106,16 @@ int io_init(vmm_state *v, cpu_bus *bus) {
 }
 
 /* Traces the accesses of the instruction that just ran, at the cycle it ended. */
-void io_flush(vmm_state *v) {
-    assert(v->d.nio_pend <= VMM_IO_PEND_MAX);
-    for (uint32_t i = 0; i < v->d.nio_pend; i++) {
-        const vmm_io *a = &v->d.io_pend[i];
+void vmmi_io_flush(vmm_state *v) {
+    assert(v->io.n <= VMM_IO_PEND_MAX);
+    for (uint32_t i = 0; i < v->io.n; i++) {
+        const vmm_io *a = &v->io.pend[i];
         uint64_t op = a->out ? VMM_IOOP_OUT : VMM_IOOP_IN;
-        vmm_rec(v, VMM_REC_IO, 2, op | (uint64_t)a->size << 8 | (uint64_t)v->d.cur << 16 |
+        vmmi_rec(v, VMM_REC_IO, 2, op | (uint64_t)a->size << 8 | (uint64_t)v->run.cur << 16 |
                 (uint64_t)a->port << 32, a->value, 0, 0, 0, 0);
     }
-    v->d.nio_pend = 0;
-    if (v->d.io_lost)
-        vmm_fail(v, VMM_ELIMIT, "%u port accesses in one instruction (at most %u)",
-                 v->d.io_lost + VMM_IO_PEND_MAX, VMM_IO_PEND_MAX);
+    v->io.n = 0;
+    if (v->io.lost)
+        vmmi_fail(v, VMM_ELIMIT, "%u port accesses in one instruction (at most %u)",
+                 v->io.lost + VMM_IO_PEND_MAX, VMM_IO_PEND_MAX);
 }

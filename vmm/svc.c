@@ -1,8 +1,8 @@
 /*
 ** svc.c — the VMM service table: INT 20h service dwords and the INT 2Fh entry
-** points, with the rules each service follows (DESIGN.md §6.2).
+** points, with the rules each service follows (docs/vmm.md).
 **
-** A service reads and writes a vmm_sregs copy of the caller's registers; svc_finish
+** A service reads and writes a vmm_sregs copy of the caller's registers; vmmi_svc_finish
 ** hands the results back to the guest (or, for a timeline stimulus, only to the
 ** trace), starts a callback chain the service asked for, or defers the SVC_RET
 ** when the calling VM cannot run on (blocked, suspended).
@@ -34,7 +34,8 @@ const char *vmm_service_name(uint32_t dword) {
     return NULL;
 }
 
-const char *svc_name(uint32_t dword, char *buf, size_t len) {
+const char *vmmi_svc_name(uint32_t dword, char *buf, size_t len) {
+    assert(buf && len > 0);
     const char *n = vmm_service_name(dword);
     if (n) return n;
     if (dword >> 16 == INT2F_DEVICE) snprintf(buf, len, "Int2F_%04X", dword & 0xFFFFu);
@@ -42,141 +43,121 @@ const char *svc_name(uint32_t dword, char *buf, size_t len) {
     return buf;
 }
 
-void svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r) {
+void vmmi_svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r) {
+    assert(vm < v->nvms && dword != 0);
     uint64_t a0 = dword | (uint64_t)vm << 32 | (uint64_t)((r->eflags & CPU_CF) != 0) << 48 |
                   (uint64_t)((r->eflags & CPU_ZF) != 0) << 49;
-    vmm_rec(v, VMM_REC_SVC_RET, 6, a0, r->eax, r->ebx, r->ecx, r->edx, r->esi);
+    vmmi_rec(v, VMM_REC_SVC_RET, 6, a0, r->eax, r->ebx, r->ecx, r->edx, r->esi);
 }
 
 static void set_flag(vmm_sregs *r, uint32_t flag, int on) {
     r->eflags = on ? r->eflags | flag : r->eflags & ~flag;
 }
 
-/* A VM handle argument; an invalid one is a guest error (the real VMM would crash). */
-static int vm_arg(vmm_state *v, vmm_call *c, uint32_t handle) {
-    int vm = vmm_vm_of_handle(v, handle);
-    if (vm < 0) {
-        char name[64];
-        vmm_fail(v, VMM_EGUEST, "%s: 0x%08x is not a VM handle",
-                 svc_name(c->dword, name, sizeof name), handle);
-    }
-    return vm;
-}
-
-static int table_add(vmm_state *v, uint32_t *tab, uint32_t *n, uint32_t cap, uint32_t cb,
-                     const char *what) {
-    if (*n >= cap) return vmm_fail(v, VMM_ELIMIT, "%s: more than %u callbacks installed", what, cap);
+/* Installs callback cb in a table of cap entries (NC-1, TS-1: any number up to the
+** machine's slots); a full table fails the run. */
+int vmmi_svc_table_add(vmm_state *v, uint32_t *tab, uint32_t *n, uint32_t cap, uint32_t cb,
+                       const char *what) {
+    assert(tab && *n <= cap);
+    if (*n >= cap) return vmmi_fail(v, VMM_ELIMIT, "%s: more than %u callbacks installed", what, cap);
     tab[(*n)++] = cb;
     return VMM_OK;
 }
 
-/* IDLE-2: every VM other than the system VM is idle or suspended. */
-static int others_idle(vmm_state *v) {
-    for (uint32_t i = 0; i < v->nvms; i++)
-        if (i != v->sys && v->vm[i].suspend == 0 && !(vmm_status(v, i) & VMSTAT_IDLE)) return 0;
-    return 1;
+/* A VM handle argument; an invalid one is a guest error (the real VMM would crash). */
+int vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle) {
+    int vm = vmmi_vm_of_handle(v, handle);
+    if (vm < 0) {
+        char name[64];
+        vmmi_fail(v, VMM_EGUEST, "%s: 0x%08x is not a VM handle",
+                 vmmi_svc_name(c->dword, name, sizeof name), handle);
+    }
+    return vm;
 }
 
 static int int2f(vmm_state *v, vmm_call *c) {
+    assert(c->dword >> 16 == INT2F_DEVICE);
     switch (c->dword & 0xFFFFu) {
     case 0x1680:                                   /* release time slice; AL = 0: supported */
         c->r.eax &= ~0xFFu;
-        return sched_release_slice(v, c->vm);
+        return vmmi_sched_release_slice(v, c->vm);
     case 0x1681:                                   /* begin critical section */
-        crit_claim(v, c, 1);
+        vmmi_crit_claim(v, c, 1);
         return VMM_OK;
     case 0x1682:
-        crit_end(v, c, 1);
+        vmmi_crit_end(v, c, 1);
         return VMM_OK;
     case 0x1689:                                   /* kernel idle: IDLE-2, IDLE-3, IDLE-5 */
-        if (c->vm == v->sys && v->d.nidle > 0 && others_idle(v)) c->chain = VMM_CB_IDLE;
+        vmmi_idle_kernel_idle(v, c);
         return VMM_OK;
     }
-    return vmm_fail(v, VMM_EUNIMPL, "INT 2Fh AX=%04Xh is not implemented", c->dword & 0xFFFFu);
+    return vmmi_fail(v, VMM_EUNIMPL, "INT 2Fh AX=%04Xh is not implemented", c->dword & 0xFFFFu);
 }
 
 static int crit_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     switch (num) {
-    case 0x1F: crit_claim(v, c, 1); return VMM_OK;                        /* Begin */
-    case 0x20: crit_end(v, c, 1); return VMM_OK;                          /* End */
+    case 0x1F: vmmi_crit_claim(v, c, 1); return VMM_OK;                        /* Begin */
+    case 0x20: vmmi_crit_end(v, c, 1); return VMM_OK;                          /* End */
     case 0x21:                                                            /* CS-6 */
-        if (v->d.crit_owner != (int)c->vm || v->d.crit_count != 1 || c->vm == v->sys) {
+        if (v->crit.owner != (int)c->vm || v->crit.count != 1 || c->vm == v->sys) {
             set_flag(r, CPU_CF, 1);
             return VMM_OK;
         }
-        crit_end(v, c, 1);
-        set_flag(r, CPU_CF, sched_suspend(v, c->vm));
+        vmmi_crit_end(v, c, 1);
+        set_flag(r, CPU_CF, vmmi_sched_suspend(v, c->vm));
         return VMM_OK;
-    case 0x22: if (r->eax) crit_claim(v, c, r->eax); return VMM_OK;       /* CS-4 */
-    case 0x23: if (r->ecx) crit_end(v, c, r->ecx); return VMM_OK;
+    case 0x22: if (r->eax) vmmi_crit_claim(v, c, r->eax); return VMM_OK;       /* CS-4 */
+    case 0x23: if (r->ecx) vmmi_crit_end(v, c, r->ecx); return VMM_OK;
     case 0x29:                                                            /* CS-5 */
     case 0xF1:      /* Get_Crit_Status_No_Block: the same, as vmmsim delays no release */
-        r->ecx = v->d.crit_count;
-        r->ebx = v->vm[v->d.crit_owner < 0 ? c->vm : (uint32_t)v->d.crit_owner].handle;
-        set_flag(r, CPU_CF, v->vm[v->d.cur].pri >= VMM_CRIT_BOOST);
+        r->ecx = v->crit.count;
+        r->ebx = v->vm[v->crit.owner < 0 ? c->vm : (uint32_t)v->crit.owner].handle;
+        set_flag(r, CPU_CF, v->vm[v->run.cur].pri >= VMM_CRIT_BOOST);
         return VMM_OK;
     }
     return 1;
 }
 
 static int vm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     int vm;
     switch (num) {
     case 0x00: r->eax = 0x030A; r->ecx = 0; set_flag(r, CPU_CF, 0); return VMM_OK;
-    case 0x01: r->ebx = v->vm[v->d.cur].handle; return VMM_OK;
-    case 0x02: set_flag(r, CPU_ZF, r->ebx == v->vm[v->d.cur].handle); return VMM_OK;
+    case 0x01: r->ebx = v->vm[v->run.cur].handle; return VMM_OK;
+    case 0x02: set_flag(r, CPU_ZF, r->ebx == v->vm[v->run.cur].handle); return VMM_OK;
     case 0x03: r->ebx = v->vm[v->sys].handle; return VMM_OK;
     case 0x04: set_flag(r, CPU_ZF, r->ebx == v->vm[v->sys].handle); return VMM_OK;
-    case 0x05: set_flag(r, CPU_CF, vmm_vm_of_handle(v, r->ebx) < 0); return VMM_OK;
+    case 0x05: set_flag(r, CPU_CF, vmmi_vm_of_handle(v, r->ebx) < 0); return VMM_OK;
     case 0x3B:                                             /* Get_Next_VM_Handle */
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->d.err;
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
         r->ebx = v->vm[((uint32_t)vm + 1) % v->nvms].handle;
         return VMM_OK;
     case 0x1E:                                             /* Adjust_Exec_Priority, PRI-1 */
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->d.err;
-        sched_set_pri(v, (uint32_t)vm, (int32_t)r->eax, VMM_PRI_ADJUST);
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        vmmi_sched_set_pri(v, (uint32_t)vm, (int32_t)r->eax, VMM_PRI_ADJUST);
         return VMM_OK;
     case 0x2B:
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->d.err;
-        set_flag(r, CPU_CF, sched_suspend(v, (uint32_t)vm));
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        set_flag(r, CPU_CF, vmmi_sched_suspend(v, (uint32_t)vm));
         return VMM_OK;
     case 0x2C: case 0x2D:
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->d.err;
-        set_flag(r, CPU_CF, sched_resume(v, (uint32_t)vm, num == 0x2D));
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        set_flag(r, CPU_CF, vmmi_sched_resume(v, (uint32_t)vm, num == 0x2D));
         return VMM_OK;
-    case 0x38: return sched_release_slice(v, c->vm);
+    case 0x38: return vmmi_sched_release_slice(v, c->vm);
     case 0x39:
-        if ((vm = vm_arg(v, c, r->ebx)) < 0) return v->d.err;
-        sched_wake(v, (uint32_t)vm);
+        if ((vm = vmmi_svc_vm_arg(v, c, r->ebx)) < 0) return v->run.err;
+        vmmi_sched_wake(v, (uint32_t)vm);
         return VMM_OK;
     }
     return 1;
 }
 
-static int cb_svc(vmm_state *v, vmm_call *c, uint32_t num) {
-    vmm_sregs *r = &c->r;
-    switch (num) {
-    case 0x24:                                             /* NC-1 */
-        if (v->d.nnc >= v->m.nc_slots)
-            return vmm_fail(v, VMM_ELIMIT, "Call_When_Not_Critical: more than %u callbacks installed",
-                            v->m.nc_slots);
-        v->nc_ref[v->d.nnc] = r->edx;
-        v->nc_cb[v->d.nnc++] = r->esi;
-        return VMM_OK;
-    case 0x2A:                                             /* TS-1 */
-        return table_add(v, v->ts, &v->d.nts, v->m.ts_slots, r->esi, "Call_When_Task_Switched");
-    case 0x3A:                                             /* IDLE-1: CF set when full */
-        if (v->d.nidle >= v->m.idle_slots) { set_flag(r, CPU_CF, 1); return VMM_OK; }
-        v->idle[v->d.nidle++] = r->esi;
-        set_flag(r, CPU_CF, 0);
-        return VMM_OK;
-    }
-    return 1;
-}
-
-int svc_dispatch(vmm_state *v, vmm_call *c) {
+int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
+    assert(c->ctx < v->nctx && c->vm < v->nvms);
     uint32_t dev = c->dword >> 16, num = c->dword & 0x7FFFu;
     char name[64];
     int rc;
@@ -184,42 +165,45 @@ int svc_dispatch(vmm_state *v, vmm_call *c) {
     if (dev == 1) {
         if ((rc = vm_svc(v, c, num)) != 1) return rc;
         if ((rc = crit_svc(v, c, num)) != 1) return rc;
-        if ((rc = cb_svc(v, c, num)) != 1) return rc;
-        if ((rc = ev_svc(v, c, num)) != 1) return rc;
-        if ((rc = tm_svc(v, c, num)) != 1) return rc;
-        if ((rc = sl_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_nc_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_ts_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_idle_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_ev_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_tm_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_sl_svc(v, c, num)) != 1) return rc;
         if (num < vmm_svc_count)
-            return vmm_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
+            return vmmi_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
                             0x10000u | num);
-        return vmm_fail(v, VMM_EUNIMPL, "VMM service 0x%08X does not exist", c->dword);
+        return vmmi_fail(v, VMM_EUNIMPL, "VMM service 0x%08X does not exist", c->dword);
     }
-    if (dev == VPICD_DEVICE && (rc = irq_svc(v, c, num)) != 1) return rc;
-    return vmm_fail(v, VMM_EUNIMPL, "%s: device 0x%04X service 0x%04X is not implemented",
-                    svc_name(c->dword, name, sizeof name), dev, c->dword & 0xFFFFu);
+    if (dev == VPICD_DEVICE && (rc = vmmi_irq_svc(v, c, num)) != 1) return rc;
+    return vmmi_fail(v, VMM_EUNIMPL, "%s: device 0x%04X service 0x%04X is not implemented",
+                    vmmi_svc_name(c->dword, name, sizeof name), dev, c->dword & 0xFFFFu);
 }
 
 /* Hands the results back. On the code paths the guest's registers are updated. */
-int svc_finish(vmm_state *v, vmm_call *c) {
+int vmmi_svc_finish(vmm_state *v, vmm_call *c) {
+    assert(c->ctx < v->nctx);
     int code = c->path != VMM_PATH_STIM;
     vmm_ctx *x = &v->ctx[c->ctx];
     if (code) {
-        sregs_put(v, &c->r);
+        vmmi_sregs_put(v, &c->r);
         if (c->dword >> 16 != INT2F_DEVICE && (c->dword & SVC_JMP_BIT)) {
             uint32_t esp = cpu_get_reg(v->cpu, CPU_ESP), ret;
             if (cpu_lin_read(v->cpu, esp, &ret, 4) != CPU_OK)
-                return vmm_fail(v, VMM_EGUEST, "VMMjmp: stack at 0x%08x is outside guest memory", esp);
+                return vmmi_fail(v, VMM_EGUEST, "VMMjmp: stack at 0x%08x is outside guest memory", esp);
             cpu_set_reg(v->cpu, CPU_ESP, esp + 4);
             cpu_set_eip(v->cpu, ret);
         }
     }
     if (c->chain && c->has_cba)
-        return ctx_start_cb(v, c->ctx, c->chain, &c->cba, c->dword & ~SVC_JMP_BIT, &c->r);
-    if (c->chain) return ctx_start(v, c->ctx, c->chain, 0, c->dword & ~SVC_JMP_BIT, &c->r);
-    if (c->ctx < v->nvms && !vm_ready(v, c->ctx)) {   /* returns when the VM runs again */
+        return vmmi_ctx_start_cb(v, c->ctx, c->chain, &c->cba, c->dword & ~SVC_JMP_BIT, &c->r);
+    if (c->chain) return vmmi_ctx_start(v, c->ctx, c->chain, 0, c->dword & ~SVC_JMP_BIT, &c->r);
+    if (c->ctx < v->nvms && !vmmi_vm_ready(v, c->ctx)) {   /* returns when the VM runs again */
         x->ret_svc = c->dword & ~SVC_JMP_BIT;
         x->ret_out = c->r;
         return VMM_OK;
     }
-    svc_ret_record(v, c->dword & ~SVC_JMP_BIT, c->vm, &c->r);
+    vmmi_svc_ret_record(v, c->dword & ~SVC_JMP_BIT, c->vm, &c->r);
     return VMM_OK;
 }

@@ -12,16 +12,23 @@
 
 #include "vmm_int.h"
 
+void vmmi_tm_reset(vmm_state *v) {
+    vmm_ev *list = v->tm.list;   /* storage stays */
+    assert(list);
+    memset(&v->tm, 0, sizeof v->tm);
+    v->tm.list = list;
+}
+
 static uint64_t hz(const vmm_state *v) { return v->m.clock_hz; }
 static uint64_t tick_ms(const vmm_state *v) { return v->m.timer_tick_ms; }
 
-uint64_t tm_sys_ms(const vmm_state *v) { return vmm_cycles(v) * 1000 / hz(v); }
+uint64_t vmmi_tm_sys_ms(const vmm_state *v) { return vmmi_cycles(v) * 1000 / hz(v); }
 static uint64_t ms_cyc(const vmm_state *v, uint64_t ms) { return (ms * hz(v) + 999) / 1000; }
 static uint64_t tick_cycle(const vmm_state *v, uint64_t k) { return (k * tick_ms(v) * hz(v) + 999) / 1000; }
 
 /* Get_Last_Updated_System_Time: the system time at the last tick. */
 static uint64_t last_tick_ms(const vmm_state *v) {
-    return vmm_cycles(v) * 1000 / (tick_ms(v) * hz(v)) * tick_ms(v);
+    return vmmi_cycles(v) * 1000 / (tick_ms(v) * hz(v)) * tick_ms(v);
 }
 
 /* The first tick at or after cycle c. */
@@ -33,33 +40,35 @@ static uint64_t first_tick(const vmm_state *v, uint64_t c) {
 
 static uint64_t exec_cyc(const vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
-    return v->vm[vm].exec_cycles + (vm == v->d.cur ? vmm_cycles(v) - v->vm[vm].run_since : 0);
+    return v->vm[vm].exec_cycles + (vm == v->run.cur ? vmmi_cycles(v) - v->vm[vm].run_since : 0);
 }
 
 /* Execution time accounting on a task switch; VM time-outs of the new VM run on. */
-void tm_switch(vmm_state *v, uint32_t old, uint32_t to) {
-    uint64_t now = vmm_cycles(v);
+void vmmi_tm_switch(vmm_state *v, uint32_t old, uint32_t to) {
+    assert(old < v->nvms && to < v->nvms && old != to);
+    uint64_t now = vmmi_cycles(v);
     v->vm[old].exec_cycles += now - v->vm[old].run_since;
     v->vm[to].run_since = now;
-    if (v->d.nto) tm_arm(v);
+    if (v->tm.n) vmmi_tm_arm(v);
 }
 
 static void rec(vmm_state *v, int op, const vmm_ev *t, uint64_t late) {
+    assert(t->type <= VMM_TOT_PRIO);
     uint64_t vm = t->type == VMM_TOT_GLOBAL ? VMM_NONE : t->vm;
-    vmm_rec(v, VMM_REC_TIMEOUT, 5, (uint64_t)op | (uint64_t)t->type << 8 | vm << 16 | late << 32,
+    vmmi_rec(v, VMM_REC_TIMEOUT, 5, (uint64_t)op | (uint64_t)t->type << 8 | vm << 16 | late << 32,
             t->handle, t->cb, t->ref, t->due_ms, 0);
 }
 
 /* Queues the timer tick the earliest pending time-out needs (VM time-outs of VMs
 ** that are not running need none yet). */
-void tm_arm(vmm_state *v) {
-    uint64_t now = vmm_cycles(v), best = UINT64_MAX;
-    for (uint32_t i = 0; i < v->d.nto; i++) {
-        const vmm_ev *t = &v->to[i];
+void vmmi_tm_arm(vmm_state *v) {
+    uint64_t now = vmmi_cycles(v), best = UINT64_MAX;
+    for (uint32_t i = 0; i < v->tm.n; i++) {
+        const vmm_ev *t = &v->tm.list[i];
         uint64_t c;
         if (t->fired) continue;
         if (t->type != VMM_TOT_VM) c = t->due_cyc;
-        else if (t->vm != v->d.cur) continue;
+        else if (t->vm != v->run.cur) continue;
         else {
             uint64_t e = exec_cyc(v, t->vm);
             c = now + (t->due_cyc > e ? t->due_cyc - e : 0);
@@ -68,83 +77,88 @@ void tm_arm(vmm_state *v) {
     }
     if (best == UINT64_MAX) return;
     uint64_t k = first_tick(v, best < now ? now : best);
-    if (k < v->d.ticks_done) k = v->d.ticks_done;   /* a tick is dispatched once */
+    if (k < v->tm.ticks_done) k = v->tm.ticks_done;   /* a tick is dispatched once */
     uint64_t at = tick_cycle(v, k);
-    if (v->d.tick_armed && v->d.tick_cycle <= at) return;
-    if (v->d.tick_armed) {
-        int rc = eng_queue_cancel(v->q, v->d.tick_seq);
+    if (v->tm.tick_armed && v->tm.tick_cycle <= at) return;
+    if (v->tm.tick_armed) {
+        int rc = eng_queue_cancel(v->q, v->tm.tick_seq);
         assert(rc == ENG_OK);
         (void)rc;
     }
-    if (eng_queue_push(v->q, at, VMM_EV_CLASS_TIMER, VMM_EV_TICK, k, 0, &v->d.tick_seq) != ENG_OK) {
-        vmm_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+    if (eng_queue_push(v->q, at, VMM_EV_CLASS_TIMER, VMM_EV_TICK, k, 0, &v->tm.tick_seq) != ENG_OK) {
+        vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
         return;
     }
-    v->d.tick_armed = 1;
-    v->d.tick_cycle = at;
-    v->d.tick_k = k;
+    v->tm.tick_armed = 1;
+    v->tm.tick_cycle = at;
+    v->tm.tick_k = k;
 }
 
 /* Tick k: time-outs whose time has come fall due (a priority event's time-out makes
 ** it run with CF set, EV-2). */
-void tm_tick(vmm_state *v, uint64_t k) {
-    uint64_t now = vmm_cycles(v);
-    v->d.tick_armed = 0;
-    v->d.ticks_done = k + 1;
-    for (uint32_t i = 0; i < v->d.nto;) {
-        vmm_ev *t = &v->to[i];
-        int due = !t->fired && (t->type == VMM_TOT_VM ? t->vm == v->d.cur && exec_cyc(v, t->vm) >= t->due_cyc
+void vmmi_tm_tick(vmm_state *v, uint64_t k) {
+    assert(v->tm.n <= VMM_EVENTS_MAX);
+    uint64_t now = vmmi_cycles(v);
+    v->tm.tick_armed = 0;
+    v->tm.ticks_done = k + 1;
+    for (uint32_t i = 0; i < v->tm.n;) {
+        vmm_ev *t = &v->tm.list[i];
+        assert(t->type <= VMM_TOT_PRIO && (t->type == VMM_TOT_GLOBAL || t->vm < v->nvms));
+        int due = !t->fired && (t->type == VMM_TOT_VM ? t->vm == v->run.cur && exec_cyc(v, t->vm) >= t->due_cyc
                                                       : t->due_cyc <= now);
         if (!due) { i++; continue; }
         rec(v, VMM_TOOP_DUE, t, 0);
         if (t->type == VMM_TOT_PRIO) {
             uint32_t ev = t->link;
-            memmove(t, t + 1, (v->d.nto - i - 1) * sizeof *t);
-            v->d.nto--;
-            ev_prio_timed_out(v, ev);
+            memmove(t, t + 1, (v->tm.n - i - 1) * sizeof *t);
+            v->tm.n--;
+            vmmi_ev_prio_timed_out(v, ev);
             continue;
         }
         t->fired = 1;
         i++;
     }
-    tm_arm(v);
+    vmmi_tm_arm(v);
 }
 
-int tm_has_work_for(const vmm_state *v, uint32_t vm) {
-    for (uint32_t i = 0; i < v->d.nto; i++)
-        if (v->to[i].fired && v->to[i].type == VMM_TOT_VM && v->to[i].vm == vm) return 1;
+int vmmi_tm_has_work_for(const vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
+    for (uint32_t i = 0; i < v->tm.n; i++)
+        if (v->tm.list[i].fired && v->tm.list[i].type == VMM_TOT_VM && v->tm.list[i].vm == vm) return 1;
     return 0;
 }
 
 /* Event time: the first due time-out that may run in the current VM. ECX = how late,
 ** in ms, to the resolution of the last tick (as the DDK says). */
-int tm_work(vmm_state *v) {
-    for (uint32_t i = 0; i < v->d.nto; i++) {
-        vmm_ev t = v->to[i];
-        if (!t.fired || (t.type == VMM_TOT_VM && t.vm != v->d.cur)) continue;
+int vmmi_tm_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms && v->tm.n <= VMM_EVENTS_MAX);
+    for (uint32_t i = 0; i < v->tm.n; i++) {
+        vmm_ev t = v->tm.list[i];
+        if (!t.fired || (t.type == VMM_TOT_VM && t.vm != v->run.cur)) continue;
         uint64_t now_ms = t.type == VMM_TOT_VM ? exec_cyc(v, t.vm) * 1000 / hz(v) : last_tick_ms(v);
         uint64_t late = now_ms > t.due_ms ? now_ms - t.due_ms : 0;
         if (late > 0xFFFFFFFFu) late = 0xFFFFFFFFu;
-        memmove(&v->to[i], &v->to[i + 1], (v->d.nto - i - 1) * sizeof t);
-        v->d.nto--;
+        memmove(&v->tm.list[i], &v->tm.list[i + 1], (v->tm.n - i - 1) * sizeof t);
+        v->tm.n--;
         rec(v, VMM_TOOP_CALL, &t, late);
         vmm_cbargs a;
         memset(&a, 0, sizeof a);
         a.cb = t.cb;
-        a.ebx = v->vm[v->d.cur].handle;
+        a.ebx = v->vm[v->run.cur].handle;
         a.ecx = (uint32_t)late;
         a.edx = t.ref;
-        ctx_start_cb(v, v->d.cur, VMM_CB_TIMEOUT, &a, 0, NULL);
+        vmmi_ctx_start_cb(v, v->run.cur, VMM_CB_TIMEOUT, &a, 0, NULL);
         return 1;
     }
     return 0;
 }
 
-int tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint32_t ref,
+int vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint32_t ref,
            uint32_t link, uint32_t *handle) {
+    assert(type <= VMM_TOT_PRIO && (type == VMM_TOT_GLOBAL || vm < v->nvms));
     vmm_ev t;
     *handle = 0;
-    if (v->d.nto >= VMM_EVENTS_MAX) return VMM_OK;   /* ESI = 0: not scheduled */
+    if (v->tm.n >= VMM_EVENTS_MAX) return VMM_OK;   /* ESI = 0: not scheduled */
     memset(&t, 0, sizeof t);
     t.type = (uint8_t)type;
     t.vm = vm;
@@ -155,47 +169,49 @@ int tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint32
         t.due_cyc = exec_cyc(v, vm) + ms_cyc(v, ms);
         t.due_ms = exec_cyc(v, vm) * 1000 / hz(v) + ms;
     } else {
-        t.due_cyc = vmm_cycles(v) + ms_cyc(v, ms);
-        t.due_ms = tm_sys_ms(v) + ms;
+        t.due_cyc = vmmi_cycles(v) + ms_cyc(v, ms);
+        t.due_ms = vmmi_tm_sys_ms(v) + ms;
     }
-    if ((t.handle = ev_serial(v, VMM_H_TIMEOUT)) == 0) return v->d.err;
-    v->to[v->d.nto++] = t;
+    if ((t.handle = vmmi_ev_serial(v, VMM_H_TIMEOUT)) == 0) return v->run.err;
+    v->tm.list[v->tm.n++] = t;
     *handle = t.handle;
     rec(v, VMM_TOOP_SET, &t, 0);
-    tm_arm(v);
+    vmmi_tm_arm(v);
     return VMM_OK;
 }
 
 /* Cancel_Time_Out (0 and unknown handles do nothing). quiet: a priority event's own
 ** time-out, removed with it. */
-void tm_cancel(vmm_state *v, uint32_t handle, int quiet) {
+void vmmi_tm_cancel(vmm_state *v, uint32_t handle, int quiet) {
+    assert(v->tm.n <= VMM_EVENTS_MAX);
     if (handle == 0) return;
-    for (uint32_t i = 0; i < v->d.nto; i++) {
-        if (v->to[i].handle != handle) continue;
-        vmm_ev t = v->to[i];
+    for (uint32_t i = 0; i < v->tm.n; i++) {
+        if (v->tm.list[i].handle != handle) continue;
+        vmm_ev t = v->tm.list[i];
         if (!quiet && t.type == VMM_TOT_PRIO) return;   /* not the caller's to cancel */
-        memmove(&v->to[i], &v->to[i + 1], (v->d.nto - i - 1) * sizeof t);
-        v->d.nto--;
+        memmove(&v->tm.list[i], &v->tm.list[i + 1], (v->tm.n - i - 1) * sizeof t);
+        v->tm.n--;
         rec(v, VMM_TOOP_CANCEL, &t, 0);
         return;
     }
 }
 
-int tm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+int vmmi_tm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     int vm;
     switch (num) {
     case 0x3C:                                    /* Set_Global_Time_Out */
-        return tm_set(v, VMM_TOT_GLOBAL, c->vm, r->eax, r->esi, r->edx, 0, &r->esi);
+        return vmmi_tm_set(v, VMM_TOT_GLOBAL, c->vm, r->eax, r->esi, r->edx, 0, &r->esi);
     case 0x3D:                                    /* Set_VM_Time_Out */
-        if ((vm = vmm_vm_of_handle(v, r->ebx)) < 0)
-            return vmm_fail(v, VMM_EGUEST, "Set_VM_Time_Out: 0x%08x is not a VM handle", r->ebx);
-        return tm_set(v, VMM_TOT_VM, (uint32_t)vm, r->eax, r->esi, r->edx, 0, &r->esi);
-    case 0x3E: tm_cancel(v, r->esi, 0); return VMM_OK;
-    case 0x3F: r->eax = (uint32_t)tm_sys_ms(v); return VMM_OK;         /* Get_System_Time */
+        if ((vm = vmmi_vm_of_handle(v, r->ebx)) < 0)
+            return vmmi_fail(v, VMM_EGUEST, "Set_VM_Time_Out: 0x%08x is not a VM handle", r->ebx);
+        return vmmi_tm_set(v, VMM_TOT_VM, (uint32_t)vm, r->eax, r->esi, r->edx, 0, &r->esi);
+    case 0x3E: vmmi_tm_cancel(v, r->esi, 0); return VMM_OK;
+    case 0x3F: r->eax = (uint32_t)vmmi_tm_sys_ms(v); return VMM_OK;         /* Get_System_Time */
     case 0x40: case 0xD0:                         /* Get_(Last_Updated_)VM_Exec_Time */
-        if ((vm = vmm_vm_of_handle(v, r->ebx)) < 0)
-            return vmm_fail(v, VMM_EGUEST, "Get_VM_Exec_Time: 0x%08x is not a VM handle", r->ebx);
+        if ((vm = vmmi_vm_of_handle(v, r->ebx)) < 0)
+            return vmmi_fail(v, VMM_EGUEST, "Get_VM_Exec_Time: 0x%08x is not a VM handle", r->ebx);
         r->eax = (uint32_t)(exec_cyc(v, (uint32_t)vm) * 1000 / hz(v));
         if (num == 0xD0) r->eax = (uint32_t)(r->eax / tick_ms(v) * tick_ms(v));
         return VMM_OK;
@@ -203,3 +219,5 @@ int tm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     }
     return 1;
 }
+
+const vmmi_cb_ops vmmi_tm_ops = { vmmi_ctx_step_one, NULL, NULL };

@@ -40,12 +40,12 @@
 
 #include "vmm_int.h"
 
-void vmm_rec(vmm_state *v, uint16_t type, uint8_t n, uint64_t a0, uint64_t a1, uint64_t a2,
+void vmmi_rec(vmm_state *v, uint16_t type, uint8_t n, uint64_t a0, uint64_t a1, uint64_t a2,
              uint64_t a3, uint64_t a4, uint64_t a5) {
     uint64_t a[ENG_REC_ARGS] = { a0, a1, a2, a3, a4, a5 };
     uint64_t index = v->tr.count;
     assert(n <= ENG_REC_ARGS && type > 0 && type < VMM_REC_TYPE_COUNT);
-    eng_trace_add(&v->tr, vmm_cycles(v), type, n, a, NULL);   /* full storage: still hashed */
+    eng_trace_add(&v->tr, vmmi_cycles(v), type, n, a, NULL);   /* full storage: still hashed */
     if (v->rec_hook) v->rec_hook(v->rec_hook_ud, index, type);
 }
 
@@ -55,51 +55,51 @@ void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud) {
     v->rec_hook_ud = fn ? ud : NULL;
 }
 
-void vmm_rec_vmstate(vmm_state *v, uint32_t vm, int state) {
+void vmmi_rec_vmstate(vmm_state *v, uint32_t vm, int state) {
     assert(vm < v->nvms);
-    vmm_rec(v, VMM_REC_VM_STATE, 6, vm, (uint64_t)state, vmm_status(v, vm), v->vm[vm].suspend,
+    vmmi_rec(v, VMM_REC_VM_STATE, 6, vm, (uint64_t)state, vmmi_status(v, vm), v->vm[vm].suspend,
             v->vm[vm].handle, vm == v->sys);
 }
 
 /* The machine parameters that decide scheduling, effective values (defaults filled
 ** in), so that a trace says which machine produced it and a reference model can check
 ** the table limits (IDLE-1, NC-1), the tick (TO-1) and the granularity (SL-1) exactly. */
-void vmm_rec_machine(vmm_state *v) {
+void vmmi_rec_machine(vmm_state *v) {
     const vmm_machine *m = &v->m;
     uint64_t window = m->irq_boundary_window ? m->irq_boundary_window : 1;
     assert(m->idle_slots <= 0xFFFF && m->nc_slots <= 0xFFFF && m->ts_slots <= 0xFFFF);
     assert(window <= 0xFF && m->time_slicing <= 1);
-    vmm_rec(v, VMM_REC_MACHINE, 6, m->timer_tick_ms | (uint64_t)m->time_slice_ms << 32,
+    vmmi_rec(v, VMM_REC_MACHINE, 6, m->timer_tick_ms | (uint64_t)m->time_slice_ms << 32,
             m->idle_slots | (uint64_t)m->nc_slots << 16 | (uint64_t)m->ts_slots << 32 | window << 48 |
                 (uint64_t)m->time_slicing << 56,
             m->service_cycles | (uint64_t)m->wait_states << 32,
             m->irq_handler_cycles | (uint64_t)m->event_capacity << 32, m->max_cycles, m->hang_cycles);
 }
 
-uint32_t vmm_choose(vmm_state *v, uint32_t kind, uint32_t n) {
+uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n) {
     assert(n >= 1);
     if (n == 1) return 0;
     uint32_t k = eng_choose(&v->ch, kind, n);
     assert(k < n);
-    vmm_rec(v, VMM_REC_CHOICE, 3, kind, n, k, 0, 0, 0);
+    vmmi_rec(v, VMM_REC_CHOICE, 3, kind, n, k, 0, 0, 0);
     return k;
 }
 
-void vmm_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
+void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text) {
     static const char *const rule[] = { "", "CB-1", "CS-7", "INIT", "INT-1" };
     assert(code >= VMM_FND_CB1 && code <= VMM_FND_INT1);
-    vmm_rec(v, VMM_REC_FINDING, 6, (uint64_t)code, vm, addr, a3, a4, a5);
-    if (v->d.nfind < VMM_FINDINGS_MAX) {
-        vmm_finding *f = &v->find[v->d.nfind];
-        f->cycle = vmm_cycles(v);
+    vmmi_rec(v, VMM_REC_FINDING, 6, (uint64_t)code, vm, addr, a3, a4, a5);
+    if (v->run.nfind < VMM_FINDINGS_MAX) {
+        vmm_finding *f = &v->find[v->run.nfind];
+        f->cycle = vmmi_cycles(v);
         snprintf(f->rule, sizeof f->rule, "%s", rule[code]);
         snprintf(f->text, sizeof f->text, "%s", text);
     }
-    v->d.nfind++;
+    v->run.nfind++;
 }
 
-const char *vmm_control_msg_name(uint32_t msg) {
+const char *vmmi_control_msg_name(uint32_t msg) {
     static const char *const n[] = {
         "Sys_Critical_Init", "Device_Init", "Init_Complete", "Sys_VM_Init", "Sys_VM_Terminate",
         "System_Exit", "Sys_Critical_Exit", "Create_VM", "VM_Critical_Init", "VM_Init",
@@ -112,6 +112,7 @@ const char *vmm_control_msg_name(uint32_t msg) {
 typedef struct out { char *p; size_t len, pos; } out;
 
 static void put(out *o, const char *fmt, ...) {
+    assert(o && fmt && (o->len == 0 || o->p));
     va_list ap;
     size_t room = o->pos < o->len ? o->len - o->pos : 0;
     va_start(ap, fmt);
@@ -121,10 +122,12 @@ static void put(out *o, const char *fmt, ...) {
 }
 
 static const char *vm_name(const vmm_state *v, uint64_t vm) {
+    assert(v && v->s);
     return vm < v->nvms ? v->s->vms[vm].name : "none";
 }
 
 static void put_label(out *o, const vmm_state *v, const char *key, uint32_t addr) {
+    assert(o && key);
     const char *l = vmm_label_at(v, addr);
     if (l) put(o, " %s=%s", key, l); else put(o, " %s=0x%08x", key, addr);
 }
@@ -137,11 +140,13 @@ static const char *cb_kind_name(uint32_t k) {
 }
 
 static const char *pick(const char *const *names, uint32_t n, uint64_t i) {
+    assert(names && n > 0);
     return i < n ? names[i] : "?";
 }
 #define PICK(arr, i) pick(arr, sizeof arr / sizeof arr[0], i)
 
 static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
+    assert(o && a);
     static const char *const rule[] = { "?", "CB-1", "CS-7", "INIT", "INT-1" };
     static const char *const reg[] = { "ebp", "esp", "es", "cs", "ss", "ds", "fs", "gs" };
     char buf[64];
@@ -152,25 +157,26 @@ static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
         put(o, " reg=%s expected=0x%08x actual=0x%08x", PICK(reg, a[3]), (uint32_t)a[4], (uint32_t)a[5]);
         break;
     case VMM_FND_INT1:
-        put(o, " svc=%s", svc_name((uint32_t)a[3], buf, sizeof buf));
+        put(o, " svc=%s", vmmi_svc_name((uint32_t)a[3], buf, sizeof buf));
         break;
     case VMM_FND_CS7:
-        put(o, " svc=%s owner=%s count=%u", svc_name((uint32_t)a[3], buf, sizeof buf),
+        put(o, " svc=%s owner=%s count=%u", vmmi_svc_name((uint32_t)a[3], buf, sizeof buf),
             vm_name(v, a[4]), (uint32_t)a[5]);
         break;
     case VMM_FND_INIT:
         put(o, " vxd=%s msg=%s", a[3] < v->s->nvxds ? v->s->vxds[a[3]].name : "?",
-            vmm_control_msg_name((uint32_t)a[4]));
+            vmmi_control_msg_name((uint32_t)a[4]));
         break;
     }
 }
 
 static void fmt_service(out *o, const vmm_state *v, const eng_record *r) {
+    assert(o && r && (r->type == VMM_REC_SERVICE || r->type == VMM_REC_SVC_RET));
     static const char *const path[] = { "int", "call", "stim", "int2f" };
     const uint64_t *a = r->args;
     char buf[64];
     uint32_t dword = (uint32_t)a[0];
-    put(o, " vm=%s svc=%s", vm_name(v, a[0] >> 32 & 0xFFFF), svc_name(dword, buf, sizeof buf));
+    put(o, " vm=%s svc=%s", vm_name(v, a[0] >> 32 & 0xFFFF), vmmi_svc_name(dword, buf, sizeof buf));
     if (r->type == VMM_REC_SERVICE)
         put(o, " dword=0x%08x path=%s", dword, PICK(path, a[0] >> 48 & 0xFF));
     else
@@ -181,6 +187,7 @@ static void fmt_service(out *o, const vmm_state *v, const eng_record *r) {
 
 /* EV, TIMEOUT and IRQ records (EV-1, EV-2, TO-1, INT-1). */
 static void fmt_time(out *o, const vmm_state *v, const eng_record *r) {
+    assert(o && r);
     static const char *const evop[] = { "schedule", "run", "cancel", "timeout" };
     static const char *const evty[] = { "global", "vm", "priority" };
     static const char *const toop[] = { "set", "due", "call", "cancel" };
@@ -212,6 +219,7 @@ static void fmt_time(out *o, const vmm_state *v, const eng_record *r) {
 }
 
 static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
+    assert(o && v && r);
     static const char *const vmst[] = { "create", "suspend", "resume", "idle", "wake", "block", "unblock" };
     static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
                                       "event" };
@@ -252,7 +260,7 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         put(o, " arg=0x%08x", (uint32_t)a[4]);
         break;
     case VMM_REC_CONTROL:
-        put(o, "CONTROL msg=%s vxd=%s vm=%s", vmm_control_msg_name((uint32_t)a[0]),
+        put(o, "CONTROL msg=%s vxd=%s vm=%s", vmmi_control_msg_name((uint32_t)a[0]),
             a[1] < v->s->nvxds ? v->s->vxds[a[1]].name : "?", vm_name(v, a[2]));
         break;
     case VMM_REC_SERVICE:

@@ -18,6 +18,7 @@ const char *vmm_strerror(int err) {
     case VMM_EUNIMPL: return "service not implemented";
     case VMM_EGUEST:  return "guest fault";
     case VMM_EHANG:   return "no progress (hang)";
+    case VMM_EBROKEN: return "internal invariant broken";
     default:          return "unknown error";
     }
 }
@@ -30,6 +31,7 @@ const char *vmm_stim_name(uint32_t kind) {
 }
 
 void vmm_machine_defaults(vmm_machine *m) {
+    assert(m != NULL);
     memset(m, 0, sizeof *m);
     m->clock_hz = 33000000;
     m->memory_kb = 4096;
@@ -50,6 +52,7 @@ void vmm_machine_defaults(vmm_machine *m) {
 
 /* Zero fields mean "default" (so a zeroed vmm_machine is the default machine). */
 static void machine_fill(vmm_machine *m, const vmm_machine *in) {
+    assert(m && in);
     vmm_machine d;
     vmm_machine_defaults(&d);
     *m = *in;
@@ -62,19 +65,20 @@ static void machine_fill(vmm_machine *m, const vmm_machine *in) {
     if (!m->checkpoint_every) m->checkpoint_every = VMM_CHECKPOINT_DEFAULT;
 }
 
-int vmm_fail(vmm_state *v, int err, const char *fmt, ...) {
+int vmmi_fail(vmm_state *v, int err, const char *fmt, ...) {
     va_list ap;
     assert(err < 0);
-    if (v->d.err) return v->d.err;    /* keep the first error */
+    if (v->run.err) return v->run.err;    /* keep the first error */
     va_start(ap, fmt);
     vsnprintf(v->errmsg, sizeof v->errmsg, fmt, ap);
     va_end(ap);
-    v->d.err = err;
+    v->run.err = err;
     return err;
 }
 
 static vmm_state *new_fail(vmm_state *v, int *err, int code, char *buf, size_t len,
                            const char *msg) {
+    assert(code != VMM_OK);
     if (err) *err = code;
     if (buf && len) snprintf(buf, len, "%s", msg);
     vmm_free(v);
@@ -82,6 +86,7 @@ static vmm_state *new_fail(vmm_state *v, int *err, int code, char *buf, size_t l
 }
 
 static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why, size_t n) {
+    assert(s && m && why);
     uint32_t nsys = 0;
     if (m->max_vms > VMM_VMS_MAX) return snprintf(why, n, "max_vms %u exceeds %u", m->max_vms, VMM_VMS_MAX), VMM_ELIMIT;
     if (s->nvms == 0 || s->nvms > m->max_vms) return snprintf(why, n, "%u VMs (1..max_vms %u)", s->nvms, m->max_vms), VMM_ELIMIT;
@@ -95,7 +100,7 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
     if (m->irq_boundary_window > VMM_IRQ_WINDOW_MAX)
         return snprintf(why, n, "irq_boundary_window %u (1..%u)", m->irq_boundary_window,
                         VMM_IRQ_WINDOW_MAX), VMM_EINVAL;
-    int rc = io_check(s, why, n);
+    int rc = vmmi_io_check(s, why, n);
     if (rc) return rc;
     if (s->nstim > m->event_capacity)
         return snprintf(why, n, "%u stimuli exceed event_capacity %u", s->nstim, m->event_capacity), VMM_ELIMIT;
@@ -128,12 +133,14 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
 }
 
 static int lab_cmp(const void *a, const void *b) {
+    assert(a && b);
     const struct vmm_lab *x = a, *y = b;
     if (x->addr != y->addr) return x->addr < y->addr ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
 static int build_labels(vmm_state *v) {
+    assert(v->nlab == 0 && v->lab == NULL);
     const vmm_scenario *s = v->s;
     uint64_t n = 0;
     for (uint32_t i = 0; i < s->nvxds; i++) n += s->vxds[i].nlabels;
@@ -154,6 +161,7 @@ static int build_labels(vmm_state *v) {
 }
 
 const char *vmm_label_at(const vmm_state *v, uint32_t addr) {
+    assert(v->nlab == 0 || v->lab);
     uint32_t lo = 0, hi = v->nlab;
     while (lo < hi) {   /* first label at >= addr: the earliest-defined one at addr */
         uint32_t mid = lo + (hi - lo) / 2;
@@ -162,12 +170,12 @@ const char *vmm_label_at(const vmm_state *v, uint32_t addr) {
     return lo < v->nlab && v->lab[lo].addr == addr ? v->lab[lo].name : NULL;
 }
 
-uint32_t vmm_client_ptr(const vmm_state *v, uint32_t vm) {
+uint32_t vmmi_client_ptr(const vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
     return v->vm[vm].handle + VMM_CLIENT_OFF;
 }
 
-uint32_t vmm_status(vmm_state *v, uint32_t vm) {
+uint32_t vmmi_status(vmm_state *v, uint32_t vm) {
     uint32_t st = 0;
     assert(vm < v->nvms);
     int rc = cpu_phys_read(v->cpu, v->vm[vm].handle + CB_VM_STATUS, &st, 4);
@@ -176,27 +184,28 @@ uint32_t vmm_status(vmm_state *v, uint32_t vm) {
     return st;
 }
 
-void vmm_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear) {
-    uint32_t st = (vmm_status(v, vm) & ~clear) | set;
+void vmmi_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear) {
+    uint32_t st = (vmmi_status(v, vm) & ~clear) | set;
     int rc = cpu_phys_write(v->cpu, v->vm[vm].handle + CB_VM_STATUS, &st, 4);
     assert(rc == CPU_OK);
     (void)rc;
 }
 
-int vmm_vm_of_handle(const vmm_state *v, uint32_t handle) {
+int vmmi_vm_of_handle(const vmm_state *v, uint32_t handle) {
     if (handle < VMM_CB_BASE || (handle - VMM_CB_BASE) % VMM_CB_SIZE) return -1;
     uint32_t i = (handle - VMM_CB_BASE) / VMM_CB_SIZE;
     return i < v->nvms ? (int)i : -1;
 }
 
-uint64_t vmm_cycles(const vmm_state *v) { return cpu_cycles(v->cpu); }
+uint64_t vmmi_cycles(const vmm_state *v) { return cpu_cycles(v->cpu); }
 uint64_t vmm_now(const vmm_state *v) { return cpu_cycles(v->cpu); }
-void vmm_charge(vmm_state *v, uint64_t cycles) {
+void vmmi_charge(vmm_state *v, uint64_t cycles) {
     cpu_set_cycles(v->cpu, cpu_cycles(v->cpu) + cycles);
 }
 
 /* Writes the VMM's structures into guest memory (docs/vmm.md, "Memory"). */
 static int layout(vmm_state *v) {
+    assert(v->nvms > 0 && v->cpu);
     const vmm_scenario *s = v->s;
     uint8_t hlt = 0xF4;   /* if the return breakpoint were ever missed, stop there */
     int rc = cpu_phys_write(v->cpu, VMM_STUB_CB_RET, &hlt, 1);
@@ -215,20 +224,21 @@ static int layout(vmm_state *v) {
 }
 
 static int alloc_tables(vmm_state *v) {
+    assert(v->nctx == v->nvms + 1);
     const vmm_machine *m = &v->m;
     v->ctx = calloc(v->nctx, sizeof *v->ctx);
-    v->idle = calloc(m->idle_slots + 1, sizeof *v->idle);
-    v->nc_cb = calloc(m->nc_slots + 1, sizeof *v->nc_cb);
-    v->nc_ref = calloc(m->nc_slots + 1, sizeof *v->nc_ref);
-    v->ts = calloc(m->ts_slots + 1, sizeof *v->ts);
+    v->idle.cb = calloc(m->idle_slots + 1, sizeof *v->idle.cb);
+    v->nc.cb = calloc(m->nc_slots + 1, sizeof *v->nc.cb);
+    v->nc.ref = calloc(m->nc_slots + 1, sizeof *v->nc.ref);
+    v->ts.cb = calloc(m->ts_slots + 1, sizeof *v->ts.cb);
     v->pend = calloc(v->s->nstim + 1, sizeof *v->pend);
     v->sites = calloc(VMM_SITES, sizeof *v->sites);
     v->find = calloc(VMM_FINDINGS_MAX, sizeof *v->find);
-    v->ev = calloc(VMM_EVENTS_MAX, sizeof *v->ev);
-    v->to = calloc(VMM_EVENTS_MAX, sizeof *v->to);
+    v->ev.list = calloc(VMM_EVENTS_MAX, sizeof *v->ev.list);
+    v->tm.list = calloc(VMM_EVENTS_MAX, sizeof *v->tm.list);
     v->q = calloc(1, eng_queue_size());
-    if (!v->ctx || !v->idle || !v->nc_cb || !v->nc_ref || !v->ts || !v->pend || !v->sites ||
-        !v->find || !v->q || !v->ev || !v->to)
+    if (!v->ctx || !v->idle.cb || !v->nc.cb || !v->nc.ref || !v->ts.cb || !v->pend || !v->sites ||
+        !v->find || !v->q || !v->ev.list || !v->tm.list)
         return VMM_ENOMEM;
     if (eng_queue_init(v->q, m->event_capacity) != ENG_OK) { free(v->q); v->q = NULL; return VMM_ENOMEM; }
     if (eng_chooser_init(&v->ch, VMM_CHOICE_LOG) != ENG_OK) return VMM_ENOMEM;
@@ -237,12 +247,16 @@ static int alloc_tables(vmm_state *v) {
     return VMM_OK;
 }
 
+/* Each feature's reset clears the state its file owns (vmm_int.h). */
+static void (*const feature_reset[])(vmm_state *v) = {
+    vmmi_run_reset, vmmi_crit_reset, vmmi_nc_reset, vmmi_idle_reset, vmmi_ts_reset,
+    vmmi_ev_reset, vmmi_tm_reset, vmmi_irq_reset, vmmi_sl_reset, vmmi_io_reset,
+};
+
 /* Clears everything a run changes, except guest memory and the CPU. */
 static void dyn_reset(vmm_state *v) {
-    memset(&v->d, 0, sizeof v->d);
-    v->d.oncpu = -1;
-    v->d.crit_owner = -1;
-    v->d.cur = v->sys;
+    for (size_t k = 0; k < sizeof feature_reset / sizeof feature_reset[0]; k++)
+        feature_reset[k](v);
     for (uint32_t i = 0; i < v->nvms; i++) {
         v->vm[i].pri = 0;
         v->vm[i].suspend = 0;
@@ -260,10 +274,8 @@ static void dyn_reset(vmm_state *v) {
         c->wait_seq = 0;
         c->ret_svc = 0;
         c->stack_top = VMM_STACK_BASE + (i + 1) * VMM_STACK_SIZE;
-        ctx_regs_fresh(v, i, &c->regs);
+        vmmi_ctx_regs_fresh(v, i, &c->regs);
     }
-    memset(v->sites, 0, VMM_SITES * sizeof *v->sites);
-    sl_init(v);
     v->errmsg[0] = 0;
 }
 
@@ -287,7 +299,7 @@ vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen)
     v->ram0 = malloc(v->ram_size);
     if (!v->ram || !v->ram0) return new_fail(v, err, VMM_ENOMEM, errbuf, errlen, "out of memory (guest RAM)");
     cpu_bus bus = { .ram = v->ram, .ram_size = v->ram_size };
-    if ((rc = io_init(v, &bus))) return new_fail(v, err, rc, errbuf, errlen, "out of memory (ports)");
+    if ((rc = vmmi_io_init(v, &bus))) return new_fail(v, err, rc, errbuf, errlen, "out of memory (ports)");
     if (!(v->cpu = cpu_new(&bus))) return new_fail(v, err, VMM_ENOMEM, errbuf, errlen, "out of memory (cpu)");
     if ((rc = alloc_tables(v))) return new_fail(v, err, rc, errbuf, errlen, "out of memory (tables)");
     if ((rc = build_labels(v))) return new_fail(v, err, rc, errbuf, errlen, "too many labels");
@@ -303,6 +315,7 @@ vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen)
     memcpy(v->ram0, v->ram, v->ram_size);
     cpu_dirty_clear(v->cpu);
     dyn_reset(v);
+    assert(vmm_check(v, NULL, 0) == VMM_OK);   /* a fresh machine keeps every invariant */
     if (err) *err = VMM_OK;
     return v;
 }
@@ -313,8 +326,8 @@ void vmm_free(vmm_state *v) {
     if (v->q) { eng_queue_close(v->q); free(v->q); }
     if (v->ch.log) eng_chooser_close(&v->ch);
     if (v->tr.rec || v->tr.cp) eng_trace_close(&v->tr);
-    free(v->ram); free(v->ram0); free(v->ctx); free(v->idle); free(v->nc_cb); free(v->nc_ref);
-    free(v->ts); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev); free(v->to);
+    free(v->ram); free(v->ram0); free(v->ctx); free(v->idle.cb); free(v->nc.cb); free(v->nc.ref);
+    free(v->ts.cb); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev.list); free(v->tm.list);
     free(v->ports);
     free(v);
 }
@@ -335,6 +348,7 @@ int vmm_reset(vmm_state *v) {
     eng_chooser_rewind(&v->ch);
     eng_trace_reset(&v->tr);
     dyn_reset(v);
+    assert(vmm_check(v, NULL, 0) == VMM_OK);   /* a fresh machine keeps every invariant */
     return VMM_OK;
 }
 
@@ -343,16 +357,18 @@ eng_trace   *vmm_trace(vmm_state *v) { return &v->tr; }
 cpu_state   *vmm_cpu(vmm_state *v) { return v->cpu; }
 const char  *vmm_error(const vmm_state *v) { return v->errmsg; }
 
-uint32_t vmm_finding_count(const vmm_state *v) { return v->d.nfind; }
+uint32_t vmm_finding_count(const vmm_state *v) { return v->run.nfind; }
 const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i) {
-    return i < v->d.nfind && i < VMM_FINDINGS_MAX ? &v->find[i] : NULL;
+    return i < v->run.nfind && i < VMM_FINDINGS_MAX ? &v->find[i] : NULL;
 }
 
 int vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len) {
+    assert(v && (dst || len == 0));
     return cpu_lin_read(v->cpu, linear, dst, len) == CPU_OK ? VMM_OK : VMM_EINVAL;
 }
 
 int vmm_vm_index(const vmm_state *v, const char *name) {
+    assert(v && name);
     for (uint32_t i = 0; i < v->nvms; i++)
         if (!strncmp(v->s->vms[i].name, name, VMM_NAME_MAX)) return (int)i;
     return -1;

@@ -1,11 +1,13 @@
 /*
-** vmm.h — the simulated Windows 3.1 Virtual Machine Manager (DESIGN.md §6).
+** vmm.h — the simulated Windows 3.1 Virtual Machine Manager (docs/vmm.md).
 **
 ** A vmm_state owns one machine: guest memory, the CPU, the event queue, the chooser
 ** and the trace. It is built from a vmm_scenario — plain data that the scenario
 ** loader (cli/scen.h) fills from a YAML file, or that a test fills by hand — and runs
 ** it deterministically. No I/O, no libuv, no globals.
 ** Errors are negative VMM_E* codes; vmm_strerror() names them.
+** The library's second public header, vmm/vmm_trace.h, holds the values packed into
+** trace records; every exported name of both starts with vmm_ / VMM_.
 */
 #ifndef VMMSIM_VMM_H
 #define VMMSIM_VMM_H
@@ -13,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../engine/engine.h"
-#include "../cpu386/cpu386.h"
+#include "engine/engine.h"
+#include "cpu386/cpu386.h"
 
 enum {
     VMM_OK = 0,
@@ -23,7 +25,8 @@ enum {
     VMM_ELIMIT = -3,      /* a machine limit was exceeded (VMs, queue, tables) */
     VMM_EUNIMPL = -4,     /* guest called a service vmmsim does not implement */
     VMM_EGUEST = -5,      /* guest CPU fault / triple fault / unsupported instruction */
-    VMM_EHANG = -6        /* no progress for machine.hang_cycles */
+    VMM_EHANG = -6,       /* no progress for machine.hang_cycles */
+    VMM_EBROKEN = -7      /* an invariant of the VMM is broken (vmm_check; a vmmsim bug) */
 };
 const char *vmm_strerror(int err);
 
@@ -193,6 +196,13 @@ cpu_state   *vmm_cpu(vmm_state *v);
 ** needs vmm_reset() first (else VMM_EINVAL). The model: docs/vmm.md. */
 int          vmm_run(vmm_state *v);
 const char  *vmm_error(const vmm_state *v);
+
+/* Walks the machine's invariants (docs/vmm.md, "Invariants"): one critical-section
+** owner with a claim count, context depths within VMM's frame limit, pending counts
+** within their capacities, every queued event's and time-out's VM valid, … Returns
+** VMM_OK, or VMM_EBROKEN with the first broken invariant in why (len bytes; why may
+** be NULL). The test build (VMMSIM_CHECKS) runs it after each dispatch of vmm_run. */
+int          vmm_check(const vmm_state *v, char *why, size_t len);
 uint64_t     vmm_now(const vmm_state *v);
 
 /* Findings of the last run: all are counted (and traced); the first 256 are kept. */

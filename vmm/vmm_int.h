@@ -5,11 +5,15 @@
 #ifndef VMMSIM_VMM_INT_H
 #define VMMSIM_VMM_INT_H
 
-#include <assert.h>
 #include <stdint.h>
+
+#include "vmmsim_assert.h"
 
 #include "vmm.h"
 #include "vmm_trace.h"
+
+/* Internal to the library: hidden from the link's exported symbols (tools/check-prefixes). */
+#pragma GCC visibility push(hidden)
 
 /* ---- limits ----------------------------------------------------------------- */
 #define VMM_VMS_MAX        64        /* machine.max_vms may not exceed this */
@@ -201,8 +205,14 @@ typedef struct vmm_io {
 
 enum vmm_io_op { VMM_IOOP_IN = 0, VMM_IOOP_OUT };
 
-/* State that a run changes; vmm_reset clears it. */
-typedef struct vmm_dyn {
+/* ---- state a run changes, one struct per feature ------------------------------
+** Each struct belongs to the file named in its comment: only that file's reset
+** function clears it (vmm_reset calls them all, vmm.c), and the file is the home of
+** the rules it implements. Tables the machine allocates once (idle, nc, ts, the
+** event lists) keep their storage across resets; only their counts are cleared. */
+
+/* The run itself (run.c): current VM, loaded context, reschedule requests. */
+typedef struct vmm_run_st {
     uint32_t cur;             /* current VM */
     int      oncpu;           /* context loaded on the CPU, -1: none */
     int      booted;
@@ -212,44 +222,81 @@ typedef struct vmm_dyn {
     int      ended;
     int      err;
     uint64_t progress_cycle;  /* last VMM entry (hang detection) */
-    /* critical section (CS-1…CS-7) */
-    int      crit_owner;      /* VM index, -1: free */
-    uint32_t crit_count;
-    uint64_t wait_seq;
-    /* callback tables */
-    uint32_t nidle, nnc, nts;
-    uint32_t nc_owed;
-    uint32_t ts_old;          /* the VM switched away from (TS-1 EAX) */         /* releases whose callback has not run yet (NC-2) */
-    /* stimuli fired but not yet taken effect, FIFO */
-    uint32_t npend;
+    uint32_t npend;           /* stimuli fired but not yet taken effect, FIFO (v->pend) */
     uint32_t nfind;           /* findings reported (kept: min(n, VMM_FINDINGS_MAX)) */
-    uint32_t nsites;
-    /* events, priority events, time-outs (EV-1, EV-2, TO-1) */
-    uint32_t nev, nto;
-    uint32_t serial;          /* last handle serial number */
+    uint32_t nsites;          /* patched call sites remembered (v->sites) */
+} vmm_run_st;
+
+/* The critical section, CS-1 … CS-7 (crit.c). */
+typedef struct vmm_crit_st {
+    int      owner;           /* VM index, -1: free */
+    uint32_t count;
+    uint64_t wait_seq;        /* last blocking order handed out (CS-3 FIFO) */
+} vmm_crit_st;
+
+/* Call_When_Not_Critical, NC-1 … NC-4 (nc.c). */
+typedef struct vmm_nc_st {
+    uint32_t *cb, *ref;       /* installed callbacks and their reference data */
+    uint32_t  n;
+    uint32_t  owed;           /* releases whose callback has not run yet (NC-2) */
+} vmm_nc_st;
+
+/* Call_When_Idle, IDLE-1 … IDLE-5 (idle.c). */
+typedef struct vmm_idle_st {
+    uint32_t *cb;             /* the table, install order */
+    uint32_t  n;
+} vmm_idle_st;
+
+/* Call_When_Task_Switched, TS-1 (sched.c). */
+typedef struct vmm_ts_st {
+    uint32_t *cb;             /* install order */
+    uint32_t  n;
+    uint32_t  old;            /* the VM switched away from (TS-1 EAX) */
+} vmm_ts_st;
+
+/* Events and priority events, EV-1 and EV-2 (event.c). */
+typedef struct vmm_ev_st {
+    vmm_ev  *list;            /* pending, in schedule order (VMM_EVENTS_MAX) */
+    uint32_t n;
+    uint32_t serial;          /* last handle serial number (every handle kind) */
+} vmm_ev_st;
+
+/* Time-outs and the timer tick, TO-1 (timer.c). */
+typedef struct vmm_tm_st {
+    vmm_ev  *list;            /* pending time-outs, in set order (VMM_EVENTS_MAX) */
+    uint32_t n;
     int      tick_armed;      /* a timer tick event is queued */
     uint64_t tick_seq, tick_cycle, tick_k, ticks_done;
-    /* interrupts (INT-1) */
+} vmm_tm_st;
+
+/* Hardware interrupts and VPICD, INT-1 (vpicd.c). */
+typedef struct vmm_pic_st {
     vmm_irq  irq[VMM_IRQS];
     int      in_hwint;        /* a hardware-interrupt procedure runs */
-    uint32_t irq_hold;        /* instructions still to run before delivering (IRQ_BOUNDARY) */
-    uint16_t irq_fresh;       /* IRQs raised at this boundary: may ask IRQ_BOUNDARY */
+    uint32_t hold;            /* instructions still to run before delivering (IRQ_BOUNDARY) */
+    uint16_t fresh;           /* IRQs raised at this boundary: may ask IRQ_BOUNDARY */
     uint64_t vid_due;         /* VMs with a VID procedure to call (bit per VM) */
     vmm_vid  vid[VMM_VMS_MAX];
-    /* time slicer (SL-1) */
+} vmm_pic_st;
+
+/* The time slicer, SL-1 (slice.c). */
+typedef struct vmm_sl_st {
     uint32_t focus;           /* VM with the execution focus */
-    uint32_t slice_ms;        /* granularity: the minimum slice */
-    int      slice_owner;     /* VM holding Cur_Run_VM_Boost, -1: none */
-    uint32_t slice_last;      /* the last owner: the ring continues after it */
-    int      slice_armed;     /* its slice-end event is queued */
-    int      slice_due;       /* the slice ended while VxD code ran: rotate after it */
-    uint64_t slice_seq;       /* that event's queue seq */
-    uint64_t slice_serial;    /* slices started (the slice-end event's payload) */
-    /* port I/O (vmm/io.c) */
-    vmm_io   io_pend[VMM_IO_PEND_MAX];   /* accesses of the running instruction */
-    uint32_t nio_pend;
-    uint32_t io_lost;         /* accesses beyond io_pend (an invariant broken) */
-} vmm_dyn;
+    uint32_t ms;              /* granularity: the minimum slice */
+    int      owner;           /* VM holding Cur_Run_VM_Boost, -1: none */
+    uint32_t last;            /* the last owner: the ring continues after it */
+    int      armed;           /* its slice-end event is queued */
+    int      due;             /* the slice ended while VxD code ran: rotate after it */
+    uint64_t seq;             /* that event's queue seq */
+    uint64_t serial;          /* slices started (the slice-end event's payload) */
+} vmm_sl_st;
+
+/* Port I/O (io.c). */
+typedef struct vmm_io_st {
+    vmm_io   pend[VMM_IO_PEND_MAX];   /* accesses of the running instruction */
+    uint32_t n;
+    uint32_t lost;            /* accesses beyond pend (an invariant broken) */
+} vmm_io_st;
 
 struct vmm_state {
     const vmm_scenario *s;
@@ -264,17 +311,21 @@ struct vmm_state {
     eng_trace tr;
     vmm_vm    vm[VMM_VMS_MAX];
     vmm_ctx  *ctx;            /* nctx = nvms + 1; the last is the VMM's */
-    uint32_t *idle;           /* Call_When_Idle table (IDLE-1) */
-    uint32_t *nc_cb, *nc_ref; /* Call_When_Not_Critical list (NC-1) */
-    uint32_t *ts;             /* Call_When_Task_Switched list (TS-1) */
     uint32_t *pend;           /* pending stimuli (indexes) */
     uint32_t *sites;          /* patched call sites (open addressing, 0 = empty) */
-    vmm_ev   *ev;             /* pending events and priority events, in schedule order */
-    vmm_ev   *to;             /* pending time-outs, in set order */
     vmm_finding *find;
     struct vmm_lab { uint32_t addr, order; char name[VMM_NAME_MAX * 3]; } *lab;
     uint32_t  nlab;
-    vmm_dyn   d;
+    vmm_run_st  run;          /* run.c */
+    vmm_crit_st crit;         /* crit.c */
+    vmm_nc_st   nc;           /* nc.c */
+    vmm_idle_st idle;         /* idle.c */
+    vmm_ts_st   ts;           /* sched.c */
+    vmm_ev_st   ev;           /* event.c */
+    vmm_tm_st   tm;           /* timer.c */
+    vmm_pic_st  pic;          /* vpicd.c */
+    vmm_sl_st   sl;           /* slice.c */
+    vmm_io_st   io;           /* io.c */
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
     void     *rec_hook_ud;
@@ -282,107 +333,162 @@ struct vmm_state {
     uint32_t  nports;
 };
 
+/* ---- callback kinds ----------------------------------------------------------------
+** The frame machinery (ctx.c) knows no rule family: for each enum vmm_cb_kind it calls
+** the steps the kind's home file exports as a vmmi_cb_ops. */
+
+/* Entry registers of one callback: EBX and EBP always; EAX and EDX only when
+** set_eax / set_edx (else the caller's, or a fresh context's zeros). */
+typedef struct vmmi_cb_regs {
+    uint32_t cb, eax, ebx, edx, ebp;
+    uint8_t  set_eax, set_edx;
+} vmmi_cb_regs;
+
+typedef struct vmmi_cb_ops {
+    /* starts the callback at the frame's chain position (vmmi_ctx_enter); 1: none left */
+    int  (*step)(vmm_state *v, uint32_t ci, vmm_frame *f);
+    /* after a callback returned with carry `cf`: 1 to step the chain again (NULL: 0) */
+    int  (*next)(vmm_state *v, vmm_frame *f, uint32_t cf);
+    /* the frame ends, before its SVC_RET (NULL: nothing to undo) */
+    void (*done)(vmm_state *v, const vmm_frame *f);
+} vmmi_cb_ops;
+
+extern const vmmi_cb_ops vmmi_idle_ops;      /* idle.c: VMM_CB_IDLE */
+extern const vmmi_cb_ops vmmi_nc_ops;        /* nc.c: VMM_CB_NC */
+extern const vmmi_cb_ops vmmi_ts_ops;        /* sched.c: VMM_CB_TS */
+extern const vmmi_cb_ops vmmi_ev_ops;        /* event.c: VMM_CB_EVENT */
+extern const vmmi_cb_ops vmmi_ev_prio_ops;   /* event.c: VMM_CB_PRIO */
+extern const vmmi_cb_ops vmmi_tm_ops;        /* timer.c: VMM_CB_TIMEOUT */
+extern const vmmi_cb_ops vmmi_irq_hw_ops;    /* vpicd.c: VMM_CB_HWINT */
+extern const vmmi_cb_ops vmmi_irq_vid_ops;   /* vpicd.c: VMM_CB_VID_* */
+
 /* vmm.c */
-int  vmm_fail(vmm_state *v, int err, const char *fmt, ...);
-uint32_t vmm_client_ptr(const vmm_state *v, uint32_t vm);
-uint32_t vmm_status(vmm_state *v, uint32_t vm);
-void vmm_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear);
-int  vmm_vm_of_handle(const vmm_state *v, uint32_t handle);
-uint64_t vmm_cycles(const vmm_state *v);
-void vmm_charge(vmm_state *v, uint64_t cycles);
+int  vmmi_fail(vmm_state *v, int err, const char *fmt, ...);
+uint32_t vmmi_client_ptr(const vmm_state *v, uint32_t vm);
+uint32_t vmmi_status(vmm_state *v, uint32_t vm);
+void vmmi_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear);
+int  vmmi_vm_of_handle(const vmm_state *v, uint32_t handle);
+uint64_t vmmi_cycles(const vmm_state *v);
+void vmmi_charge(vmm_state *v, uint64_t cycles);
 
 /* trace.c */
-void vmm_rec(vmm_state *v, uint16_t type, uint8_t n, uint64_t a0, uint64_t a1, uint64_t a2,
+void vmmi_rec(vmm_state *v, uint16_t type, uint8_t n, uint64_t a0, uint64_t a1, uint64_t a2,
              uint64_t a3, uint64_t a4, uint64_t a5);
-void vmm_rec_vmstate(vmm_state *v, uint32_t vm, int state);
-void vmm_rec_machine(vmm_state *v);   /* MACHINE: the effective vmm_machine, after BOOT */
-void vmm_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
+void vmmi_rec_vmstate(vmm_state *v, uint32_t vm, int state);
+void vmmi_rec_machine(vmm_state *v);   /* MACHINE: the effective vmm_machine, after BOOT */
+void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text);
-uint32_t vmm_choose(vmm_state *v, uint32_t kind, uint32_t n);
-const char *vmm_control_msg_name(uint32_t msg);
+uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n);
+const char *vmmi_control_msg_name(uint32_t msg);
 
 /* ctx.c */
-void ctx_load(vmm_state *v, uint32_t ci);
-void ctx_unload(vmm_state *v);
-int  ctx_start(vmm_state *v, uint32_t ci, int kind, uint32_t index, uint32_t svc,
+void vmmi_ctx_load(vmm_state *v, uint32_t ci);
+void vmmi_ctx_unload(vmm_state *v);
+int  vmmi_ctx_start(vmm_state *v, uint32_t ci, int kind, uint32_t index, uint32_t svc,
                const vmm_sregs *out);
-int  ctx_start_cb(vmm_state *v, uint32_t ci, int kind, const vmm_cbargs *a, uint32_t svc,
+int  vmmi_ctx_start_cb(vmm_state *v, uint32_t ci, int kind, const vmm_cbargs *a, uint32_t svc,
                   const vmm_sregs *out);
-int  ctx_int_time(const vmm_state *v, uint32_t ci, int *int_vmm);
-int  ctx_on_return(vmm_state *v);
-void ctx_regs_fresh(const vmm_state *v, uint32_t ci, cpu_regs *r);
-void sregs_get(vmm_state *v, vmm_sregs *r);
-void sregs_put(vmm_state *v, const vmm_sregs *r);
+int  vmmi_ctx_enter(vmm_state *v, uint32_t ci, vmm_frame *f, const vmmi_cb_regs *in);
+int  vmmi_ctx_step_one(vmm_state *v, uint32_t ci, vmm_frame *f);
+int  vmmi_ctx_int_time(const vmm_state *v, uint32_t ci, int *int_vmm);
+int  vmmi_ctx_on_return(vmm_state *v);
+void vmmi_ctx_regs_fresh(const vmm_state *v, uint32_t ci, cpu_regs *r);
+void vmmi_sregs_get(vmm_state *v, vmm_sregs *r);
+void vmmi_sregs_put(vmm_state *v, const vmm_sregs *r);
 
 /* sched.c */
-int  vm_ready(vmm_state *v, uint32_t vm);
-int  sched_resched(vmm_state *v);
-int  sched_switch(vmm_state *v, uint32_t to, int reason);
-void sched_set_pri(vmm_state *v, uint32_t vm, int64_t boost, int reason);
-int  sched_suspend(vmm_state *v, uint32_t vm);
-int  sched_resume(vmm_state *v, uint32_t vm, int no_fail);
-void sched_idle(vmm_state *v, uint32_t vm);
-void sched_wake(vmm_state *v, uint32_t vm);
-int  sched_release_slice(vmm_state *v, uint32_t vm);
-void sched_became_ready(vmm_state *v, uint32_t vm);
-uint32_t sched_max_pri(const vmm_state *v);
+int  vmmi_vm_ready(vmm_state *v, uint32_t vm);
+int  vmmi_sched_resched(vmm_state *v);
+int  vmmi_sched_switch(vmm_state *v, uint32_t to, int reason);
+void vmmi_sched_set_pri(vmm_state *v, uint32_t vm, int64_t boost, int reason);
+int  vmmi_sched_suspend(vmm_state *v, uint32_t vm);
+int  vmmi_sched_resume(vmm_state *v, uint32_t vm, int no_fail);
+void vmmi_sched_idle(vmm_state *v, uint32_t vm);
+void vmmi_sched_wake(vmm_state *v, uint32_t vm);
+int  vmmi_sched_release_slice(vmm_state *v, uint32_t vm);
+void vmmi_sched_became_ready(vmm_state *v, uint32_t vm);
+uint32_t vmmi_sched_max_pri(const vmm_state *v);
+
+/* sched.c: task-switch callbacks (TS-1) */
+void vmmi_ts_reset(vmm_state *v);
+int  vmmi_ts_svc(vmm_state *v, vmm_call *c, uint32_t num);
+
+/* nc.c (NC-1 … NC-4) */
+void vmmi_nc_reset(vmm_state *v);
+int  vmmi_nc_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void vmmi_nc_released(vmm_state *v);
+int  vmmi_nc_due(vmm_state *v);
+int  vmmi_nc_start(vmm_state *v);
+
+/* idle.c (IDLE-1 … IDLE-5) */
+void vmmi_idle_reset(vmm_state *v);
+int  vmmi_idle_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void vmmi_idle_kernel_idle(vmm_state *v, vmm_call *c);
 
 /* crit.c */
-int  crit_claim(vmm_state *v, vmm_call *c, uint32_t n);
-void crit_end(vmm_state *v, vmm_call *c, uint32_t n);
+void vmmi_crit_reset(vmm_state *v);
+int  vmmi_crit_claim(vmm_state *v, vmm_call *c, uint32_t n);
+void vmmi_crit_end(vmm_state *v, vmm_call *c, uint32_t n);
 
 /* svc.c */
-int  svc_dispatch(vmm_state *v, vmm_call *c);
-int  svc_finish(vmm_state *v, vmm_call *c);
-const char *svc_name(uint32_t dword, char *buf, size_t len);
-void svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r);
+int  vmmi_svc_dispatch(vmm_state *v, vmm_call *c);
+int  vmmi_svc_finish(vmm_state *v, vmm_call *c);
+const char *vmmi_svc_name(uint32_t dword, char *buf, size_t len);
+void vmmi_svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sregs *r);
+int  vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle);   /* VM index, or -1 and failed */
+int  vmmi_svc_table_add(vmm_state *v, uint32_t *tab, uint32_t *n, uint32_t cap, uint32_t cb,
+                        const char *what);   /* NC-1, TS-1: VMM_ELIMIT when full */
 
 /* run.c */
-int  run_loop(vmm_state *v);
-int  run_target_ctx(vmm_state *v, int *vxd_running);
+void vmmi_run_reset(vmm_state *v);
+int  vmmi_run_loop(vmm_state *v);
+int  vmmi_run_target_ctx(vmm_state *v, int *vxd_running);
 
 /* event.c (EV-1, EV-2) */
-int  ev_svc(vmm_state *v, vmm_call *c, uint32_t num);
-int  ev_work(vmm_state *v);
-void ev_prio_timed_out(vmm_state *v, uint32_t handle);
-void ev_frame_done(vmm_state *v, const vmm_frame *f);
-uint32_t ev_serial(vmm_state *v, uint32_t tag);
+void vmmi_ev_reset(vmm_state *v);
+int  vmmi_ev_svc(vmm_state *v, vmm_call *c, uint32_t num);
+int  vmmi_ev_work(vmm_state *v);
+void vmmi_ev_prio_timed_out(vmm_state *v, uint32_t handle);
+uint32_t vmmi_ev_serial(vmm_state *v, uint32_t tag);
 
 /* timer.c (TO-1) */
-int  tm_svc(vmm_state *v, vmm_call *c, uint32_t num);
-void tm_tick(vmm_state *v, uint64_t k);
-void tm_switch(vmm_state *v, uint32_t old, uint32_t to);
-void tm_arm(vmm_state *v);
-int  tm_work(vmm_state *v);
-int  tm_has_work_for(const vmm_state *v, uint32_t vm);
-int  tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint32_t ref,
+void vmmi_tm_reset(vmm_state *v);
+int  vmmi_tm_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void vmmi_tm_tick(vmm_state *v, uint64_t k);
+void vmmi_tm_switch(vmm_state *v, uint32_t old, uint32_t to);
+void vmmi_tm_arm(vmm_state *v);
+int  vmmi_tm_work(vmm_state *v);
+int  vmmi_tm_has_work_for(const vmm_state *v, uint32_t vm);
+int  vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, uint32_t ref,
             uint32_t link, uint32_t *handle);
-void tm_cancel(vmm_state *v, uint32_t handle, int quiet);
-uint64_t tm_sys_ms(const vmm_state *v);
+void vmmi_tm_cancel(vmm_state *v, uint32_t handle, int quiet);
+uint64_t vmmi_tm_sys_ms(const vmm_state *v);
 
 /* slice.c (SL-1) */
-int  sl_on(const vmm_state *v);
-int  sl_svc(vmm_state *v, vmm_call *c, uint32_t num);
-void sl_check(vmm_state *v);
-void sl_end(vmm_state *v, uint64_t serial);
-int  sl_release(vmm_state *v, uint32_t vm);
-void sl_init(vmm_state *v);
+int  vmmi_sl_on(const vmm_state *v);
+int  vmmi_sl_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void vmmi_sl_check(vmm_state *v);
+void vmmi_sl_end(vmm_state *v, uint64_t serial);
+int  vmmi_sl_release(vmm_state *v, uint32_t vm);
+void vmmi_sl_reset(vmm_state *v);
 
 /* io.c (port I/O) */
-int  io_check(const vmm_scenario *s, char *why, size_t n);
-int  io_init(vmm_state *v, cpu_bus *bus);
-void io_flush(vmm_state *v);
+void vmmi_io_reset(vmm_state *v);
+int  vmmi_io_check(const vmm_scenario *s, char *why, size_t n);
+int  vmmi_io_init(vmm_state *v, cpu_bus *bus);
+void vmmi_io_flush(vmm_state *v);
 
 /* vpicd.c (INT-1) */
-int  irq_svc(vmm_state *v, vmm_call *c, uint32_t num);
-void irq_raise(vmm_state *v, uint32_t irq);
-int  irq_deliver(vmm_state *v);
-int  irq_work(vmm_state *v);
-void irq_iret(vmm_state *v, uint32_t vm);
-void irq_hw_done(vmm_state *v, const vmm_frame *f);
-void irq_vid_done(vmm_state *v, const vmm_frame *f);
-int  irq_vid_work(vmm_state *v);
-void irq_iret_timeout(vmm_state *v, uint32_t vm, uint64_t seq);
-int  svc_async(uint32_t dword);
+void vmmi_irq_reset(vmm_state *v);
+int  vmmi_irq_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void vmmi_irq_raise(vmm_state *v, uint32_t irq);
+int  vmmi_irq_deliver(vmm_state *v);
+int  vmmi_irq_work(vmm_state *v);
+void vmmi_irq_iret(vmm_state *v, uint32_t vm);
+int  vmmi_irq_vid_work(vmm_state *v);
+void vmmi_irq_iret_timeout(vmm_state *v, uint32_t vm, uint64_t seq);
+int  vmmi_svc_async(uint32_t dword);
+
+#pragma GCC visibility pop
 
 #endif

@@ -18,16 +18,21 @@
 
 #include "vmm_int.h"
 
+void vmmi_irq_reset(vmm_state *v) {
+    assert(v->nvms <= VMM_VMS_MAX);
+    memset(&v->pic, 0, sizeof v->pic);
+}
+
 #define VPICD_VERSION 0x030Au
 
 static void rec(vmm_state *v, int op, uint32_t irq, uint64_t vm, uint32_t proc) {
     assert(irq < VMM_IRQS);
-    vmm_rec(v, VMM_REC_IRQ, 3, (uint64_t)op | (uint64_t)irq << 8 | vm << 16, proc,
+    vmmi_rec(v, VMM_REC_IRQ, 3, (uint64_t)op | (uint64_t)irq << 8 | vm << 16, proc,
             VMM_H_IRQ | irq, 0, 0, 0);
 }
 
 /* Services a VxD may call at interrupt time (DDK: "asynchronous services"). */
-int svc_async(uint32_t dword) {
+int vmmi_svc_async(uint32_t dword) {
     uint32_t dev = dword >> 16, num = dword & 0x7FFFu;
     if (dev == VPICD_DEVICE) return 1;
     if (dev != 1) return 0;
@@ -45,19 +50,19 @@ int svc_async(uint32_t dword) {
 
 static int irq_of(vmm_state *v, uint32_t handle) {
     if ((handle & VMM_H_TAG) != VMM_H_IRQ || (handle & ~VMM_H_TAG) >= VMM_IRQS ||
-        !v->d.irq[handle & ~VMM_H_TAG].desc)
-        return vmm_fail(v, VMM_EGUEST, "VPICD: 0x%08x is not a virtualized IRQ handle", handle);
+        !v->pic.irq[handle & ~VMM_H_TAG].desc)
+        return vmmi_fail(v, VMM_EGUEST, "VPICD: 0x%08x is not a virtualized IRQ handle", handle);
     return (int)(handle & ~VMM_H_TAG);
 }
 
 /* The hardware raises the line; an IRQ nobody virtualized is dropped. */
-void irq_raise(vmm_state *v, uint32_t irq) {
+void vmmi_irq_raise(vmm_state *v, uint32_t irq) {
     assert(irq < VMM_IRQS);
-    vmm_irq *q = &v->d.irq[irq];
+    vmm_irq *q = &v->pic.irq[irq];
     if (!q->desc) { rec(v, VMM_IRQOP_UNOWNED, irq, VMM_NONE, 0); return; }
     rec(v, VMM_IRQOP_RAISE, irq, VMM_NONE, q->hw_proc);
     q->irr = 1;
-    v->d.irq_fresh |= (uint16_t)(1u << irq);
+    v->pic.fresh |= (uint16_t)(1u << irq);
 }
 
 static uint32_t boundary_window(const vmm_state *v) {
@@ -66,116 +71,122 @@ static uint32_t boundary_window(const vmm_state *v) {
     return w ? w : 1;
 }
 
-/* The interrupt-boundary choice (DESIGN.md §4): the simulated clock only approximates
+/* The interrupt-boundary choice (docs/vmm.md, "The interrupt boundary"): the simulated clock only approximates
 ** the real one (wait states, refresh, DMA), so an IRQ raised while VxD code runs may
 ** land on any of the next `irq_boundary_window` instruction boundaries. Option k holds
 ** delivery for k more instructions (canonical 0: this boundary); run.c steps the CPU
 ** one instruction at a time meanwhile and delivers early if the code stops first. */
 static int boundary_hold(vmm_state *v, int fresh, int busy) {
+    assert(v->run.cur < v->nvms);
     uint32_t w = boundary_window(v), k;
     if (!fresh || !busy || w < 2) return 0;
-    k = vmm_choose(v, ENG_CHOICE_IRQ_BOUNDARY, w);
-    v->d.irq_hold = k;
+    k = vmmi_choose(v, ENG_CHOICE_IRQ_BOUNDARY, w);
+    v->pic.hold = k;
     return k != 0;
 }
 
 /* The context an interrupt lands in: the code that runs (or would run) now, else
 ** the current VM's client level, else the VMM's own. */
-int run_target_ctx(vmm_state *v, int *vxd_running) {
-    uint32_t cur = v->d.cur;
+int vmmi_run_target_ctx(vmm_state *v, int *vxd_running) {
+    assert(vxd_running && v->run.cur < v->nvms);
+    uint32_t cur = v->run.cur;
     *vxd_running = 1;
     if (v->ctx[v->nvms].depth > 0) return (int)v->nvms;
-    if (vm_ready(v, cur) && v->ctx[cur].depth > 0) return (int)cur;
+    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth > 0) return (int)cur;
     *vxd_running = 0;
-    return vm_ready(v, cur) ? (int)cur : (int)v->nvms;
+    return vmmi_vm_ready(v, cur) ? (int)cur : (int)v->nvms;
 }
 
 /* Delivers the highest-priority (lowest-numbered) requested IRQ at this instruction
 ** boundary. Returns 1 when a hardware-interrupt procedure was started. */
-int irq_deliver(vmm_state *v) {
+int vmmi_irq_deliver(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
     cpu_config *cf = cpu_get_config(v->cpu);
     int busy, ci;
     uint32_t irq = VMM_IRQS;
     for (uint32_t i = 0; i < VMM_IRQS && irq == VMM_IRQS; i++)
-        if (v->d.irq[i].irr && !v->d.irq[i].isr) irq = i;
-    int fresh = irq < VMM_IRQS && (v->d.irq_fresh >> irq & 1);   /* only where it was raised */
-    v->d.irq_fresh = 0;
-    if (v->d.irq_hold) return 0;                  /* an IRQ_BOUNDARY hold runs out first */
-    if (irq == VMM_IRQS || v->d.in_hwint) { cf->stop_on_sti = 0; return 0; }
-    vmm_irq *q = &v->d.irq[irq];
-    ci = run_target_ctx(v, &busy);
+        if (v->pic.irq[i].irr && !v->pic.irq[i].isr) irq = i;
+    int fresh = irq < VMM_IRQS && (v->pic.fresh >> irq & 1);   /* only where it was raised */
+    v->pic.fresh = 0;
+    if (v->pic.hold) return 0;                  /* an IRQ_BOUNDARY hold runs out first */
+    if (irq == VMM_IRQS || v->pic.in_hwint) { cf->stop_on_sti = 0; return 0; }
+    vmm_irq *q = &v->pic.irq[irq];
+    ci = vmmi_run_target_ctx(v, &busy);
     if (busy) {                                   /* VxD code with IF clear: wait for STI */
-        uint32_t fl = v->d.oncpu == ci ? cpu_get_eflags(v->cpu) : v->ctx[ci].regs.eflags;
+        uint32_t fl = v->run.oncpu == ci ? cpu_get_eflags(v->cpu) : v->ctx[ci].regs.eflags;
         if (!(fl & CPU_IF)) { cf->stop_on_sti = 1; return 0; }
     }
     cf->stop_on_sti = 0;
     if (boundary_hold(v, fresh, busy)) return 0;
     q->irr = 0;
     q->isr = 1;
-    v->d.in_hwint = 1;
-    v->d.entered = 1;
-    v->d.progress_cycle = vmm_cycles(v);
-    vmm_charge(v, VMM_CYC_HWINT + v->m.service_cycles);
-    rec(v, VMM_IRQOP_HWINT, irq, v->d.cur, q->hw_proc);
+    v->pic.in_hwint = 1;
+    v->run.entered = 1;
+    v->run.progress_cycle = vmmi_cycles(v);
+    vmmi_charge(v, VMM_CYC_HWINT + v->m.service_cycles);
+    rec(v, VMM_IRQOP_HWINT, irq, v->run.cur, q->hw_proc);
     vmm_cbargs a;
     memset(&a, 0, sizeof a);
     a.cb = q->hw_proc;
     a.eax = VMM_H_IRQ | irq;
-    a.ebx = v->vm[v->d.cur].handle;
+    a.ebx = v->vm[v->run.cur].handle;
     a.int_time = 1;
     a.int_vmm = (uint8_t)(busy != 0);
-    ctx_start_cb(v, (uint32_t)ci, VMM_CB_HWINT, &a, 0, NULL);
+    vmmi_ctx_start_cb(v, (uint32_t)ci, VMM_CB_HWINT, &a, 0, NULL);
     return 1;
 }
 
-void irq_hw_done(vmm_state *v, const vmm_frame *f) {
+static void irq_hw_done(vmm_state *v, const vmm_frame *f) {
+    assert(f->kind == VMM_CB_HWINT && v->pic.in_hwint);
     (void)f;
-    v->d.in_hwint = 0;
+    v->pic.in_hwint = 0;
 }
 
 /* ---- the simulated interrupt in a VM and its VID procedures --------------------- */
 
 static int vid_is_due(const vmm_vid *d) {
+    assert(d->phase <= VMM_VID_IRET_RUN && d->to <= VMM_VTO_CALLED);
     return d->phase == VMM_VID_EOI_DUE || d->phase == VMM_VID_IRET_DUE ||
            (d->phase == VMM_VID_HANDLER && d->to == VMM_VTO_FIRED);
 }
 
 static void vid_sync(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms && vm < 64);
-    if (vid_is_due(&v->d.vid[vm])) v->d.vid_due |= 1ull << vm;
-    else v->d.vid_due &= ~(1ull << vm);
+    if (vid_is_due(&v->pic.vid[vm])) v->pic.vid_due |= 1ull << vm;
+    else v->pic.vid_due &= ~(1ull << vm);
 }
 
 /* Calls a VID procedure in vm's context from client level: EAX = IRQ handle, EBX = VM,
 ** interrupts disabled (ctx.c), CF = cf (VID_IRET_Proc: timed out). */
 static int vid_call(vmm_state *v, uint32_t vm, int kind, uint32_t proc, uint32_t irq, uint32_t cf) {
     vmm_cbargs a;
-    assert(proc && irq < VMM_IRQS && vm == v->d.cur);
+    assert(proc && irq < VMM_IRQS && vm == v->run.cur);
     memset(&a, 0, sizeof a);
     a.cb = proc;
     a.eax = VMM_H_IRQ | irq;
     a.ebx = v->vm[vm].handle;
     a.cf = cf;
-    v->d.entered = 1;
-    return ctx_start_cb(v, vm, kind, &a, 0, NULL);
+    v->run.entered = 1;
+    return vmmi_ctx_start_cb(v, vm, kind, &a, 0, NULL);
 }
 
 /* The client handler starts: it runs irq_handler_cycles up to its EOI and IRET; the
 ** IRET time-out counts from here (only when there is an IRET procedure to tell). */
 static void handler_start(vmm_state *v, uint32_t vm) {
-    vmm_vid *d = &v->d.vid[vm];
-    const vmm_irq *q = &v->d.irq[v->vm[vm].vhandler];
-    uint64_t now = vmm_cycles(v);
+    assert(vm < v->nvms && v->vm[vm].vhandler >= 0 && v->vm[vm].vhandler < VMM_IRQS);
+    vmm_vid *d = &v->pic.vid[vm];
+    const vmm_irq *q = &v->pic.irq[v->vm[vm].vhandler];
+    uint64_t now = vmmi_cycles(v);
     d->phase = VMM_VID_HANDLER;
     if (eng_queue_push(v->q, now + v->m.irq_handler_cycles, VMM_EV_CLASS_IRQ, VMM_EV_IRET, vm, 0,
                        NULL) != ENG_OK) {
-        vmm_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+        vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
         return;
     }
     if (q->iret_proc && q->iret_to_ms) {
         uint64_t cyc = ((uint64_t)q->iret_to_ms * v->m.clock_hz + 999) / 1000;
         if (eng_queue_push(v->q, now + cyc, VMM_EV_CLASS_IRQ, VMM_EV_IRET_TO, vm, 0, &d->to_seq) != ENG_OK) {
-            vmm_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+            vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
             return;
         }
         d->to = VMM_VTO_ARMED;
@@ -184,21 +195,22 @@ static void handler_start(vmm_state *v, uint32_t vm) {
 
 /* Event time in the current VM: simulate its lowest requested IRQ if its virtual
 ** interrupts are enabled (Client_EFlags.IF) and no handler of it runs. */
-int irq_work(vmm_state *v) {
-    uint32_t cur = v->d.cur, fl = 0;
+int vmmi_irq_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
+    uint32_t cur = v->run.cur, fl = 0;
     vmm_vm *m = &v->vm[cur];
     if (!m->vreq || m->vhandler >= 0) return 0;
-    vmm_read(v, vmm_client_ptr(v, cur) + 0x2C, &fl, 4);
+    vmm_read(v, vmmi_client_ptr(v, cur) + 0x2C, &fl, 4);
     if (!(fl & CPU_IF)) return 0;
     uint32_t irq = 0;
     while (!(m->vreq >> irq & 1)) irq++;
     m->vreq &= (uint16_t)~(1u << irq);
     m->vhandler = (int)irq;
-    const vmm_irq *q = &v->d.irq[irq];
+    const vmm_irq *q = &v->pic.irq[irq];
     rec(v, VMM_IRQOP_SIMULATE, irq, cur, q->virt_proc);
-    v->d.entered = 1;
+    v->run.entered = 1;
     if (q->virt_proc) {                           /* the handler starts when it returns */
-        v->d.vid[cur].phase = VMM_VID_VIRT_RUN;
+        v->pic.vid[cur].phase = VMM_VID_VIRT_RUN;
         vid_call(v, cur, VMM_CB_VID_VIRT, q->virt_proc, irq, 0);
         return 1;
     }
@@ -208,25 +220,27 @@ int irq_work(vmm_state *v) {
 
 /* The simulated interrupt is over: the VM's Time_Critical_Boost goes. */
 static void finish(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->vm[vm].vhandler >= 0 && v->vm[vm].vhandler < VMM_IRQS);
     vmm_vm *m = &v->vm[vm];
     uint32_t irq = (uint32_t)m->vhandler;
     m->vhandler = -1;
-    v->d.vid[vm].phase = VMM_VID_NONE;
-    v->d.vid[vm].to = VMM_VTO_NONE;
+    v->pic.vid[vm].phase = VMM_VID_NONE;
+    v->pic.vid[vm].to = VMM_VTO_NONE;
     vid_sync(v, vm);
     /* INT-1: a request made again while this handler ran keeps Time_Critical_Boost for
     ** the interrupt simulated next; VPICD_Clear_Int_Request still takes it off. */
     if ((m->vboost >> irq & 1) && !(m->vreq >> irq & 1)) {
         m->vboost &= (uint16_t)~(1u << irq);
-        sched_set_pri(v, vm, -(int64_t)VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
+        vmmi_sched_set_pri(v, vm, -(int64_t)VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
     }
 }
 
 /* The handler IRETs: VID_IRET_Proc is told unless its time-out already did. */
 static void iret_step(vmm_state *v, uint32_t vm) {
-    vmm_vid *d = &v->d.vid[vm];
+    assert(vm < v->nvms && v->vm[vm].vhandler >= 0 && v->vm[vm].vhandler < VMM_IRQS);
+    vmm_vid *d = &v->pic.vid[vm];
     uint32_t irq = (uint32_t)v->vm[vm].vhandler;
-    const vmm_irq *q = &v->d.irq[irq];
+    const vmm_irq *q = &v->pic.irq[irq];
     rec(v, VMM_IRQOP_IRET, irq, vm, q->iret_proc);
     if (q->iret_proc && d->to != VMM_VTO_CALLED) {
         d->phase = VMM_VID_IRET_DUE;
@@ -237,10 +251,10 @@ static void iret_step(vmm_state *v, uint32_t vm) {
 }
 
 /* The client handler's time is up (EVENT kind=iret): its EOI, then its IRET. */
-void irq_iret(vmm_state *v, uint32_t vm) {
+void vmmi_irq_iret(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms && v->vm[vm].vhandler >= 0);
-    vmm_vid *d = &v->d.vid[vm];
-    const vmm_irq *q = &v->d.irq[v->vm[vm].vhandler];
+    vmm_vid *d = &v->pic.vid[vm];
+    const vmm_irq *q = &v->pic.irq[v->vm[vm].vhandler];
     assert(d->phase == VMM_VID_HANDLER);
     if (d->to == VMM_VTO_ARMED) {                 /* IRET in time: no time-out */
         eng_queue_cancel(v->q, d->to_seq);
@@ -256,22 +270,22 @@ void irq_iret(vmm_state *v, uint32_t vm) {
 
 /* VID_IRET_Time_Out ms passed before the IRET (EVENT kind=iret_timeout). A time-out
 ** dispatched after the IRET at the same cycle finds nothing armed. */
-void irq_iret_timeout(vmm_state *v, uint32_t vm, uint64_t seq) {
+void vmmi_irq_iret_timeout(vmm_state *v, uint32_t vm, uint64_t seq) {
     assert(vm < v->nvms);
-    vmm_vid *d = &v->d.vid[vm];
+    vmm_vid *d = &v->pic.vid[vm];
     if (d->to != VMM_VTO_ARMED || d->to_seq != seq) return;
     assert(v->vm[vm].vhandler >= 0);
     d->to = VMM_VTO_FIRED;
-    rec(v, VMM_IRQOP_IRET_TIMEOUT, (uint32_t)v->vm[vm].vhandler, vm, v->d.irq[v->vm[vm].vhandler].iret_proc);
+    rec(v, VMM_IRQOP_IRET_TIMEOUT, (uint32_t)v->vm[vm].vhandler, vm, v->pic.irq[v->vm[vm].vhandler].iret_proc);
     vid_sync(v, vm);
 }
 
 /* A VID procedure returned (ctx.c frame_pop). */
-void irq_vid_done(vmm_state *v, const vmm_frame *f) {
+static void irq_vid_done(vmm_state *v, const vmm_frame *f) {
     uint32_t vm = f->vm;
     assert(vm < v->nvms);
     if (v->vm[vm].vhandler < 0) return;          /* a time-out's call outlived the IRET */
-    vmm_vid *d = &v->d.vid[vm];
+    vmm_vid *d = &v->pic.vid[vm];
     if (f->kind == VMM_CB_VID_VIRT && d->phase == VMM_VID_VIRT_RUN) handler_start(v, vm);
     else if (f->kind == VMM_CB_VID_EOI && d->phase == VMM_VID_EOI_RUN) iret_step(v, vm);
     else if (f->kind == VMM_CB_VID_IRET && d->phase == VMM_VID_IRET_RUN) finish(v, vm);
@@ -279,9 +293,9 @@ void irq_vid_done(vmm_state *v, const vmm_frame *f) {
 }
 
 static int vid_start(vmm_state *v, uint32_t vm) {
-    vmm_vid *d = &v->d.vid[vm];
+    vmm_vid *d = &v->pic.vid[vm];
     uint32_t irq = (uint32_t)v->vm[vm].vhandler;
-    const vmm_irq *q = &v->d.irq[irq];
+    const vmm_irq *q = &v->pic.irq[irq];
     assert(v->vm[vm].vhandler >= 0 && vid_is_due(d));
     if (d->phase == VMM_VID_EOI_DUE) {
         d->phase = VMM_VID_EOI_RUN;
@@ -297,24 +311,26 @@ static int vid_start(vmm_state *v, uint32_t vm) {
 
 /* Before the VMM returns to a VM: a due VID_EOI_Proc / VID_IRET_Proc of the current
 ** VM; else the time slicer switches to a VM of the top priority that has one. */
-int irq_vid_work(vmm_state *v) {
-    uint32_t cur = v->d.cur, best;
-    if (!v->d.vid_due || !v->d.booted) return 0;
-    if (vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
-        if (v->d.vid_due >> cur & 1) { vid_start(v, cur); return 1; }
+int vmmi_irq_vid_work(vmm_state *v) {
+    assert(v->run.cur < v->nvms);
+    uint32_t cur = v->run.cur, best;
+    if (!v->pic.vid_due || !v->run.booted) return 0;
+    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
+        if (v->pic.vid_due >> cur & 1) { vid_start(v, cur); return 1; }
     }
-    best = sched_max_pri(v);
+    best = vmmi_sched_max_pri(v);
     for (uint32_t k = 1; k < v->nvms; k++) {
         uint32_t i = (cur + k) % v->nvms;
-        if ((v->d.vid_due >> i & 1) && vm_ready(v, i) && v->vm[i].pri == best && v->ctx[i].depth == 0) {
-            sched_switch(v, i, VMM_SW_EVENT);
+        if ((v->pic.vid_due >> i & 1) && vmmi_vm_ready(v, i) && v->vm[i].pri == best && v->ctx[i].depth == 0) {
+            vmmi_sched_switch(v, i, VMM_SW_EVENT);
             return 1;
         }
     }
     return 0;
 }
 
-int irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+int vmmi_irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    assert(c->vm < v->nvms);
     vmm_sregs *r = &c->r;
     int irq, vm;
     switch (num) {
@@ -327,28 +343,28 @@ int irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
         uint16_t n = 0xFFFF;
         uint32_t d[VID_SIZE / 4];                 /* the descriptor, read as dwords */
         if (vmm_read(v, r->edi, d, VID_SIZE))
-            return vmm_fail(v, VMM_EGUEST, "VPICD_Virtualize_IRQ: descriptor 0x%08x is outside memory", r->edi);
+            return vmmi_fail(v, VMM_EGUEST, "VPICD_Virtualize_IRQ: descriptor 0x%08x is outside memory", r->edi);
         memcpy(&n, (const uint8_t *)d + VID_IRQ_NUMBER, 2);
         uint32_t proc = d[VID_HW_INT_PROC / 4];
-        if (n >= VMM_IRQS || v->d.irq[n].desc || !proc) {
+        if (n >= VMM_IRQS || v->pic.irq[n].desc || !proc) {
             r->eflags |= CPU_CF;                  /* already virtualized, or no procedure */
             return VMM_OK;
         }
-        v->d.irq[n].desc = r->edi;
-        v->d.irq[n].hw_proc = proc;
-        v->d.irq[n].virt_proc = d[VID_VIRT_INT_PROC / 4];   /* 0: none (DDK default) */
-        v->d.irq[n].eoi_proc = d[VID_EOI_PROC / 4];
-        v->d.irq[n].iret_proc = d[VID_IRET_PROC / 4];
-        v->d.irq[n].iret_to_ms = d[VID_IRET_TIME_OUT / 4];
+        v->pic.irq[n].desc = r->edi;
+        v->pic.irq[n].hw_proc = proc;
+        v->pic.irq[n].virt_proc = d[VID_VIRT_INT_PROC / 4];   /* 0: none (DDK default) */
+        v->pic.irq[n].eoi_proc = d[VID_EOI_PROC / 4];
+        v->pic.irq[n].iret_proc = d[VID_IRET_PROC / 4];
+        v->pic.irq[n].iret_to_ms = d[VID_IRET_TIME_OUT / 4];
         r->eax = VMM_H_IRQ | n;
         r->eflags &= ~CPU_CF;
         rec(v, VMM_IRQOP_VIRTUALIZE, n, VMM_NONE, proc);
         return VMM_OK;
     }
     case 0x02: case 0x03:                         /* VPICD_Set_Int_Request / _Clear_ */
-        if ((irq = irq_of(v, r->eax)) < 0) return v->d.err;
-        if ((vm = vmm_vm_of_handle(v, r->ebx)) < 0)
-            return vmm_fail(v, VMM_EGUEST, "VPICD: 0x%08x is not a VM handle", r->ebx);
+        if ((irq = irq_of(v, r->eax)) < 0) return v->run.err;
+        if ((vm = vmmi_vm_of_handle(v, r->ebx)) < 0)
+            return vmmi_fail(v, VMM_EGUEST, "VPICD: 0x%08x is not a VM handle", r->ebx);
         vmm_vm *m = &v->vm[vm];
         uint16_t bit = (uint16_t)(1u << irq);
         if (num == 0x02) {
@@ -357,7 +373,7 @@ int irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
             rec(v, VMM_IRQOP_REQUEST, (uint32_t)irq, (uint32_t)vm, 0);
             if (!(m->vboost & bit)) {             /* until the handler returns */
                 m->vboost |= bit;
-                sched_set_pri(v, (uint32_t)vm, VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
+                vmmi_sched_set_pri(v, (uint32_t)vm, VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
             }
             return VMM_OK;
         }
@@ -366,14 +382,17 @@ int irq_svc(vmm_state *v, vmm_call *c, uint32_t num) {
         rec(v, VMM_IRQOP_CLEAR, (uint32_t)irq, (uint32_t)vm, 0);
         if ((m->vboost & bit) && m->vhandler != irq) {
             m->vboost &= (uint16_t)~bit;
-            sched_set_pri(v, (uint32_t)vm, -(int64_t)VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
+            vmmi_sched_set_pri(v, (uint32_t)vm, -(int64_t)VMM_TIME_CRIT_BOOST, VMM_PRI_IRQ);
         }
         return VMM_OK;
     case 0x04:                                    /* VPICD_Phys_EOI */
-        if ((irq = irq_of(v, r->eax)) < 0) return v->d.err;
-        v->d.irq[irq].isr = 0;
+        if ((irq = irq_of(v, r->eax)) < 0) return v->run.err;
+        v->pic.irq[irq].isr = 0;
         rec(v, VMM_IRQOP_EOI, (uint32_t)irq, VMM_NONE, 0);
         return VMM_OK;
     }
     return 1;
 }
+
+const vmmi_cb_ops vmmi_irq_hw_ops = { vmmi_ctx_step_one, NULL, irq_hw_done };
+const vmmi_cb_ops vmmi_irq_vid_ops = { vmmi_ctx_step_one, NULL, irq_vid_done };

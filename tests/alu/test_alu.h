@@ -5,7 +5,7 @@
 #include <check.h>
 #include <stdint.h>
 
-#include "alu.h"
+#include "cpu386/alu.h"
 
 #define F_CF CPU_CF
 #define F_PF CPU_PF

@@ -13,7 +13,7 @@
 #include <check.h>
 #include <stdint.h>
 
-#include "cpu386.h"
+#include "cpu386/cpu386.h"
 
 #define TC_CODE      0x10000u   /* snippets are assembled and loaded here */
 #define TC_DATA      0x20000u   /* a scratch data area tests may use */

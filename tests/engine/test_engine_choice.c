@@ -1,6 +1,6 @@
 /*
 ** test_engine_choice.c — the PRNG against published reference outputs, and the
-** choice points of DESIGN.md §4: canonical, random(seed), replay(list), logging.
+** choice points of docs/fuzzing.md: canonical, random(seed), replay(list), logging.
 */
 #include <check.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
-** test_engine_pct.c — the PCT strategy of the chooser (DESIGN.md §4, docs/fuzzing.md):
+** test_engine_pct.c — the PCT strategy of the chooser (docs/fuzzing.md):
 ** fixed priorities per (kind, rank) source, d-1 change points that lower the source
 ** about to be chosen, uniform draws for time choices, logging and replay.
 */

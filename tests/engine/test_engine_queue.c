@@ -1,5 +1,5 @@
 /*
-** test_engine_queue.c — the event queue against DESIGN.md §3: total key
+** test_engine_queue.c — the event queue against engine/engine.h: total key
 ** (cycle, cls, seq), FIFO among equal (cycle, cls), fixed capacity, cancel, EPAST.
 ** The randomised test compares every pop with a naive sorted reference.
 */

@@ -1,5 +1,5 @@
 /*
-** test_engine_trace.c — the trace of DESIGN.md §3: canonical little-endian
+** test_engine_trace.c — the trace of docs/trace-format.md: canonical little-endian
 ** encoding, rolling xxHash64, checkpoints every N records, hash-only mode, and the
 ** first-divergence finder.
 */

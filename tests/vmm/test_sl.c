@@ -302,7 +302,7 @@ START_TEST(sl1_time_slice_info_idle) {
 }
 END_TEST
 
-/* SL-1, DESIGN.md §2: the slicer is deterministic: same trace hash after a reset and
+/* SL-1, docs/vmm.md "Determinism and reset": the slicer is deterministic: same trace hash after a reset and
 ** in a second machine. */
 START_TEST(sl1_determinism) {
     tf t, u;

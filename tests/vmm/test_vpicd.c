@@ -182,7 +182,7 @@ static void straight_run(tf *t, uint32_t window, uint64_t at, const eng_decision
     ck_assert_uint_eq(tf_u32(t, "hw9_runs"), 1);
 }
 
-/* INT-1 / DESIGN.md §4: with irq_boundary_window 4 an IRQ raised inside VxD code is an
+/* INT-1 / docs/vmm.md, "The interrupt boundary": with irq_boundary_window 4 an IRQ raised inside VxD code is an
 ** irq-boundary choice of 4; canonically it lands on the earliest boundary, exactly as
 ** with the default window 1 (no choice); decision k lands k instructions later. */
 START_TEST(int1_irq_boundary_choice_delays_by_k_instructions) {

@@ -1,0 +1,139 @@
+/*
+** check.c — vmm_check: the VMM's invariants, walked over the whole machine.
+**
+** The test build (CMake option VMMSIM_CHECKS, on by default) runs the walk after
+** every dispatch of the run loop (run.c), so a broken invariant stops the run where
+** it broke instead of surfacing later as a wrong trace. docs/vmm.md, "Invariants",
+** lists them. Each walk is bounded by the machine's limits (VMs, contexts, frames,
+** table sizes), never by data it reads.
+*/
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "vmm_int.h"
+
+#define CHECK_FAIL (-1)
+
+/* Records why the first broken invariant broke; returns CHECK_FAIL. */
+static int broken(char *why, size_t len, const char *fmt, ...) {
+    assert(fmt != NULL);
+    va_list ap;
+    if (!why || len == 0) return CHECK_FAIL;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return CHECK_FAIL;
+}
+
+/* The run: current VM and loaded context in range; the time slicer's VMs valid. */
+static int check_run(const vmm_state *v, char *why, size_t len) {
+    assert(v->s != NULL && v->ctx != NULL);
+    if (v->nvms == 0 || v->nvms > VMM_VMS_MAX || v->nctx != v->nvms + 1 || v->sys >= v->nvms)
+        return broken(why, len, "machine shape: %u VMs, %u contexts, system VM %u", v->nvms, v->nctx, v->sys);
+    if (v->run.cur >= v->nvms)
+        return broken(why, len, "current VM %u is not one of the %u VMs", v->run.cur, v->nvms);
+    if (v->run.oncpu < -1 || v->run.oncpu >= (int)v->nctx)
+        return broken(why, len, "loaded context %d out of range", v->run.oncpu);
+    if (v->run.npend > v->s->nstim)
+        return broken(why, len, "%u pending stimuli, more than the %u there are", v->run.npend, v->s->nstim);
+    if (v->run.nsites >= VMM_SITES)
+        return broken(why, len, "%u patched call sites fill the table (%u)", v->run.nsites, VMM_SITES);
+    if (v->sl.focus >= v->nvms || v->sl.owner < -1 || v->sl.owner >= (int)v->nvms)   /* SL-1 */
+        return broken(why, len, "time slicer: focus %u, owner %d", v->sl.focus, v->sl.owner);
+    return VMM_OK;
+}
+
+/* CS-1 … CS-3: at most one owner, with a claim count; waiters only while owned. */
+static int check_crit(const vmm_state *v, char *why, size_t len) {
+    assert(v->nctx == v->nvms + 1);
+    int owner = v->crit.owner;
+    if (owner < -1 || owner >= (int)v->nvms)
+        return broken(why, len, "critical-section owner %d is not a VM", owner);
+    if ((owner < 0) != (v->crit.count == 0))
+        return broken(why, len, "critical section: owner %d with claim count %u", owner, v->crit.count);
+    if (owner >= 0 && v->ctx[owner].blocked)
+        return broken(why, len, "critical-section owner %d waits for the section", owner);
+    for (uint32_t i = 0; i < v->nvms; i++)
+        if (v->ctx[i].blocked && owner < 0)
+            return broken(why, len, "VM %u waits for a free critical section", i);
+    if (v->ctx[v->nvms].blocked)
+        return broken(why, len, "the VMM's own context waits for the critical section");
+    return VMM_OK;
+}
+
+/* Every context's frame stack within VMM_FRAMES_MAX, each frame of a known kind. */
+static int check_ctx(const vmm_state *v, char *why, size_t len) {
+    assert(v->ctx != NULL && v->nctx <= VMM_VMS_MAX + 1);
+    for (uint32_t ci = 0; ci < v->nctx; ci++) {
+        const vmm_ctx *c = &v->ctx[ci];
+        if (c->depth > VMM_FRAMES_MAX)
+            return broken(why, len, "context %u nests %u callbacks (limit %u)", ci, c->depth, VMM_FRAMES_MAX);
+        for (uint32_t k = 0; k < c->depth; k++) {
+            const vmm_frame *f = &c->frame[k];
+            if (f->kind == 0 || f->kind >= VMM_CB_KIND_COUNT || f->vm >= v->nvms)
+                return broken(why, len, "context %u frame %u: kind %u, VM %u", ci, k, f->kind, f->vm);
+            if (f->has_caller != (k > 0))
+                return broken(why, len, "context %u frame %u: has_caller %u", ci, k, f->has_caller);
+        }
+    }
+    return VMM_OK;
+}
+
+/* Pending counts within their capacities (NC-1, NC-2, IDLE-1, TS-1, EV, TO, I/O). */
+static int check_counts(const vmm_state *v, char *why, size_t len) {
+    assert(v->nc.cb && v->idle.cb && v->ts.cb);
+    const vmm_machine *m = &v->m;
+    if (v->nc.n > m->nc_slots || v->nc.owed > v->nc.n)
+        return broken(why, len, "not-critical callbacks: %u installed (%u slots), %u owed",
+                      v->nc.n, m->nc_slots, v->nc.owed);
+    if (v->idle.n > m->idle_slots)
+        return broken(why, len, "%u idle callbacks in %u slots", v->idle.n, m->idle_slots);
+    if (v->ts.n > m->ts_slots || v->ts.old >= v->nvms)
+        return broken(why, len, "task-switch callbacks: %u in %u slots, old VM %u", v->ts.n, m->ts_slots, v->ts.old);
+    if (v->ev.n > VMM_EVENTS_MAX || v->tm.n > VMM_EVENTS_MAX)
+        return broken(why, len, "%u events and %u time-outs pending (limit %u each)", v->ev.n, v->tm.n, VMM_EVENTS_MAX);
+    if (v->io.n > VMM_IO_PEND_MAX)
+        return broken(why, len, "%u port accesses held (limit %u)", v->io.n, VMM_IO_PEND_MAX);
+    return VMM_OK;
+}
+
+/* One pending event or time-out: a VM target names a VM, a handle has its tag. */
+static int check_ev(const vmm_state *v, const vmm_ev *e, const char *what, uint32_t k,
+                    uint32_t tag, char *why, size_t len) {
+    assert(e && what);
+    int has_vm = e->type == VMM_EVT_VM || e->type == VMM_EVT_PRIO;   /* == VMM_TOT_* */
+    if (e->type > VMM_EVT_PRIO || (has_vm && e->vm >= v->nvms))
+        return broken(why, len, "%s %u (handle 0x%08x): type %u, VM %u", what, k, e->handle, e->type, e->vm);
+    if ((e->handle & VMM_H_TAG) != tag && !(tag == VMM_H_EVENT && (e->handle & VMM_H_TAG) == VMM_H_PRIO))
+        return broken(why, len, "%s %u has handle 0x%08x", what, k, e->handle);
+    return VMM_OK;
+}
+
+/* Every queued event's and time-out's VM valid; INT-1 state within its IRQs. */
+static int check_queued(const vmm_state *v, char *why, size_t len) {
+    assert(v->ev.list && v->tm.list);
+    int rc;
+    for (uint32_t k = 0; k < v->ev.n; k++)
+        if ((rc = check_ev(v, &v->ev.list[k], "event", k, VMM_H_EVENT, why, len))) return rc;
+    for (uint32_t k = 0; k < v->tm.n; k++)
+        if ((rc = check_ev(v, &v->tm.list[k], "time-out", k, VMM_H_TIMEOUT, why, len))) return rc;
+    for (uint32_t i = 0; i < v->nvms; i++) {
+        int h = v->vm[i].vhandler;
+        if (h < -1 || h >= VMM_IRQS)
+            return broken(why, len, "VM %u runs the client handler of IRQ %d", i, h);
+    }
+    if (v->nvms < 64 && v->pic.vid_due >> v->nvms)   /* no bit beyond the last VM */
+        return broken(why, len, "VID procedures due for VMs beyond %u", v->nvms);
+    return VMM_OK;
+}
+
+int vmm_check(const vmm_state *v, char *why, size_t len) {
+    int rc;
+    if (!v) { broken(why, len, "no machine"); return VMM_EBROKEN; }
+    if (why && len) why[0] = 0;
+    if ((rc = check_run(v, why, len)) || (rc = check_crit(v, why, len)) ||
+        (rc = check_ctx(v, why, len)) || (rc = check_counts(v, why, len)) ||
+        (rc = check_queued(v, why, len)))
+        return VMM_EBROKEN;
+    return VMM_OK;
+}
