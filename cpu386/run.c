@@ -144,6 +144,18 @@ static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint32_t *page)
     return i;
 }
 
+/* After any other transfer (RET, indirect JMP/CALL): fetch()'s fast path, inline,
+** for a target on the chain's page; NULL sends the loop to block_start. */
+static inline const cpu_insn *same_page(const cpu_state *c, uint32_t eip, uint32_t page)
+{
+    uint32_t lin = c->seg[CPU_CS].base + eip, phys;
+    const cpu_insn *n;
+    if ((lin & ~0xFFFu) != page) return NULL;   /* page 1 (none) never equals */
+    phys = c->code_phys_page | (lin & 0xFFFu);
+    n = &c->icache[phys & (CPU_ICACHE_SIZE - 1)];
+    return cpu_insn_key(n) == (((uint64_t)c->code_tag << 32) | phys) ? n : NULL;
+}
+
 /* The hot loop.
 **
 ** Chaining: after an instruction, the next entry is reached by its `link` (fall
@@ -194,13 +206,14 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
                                  cyc >= end))
                     break;
             } else {
-                n = i->tlink;
                 eip = c->eip;
                 mp = c->mpend;
                 c->mpend = 0;
-                if (eip != next + i->imm || cpu_insn_key(n) != i->nkey + (int32_t)i->imm ||
-                    c->code_lin_page != page || cyc >= end)
+                if (eip == next + i->imm && cpu_insn_key(i->tlink) == i->nkey + (int32_t)i->imm)
+                    n = i->tlink;
+                else if (!(n = same_page(c, eip, page)))
                     break;
+                if (c->code_lin_page != page || cyc >= end) break;
                 cyc += n->comps & mp;
             }
             i = n;
