@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bench.h"
-#include "cli_int.h"
-#include "fuzz.h"
+#include "bench/lib/bench.h"
+#include "cli.h"
+#include "opt.h"
 
-#define BL_RUNS_MAX 10000000ull
+#define BENCH_RUNS_MAX 10000000ull
 
 static const char bench_help[] =
 "usage: vmmsim bench latency SCENARIO [OPTIONS]\n\n"
@@ -37,53 +37,25 @@ static const char bench_help[] =
 "  --help                 this text\n\n"
 "vmmsim bench host SCENARIO: how fast vmmsim simulates it here (see its --help).\n";
 
-typedef struct bl_opts {
+typedef struct bench_opts {
     const char *scenario, *json;
     int      strat;            /* ENG_STRAT_CANONICAL, _RANDOM or _PCT */
     uint64_t runs, seed;
-} bl_opts;
-
-int bench_usage_err(const char *cmd, const char *msg, const char *arg) {
-    fprintf(stderr, "vmmsim bench %s: %s%s%s\n(see 'vmmsim bench %s --help')\n", cmd, msg,
-            arg ? " " : "", arg ? arg : "", cmd);
-    return CLI_EXIT_USAGE;
-}
-
-static int usage_err(const char *msg, const char *arg) {
-    return bench_usage_err("latency", msg, arg);
-}
-
-int bench_opt_common(const char *cmd, const char *help, int argc, char **argv, int *i,
-                     const char **scenario, const char **json) {
-    const char *a = argv[*i], *val = *i + 1 < argc ? argv[*i + 1] : NULL;
-    assert(*i > 0 && *i < argc);
-    if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(help, stdout); return -1; }
-    if (a[0] != '-') {
-        if (*scenario) return bench_usage_err(cmd, "more than one scenario:", a);
-        *scenario = a;
-        return 1;
-    }
-    if (strcmp(a, "--json")) return 0;
-    if (!val) return bench_usage_err(cmd, "--json expects a file name", NULL);
-    *json = val;
-    ++*i;
-    return 1;
-}
-
-int bench_grow(void **arr, uint32_t n, uint32_t *cap, size_t size) {
-    assert(n <= *cap && size > 0);
-    if (n < *cap) return 0;
-    if (*cap >= BL_SAMPLES_MAX) return BL_EFULL;
-    uint32_t nc = *cap ? *cap * 2 : 64;
-    void *p = realloc(*arr, (size_t)nc * size);
-    if (!p) return BL_ENOMEM;
-    *arr = p;
-    *cap = nc;
-    return 0;
-}
+} bench_opts;
 
 /* 0, -1 after --help, or an exit code. */
-static int parse_args(int argc, char **argv, bl_opts *o) {
+static int parse_args(int argc, char **argv, bench_opts *o) {
+    assert(argv && o);
+    const cli_opt opts[] = {
+        { "--json", NULL, CLI_OPT_STR, &o->json, 0, 0, "a file name", NULL, NULL, 0 },
+        { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
+          CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
+        { "--runs", NULL, CLI_OPT_U64, &o->runs, 1, BENCH_RUNS_MAX, "1..10000000", NULL, NULL, 0 },
+        { "--seed", NULL, CLI_OPT_U64, &o->seed, 0, UINT64_MAX, "an unsigned integer", NULL, NULL, 0 },
+    };
+    uint32_t npos = 0;
+    const cli_cmd cmd = { "bench latency", bench_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,
+                          &npos, "one scenario" };
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(bench_help, stdout);
         return -1;
@@ -93,50 +65,9 @@ static int parse_args(int argc, char **argv, bl_opts *o) {
                 argc < 2 ? "nothing" : argv[1]);
         return CLI_EXIT_USAGE;
     }
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int k = bench_opt_common("latency", bench_help, argc, argv, &i, &o->scenario, &o->json);
-        if (k) { if (k == 1) continue; return k; }
-        if (!strcmp(a, "--strategy")) {
-            if (!val || cli_strategy_parse(val, &o->strat))
-                return usage_err("--strategy expects canonical, random or pct, found", val);
-        } else if (!strcmp(a, "--runs")) {
-            if (cli_u64_arg(val, &o->runs) || o->runs < 1 || o->runs > BL_RUNS_MAX)
-                return usage_err("--runs expects 1..10000000, found", val);
-        } else if (!strcmp(a, "--seed")) {
-            if (cli_u64_arg(val, &o->seed)) return usage_err("--seed expects an unsigned integer, found", val);
-        } else {
-            return usage_err("unknown option", a);
-        }
-        i++;
-    }
-    if (!o->scenario) return usage_err("a scenario file is required", NULL);
-    return 0;
-}
-
-static int one_run(const bl_opts *o, cli_sim *c, bl_stats *st, uint64_t run, uint32_t steps) {
-    vmm_reset(c->v);
-    cli_chooser_for_run(vmm_chooser(c->v), o->strat, o->seed, run, CLI_PCT_DEPTH, steps);
-    c->run_rc = vmm_run(c->v);
-    if (c->run_rc) {
-        fprintf(stderr, "%s: run %llu stopped at cycle %llu: %s: %s\n", c->path,
-                (unsigned long long)run, (unsigned long long)vmm_now(c->v),
-                vmm_strerror(c->run_rc), vmm_error(c->v));
-        return CLI_EXIT_SIM;
-    }
-    const eng_trace *t = vmm_trace(c->v);
-    if (t->overflow || t->len != t->count) {
-        fprintf(stderr, "%s: run %llu: the trace outgrew trace_records; latency needs every record\n",
-                c->path, (unsigned long long)run);
-        return CLI_EXIT_SIM;
-    }
-    int rc = bl_collect(st, t, run, c->s.vs.m.clock_hz);
-    if (rc == BL_EFULL) {
-        fprintf(stderr, "%s: run %llu: too many pending triggers or samples\n", c->path,
-                (unsigned long long)run);
-        return CLI_EXIT_SIM;
-    }
-    return rc ? CLI_EXIT_HOST : 0;
+    int rc = cli_opt_parse(&cmd, argc, argv, 2);
+    if (!rc && !o->scenario) rc = cli_usage_err(&cmd, "a scenario file is required", NULL);
+    return rc;
 }
 
 /* µs with 3 decimals (rounded to the nearest ns) from cycles, in integers so the
@@ -152,11 +83,12 @@ static const char *fmt_us(char *buf, size_t len, uint64_t cycles, uint32_t clock
 }
 
 /* A kind's total cycles per component, and of all its samples. */
-static uint64_t comp_totals(const bl_kind *kd, uint64_t tot[BL_COMP_COUNT]) {
+static uint64_t comp_totals(const bench_kind *kd, uint64_t tot[BENCH_COMP_COUNT]) {
+    assert(kd && tot);
     uint64_t all = 0;
-    memset(tot, 0, BL_COMP_COUNT * sizeof *tot);
+    memset(tot, 0, BENCH_COMP_COUNT * sizeof *tot);
     for (uint32_t i = 0; i < kd->n; i++) {
-        for (int c = 0; c < BL_COMP_COUNT; c++) tot[c] += kd->s[i].comp_cycles[c];
+        for (int c = 0; c < BENCH_COMP_COUNT; c++) tot[c] += kd->s[i].comp_cycles[c];
         all += kd->s[i].latency_cycles;
     }
     return all;
@@ -174,22 +106,23 @@ static const char *fmt_share(char *buf, size_t len, uint64_t part, uint64_t all)
 
 /* Per kind: mean cycles per sample of each component, and below it each component's
 ** share of the kind's total latency (docs/bench.md, "Breakdown"). */
-static void print_breakdown(FILE *f, const bl_stats *st) {
+static void print_breakdown(FILE *f, const bench_stats *st) {
+    assert(f && st);
     fprintf(f, "# breakdown: mean cycles per sample; below: %% of the kind's total latency\n");
     fprintf(f, "%-8s", "kind");
-    for (int c = 0; c < BL_COMP_COUNT; c++) fprintf(f, " %10s", bl_comp_name(c));
+    for (int c = 0; c < BENCH_COMP_COUNT; c++) fprintf(f, " %10s", bench_comp_name(c));
     fputc('\n', f);
-    for (int k = 0; k < BL_KIND_COUNT; k++) {
-        const bl_kind *kd = &st->k[k];
-        uint64_t tot[BL_COMP_COUNT], all = comp_totals(kd, tot);
+    for (int k = 0; k < BENCH_KIND_COUNT; k++) {
+        const bench_kind *kd = &st->k[k];
+        uint64_t tot[BENCH_COMP_COUNT], all = comp_totals(kd, tot);
         char buf[32];
-        fprintf(f, "%-8s", bl_kind_name(k));
-        for (int c = 0; c < BL_COMP_COUNT; c++) {
+        fprintf(f, "%-8s", bench_kind_name(k));
+        for (int c = 0; c < BENCH_COMP_COUNT; c++) {
             if (!kd->n) { fprintf(f, " %10s", "-"); continue; }
             fprintf(f, " %10llu", (unsigned long long)((tot[c] + kd->n / 2) / kd->n));
         }
         fprintf(f, "\n%-8s", "");
-        for (int c = 0; c < BL_COMP_COUNT; c++)
+        for (int c = 0; c < BENCH_COMP_COUNT; c++)
             fprintf(f, " %10s", kd->n && all ? fmt_share(buf, sizeof buf, tot[c], all) : "-");
         fputc('\n', f);
     }
@@ -198,21 +131,22 @@ static void print_breakdown(FILE *f, const bl_stats *st) {
                 (unsigned long long)st->mismatches);
 }
 
-static void print_table(FILE *f, const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
+static void print_table(FILE *f, const bench_opts *o, const bench_stats *st, uint32_t clock_hz) {
+    assert(f && o && st && clock_hz > 0);
     static const uint32_t q[] = { 0, 50, 90, 99, 100 };
     fprintf(f, "# vmmsim bench latency %s runs=%llu strategy=%s seed=%llu clock_hz=%u\n",
-            o->scenario, (unsigned long long)o->runs, cli_strategy_name(o->strat),
+            o->scenario, (unsigned long long)o->runs, eng_strategy_name(o->strat),
             (unsigned long long)o->seed, clock_hz);
     fprintf(f, "%-8s %8s %8s %10s %10s %10s %10s %10s\n", "kind", "count", "unpaired", "min", "p50",
             "p90", "p99", "max");
-    for (int k = 0; k < BL_KIND_COUNT; k++) {
-        const bl_kind *kd = &st->k[k];
-        fprintf(f, "%-8s %8u %8llu", bl_kind_name(k), kd->n, (unsigned long long)kd->unpaired);
+    for (int k = 0; k < BENCH_KIND_COUNT; k++) {
+        const bench_kind *kd = &st->k[k];
+        fprintf(f, "%-8s %8u %8llu", bench_kind_name(k), kd->n, (unsigned long long)kd->unpaired);
         for (int unit = 0; unit < 2; unit++) {
             if (unit) fprintf(f, "\n%-8s %8s %8s", "", "", "us");
             for (size_t i = 0; i < sizeof q / sizeof q[0]; i++) {
                 if (!kd->n) { fprintf(f, " %10s", "-"); continue; }
-                uint64_t c = q[i] ? bl_percentile(kd, q[i]) : kd->sorted[0];
+                uint64_t c = q[i] ? bench_percentile(kd, q[i]) : kd->sorted[0];
                 if (!unit) { fprintf(f, " %10llu", (unsigned long long)c); continue; }
                 char buf[32];
                 fprintf(f, " %10s", fmt_us(buf, sizeof buf, c, clock_hz));
@@ -231,12 +165,13 @@ static void print_table(FILE *f, const bl_opts *o, const bl_stats *st, uint32_t 
 
 /* "breakdown": per component the total cycles over the kind's samples, the mean
 ** per sample (rounded) and the share of the total latency in percent. */
-static void json_kind_breakdown(FILE *f, const bl_kind *kd) {
-    uint64_t tot[BL_COMP_COUNT], all = comp_totals(kd, tot);
+static void json_kind_breakdown(FILE *f, const bench_kind *kd) {
+    assert(f && kd);
+    uint64_t tot[BENCH_COMP_COUNT], all = comp_totals(kd, tot);
     char buf[32];
     fprintf(f, ",\"breakdown\":{");
-    for (int c = 0; c < BL_COMP_COUNT; c++) {
-        fprintf(f, "%s\"%s\":{\"total\":%llu", c ? "," : "", bl_comp_name(c), (unsigned long long)tot[c]);
+    for (int c = 0; c < BENCH_COMP_COUNT; c++) {
+        fprintf(f, "%s\"%s\":{\"total\":%llu", c ? "," : "", bench_comp_name(c), (unsigned long long)tot[c]);
         if (kd->n)
             fprintf(f, ",\"mean\":%llu,\"share\":%s", (unsigned long long)((tot[c] + kd->n / 2) / kd->n),
                     all ? fmt_share(buf, sizeof buf, tot[c], all) : "0.0");
@@ -245,13 +180,14 @@ static void json_kind_breakdown(FILE *f, const bl_kind *kd) {
     fputc('}', f);
 }
 
-static void json_kind(FILE *f, const bl_kind *kd, uint32_t clock_hz, int bd) {
+static void json_kind(FILE *f, const bench_kind *kd, uint32_t clock_hz, int bd) {
+    assert(f && kd && clock_hz > 0);
     static const uint32_t q[] = { 50, 90, 99 };
     static const char *const qn[] = { "p50", "p90", "p99" };
     fprintf(f, "{\"count\":%u,\"unpaired\":%llu", kd->n, (unsigned long long)kd->unpaired);
     if (kd->n) {
         uint64_t v[5] = { kd->sorted[0], 0, 0, 0, kd->sorted[kd->n - 1] };
-        for (int i = 0; i < 3; i++) v[i + 1] = bl_percentile(kd, q[i]);
+        for (int i = 0; i < 3; i++) v[i + 1] = bench_percentile(kd, q[i]);
         const char *names[5] = { "min", qn[0], qn[1], qn[2], "max" };
         for (int unit = 0; unit < 2; unit++) {
             fprintf(f, ",\"%s\":{", unit ? "us" : "cycles");
@@ -267,14 +203,14 @@ static void json_kind(FILE *f, const bl_kind *kd, uint32_t clock_hz, int bd) {
     if (bd) json_kind_breakdown(f, kd);
     fprintf(f, ",\"samples\":[");
     for (uint32_t i = 0; i < kd->n; i++) {
-        const bl_sample *sm = &kd->s[i];
+        const bench_sample *sm = &kd->s[i];
         fprintf(f, "%s{\"run\":%llu,\"trigger\":%llu,\"enter\":%llu,\"cycles\":%llu", i ? "," : "",
                 (unsigned long long)sm->run, (unsigned long long)sm->trigger_cycle,
                 (unsigned long long)sm->enter_cycle, (unsigned long long)sm->latency_cycles);
         if (bd) {
             fprintf(f, ",\"breakdown\":{");
-            for (int c = 0; c < BL_COMP_COUNT; c++)
-                fprintf(f, "%s\"%s\":%llu", c ? "," : "", bl_comp_name(c),
+            for (int c = 0; c < BENCH_COMP_COUNT; c++)
+                fprintf(f, "%s\"%s\":%llu", c ? "," : "", bench_comp_name(c),
                         (unsigned long long)sm->comp_cycles[c]);
             fputc('}', f);
         }
@@ -283,21 +219,22 @@ static void json_kind(FILE *f, const bl_kind *kd, uint32_t clock_hz, int bd) {
     fprintf(f, "]}");
 }
 
-static int write_json(const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
+static int write_json(const bench_opts *o, const bench_stats *st, uint32_t clock_hz) {
+    assert(o && o->json && st && clock_hz > 0);
     FILE *f = fopen(o->json, "w");
     if (!f) { fprintf(stderr, "vmmsim bench: %s: cannot write\n", o->json); return CLI_EXIT_HOST; }
     fprintf(f, "{\"scenario\":");
-    fz_json_str(f, o->scenario);
+    xpl_json_str(f, o->scenario);
     fprintf(f, ",\"runs\":%llu,\"strategy\":\"%s\",\"seed\":%llu,\"clock_hz\":%u,"
                "\"vm_timeouts_unmeasured\":%llu,\"irq_merged\":%llu,\"breakdown_mismatches\":%llu,"
                "\"components\":[",
-            (unsigned long long)o->runs, cli_strategy_name(o->strat), (unsigned long long)o->seed, clock_hz,
+            (unsigned long long)o->runs, eng_strategy_name(o->strat), (unsigned long long)o->seed, clock_hz,
             (unsigned long long)st->vm_timeouts, (unsigned long long)st->irq_merged,
             (unsigned long long)st->mismatches);
-    for (int c = 0; c < BL_COMP_COUNT; c++) fprintf(f, "%s\"%s\"", c ? "," : "", bl_comp_name(c));
+    for (int c = 0; c < BENCH_COMP_COUNT; c++) fprintf(f, "%s\"%s\"", c ? "," : "", bench_comp_name(c));
     fprintf(f, "],\"kinds\":{");
-    for (int k = 0; k < BL_KIND_COUNT; k++) {
-        fprintf(f, "%s\"%s\":", k ? "," : "", bl_kind_name(k));
+    for (int k = 0; k < BENCH_KIND_COUNT; k++) {
+        fprintf(f, "%s\"%s\":", k ? "," : "", bench_kind_name(k));
         json_kind(f, &st->k[k], clock_hz, st->breakdown);
     }
     fprintf(f, "}}\n");
@@ -306,33 +243,34 @@ static int write_json(const bl_opts *o, const bl_stats *st, uint32_t clock_hz) {
     return 0;
 }
 
-static int bench_latency(const bl_opts *o) {
-    cli_sim c;
+static int bench_latency(const bench_opts *o) {
+    xpl_sim c;
     memset(&c, 0, sizeof c);
-    int rc = cli_sim_load(&c, o->scenario, stderr);
-    if (rc) { cli_sim_free(&c); return rc; }
+    int rc = xpl_sim_load(&c, o->scenario, stderr);
+    if (rc) { xpl_sim_free(&c); return rc; }
     uint32_t clock_hz = c.s.vs.m.clock_hz;
     assert(clock_hz > 0);
     vmm_machine d;
     vmm_machine_defaults(&d);
-    bl_stats st;
-    bl_init(&st, c.s.vs.m.service_cycles ? c.s.vs.m.service_cycles : d.service_cycles);
-    uint32_t steps = o->strat == ENG_STRAT_PCT ? cli_pct_steps(&c, o->seed) : 0;
-    for (uint64_t run = 0; run < o->runs && !rc; run++) rc = one_run(o, &c, &st, run, steps);
-    if (!rc && bl_sort(&st)) rc = CLI_EXIT_HOST;
+    bench_stats st;
+    bench_init(&st, c.s.vs.m.service_cycles ? c.s.vs.m.service_cycles : d.service_cycles);
+    const bench_series ser = { c.v, c.path, o->strat, o->seed,
+                               o->strat == ENG_STRAT_PCT ? xpl_pct_steps(&c, o->seed) : 0, clock_hz };
+    for (uint64_t run = 0; run < o->runs && !rc; run++) rc = cli_bench_exit(bench_latency_run(&st, &ser, run));
+    if (!rc && bench_sort(&st)) rc = CLI_EXIT_HOST;
     if (!rc) {
         print_table(stdout, o, &st, clock_hz);
         if (o->json) rc = write_json(o, &st, clock_hz);
     }
-    bl_free(&st);
-    cli_sim_free(&c);
+    bench_free(&st);
+    xpl_sim_free(&c);
     return rc;
 }
 
 int cli_bench_main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "host"))   /* host time: bench_host.c */
         return cli_bench_host_main(argc - 1, argv + 1);
-    bl_opts o = { .strat = ENG_STRAT_RANDOM, .runs = 100 };
+    bench_opts o = { .strat = ENG_STRAT_RANDOM, .runs = 100 };
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     return bench_latency(&o);

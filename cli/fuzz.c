@@ -1,25 +1,18 @@
 /*
-** fuzz.c — `vmmsim fuzz SCENARIO`: the campaign's command line and its libuv loop.
-** Work items (FZ_CHUNK_RUNS runs each) go to the thread pool a few per worker at a
-** time; finished items are emitted strictly in run order, so what was submitted is
-** always a prefix and a stop (Ctrl-C, --time) leaves a complete, ordered prefix.
+** fuzz.c — `vmmsim fuzz SCENARIO`: the campaign's command line; the campaign itself
+** is explore's (xpl_fuzz_campaign, docs/fuzzing.md).
 */
-#define _POSIX_C_SOURCE 200809L
 #include <assert.h>
-#include <errno.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include <stdio.h>
 
-#include "fuzz.h"
+#include "cli.h"
+#include "opt.h"
 
 static const char fuzz_help[] =
 "usage: vmmsim fuzz [OPTIONS] SCENARIO.yaml\n"
 "\n"
 "Runs SCENARIO many times, each run with its own seed deciding the choice points\n"
-"(DESIGN.md section 4), and reports every run that fails: a failed expectation, an\n"
+"(docs/fuzzing.md), and reports every run that fails: a failed expectation, an\n"
 "unexpected finding (CB-1, CS-7, ...), a guest fault, a hang or another simulation\n"
 "error. Run i's seed is derived from (--seed, i); results are in run order, so the\n"
 "output does not depend on --jobs.\n"
@@ -51,226 +44,48 @@ static const char fuzz_help[] =
 "\n"
 "exit status: 0 no failure, 1 failures found, 2 bad usage or scenario, 4 host error.\n";
 
-static int usage_err(const char *msg, const char *arg) {
-    fprintf(stderr, "vmmsim fuzz: %s%s%s\n(see 'vmmsim fuzz --help')\n", msg, arg ? " " : "",
-            arg ? arg : "nothing");
-    return CLI_EXIT_USAGE;
-}
-
-static int parse_args(int argc, char **argv, fz_opts *o) {
-    uint64_t x;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(fuzz_help, stdout); return -1; }
-        else if (!strcmp(a, "--json")) { o->json = 1; takes = 0; }
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; takes = 0; }
-        else if (!strcmp(a, "--strategy")) {
-            if (!val || (strcmp(val, "random") && strcmp(val, "pct") && strcmp(val, "dfs")))
-                return usage_err("--strategy expects random, pct or dfs, found", val);
-            o->strat = !strcmp(val, "pct") ? FZ_PCT : !strcmp(val, "dfs") ? FZ_DFS : FZ_RANDOM;
-        } else if (!strcmp(a, "--bound")) {
-            if (cli_u64_arg(val, &x) || x < 1 || x > CLI_SCHED_DECISIONS_MAX)
-                return usage_err("--bound expects a positive integer, found", val);
-            o->bound = (uint32_t)x;
-        } else if (!strcmp(a, "--self-check")) {
-            o->self_check = 1;
-            takes = 0;
-        } else if (!strcmp(a, "--depth")) {
-            if (cli_u64_arg(val, &x) || x < 1 || x > ENG_PCT_DEPTH_MAX)
-                return usage_err("--depth expects 1..16, found", val);
-            o->depth = (uint32_t)x;
-        } else if (!strcmp(a, "--runs")) {
-            if (cli_u64_arg(val, &o->runs) || !o->runs) return usage_err("--runs expects a positive integer, found", val);
-        } else if (!strcmp(a, "--seed")) {
-            if (cli_u64_arg(val, &o->seed)) return usage_err("--seed expects an integer, found", val);
-        } else if (!strcmp(a, "--max-cycles")) {
-            if (cli_u64_arg(val, &o->max_cycles) || !o->max_cycles)
-                return usage_err("--max-cycles expects a positive integer, found", val);
-        } else if (!strcmp(a, "--jobs") || !strcmp(a, "-j")) {
-            if (cli_u64_arg(val, &x) || x < 1 || x > FZ_JOBS_MAX) return usage_err("--jobs expects 1..256, found", val);
-            o->jobs = (uint32_t)x;
-        } else if (!strcmp(a, "--time")) {
-            char *end;
-            if (!val || (o->time_s = strtod(val, &end)) <= 0 || *end)
-                return usage_err("--time expects a positive number of seconds, found", val);
-        } else if (!strcmp(a, "--shard")) {
-            unsigned si, sn;
-            char c;
-            if (!val || sscanf(val, "%u/%u%c", &si, &sn, &c) != 2 || sn < 1 || si >= sn)
-                return usage_err("--shard expects I/N with 0 <= I < N, found", val);
-            o->shard_i = si;
-            o->shard_n = sn;
-        } else if (!strcmp(a, "--out")) {
-            if (!val) return usage_err("--out expects a DIR, found", val);
-            o->out = val;
-        } else if (a[0] == '-' && a[1]) {
-            return usage_err("unknown option", a);
-        } else {
-            if (o->scenario) return usage_err("expected one SCENARIO, found another:", a);
-            o->scenario = a;
-            takes = 0;
-        }
-        i += takes;
-    }
-    if (!o->scenario) return usage_err("expected a SCENARIO, found", NULL);
-    if (o->strat == FZ_DFS && o->shard_n > 1) return usage_err("--shard does not apply to", "dfs");
+static int shard_arg(const char *const *val, void *dst) {
+    assert(val && val[0] && dst);
+    xpl_fz_opts *o = dst;
+    unsigned si, sn;
+    char c;
+    if (sscanf(val[0], "%u/%u%c", &si, &sn, &c) != 2 || sn < 1 || si >= sn) return -1;
+    o->shard_i = si;
+    o->shard_n = sn;
     return 0;
 }
 
-static void submit(fz_campaign *cp);
-
-static void after_work(uv_work_t *req, int status) {
-    fz_chunk *ch = req->data;
-    assert(status == 0);
-    (void)status;
-    fz_campaign *cp = ch->cp;
-    cp->inflight--;
-    if (ch->err) { cp->err = ch->err; cp->stop = 1; }
-    cp->pending[ch->index % cp->ring] = ch;
-    for (fz_chunk *n; (n = cp->pending[cp->next_emit % cp->ring]) && n->index == cp->next_emit;) {
-        cp->pending[cp->next_emit % cp->ring] = NULL;
-        fz_emit_chunk(cp, n);
-        free(n->fail);
-        free(n);
-        cp->next_emit++;
-    }
-    if (cp->o.time_s > 0 && (double)(uv_hrtime() - cp->t0_ns) / 1e9 >= cp->o.time_s) cp->stop = 1;
-    submit(cp);
-}
-
-/* Keeps at most FZ_INFLIGHT_PER_JOB items per worker submitted but not emitted (the
-** pending ring's size); submitted chunks are always
-** [0, next_submit), so the emitted results are a prefix of the campaign. */
-static void submit(fz_campaign *cp) {
-    uint64_t local = cp->o.runs > cp->o.shard_i
-                   ? (cp->o.runs - cp->o.shard_i + cp->o.shard_n - 1) / cp->o.shard_n : 0;
-    while (!cp->stop && cp->next_submit < cp->nchunks
-           && cp->next_submit - cp->next_emit < cp->ring) {
-        fz_chunk *ch = calloc(1, sizeof *ch);
-        if (!ch) { cp->err = CLI_EXIT_HOST; cp->stop = 1; return; }
-        ch->cp = cp;
-        ch->index = cp->next_submit++;
-        ch->j0 = ch->index * FZ_CHUNK_RUNS;
-        ch->nrun = (uint32_t)(local - ch->j0 < FZ_CHUNK_RUNS ? local - ch->j0 : FZ_CHUNK_RUNS);
-        ch->req.data = ch;
-        if (uv_queue_work(&cp->loop, &ch->req, fz_chunk_work, after_work)) {
-            free(ch);
-            cp->err = CLI_EXIT_HOST;
-            cp->stop = 1;
-            return;
-        }
-        cp->inflight++;
-    }
-}
-
-static void on_timer(uv_timer_t *t) { fz_progress(t->data); }
-
-static void on_signal(uv_signal_t *s, int signum) {
-    fz_campaign *cp = s->data;
-    (void)signum;
-    if (++cp->sigints >= 2) {
-        fputs("\nvmmsim fuzz: interrupted again, exiting now\n", stderr);
-        _exit(130);
-    }
-    fprintf(stderr, "\nvmmsim fuzz: stopping after the %u work items in progress (Ctrl-C again to quit now)\n",
-            cp->inflight);
-    cp->stop = 1;
-}
-
-static int campaign_loop(fz_campaign *cp) {
-    uint64_t local = cp->o.runs > cp->o.shard_i
-                   ? (cp->o.runs - cp->o.shard_i + cp->o.shard_n - 1) / cp->o.shard_n : 0;
-    cp->nchunks = (local + FZ_CHUNK_RUNS - 1) / FZ_CHUNK_RUNS;
-    cp->ring = cp->o.jobs * FZ_INFLIGHT_PER_JOB;
-    cp->pending = calloc(cp->ring, sizeof *cp->pending);
-    if (!cp->pending || uv_loop_init(&cp->loop)) return CLI_EXIT_HOST;
-    uv_signal_init(&cp->loop, &cp->sig);
-    cp->sig.data = cp;
-    uv_signal_start(&cp->sig, on_signal, SIGINT);
-    uv_unref((uv_handle_t *)&cp->sig);      /* the work items keep the loop alive */
-    uv_timer_init(&cp->loop, &cp->timer);
-    cp->timer.data = cp;
-    if (isatty(2) && !cp->o.json) {
-        uv_timer_start(&cp->timer, on_timer, 250, 250);
-        uv_unref((uv_handle_t *)&cp->timer);
-    }
-    cp->t0_ns = uv_hrtime();
-    submit(cp);
-    uv_run(&cp->loop, UV_RUN_DEFAULT);
-    if (isatty(2) && !cp->o.json) { fz_progress(cp); fputc('\n', stderr); }
-    uv_close((uv_handle_t *)&cp->sig, NULL);
-    uv_close((uv_handle_t *)&cp->timer, NULL);
-    uv_run(&cp->loop, UV_RUN_DEFAULT);
-    uv_loop_close(&cp->loop);
-    assert(cp->inflight == 0);
-    free(cp->pending);
-    return cp->err;
-}
-
-static int setup(fz_campaign *cp) {
-    const char *p = strcmp(cp->o.scenario, SCEN_DEFAULT_NAME) ? cp->o.scenario : NULL;
-    int rc = cli_scen_hash(p, &cp->scen_hash, stderr);
+static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
+    assert(argv && o);
+    const cli_opt opts[] = {
+        { "--json", NULL, CLI_OPT_FLAG, &o->json, 0, 0, NULL, NULL, NULL, 0 },
+        { "--quiet", "-q", CLI_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL, NULL, 0 },
+        { "--self-check", NULL, CLI_OPT_FLAG, &o->self_check, 0, 0, NULL, NULL, NULL, 0 },
+        { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
+          CLI_STRATS(ENG_STRAT_RANDOM, ENG_STRAT_PCT, ENG_STRAT_DFS), "random, pct or dfs", NULL, NULL, 0 },
+        { "--bound", NULL, CLI_OPT_U32, &o->bound, 1, XPL_SCHED_DECISIONS_MAX, "a positive integer", NULL, NULL, 0 },
+        { "--depth", NULL, CLI_OPT_U32, &o->depth, 1, ENG_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
+        { "--runs", NULL, CLI_OPT_U64, &o->runs, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
+        { "--seed", NULL, CLI_OPT_U64, &o->seed, 0, UINT64_MAX, "an integer", NULL, NULL, 0 },
+        { "--max-cycles", NULL, CLI_OPT_U64, &o->max_cycles, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
+        { "--jobs", "-j", CLI_OPT_U32, &o->jobs, 1, XPL_FZ_JOBS_MAX, "1..256", NULL, NULL, 0 },
+        { "--time", NULL, CLI_OPT_SECONDS, &o->time_s, 0, 0, "a positive number of seconds", NULL, NULL, 0 },
+        { "--shard", NULL, CLI_OPT_FUNC, o, 0, 0, "I/N with 0 <= I < N", NULL, shard_arg, 1 },
+        { "--out", NULL, CLI_OPT_STR, &o->out, 0, 0, "a DIR", NULL, NULL, 0 },
+    };
+    uint32_t npos = 0;
+    const cli_cmd cmd = { "fuzz", fuzz_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,
+                          &npos, "one SCENARIO" };
+    int rc = cli_opt_parse(&cmd, argc, argv, 1);
     if (rc) return rc;
-    cp->c0->max_cycles = cp->o.max_cycles;
-    if ((rc = cli_sim_load(cp->c0, p, stderr))) return rc;
-    if (cp->o.out) {
-        if (mkdir(cp->o.out, 0777) && errno != EEXIST) {
-            fprintf(stderr, "vmmsim fuzz: %s: cannot create: %s\n", cp->o.out, strerror(errno));
-            return CLI_EXIT_HOST;
-        }
-        char path[SCEN_PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/findings.jsonl", cp->o.out);
-        if (!(cp->findings = fopen(path, "w"))) {
-            fprintf(stderr, "vmmsim fuzz: %s: cannot write: %s\n", path, strerror(errno));
-            return CLI_EXIT_HOST;
-        }
-    }
-    if ((rc = fz_workers_open(cp, stderr))) return rc;
-    if (cp->o.strat == FZ_PCT) cp->pct_steps = cli_pct_steps(&cp->w[0].sim, cp->o.seed);
-    return uv_mutex_init(&cp->lock) ? CLI_EXIT_HOST : 0;
+    if (!o->scenario) return cli_usage_err(&cmd, "expected a SCENARIO, found", "nothing");
+    if (o->strat == ENG_STRAT_DFS && o->shard_n > 1) return cli_usage_err(&cmd, "--shard does not apply to", "dfs");
+    return 0;
 }
 
 int cli_fuzz_main(int argc, char **argv) {
-    fz_campaign *cp = calloc(1, sizeof *cp);
-    cli_sim *c0 = calloc(1, sizeof *c0);
-    if (!cp || !c0) { free(cp); free(c0); return CLI_EXIT_HOST; }
-    cp->c0 = c0;
-    cp->o.runs = 1000;
-    cp->o.depth = 3;
-    cp->o.shard_n = 1;
-    int rc = parse_args(argc, argv, &cp->o);
-    if (rc) { free(cp); free(c0); return rc < 0 ? CLI_EXIT_OK : rc; }
-    if (!cp->o.jobs) {
-        unsigned n = uv_available_parallelism();
-        cp->o.jobs = n < 1 ? 1 : n > FZ_JOBS_MAX ? FZ_JOBS_MAX : n;
-    }
-    if (cp->o.strat == FZ_DFS) cp->o.jobs = 1;   /* a sequential walk */
-    /* The pool's size is read once, at its first use: set it before anything queues. */
-    char jobs[16];
-    snprintf(jobs, sizeof jobs, "%u", cp->o.jobs);
-    uv_os_setenv("UV_THREADPOOL_SIZE", jobs);
-    int locked = 0;
-    rc = setup(cp);
-    if (!rc) {
-        locked = 1;
-        rc = cp->o.strat == FZ_DFS ? fz_dfs_campaign(cp) : campaign_loop(cp);
-        fz_summary(cp, stdout);
-        if (!rc && cp->o.out) {
-            char path[SCEN_PATH_MAX + 32];
-            snprintf(path, sizeof path, "%s/" FZ_DISTINCT_FILE, cp->o.out);
-            rc = fz_dset_write(cp, path);
-        }
-    }
-    if (cp->findings && fclose(cp->findings) && !rc) rc = CLI_EXIT_HOST;
-    if (locked) uv_mutex_destroy(&cp->lock);
-    fz_workers_close(cp);
-    free(cp->set);
-    free(cp->dfs);
-    if (!rc && cp->failures) rc = CLI_EXIT_FINDING;
-    if (fflush(stdout) && !rc) rc = CLI_EXIT_HOST;
-    cli_sim_free(c0);
-    free(c0);
-    free(cp);
-    return rc;
+    xpl_fz_opts o = { .strat = ENG_STRAT_RANDOM, .runs = 1000, .depth = 3, .shard_n = 1 };
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
+    return xpl_fuzz_campaign(&o);
 }

@@ -2,13 +2,14 @@
 ** replay.c — `vmmsim replay SCENARIO TRACE`: re-run the scenario with the trace's
 ** strategy and seed, and compare. Same checkpoints (so the same hash) and the same
 ** record lines: success. Otherwise the first checkpoint window that differs and the
-** first two records that differ in it (DESIGN.md §3).
+** first two records that differ in it (docs/trace-format.md, checkpoints).
 */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_int.h"
-#include "schedule.h"
+#include "cli.h"
+#include "opt.h"
 
 static const char replay_help[] =
 "usage: vmmsim replay [OPTIONS] SCENARIO.yaml TRACE\n"
@@ -32,31 +33,34 @@ static const char replay_help[] =
 "4 host error.\n";
 
 /* The first record index in [lo, hi) whose text differs, or hi. */
-static uint32_t first_diff(const cli_sim *c, const cli_tfile *f, uint64_t lo, uint64_t hi) {
-    char line[CLI_LINE_MAX];
+static uint32_t first_diff(const xpl_sim *c, const xpl_tfile *f, uint64_t lo, uint64_t hi) {
+    assert(c && c->v && f && lo <= hi);
+    char line[XPL_LINE_MAX];
     uint32_t nrun = vmm_trace(c->v)->len;
     for (uint64_t i = lo; i < hi; i++) {
         const char *a = i < f->nline ? f->line[i] : NULL;
         if (i >= nrun || !a) return (uint32_t)i;
-        cli_sim_line(c, (uint32_t)i, line, sizeof line);
+        xpl_sim_line(c, (uint32_t)i, line, sizeof line);
         if (strcmp(a, line)) return (uint32_t)i;
     }
     return (uint32_t)hi;
 }
 
-static void show_record(const cli_sim *c, const cli_tfile *f, uint32_t i) {
-    char line[CLI_LINE_MAX];
+static void show_record(const xpl_sim *c, const xpl_tfile *f, uint32_t i) {
+    assert(c && c->v && f);
+    char line[XPL_LINE_MAX];
     printf("  record %u\n", i);
     printf("    trace : %s\n", i < f->nline ? f->line[i] : "(end of trace)");
     if (i < vmm_trace(c->v)->len) {
-        cli_sim_line(c, i, line, sizeof line);
+        xpl_sim_line(c, i, line, sizeof line);
         printf("    replay: %s\n", line);
     } else {
         printf("    replay: (end of run)\n");
     }
 }
 
-static int compare(const cli_sim *c, const cli_tfile *f) {
+static int compare(const xpl_sim *c, const xpl_tfile *f) {
+    assert(c && c->v && f);
     const eng_trace *t = vmm_trace(c->v);
     long d = eng_checkpoints_diverge(f->cp, f->ncp, t->cp, t->cp_len);
     uint64_t lo = 0, hi;
@@ -92,31 +96,21 @@ static int compare(const cli_sim *c, const cli_tfile *f) {
 
 int cli_replay_main(int argc, char **argv) {
     const char *paths[2] = { NULL, NULL };
-    int np = 0;
+    uint32_t np = 0;
     uint64_t max_cycles = 0;
     const char *sched = NULL;
     int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { fputs(replay_help, stdout); return CLI_EXIT_OK; }
-        if (!strcmp(argv[i], "--max-cycles")) {
-            char *end;
-            if (i + 1 >= argc || !(max_cycles = strtoull(argv[i + 1], &end, 0)) || *end) {
-                fprintf(stderr, "vmmsim replay: --max-cycles expects a positive integer\n");
-                return CLI_EXIT_USAGE;
-            }
-            i++;
-        } else if (!strcmp(argv[i], "--schedule") && i + 1 < argc) {
-            sched = argv[++i];
-        } else if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) {
-            quiet = 1;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "vmmsim replay: unknown option %s\n(see 'vmmsim replay --help')\n", argv[i]);
-            return CLI_EXIT_USAGE;
-        } else if (np < 2) paths[np++] = argv[i];
-        else { np = 3; break; }
-    }
+    const cli_opt opts[] = {
+        { "--max-cycles", NULL, CLI_OPT_U64, &max_cycles, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
+        { "--schedule", NULL, CLI_OPT_STR, &sched, 0, 0, "a FILE", NULL, NULL, 0 },
+        { "--quiet", "-q", CLI_OPT_FLAG, &quiet, 0, 0, NULL, NULL, NULL, 0 },
+    };
+    const cli_cmd cmd = { "replay", replay_help, opts, sizeof opts / sizeof opts[0], paths, 2, &np,
+                          "SCENARIO and TRACE" };
+    int rc = cli_opt_parse(&cmd, argc, argv, 1);
+    if (rc) return rc < 0 ? CLI_EXIT_OK : rc;
     if (sched) {
-        if (np == 1) return cli_sched_replay_main(paths[0], sched, max_cycles, quiet);
+        if (np == 1) return xpl_sched_replay(paths[0], sched, max_cycles, quiet);
         fprintf(stderr, "vmmsim replay: with --schedule, expected only SCENARIO\n");
         return CLI_EXIT_USAGE;
     }
@@ -124,27 +118,29 @@ int cli_replay_main(int argc, char **argv) {
         fprintf(stderr, "vmmsim replay: expected SCENARIO and TRACE\n(see 'vmmsim replay --help')\n");
         return CLI_EXIT_USAGE;
     }
-    cli_tfile f;
-    int rc = cli_tfile_read(&f, paths[1], stderr);
+    xpl_tfile f;
+    rc = xpl_tfile_read(&f, paths[1], stderr);
     if (rc) return rc;
-    cli_sim *c = calloc(1, sizeof *c);
-    if (!c) { cli_tfile_free(&f); fprintf(stderr, "vmmsim replay: out of memory\n"); return CLI_EXIT_HOST; }
+    xpl_sim *c = calloc(1, sizeof *c);
+    if (!c) { xpl_tfile_free(&f); fprintf(stderr, "vmmsim replay: out of memory\n"); return CLI_EXIT_HOST; }
     c->max_cycles = max_cycles;
     c->seed = f.seed;
-    c->depth = f.depth <= CLI_PCT_DEPTH_MAX ? f.depth : 0;
-    if (f.has_run && cli_strategy_parse(f.strategy, &c->strategy)) {
+    c->depth = f.depth <= XPL_PCT_DEPTH_MAX ? f.depth : 0;
+    if (f.has_run && (eng_strategy_parse(f.strategy, &c->strategy) ||
+                      (c->strategy != ENG_STRAT_CANONICAL && c->strategy != ENG_STRAT_RANDOM &&
+                       c->strategy != ENG_STRAT_PCT))) {
         fprintf(stderr, "vmmsim replay: %s: unknown strategy '%s' in header\n", paths[1], f.strategy);
         rc = CLI_EXIT_USAGE;
     }
     const char *scen_path = strcmp(paths[0], SCEN_DEFAULT_NAME) && strcmp(paths[0], "-") ? paths[0] : NULL;
-    if (!rc) rc = cli_sim_load(c, scen_path, stderr);
+    if (!rc) rc = xpl_sim_load(c, scen_path, stderr);
     if (!rc) {
-        cli_sim_run(c, stderr);
+        xpl_sim_run(c, stderr);
         rc = compare(c, &f);
         if (c->run_rc && rc == CLI_EXIT_OK) rc = CLI_EXIT_SIM;
     }
-    cli_sim_free(c);
+    xpl_sim_free(c);
     free(c);
-    cli_tfile_free(&f);
+    xpl_tfile_free(&f);
     return rc;
 }

@@ -5,11 +5,13 @@
 ** stdout is itself a valid trace file (summary lines are '#' comments), so
 ** `vmmsim run x.yaml > x.trace` and `--trace x.trace` give the same replayable file.
 */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_int.h"
+#include "cli.h"
+#include "opt.h"
 
 static const char run_help[] =
 "usage: vmmsim run [OPTIONS] [SCENARIO.yaml]\n"
@@ -38,69 +40,46 @@ typedef struct run_opts {
     int jsonl, quiet;
 } run_opts;
 
-static int parse_u64(const char *s, uint64_t *out) {
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-') return -1;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || *end) return -1;
-    *out = v;
+static int format_arg(const char *const *val, void *dst) {
+    assert(val && val[0] && dst);
+    if (strcmp(val[0], "text") && strcmp(val[0], "jsonl")) return -1;
+    *(int *)dst = !strcmp(val[0], "jsonl");
     return 0;
 }
 
-static int usage_err(const char *msg, const char *arg) {
-    fprintf(stderr, "vmmsim run: %s%s%s\n(see 'vmmsim run --help')\n", msg, arg ? " " : "", arg ? arg : "");
-    return CLI_EXIT_USAGE;
+static int parse_args(int argc, char **argv, run_opts *o, xpl_sim *c) {
+    assert(argv && o && c);
+    const cli_opt opts[] = {
+        { "--quiet", "-q", CLI_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL, NULL, 0 },
+        { "--format", NULL, CLI_OPT_FUNC, &o->jsonl, 0, 0, "text or jsonl", NULL, format_arg, 1 },
+        { "--trace", NULL, CLI_OPT_STR, &o->trace, 0, 0, "a FILE", NULL, NULL, 0 },
+        { "--perfetto", NULL, CLI_OPT_STR, &o->perfetto, 0, 0, "a FILE", NULL, NULL, 0 },
+        { "--max-cycles", NULL, CLI_OPT_U64, &c->max_cycles, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
+        { "--seed", NULL, CLI_OPT_U64, &c->seed, 0, UINT64_MAX, "an integer", NULL, NULL, 0 },
+        { "--strategy", NULL, CLI_OPT_STRATEGY, &c->strategy, 0,
+          CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
+        { "--depth", NULL, CLI_OPT_U32, &c->depth, 1, XPL_PCT_DEPTH_MAX, "1..64", NULL, NULL, 0 },
+    };
+    uint32_t npos = 0;
+    const cli_cmd cmd = { "run", run_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,
+                          &npos, "one SCENARIO" };
+    return cli_opt_parse(&cmd, argc, argv, 1);
 }
 
-static int parse_args(int argc, char **argv, run_opts *o, cli_sim *c) {
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { fputs(run_help, stdout); return -1; }
-        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) { o->quiet = 1; takes = 0; }
-        else if (!strcmp(a, "--format")) {
-            if (!val || (strcmp(val, "text") && strcmp(val, "jsonl")))
-                return usage_err("--format expects text or jsonl, found", val ? val : "nothing");
-            o->jsonl = !strcmp(val, "jsonl");
-        } else if (!strcmp(a, "--trace")) { if (!val) return usage_err("--trace expects a FILE", NULL); o->trace = val; }
-        else if (!strcmp(a, "--perfetto")) { if (!val) return usage_err("--perfetto expects a FILE", NULL); o->perfetto = val; }
-        else if (!strcmp(a, "--max-cycles")) {
-            if (parse_u64(val, &c->max_cycles) || c->max_cycles == 0)
-                return usage_err("--max-cycles expects a positive integer, found", val ? val : "nothing");
-        } else if (!strcmp(a, "--seed")) {
-            if (parse_u64(val, &c->seed)) return usage_err("--seed expects an integer, found", val ? val : "nothing");
-        } else if (!strcmp(a, "--strategy")) {
-            if (!val || cli_strategy_parse(val, &c->strategy))
-                return usage_err("--strategy expects canonical, random or pct, found", val ? val : "nothing");
-        } else if (!strcmp(a, "--depth")) {
-            uint64_t d;
-            if (parse_u64(val, &d) || d < 1 || d > CLI_PCT_DEPTH_MAX)
-                return usage_err("--depth expects 1..64, found", val ? val : "nothing");
-            c->depth = (uint32_t)d;
-        } else if (a[0] == '-' && a[1]) return usage_err("unknown option", a);
-        else {
-            if (o->scenario) return usage_err("expected one SCENARIO, found another:", a);
-            o->scenario = a;
-            takes = 0;
-        }
-        i += takes;
-    }
-    return 0;
-}
-
-static void write_records(const cli_sim *c, FILE *f, int jsonl) {
-    char line[CLI_LINE_MAX];
+static void write_records(const xpl_sim *c, FILE *f, int jsonl) {
+    assert(c && c->v && f);
+    char line[XPL_LINE_MAX];
     const eng_trace *t = vmm_trace(c->v);
     for (uint32_t i = 0; i < t->len; i++) {
-        size_t n = cli_sim_line(c, i, line, sizeof line);
-        if (jsonl) cli_emit_jsonl(f, line, n);
+        size_t n = xpl_sim_line(c, i, line, sizeof line);
+        if (jsonl) xpl_emit_jsonl(f, line, n);
         else { fwrite(line, 1, n, f); fputc('\n', f); }
     }
 }
 
 /* Summary: deterministic, '#' lines, after the records. Returns failures. */
-static uint32_t write_summary(cli_sim *c, FILE *f) {
+static uint32_t write_summary(xpl_sim *c, FILE *f) {
+    assert(c && c->v && f);
     const eng_trace *t = vmm_trace(c->v);
     fprintf(f, "# hash: 0x%016llx\n# records: %llu\n", (unsigned long long)t->hash,
             (unsigned long long)t->count);
@@ -108,15 +87,16 @@ static uint32_t write_summary(cli_sim *c, FILE *f) {
         fprintf(f, "# note: only the first %u records were kept (trace storage full)\n", t->len);
     if (c->run_rc)
         fprintf(f, "# error: %s: %s\n", vmm_strerror(c->run_rc), vmm_error(c->v));
-    uint32_t fails = cli_expect_check(c, f);
+    uint32_t fails = xpl_expect_check(c, f);
     fprintf(f, "# verdict: %s\n", c->run_rc ? "ERROR" : fails ? "FAIL" : "PASS");
     return fails;
 }
 
-static int write_trace_file(cli_sim *c, const char *path) {
+static int write_trace_file(xpl_sim *c, const char *path) {
+    assert(c && c->v && path);
     FILE *f = fopen(path, "w");
     if (!f) { fprintf(stderr, "vmmsim run: %s: cannot write: %s\n", path, strerror(errno)); return CLI_EXIT_HOST; }
-    cli_trace_header(f, c);
+    xpl_trace_header(f, c);
     write_records(c, f, 0);
     write_summary(c, f);
     int bad = ferror(f);
@@ -126,24 +106,24 @@ static int write_trace_file(cli_sim *c, const char *path) {
 
 int cli_run_main(int argc, char **argv) {
     run_opts o = { 0 };
-    cli_sim *c = calloc(1, sizeof *c);
+    xpl_sim *c = calloc(1, sizeof *c);
     if (!c) { fprintf(stderr, "vmmsim run: out of memory\n"); return CLI_EXIT_HOST; }
     int rc = parse_args(argc, argv, &o, c);
     if (rc) { free(c); return rc < 0 ? CLI_EXIT_OK : rc; }
-    rc = cli_sim_load(c, o.scenario, stderr);
-    if (rc) { cli_sim_free(c); free(c); return rc; }
-    cli_sim_run(c, stderr);
+    rc = xpl_sim_load(c, o.scenario, stderr);
+    if (rc) { xpl_sim_free(c); free(c); return rc; }
+    xpl_sim_run(c, stderr);
     if (!o.quiet) {
-        if (!o.jsonl) cli_trace_header(stdout, c);
+        if (!o.jsonl) xpl_trace_header(stdout, c);
         write_records(c, stdout, o.jsonl);
     }
     uint32_t fails = write_summary(c, o.jsonl ? stderr : stdout);
     int wrc = CLI_EXIT_OK;
     if (o.trace) wrc = write_trace_file(c, o.trace);
-    if (!wrc && o.perfetto) wrc = cli_perfetto_write(c, o.perfetto, stderr);
+    if (!wrc && o.perfetto) wrc = xpl_perfetto_write(c, o.perfetto, stderr);
     rc = wrc ? wrc : c->run_rc ? CLI_EXIT_SIM : fails ? CLI_EXIT_FINDING : CLI_EXIT_OK;
     if (fflush(stdout) && !rc) rc = CLI_EXIT_HOST;
-    cli_sim_free(c);
+    xpl_sim_free(c);
     free(c);
     return rc;
 }

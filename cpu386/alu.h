@@ -5,7 +5,8 @@
 ** These are pure functions of their arguments and a cpu_flags: no memory, no
 ** cpu_state, so they are tested on their own. Sizes are in bytes (1, 2, 4); operands
 ** are passed zero-extended and results returned masked to the size. Undefined flags
-** follow the 386 (test386.asm's README, "Undefined Behaviour").
+** follow the 386 (test386.asm's README, "Undefined Behaviour"), or later CPUs when
+** the flags state says CPU_UNDEF_LATER (docs/cpu386.md has the table).
 **
 ** Lazy flags: an arithmetic op records (op, size, a, b, result) instead of computing
 ** CF/PF/AF/ZF/SF/OF; they are computed only when read (Jcc, PUSHF, LAHF…).
@@ -25,7 +26,7 @@ typedef struct cpu_flags {
     uint8_t  op;       /* 0: eflags is exact; else a CPU_LF_* lazy-op code */
     uint8_t  size;
     uint8_t  cf_in;    /* carry-in for ADC/SBB, and CF kept across INC/DEC */
-    uint8_t  pad;
+    uint8_t  undef;    /* CPU_UNDEF_386 or CPU_UNDEF_LATER: how undefined flags are set */
 } cpu_flags;
 
 uint32_t cpu_flags_get(cpu_flags *f);                  /* exact EFLAGS (materialises) */

@@ -13,6 +13,8 @@
 **   DAA/DAS:  OF is the overflow of old AL +/- the whole adjustment (06h, 60h, 66h).
 **   AAM:      CF = OF = AF = 0 (SF ZF PF from the new AL, as defined).
 **   AAD:      CF AF OF are those of the byte ADD AL, AH * base.
+** With CPU_UNDEF_LATER (later CPUs, QEMU): AAA/AAS leave PF ZF SF OF unchanged, AAD
+** clears CF AF OF, DAA/DAS clear OF.
 ** Clock counts are fixed (CPU_CLOCKS_DAA … in alu.h).
 */
 #include <assert.h>
@@ -52,8 +54,8 @@ void cpu_bcd_daa(cpu_flags *f, uint32_t *eax)
     }
     set_al(eax, al);
     cpu_flags_set_lazy(f, CPU_LF_SZP, 1,
-                       (cf ? CPU_CF : 0) | af | (add8_flags(old, (al - old) & 0xFFu, al) & CPU_OF),
-                       0, al);
+                       (cf ? CPU_CF : 0) | af | (f->undef == CPU_UNDEF_LATER ? 0u :
+                       add8_flags(old, (al - old) & 0xFFu, al) & CPU_OF), 0, al);
 }
 
 void cpu_bcd_das(cpu_flags *f, uint32_t *eax)
@@ -70,8 +72,9 @@ void cpu_bcd_das(cpu_flags *f, uint32_t *eax)
         cf = 1;
     }
     set_al(eax, al);
-    cpu_flags_set_lazy(f, CPU_LF_SZP, 1,
-                       (cf ? CPU_CF : 0) | af | sub8_of(old, (old - al) & 0xFFu, al), 0, al);
+    cpu_flags_set_lazy(f, CPU_LF_SZP, 1, (cf ? CPU_CF : 0) | af |
+                       (f->undef == CPU_UNDEF_LATER ? 0u : sub8_of(old, (old - al) & 0xFFu, al)),
+                       0, al);
 }
 
 /* AAA/AAS record SF ZF PF from the intermediate AL (see above), so they store the
@@ -93,7 +96,8 @@ void cpu_bcd_aaa(cpu_flags *f, uint32_t *eax)
     if ((al & 0xFu) > 9 || (fl & CPU_AF))
         adj = 6;
     t = (al + adj) & 0xFFu;
-    out = szp8(t) | (add8_flags(al, adj, t) & CPU_OF);
+    out = f->undef == CPU_UNDEF_LATER ? (fl & (CPU_OF | CPU_SF | CPU_ZF | CPU_PF))
+                                      : szp8(t) | (add8_flags(al, adj, t) & CPU_OF);
     if (adj) {
         *eax = (*eax & 0xFFFF0000u) | ((*eax + 0x106u) & 0xFFFFu);
         out |= CPU_CF | CPU_AF;
@@ -109,7 +113,8 @@ void cpu_bcd_aas(cpu_flags *f, uint32_t *eax)
     if ((al & 0xFu) > 9 || (fl & CPU_AF))
         adj = 6;
     t = (al - adj) & 0xFFu;
-    out = szp8(t) | sub8_of(al, adj, t);
+    out = f->undef == CPU_UNDEF_LATER ? (fl & (CPU_OF | CPU_SF | CPU_ZF | CPU_PF))
+                                      : szp8(t) | sub8_of(al, adj, t);
     if (adj) {
         ax = (*eax - 6u) & 0xFFFFu;
         ax = (ax - 0x100u) & 0xFFFFu;
@@ -139,5 +144,6 @@ void cpu_bcd_aad(cpu_flags *f, uint32_t *eax, uint8_t base)
     uint32_t b = (ah * base) & 0xFFu, r = (al + b) & 0xFFu;
     assert(eax != NULL);
     *eax = (*eax & 0xFFFF0000u) | r;
-    cpu_flags_set_lazy(f, CPU_LF_SZP, 1, add8_flags(al, b, r), 0, r);
+    cpu_flags_set_lazy(f, CPU_LF_SZP, 1,
+                       f->undef == CPU_UNDEF_LATER ? 0u : add8_flags(al, b, r), 0, r);
 }

@@ -39,8 +39,10 @@ uint32_t cpu_bitop(cpu_flags *f, unsigned op, unsigned size, uint32_t v, unsigne
     assert(bit < bits);
     v &= m;
     cf = (v >> bit) & 1u;
-    of = bit_of(v, (int)bit - 1, bits) ^ bit_of(v, (int)bit - 2, bits);
-    fl = cpu_flags_get(f) & ~(uint32_t)(CPU_CF | CPU_OF);
+    fl = cpu_flags_get(f);
+    of = f->undef == CPU_UNDEF_LATER ? (fl & CPU_OF) != 0   /* later CPUs keep OF */
+       : bit_of(v, (int)bit - 1, bits) ^ bit_of(v, (int)bit - 2, bits);
+    fl &= ~(uint32_t)(CPU_CF | CPU_OF);
     f->eflags = fl | (cf ? CPU_CF : 0) | (of ? CPU_OF : 0);
     switch (op) {
     case CPU_BT_BTS: return v | (1u << bit);
@@ -50,10 +52,16 @@ uint32_t cpu_bitop(cpu_flags *f, unsigned op, unsigned size, uint32_t v, unsigne
     }
 }
 
-static void set_zf(cpu_flags *f, int zf)
+/* ZF = (src == 0); with CPU_UNDEF_LATER also CF = OF = AF = 0 and SF PF from src,
+** as later CPUs and QEMU leave them (the 386 keeps them). */
+static void set_zf(cpu_flags *f, uint32_t src, unsigned size)
 {
     uint32_t fl = cpu_flags_get(f) & ~(uint32_t)CPU_ZF;
-    f->eflags = fl | (zf ? CPU_ZF : 0);
+    if (f->undef == CPU_UNDEF_LATER) {
+        fl &= ~(uint32_t)(CPU_CF | CPU_OF | CPU_AF | CPU_SF | CPU_PF);
+        fl |= (cpu_parity(src) ? CPU_PF : 0) | ((src & cpu_size_sign(size)) ? CPU_SF : 0);
+    }
+    f->eflags = fl | (src == 0 ? CPU_ZF : 0);
 }
 
 uint32_t cpu_bsf(cpu_flags *f, unsigned size, uint32_t src, uint32_t dst, int *clocks)
@@ -62,7 +70,7 @@ uint32_t cpu_bsf(cpu_flags *f, unsigned size, uint32_t src, uint32_t dst, int *c
     assert(size == 2 || size == 4);
     assert(clocks != NULL);
     src &= cpu_size_mask(size);
-    set_zf(f, src == 0);
+    set_zf(f, src, size);
     if (src == 0) {
         *clocks = 10 + 3 * (int)bits;
         return dst;
@@ -78,7 +86,7 @@ uint32_t cpu_bsr(cpu_flags *f, unsigned size, uint32_t src, uint32_t dst, int *c
     assert(size == 2 || size == 4);
     assert(clocks != NULL);
     src &= cpu_size_mask(size);
-    set_zf(f, src == 0);
+    set_zf(f, src, size);
     if (src == 0) {
         *clocks = 10 + 3 * (int)bits;
         return dst;

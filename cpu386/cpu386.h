@@ -101,8 +101,9 @@ enum cpu_stop {
     CPU_STOP_REQUEST,      /* the host called cpu_request_stop() (e.g. from io_out) */
     CPU_STOP_STI,          /* STI executed while config.stop_on_sti is set */
     CPU_STOP_TRIPLE_FAULT, /* shutdown */
-    CPU_STOP_UNSUPPORTED   /* something this interpreter does not model (task gate…):
-                              info.message says what */
+    CPU_STOP_UNSUPPORTED   /* something this interpreter does not model: info.message
+                              says what (no instruction raises it since call gates
+                              to inner rings and task switches are modelled) */
 };
 const char *cpu_stop_name(int stop);
 
@@ -127,7 +128,14 @@ typedef struct cpu_config {
     int      stop_on_sti;          /* STI stops the run after it executes */
     uint32_t wait_states;          /* clocks added per data memory access (default 0);
                                       instruction fetch is not charged */
+    int      undef_flags;          /* CPU_UNDEF_386 (default) or CPU_UNDEF_LATER: the
+                                      flags the manual leaves undefined (docs/cpu386.md) */
 } cpu_config;
+
+/* cpu_config.undef_flags: what the flags the 386 manual leaves undefined become.
+** CPU_UNDEF_386 is what an 80386 does (hardware-validated, docs/cpu386.md);
+** CPU_UNDEF_LATER is what later CPUs and QEMU/Unicorn leave, for comparing with them. */
+enum { CPU_UNDEF_386 = 0, CPU_UNDEF_LATER = 1 };
 
 typedef struct cpu_state cpu_state;   /* opaque */
 
@@ -142,6 +150,10 @@ void       cpu_reset(cpu_state *c);   /* the 386 reset state: CS:EIP = F000:FFF0
 int        cpu_enter_flat32(cpu_state *c, uint32_t eip, uint32_t esp, uint32_t gdt_phys);
 
 cpu_config *cpu_get_config(cpu_state *c);       /* mutable; effective on next run */
+/* TF and the debug registers work as on a 386 (docs/cpu386.md, "Debugging"): a #DB
+** is delivered through the IDT, or stops the run when exc_intercept has bit 1. Setting
+** RF with cpu_set_eflags/cpu_set_regs resumes over an instruction breakpoint;
+** cpu_set_regs (a new context) drops the debug traps the old state had pending. */
 void cpu_get_regs(cpu_state *c, cpu_regs *out);
 void cpu_set_regs(cpu_state *c, const cpu_regs *in);  /* also flushes TLB and decode */
 uint32_t cpu_get_reg(cpu_state *c, int reg);    /* CPU_EAX… */
@@ -161,7 +173,8 @@ int  cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info);
 void cpu_request_stop(cpu_state *c);    /* stop after the current instruction */
 
 /* Delivers external interrupt `vector` through the IDT/IVT now (at a boundary),
-** as INTR would; returns CPU_EINVAL if IF is clear or inside the STI shadow. */
+** as INTR would; returns CPU_EINVAL if IF is clear, inside the STI shadow, or while a
+** debug trap held by the last run's stop waits (the next cpu_run delivers it first). */
 int  cpu_interrupt(cpu_state *c, uint8_t vector);
 
 /* A breakpoint stops the run before the instruction at that linear EIP; the first
@@ -185,5 +198,14 @@ int cpu_lin_write(cpu_state *c, uint32_t addr, const void *src, uint32_t len);
 const uint64_t *cpu_dirty_bitmap(const cpu_state *c, uint32_t *npages);
 void cpu_dirty_clear(cpu_state *c);
 void cpu_invalidate(cpu_state *c, uint32_t phys, uint32_t len); /* after out-of-band RAM writes */
+
+/* The A20 line of the bus. A PC masks physical address bit 20 outside the CPU (the
+** "A20 gate") so that real and V86 mode code sees the 8086's wrap at 1 MiB; the gate's
+** logic (port 92h, the keyboard controller) is the machine's (a20.h), which drives
+** this line. With it off, every physical address the CPU puts on the bus, paging
+** structures included, has bit 20 clear. A new CPU starts with the line on (no
+** masking); cpu_reset() does not change it (it is not the CPU's). */
+void cpu_set_a20(cpu_state *c, int enabled);
+int  cpu_get_a20(const cpu_state *c);
 
 #endif

@@ -153,6 +153,18 @@ struct cpu_state {
     int        delivering;    /* vector of the exception being delivered, or -1 */
     int        exc_nest;
     uint32_t   exc_eip;       /* the faulting instruction's EIP */
+    int        exc_trap;      /* the exception being raised is a trap (#DB): no RF */
+    uint32_t   exc_rf;        /* CPU_RF while delivering a fault: its pushed EFLAGS */
+
+    /* Debug (debug.c). `dbg` is the hot loop's one test: nonzero when something must
+    ** happen after the current instruction (CPU_DBG_*). */
+    uint8_t    dbg;
+    uint8_t    dbg_data;      /* DR7 enables a data breakpoint: slow paths match them */
+    uint8_t    dbg_exec;      /* DR7 enables an instruction breakpoint */
+    uint32_t   dbg_hits;      /* B0–B3 of data breakpoints hit, not yet reported */
+    uint64_t   rf_icount;     /* RF was loaded by the instruction of this count */
+    uint64_t   ss_hold_icount;/* MOV/POP SS: debug traps are held until this count */
+    uint32_t   a20_mask;      /* physical address mask: bit 20 clear with A20 off */
 };
 
 /* EIP in the low half, mpend in the high half: equal to a plain next EIP exactly when
@@ -164,8 +176,36 @@ static inline uint64_t cpu_eip_mpend(const cpu_state *c)
     return v;
 }
 
+/* Bits of cpu_state.dbg. */
+enum {
+    CPU_DBG_ARMED = 1,   /* TF was set at the start of the current instruction */
+    CPU_DBG_TF = 2,      /* TF is set now: the next instruction is armed */
+    CPU_DBG_RF = 4,      /* RF is set: cleared after the next instruction completes */
+    CPU_DBG_HIT = 8,     /* a data breakpoint hit: a trap after this instruction */
+    CPU_DBG_PEND = 16    /* a trap the run's stop held: delivered before the next one */
+};
+#define CPU_DR6_BS 0x4000u
+#define CPU_DR6_BD 0x2000u
+
 /* ---- state.c ---------------------------------------------------------------- */
 void cpu_breakpoints_remark(cpu_state *c);   /* after paging changes */
+void cpu_breakpoint_mark(cpu_state *c, uint32_t lin);   /* keeps lin off the fast path */
+
+/* ---- debug.c ------------------------------------------------------------------ */
+void cpu_dbg_update(cpu_state *c);   /* after TF or RF changed: recomputes dbg's bits */
+void cpu_dbg_after(cpu_state *c);    /* the loop's slow path after an instruction */
+void cpu_dbg_deliver_pending(cpu_state *c);   /* a held trap (CPU_DBG_PEND): raises it */
+void cpu_dbg_dr_written(cpu_state *c);        /* DR0–3 or DR7 changed */
+/* B0–B3 of enabled instruction breakpoints at linear address lin (0: none). */
+uint32_t cpu_dbg_exec_bits(const cpu_state *c, uint32_t lin);
+/* A data access of n bytes at lin: records hits of enabled data breakpoints. */
+void cpu_dbg_data(cpu_state *c, uint32_t lin, unsigned n, int write);
+/* Whether any enabled data breakpoint covers a byte of the 4 KiB page at lin. */
+int  cpu_dbg_page_watched(const cpu_state *c, uint32_t lin_page);
+void cpu_dbg_remark(cpu_state *c);   /* marks decoded entries at instruction breakpoints */
+void cpu_dbg_delivered(cpu_state *c);   /* an interrupt or exception was delivered */
+void cpu_dbg_host_handled(cpu_state *c); /* ... or handed to the host instead */
+void cpu_dbg_gd_check(cpu_state *c);    /* MOV DRn: the general-detect fault */
 
 /* ---- run.c -------------------------------------------------------------------- */
 _Noreturn void cpu_fault(cpu_state *c, int vec, uint32_t err);   /* with error code */
@@ -199,6 +239,9 @@ uint32_t cpu_page_tag(cpu_state *c, uint32_t phys);       /* generation << 1 */
 /* Segment-checked access that must not raise the ordinary fault (ignored by the
 ** fast path): reads the code segment (INT 20h's dword) even when not readable. */
 uint32_t cpu_fetch_code(cpu_state *c, uint32_t off, unsigned n);
+/* Checks that a byte at s:off could be written (segment, then paging as a write,
+** which sets the page's A and D bits) without writing it: ENTER's frame probe. */
+void     cpu_wr_probe(cpu_state *c, unsigned s, uint32_t off);
 
 /* ---- seg.c -------------------------------------------------------------------- */
 void cpu_seg_win(cpu_state *c, unsigned s);          /* recompute sw[s] from seg[s] */
@@ -224,6 +267,37 @@ uint32_t cpu_read_flags(cpu_state *c);
 /* Writes EFLAGS with POPF/IRET privilege rules (mask of writable bits given). */
 void cpu_write_flags(cpu_state *c, uint32_t v, uint32_t mask);
 
+/* A stack being built for an inner privilege level (exc.c, gate.c): written through
+** linear addresses, loaded into SS:ESP only when the transfer commits. */
+typedef struct cpu_newstack {
+    cpu_seg  seg;
+    uint32_t sp;
+    int      big;      /* SS.B */
+    uint16_t err;      /* #SS error code for limit violations */
+} cpu_newstack;
+/* SS:ESP for ring `dpl` from the current TSS, with the SS checks (#TS, #SS). */
+void cpu_tss_stack(cpu_state *c, unsigned dpl, cpu_newstack *ns);
+void cpu_ns_push(cpu_state *c, cpu_newstack *ns, unsigned n, uint32_t v);
+
+/* ---- gate.c ------------------------------------------------------------------- */
+/* CALL through a gate of `gsize` bytes (2, 4) copying `count` parameters, to the
+** non-conforming code segment (cs_sel; lo, hi) of a more privileged ring (its DPL).
+** Charges `clk_total` minus the instruction's base clocks; jumps to off. */
+void cpu_call_gate_inner(cpu_state *c, const cpu_insn *i, uint16_t cs_sel, uint32_t lo,
+                         uint32_t hi, uint32_t off, unsigned gsize, unsigned count);
+
+/* ---- task.c ------------------------------------------------------------------- */
+enum { CPU_TS_JMP = 0, CPU_TS_CALL = 1, CPU_TS_IRET = 2, CPU_TS_INT = 3 };
+/* Far JMP/CALL whose selector names a TSS or a task gate (descriptor lo, hi). */
+void cpu_task_far(cpu_state *c, const cpu_insn *i, uint16_t sel, uint32_t lo,
+                  uint32_t hi, int src);
+/* IRET with NT set: back to the task in the current TSS's back link. */
+void cpu_task_iret(cpu_state *c, const cpu_insn *i);
+/* An interrupt or exception through a task gate of the IDT naming TSS `tss_sel`
+** (gate checks done by the caller); pushes the error code on the new task's stack. */
+void cpu_task_int(cpu_state *c, uint16_t tss_sel, int ext, int has_err, uint32_t err,
+                  uint32_t ret_eip);
+
 /* ---- clocks.c / optab ---------------------------------------------------------- */
 typedef struct cpu_opdef {
     cpu_fn  fn_r, fn_m;   /* register form (mod = 3) and memory form */
@@ -247,6 +321,7 @@ enum {
     CLK_JCC_TAKEN_EXTRA = 4,      /* Jcc: 7+m taken, 3 not taken */
     CLK_INT_REAL = 37, CLK_INT3_REAL = 33, CLK_INTO_REAL = 35, CLK_INT_PM = 59, CLK_INT_PM_PRIV = 99,
     CLK_INT_V86 = 119, CLK_IRET_REAL = 22, CLK_IRET_PM = 38, CLK_IRET_PM_OUT = 82,
+    CLK_IRET_V86 = 60,
     CLK_SEGLOAD_PM = 18
 };
 

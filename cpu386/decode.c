@@ -98,6 +98,23 @@ static unsigned decode_modrm(dctx *d, cpu_insn *o, int *seg_ss)
     return comps;
 }
 
+/* The LOCK prefix's instructions (manual, chapter 17, LOCK): BT BTS BTR BTC mem,
+** reg/imm; XCHG reg,mem and mem,reg; ADD OR ADC SBB AND SUB XOR mem,reg/imm; NOT
+** NEG INC DEC mem. Only their memory-destination forms; anything else is #UD. */
+static int lockable(const cpu_insn *o)
+{
+    unsigned b = o->opc;
+    if (o->mod == 3) return 0;
+    if (o->flags & CPU_IF_TWOBYTE)
+        return b == 0xA3 || b == 0xAB || b == 0xB3 || b == 0xBB || (b == 0xBA && o->reg >= 4);
+    if (b < 0x40) return (b & 7u) <= 1u && ((b >> 3) & 7u) != 7u;   /* op r/m, r; not CMP */
+    if (b >= 0x80 && b <= 0x83) return o->reg != 7;                  /* op r/m, imm */
+    if (b == 0x86 || b == 0x87) return 1;                            /* XCHG */
+    if (b == 0xF6 || b == 0xF7) return o->reg == 2 || o->reg == 3;   /* NOT, NEG */
+    if (b == 0xFE || b == 0xFF) return o->reg <= 1;                  /* INC, DEC */
+    return 0;
+}
+
 void cpu_decode(cpu_state *c, uint32_t lin, cpu_insn *o)
 {
     dctx d = { c, lin, c->eip, 0, CPU_TLB_INVALID, 0 };
@@ -184,5 +201,6 @@ void cpu_decode(cpu_state *c, uint32_t lin, cpu_insn *o)
     o->len = (uint8_t)d.n;
     o->comps = (uint8_t)comps;
     cpu_specialize(o);
+    if ((o->flags & CPU_IF_LOCK) && !lockable(o)) { o->fn = cpu_x_ud; o->clk = 1; }
     assert(o->len >= 1 && o->len <= CPU_INSN_MAX);
 }

@@ -2,7 +2,7 @@
 ** exc.c — interrupt and exception delivery: the real-mode IVT, protected-mode IDT
 ** interrupt and trap gates (same privilege, inner privilege through the TSS ring
 ** stack, and out of V86 mode), and EFLAGS read/write rules shared with POPF/IRET.
-** Task gates are not modelled: they stop the run as CPU_STOP_UNSUPPORTED.
+** Task gates hand over to task.c.
 **
 ** Delivery reads everything (gate, target descriptor, new stack) before writing
 ** anything, so a fault while delivering leaves the interrupted state intact for the
@@ -22,17 +22,13 @@ void cpu_write_flags(cpu_state *c, uint32_t v, uint32_t mask)
     c->fl.eflags &= 0x3FFFFu & ~0x28u;   /* reserved bits 3, 5, 15, 18+ read as 0 */
     c->fl.eflags |= 2u;
     if ((old ^ c->fl.eflags) & CPU_VM) cpu_mode_update(c);
+    if ((old ^ c->fl.eflags) & (CPU_TF | CPU_RF)) {
+        c->rf_icount = c->icount;   /* DBG-5 (debug.c): RF survives this instruction */
+        cpu_dbg_update(c);
+    }
 }
 
-/* A stack being built for an inner privilege level (not loaded until committed). */
-typedef struct newstack {
-    cpu_seg  seg;
-    uint32_t sp;
-    int      big;      /* SS.B */
-    uint16_t err;      /* #SS error code for limit violations */
-} newstack;
-
-static void ns_push(cpu_state *c, newstack *ns, unsigned n, uint32_t v)
+void cpu_ns_push(cpu_state *c, cpu_newstack *ns, unsigned n, uint32_t v)
 {
     uint32_t sp = ns->sp - n, a = ns->seg.attr;
     if (!ns->big) sp &= 0xFFFFu;
@@ -46,8 +42,7 @@ static void ns_push(cpu_state *c, newstack *ns, unsigned n, uint32_t v)
     ns->sp = sp;
 }
 
-/* SS:ESP for ring `dpl` from the current TSS, with the SS checks (#TS). */
-static void tss_stack(cpu_state *c, unsigned dpl, newstack *ns)
+void cpu_tss_stack(cpu_state *c, unsigned dpl, cpu_newstack *ns)
 {
     uint32_t lo, hi, a, esp;
     uint16_t ss;
@@ -113,18 +108,15 @@ void cpu_deliver(cpu_state *c, uint8_t vec, int kind, int has_err, uint32_t err,
     ghi = cpu_lrd(c, c->idtr.base + ent + 4, 4, 0);
     type = (ghi >> 8) & 0x1Fu;
     gdpl = (ghi >> 13) & 3u;
-    if (type == 0x05) {
-        c->info.message = "task gate in the IDT (task switches are not modelled)";
-        c->info.vector = vec;
-        cpu_stop_now(c, CPU_STOP_UNSUPPORTED);
-        c->cycle_end = 0;
-        return;
-    }
-    if (type != 0x06 && type != 0x07 && type != 0x0E && type != 0x0F)
+    if (type != 0x05 && type != 0x06 && type != 0x07 && type != 0x0E && type != 0x0F)
         cpu_fault(c, CPU_EXC_GP, gerr);
     if ((kind == CPU_INT_SOFT || kind == CPU_INT_TRAP) && gdpl < c->cpl)
         cpu_fault(c, CPU_EXC_GP, gerr);
     if (!(ghi & 0x8000u)) cpu_fault(c, CPU_EXC_NP, gerr);
+    if (type == 0x05) {   /* task gate: the handler is a task (task.c) */
+        cpu_task_int(c, (uint16_t)(glo >> 16), ext, has_err, err, ret_eip);
+        return;
+    }
     sel = (uint16_t)(glo >> 16);
     off = (glo & 0xFFFFu) | ((type & 8u) ? (ghi & 0xFFFF0000u) : 0u);
     n = (type & 8u) ? 4u : 2u;
@@ -136,31 +128,31 @@ void cpu_deliver(cpu_state *c, uint8_t vec, int kind, int has_err, uint32_t err,
         cpu_fault(c, CPU_EXC_GP, (sel & 0xFFFCu) | (ext ? 1u : 0u));
     if (!(a & 0x80u)) cpu_fault(c, CPU_EXC_NP, (sel & 0xFFFCu) | (ext ? 1u : 0u));
     {
-        uint32_t fl = cpu_read_flags(c), old_esp = c->r[CPU_ESP];
+        uint32_t fl = cpu_read_flags(c) | c->exc_rf, old_esp = c->r[CPU_ESP];
         int inner = !(a & 0x04u) && dpl < c->cpl;
-        newstack ns;
+        cpu_newstack ns;
         if (c->vm && (!inner || dpl != 0))
             cpu_fault(c, CPU_EXC_GP, (sel & 0xFFFCu) | (ext ? 1u : 0u));
         if (inner) {
-            tss_stack(c, dpl, &ns);
+            cpu_tss_stack(c, dpl, &ns);
             if (c->vm) {
-                ns_push(c, &ns, n, c->seg[CPU_GS].sel);
-                ns_push(c, &ns, n, c->seg[CPU_FS].sel);
-                ns_push(c, &ns, n, c->seg[CPU_DS].sel);
-                ns_push(c, &ns, n, c->seg[CPU_ES].sel);
+                cpu_ns_push(c, &ns, n, c->seg[CPU_GS].sel);
+                cpu_ns_push(c, &ns, n, c->seg[CPU_FS].sel);
+                cpu_ns_push(c, &ns, n, c->seg[CPU_DS].sel);
+                cpu_ns_push(c, &ns, n, c->seg[CPU_ES].sel);
             }
-            ns_push(c, &ns, n, c->seg[CPU_SS].sel);
-            ns_push(c, &ns, n, old_esp);
+            cpu_ns_push(c, &ns, n, c->seg[CPU_SS].sel);
+            cpu_ns_push(c, &ns, n, old_esp);
         } else {
             ns.seg = c->seg[CPU_SS];
             ns.big = c->stack32;
             ns.sp = cpu_sp(c);
             ns.err = 0;
         }
-        ns_push(c, &ns, n, fl);
-        ns_push(c, &ns, n, c->seg[CPU_CS].sel);
-        ns_push(c, &ns, n, ret_eip);
-        if (has_err) ns_push(c, &ns, n, err);
+        cpu_ns_push(c, &ns, n, fl);
+        cpu_ns_push(c, &ns, n, c->seg[CPU_CS].sel);
+        cpu_ns_push(c, &ns, n, ret_eip);
+        if (has_err) cpu_ns_push(c, &ns, n, err);
         /* Commit. */
         cpu_desc_set_accessed(c, sel, hi);
         c->cycles += c->vm ? CLK_INT_V86 : inner ? CLK_INT_PM_PRIV : CLK_INT_PM;
@@ -189,4 +181,5 @@ void cpu_deliver(cpu_state *c, uint8_t vec, int kind, int has_err, uint32_t err,
 void cpu_soft_int(cpu_state *c, uint8_t vec, uint32_t next_eip, int kind)
 {
     cpu_deliver(c, vec, kind, 0, 0, next_eip);
+    cpu_dbg_delivered(c);   /* DBG-2 (debug.c) */
 }

@@ -147,10 +147,10 @@ static uint32_t walk(cpu_state *c, uint32_t lin, int write, int user, uint32_t *
                      int set_ad)
 {
     uint32_t err = (write ? 2u : 0u) | (user ? 4u : 0u);
-    uint32_t pdea = (c->cr3 & ~0xFFFu) + ((lin >> 22) << 2);
+    uint32_t pdea = ((c->cr3 & ~0xFFFu) + ((lin >> 22) << 2)) & c->a20_mask;
     uint32_t pde = phys_rd32(c, pdea), ptea, pte;
     if (!(pde & 1u)) return 0x80000000u | err;
-    ptea = (pde & ~0xFFFu) + (((lin >> 12) & 0x3FFu) << 2);
+    ptea = ((pde & ~0xFFFu) + (((lin >> 12) & 0x3FFu) << 2)) & c->a20_mask;
     pte = phys_rd32(c, ptea);
     if (!(pte & 1u)) return 0x80000000u | err;
     /* The 386 checks U/S and R/W of both levels; supervisor ignores R/W (no CR0.WP). */
@@ -161,14 +161,14 @@ static uint32_t walk(cpu_state *c, uint32_t lin, int write, int user, uint32_t *
         if (!(pte & 0x20u) || (write && !(pte & 0x40u)))
             phys_wr32(c, ptea, pte | 0x20u | (write ? 0x40u : 0u));
     }
-    *phys = (pte & ~0xFFFu) | (lin & 0xFFFu);
+    *phys = ((pte & ~0xFFFu) | (lin & 0xFFFu)) & c->a20_mask;
     return 0;
 }
 
 uint32_t cpu_translate(cpu_state *c, uint32_t lin, int write, int user)
 {
     uint32_t phys = lin, r;
-    if (!(c->cr0 & 0x80000000u)) return lin;
+    if (!(c->cr0 & 0x80000000u)) return lin & c->a20_mask;   /* A20 off: bit 20 is 0 */
     r = walk(c, lin, write, user, &phys, 1);
     if (r) {
         c->cr2 = lin;
@@ -179,7 +179,7 @@ uint32_t cpu_translate(cpu_state *c, uint32_t lin, int write, int user)
 
 int cpu_translate_host(cpu_state *c, uint32_t lin, uint32_t *phys)
 {
-    if (!(c->cr0 & 0x80000000u)) { *phys = lin; return CPU_OK; }
+    if (!(c->cr0 & 0x80000000u)) { *phys = lin & c->a20_mask; return CPU_OK; }
     return walk(c, lin, 0, 0, phys, 0) ? CPU_ERANGE : CPU_OK;
 }
 
@@ -190,6 +190,8 @@ static void tlb_fill(cpu_state *c, uint32_t lin, uint32_t phys, int write, int u
     unsigned k = (lin >> 12) & (CPU_TLB_SIZE - 1);
     uint8_t *h = cpu_phys_page(c, page, write);
     if (!h || c->cfg.wait_states) return;   /* wait states: every access the slow way */
+    /* DBG-6 (debug.c): watched pages stay on the slow path, which matches them. */
+    if (CPU_UNLIKELY(c->dbg_data) && cpu_dbg_page_watched(c, lin)) return;
     if (write) {
         /* Only pages that are already dirty and hold no decoded code take the fast
         ** write path, so the fast path needs neither bookkeeping step. */
@@ -210,6 +212,7 @@ uint32_t cpu_lrd(cpu_state *c, uint32_t lin, unsigned n, int user)
     unsigned k;
     assert(n >= 1 && n <= 4);
     c->cycles += c->cfg.wait_states;
+    if (CPU_UNLIKELY(c->dbg_data)) cpu_dbg_data(c, lin, n, 0);
     if ((lin & 0xFFFu) <= 0x1000u - n) {
         uint8_t *h;
         phys = cpu_translate(c, lin, 0, user);
@@ -240,6 +243,7 @@ void cpu_lwr(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user)
         else ph[k] = ph[k - 1] + 1;
     }
     for (k = 0; k < n; k++) cpu_phys_wr8(c, ph[k], (uint8_t)(v >> (8 * k)));
+    if (CPU_UNLIKELY(c->dbg_data)) cpu_dbg_data(c, lin, n, 1);
     if ((lin & 0xFFFu) <= 0x1000u - n) tlb_fill(c, lin, ph[0], 1, user);
 }
 
@@ -265,6 +269,14 @@ void cpu_wr_slow(cpu_state *c, unsigned s, uint32_t off, unsigned n, uint32_t v)
     assert(s < 6);
     if (!(off >= w->wlo[n >> 1] && off <= w->whi[n >> 1])) seg_fault(c, s);
     cpu_lwr(c, c->seg[s].base + off, n, v, c->ubit);
+}
+
+void cpu_wr_probe(cpu_state *c, unsigned s, uint32_t off)
+{
+    const cpu_segwin *w = &c->sw[s];
+    assert(s < 6);
+    if (!(off >= w->wlo[0] && off <= w->whi[0])) seg_fault(c, s);
+    (void)cpu_translate(c, c->seg[s].base + off, 1, c->ubit);
 }
 
 uint32_t cpu_fetch_code(cpu_state *c, uint32_t off, unsigned n)

@@ -81,10 +81,15 @@ static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
     uint32_t eip_page_start = c->eip - (lin & 0xFFFu);
     cpu_insn *e;
     int bp = c->nbp && is_bp(c, lin);
+    uint32_t dbits = c->dbg_exec ? cpu_dbg_exec_bits(c, lin) : 0u;
     if (bp && c->icount != c->bp_skip_icount) {
         c->info.fault_eip = c->eip;
         cpu_stop_now(c, CPU_STOP_BREAKPOINT);
         return NULL;
+    }
+    if (dbits && !(c->fl.eflags & CPU_RF)) {   /* DBG-4 (debug.c): a fault */
+        c->dr[6] |= dbits;
+        cpu_fault0(c, CPU_EXC_DB);
     }
     if (c->eip > cs->limit) cpu_fault(c, CPU_EXC_GP, 0);
     phys = cpu_translate(c, lin, 0, c->ubit);
@@ -115,7 +120,7 @@ static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
     cpu_mark_code_lines(c, phys, c->scratch.len);
     *e = c->scratch;
     link_entry(c, e);
-    if (bp) e->tag |= 0x80000000u;   /* keeps it off the fast path */
+    if (bp || dbits) e->tag |= 0x80000000u;   /* keeps it off the fast path */
     return e;
 }
 
@@ -197,6 +202,9 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
             next = eip + i->len;
             i->fn(c, i);
             c->icount++;   /* stored before the handler: exact for it and for a fault */
+            /* The one test for TF, RF and data breakpoints (debug.c); a trap longjmps
+            ** with mpend still owed in c, as for any fault. */
+            if (CPU_UNLIKELY(c->dbg)) cpu_dbg_after(c);
             cyc = CPU_LIKELY(c->cycles == cnext) ? cnext : c->cycles;
             if (CPU_LIKELY(cpu_eip_mpend(c) == next)) {   /* fell through */
                 n = i->link;
@@ -254,6 +262,8 @@ static void handle_fault(cpu_state *c)
     c->eip = c->exc_eip;
     c->delivering = vec;
     if (c->cfg.exc_intercept & (1u << vec)) {
+        c->exc_trap = 0;
+        cpu_dbg_host_handled(c);   /* DBG-2 (debug.c) */
         c->info.vector = (uint8_t)vec;
         c->info.has_error_code = (uint8_t)has_err;
         c->info.error_code = err;
@@ -262,8 +272,13 @@ static void handle_fault(cpu_state *c)
         cpu_stop_now(c, CPU_STOP_EXCEPTION);
         return;
     }
+    /* DBG-5 (debug.c): a fault's EFLAGS image carries RF; a trap's does not. */
+    c->exc_rf = c->exc_trap && vec == CPU_EXC_DB ? 0u : CPU_RF;
+    c->exc_trap = 0;
     cpu_deliver(c, (uint8_t)vec, CPU_INT_EXC, has_err, err, c->exc_eip);
+    c->exc_rf = 0;
     c->delivering = -1;
+    cpu_dbg_delivered(c);
 }
 
 int cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info)
@@ -285,8 +300,12 @@ int cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info)
     c->delivering = -1;
     if (c->stop_req) cpu_stop_now(c, CPU_STOP_REQUEST);
     c->stop_req = 0;
+    c->exc_rf = 0;
+    c->fl.undef = (uint8_t)(c->cfg.undef_flags == CPU_UNDEF_LATER);   /* cpu386.h */
     if (setjmp(c->jb)) {
         handle_fault(c);   /* a nested fault comes back here too */
+    } else if (CPU_UNLIKELY(c->dbg & CPU_DBG_PEND)) {
+        cpu_dbg_deliver_pending(c);   /* DBG-8 (debug.c): longjmps to handle_fault */
     }
     /* The loop returns on budget or on a stop (cycle_end = 0). */
     run_loop(c);
@@ -313,6 +332,7 @@ int cpu_interrupt(cpu_state *c, uint8_t vector)
 {
     assert(c && !c->in_run);
     if (!(c->fl.eflags & CPU_IF) || c->icount < c->shadow_icount) return CPU_EINVAL;
+    if (c->dbg & CPU_DBG_PEND) return CPU_EINVAL;   /* a held debug trap goes first */
     c->in_run = 1;
     if (c->cfg.wait_states) cpu_tlb_flush(c);   /* as in cpu_run */
     c->delivering = -1;
@@ -323,6 +343,7 @@ int cpu_interrupt(cpu_state *c, uint8_t vector)
         handle_fault(c);
     } else {
         cpu_deliver(c, vector, CPU_INT_HW, 0, 0, c->eip);
+        cpu_dbg_delivered(c);
     }
     c->in_run = 0;
     if (c->stop != CPU_STOP_BUDGET) c->pending_stop = 1;

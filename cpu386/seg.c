@@ -182,7 +182,9 @@ void cpu_null_bad_segs(cpu_state *c)
         cpu_seg *sg = &c->seg[segs[k]];
         unsigned a = sg->attr, dpl = (a >> 5) & 3u;
         int conforming = (a & A_CODE) && (a & A_EC);
-        if ((a & A_P) && !conforming && dpl < c->cpl) {
+        /* A null selector with a non-zero RPL is not valid for the outer level
+        ** either (its AR byte is no data segment's): it becomes 0 too. */
+        if ((sg->sel & ~3u) == 0 || ((a & A_P) && !conforming && dpl < c->cpl)) {
             sg->sel = 0;
             sg->attr = 0;
             cpu_seg_win(c, segs[k]);

@@ -25,6 +25,8 @@
 **                 MSB(res) ^ CF; RCR: MSB(res) ^ next bit), as test386 shows.
 **   SHLD/SHRD:    AF = 1 as for shifts; OF by the SHL/SHR result formula. A word
 **                 count of 17..31 shifts on through the 48-bit dst:src:dst.
+** With CPU_UNDEF_LATER, AF is 0 after SHL/SHR/SAR/SHLD/SHRD, as on later CPUs and
+** QEMU (the OF formulas above agree with them).
 */
 #include <assert.h>
 
@@ -40,7 +42,8 @@ static void set_cf_of(cpu_flags *f, uint32_t cf, uint32_t of)
 static uint32_t shift_done(cpu_flags *f, unsigned size, uint32_t res, uint32_t cf,
                            uint32_t of)
 {
-    uint32_t fl = CPU_AF | (cf ? CPU_CF : 0) | (of ? CPU_OF : 0);
+    uint32_t af = f->undef == CPU_UNDEF_LATER ? 0u : CPU_AF;   /* later CPUs: AF = 0 */
+    uint32_t fl = af | (cf ? CPU_CF : 0) | (of ? CPU_OF : 0);
     cpu_flags_set_lazy(f, CPU_LF_SZP, size, fl, 0, res);
     return res;
 }

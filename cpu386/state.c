@@ -58,6 +58,7 @@ cpu_state *cpu_new(const cpu_bus *bus)
         return NULL;
     }
     for (words = 0; words < c->npages; words++) c->pgen[words] = 1;
+    c->a20_mask = 0xFFFFFFFFu;   /* the A20 line is the bus's: a CPU reset keeps it */
     icache_clear(c);
     cpu_reset(c);
     return c;
@@ -109,8 +110,11 @@ void cpu_reset(cpu_state *c)
     c->rep_cut = 0;
     c->pending_stop = 0;
     c->delivering = -1;
+    c->dbg_hits = 0;
+    c->dbg = 0;
     cpu_tlb_flush(c);
     cpu_mode_update(c);
+    cpu_dbg_dr_written(c);
 }
 
 int cpu_enter_flat32(cpu_state *c, uint32_t eip, uint32_t esp, uint32_t gdt_phys)
@@ -133,6 +137,7 @@ int cpu_enter_flat32(cpu_state *c, uint32_t eip, uint32_t esp, uint32_t gdt_phys
     c->r[CPU_ESP] = esp;
     cpu_tlb_flush(c);
     cpu_mode_update(c);
+    cpu_dbg_update(c);
     return CPU_OK;
 }
 
@@ -168,6 +173,12 @@ void cpu_set_regs(cpu_state *c, const cpu_regs *in)
     c->mpend = 0;
     cpu_tlb_flush(c);
     cpu_mode_update(c);
+    cpu_dbg_dr_written(c);
+    c->rf_icount = c->icount - 1u;
+    /* A whole new context (a VMM's context switch): the traps the old one had pending
+    ** are dropped; the next instruction is single-stepped if this one's TF is set. */
+    c->dbg &= (uint8_t)~CPU_DBG_PEND;
+    cpu_dbg_host_handled(c);
 }
 
 uint32_t cpu_get_reg(cpu_state *c, int reg)
@@ -191,6 +202,13 @@ void cpu_set_eflags(cpu_state *c, uint32_t eflags)
     uint32_t old = c->fl.eflags;
     cpu_flags_put(&c->fl, (eflags | 2u) & 0x3FFFFu & ~0x8028u);
     if ((old ^ c->fl.eflags) & CPU_VM) cpu_mode_update(c);
+    if ((old ^ c->fl.eflags) & (CPU_TF | CPU_RF)) {
+        c->rf_icount = c->icount - 1u;   /* a host-set RF covers the next instruction */
+        /* TF from the host steps the next instruction, as after an IRET (debug.c). */
+        if (c->fl.eflags & CPU_TF) c->dbg |= CPU_DBG_ARMED;
+        else c->dbg &= (uint8_t)~CPU_DBG_ARMED;
+        cpu_dbg_update(c);
+    }
 }
 
 uint64_t cpu_cycles(const cpu_state *c) { return c->cycles; }
@@ -199,7 +217,7 @@ uint64_t cpu_instructions(const cpu_state *c) { return c->icount; }
 
 /* Marks the decoded entry at bp's current physical address so that it leaves the
 ** fast path; entries decoded later are marked by the decoder's caller. */
-static void bp_mark(cpu_state *c, uint32_t lin)
+void cpu_breakpoint_mark(cpu_state *c, uint32_t lin)
 {
     uint32_t phys;
     cpu_insn *e;
@@ -213,7 +231,7 @@ int cpu_breakpoint_add(cpu_state *c, uint32_t linear_eip)
     assert(c);
     if (c->nbp >= CPU_MAX_BREAKPOINTS) return CPU_EINVAL;
     c->bp[c->nbp++] = linear_eip;
-    bp_mark(c, linear_eip);
+    cpu_breakpoint_mark(c, linear_eip);
     c->code_lin_page = CPU_TLB_INVALID;
     return CPU_OK;
 }
@@ -225,10 +243,12 @@ void cpu_breakpoint_clear(cpu_state *c)
     c->nbp = 0;
     for (k = 0; k < CPU_ICACHE_SIZE; k++)
         if (c->icache[k].fn) c->icache[k].tag &= 0x7FFFFFFFu;
+    cpu_dbg_remark(c);   /* DR0–DR3 instruction breakpoints stay marked */
 }
 
 void cpu_breakpoints_remark(cpu_state *c)
 {
     unsigned k;
-    for (k = 0; k < c->nbp; k++) bp_mark(c, c->bp[k]);
+    for (k = 0; k < c->nbp; k++) cpu_breakpoint_mark(c, c->bp[k]);
+    cpu_dbg_remark(c);
 }

@@ -124,11 +124,12 @@ void x_hlt(cpu_state *c, const cpu_insn *i)
 /* INTO when OF is clear (manual: "INTO 35, 3 if not taken"). */
 #define CLK_INTO_NOT_TAKEN 3u
 
-/* INT3 and INTO are exceptions (#BP, #OF) of trap type: EIP after them. */
+/* INT3 and INTO are exceptions (#BP, #OF) of trap type: EIP after them. Unlike INT n
+** they are not IOPL-sensitive in V86 mode (the gate's DPL still applies). */
 static void trap_exc(cpu_state *c, const cpu_insn *i, uint8_t vec)
 {
-    if (c->vm && cpu_iopl(c) < 3) cpu_fault(c, CPU_EXC_GP, 0);
     if (c->cfg.exc_intercept & (1u << vec)) {
+        cpu_dbg_host_handled(c);   /* DBG-2 (debug.c) */
         c->cycles += CLK_INT_TRAPPED;
         c->info.vector = vec;
         c->info.fault_eip = c->eip;
@@ -156,6 +157,7 @@ void x_int(cpu_state *c, const cpu_insn *i)
     uint8_t vec = (uint8_t)i->imm;
     if (vec == 0x20 && c->cfg.trap_int20 && c->pe && !c->vm) {
         uint32_t dw = cpu_fetch_code(c, c->eip + i->len, 4);   /* faults like a fetch */
+        cpu_dbg_host_handled(c);   /* DBG-2 (debug.c) */
         c->cycles += CLK_INT_TRAPPED;
         c->info.vmmcall = dw;
         c->info.fault_eip = c->eip;
@@ -164,6 +166,7 @@ void x_int(cpu_state *c, const cpu_insn *i)
         return;
     }
     if (c->cfg.int_intercept[vec >> 5] & (1u << (vec & 31u))) {
+        cpu_dbg_host_handled(c);   /* DBG-2 (debug.c) */
         c->cycles += CLK_INT_TRAPPED;
         c->info.vector = vec;
         c->info.fault_eip = c->eip;

@@ -122,7 +122,10 @@ void x_mov_SE(cpu_state *c, const cpu_insn *i)
     sel = (uint16_t)cpu_rm_rd(c, i, 2);
     cpu_seg_load(c, i->reg, sel);
     if (c->pe && !c->vm) c->cycles += i->mod == 3 ? 16u : 14u;   /* pm=18/19 */
-    if (i->reg == CPU_SS) c->shadow_icount = c->icount + 2;
+    if (i->reg == CPU_SS) {
+        c->shadow_icount = c->icount + 2;
+        c->ss_hold_icount = c->icount + 2;   /* DBG-3 (debug.c) */
+    }
     cpu_next(c, i);
 }
 

@@ -47,21 +47,34 @@ void x_pop_E(cpu_state *c, const cpu_insn *i)
     cpu_next(c, i);
 }
 
-/* 06 0E 16 1E, 0F A0, 0F A8: op = segment register. A 32-bit push writes a dword
-** whose upper half is zero here (the 386 leaves it; see the differential list). */
+/* 06 0E 16 1E, 0F A0, 0F A8: op = segment register. With a 32-bit operand size the
+** stack pointer moves by 4 but only the selector's 2 bytes are written, at the new
+** top; the upper 2 bytes of the slot keep what they held (docs/cpu386.md, "PUSH of a
+** segment register"). The segment limit is checked for the 2 bytes written. */
 void x_push_sreg(cpu_state *c, const cpu_insn *i)
 {
-    cpu_push(c, i->opsz, c->seg[i->op].sel);
+    uint32_t sp = cpu_sp(c) - i->opsz;
+    if (!c->stack32) sp &= 0xFFFFu;
+    cpu_wr(c, CPU_SS, sp, 2, c->seg[i->op].sel);
+    cpu_set_sp(c, sp);
     cpu_next(c, i);
 }
 
+/* The stack pointer moves by the operand size in the stack size of the SS the
+** instruction starts with: POP SS adjusts SP (16-bit stack) or ESP by the old SS's
+** B bit, whatever the new one says. */
 void x_pop_sreg(cpu_state *c, const cpu_insn *i)
 {
     uint16_t sel = (uint16_t)cpu_stack_rd(c, 0, i->opsz);
+    uint32_t sp = cpu_sp(c) + i->opsz;
+    uint32_t esp = c->stack32 ? sp : (c->r[CPU_ESP] & 0xFFFF0000u) | (sp & 0xFFFFu);
     cpu_seg_load(c, i->op, sel);
-    cpu_set_sp(c, cpu_sp(c) + i->opsz);
+    c->r[CPU_ESP] = esp;
     if (c->pe && !c->vm) c->cycles += 14u;   /* pm=21 */
-    if (i->op == CPU_SS) c->shadow_icount = c->icount + 2;
+    if (i->op == CPU_SS) {
+        c->shadow_icount = c->icount + 2;
+        c->ss_hold_icount = c->icount + 2;   /* DBG-3 (debug.c) */
+    }
     cpu_next(c, i);
 }
 
@@ -123,7 +136,11 @@ void x_popf(cpu_state *c, const cpu_insn *i)
     cpu_next(c, i);
 }
 
-/* ENTER imm16, level: 10 (level 0), 12 (level 1), 15+4(n-1) clocks. */
+/* ENTER imm16, level: 10 (level 0), 12 (level 1), 15+4(n-1) clocks. The frame
+** pointer is ESP after pushing EBP: on a 16-bit stack the upper half of ESP is kept
+** in it, so a 32-bit ENTER there loads EBP with (ESP & FFFF0000h) | SP. The last
+** byte of the new frame is probed as a write before anything is committed: a
+** read-only or supervisor page faults with the W bit in the #PF error code. */
 void x_enter(cpu_state *c, const cpu_insn *i)
 {
     unsigned n = i->opsz, level = i->imm2 & 31u, k;
@@ -131,7 +148,7 @@ void x_enter(cpu_state *c, const cpu_insn *i)
     uint32_t mask = c->stack32 ? 0xFFFFFFFFu : 0xFFFFu;
     sp = (sp - n) & mask;
     cpu_wr(c, CPU_SS, sp, n, bp);
-    frame = sp;
+    frame = c->stack32 ? sp : (c->r[CPU_ESP] & 0xFFFF0000u) | sp;
     if (level > 0) {
         uint32_t t = c->stack32 ? bp : (bp & 0xFFFFu);
         for (k = 1; k < level; k++) {
@@ -143,8 +160,7 @@ void x_enter(cpu_state *c, const cpu_insn *i)
         cpu_wr(c, CPU_SS, sp, n, frame);
         c->cycles += level == 1 ? 2u : 5u + 4u * (level - 1u);
     }
-    /* Probe the lowest byte of the new frame before committing (restartable). */
-    if (size) (void)cpu_rd(c, CPU_SS, (sp - size) & mask, 1);
+    if (size) cpu_wr_probe(c, CPU_SS, (sp - size) & mask);
     cpu_setr(c, n, CPU_EBP, frame);
     cpu_set_sp(c, (sp - size) & mask);
     cpu_next(c, i);

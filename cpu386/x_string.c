@@ -36,8 +36,13 @@ static void cnt_dec(cpu_state *c, const sctx *s)
     c->r[CPU_ECX] = (c->r[CPU_ECX] & ~s->amask) | ((c->r[CPU_ECX] - 1u) & s->amask);
 }
 
-/* More iterations in this handler call? At least one always runs. */
-static int more(const cpu_state *c, uint32_t done) { return done == 0 || c->cycles < c->cycle_end; }
+/* More iterations in this handler call? At least one always runs. A data breakpoint
+** hit ends the call after its iteration (DBG-6, debug.c): the trap comes after that
+** iteration with EIP still on the instruction, as on a 386. */
+static int more(const cpu_state *c, uint32_t done)
+{
+    return done == 0 || (c->cycles < c->cycle_end && !(c->dbg & CPU_DBG_HIT));
+}
 
 static void one_movs(cpu_state *c, const cpu_insn *i, const sctx *s)
 {

@@ -265,15 +265,20 @@ void x_mov_cr(cpu_state *c, const cpu_insn *i)
     cpu_next(c, i);
 }
 
-/* 0F 21 / 0F 23: debug registers (DR4/DR5 alias DR6/DR7). Breakpoints in DR0–3 are
-** stored but not acted on. Clocks: DR0–3 22, DR6/7 14 (read) / 16 (write). */
+/* 0F 21 / 0F 23: debug registers (DR4/DR5 alias DR6/DR7), acted on by debug.c.
+** Clocks: DR0–3 22, DR6/7 14 (read) / 16 (write). */
 void x_mov_dr(cpu_state *c, const cpu_insn *i)
 {
     unsigned dr = i->reg;
     priv_check(c);
+    cpu_dbg_gd_check(c);   /* DBG-7 (debug.c) */
     if (dr == 4 || dr == 5) dr += 2;
-    if (i->opc == 0x21) c->r[i->rm] = c->dr[dr];
-    else c->dr[dr] = c->r[i->rm];
+    if (i->opc == 0x21) {
+        c->r[i->rm] = c->dr[dr];
+    } else {
+        c->dr[dr] = c->r[i->rm];
+        if (dr != 6) cpu_dbg_dr_written(c);
+    }
     c->cycles += dr < 4 ? 8u : (i->opc == 0x21 ? 0u : 2u);
     cpu_next(c, i);
 }

@@ -64,6 +64,18 @@ void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len)
     eng_chooser_rewind(c);
 }
 
+/* PCT's set-up lives with the others so that pct.c (the strategy) never calls
+** back into the chooser: choice.c -> pct.c, one way. */
+void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t steps)
+{
+    assert(c != NULL);
+    c->strategy = ENG_STRAT_PCT;
+    c->seed = seed;
+    c->pct_depth = depth < 1 ? 1 : depth > ENG_PCT_DEPTH_MAX ? ENG_PCT_DEPTH_MAX : depth;
+    c->pct_steps = steps < 1 ? 1 : steps;
+    eng_chooser_rewind(c);
+}
+
 /* Replay: the next listed decision; past the end, canonical (docs/fuzzing.md). An
 ** out-of-range listed choice falls back to 0 so an edited (shrunk) schedule
 ** always stays runnable. */

@@ -102,7 +102,13 @@ enum eng_choice_kind {
 };
 const char *eng_choice_kind_name(uint32_t kind);
 
-enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY, ENG_STRAT_PCT };
+/* The one list of strategies (engine/plan.c). DFS is a campaign's walk of the
+** decision tree: each of its runs replays a prefix (a chooser never holds DFS). */
+enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY, ENG_STRAT_PCT,
+                    ENG_STRAT_DFS, ENG_STRAT_COUNT };
+/* "canonical", "random", "replay", "pct", "dfs": 0, or -1 for another name. */
+int  eng_strategy_parse(const char *name, int *out);
+const char *eng_strategy_name(int strategy);     /* "?" when out of range */
 
 /* PCT (Burckhardt et al., ASPLOS 2010), adapted to choice points: a choice point
 ** offers its options by canonical rank, so a "source" is (kind, rank). Every source
@@ -112,6 +118,7 @@ enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY,
 ** order (JITTER, IRQ_BOUNDARY) and decisions with more than ENG_PCT_RANKS_MAX
 ** options draw uniformly instead. docs/fuzzing.md. */
 #define ENG_PCT_DEPTH_MAX 16
+#define ENG_PCT_DEPTH_DEFAULT 3u    /* d when a command is not told */
 #define ENG_PCT_RANKS_MAX 64
 typedef struct eng_pct_low { uint32_t kind, rank; } eng_pct_low;
 
@@ -142,6 +149,8 @@ typedef struct eng_chooser {
     eng_pct_low pct_low[ENG_PCT_DEPTH_MAX];  /* lowered sources, in lowering order */
 } eng_chooser;
 
+/* The chooser's fields belong to engine/: other modules use the functions below
+** (the struct is public only so that a machine can embed one). */
 int  eng_chooser_init(eng_chooser *c, uint32_t log_cap);     /* canonical */
 void eng_chooser_close(eng_chooser *c);
 void eng_chooser_canonical(eng_chooser *c);
@@ -151,6 +160,33 @@ void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);
 void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t steps);
 void eng_chooser_rewind(eng_chooser *c);  /* clear log and replay position, keep strategy */
 uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n);
+
+/* ---- run plans (engine/plan.c) -------------------------------------------
+** How one run decides: every command and campaign sets its chooser from a plan,
+** so that run i of a series is the same run everywhere (fuzz, bench, replay). */
+typedef struct eng_plan {
+    int      strategy;              /* enum eng_strategy */
+    uint64_t seed;                  /* RANDOM, PCT: this run's seed (eng_run_seed) */
+    uint32_t depth;                 /* PCT: d */
+    uint32_t steps;                 /* PCT: k, the decisions change points spread over */
+    const eng_decision *list;       /* REPLAY, DFS: the decisions to replay (borrowed) */
+    uint32_t n;
+} eng_plan;
+
+/* Run `run`'s seed in a series seeded with `seed`: a SplitMix64 step from both, so
+** seeds are spread over 64 bits and each run's is known without running the others. */
+uint64_t eng_run_seed(uint64_t seed, uint64_t run);
+/* Selects the plan's strategy (which starts a run: rewinds). */
+void eng_chooser_plan(eng_chooser *c, const eng_plan *p);
+/* The decisions logged in this run (n set to their number). */
+const eng_decision *eng_chooser_log(const eng_chooser *c, uint32_t *n);
+uint32_t eng_chooser_overflow(const eng_chooser *c);   /* decisions made, not logged */
+uint32_t eng_chooser_mismatches(const eng_chooser *c); /* replayed with another kind/n */
+/* End of replay: 1 when a REPLAY run has used its whole list (the run went on
+** canonically past it, or ended exactly there), 0 otherwise. */
+int  eng_chooser_replay_done(const eng_chooser *c);
+/* Forgets the borrowed replay list (before it is freed), keeping the log. */
+void eng_chooser_replay_drop(eng_chooser *c);
 
 /* ---- trace (docs/trace-format.md) ------------------------------------------------
 ** A record is (cycle, type, up to ENG_REC_ARGS integer args, optional short text).

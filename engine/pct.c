@@ -14,16 +14,6 @@
 #include "engine.h"
 #include "pct_int.h"
 
-void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t steps)
-{
-    assert(c != NULL);
-    c->strategy = ENG_STRAT_PCT;
-    c->seed = seed;
-    c->pct_depth = depth < 1 ? 1 : depth > ENG_PCT_DEPTH_MAX ? ENG_PCT_DEPTH_MAX : depth;
-    c->pct_steps = steps < 1 ? 1 : steps;
-    eng_chooser_rewind(c);
-}
-
 void engi_pct_rewind(eng_chooser *c)
 {
     uint32_t i;

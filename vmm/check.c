@@ -90,8 +90,10 @@ static int check_counts(const vmm_state *v, char *why, size_t len) {
         return broken(why, len, "%u idle callbacks in %u slots", v->idle.n, m->idle_slots);
     if (v->ts.n > m->ts_slots || v->ts.old >= v->nvms)
         return broken(why, len, "task-switch callbacks: %u in %u slots, old VM %u", v->ts.n, m->ts_slots, v->ts.old);
-    if (v->ev.n > VMM_EVENTS_MAX || v->tm.n > VMM_EVENTS_MAX)
-        return broken(why, len, "%u events and %u time-outs pending (limit %u each)", v->ev.n, v->tm.n, VMM_EVENTS_MAX);
+    if (v->ev.n > v->ev.cap || v->tm.n > v->tm.cap || v->ev.cap != v->m.event_capacity
+        || v->tm.cap != v->m.event_capacity)
+        return broken(why, len, "%u events and %u time-outs pending (limit %u each)", v->ev.n, v->tm.n,
+                      v->m.event_capacity);
     if (v->io.n > VMM_IO_PEND_MAX)
         return broken(why, len, "%u port accesses held (limit %u)", v->io.n, VMM_IO_PEND_MAX);
     return VMM_OK;

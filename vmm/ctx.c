@@ -181,9 +181,17 @@ static int call_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
     uint32_t cur = v->run.cur;
     assert(f->kind == VMM_CB_CALL && f->index < v->s->nstim);
     f->vm = cur;
-    vmmi_cb_regs in = { .cb = t->target, .ebx = v->vm[cur].handle, .edx = t->arg,
+    /* A scenario's call may set EAX, ECX, ESI, EDI (scenarios/README.md); unset ones
+    ** keep what the entry gives them (EAX 0), so old scenarios trace as before. */
+    uint32_t eax = (t->regs_set & 1u << VMM_CALL_EAX) ? t->regs[VMM_CALL_EAX] : 0;
+    vmmi_cb_regs in = { .cb = t->target, .eax = eax, .ebx = v->vm[cur].handle, .edx = t->arg,
                         .ebp = vmmi_client_ptr(v, cur), .set_eax = 1, .set_edx = 1 };
-    return vmmi_ctx_enter(v, ci, f, &in);
+    int rc = vmmi_ctx_enter(v, ci, f, &in);
+    if (rc) return rc;
+    static const uint8_t cpu_reg[VMM_CALL_REGS] = { CPU_EAX, CPU_ECX, CPU_ESI, CPU_EDI };
+    for (uint32_t r = VMM_CALL_ECX; r < VMM_CALL_REGS; r++)
+        if (t->regs_set & 1u << r) cpu_set_reg(v->cpu, cpu_reg[r], t->regs[r]);
+    return VMM_OK;
 }
 
 /* One callback with the arguments its frame carries: EV-1, EV-2, TO-1, INT-1

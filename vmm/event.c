@@ -9,9 +9,12 @@
 
 void vmmi_ev_reset(vmm_state *v) {
     vmm_ev *list = v->ev.list;   /* storage stays */
-    assert(list);
+    uint32_t *cand = v->ev.cand, cap = v->ev.cap;
+    assert(list && cand && cap > 0);
     memset(&v->ev, 0, sizeof v->ev);
     v->ev.list = list;
+    v->ev.cand = cand;
+    v->ev.cap = cap;
 }
 
 uint32_t vmmi_ev_serial(vmm_state *v, uint32_t tag) {
@@ -31,7 +34,7 @@ static void rec(vmm_state *v, int op, const vmm_ev *e) {
 }
 
 static int find(const vmm_state *v, uint32_t handle) {
-    assert(v->ev.n <= VMM_EVENTS_MAX);
+    assert(v->ev.n <= v->ev.cap);
     for (uint32_t i = 0; i < v->ev.n; i++)
         if (v->ev.list[i].handle == handle) return (int)i;
     return -1;
@@ -45,8 +48,9 @@ static void drop(vmm_state *v, uint32_t i) {
 
 static int push(vmm_state *v, const vmm_ev *e) {
     assert(e->handle != 0 && (e->type == VMM_EVT_GLOBAL || e->vm < v->nvms));
-    if (v->ev.n >= VMM_EVENTS_MAX)
-        return vmmi_fail(v, VMM_ELIMIT, "more than %u events pending", VMM_EVENTS_MAX);
+    if (v->ev.n >= v->ev.cap)
+        return vmmi_fail(v, VMM_ELIMIT, "more than %u events pending (machine.event_capacity)",
+                         v->ev.cap);
     v->ev.list[v->ev.n++] = *e;
     rec(v, VMM_EVOP_SCHEDULE, e);
     return VMM_OK;
@@ -97,8 +101,8 @@ static int prio_ready(vmm_state *v, const vmm_ev *e) {
 /* The priority events that can run now, most recent first (the canonical LIFO of
 ** the PRIORITY_EVENT choice); then one is run. */
 static int prio_work(vmm_state *v) {
-    assert(v->ev.n <= VMM_EVENTS_MAX && v->run.cur < v->nvms);
-    uint32_t cand[VMM_EVENTS_MAX], n = 0;
+    assert(v->ev.n <= v->ev.cap && v->run.cur < v->nvms);
+    uint32_t *cand = v->ev.cand, n = 0;
     for (uint32_t i = v->ev.n; i-- > 0;)
         if (v->ev.list[i].type == VMM_EVT_PRIO && prio_ready(v, &v->ev.list[i])) cand[n++] = i;
     if (n == 0) return 0;
@@ -114,8 +118,8 @@ static int prio_work(vmm_state *v) {
 /* Global events and the current VM's VM events, in schedule order (the canonical
 ** FIFO of the PENDING_EVENT choice). */
 static int plain_work(vmm_state *v) {
-    assert(v->ev.n <= VMM_EVENTS_MAX && v->run.cur < v->nvms);
-    uint32_t cand[VMM_EVENTS_MAX], n = 0;
+    assert(v->ev.n <= v->ev.cap && v->run.cur < v->nvms);
+    uint32_t *cand = v->ev.cand, n = 0;
     for (uint32_t i = 0; i < v->ev.n; i++) {
         const vmm_ev *e = &v->ev.list[i];
         if (e->type == VMM_EVT_GLOBAL || (e->type == VMM_EVT_VM && e->vm == v->run.cur)) cand[n++] = i;

@@ -14,9 +14,11 @@
 
 void vmmi_tm_reset(vmm_state *v) {
     vmm_ev *list = v->tm.list;   /* storage stays */
-    assert(list);
+    uint32_t cap = v->tm.cap;
+    assert(list && cap > 0);
     memset(&v->tm, 0, sizeof v->tm);
     v->tm.list = list;
+    v->tm.cap = cap;
 }
 
 static uint64_t hz(const vmm_state *v) { return v->m.clock_hz; }
@@ -97,7 +99,7 @@ void vmmi_tm_arm(vmm_state *v) {
 /* Tick k: time-outs whose time has come fall due (a priority event's time-out makes
 ** it run with CF set, EV-2). */
 void vmmi_tm_tick(vmm_state *v, uint64_t k) {
-    assert(v->tm.n <= VMM_EVENTS_MAX);
+    assert(v->tm.n <= v->tm.cap);
     uint64_t now = vmmi_cycles(v);
     v->tm.tick_armed = 0;
     v->tm.ticks_done = k + 1;
@@ -131,7 +133,7 @@ int vmmi_tm_has_work_for(const vmm_state *v, uint32_t vm) {
 /* Event time: the first due time-out that may run in the current VM. ECX = how late,
 ** in ms, to the resolution of the last tick (as the DDK says). */
 int vmmi_tm_work(vmm_state *v) {
-    assert(v->run.cur < v->nvms && v->tm.n <= VMM_EVENTS_MAX);
+    assert(v->run.cur < v->nvms && v->tm.n <= v->tm.cap);
     for (uint32_t i = 0; i < v->tm.n; i++) {
         vmm_ev t = v->tm.list[i];
         if (!t.fired || (t.type == VMM_TOT_VM && t.vm != v->run.cur)) continue;
@@ -158,7 +160,7 @@ int vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, u
     assert(type <= VMM_TOT_PRIO && (type == VMM_TOT_GLOBAL || vm < v->nvms));
     vmm_ev t;
     *handle = 0;
-    if (v->tm.n >= VMM_EVENTS_MAX) return VMM_OK;   /* ESI = 0: not scheduled */
+    if (v->tm.n >= v->tm.cap) return VMM_OK;   /* ESI = 0: not scheduled */
     memset(&t, 0, sizeof t);
     t.type = (uint8_t)type;
     t.vm = vm;
@@ -183,7 +185,7 @@ int vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, u
 /* Cancel_Time_Out (0 and unknown handles do nothing). quiet: a priority event's own
 ** time-out, removed with it. */
 void vmmi_tm_cancel(vmm_state *v, uint32_t handle, int quiet) {
-    assert(v->tm.n <= VMM_EVENTS_MAX);
+    assert(v->tm.n <= v->tm.cap);
     if (handle == 0) return;
     for (uint32_t i = 0; i < v->tm.n; i++) {
         if (v->tm.list[i].handle != handle) continue;

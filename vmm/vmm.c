@@ -102,8 +102,6 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
                         VMM_IRQ_WINDOW_MAX), VMM_EINVAL;
     int rc = vmmi_io_check(s, why, n);
     if (rc) return rc;
-    if (s->nstim > m->event_capacity)
-        return snprintf(why, n, "%u stimuli exceed event_capacity %u", s->nstim, m->event_capacity), VMM_ELIMIT;
     for (uint32_t i = 0; i < s->nvms; i++) {
         nsys += s->vms[i].system != 0;
         if (!memchr(s->vms[i].name, 0, VMM_NAME_MAX) || !s->vms[i].name[0])
@@ -234,13 +232,18 @@ static int alloc_tables(vmm_state *v) {
     v->pend = calloc(v->s->nstim + 1, sizeof *v->pend);
     v->sites = calloc(VMM_SITES, sizeof *v->sites);
     v->find = calloc(VMM_FINDINGS_MAX, sizeof *v->find);
-    v->ev.list = calloc(VMM_EVENTS_MAX, sizeof *v->ev.list);
-    v->tm.list = calloc(VMM_EVENTS_MAX, sizeof *v->tm.list);
+    /* Pending events and time-outs are limited by the machine's event_capacity, as
+    ** the engine queue is; the queue also holds every stimulus (run.c), beyond it. */
+    v->ev.cap = v->tm.cap = m->event_capacity;
+    v->ev.list = calloc(m->event_capacity, sizeof *v->ev.list);
+    v->ev.cand = calloc(m->event_capacity, sizeof *v->ev.cand);
+    v->tm.list = calloc(m->event_capacity, sizeof *v->tm.list);
     v->q = calloc(1, eng_queue_size());
     if (!v->ctx || !v->idle.cb || !v->nc.cb || !v->nc.ref || !v->ts.cb || !v->pend || !v->sites ||
-        !v->find || !v->q || !v->ev.list || !v->tm.list)
+        !v->find || !v->q || !v->ev.list || !v->ev.cand || !v->tm.list)
         return VMM_ENOMEM;
-    if (eng_queue_init(v->q, m->event_capacity) != ENG_OK) { free(v->q); v->q = NULL; return VMM_ENOMEM; }
+    if ((uint64_t)m->event_capacity + v->s->nstim > ENG_QUEUE_CAP_MAX
+        || eng_queue_init(v->q, m->event_capacity + v->s->nstim) != ENG_OK) { free(v->q); v->q = NULL; return VMM_ENOMEM; }
     if (eng_chooser_init(&v->ch, VMM_CHOICE_LOG) != ENG_OK) return VMM_ENOMEM;
     uint32_t keep = m->trace_records == VMM_TRACE_NONE ? 0 : m->trace_records;
     if (eng_trace_init(&v->tr, keep, m->checkpoint_every) != ENG_OK) return VMM_ENOMEM;
@@ -327,7 +330,7 @@ void vmm_free(vmm_state *v) {
     if (v->ch.log) eng_chooser_close(&v->ch);
     if (v->tr.rec || v->tr.cp) eng_trace_close(&v->tr);
     free(v->ram); free(v->ram0); free(v->ctx); free(v->idle.cb); free(v->nc.cb); free(v->nc.ref);
-    free(v->ts.cb); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev.list); free(v->tm.list);
+    free(v->ts.cb); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev.list); free(v->ev.cand); free(v->tm.list);
     free(v->ports);
     free(v);
 }

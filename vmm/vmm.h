@@ -113,8 +113,13 @@ typedef struct vmm_stimulus {
     uint32_t kind;              /* enum vmm_stim_kind */
     uint32_t vm;                /* index into vms */
     uint32_t target;            /* VMM_STIM_CALL: linear address */
-    uint32_t arg;
+    uint32_t arg;               /* VMM_STIM_CALL: EDX at the entry; IRQ: the IRQ */
+    uint32_t regs[4];           /* VMM_STIM_CALL: EAX, ECX, ESI, EDI at the entry ... */
+    uint32_t regs_set;          /* ... those whose bit (1 << VMM_CALL_*) is set; others 0 */
 } vmm_stimulus;
+
+/* Index into vmm_stimulus.regs (EBX and EBP are the VMM's: VM handle, client regs). */
+enum { VMM_CALL_EAX, VMM_CALL_ECX, VMM_CALL_ESI, VMM_CALL_EDI, VMM_CALL_REGS };
 
 /* Port I/O (docs/vmm.md, "Port I/O"): an IN from a mapped port reads its value
 ** masked to the access size (the map is per port address: a word or dword read at

@@ -27,7 +27,6 @@
 #define VMM_TRACE_DEFAULT  65536u    /* records kept by default */
 #define VMM_CHECKPOINT_DEFAULT 64u
 #define VMM_CHOICE_LOG     65536u
-#define VMM_EVENTS_MAX     1024      /* pending events + priority events; time-outs */
 #define VMM_IRQS           16        /* IRQ 0..15 (two 8259s) */
 #define VMM_IRQ_HANDLER_DEFAULT 2000u
 #define VMM_IRQ_WINDOW_MAX 64        /* machine.irq_boundary_window: 1..64 instructions */
@@ -256,14 +255,17 @@ typedef struct vmm_ts_st {
 
 /* Events and priority events, EV-1 and EV-2 (event.c). */
 typedef struct vmm_ev_st {
-    vmm_ev  *list;            /* pending, in schedule order (VMM_EVENTS_MAX) */
+    vmm_ev  *list;            /* pending, in schedule order; cap entries */
+    uint32_t *cand;           /* scratch for the runnable ones; cap entries */
+    uint32_t cap;             /* machine.event_capacity */
     uint32_t n;
     uint32_t serial;          /* last handle serial number (every handle kind) */
 } vmm_ev_st;
 
 /* Time-outs and the timer tick, TO-1 (timer.c). */
 typedef struct vmm_tm_st {
-    vmm_ev  *list;            /* pending time-outs, in set order (VMM_EVENTS_MAX) */
+    vmm_ev  *list;            /* pending time-outs, in set order; cap entries */
+    uint32_t cap;             /* machine.event_capacity */
     uint32_t n;
     int      tick_armed;      /* a timer tick event is queued */
     uint64_t tick_seq, tick_cycle, tick_k, ticks_done;

@@ -4,7 +4,7 @@ are byte for byte those of the unsharded campaign with the same seed and runs, a
 distinct schedules rank 0 counts (the union of the ranks' hash sets) are its count.
 
 Needs a build with -DVMMSIM_MPI=ON; ctest (`ctest -R mpi`) sets VMMSIM, VMMSIM_MPI and
-MPIEXEC. Not part of the default harness run (cli/CMakeLists.txt ignores this folder).
+MPIEXEC. Not part of the default harness run (cli/CMakeLists.txt ignores this folder; mpi/CMakeLists.txt runs it).
 """
 import json
 import os

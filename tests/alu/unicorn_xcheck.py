@@ -25,7 +25,7 @@ class Flags(ctypes.Structure):
     _fields_ = [("eflags", ctypes.c_uint32), ("res", ctypes.c_uint32),
                 ("a", ctypes.c_uint32), ("b", ctypes.c_uint32),
                 ("op", ctypes.c_uint8), ("size", ctypes.c_uint8),
-                ("cf_in", ctypes.c_uint8), ("pad", ctypes.c_uint8)]
+                ("cf_in", ctypes.c_uint8), ("undef", ctypes.c_uint8)]
 
 
 class Emu:

@@ -171,6 +171,22 @@ START_TEST(test_v86_int_iopl0) {
 }
 END_TEST
 
+/* INT3 and INTO are not IOPL-sensitive in V86 mode (the manual: "#GP(0) if IOPL is
+** less than 3, for INT only"): with IOPL 0 they raise #BP and #OF, EIP after them. */
+START_TEST(test_v86_int3_into_iopl0) {
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, RINGS TO_V86("0x20002") "v86: int3\nf: hlt");
+    tc_run_expect(m, CPU_STOP_EXCEPTION);
+    ck_assert_uint_eq(m->info.vector, CPU_EXC_BP);
+    tc_free(m);
+    m = tc_new(1024);
+    tc_flat(m, RINGS TO_V86("0x20802") "v86: into\nf: hlt");
+    tc_run_expect(m, CPU_STOP_EXCEPTION);
+    ck_assert_uint_eq(m->info.vector, CPU_EXC_OF);
+    tc_free(m);
+}
+END_TEST
+
 /* With IOPL 3, CLI runs in V86; HLT is still privileged (CPL 3). */
 START_TEST(test_v86_iopl3) {
     tc_machine *m = tc_new(1024);
@@ -199,6 +215,7 @@ int main(void) {
     tcase_add_test(tc, test_v86_iopl0_cli);
     tcase_add_test(tc, test_v86_int_iopl0);
     tcase_add_test(tc, test_v86_iopl3);
+    tcase_add_test(tc, test_v86_int3_into_iopl0);
     suite_add_tcase(s, tc);
     return tc_main(s);
 }

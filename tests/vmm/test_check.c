@@ -45,7 +45,7 @@ static void frame_kind(vmm_state *v) { v->ctx[1].depth = 1; v->ctx[1].frame[0].k
 static void nc_overowed(vmm_state *v) { v->nc.owed = v->nc.n + 1; }
 static void nc_overfull(vmm_state *v) { v->nc.n = v->m.nc_slots + 1; }
 static void idle_overfull(vmm_state *v) { v->idle.n = v->m.idle_slots + 1; }
-static void events_overfull(vmm_state *v) { v->ev.n = VMM_EVENTS_MAX + 1; }
+static void events_overfull(vmm_state *v) { v->ev.n = v->ev.cap + 1; }
 static void event_bad_vm(vmm_state *v) {
     v->ev.n = 1;
     v->ev.list[0] = (vmm_ev){ .handle = VMM_H_EVENT | 1, .type = VMM_EVT_VM, .vm = 99 };

@@ -56,9 +56,10 @@ START_TEST(cs3_equal_waiters_choice) {
     /* replay the run with the crit-waiter decision flipped */
     eng_chooser *c = vmm_chooser(t.v);
     eng_decision d[16];
-    uint32_t n = c->log_len, flipped = 0;
+    uint32_t n, flipped = 0;
+    const eng_decision *logged = eng_chooser_log(c, &n);
     ck_assert_uint_le(n, 16);
-    memcpy(d, c->log, n * sizeof d[0]);
+    memcpy(d, logged, n * sizeof d[0]);
     for (uint32_t i = 0; i < n; i++)
         if (d[i].kind == ENG_CHOICE_CRIT_WAITER) { d[i].chosen = 1; flipped++; }
     ck_assert_uint_eq(flipped, 1);

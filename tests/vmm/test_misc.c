@@ -236,9 +236,10 @@ START_TEST(replay_of_random_run) {
         uint64_t h = tf_hash(&a);
         differs |= h != canon;
         eng_chooser *c = vmm_chooser(a.v);
-        uint32_t n = c->log_len;
+        uint32_t n;
+        const eng_decision *logged = eng_chooser_log(c, &n);
         eng_decision *d = malloc((n ? n : 1) * sizeof *d);
-        memcpy(d, c->log, n * sizeof *d);
+        memcpy(d, logged, n * sizeof *d);
         ck_assert_int_eq(vmm_reset(a.v), VMM_OK);
         eng_chooser_replay(c, d, n);
         ck_assert_int_eq(tf_run(&a), VMM_OK);

@@ -208,7 +208,7 @@ START_TEST(int1_irq_boundary_choice_delays_by_k_instructions) {
         char pat[64];
         snprintf(pat, sizeof pat, "CHOICE kind=irq-boundary n=4 chosen=%u", k);
         ck_assert_int_eq(tf_count(&t, pat), 1);
-        ck_assert_uint_eq(vmm_chooser(t.v)->replay_mismatches, 0);
+        ck_assert_uint_eq(eng_chooser_mismatches(vmm_chooser(t.v)), 0);
         ck_assert_uint_eq(tf_u32(&t, "hw9_ecx"), ecx0 + k);   /* k more INC ECX ran */
         ck_assert_uint_eq(line_cycle(&t, must(&t, "CB_ENTER kind=hwint cb=T.hw9 depth=2")), enter0 + 2 * k);
         tf_free(&t);

@@ -1,0 +1,186 @@
+/*
+** fuzz_out.c — a campaign's results, on the loop thread and in run order: findings as
+** JSON lines, the count of distinct schedules, the summary and the progress line.
+** Nothing here depends on --jobs or on thread timing except the rate and the
+** elapsed time, which are reported apart (docs/fuzzing.md, "Output").
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xpl_fuzz.h"
+
+void xpl_json_str(FILE *f, const char *s) {
+    assert(f && s);
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
+        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
+        else fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+static int set_grow(xpl_fz_campaign *cp) {
+    assert(cp && (cp->set_cap & (cp->set_cap - 1)) == 0);
+    uint64_t nc = cp->set_cap ? cp->set_cap * 2 : 4096;
+    if (nc > XPL_FZ_DISTINCT_MAX) return -1;
+    uint64_t *ns = calloc(nc, sizeof *ns);
+    if (!ns) return -1;
+    for (uint64_t i = 0; i < cp->set_cap; i++) {
+        uint64_t h = cp->set[i];
+        if (!h) continue;
+        uint64_t j = h & (nc - 1);
+        while (ns[j]) j = (j + 1) & (nc - 1);
+        ns[j] = h;
+    }
+    free(cp->set);
+    cp->set = ns;
+    cp->set_cap = nc;
+    return 0;
+}
+
+/* Open addressing, load <= 1/2; when full the count stops (reported as a bound). */
+static void set_add(xpl_fz_campaign *cp, uint64_t h) {
+    h = h ? h : 1;
+    if ((cp->distinct + 1) * 2 > cp->set_cap && set_grow(cp)) { cp->set_full = 1; return; }
+    uint64_t j = h & (cp->set_cap - 1);
+    for (uint64_t probes = 0; probes < cp->set_cap; probes++, j = (j + 1) & (cp->set_cap - 1)) {
+        if (cp->set[j] == h) return;
+        if (!cp->set[j]) { cp->set[j] = h; cp->distinct++; return; }
+    }
+    assert(0);
+}
+
+static void finding_line(xpl_fz_campaign *cp, const xpl_fz_fail *f) {
+    assert(cp && cp->findings && f && f->v.failed);
+    FILE *o = cp->findings;
+    fprintf(o, "{\"run\":%llu,\"seed\":%llu,\"strategy\":\"%s\"", (unsigned long long)f->run,
+            (unsigned long long)f->seed, eng_strategy_name(cp->o.strat));
+    if (cp->o.strat == ENG_STRAT_PCT) fprintf(o, ",\"depth\":%u", cp->o.depth);
+    fprintf(o, ",\"failure\":");
+    xpl_json_str(o, f->v.sig);
+    fprintf(o, ",\"message\":");
+    xpl_json_str(o, f->v.first);
+    fprintf(o, ",\"decisions\":%u,\"decision_hash\":\"0x%016llx\",\"trace_hash\":\"0x%016llx\","
+            "\"schedule\":\"run-%08llu.schedule\",\"trace\":\"run-%08llu.trace\"}\n", f->ndec,
+            (unsigned long long)f->dhash, (unsigned long long)f->thash, (unsigned long long)f->run,
+            (unsigned long long)f->run);
+}
+
+void xpl_fz_emit_chunk(xpl_fz_campaign *cp, const xpl_fz_chunk *ch) {
+    assert(cp && ch && ch->nfail <= ch->capfail && ch->nrun <= XPL_FZ_CHUNK_RUNS);
+    for (uint32_t k = 0; k < ch->nrun; k++) set_add(cp, ch->dhash[k]);
+    for (uint32_t i = 0; i < ch->nfail; i++) {
+        const xpl_fz_fail *f = &ch->fail[i];
+        if (!cp->have_first) {
+            cp->have_first = 1;
+            cp->first_run = f->run;
+            snprintf(cp->first_sig, sizeof cp->first_sig, "%s", f->v.sig);
+        }
+        if (cp->findings) finding_line(cp, f);
+        if (!cp->o.json && !cp->o.quiet)
+            printf("FAIL run %llu seed %llu: %s: %s\n", (unsigned long long)f->run,
+                   (unsigned long long)f->seed, f->v.sig, f->v.first);
+    }
+    if (cp->findings) fflush(cp->findings);
+    cp->done += ch->nrun;
+    cp->failures += ch->nfail;
+}
+
+static int by_u64(const void *a, const void *b) {
+    assert(a && b);
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The set, sorted, as DIR/distinct.txt: the header names the campaign and the shard,
+** then one hash per line in increasing order, so the file depends only on the runs
+** done (not on the table's layout, --jobs or thread timing). */
+int xpl_fz_dset_write(const xpl_fz_campaign *cp, const char *path) {
+    assert(cp->distinct <= cp->set_cap && cp->set_cap <= XPL_FZ_DISTINCT_MAX);
+    uint64_t n = 0, *v = malloc((cp->distinct ? cp->distinct : 1) * sizeof *v);
+    if (!v) return XPL_EXIT_HOST;
+    for (uint64_t i = 0; i < cp->set_cap; i++)
+        if (cp->set[i]) v[n++] = cp->set[i];
+    assert(n == cp->distinct);
+    qsort(v, n, sizeof *v, by_u64);
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
+        free(v);
+        return XPL_EXIT_HOST;
+    }
+    fprintf(f, "%s\nscenario-hash 0x%016llx\nstrategy %s\ndepth %u\nseed %llu\nruns %llu\n"
+            "shard %u/%u\ndone %llu\nexact %s\ncount %llu\n", XPL_FZ_DISTINCT_MAGIC,
+            (unsigned long long)cp->scen_hash, eng_strategy_name(cp->o.strat),
+            cp->o.strat == ENG_STRAT_PCT ? cp->o.depth : 0, (unsigned long long)cp->o.seed,
+            (unsigned long long)cp->o.runs, cp->o.shard_i, cp->o.shard_n,
+            (unsigned long long)cp->done, cp->set_full ? "false" : "true", (unsigned long long)n);
+    for (uint64_t i = 0; i < n; i++) fprintf(f, "0x%016llx\n", (unsigned long long)v[i]);
+    free(v);
+    int bad = ferror(f);
+    if (fclose(f) || bad) {
+        fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
+        return XPL_EXIT_HOST;
+    }
+    return 0;
+}
+
+static double elapsed_s(const xpl_fz_campaign *cp) {
+    assert(cp);
+    return (double)(uv_hrtime() - cp->t0_ns) / 1e9;
+}
+
+void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
+    assert(cp && cp->c0 && f && cp->o.jobs >= 1);
+    double t = elapsed_s(cp), rate = t > 0 ? (double)cp->done / t : 0;
+    if (!cp->o.json) {
+        fprintf(f, "fuzz: %s strategy=%s", cp->c0->path, eng_strategy_name(cp->o.strat));
+        if (cp->o.strat == ENG_STRAT_PCT) fprintf(f, " depth=%u", cp->o.depth);
+        fprintf(f, " seed=%llu runs=%llu failures=%llu distinct_schedules=%s%llu%s\n",
+                (unsigned long long)cp->o.seed, (unsigned long long)cp->done,
+                (unsigned long long)cp->failures, cp->set_full ? ">=" : "",
+                (unsigned long long)cp->distinct, cp->stop ? " (stopped)" : "");
+        if (cp->o.strat == ENG_STRAT_DFS)
+            fprintf(f, "fuzz: dfs %s the decision tree%s\n", cp->covered ? "covered" : "did not cover",
+                    cp->covered ? "" : " (raise --runs or lower --bound)");
+        fprintf(f, "fuzz: %.0f runs/s (%u jobs, %.0f runs/s/job), %.2f s\n", rate, cp->o.jobs,
+                rate / cp->o.jobs, t);
+        return;
+    }
+    fprintf(f, "{\"scenario\":");
+    xpl_json_str(f, cp->c0->path);
+    fprintf(f, ",\"scenario_hash\":\"0x%016llx\",\"strategy\":\"%s\",\"depth\":%u,\"seed\":%llu,"
+            "\"shard\":\"%u/%u\",\"runs\":%llu,\"failures\":%llu,\"distinct_schedules\":%llu,"
+            "\"distinct_exact\":%s,\"stopped\":%s,",
+            (unsigned long long)cp->scen_hash, eng_strategy_name(cp->o.strat), cp->o.strat == ENG_STRAT_PCT ? cp->o.depth : 0,
+            (unsigned long long)cp->o.seed, cp->o.shard_i, cp->o.shard_n, (unsigned long long)cp->done,
+            (unsigned long long)cp->failures, (unsigned long long)cp->distinct,
+            cp->set_full ? "false" : "true", cp->stop ? "true" : "false");
+    if (cp->o.strat == ENG_STRAT_DFS) fprintf(f, "\"covered\":%s,\"first_failure\":", cp->covered ? "true" : "false");
+    else fputs("\"first_failure\":", f);
+    if (cp->have_first) {
+        fprintf(f, "{\"run\":%llu,\"failure\":", (unsigned long long)cp->first_run);
+        xpl_json_str(f, cp->first_sig);
+        fputc('}', f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\"timing\":{\"jobs\":%u,\"elapsed_s\":%.3f,\"runs_per_s\":%.1f,"
+            "\"runs_per_s_per_job\":%.1f}}\n", cp->o.jobs, t, rate, rate / cp->o.jobs);
+}
+
+void xpl_fz_progress(xpl_fz_campaign *cp) {
+    assert(cp && cp->o.shard_n >= 1);
+    double t = elapsed_s(cp), rate = t > 0 ? (double)cp->done / t : 0;
+    uint64_t total = cp->o.runs / cp->o.shard_n;
+    double eta = rate > 0 && total > cp->done ? (double)(total - cp->done) / rate : 0;
+    fprintf(stderr, "\r%llu runs, %.0f runs/s, %llu failures, %llu distinct, ETA %.0f s   ",
+            (unsigned long long)cp->done, rate, (unsigned long long)cp->failures,
+            (unsigned long long)cp->distinct, eta);
+    fflush(stderr);
+}

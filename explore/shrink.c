@@ -1,0 +1,217 @@
+/*
+** shrink.c — shrinking (xpl_shrink, `vmmsim shrink`): minimise a failing schedule's
+** decision list while the same failure (same signature: the same expectations failed,
+** the same unexpected findings, the same error) persists, the way Hypothesis shrinks
+** choice sequences (docs/fuzzing.md, "vmmsim shrink"): truncate, delete runs of decisions, set decisions to
+** canonical 0 or to the smallest value that still fails; shrink_scen.c then shrinks
+** the scenario's timeline. Every kept candidate is the
+** decision log of a run that failed, with trailing canonical decisions dropped, so the
+** result replays exactly.
+*/
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xpl_shrink.h"
+
+/* Shortlex: fewer decisions, then the lexicographically smaller choices. */
+static int smaller(const eng_decision *a, uint32_t na, const eng_decision *b, uint32_t nb) {
+    assert((a || na == 0) && (b || nb == 0));
+    if (na != nb) return na < nb;
+    for (uint32_t i = 0; i < na; i++)
+        if (a[i].chosen != b[i].chosen) return a[i].chosen < b[i].chosen;
+    return 0;
+}
+
+/* Replays cand[0, n); keeps it (as its run's normalised log) if it fails the same
+** way and is smaller. Returns 1 when kept. */
+static int try_cand(xpl_shr *s, const eng_decision *cand, uint32_t n) {
+    assert(s && s->c && (cand || n == 0));
+    if (s->attempts >= s->max_attempts || s->err) return 0;
+    s->attempts++;
+    xpl_verdict v;
+    if (xpl_replay_run(s->c, cand, n, &v)) { s->err = XPL_EXIT_HOST; return 0; }
+    if (!v.failed || strcmp(v.sig, s->target)) return 0;
+    const eng_decision *d;
+    uint32_t m;
+    xpl_shr_norm_log(s, cand, n, &d, &m);
+    if (!smaller(d, m, s->cur.d, s->cur.n)) return 0;
+    if (xpl_sched_set(&s->cur, d, m)) { s->err = XPL_EXIT_HOST; return 0; }
+    return 1;
+}
+
+/* The shortest failing prefix, by bisection (failure is not monotone in the
+** length, so this finds a short one, not always the shortest). */
+static int pass_truncate(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
+    uint32_t lo = 0, hi = s->cur.n, kept = 0;
+    if (xpl_shr_cand_room(s, s->cur.n + 1)) return 0;
+    memcpy(s->cand, s->cur.d, s->cur.n * sizeof *s->cand);
+    if (try_cand(s, s->cand, 0)) return 1;
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (try_cand(s, s->cand, mid)) { hi = mid; kept = 1; }
+        else lo = mid;
+    }
+    return kept;
+}
+
+/* Deletes runs of `size` decisions, halving size down to 1. */
+static int pass_delete(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
+    int kept = 0;
+    for (uint32_t size = s->cur.n / 2 ? s->cur.n / 2 : 1; size >= 1 && !s->err; size /= 2) {
+        for (uint32_t i = 0; i + size <= s->cur.n && s->attempts < s->max_attempts;) {
+            uint32_t n = s->cur.n;
+            if (xpl_shr_cand_room(s, n)) return kept;
+            memcpy(s->cand, s->cur.d, i * sizeof *s->cand);
+            memcpy(s->cand + i, s->cur.d + i + size, (n - i - size) * sizeof *s->cand);
+            if (try_cand(s, s->cand, n - size)) kept = 1;
+            else i += size;
+        }
+        if (size == 1) break;
+    }
+    return kept;
+}
+
+/* Each decision to 0, else to the smallest value found by bisection that fails. */
+static int pass_values(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
+    int kept = 0;
+    for (uint32_t i = 0; i < s->cur.n && !s->err && s->attempts < s->max_attempts; i++) {
+        if (s->cur.d[i].chosen == 0) continue;
+        uint32_t n = s->cur.n, lo = 0, hi = s->cur.d[i].chosen;
+        if (xpl_shr_cand_room(s, n)) return kept;
+        memcpy(s->cand, s->cur.d, n * sizeof *s->cand);
+        s->cand[i].chosen = 0;
+        if (try_cand(s, s->cand, n)) { kept = 1; continue; }
+        while (hi - lo > 1 && s->cur.n == n && s->attempts < s->max_attempts) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            memcpy(s->cand, s->cur.d, n * sizeof *s->cand);
+            s->cand[i].chosen = mid;
+            if (try_cand(s, s->cand, n)) { hi = mid; kept = 1; }
+            else lo = mid;
+        }
+    }
+    return kept;
+}
+
+static int shrink_decisions(xpl_shr *s) {
+    assert(s && s->target[0]);
+    for (uint32_t round = 0; round < 64 && !s->err && s->attempts < s->max_attempts; round++) {
+        int kept = pass_truncate(s);
+        kept |= pass_delete(s);
+        kept |= pass_values(s);
+        if (!kept) break;
+    }
+    return s->err;
+}
+
+/* Decisions first (cheap), then stimuli; fewer stimuli change the choice points, so
+** the decisions are shrunk again on the reduced scenario. */
+static int shrink_loop(xpl_shr *s, int stimuli) {
+    assert(s && s->target[0]);
+    for (uint32_t round = 0; round < 16 && !s->err; round++) {
+        if (shrink_decisions(s)) break;
+        if (!stimuli || !xpl_shr_stim_pass(s)) break;
+    }
+    return s->err;
+}
+
+/* Replays cur on c (the reduced scenario loaded from its file, or the machine the
+** shrinker used) and checks the failure is still the target. */
+static int verify(xpl_shr *s, xpl_sim *c, xpl_verdict *v) {
+    assert(s && c && c->v && v && s->target[0]);
+    if (xpl_replay_run(c, s->cur.d, s->cur.n, v)) return XPL_EXIT_HOST;
+    if (!v->failed || strcmp(v->sig, s->target)) {
+        fprintf(stderr, "vmmsim shrink: the shrunk schedule fails as '%s', not '%s'\n",
+                v->failed ? v->sig : "(passes)", s->target);
+        return XPL_EXIT_SIM;
+    }
+    s->cur.trace_hash = vmm_trace(c->v)->hash;
+    return 0;
+}
+
+/* Writes the reduced scenario, loads it back from the file (nasm and all) and
+** replays the shrunk schedule on it: the pair is checked as the user will use it. */
+static int verify_scen(xpl_shr *s, const char *out_scen, xpl_verdict *v) {
+    assert(s && s->c && out_scen && v);
+    int rc = xpl_shr_scen_write(&s->st, out_scen, stderr);
+    if (rc) return rc;
+    if ((rc = xpl_scen_hash(out_scen, &s->cur.scen_hash, stderr))) return rc;
+    xpl_sim *c = calloc(1, sizeof *c);
+    if (!c) return XPL_EXIT_HOST;
+    c->max_cycles = s->c->max_cycles;
+    rc = xpl_sim_load(c, out_scen, stderr);
+    if (rc) fprintf(stderr, "vmmsim shrink: the reduced scenario %s does not load\n", out_scen);
+    else rc = verify(s, c, v);
+    xpl_sim_free(c);
+    free(c);
+    return rc;
+}
+
+static int finish(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o, uint32_t n0) {
+    assert(s && orig && o && o->out && s->cur.n <= n0);
+    xpl_verdict v;
+    s->cur.scen_hash = orig->scen_hash;
+    int rc = o->keep_stimuli ? verify(s, s->c, &v) : verify_scen(s, o->out_scen, &v);
+    if (rc) return rc;
+    snprintf(s->cur.strategy, sizeof s->cur.strategy, "shrunk");
+    s->cur.seed = orig->seed;
+    s->cur.depth = orig->depth;
+    snprintf(s->cur.failure, sizeof s->cur.failure, "%s", s->target);
+    if ((rc = xpl_sched_write(&s->cur, o->out, stderr))) return rc;
+    printf("shrink: %u -> %u decisions in %llu replays; failure %s: %s\n", n0, s->cur.n,
+           (unsigned long long)s->attempts, s->target, v.first);
+    if (!o->keep_stimuli)
+        printf("shrink: %u -> %u stimuli (%u windows narrowed); wrote %s\n", s->st.n,
+               s->st.n - s->st.removed, s->st.narrowed, o->out_scen);
+    printf("shrink: verified; wrote %s (trace hash 0x%016llx)\n", o->out,
+           (unsigned long long)s->cur.trace_hash);
+    return 0;
+}
+
+/* Loads the scenario, replays the schedule and sets the target failure. */
+static int start(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o) {
+    assert(s && s->c && orig && o && o->scen);
+    s->c->max_cycles = o->max_cycles;
+    int rc = xpl_sched_load_scen(s->c, o->scen, orig);
+    xpl_verdict v;
+    if (!rc) rc = xpl_replay_run(s->c, orig->d, orig->n, &v);
+    if (rc) return rc;
+    if (!v.failed) {
+        fprintf(stderr, "vmmsim shrink: %s does not fail on %s: nothing to shrink\n", o->sched, o->scen);
+        return XPL_EXIT_FINDING;
+    }
+    snprintf(s->target, sizeof s->target, "%s", v.sig);
+    if (orig->failure[0] && strcmp(orig->failure, v.sig))
+        fprintf(stderr, "vmmsim shrink: note: the schedule recorded failure '%s', the replay fails as '%s'\n",
+                orig->failure, v.sig);
+    if (xpl_sched_set(&s->cur, orig->d, orig->n)) return XPL_EXIT_HOST;
+    return o->keep_stimuli ? 0 : xpl_shr_stim_init(s);
+}
+
+int xpl_shrink(const xpl_shrink_opts *op) {
+    assert(op && op->scen && op->sched && op->out && op->max_attempts > 0);
+    assert(op->keep_stimuli ? !op->out_scen : op->out_scen != NULL);
+    const xpl_shrink_opts o = *op;
+    int rc;
+    xpl_sched orig;
+    if ((rc = xpl_sched_read(&orig, o.sched, stderr))) return rc;
+    xpl_shr s;
+    memset(&s, 0, sizeof s);
+    s.max_attempts = o.max_attempts;
+    s.c = calloc(1, sizeof *s.c);
+    if (!s.c) { xpl_sched_free(&orig); return XPL_EXIT_HOST; }
+    rc = start(&s, &orig, &o);
+    if (!rc) rc = shrink_loop(&s, !o.keep_stimuli);
+    if (!rc) rc = finish(&s, &orig, &o, orig.n);
+    xpl_sched_free(&s.cur);
+    free(s.cand);
+    xpl_sim_free(s.c);
+    free(s.c);
+    xpl_shr_stim_free(&s);
+    xpl_sched_free(&orig);
+    return rc;
+}

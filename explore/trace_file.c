@@ -1,0 +1,206 @@
+/*
+** trace_file.c — the trace text file: splitting record lines, the unhashed header,
+** and reading a saved trace back for `vmmsim replay`. The record format itself is
+** docs/trace-format.md; header lines start with '#' and are not hashed.
+*/
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "explore.h"
+
+static int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+
+int xpl_tline_parse(const char *line, size_t len, xpl_tline *t) {
+    assert(line && t);
+    memset(t, 0, sizeof *t);
+    size_t p = 0;
+    if (len == 0 || !is_digit(line[0])) return -1;
+    for (; p < len && is_digit(line[p]); p++) {
+        if (t->cycle > (UINT64_MAX - 9) / 10) return -1;
+        t->cycle = t->cycle * 10 + (uint64_t)(line[p] - '0');
+    }
+    if (p >= len || line[p] != ' ') return -1;
+    t->type = line + ++p;
+    while (p < len && line[p] != ' ') p++;
+    t->typelen = (uint32_t)(line + p - t->type);
+    if (t->typelen == 0) return -1;
+    while (p < len && t->nkv < XPL_KV_MAX) {
+        while (p < len && line[p] == ' ') p++;
+        if (p >= len) break;
+        xpl_kv *kv = &t->kv[t->nkv];
+        kv->k = line + p;
+        while (p < len && line[p] != '=' && line[p] != ' ') p++;
+        kv->klen = (uint32_t)(line + p - kv->k);
+        if (p >= len || line[p] != '=') { kv->v = line + p; kv->vlen = 0; t->nkv++; continue; }
+        p++;
+        if (p < len && line[p] == '"') {
+            kv->quoted = 1;
+            kv->v = line + ++p;
+            while (p < len && line[p] != '"') p += (line[p] == '\\' && p + 1 < len) ? 2 : 1;
+            kv->vlen = (uint32_t)(line + (p < len ? p : len) - kv->v);
+            if (p < len) p++;
+        } else {
+            kv->v = line + p;
+            while (p < len && line[p] != ' ') p++;
+            kv->vlen = (uint32_t)(line + p - kv->v);
+        }
+        t->nkv++;
+    }
+    return 0;
+}
+
+const char *xpl_tline_get(const xpl_tline *t, const char *key, uint32_t *vlen) {
+    assert(t && key && vlen && t->nkv <= XPL_KV_MAX);
+    size_t kl = strlen(key);
+    for (uint32_t i = 0; i < t->nkv; i++)
+        if (t->kv[i].klen == kl && !memcmp(t->kv[i].k, key, kl)) {
+            if (vlen) *vlen = t->kv[i].vlen;
+            return t->kv[i].v;
+        }
+    return NULL;
+}
+
+int xpl_tline_is(const xpl_tline *t, const char *type) {
+    assert(t && type);
+    size_t n = strlen(type);
+    return t->typelen == n && !memcmp(t->type, type, n);
+}
+
+/* base 0: decimal, or hex with 0x; base 16: hex with or without 0x. */
+static uint64_t num(const char *v, uint32_t len, int base) {
+    assert(v && (base == 0 || base == 16));
+    uint64_t x = 0;
+    uint32_t i = 0;
+    if (!base) base = 10;
+    if (len > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) { base = 16; i = 2; }
+    for (; i < len; i++) {
+        char ch = v[i];
+        int d = is_digit(ch) ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+              : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10 : -1;
+        if (d < 0 || d >= base) break;
+        x = x * (uint64_t)base + (uint64_t)d;
+    }
+    return x;
+}
+
+/* "<cycle> CHECKPOINT index=N hash=<16 hex digits>" (engine/record.c). */
+int xpl_tline_checkpoint(const xpl_tline *t, eng_checkpoint *out) {
+    assert(t && out);
+    uint32_t il = 0, hl = 0;
+    if (!xpl_tline_is(t, "CHECKPOINT")) return 0;
+    const char *i = xpl_tline_get(t, "index", &il), *h = xpl_tline_get(t, "hash", &hl);
+    if (!i || !h) return 0;
+    out->index = num(i, il, 0);
+    out->hash = num(h, hl, 16);
+    out->cycle = t->cycle;
+    return 1;
+}
+
+void xpl_trace_header(FILE *f, const xpl_sim *c) {
+    assert(f && c && c->path);
+    /* Host facts only, never hashed: the trace is the record lines. */
+    fprintf(f, "%s\n# vmmsim: %s\n# scenario: %s\n", XPL_TRACE_MAGIC, VMMSIM_VERSION, c->path);
+    if (c->s.name[0]) fprintf(f, "# name: %s\n", c->s.name);
+    if (c->s.rules[0]) fprintf(f, "# rules: %s\n", c->s.rules);
+    fprintf(f, "# run: strategy=%s seed=%llu", eng_strategy_name(c->strategy),
+            (unsigned long long)c->seed);
+    if (c->strategy == ENG_STRAT_PCT) fprintf(f, " depth=%u", c->depth ? c->depth : XPL_PCT_DEPTH);
+    fputc('\n', f);
+}
+
+static int add_line(xpl_tfile *t, const char *line, size_t len, uint32_t *cap) {
+    assert(t && line && cap && t->nline <= *cap);
+    if (t->nline == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 1024;
+        char **nl = realloc(t->line, nc * sizeof *nl);
+        if (!nl) return -1;
+        t->line = nl;
+        *cap = nc;
+    }
+    if (!(t->line[t->nline] = malloc(len + 1))) return -1;
+    memcpy(t->line[t->nline], line, len);
+    t->line[t->nline][len] = 0;
+    t->nline++;
+    return 0;
+}
+
+static int add_cp(xpl_tfile *t, const eng_checkpoint *cp, uint32_t *cap) {
+    assert(t && cp && cap && t->ncp <= *cap);
+    if (t->ncp == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 256;
+        eng_checkpoint *n = realloc(t->cp, nc * sizeof *n);
+        if (!n) return -1;
+        t->cp = n;
+        *cap = nc;
+    }
+    t->cp[t->ncp++] = *cp;
+    return 0;
+}
+
+static void header_line(xpl_tfile *t, const char *line) {
+    assert(t && line && line[0] == '#');
+    char strat[32];
+    unsigned long long seed;
+    unsigned depth = 0;
+    int n = sscanf(line, "# run: strategy=%31s seed=%llu depth=%u", strat, &seed, &depth);
+    if (n >= 2) {
+        snprintf(t->strategy, sizeof t->strategy, "%s", strat);
+        t->seed = seed;
+        t->depth = n == 3 ? depth : 0;
+        t->has_run = 1;
+    }
+}
+
+/* Limits: a trace file of at most 64 Mi lines of at most XPL_LINE_MAX bytes. */
+int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
+    assert(t && path && err);
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "r");
+    if (!f) { fprintf(err, "vmmsim replay: %s: cannot open: %s\n", path, strerror(errno)); return XPL_EXIT_USAGE; }
+    char line[XPL_LINE_MAX + 2];
+    uint32_t lcap = 0, ccap = 0, lineno = 0;
+    int rc = 0, first = 1;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n && line[n - 1] == '\n') line[--n] = 0;
+        else if (n > XPL_LINE_MAX) { fprintf(err, "vmmsim replay: %s:%u: line too long\n", path, lineno); rc = XPL_EXIT_USAGE; break; }
+        if (first && strcmp(line, XPL_TRACE_MAGIC)) {
+            fprintf(err, "vmmsim replay: %s:1: expected a vmmsim trace ('%s'), found '%.40s'\n",
+                    path, XPL_TRACE_MAGIC, line);
+            rc = XPL_EXIT_USAGE;
+            break;
+        }
+        first = 0;
+        if (line[0] == '#') { header_line(t, line); continue; }
+        xpl_tline tl;
+        if (xpl_tline_parse(line, n, &tl)) {
+            fprintf(err, "vmmsim replay: %s:%u: expected a record line '<cycle> <TYPE> key=value...', "
+                    "found '%.40s'\n", path, lineno, line);
+            rc = XPL_EXIT_USAGE;
+            break;
+        }
+        eng_checkpoint cp;
+        if ((xpl_tline_checkpoint(&tl, &cp) && add_cp(t, &cp, &ccap)) ||
+            t->nline >= (64u << 20) || add_line(t, line, n, &lcap)) {
+            fprintf(err, "vmmsim replay: %s: out of memory\n", path);
+            rc = XPL_EXIT_HOST;
+            break;
+        }
+    }
+    if (!rc && first) { fprintf(err, "vmmsim replay: %s: empty file, expected a vmmsim trace\n", path); rc = XPL_EXIT_USAGE; }
+    if (!rc && ferror(f)) { fprintf(err, "vmmsim replay: %s: read error\n", path); rc = XPL_EXIT_HOST; }
+    fclose(f);
+    if (rc) xpl_tfile_free(t);
+    return rc;
+}
+
+void xpl_tfile_free(xpl_tfile *t) {
+    assert(t);
+    for (uint32_t i = 0; i < t->nline; i++) free(t->line[i]);
+    free(t->line);
+    free(t->cp);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,375 @@
+/*
+** scen_asm.c — VxD sources -> flat images + labels (nasm -f bin), and label
+** resolution. nasm runs in a private temporary folder that is always removed.
+**
+** Each source is wrapped in a small prologue: a [map symbols] directive (the label
+** table), `org` at the load address, `bits 32`, and a %line directive so that nasm's
+** own error lines already name the scenario file and the line inside the asm block.
+*/
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "scen_int.h"
+
+extern char **environ;
+
+#ifndef VMMSIM_NASM_PATH
+#define VMMSIM_NASM_PATH "nasm"
+#endif
+#ifndef VMMSIM_INCLUDE_DIR
+#define VMMSIM_INCLUDE_DIR "scenarios/include"
+#endif
+
+#define NASM_MISSING "nasm (the Netwide Assembler) is not installed: install it with " \
+    "'apt-get install nasm' (or run tools/setup), or set VMMSIM_NASM to its path"
+
+typedef struct asm_tmp {
+    char dir[256];
+    char src[300], bin[300], map[300], log[300];
+} asm_tmp;
+
+static int tmp_open(scen *s, asm_tmp *t) {
+    assert(s && t);
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base || strlen(base) > 200) base = "/tmp";
+    snprintf(t->dir, sizeof t->dir, "%s/vmmsim-XXXXXX", base);
+    if (!mkdtemp(t->dir))
+        return scen_fail(s, SCEN_EIO, 0, 0, "cannot create a temporary folder in %s: %s",
+                         base, strerror(errno));
+    snprintf(t->src, sizeof t->src, "%s/vxd.asm", t->dir);
+    snprintf(t->bin, sizeof t->bin, "%s/vxd.bin", t->dir);
+    snprintf(t->map, sizeof t->map, "%s/vxd.map", t->dir);
+    snprintf(t->log, sizeof t->log, "%s/nasm.log", t->dir);
+    return SCEN_OK;
+}
+
+static void tmp_clean(asm_tmp *t) {
+    assert(t && t->dir[0]);
+    unlink(t->src); unlink(t->bin); unlink(t->map); unlink(t->log);
+    rmdir(t->dir);
+}
+
+/* Reads a whole file (at most max bytes) into a malloc'd buffer, NUL-terminated. */
+static char *slurp(const char *path, size_t max, size_t *len) {
+    assert(path && len && max > 0);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = malloc(max + 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = ferror(f) || n > max;
+    fclose(f);
+    if (!buf || bad) { free(buf); return NULL; }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds);
+    const scen_src *src = &s->src[i];
+    FILE *f = fopen(t->src, "w");
+    if (!f) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s: %s", t->src, strerror(errno));
+    fprintf(f, "[map symbols %s]\norg 0x%08x\nbits 32\n", t->map, s->vxds[i].load_addr);
+    /* VM handles by name, so that VxD code need not hard-code them. */
+    for (uint32_t k = 0; k < s->nvms; k++)
+        fprintf(f, "%%define VM_%s 0x%08x\n", s->vms[k].name, vmm_handle_of_index(k));
+    if (src->text) {
+        /* nasm numbers the line after "%line N+1" as N+1. */
+        fprintf(f, "%%line %u+1 %s\n", src->pos.line - 1, s->path);
+        fputs(src->text, f);
+        fputs("\n", f);
+    } else {
+        fprintf(f, "%%include \"%s\"\n", src->file);
+    }
+    int bad = ferror(f);
+    if (fclose(f) || bad) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s", t->src);
+    return SCEN_OK;
+}
+
+/* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
+static int run_nasm(scen *s, const asm_tmp *t) {
+    assert(s && t && t->src[0] && t->bin[0] && t->map[0]);
+    const char *nasm = getenv("VMMSIM_NASM");
+    if (!nasm || !*nasm) nasm = access(VMMSIM_NASM_PATH, X_OK) == 0 ? VMMSIM_NASM_PATH : "nasm";
+    const char *inc = getenv("VMMSIM_INCLUDE");
+    if (!inc || !*inc) inc = VMMSIM_INCLUDE_DIR;
+    char inc1[SCEN_PATH_MAX + 4], inc2[SCEN_PATH_MAX + 4];
+    snprintf(inc1, sizeof inc1, "-I%s/", s->dir);
+    snprintf(inc2, sizeof inc2, "-I%s/", inc);
+    char *argv[] = { (char *)nasm, "-f", "bin", inc1, inc2, "-o", (char *)t->bin,
+                     (char *)t->src, NULL };
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa)) return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, t->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    pid_t pid;
+    int err = posix_spawnp(&pid, nasm, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (err == ENOENT || err == EACCES) return scen_fail(s, SCEN_ENONASM, 0, 0, NASM_MISSING);
+    if (err) return scen_fail(s, SCEN_EIO, 0, 0, "cannot run %s: %s", nasm, strerror(err));
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return scen_fail(s, SCEN_EIO, 0, 0, "waitpid: %s", strerror(errno));
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 127) return scen_fail(s, SCEN_ENONASM, 0, 0, NASM_MISSING);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* nasm's "file:line: error: msg" lines -> "file:line:col: VxD 'X': error: msg". Lines
+** in the scenario itself get the asm block's column; the rest (a `file:` source or
+** an include) are already right. */
+static int asm_errors(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds);
+    size_t len = 0;
+    char *log = slurp(t->log, 65536, &len);
+    char msg[SCEN_ERR_MAX] = "";
+    size_t used = 0;
+    uint32_t nerr = 0;
+    for (char *line = log, *next; line && *line && nerr < 8; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        else next = line + strlen(line);
+        char *e = strstr(line, ": error: ");
+        if (!e) e = strstr(line, ": fatal: ");
+        if (!e) continue;
+        *e = 0;
+        char *colon = strrchr(line, ':');
+        const char *file = line, *lno = colon ? colon + 1 : "?";
+        if (colon) *colon = 0;
+        uint32_t col = (s->src[i].text && !strcmp(file, s->path)) ? s->src[i].pos.col : 1;
+        char at[24];
+        if (!strcmp(file, t->src)) {   /* the loader's own prologue: name the VxD entry */
+            file = s->path;
+            snprintf(at, sizeof at, "%u", s->src[i].at.line);
+            lno = at;
+            col = s->src[i].at.col;
+        }
+        int k = snprintf(msg + used, sizeof msg - used, "%s%s:%s:%u: VxD '%s': expected valid "
+                         "NASM source, assembler says: %s", nerr ? "\n" : "", file, lno, col,
+                         s->vxds[i].name, e + 9);
+        if (k > 0 && (size_t)k < sizeof msg - used) used += (size_t)k;
+        nerr++;
+    }
+    free(log);
+    if (!nerr)
+        return scen_fail(s, SCEN_EASM, s->src[i].at.line, s->src[i].at.col,
+                         "VxD '%s': nasm failed without an error message", s->vxds[i].name);
+    s->errcode = SCEN_EASM;
+    snprintf(s->err, sizeof s->err, "%s", msg);
+    return SCEN_EASM;
+}
+
+static uint32_t hex(const char **p) {
+    assert(p && *p);
+    uint32_t v = 0;
+    while (**p == ' ') (*p)++;
+    for (int n = 0; n < 9; n++, (*p)++) {
+        char ch = **p;
+        int d = (ch >= '0' && ch <= '9') ? ch - '0' : (ch >= 'a' && ch <= 'f') ? ch - 'a' + 10
+              : (ch >= 'A' && ch <= 'F') ? ch - 'A' + 10 : -1;
+        if (d < 0) break;
+        v = v * 16 + (uint32_t)d;
+    }
+    return v;
+}
+
+/* The map's section tables: "Real  Virtual  Name" rows, hex addresses. */
+static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds);
+    size_t len = 0;
+    char *map = slurp(t->map, 4u << 20, &len);
+    if (!map) return scen_fail(s, SCEN_EIO, 0, 0, "nasm wrote no symbol map for VxD '%s'", s->vxds[i].name);
+    scen_src *src = &s->src[i];
+    src->labels = calloc(SCEN_LABELS_MAX, sizeof *src->labels);
+    if (!src->labels) { free(map); return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory"); }
+    int in_table = 0;
+    for (char *line = map, *next; *line; line = next) {
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
+        else next = line + strlen(line);
+        if (!strncmp(line, "---- Section", 12)) { in_table = 0; continue; }
+        if (!strncmp(line, "Real ", 5)) { in_table = 1; continue; }
+        if (!in_table || !*line) continue;
+        const char *p = line;
+        uint32_t real = hex(&p);
+        (void)hex(&p);
+        while (*p == ' ') p++;
+        size_t nlen = strlen(p);
+        if (!nlen || nlen >= sizeof src->labels[0].name) continue;
+        if (src->nlabels >= SCEN_LABELS_MAX) {
+            free(map);
+            return scen_fail(s, SCEN_ELIMIT, src->at.line, src->at.col,
+                             "VxD '%s': more than %u labels", s->vxds[i].name, SCEN_LABELS_MAX);
+        }
+        memcpy(src->labels[src->nlabels].name, p, nlen + 1);
+        src->labels[src->nlabels].addr = real;
+        src->nlabels++;
+    }
+    free(map);
+    return SCEN_OK;
+}
+
+static int assemble1(scen *s, uint32_t i, const asm_tmp *t) {
+    const scen_src *src = &s->src[i];
+    if (src->file && access(src->file, R_OK) != 0)
+        return scen_fail(s, SCEN_EIO, src->pos.line, src->pos.col, "vxds.file: expected a "
+                         "readable NASM source, found '%s': %s", src->file, strerror(errno));
+    int rc = write_source(s, i, t);
+    if (rc) return rc;
+    rc = run_nasm(s, t);
+    if (rc < 0) return rc;
+    if (rc > 0) return asm_errors(s, i, t);
+    size_t len = 0;
+    char *img = slurp(t->bin, SCEN_IMAGE_MAX, &len);
+    if (!img)
+        return scen_fail(s, SCEN_ELIMIT, s->src[i].at.line, s->src[i].at.col,
+                         "VxD '%s': expected an image of at most 1 MiB", s->vxds[i].name);
+    s->src[i].image = (uint8_t *)img;
+    s->vxds[i].image = s->src[i].image;
+    s->vxds[i].image_len = (uint32_t)len;
+    if ((uint64_t)s->vxds[i].load_addr + len > (uint64_t)s->m.memory_kb * 1024)
+        return scen_fail(s, SCEN_ESCHEMA, s->src[i].at.line, s->src[i].at.col,
+                         "VxD '%s': expected its image (0x%08x + 0x%zx bytes) inside guest "
+                         "memory, found it ends beyond machine.memory_kb (%u KiB)",
+                         s->vxds[i].name, s->vxds[i].load_addr, len, s->m.memory_kb);
+    return read_map(s, i, t);
+}
+
+int scen_assemble(scen *s) {
+    assert(s);
+    if (s->errcode) return s->errcode;
+    if (s->nvxds == 0) return SCEN_OK;
+    asm_tmp t;
+    int rc = tmp_open(s, &t);
+    if (rc) return rc;
+    uint32_t next = SCEN_LOAD_BASE;
+    for (uint32_t i = 0; i < s->nvxds && rc == SCEN_OK; i++) {
+        if (!s->vxds[i].load_addr) s->vxds[i].load_addr = next;
+        rc = assemble1(s, i, &t);
+        if (rc == SCEN_OK) {
+            uint64_t end = (uint64_t)s->vxds[i].load_addr + s->vxds[i].image_len;
+            end = (end + SCEN_LOAD_ALIGN - 1) / SCEN_LOAD_ALIGN * SCEN_LOAD_ALIGN;
+            if (end > next) next = end > 0xFFFFF000u ? 0xFFFFF000u : (uint32_t)end;
+        }
+        unlink(t.bin); unlink(t.map); unlink(t.log);
+    }
+    tmp_clean(&t);
+    return rc;
+}
+
+/* ---- labels -------------------------------------------------------------- */
+
+static const vmm_label *find_label(const scen_src *src, const char *name) {
+    assert(src && name);
+    for (uint32_t j = 0; j < src->nlabels; j++)
+        if (!strcmp(src->labels[j].name, name)) return &src->labels[j];
+    return NULL;
+}
+
+static int unknown_label(scen *s, const scen_ref *r, int vxd) {
+    assert(s && r);
+    char list[200] = "";
+    uint32_t shown = 0;
+    for (uint32_t i = 0; i < s->nvxds; i++) {
+        if (vxd >= 0 && (uint32_t)vxd != i) continue;
+        for (uint32_t j = 0; j < s->src[i].nlabels && shown < 8; j++, shown++) {
+            char one[140];
+            snprintf(one, sizeof one, "%s%s.%s", shown ? ", " : "", s->vxds[i].name,
+                     s->src[i].labels[j].name);
+            strncat(list, one, sizeof list - strlen(list) - 1);
+        }
+    }
+    return scen_fail(s, SCEN_ELABEL, r->pos.line, r->pos.col,
+                     "expected a label of a VxD (VXD.label), found unknown label '%s'%s%s%s",
+                     r->name, shown ? " (labels: " : "", list, shown ? ", ...)" : "");
+}
+
+static int resolve1(scen *s, scen_ref *r) {
+    assert(s && r);
+    const char *dot = strchr(r->name, '.');
+    if (dot) {
+        for (uint32_t i = 0; i < s->nvxds; i++) {
+            size_t n = strlen(s->vxds[i].name);
+            if ((size_t)(dot - r->name) != n || strncmp(r->name, s->vxds[i].name, n)) continue;
+            const vmm_label *l = find_label(&s->src[i], dot + 1);
+            if (!l) return unknown_label(s, r, (int)i);
+            r->addr = l->addr;
+            return SCEN_OK;
+        }
+    }
+    /* Unqualified: allowed when exactly one VxD defines it. */
+    const vmm_label *hit = NULL;
+    for (uint32_t i = 0; i < s->nvxds; i++) {
+        const vmm_label *l = find_label(&s->src[i], r->name);
+        if (l && hit)
+            return scen_fail(s, SCEN_ELABEL, r->pos.line, r->pos.col,
+                             "expected an unambiguous label, found '%s' in several VxDs "
+                             "(write VXD.%s)", r->name, r->name);
+        if (l) hit = l;
+    }
+    if (!hit) return unknown_label(s, r, -1);
+    r->addr = hit->addr;
+    return SCEN_OK;
+}
+
+int scen_resolve(scen *s) {
+    assert(s);
+    if (s->errcode) return s->errcode;
+    for (uint32_t i = 0; i < s->nvxds; i++) {
+        scen_ref *r = &s->refs[s->src[i].control_ref];
+        if (resolve1(s, r)) {
+            s->errcode = 0;
+            return scen_fail(s, SCEN_ELABEL, r->pos.line, r->pos.col,
+                             "VxD '%s': expected a control procedure label '%s' in its source "
+                             "(or name another with 'control:'), found none",
+                             s->vxds[i].name, strchr(r->name, '.') + 1);
+        }
+        s->vxds[i].control_proc = r->addr;
+        s->vxds[i].labels = s->src[i].labels;
+        s->vxds[i].nlabels = s->src[i].nlabels;
+    }
+    for (uint32_t i = 0; i < s->nrefs; i++)
+        if (resolve1(s, &s->refs[i])) return s->errcode;
+    for (uint32_t i = 0; i < s->nstim; i++)
+        if (s->stim[i].kind == VMM_STIM_CALL) {
+            assert(s->stim_ref[i] < s->nrefs);
+            s->stim[i].target = s->refs[s->stim_ref[i]].addr;
+        }
+    for (uint32_t i = 0; i < s->nexp; i++)
+        if (s->exp[i].kind == SCEN_EXP_MEMORY && s->exp[i].nrefs)
+            s->exp[i].addr += s->refs[s->exp[i].ref0].addr;
+    for (uint32_t i = 0; i < s->nfix; i++) {   /* values written label+N (get_sym) */
+        const scen_fix *f = &s->fix[i];
+        const scen_ref *r = &s->refs[f->ref];
+        uint64_t v = (uint64_t)*f->dst + r->addr;
+        assert(f->ref < s->nrefs && f->dst);
+        if (v > f->max)
+            return scen_fail(s, SCEN_ESCHEMA, r->pos.line, r->pos.col, "'%s'+%u is 0x%llx: expected "
+                             "a value at most 0x%x", r->name, *f->dst, (unsigned long long)v, f->max);
+        *f->dst = (uint32_t)v;
+    }
+    s->vs.m = s->m;
+    s->vs.vms = s->vms;   s->vs.nvms = s->nvms;
+    s->vs.vxds = s->vxds; s->vs.nvxds = s->nvxds;
+    s->vs.stim = s->stim; s->vs.nstim = s->nstim;
+    s->vs.ports = s->ports; s->vs.nports = s->nports;
+    return SCEN_OK;
+}
+
+const char *scen_label_at(const scen *s, uint32_t addr, char *buf, size_t len) {
+    assert(s && buf && len > 0);
+    for (uint32_t i = 0; i < s->nvxds; i++)
+        for (uint32_t j = 0; j < s->src[i].nlabels; j++)
+            if (s->src[i].labels[j].addr == addr) {
+                snprintf(buf, len, "%s.%s", s->vxds[i].name, s->src[i].labels[j].name);
+                return buf;
+            }
+    return NULL;
+}

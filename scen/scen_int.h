@@ -1,0 +1,24 @@
+/*
+** scen_int.h — helpers shared by the scenario loader's files. Internal to scen/.
+*/
+#ifndef VMMSIM_SCEN_INT_H
+#define VMMSIM_SCEN_INT_H
+
+#include "scen.h"
+#include "scen_yaml.h"
+
+/* Formats "path:line:col: message" into s->err and returns code. line 0: no position. */
+int scen_fail(scen *s, int code, uint32_t line, uint32_t col, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+/* Default load address of the first VxD and the alignment of the next ones. */
+#define SCEN_LOAD_BASE  0x00100000u
+#define SCEN_LOAD_ALIGN 0x1000u
+
+/* Name of the control procedure label when the VxD does not say. */
+#define SCEN_CONTROL_DEFAULT "Control_Proc"
+
+#endif
