@@ -45,7 +45,7 @@ int main(int argc, char **argv) {
         usage(stdout);
         return CLI_EXIT_OK;
     }
-    if (!strcmp(argv[1], "--version")) { printf("vmmsim 0.1.0\n"); return CLI_EXIT_OK; }
+    if (!strcmp(argv[1], "--version")) { printf("vmmsim %s\n", VMMSIM_VERSION); return CLI_EXIT_OK; }
     for (size_t i = 0; i < NCOMMANDS; i++)
         if (!strcmp(argv[1], commands[i].name))
             return commands[i].main(argc - 1, argv + 1);

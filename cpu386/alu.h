@@ -159,6 +159,12 @@ static inline int cpu_flags_cf_inl(cpu_flags *f)
     }
 }
 
+/* ZF: every lazy op keeps res masked, and ZF is res == 0 for all of them (flags.c). */
+static inline int cpu_flags_zf_inl(const cpu_flags *f)
+{
+    return f->op != CPU_LF_NONE ? f->res == 0 : (f->eflags & CPU_ZF) != 0;
+}
+
 /* Group-1 ALU op without any flag computation: a few instructions once `op` and
 ** `size` are constants at the call site. */
 static inline uint32_t cpu_alu_inl(cpu_flags *f, unsigned op, unsigned size,

@@ -52,9 +52,13 @@ typedef void (*cpu_fn)(cpu_state *c, const cpu_insn *i);
 struct cpu_insn {
     cpu_fn   fn;
     const cpu_insn *link; /* the entry slot of the next instruction when it is on the
-                             same page (run.c chains through it), else NULL */
-    uint32_t phys;      /* physical address of the first byte */
-    uint32_t tag;
+                             same page (run.c chains through it), else cpu_insn_none */
+    uint32_t phys;      /* physical address of the first byte; with tag, read as */
+    uint32_t tag;       /* one 64-bit key (cpu_insn_key), 8-aligned */
+    uint64_t nkey;      /* the key `link` must hold: (tag << 32) | (phys + len); 0 with
+                           cpu_insn_none (whose key is all ones: never equal) */
+    const cpu_insn *tlink; /* relative jumps: the slot of the taken target when it is
+                              on the same page (key nkey + imm), else cpu_insn_none */
     uint32_t disp;      /* memory operand displacement (address-size masked later) */
     uint32_t imm;       /* first immediate (sign-extended where the form says so) */
     uint16_t imm2;      /* second immediate: far-pointer selector, ENTER level */
@@ -80,14 +84,25 @@ typedef struct cpu_segwin {
     uint32_t rlo[3], rhi[3], wlo[3], whi[3];
 } cpu_segwin;
 
+/* Reads an entry's (phys, tag) pair as one key: phys in the low half. */
+static inline uint64_t cpu_insn_key(const cpu_insn *e)
+{
+    uint64_t k;
+    memcpy(&k, &e->phys, sizeof k);
+    return k;
+}
+/* The link of an entry with no next entry on its page: its key matches no nkey. */
+extern const cpu_insn cpu_insn_none;
+
 typedef struct cpu_tlbe { uint32_t tag; uint8_t *page; } cpu_tlbe;
 
 struct cpu_state {
     uint32_t   r[9];          /* EAX…EDI, then the constant 0 of CPU_NOREG */
     uint32_t   eip;
+    uint32_t   mpend;         /* 0xFF when the next instruction owes its "+m"; beside
+                                 eip so run.c tests both with one load (cpu_eip_mpend) */
     cpu_flags  fl;
     uint64_t   cycles, cycle_end, icount;
-    uint8_t    mpend;         /* 0xFF when the next instruction owes its "+m" */
     uint8_t    cpl;
     uint8_t    pe, vm;        /* CR0.PE, EFLAGS.VM (cached) */
     uint8_t    code32, stack32;
@@ -151,6 +166,15 @@ struct cpu_state {
     uint64_t   ss_hold_icount;/* MOV/POP SS: debug traps are held until this count */
     uint32_t   a20_mask;      /* physical address mask: bit 20 clear with A20 off */
 };
+
+/* EIP in the low half, mpend in the high half: equal to a plain next EIP exactly when
+** the instruction fell through. */
+static inline uint64_t cpu_eip_mpend(const cpu_state *c)
+{
+    uint64_t v;
+    memcpy(&v, &c->eip, sizeof v);
+    return v;
+}
 
 /* Bits of cpu_state.dbg. */
 enum {
@@ -342,6 +366,15 @@ static inline uint32_t cpu_host_ld(const uint8_t *p, unsigned n)
 }
 static inline void cpu_host_st(uint8_t *p, unsigned n, uint32_t v) { memcpy(p, &v, n); }
 
+/* The TLB tag an access of n bytes at lin must find in lin's slot: the page of its
+** last byte, so an access that crosses into the next page (whose slot is the next
+** one) never matches. No entry exists while wait states are on (mem.c's tlb_fill),
+** so the fast paths need not add them. */
+static inline uint32_t cpu_tlb_key(const cpu_state *c, uint32_t lin, unsigned n)
+{
+    return ((lin + n - 1u) & ~0xFFFu) | c->ubit;
+}
+
 /* Segment-relative read of n bytes: window check, then the read TLB. */
 static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n)
 {
@@ -350,8 +383,7 @@ static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n
     if (CPU_LIKELY(off >= w->rlo[n >> 1] && off <= w->rhi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_r[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == ((lin & ~0xFFFu) | c->ubit) && (lin & 0xFFFu) <= 0x1000u - n)) {
-            if (CPU_UNLIKELY(c->cfg.wait_states)) c->cycles += c->cfg.wait_states;
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
             return cpu_host_ld(t->page + (lin & 0xFFFu), n);
         }
     }
@@ -365,8 +397,7 @@ static inline void cpu_wr(cpu_state *c, unsigned s, uint32_t off, unsigned n, ui
     if (CPU_LIKELY(off >= w->wlo[n >> 1] && off <= w->whi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_w[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == ((lin & ~0xFFFu) | c->ubit) && (lin & 0xFFFu) <= 0x1000u - n)) {
-            if (CPU_UNLIKELY(c->cfg.wait_states)) c->cycles += c->cfg.wait_states;
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
             cpu_host_st(t->page + (lin & 0xFFFu), n, v);
             return;
         }

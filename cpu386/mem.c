@@ -189,7 +189,7 @@ static void tlb_fill(cpu_state *c, uint32_t lin, uint32_t phys, int write, int u
     uint32_t page = phys & ~0xFFFu, p = page >> 12;
     unsigned k = (lin >> 12) & (CPU_TLB_SIZE - 1);
     uint8_t *h = cpu_phys_page(c, page, write);
-    if (!h) return;
+    if (!h || c->cfg.wait_states) return;   /* wait states: every access the slow way */
     /* DBG-6 (debug.c): watched pages stay on the slow path, which matches them. */
     if (CPU_UNLIKELY(c->dbg_data) && cpu_dbg_page_watched(c, lin)) return;
     if (write) {

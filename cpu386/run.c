@@ -3,12 +3,16 @@
 ** exceptions raised anywhere longjmp here, then are intercepted for the host or
 ** delivered (with the 386's double-fault and shutdown rules).
 */
+#include <stddef.h>
+
 #include "cpu_int.h"
 
+/* The loop notices a stop on its chain test (code_lin_page) and then reads cycle_end. */
 void cpu_stop_now(cpu_state *c, int reason)
 {
     c->stop = reason;
-    c->cycle_end = 0;   /* the loop's one test also ends the run */
+    c->cycle_end = 0;
+    c->code_lin_page = CPU_TLB_INVALID;
 }
 
 void cpu_code_changed(cpu_state *c) { c->code_lin_page = CPU_TLB_INVALID; }
@@ -29,12 +33,43 @@ _Noreturn void cpu_fault0(cpu_state *c, int vec)
     longjmp(c->jb, 1);
 }
 
+_Static_assert(offsetof(cpu_state, mpend) == offsetof(cpu_state, eip) + 4,
+               "cpu_eip_mpend reads eip and mpend as one");
+_Static_assert(offsetof(cpu_insn, tag) == offsetof(cpu_insn, phys) + 4 &&
+               offsetof(cpu_insn, phys) % 8 == 0, "cpu_insn_key reads phys and tag as one");
+
+const cpu_insn cpu_insn_none = { .phys = 0xFFFFFFFFu, .tag = 0xFFFFFFFFu };
+
 static int is_bp(const cpu_state *c, uint32_t lin)
 {
     unsigned k;
     for (k = 0; k < c->nbp; k++)
         if (c->bp[k] == lin) return 1;
     return 0;
+}
+
+/* Relative near transfers: their taken target is EIP + len + imm (run_loop checks
+** the EIP the handler set against exactly that before following tlink). */
+static int is_rel_jump(const cpu_insn *e)
+{
+    if (e->flags & CPU_IF_TWOBYTE) return e->opc >= 0x80 && e->opc <= 0x8F;
+    return (e->opc >= 0x70 && e->opc <= 0x7F) || (e->opc >= 0xE0 && e->opc <= 0xE3) ||
+           e->opc == 0xE8 || e->opc == 0xE9 || e->opc == 0xEB;
+}
+
+/* The slots of the next instruction and of a relative jump's target, when they start
+** on this page: straight-line code and loops then run entry to entry without the
+** lookup (run_loop). A slot is followed only while it holds the key expected here. */
+static void link_entry(cpu_state *c, cpu_insn *e)
+{
+    uint32_t off = e->phys & 0xFFFu, t = off + e->len + e->imm;
+    e->link = e->tlink = &cpu_insn_none;
+    e->nkey = 0;
+    if (off + e->len >= 0x1000u) return;
+    e->link = &c->icache[(e->phys + e->len) & (CPU_ICACHE_SIZE - 1)];
+    e->nkey = ((uint64_t)e->tag << 32) | (e->phys + e->len);
+    if (is_rel_jump(e) && t < 0x1000u)   /* t wraps high when the target is below */
+        e->tlink = &c->icache[((e->phys & ~0xFFFu) | t) & (CPU_ICACHE_SIZE - 1)];
 }
 
 /* Slow fetch: sets up the code page fast path when the whole page is inside the CS
@@ -78,16 +113,14 @@ static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
     cpu_decode(c, lin, &c->scratch);
     c->scratch.phys = phys;
     c->scratch.tag = tag;
-    c->scratch.link = NULL;
+    c->scratch.link = c->scratch.tlink = &cpu_insn_none;
+    c->scratch.nkey = 0;
     if ((lin & 0xFFFu) + c->scratch.len > 0x1000u) return &c->scratch;  /* crosses */
     cpu_mark_code(c, phys & ~0xFFFu);
     cpu_mark_code_lines(c, phys, c->scratch.len);
     *e = c->scratch;
+    link_entry(c, e);
     if (bp || dbits) e->tag |= 0x80000000u;   /* keeps it off the fast path */
-    /* The next instruction's slot, when it starts on this page: straight-line code
-    ** then runs entry to entry without the lookup (run_loop). */
-    if ((phys & 0xFFFu) + e->len < 0x1000u)
-        e->link = &c->icache[(phys + e->len) & (CPU_ICACHE_SIZE - 1)];
     return e;
 }
 
@@ -103,65 +136,97 @@ static inline const cpu_insn *fetch(cpu_state *c, uint32_t lin)
     return fetch_slow(c, lin);
 }
 
+/* The lookup at a block's start: CS:EIP through fetch(); *page becomes the linear
+** code page the chain may stay on (1, never a page, when there is none). NULL:
+** stopped at a breakpoint. */
+static const cpu_insn *block_start(cpu_state *c, uint32_t eip, uint32_t *page)
+{
+    uint32_t lin = c->seg[CPU_CS].base + eip;
+    const cpu_insn *i;
+    c->eip = eip;   /* fetch_slow's breakpoint rule reads it and c->icount */
+    i = fetch(c, lin);
+    *page = i && (lin & ~0xFFFu) == c->code_lin_page ? c->code_lin_page : 1u;
+    return i;
+}
+
+/* After any other transfer (RET, indirect JMP/CALL): fetch()'s fast path, inline,
+** for a target on the chain's page; NULL sends the loop to block_start. */
+static inline const cpu_insn *same_page(const cpu_state *c, uint32_t eip, uint32_t page)
+{
+    uint32_t lin = c->seg[CPU_CS].base + eip, phys;
+    const cpu_insn *n;
+    if ((lin & ~0xFFFu) != page) return NULL;   /* page 1 (none) never equals */
+    phys = c->code_phys_page | (lin & 0xFFFu);
+    n = &c->icache[phys & (CPU_ICACHE_SIZE - 1)];
+    return cpu_insn_key(n) == (((uint64_t)c->code_tag << 32) | phys) ? n : NULL;
+}
+
 /* The hot loop.
 **
-** Chaining: after an instruction that falls through, the next entry is reached by
-** its `link` instead of the lookup in fetch(). That is the same entry fetch() would
-** return: the link is the slot of phys + len on the same physical page, and it is
-** taken only when that slot holds phys + len with the current code tag, and when
-** c->code_lin_page is still the page the chain started on; everything that changes
-** CS, the mode, CPL, paging, breakpoints or the code page's bytes resets
-** code_lin_page (cpu_code_changed and its callers), which ends the chain. Budget,
-** stops, breakpoints (their entries never carry the code tag) and faults are
-** therefore seen exactly where the lookup would see them. What it saves is the
-** loop-carried chain EIP → linear → physical → slot address → entry → length → EIP,
-** which bounded the loop; a link is one load.
+** Chaining: after an instruction, the next entry is reached by its `link` (fall
+** through) or `tlink` (a relative jump taken to exactly EIP + len + imm) instead of
+** the lookup in fetch(). That is the same entry fetch() would return: a link is the
+** slot of the target's physical address on the same physical page, followed only when
+** that slot holds the key (physical address, current code tag) expected, and while
+** c->code_lin_page is still the page the chain started on. Everything that changes
+** CS, the mode, CPL, paging, breakpoints or the code page's bytes, and every stop
+** (cpu_stop_now, cpu_request_stop), resets code_lin_page, which ends the chain.
+** Budget, stops, breakpoints (their entries never carry the code tag) and faults are
+** therefore seen exactly where the lookup would see them.
 **
-** EIP, the cycle count and the instruction count live in locals; EIP and the cycle
-** count are predicted (sequential flow, base clocks) and the handler's stores are
-** compared with the prediction afterwards. c->eip, c->cycles and c->icount are
-** stored before every handler, so they are exact whenever a handler or the fault
-** path (longjmp to cpu_run) reads them, and storing EIP rather than letting each
-** handler add to the previous one's store keeps memory out of the loop's chain. */
+** EIP and the cycle count live in locals and are stored before every handler (the
+** instruction count is counted in place after it), so they are exact whenever a handler, a bus callback or the fault path
+** (longjmp to cpu_run) reads them. The handler's EIP and cycles are compared with the
+** prediction (sequential flow, base clocks) afterwards. The budget's end is kept in a
+** local too: only a stop changes it, and a stop ends the chain, after which it is read
+** again. A control transfer sets mpend; the next instruction's "+m" is charged from
+** it, and a transfer to the very next instruction (JMP $+2) leaves the chain too. */
 __attribute__((noinline)) static void run_loop(cpu_state *c)
 {
-    uint32_t eip = c->eip, page = 1u;   /* 1: no page; never equals code_lin_page */
-    uint64_t cyc = c->cycles, ic = c->icount;
-    const cpu_insn *i = NULL, *n;
-    while (cyc < c->cycle_end) {
-        uint32_t next;
-        uint64_t cnext;
-        if (i && (n = i->link) != NULL && n->phys == i->phys + i->len &&
-            n->tag == c->code_tag) {
-            i = n;
-        } else {
-            uint32_t lin = c->seg[CPU_CS].base + eip;
-            c->eip = eip;
-            c->icount = ic;   /* fetch_slow's breakpoint rule reads both */
-            i = fetch(c, lin);
-            if (!i) break;
-            page = (lin & ~0xFFFu) == c->code_lin_page ? c->code_lin_page : 1u;
-        }
-        assert(c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)) || page == 1u);
-        cnext = cyc + i->clk + (i->comps & c->mpend);
-        c->cycles = cnext;
+    uint32_t eip = c->eip, page = 1u, next;
+    uint64_t cyc = c->cycles, end, cnext;
+    unsigned mp = c->mpend;
+    const cpu_insn *i, *n;
+    for (;;) {
+        /* A block's start: the budget, then the lookup. mpend stays owed in c until
+        ** charged: a fetch fault leaves it to the exception handler's first instruction. */
+        c->mpend = mp;
+        end = c->cycle_end;
+        if (cyc >= end || !(i = block_start(c, eip, &page))) break;
         c->mpend = 0;
-        c->eip = eip;
-        c->icount = ic;
-        next = eip + i->len;
-        i->fn(c, i);
-        ic++;
-        /* The one test for TF, RF and data breakpoints (debug.c). */
-        if (CPU_UNLIKELY(c->dbg)) { c->icount = ic; cpu_dbg_after(c); }
-        /* The empty asm hides the equality, so the compiler keeps the predicted
-        ** register value instead of the reloaded one. */
-        if (CPU_LIKELY(c->eip == next)) { __asm__("" : "+r"(next)); eip = next; }
-        else { eip = c->eip; i = NULL; }
-        if (CPU_LIKELY(c->cycles == cnext)) { __asm__("" : "+r"(cnext)); cyc = cnext; }
-        else cyc = c->cycles;
-        if (CPU_UNLIKELY(c->code_lin_page != page)) i = NULL;
+        cyc += i->comps & mp;   /* after the budget test, as the instruction's own clocks */
+        for (;;) {   /* one instruction */
+            assert(page == 1u || c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)));
+            cnext = cyc + i->clk;
+            c->cycles = cnext;
+            next = eip + i->len;
+            i->fn(c, i);
+            c->icount++;   /* stored before the handler: exact for it and for a fault */
+            /* The one test for TF, RF and data breakpoints (debug.c); a trap longjmps
+            ** with mpend still owed in c, as for any fault. */
+            if (CPU_UNLIKELY(c->dbg)) cpu_dbg_after(c);
+            cyc = CPU_LIKELY(c->cycles == cnext) ? cnext : c->cycles;
+            if (CPU_LIKELY(cpu_eip_mpend(c) == next)) {   /* fell through */
+                n = i->link;
+                eip = next;
+                mp = 0;
+                if (CPU_UNLIKELY(cpu_insn_key(n) != i->nkey || c->code_lin_page != page ||
+                                 cyc >= end))
+                    break;
+            } else {
+                eip = c->eip;
+                mp = c->mpend;
+                c->mpend = 0;
+                if (eip == next + i->imm && cpu_insn_key(i->tlink) == i->nkey + (int32_t)i->imm)
+                    n = i->tlink;
+                else if (!(n = same_page(c, eip, page)))
+                    break;
+                if (c->code_lin_page != page || cyc >= end) break;
+                cyc += n->comps & mp;
+            }
+            i = n;
+        }
     }
-    c->icount = ic;
 }
 
 static int exc_class(int v)   /* 1 benign, 2 contributory, 3 page fault */
@@ -226,6 +291,7 @@ int cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info)
         return c->stop;
     }
     c->in_run = 1;
+    if (c->cfg.wait_states) cpu_tlb_flush(c);   /* entries filled while they were off */
     memset(&c->info, 0, sizeof c->info);
     c->stop = CPU_STOP_BUDGET;
     c->cycle_end = budget_cycles > UINT64_MAX - c->cycles ? UINT64_MAX
@@ -258,6 +324,7 @@ void cpu_request_stop(cpu_state *c)
     if (c->in_run) {
         if (c->stop == CPU_STOP_BUDGET) c->stop = CPU_STOP_REQUEST;
         c->cycle_end = 0;
+        c->code_lin_page = CPU_TLB_INVALID;   /* ends run_loop's chain */
     }
 }
 
@@ -267,6 +334,7 @@ int cpu_interrupt(cpu_state *c, uint8_t vector)
     if (!(c->fl.eflags & CPU_IF) || c->icount < c->shadow_icount) return CPU_EINVAL;
     if (c->dbg & CPU_DBG_PEND) return CPU_EINVAL;   /* a held debug trap goes first */
     c->in_run = 1;
+    if (c->cfg.wait_states) cpu_tlb_flush(c);   /* as in cpu_run */
     c->delivering = -1;
     c->stop = CPU_STOP_BUDGET;
     c->cycle_end = UINT64_MAX;

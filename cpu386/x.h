@@ -48,7 +48,7 @@ X(x_int); X(x_int3); X(x_into); X(x_bound);
 X(x_jmp_far); X(x_jmp_farE); X(x_call_far); X(x_call_farE); X(x_retf); X(x_iret);
 
 /* x_string.c, x_io.c */
-X(x_movs); X(x_cmps); X(x_stos); X(x_lods); X(x_scas); X(x_ins); X(x_outs);
+X(x_movs); X(x_movs_d); X(x_cmps); X(x_stos); X(x_stos_d); X(x_lods); X(x_scas); X(x_ins); X(x_outs);
 X(x_in); X(x_out);
 
 /* x_system.c */

@@ -1,6 +1,7 @@
 /*
 ** x_fast.c — specialised handlers for the hottest forms (32-bit register and
-** memory ALU ops, MOV, INC/DEC, shifts by a constant, Jcc per condition), chosen once at decode time so
+** memory ALU ops, MOV, INC/DEC, shifts by a constant, Jcc per condition, PUSH/POP r32,
+** CALL rel32 and RET), chosen once at decode time so
 ** the operation and size are constants in the handler; and the REP clock bases.
 ** Each is equivalent to the generic handler it replaces.
 */
@@ -112,6 +113,90 @@ static void sh1_r32(cpu_state *c, const cpu_insn *i)
     c->eip += i->len;
 }
 
+/* SHL/SAL, SHR, SAR r32 by 1 (D1 /4 /5 /6 /7) with the flags of shift.c for a count
+** of 1: CF the bit shifted out, AF = 1, OF = CF ^ MSB(res) (SHL), MSB(dst) (SHR),
+** 0 (SAR); PF ZF SF lazily from the result. */
+static void shl1_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->rm], r = a << 1, cf = a >> 31;
+    c->r[i->rm] = r;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_SZP, 4,
+                       CPU_AF | (cf ? CPU_CF : 0u) | ((cf ^ (r >> 31)) ? CPU_OF : 0u), 0, r);
+    c->eip += i->len;
+}
+
+static void shr1_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->rm], r = a >> 1;
+    c->r[i->rm] = r;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_SZP, 4,
+                       CPU_AF | ((a & 1u) ? CPU_CF : 0u) | ((a >> 31) ? CPU_OF : 0u), 0, r);
+    c->eip += i->len;
+}
+
+static void sar1_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t a = c->r[i->rm], r = (uint32_t)((int32_t)a >> 1);
+    c->r[i->rm] = r;
+    cpu_flags_set_lazy(&c->fl, CPU_LF_SZP, 4, CPU_AF | ((a & 1u) ? CPU_CF : 0u), 0, r);
+    c->eip += i->len;
+}
+
+static const cpu_fn sh1_fns[8] = { sh1_r32, sh1_r32, sh1_r32, sh1_r32,
+                                   shl1_r32, shr1_r32, shl1_r32, sar1_r32 };
+
+/* 32-bit PUSH/POP r, CALL rel and RET with a 32-bit stack (SS's B bit): ESP without
+** the SP masking of cpu_push/cpu_pop; a 16-bit stack takes the generic helpers. */
+static void push_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t v = c->r[i->reg], sp = c->r[CPU_ESP] - 4u;   /* PUSH ESP: the old ESP */
+    if (CPU_LIKELY(c->stack32)) {
+        cpu_wr(c, CPU_SS, sp, 4, v);
+        c->r[CPU_ESP] = sp;
+    } else {
+        cpu_push(c, 4, v);
+    }
+    c->eip += i->len;
+}
+
+static void pop_r32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t v;
+    if (CPU_LIKELY(c->stack32)) {
+        v = cpu_rd(c, CPU_SS, c->r[CPU_ESP], 4);
+        c->r[CPU_ESP] += 4u;
+    } else {
+        v = cpu_pop(c, 4);
+    }
+    c->r[i->reg] = v;   /* POP ESP: the popped value wins */
+    c->eip += i->len;
+}
+
+static void call_rel32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t ret = c->eip + i->len, sp = c->r[CPU_ESP] - 4u;
+    if (CPU_LIKELY(c->stack32)) {
+        cpu_wr(c, CPU_SS, sp, 4, ret);
+        c->r[CPU_ESP] = sp;
+    } else {
+        cpu_push(c, 4, ret);
+    }
+    cpu_jump(c, ret + i->imm);
+}
+
+static void ret_near32(cpu_state *c, const cpu_insn *i)
+{
+    uint32_t t;
+    (void)i;
+    if (CPU_LIKELY(c->stack32)) {
+        t = cpu_rd(c, CPU_SS, c->r[CPU_ESP], 4);
+        c->r[CPU_ESP] += 4u;
+    } else {
+        t = cpu_pop(c, 4);
+    }
+    cpu_jump(c, t);
+}
+
 static void shi_r32(cpu_state *c, const cpu_insn *i)
 {
     c->r[i->rm] = cpu_shift(&c->fl, i->reg, 4, c->r[i->rm], (uint8_t)i->imm);
@@ -128,10 +213,22 @@ static void shi_r32(cpu_state *c, const cpu_insn *i)
             c->eip += i->len;                                                     \
         }                                                                         \
     }
-JCC(jcc0, 0) JCC(jcc1, 1) JCC(jcc2, 2) JCC(jcc3, 3) JCC(jcc4, 4) JCC(jcc5, 5)
+JCC(jcc0, 0) JCC(jcc1, 1) JCC(jcc2, 2) JCC(jcc3, 3)
 JCC(jcc6, 6) JCC(jcc7, 7) JCC(jcc8, 8) JCC(jcc9, 9) JCC(jcc10, 10) JCC(jcc11, 11)
 JCC(jcc12, 12) JCC(jcc13, 13) JCC(jcc14, 14) JCC(jcc15, 15)
-static const cpu_fn jcc_fns[16] = { jcc0, jcc1, jcc2, jcc3, jcc4, jcc5, jcc6, jcc7,
+/* JE/JNE, the loop closers: ZF without the switch over producers. */
+#define JZ(name, WANT)                                                            \
+    static void name(cpu_state *c, const cpu_insn *i)                             \
+    {                                                                             \
+        if (cpu_flags_zf_inl(&c->fl) == (WANT)) {                                 \
+            c->cycles += CLK_JCC_TAKEN_EXTRA;                                     \
+            cpu_jump(c, c->eip + i->len + i->imm);                                \
+        } else {                                                                  \
+            c->eip += i->len;                                                     \
+        }                                                                         \
+    }
+JZ(jz_e, 1) JZ(jz_ne, 0)
+static const cpu_fn jcc_fns[16] = { jcc0, jcc1, jcc2, jcc3, jz_e, jz_ne, jcc6, jcc7,
                                     jcc8, jcc9, jcc10, jcc11, jcc12, jcc13, jcc14, jcc15 };
 
 static int is_string(const cpu_insn *o)
@@ -147,8 +244,10 @@ void cpu_specialize(cpu_insn *o)
     unsigned b = o->opc;
     if (o->rep && is_string(o)) {
         o->clk = b == 0x6C || b == 0x6D ? 13 : b == 0x6E || b == 0x6F ? 12 : 5;
-        return;
     }
+    if (!two && o->opsz == 4 && b == 0xA5 && o->fn == x_movs) o->fn = x_movs_d;
+    if (!two && o->opsz == 4 && b == 0xAB && o->fn == x_stos) o->fn = x_stos_d;
+    if (o->rep && is_string(o)) return;
     if (two) {
         if (b >= 0x80 && b <= 0x8F && o->opsz == 4) o->fn = jcc_fns[b & 15u];
         return;
@@ -168,9 +267,13 @@ void cpu_specialize(cpu_insn *o)
         return;
     }
     if ((b == 0xD1 || b == 0xC1) && o->mod == 3 && o->fn == x_shift) {
-        o->fn = b == 0xD1 ? sh1_r32 : shi_r32;
+        o->fn = b == 0xD1 ? sh1_fns[o->reg] : shi_r32;
         return;
     }
+    if (b == 0x50u + o->reg && o->fn == x_push_r) o->fn = push_r32;
+    else if (b == 0x58u + o->reg && o->fn == x_pop_r) o->fn = pop_r32;
+    else if (b == 0xE8 && o->fn == x_call_rel) o->fn = call_rel32;
+    else if (b == 0xC3 && o->fn == x_ret) o->fn = ret_near32;
     if (b == 0x89) o->fn = o->mod == 3 ? mov_rr32 : mov_mg32;
     else if (b == 0x8B) o->fn = o->mod == 3 ? mov_gr32 : mov_gm32;
     else if (b >= 0xB8 && b <= 0xBF) o->fn = mov_ri32;

@@ -52,6 +52,22 @@ static void one_movs(cpu_state *c, const cpu_insn *i, const sctx *s)
     sadv(c, s, CPU_EDI);
 }
 
+/* MOVSD/STOSD: the size a constant, so the memory fast paths fold it. */
+static void one_movs4(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    uint32_t v = cpu_rd(c, i->seg, sreg(c, s, CPU_ESI), 4);
+    cpu_wr(c, CPU_ES, sreg(c, s, CPU_EDI), 4, v);
+    sadv(c, s, CPU_ESI);
+    sadv(c, s, CPU_EDI);
+}
+
+static void one_stos4(cpu_state *c, const cpu_insn *i, const sctx *s)
+{
+    (void)i;
+    cpu_wr(c, CPU_ES, sreg(c, s, CPU_EDI), 4, c->r[CPU_EAX]);
+    sadv(c, s, CPU_EDI);
+}
+
 static void one_stos(cpu_state *c, const cpu_insn *i, const sctx *s)
 {
     cpu_wr(c, CPU_ES, sreg(c, s, CPU_EDI), i->opsz, cpu_getr(c, i->opsz, CPU_EAX));
@@ -110,8 +126,9 @@ static int rep_resumed(cpu_state *c, const cpu_insn *i)
     return r;
 }
 
-/* Runs a string op; `cond` is 1 for CMPS/SCAS (REPE/REPNE test ZF). */
-static void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_iter, int cond,
+/* Runs a string op; `cond` is 1 for CMPS/SCAS (REPE/REPNE test ZF). Inlined into
+** each caller, so `one` is a constant there and its body joins the loop. */
+static inline __attribute__((always_inline)) void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_iter, int cond,
                       int resumed)
 {
     sctx s = sinit(c, i);
@@ -146,6 +163,8 @@ static void string_op(cpu_state *c, const cpu_insn *i, one_fn one, unsigned per_
 
 void x_movs(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_movs, 4, 0, rep_resumed(c, i)); }
 void x_stos(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_stos, 5, 0, rep_resumed(c, i)); }
+void x_movs_d(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_movs4, 4, 0, rep_resumed(c, i)); }
+void x_stos_d(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_stos4, 5, 0, rep_resumed(c, i)); }
 void x_lods(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_lods, 6, 0, rep_resumed(c, i)); }
 void x_cmps(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_cmps, 9, 1, rep_resumed(c, i)); }
 void x_scas(cpu_state *c, const cpu_insn *i) { string_op(c, i, one_scas, 8, 1, rep_resumed(c, i)); }

@@ -44,12 +44,14 @@ void eng_chooser_rewind(eng_chooser *c)
 
 void eng_chooser_canonical(eng_chooser *c)
 {
+    assert(c != NULL);
     c->strategy = ENG_STRAT_CANONICAL;
     eng_chooser_rewind(c);
 }
 
 void eng_chooser_random(eng_chooser *c, uint64_t seed)
 {
+    assert(c != NULL);
     c->strategy = ENG_STRAT_RANDOM;
     c->seed = seed;
     eng_chooser_rewind(c);
@@ -82,6 +84,8 @@ void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t ste
 static uint32_t replay_next(eng_chooser *c, uint32_t kind, uint32_t n)
 {
     const eng_decision *d;
+    assert(c->strategy == ENG_STRAT_REPLAY && n >= 2);
+    assert(c->replay_pos <= c->replay_len && (c->replay != NULL || c->replay_len == 0));
     if (c->replay_pos >= c->replay_len)
         return 0;
     d = &c->replay[c->replay_pos++];

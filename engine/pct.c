@@ -31,6 +31,7 @@ static uint64_t priority(const eng_chooser *c, uint32_t kind, uint32_t rank)
 {
     uint64_t x;
     uint32_t j;
+    assert(c->strategy == ENG_STRAT_PCT && c->pct_nlow <= ENG_PCT_DEPTH_MAX);
     for (j = c->pct_nlow; j > 0; j--)
         if (c->pct_low[j - 1].kind == kind && c->pct_low[j - 1].rank == rank)
             return ENG_PCT_DEPTH_MAX - (j - 1);
@@ -53,6 +54,7 @@ static uint32_t best(const eng_chooser *c, uint32_t kind, uint32_t n)
 static int is_change_point(const eng_chooser *c, uint32_t step)
 {
     uint32_t i;
+    assert(c->pct_depth >= 1 && c->pct_depth <= ENG_PCT_DEPTH_MAX);
     for (i = 0; i + 1 < c->pct_depth; i++)
         if (c->pct_change[i] == step)
             return 1;

@@ -29,6 +29,7 @@ int eng_strategy_parse(const char *name, int *out)
 
 const char *eng_strategy_name(int strategy)
 {
+    assert(sizeof strategy_names / sizeof strategy_names[0] == ENG_STRAT_COUNT);
     return strategy >= 0 && strategy < ENG_STRAT_COUNT ? strategy_names[strategy] : "?";
 }
 

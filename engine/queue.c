@@ -88,62 +88,16 @@ void eng_queue_reset(eng_queue *q)
     q->seq_next = 0;
 }
 
-/* ---- seq index --------------------------------------------------------- */
-
-void engi_eq_seq_add(eng_queue *q, uint32_t slot)
-{
-    assert(slot < q->cap);
-    uint32_t h = (uint32_t)q->node[slot].ev.seq & q->seq_mask;
-    q->node[slot].hnext = q->seq_head[h];
-    q->seq_head[h] = slot;
-}
-
-static uint32_t seq_find(const eng_queue *q, uint64_t seq)
-{
-    uint32_t p = q->seq_head[(uint32_t)seq & q->seq_mask], steps = 0;
-    while (p != EQ_NIL && q->node[p].ev.seq != seq) {
-        p = q->node[p].hnext;
-        assert(++steps <= q->count);
-    }
-    (void)steps;
-    return p;
-}
-
-static void seq_del(eng_queue *q, uint32_t slot)
-{
-    uint32_t *link = &q->seq_head[(uint32_t)q->node[slot].ev.seq & q->seq_mask];
-    uint32_t steps = 0;
-    while (*link != slot) {   /* the slot is on this chain: bounded by count */
-        assert(*link != EQ_NIL && ++steps <= q->count);
-        link = &q->node[*link].hnext;
-    }
-    (void)steps;
-    *link = q->node[slot].hnext;
-}
-
 /* ---- operations -------------------------------------------------------- */
 
 static void release(eng_queue *q, uint32_t slot)
 {
     assert(q->count > 0 && q->node[slot].where == EQ_FREE && slot < q->hwm);
     if (!q->small)
-        seq_del(q, slot);
+        engi_eq_seq_del(q, slot);
     q->node[slot].next = q->free_head;
     q->free_head = slot;
     q->count--;
-}
-
-/* Place an event in the lowest tier whose range covers its cycle. */
-void engi_eq_place(eng_queue *q, uint32_t slot)
-{
-    assert(slot < q->cap);
-    uint64_t blk = eq_block(q, q->node[slot].ev.cycle);
-    if (blk < q->frontier_blk)
-        engi_eq_fine_insert(q, slot);
-    else if (blk - q->frontier_blk < q->cbits.nbits)
-        engi_eq_coarse_append(q, slot);
-    else
-        engi_eq_heap_insert(q, slot);
 }
 
 /* Block number of coarse bucket b, given that it lies in [base, base + K). */
@@ -383,7 +337,7 @@ int eng_queue_cancel(eng_queue *q, uint64_t seq)
         release(q, slot);
         return ENG_OK;
     }
-    slot = seq_find(q, seq);
+    slot = engi_eq_seq_find(q, seq);
     if (slot == EQ_NIL)
         return ENG_ENOENT;
     unplace(q, slot);

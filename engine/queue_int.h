@@ -177,6 +177,7 @@ void     engi_eq_bits_clear(eq_bits *b, uint32_t i);
 int      engi_eq_bits_get(const eq_bits *b, uint32_t i);
 uint32_t engi_eq_bits_scan(const eq_bits *b, uint32_t from);   /* circular; some bit set */
 /* queue_wheel.c */
+void     engi_eq_place(eng_queue *q, uint32_t slot);   /* the lowest tier covering it */
 void     engi_eq_fine_insert(eng_queue *q, uint32_t slot);
 void     engi_eq_fine_remove(eng_queue *q, uint32_t slot);
 void     engi_eq_coarse_append(eng_queue *q, uint32_t slot);
@@ -185,9 +186,10 @@ void     engi_eq_coarse_cascade(eng_queue *q, uint32_t bucket);
 /* queue_heap.c */
 void     engi_eq_heap_insert(eng_queue *q, uint32_t slot);
 void     engi_eq_heap_remove(eng_queue *q, uint32_t pos);
-/* queue.c */
-void     engi_eq_place(eng_queue *q, uint32_t slot);
+/* queue_seq.c */
 void     engi_eq_seq_add(eng_queue *q, uint32_t slot);
+uint32_t engi_eq_seq_find(const eng_queue *q, uint64_t seq);   /* slot or EQ_NIL */
+void     engi_eq_seq_del(eng_queue *q, uint32_t slot);
 /* queue_small.c */
 uint32_t engi_eq_small_find(const eng_queue *q, uint64_t seq);   /* heap pos or EQ_NIL */
 void     engi_eq_tiny_to_heap(eng_queue *q);

@@ -8,11 +8,13 @@
 
 static uint32_t fine_index(const eng_queue *q, uint64_t cycle)
 {
+    assert(q->fbits.nbits >= 64 && (q->fbits.nbits & (q->fbits.nbits - 1)) == 0);
     return (uint32_t)cycle & (q->fbits.nbits - 1);
 }
 
 static uint32_t coarse_index(const eng_queue *q, uint64_t cycle)
 {
+    assert(q->cbits.nbits >= 64 && (q->cbits.nbits & (q->cbits.nbits - 1)) == 0);
     return (uint32_t)eq_block(q, cycle) & (q->cbits.nbits - 1);
 }
 
@@ -134,4 +136,17 @@ void engi_eq_coarse_cascade(eng_queue *q, uint32_t b)
     }
     (void)n;
     engi_eq_bits_clear(&q->cbits, b);
+}
+
+/* Place an event in the lowest tier whose range covers its cycle. */
+void engi_eq_place(eng_queue *q, uint32_t slot)
+{
+    assert(slot < q->cap);
+    uint64_t blk = eq_block(q, q->node[slot].ev.cycle);
+    if (blk < q->frontier_blk)
+        engi_eq_fine_insert(q, slot);
+    else if (blk - q->frontier_blk < q->cbits.nbits)
+        engi_eq_coarse_append(q, slot);
+    else
+        engi_eq_heap_insert(q, slot);
 }

@@ -62,6 +62,7 @@ size_t eng_checkpoint_format(const eng_record *r, char *buf, size_t len)
 
 static int cp_equal(const eng_checkpoint *x, const eng_checkpoint *y)
 {
+    assert(x != NULL && y != NULL);
     return x->index == y->index && x->cycle == y->cycle && x->hash == y->hash;
 }
 

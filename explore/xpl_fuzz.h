@@ -14,7 +14,6 @@
 
 #define XPL_FZ_CHUNK_RUNS 64u           /* runs per thread-pool work item */
 #define XPL_FZ_INFLIGHT_PER_JOB 2u      /* work items queued per worker */
-#define XPL_FZ_DISTINCT_MAX (1u << 26)  /* decision-list hashes remembered */
 #define XPL_FZ_STOP_SIGNALS 3           /* SIGINT, SIGTERM, SIGHUP (fuzz_stop.c) */
 
 typedef struct xpl_fz_fail {

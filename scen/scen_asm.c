@@ -6,9 +6,12 @@
 ** table), `org` at the load address, `bits 32`, and a %line directive so that nasm's
 ** own error lines already name the scenario file and the line inside the asm block.
 */
+/* realpath() is XSI (scen_include_dir). */
+#define _XOPEN_SOURCE 700
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +30,20 @@
 #ifndef VMMSIM_NASM_PATH
 #define VMMSIM_NASM_PATH "nasm"
 #endif
-#ifndef VMMSIM_INCLUDE_DIR
-#define VMMSIM_INCLUDE_DIR "scenarios/include"
+/* Where vmm.inc is found (scen_include_dir): the source tree's scenarios/include for
+** a binary inside the build tree, the installed share/vmmsim/include otherwise. */
+#ifndef VMMSIM_SOURCE_INCLUDE_DIR
+#define VMMSIM_SOURCE_INCLUDE_DIR "scenarios/include"
 #endif
+#ifndef VMMSIM_BUILD_DIR
+#define VMMSIM_BUILD_DIR ""
+#endif
+#ifndef VMMSIM_INSTALL_INCLUDE_DIR
+#define VMMSIM_INSTALL_INCLUDE_DIR "/usr/local/share/vmmsim/include"
+#endif
+/* The .deb installs under /usr whatever the build's prefix (cmake/install.cmake). */
+#define SCEN_INC_PACKAGE "/usr/share/vmmsim/include"
+#define SCEN_INC_REL "/../share/vmmsim/include"
 
 #define NASM_MISSING "nasm (the Netwide Assembler) is not installed: install it with " \
     "'apt-get install nasm' (or run tools/setup), or set VMMSIM_NASM to its path"
@@ -163,6 +177,37 @@ static int nasm_wait(pid_t pid, uint32_t secs, int *st, int *timed_out) {
         if (k == ticks_max) { *timed_out = 1; kill(pid, SIGKILL); }
         nanosleep(&tick, NULL);
     }
+static int is_dir(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The folder holding vmm.inc, in this order: $VMMSIM_INCLUDE; for a binary under the
+** build tree, the source tree's scenarios/include; BIN/../share/vmmsim/include beside
+** the running binary (an installed or relocated vmmsim, found through /proc/self/exe);
+** the install prefix's share/vmmsim/include, then the .deb's (a program embedding the
+** libraries, run from elsewhere). Returns NULL when none exists. */
+const char *scen_include_dir(char *buf, size_t len) {
+    assert(buf && len >= SCEN_PATH_MAX);
+    const char *env = getenv("VMMSIM_INCLUDE");
+    if (env && *env) return env;
+    char exe[SCEN_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        /* /proc/self/exe is a resolved path: compare with the resolved build folder. */
+        char bdir[PATH_MAX];
+        size_t nb = VMMSIM_BUILD_DIR[0] && realpath(VMMSIM_BUILD_DIR, bdir) ? strlen(bdir) : 0;
+        if (nb && !strncmp(exe, bdir, nb) && exe[nb] == '/' && is_dir(VMMSIM_SOURCE_INCLUDE_DIR))
+            return VMMSIM_SOURCE_INCLUDE_DIR;
+        char *slash = strrchr(exe, '/');
+        if (slash && (size_t)(slash - exe) + sizeof SCEN_INC_REL <= len) {
+            snprintf(buf, len, "%.*s%s", (int)(slash - exe), exe, SCEN_INC_REL);
+            if (is_dir(buf)) return buf;
+        }
+    }
+    if (is_dir(VMMSIM_INSTALL_INCLUDE_DIR)) return VMMSIM_INSTALL_INCLUDE_DIR;
+    return is_dir(SCEN_INC_PACKAGE) ? SCEN_INC_PACKAGE : NULL;
 }
 
 /* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
@@ -170,8 +215,12 @@ static int run_nasm(scen *s, uint32_t i, const asm_tmp *t) {
     assert(s && t && i < s->nvxds && t->src[0] && t->bin[0] && t->map[0]);
     const char *nasm = getenv("VMMSIM_NASM");
     if (!nasm || !*nasm) nasm = access(VMMSIM_NASM_PATH, X_OK) == 0 ? VMMSIM_NASM_PATH : "nasm";
-    const char *inc = getenv("VMMSIM_INCLUDE");
-    if (!inc || !*inc) inc = VMMSIM_INCLUDE_DIR;
+    char incbuf[SCEN_PATH_MAX];
+    const char *inc = scen_include_dir(incbuf, sizeof incbuf);
+    if (!inc)
+        return scen_fail(s, SCEN_EIO, 0, 0, "cannot find vmm.inc's folder (share/vmmsim/include "
+                         "beside the vmmsim binary, " VMMSIM_INSTALL_INCLUDE_DIR " or " SCEN_INC_PACKAGE "): set "
+                         "VMMSIM_INCLUDE to it");
     char inc1[SCEN_PATH_MAX + 4], inc2[SCEN_PATH_MAX + 4];
     snprintf(inc1, sizeof inc1, "-I%s/", s->dir);
     snprintf(inc2, sizeof inc2, "-I%s/", inc);

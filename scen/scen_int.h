@@ -14,6 +14,10 @@ int scen_fail(scen *s, int code, uint32_t line, uint32_t col, const char *fmt, .
 #endif
     ;
 
+/* The folder of vmm.inc that nasm gets with -I (scen_asm.c); buf (at least
+** SCEN_PATH_MAX bytes) may hold the result. NULL: none found. */
+const char *scen_include_dir(char *buf, size_t len);
+
 /* Default load address of the first VxD and the alignment of the next ones. */
 #define SCEN_LOAD_BASE  0x00100000u
 #define SCEN_LOAD_ALIGN 0x1000u
