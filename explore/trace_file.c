@@ -201,6 +201,27 @@ static int header_line(xpl_tfile *t, char *line, const char *path, uint32_t line
     return 0;
 }
 
+/* At the end of the file: it held a trace, with its '# run:' line (what to replay)
+** and its summary (else it was cut). 0 or XPL_EXIT_USAGE. */
+static int tfile_whole(const xpl_tfile *t, const char *path, int empty, uint32_t lineno, FILE *err) {
+    assert(t && path && err);
+    if (empty) {
+        fprintf(err, "vmmsim replay: %s: empty file, expected a vmmsim trace\n", path);
+        return XPL_EXIT_USAGE;
+    }
+    if (!t->has_run) {
+        fprintf(err, "vmmsim replay: %s: expected a '# run: strategy=S seed=N' header line (what "
+                "to replay), found none\n", path);
+        return XPL_EXIT_USAGE;
+    }
+    if (!t->ended) {
+        fprintf(err, "vmmsim replay: %s:%u: expected the trace to end with its summary ('# verdict:'), "
+                "found the end of the file (a cut trace?)\n", path, lineno);
+        return XPL_EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* Limits: a trace file of at most 64 Mi lines of at most XPL_LINE_MAX bytes. */
 int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
     assert(t && path && err);
@@ -258,17 +279,7 @@ int xpl_tfile_read(xpl_tfile *t, const char *path, FILE *err) {
             break;
         }
     }
-    if (!rc && first) { fprintf(err, "vmmsim replay: %s: empty file, expected a vmmsim trace\n", path); rc = XPL_EXIT_USAGE; }
-    if (!rc && !t->has_run) {
-        fprintf(err, "vmmsim replay: %s: expected a '# run: strategy=S seed=N' header line (what "
-                "to replay), found none\n", path);
-        rc = XPL_EXIT_USAGE;
-    }
-    if (!rc && !t->ended) {
-        fprintf(err, "vmmsim replay: %s:%u: expected the trace to end with its summary ('# verdict:'), "
-                "found the end of the file (a cut trace?)\n", path, lineno);
-        rc = XPL_EXIT_USAGE;
-    }
+    if (!rc) rc = tfile_whole(t, path, first, lineno, err);
     if (!rc && ferror(f)) { fprintf(err, "vmmsim replay: %s: read error\n", path); rc = XPL_EXIT_HOST; }
     fclose(f);
     if (rc) xpl_tfile_free(t);

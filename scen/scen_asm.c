@@ -177,6 +177,8 @@ static int nasm_wait(pid_t pid, uint32_t secs, int *st, int *timed_out) {
         if (k == ticks_max) { *timed_out = 1; kill(pid, SIGKILL); }
         nanosleep(&tick, NULL);
     }
+}
+
 static int is_dir(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
