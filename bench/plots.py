@@ -194,16 +194,20 @@ def fmt(x, digits=3):
 
 
 def md_host(res):
-    rows = ["| scenario | sim. cycles / host s | × real 33 MHz 386 | MIPS | events / s | host ns / event "
-            "| trigger→entry ns (median, p99) |", "|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| scenario | × real 33 MHz 386, CPU time (wall) | MIPS, CPU time (wall) | sim. cycles / host s "
+            "| events / s | host ns / event | trigger→entry ns (median, p99) |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
     for name, h in sorted(res.get("host", {}).items()):
         if "metrics" not in h:
             rows.append(f"| {name} | {h.get('error', 'no result')} | | | | | |")
             continue
         m, t = h["metrics"], h["trigger_to_entry_ns"]["all"]
         lat = f"{t['median']:,}, {t['p99']:,}" if t["count"] else "–"
-        rows.append(f"| {name} | {fmt(m['sim_cycles_per_s']['median'])} | "
-                    f"{fmt(m['x_real_386_33mhz']['median'])} | {fmt(m['mips']['median'])} | "
+        cpu_x = m.get("cpu_x_real_386_33mhz", {}).get("median")
+        cpu_m = m.get("cpu_mips", {}).get("median")
+        x = f"{fmt(cpu_x)} ({fmt(m['x_real_386_33mhz']['median'])})" if cpu_x else fmt(m['x_real_386_33mhz']['median'])
+        mi = f"{fmt(cpu_m)} ({fmt(m['mips']['median'])})" if cpu_m else fmt(m['mips']['median'])
+        rows.append(f"| {name} | {x} | {mi} | {fmt(m['sim_cycles_per_s']['median'])} | "
                     f"{fmt(m['events_per_s']['median'])} | {fmt(m['ns_per_event']['median'])} | {lat} |")
     return rows
 
@@ -260,7 +264,10 @@ def summary_md(doc, made):
     m, res = doc["machine"], doc["results"]
     out = [f"Command: `{doc['command']}` ({doc['mode']}, {doc['duration_s']} s, {doc['started_utc']})",
            f"Machine: {m['cpu_model']}, {m['cpus']} CPUs, {m['kernel']}, {m['compiler']}, "
-           f"{m['build_type']} build", "",
+           f"{m['build_type']} build" + (f", assertions {'on' if m.get('checks') == 'ON' else 'off'}"
+                                          if m.get("checks") else "")
+           + (f"; load average {m['load_avg'][0]:.1f} / {m['load_avg'][1]:.1f} / {m['load_avg'][2]:.1f}"
+              " (1 / 5 / 15 min) at the start" if m.get("load_avg") else ""), "",
            "Host speed (`vmmsim bench host`, medians over the repeats):", ""] + md_host(res) + [
            "", "Simulated latency (`vmmsim bench latency`):", ""] + md_latency(res) + [
             "", "Interpreter, MIPS by CPU time, median over the rounds (`cpu_bench`; qemu-i386 "
