@@ -19,6 +19,7 @@ static atomic_uint afile_serial;    /* distinct temporary names within the proce
 
 /* The folder part of path ("." for a bare name), for the directory fsync. */
 static void dir_of(const char *path, char *dir, size_t len) {
+    assert(path && dir && len >= 2);
     const char *slash = strrchr(path, '/');
     if (!slash) { snprintf(dir, len, "."); return; }
     size_t n = (size_t)(slash - path);
@@ -98,6 +99,7 @@ int xpl_afile_check(const char *path, const char *const *inputs, int n, char *wh
 }
 
 int xpl_afile_is_tmp(const char *name) {
+    assert(name != NULL);
     size_t n = strlen(name);
     return name[0] == '.' && n > 5 && !strcmp(name + n - 4, ".tmp");
 }

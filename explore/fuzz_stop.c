@@ -20,6 +20,7 @@
 static const int stop_signals[XPL_FZ_STOP_SIGNALS] = { SIGINT, SIGTERM, SIGHUP };
 
 static const char *sig_name(int signum) {
+    assert(signum == SIGINT || signum == SIGTERM || signum == SIGHUP);
     return signum == SIGINT ? "SIGINT" : signum == SIGTERM ? "SIGTERM" : "SIGHUP";
 }
 
@@ -40,6 +41,7 @@ static void on_stop_signal(uv_signal_t *s, int signum) {
 }
 
 void xpl_fz_signals_start(xpl_fz_campaign *cp) {
+    assert(cp && XPL_FZ_STOP_SIGNALS == sizeof stop_signals / sizeof stop_signals[0]);
     for (int i = 0; i < XPL_FZ_STOP_SIGNALS; i++) {
         uv_signal_init(&cp->loop, &cp->sig[i]);
         cp->sig[i].data = cp;
@@ -56,6 +58,7 @@ void xpl_fz_signals_close(xpl_fz_campaign *cp) {
 
 /* A file a campaign writes into --out DIR (docs/fuzzing.md). */
 static int campaign_file(const char *n) {
+    assert(n != NULL);
     size_t len = strlen(n);
     if (!strcmp(n, "findings.jsonl") || !strcmp(n, XPL_FZ_DISTINCT_FILE) || xpl_afile_is_tmp(n)) return 1;
     return !strncmp(n, "run-", 4) && ((len > 9 && !strcmp(n + len - 9, ".schedule")) ||

@@ -144,6 +144,7 @@ static int add_cp(xpl_tfile *t, const eng_checkpoint *cp, uint32_t *cap) {
 /* A whole unsigned decimal (no sign, no junk), as the header writes it. */
 static int dec_u64(const char *v, uint64_t *out) {
     char *end;
+    assert(v && out);
     if (!is_digit(v[0])) return -1;
     errno = 0;
     *out = strtoull(v, &end, 10);

@@ -145,7 +145,9 @@ static void nasm_signals(int on, struct sigaction *old) {
 static uint32_t nasm_time_s(void) {
     const char *e = getenv("VMMSIM_NASM_TIME_S");
     unsigned long v = e && *e ? strtoul(e, NULL, 10) : 0;
-    return v >= 1 && v <= 3600 ? (uint32_t)v : SCEN_NASM_TIME_S;
+    uint32_t t = v >= 1 && v <= 3600 ? (uint32_t)v : SCEN_NASM_TIME_S;
+    assert(t >= 1 && t <= 3600);
+    return t;
 }
 
 /* The child: limits, stdout to /dev/null, stderr to the log, then nasm. Only
@@ -181,6 +183,7 @@ static int nasm_wait(pid_t pid, uint32_t secs, int *st, int *timed_out) {
 
 static int is_dir(const char *path) {
     struct stat st;
+    assert(path != NULL);
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
@@ -363,6 +366,7 @@ static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
 }
 
 static int assemble1(scen *s, uint32_t i, const asm_tmp *t) {
+    assert(s && t && i < s->nvxds && t->dir[0]);
     const scen_src *src = &s->src[i];
     struct stat st;
     if (src->file && (stat(src->file, &st) || access(src->file, R_OK) != 0))

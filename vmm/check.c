@@ -131,6 +131,7 @@ static int check_queued(const vmm_state *v, char *why, size_t len) {
 
 int vmm_check(const vmm_state *v, char *why, size_t len) {
     int rc;
+    assert(why != NULL || len == 0);
     if (!v) { broken(why, len, "no machine"); return VMM_EBROKEN; }
     if (why && len) why[0] = 0;
     if ((rc = check_run(v, why, len)) || (rc = check_crit(v, why, len)) ||

@@ -105,6 +105,7 @@ static int guest_exception(vmm_state *v, const cpu_stop_info *info) {
                                       "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
                                       "#MF", "#AC" };
     char where[VMM_NAME_MAX * 3 + 16], code[24] = "";
+    assert(v && info && info->vector < 256);
     if (info->has_error_code) snprintf(code, sizeof code, "(0x%x)", info->error_code);
     if (info->has_error_code && info->error_code < 10) snprintf(code, sizeof code, "(%u)", info->error_code);
     vmmi_where(v, info->fault_eip, where, sizeof where);
@@ -279,6 +280,7 @@ static int deliver_pending(vmm_state *v) {
 /* The test build walks the invariants after each dispatch (vmm_check); a broken one
 ** ends the run with VMM_EBROKEN and says which. */
 static int invariants_hold(vmm_state *v) {
+    assert(v && v->cpu && v->q);
 #ifdef VMMSIM_CHECKS
     char why[200];
     if (vmm_check(v, why, sizeof why) != VMM_OK) {

@@ -207,7 +207,9 @@ static void set_cf(vmm_sregs *r, int on) { r->eflags = on ? r->eflags | CPU_CF :
 
 static uint32_t clamp_pri(uint32_t p) {
     p &= 0xFFFFu;                               /* the high word must be 0 (DDK) */
-    return p == 0 ? 1 : p > VMM_SLICE_PRI_MAX ? VMM_SLICE_PRI_MAX : p;
+    p = p == 0 ? 1 : p > VMM_SLICE_PRI_MAX ? VMM_SLICE_PRI_MAX : p;
+    assert(p >= 1 && p <= VMM_SLICE_PRI_MAX);
+    return p;
 }
 
 /* Get_Time_Slice_Priority's ESI: the most of the CPU the VM can get, in percent. */

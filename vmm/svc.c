@@ -51,6 +51,7 @@ void vmmi_svc_ret_record(vmm_state *v, uint32_t dword, uint32_t vm, const vmm_sr
 }
 
 static void set_flag(vmm_sregs *r, uint32_t flag, int on) {
+    assert(r && flag != 0 && (flag & (flag - 1)) == 0);   /* one flag bit */
     r->eflags = on ? r->eflags | flag : r->eflags & ~flag;
 }
 
@@ -66,7 +67,9 @@ int vmmi_svc_table_add(vmm_state *v, uint32_t *tab, uint32_t *n, uint32_t cap, u
 
 /* A VM handle argument; an invalid one is a guest error (the real VMM would crash). */
 int vmmi_svc_vm_arg(vmm_state *v, const vmm_call *c, uint32_t handle) {
+    assert(v && c);
     int vm = vmmi_vm_of_handle(v, handle);
+    assert(vm < (int)v->nvms);
     if (vm < 0) {
         char name[64];
         vmmi_fail(v, VMM_EGUEST, "%s: 0x%08x is not a VM handle",
@@ -161,6 +164,7 @@ static int vm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
 ** (vpicd.c). Each is checked before the service acts (where.c). */
 static int cb_in_esi(uint32_t num) {
     static const uint16_t svc[] = { 0x0E, 0x0F, 0x10, 0x11, 0x14, 0x24, 0x2A, 0x3A, 0x3C, 0x3D };
+    assert(num <= 0x7FFFu);
     for (size_t i = 0; i < sizeof svc / sizeof svc[0]; i++)
         if (svc[i] == num) return 1;
     return 0;

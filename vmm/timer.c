@@ -30,6 +30,7 @@ static uint64_t tick_cycle(const vmm_state *v, uint64_t k) { return (k * tick_ms
 
 /* Get_Last_Updated_System_Time: the system time at the last tick. */
 static uint64_t last_tick_ms(const vmm_state *v) {
+    assert(tick_ms(v) > 0 && hz(v) > 0);   /* machine limits: timer_tick_ms, clock_hz >= 1 */
     return vmmi_cycles(v) * 1000 / (tick_ms(v) * hz(v)) * tick_ms(v);
 }
 

@@ -105,6 +105,7 @@ const char *vmmi_control_msg_name(uint32_t msg) {
         "Sys_Critical_Init", "Device_Init", "Init_Complete", "Sys_VM_Init", "Sys_VM_Terminate",
         "System_Exit", "Sys_Critical_Exit", "Create_VM", "VM_Critical_Init", "VM_Init",
         "VM_Terminate", "VM_Not_Executeable", "Destroy_VM", "VM_Suspend", "VM_Resume" };
+    assert(sizeof n / sizeof n[0] == 15);   /* messages 0..0Eh (docs/vmm.md) */
     return msg < sizeof n / sizeof n[0] ? n[msg] : "Unknown_Message";
 }
 
@@ -137,6 +138,7 @@ static const char *cb_kind_name(uint32_t k) {
     static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
                                                       "event", "prio", "timeout", "hwint",
                                                       "vid_virt", "vid_eoi", "vid_iret" };
+    assert(n[VMM_CB_KIND_COUNT - 1] != NULL);   /* one name per kind */
     return k < VMM_CB_KIND_COUNT ? n[k] : "?";
 }
 

@@ -27,6 +27,7 @@ const char *vmm_stim_name(uint32_t kind) {
     static const char *const n[VMM_STIM_KIND_COUNT] = {
         NULL, "call", "release_time_slice", "wake", "kernel_idle", "suspend", "resume",
         "begin_crit", "end_crit", "irq" };
+    assert(n[VMM_STIM_KIND_COUNT - 1] != NULL);   /* one name per kind */
     return kind > 0 && kind < VMM_STIM_KIND_COUNT ? n[kind] : "unknown";
 }
 
@@ -190,6 +191,7 @@ void vmmi_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear) {
 }
 
 int vmmi_vm_of_handle(const vmm_state *v, uint32_t handle) {
+    assert(v && v->nvms <= VMM_VMS_MAX);
     if (handle < VMM_CB_BASE || (handle - VMM_CB_BASE) % VMM_CB_SIZE) return -1;
     uint32_t i = (handle - VMM_CB_BASE) / VMM_CB_SIZE;
     return i < v->nvms ? (int)i : -1;
@@ -198,6 +200,7 @@ int vmmi_vm_of_handle(const vmm_state *v, uint32_t handle) {
 uint64_t vmmi_cycles(const vmm_state *v) { return cpu_cycles(v->cpu); }
 uint64_t vmm_now(const vmm_state *v) { return cpu_cycles(v->cpu); }
 void vmmi_charge(vmm_state *v, uint64_t cycles) {
+    assert(v && v->cpu && cpu_cycles(v->cpu) + cycles >= cycles);   /* no wrap */
     cpu_set_cycles(v->cpu, cpu_cycles(v->cpu) + cycles);
 }
 
@@ -362,9 +365,11 @@ const char  *vmm_error(const vmm_state *v) { return v->errmsg; }
 
 uint32_t vmm_finding_count(const vmm_state *v) { return v->run.nfind; }
 const vmm_finding *vmm_finding_get(const vmm_state *v, uint32_t i) {
+    assert(v && v->find);
     return i < v->run.nfind && i < VMM_FINDINGS_MAX ? &v->find[i] : NULL;
 }
 uint32_t vmm_finding_kept(const vmm_state *v) {
+    assert(v);
     return v->run.nfind < VMM_FINDINGS_MAX ? v->run.nfind : VMM_FINDINGS_MAX;
 }
 const char *vmm_finding_rule(uint32_t k) {
@@ -397,5 +402,6 @@ uint32_t vmm_handle_of_index(uint32_t vm_index) {
 }
 
 uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index) {
+    assert(v && v->nvms <= VMM_VMS_MAX);
     return vm_index < v->nvms ? v->vm[vm_index].handle : 0;
 }

@@ -34,6 +34,7 @@ static void rec(vmm_state *v, int op, uint32_t irq, uint64_t vm, uint32_t proc) 
 /* Services a VxD may call at interrupt time (DDK: "asynchronous services"). */
 int vmmi_svc_async(uint32_t dword) {
     uint32_t dev = dword >> 16, num = dword & 0x7FFFu;
+    assert(dev <= 0xFFFFu && num <= 0x7FFFu);
     if (dev == VPICD_DEVICE) return 1;
     if (dev != 1) return 0;
     switch (num) {
@@ -49,6 +50,7 @@ int vmmi_svc_async(uint32_t dword) {
 }
 
 static int irq_of(vmm_state *v, uint32_t handle) {
+    assert(v && v->nvms >= 1);
     if ((handle & VMM_H_TAG) != VMM_H_IRQ || (handle & ~VMM_H_TAG) >= VMM_IRQS ||
         !v->pic.irq[handle & ~VMM_H_TAG].desc)
         return vmmi_fail(v, VMM_EGUEST, "VPICD: 0x%08x is not a virtualized IRQ handle", handle);
