@@ -105,7 +105,7 @@ static int guest_exception(vmm_state *v, const cpu_stop_info *info) {
                                       "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
                                       "#MF", "#AC" };
     char where[VMM_NAME_MAX * 3 + 16], code[24] = "";
-    assert(v && info && info->vector < 256);
+    assert(v && v->cpu && info);
     if (info->has_error_code) snprintf(code, sizeof code, "(0x%x)", info->error_code);
     if (info->has_error_code && info->error_code < 10) snprintf(code, sizeof code, "(%u)", info->error_code);
     vmmi_where(v, info->fault_eip, where, sizeof where);
