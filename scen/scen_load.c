@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "scen_int.h"
 
@@ -1169,17 +1170,33 @@ int scen_load(scen *s, const char *path) {
         set_path(s, path);
         return scen_fail(s, SCEN_EIO, 0, 0, "cannot open: %s", strerror(errno));
     }
-    char *buf = malloc(SCEN_INPUT_MAX + 1);
+    /* A regular file is read into a buffer of its own size, so that a load pays for
+    ** its file, not for SCEN_INPUT_MAX; one byte more than that size means the size
+    ** was no guide (a file that grew, /proc): then the rest, up to the limit. */
+    struct stat st;
+    size_t cap = SCEN_INPUT_MAX;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < SCEN_INPUT_MAX)
+        cap = (size_t)st.st_size;
+    char *buf = malloc(cap + 2);
     errno = 0;
-    size_t n = buf ? fread(buf, 1, SCEN_INPUT_MAX + 1, f) : 0;
+    size_t n = buf ? fread(buf, 1, cap + 1, f) : 0;
+    if (buf && n > cap && cap < SCEN_INPUT_MAX) {
+        char *more = realloc(buf, (size_t)SCEN_INPUT_MAX + 2);
+        if (!more) free(buf);
+        buf = more;
+        if (buf) n += fread(buf + n, 1, SCEN_INPUT_MAX + 1 - n, f);
+    }
     int rd_err = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (!buf || rd_err || n > SCEN_INPUT_MAX) {
         free(buf);
         memset(s, 0, sizeof *s);
         set_path(s, path);
-        return scen_fail(s, !buf ? SCEN_ENOMEM : rd_err ? SCEN_EIO : SCEN_ELIMIT, 0, 0, "%s",
-                         !buf ? "out of memory" : rd_err ? strerror(rd_err) : "file larger than 1 MiB");
+        if (!buf || rd_err)
+            return scen_fail(s, !buf ? SCEN_ENOMEM : SCEN_EIO, 0, 0, "%s",
+                             !buf ? "out of memory" : strerror(rd_err));
+        return scen_fail(s, SCEN_ELIMIT, 0, 0, "expected at most %u bytes of YAML, found more",
+                         (unsigned)SCEN_INPUT_MAX);
     }
     int rc = scen_load_text(s, buf, n, path);
     free(buf);
