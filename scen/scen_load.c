@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "scen_int.h"
+#include "vmmsim_assert.h"
 
 /* ---- node helpers -------------------------------------------------------- */
 
@@ -171,6 +172,9 @@ static int check_keys(const sctx *c, uint32_t map, const char *what, const char 
 /* The value node of key in a mapping, or 0. */
 static uint32_t get(const sctx *c, uint32_t map, const char *key) {
     assert(c && key && map < c->t->len);
+    /* Only a mapping has keys; its callers check the type first, so a non-map here is
+    ** a caller's slip, answered as "no such key" rather than walking a list as pairs. */
+    if (NEVER(N(c, map)->type != SCEN_Y_MAP)) return 0;
     for (uint32_t k = N(c, map)->first; k; k = N(c, N(c, k)->next)->next)
         if (N(c, k)->type == SCEN_Y_SCALAR && !strcmp(N(c, k)->text, key))
             return N(c, k)->next;
@@ -573,6 +577,9 @@ static int parse_at(sctx *c, uint32_t i, vmm_stimulus *st) {
 /* The key node of key in a mapping, or 0 (for errors that point at a key). */
 static uint32_t key_of(const sctx *c, uint32_t map, const char *key) {
     assert(c && key && map < c->t->len);
+    /* Only a mapping has keys; its callers check the type first, so a non-map here is
+    ** a caller's slip, answered as "no such key" rather than walking a list as pairs. */
+    if (NEVER(N(c, map)->type != SCEN_Y_MAP)) return 0;
     for (uint32_t k = N(c, map)->first; k; k = N(c, N(c, k)->next)->next)
         if (N(c, k)->type == SCEN_Y_SCALAR && !strcmp(N(c, k)->text, key)) return k;
     return 0;
@@ -917,10 +924,10 @@ static int parse_calls(sctx *c, uint32_t i, scen_expect *e) {
     assert(c && c->s && c->t && i < c->t->len && e);
     static const char *const keys[] = { "cb", "exactly", "at_least", "at_most", NULL };
     const uint32_t max = SCEN_TRACE_RECORDS_MAX;
-    uint32_t v, x = get(c, i, "exactly"), lo = get(c, i, "at_least"), hi = get(c, i, "at_most");
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.calls")) || (rc = check_keys(c, i, "expect.calls", keys)))
         return rc;
+    uint32_t v, x = get(c, i, "exactly"), lo = get(c, i, "at_least"), hi = get(c, i, "at_most");
     if (!(v = get(c, i, "cb"))) return missing(c, i, "expect.calls", "cb", "a callback label");
     if ((rc = add_ref(c, v, "expect.calls.cb", &e->ref0))) return rc;
     e->nrefs = 1;

@@ -136,6 +136,8 @@ static const struct { const char *from, *to; int rc; const char *prefix, *needle
     { "  - finding: CS-7\n", "  - calls: { cb: DEMO.entry, at_least: 2, at_most: 1 }\n", SCEN_ESCHEMA,
       "dir/t.yaml:23:", "a count >= at_least" },
     { "  - finding: CS-7\n", "  - before: [DEMO.entry]\n", SCEN_ESCHEMA, "dir/t.yaml:23:13:", "at least two labels" },
+    /* a list where calls: wants a mapping (found by fuzz_scen: its keys were read before its type) */
+    { "  - finding: CS-7\n", "  - calls: [DEMO.entry]\n", SCEN_ESCHEMA, "dir/t.yaml:23:", "expect.calls" },
     { "name: loader test", "name: \"a\\tb\"", SCEN_ESCHEMA, "dir/t.yaml:1:7:", "one line of text" },
 };
 
