@@ -45,12 +45,17 @@
 
 typedef struct cpu_insn cpu_insn;
 typedef void (*cpu_fn)(cpu_state *c, const cpu_insn *i);
+/* A threaded handler (thread.h): cycles with its base clocks charged, the chain's
+** cycle limit and the instruction count before it; returns 0 when the chain ends. */
+typedef int (*cpu_tfn)(cpu_state *c, const cpu_insn *i, uint64_t cyc, uint64_t tend,
+                       uint64_t icnt);
 
 /* One decoded instruction. `tag` says which decode it is valid for: the page's
 ** generation (bits 1..30) and CS's default size (bit 0); bit 31 marks an entry whose
 ** linear address was a breakpoint when decoded, so it never hits the fast path. */
 struct cpu_insn {
     cpu_fn   fn;
+    cpu_tfn  tfn;       /* fn's threaded form (thread.h), set with fn at decode time */
     const cpu_insn *link; /* the entry slot of the next instruction when it is on the
                              same page (run.c chains through it), else cpu_insn_none */
     uint32_t phys;      /* physical address of the first byte; with tag, read as */
@@ -119,6 +124,9 @@ struct cpu_state {
     /* Code fetch fast path: the linear page of CS:EIP that is known to be inside
     ** the CS limit, its physical page and the tag its decoded entries must have. */
     uint32_t   code_lin_page, code_phys_page, code_tag;
+    /* The linear code page a threaded chain runs on (thread.h): the chain ends when
+    ** code_lin_page is no longer this page. */
+    uint32_t   tpage;
 
     cpu_tlbe   tlb_r[CPU_TLB_SIZE], tlb_w[CPU_TLB_SIZE];
     cpu_insn  *icache;        /* CPU_ICACHE_SIZE entries */

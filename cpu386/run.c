@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "cpu_int.h"
+#include "thread.h"
 
 /* The loop notices a stop on its chain test (code_lin_page) and then reads cycle_end. */
 void cpu_stop_now(cpu_state *c, int reason)
@@ -184,7 +185,7 @@ static inline const cpu_insn *same_page(const cpu_state *c, uint32_t eip, uint32
 __attribute__((noinline)) static void run_loop(cpu_state *c)
 {
     uint32_t eip = c->eip, page = 1u, next;
-    uint64_t cyc = c->cycles, end, cnext;
+    uint64_t cyc = c->cycles, end, cnext, tend;
     unsigned mp = c->mpend;
     const cpu_insn *i, *n;
     for (;;) {
@@ -194,8 +195,20 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
         end = c->cycle_end;
         if (cyc >= end || !(i = block_start(c, eip, &page))) break;
         c->mpend = 0;
+        tend = end - cyc > CPU_CHAIN_CLK ? cyc + CPU_CHAIN_CLK : end;
         cyc += i->comps & mp;   /* after the budget test, as the instruction's own clocks */
-        for (;;) {   /* one instruction */
+        if (CPU_LIKELY(page != 1u && !c->dbg)) {
+            /* Threaded (thread.h): the chain returns with EIP, cycles, the instruction
+            ** count and the owed "+m" in the state, after the instruction that ended it. */
+            c->tpage = page;
+            i->tfn(c, i, cyc + i->clk, tend, c->icount);
+            if (CPU_UNLIKELY(c->dbg)) cpu_dbg_after(c);   /* as below */
+            eip = c->eip;
+            mp = c->mpend;
+            cyc = c->cycles;
+            continue;
+        }
+        for (;;) {   /* one instruction, while debugging or off the code page fast path */
             assert(page == 1u || c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)));
             cnext = cyc + i->clk;
             c->cycles = cnext;
@@ -227,6 +240,21 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
             i = n;
         }
     }
+}
+
+int cpu_t_exit(cpu_state *c, uint64_t cyc, uint64_t icnt, unsigned mp)
+{
+    assert(icnt >= c->icount && (mp == 0 || mp == 0xFFu));
+    c->cycles = cyc;
+    c->icount = icnt;
+    c->mpend = mp;
+    return 0;
+}
+
+int cpu_t_any(CPU_TARGS)
+{
+    assert(c->tpage == (c->seg[CPU_CS].base + c->eip - (i->phys & 0xFFFu)));
+    CPU_T_GENERIC(i->fn);
 }
 
 static int exc_class(int v)   /* 1 benign, 2 contributory, 3 page fault */

@@ -5,6 +5,7 @@
 ** the operation and size are constants in the handler; and the REP clock bases.
 ** Each is equivalent to the generic handler it replaces.
 */
+#include "thread.h"
 #include "x.h"
 
 #define ALU_RR(name, OP)                                                          \
@@ -279,4 +280,99 @@ void cpu_specialize(cpu_insn *o)
     else if (b >= 0xB8 && b <= 0xBF) o->fn = mov_ri32;
     else if (b >= 0x40 && b <= 0x47) o->fn = inc_r32;
     else if (b >= 0x48 && b <= 0x4F) o->fn = dec_r32;
+}
+
+/* ---- threaded forms (thread.h) --------------------------------------------------- */
+
+/* Register-only: no fault, no stop, no clock read, no memory: state stays in registers. */
+#define T_REG(tname, fname)                                                       \
+    static int tname(CPU_TARGS)                                                   \
+    {                                                                             \
+        fname(c, i);                                                              \
+        icnt++;                                                                   \
+        CPU_T_NEXT();                                                             \
+    }
+/* Memory, falling through or faulting. */
+#define T_MEM(tname, fname)                                                       \
+    static int tname(CPU_TARGS) { CPU_T_MEM(fname); }
+/* Memory and a control transfer (CALL, RET). */
+#define T_XFER(tname, fname)                                                      \
+    static int tname(CPU_TARGS) { CPU_T_GENERIC(fname); }
+
+T_REG(t_rr_add, rr_add) T_REG(t_rr_or, rr_or) T_REG(t_rr_adc, rr_adc) T_REG(t_rr_sbb, rr_sbb)
+T_REG(t_rr_and, rr_and) T_REG(t_rr_sub, rr_sub) T_REG(t_rr_xor, rr_xor) T_REG(t_rr_cmp, rr_cmp)
+T_REG(t_gr_add, gr_add) T_REG(t_gr_or, gr_or) T_REG(t_gr_adc, gr_adc) T_REG(t_gr_sbb, gr_sbb)
+T_REG(t_gr_and, gr_and) T_REG(t_gr_sub, gr_sub) T_REG(t_gr_xor, gr_xor) T_REG(t_gr_cmp, gr_cmp)
+T_REG(t_ri_add, ri_add) T_REG(t_ri_or, ri_or) T_REG(t_ri_adc, ri_adc) T_REG(t_ri_sbb, ri_sbb)
+T_REG(t_ri_and, ri_and) T_REG(t_ri_sub, ri_sub) T_REG(t_ri_xor, ri_xor) T_REG(t_ri_cmp, ri_cmp)
+T_REG(t_mov_rr32, mov_rr32) T_REG(t_mov_gr32, mov_gr32) T_REG(t_mov_ri32, mov_ri32)
+T_REG(t_inc_r32, inc_r32) T_REG(t_dec_r32, dec_r32)
+T_REG(t_sh1_r32, sh1_r32) T_REG(t_shl1_r32, shl1_r32) T_REG(t_shr1_r32, shr1_r32)
+T_REG(t_sar1_r32, sar1_r32) T_REG(t_shi_r32, shi_r32)
+T_MEM(t_gm_add, gm_add) T_MEM(t_gm_or, gm_or) T_MEM(t_gm_adc, gm_adc) T_MEM(t_gm_sbb, gm_sbb)
+T_MEM(t_gm_and, gm_and) T_MEM(t_gm_sub, gm_sub) T_MEM(t_gm_xor, gm_xor) T_MEM(t_gm_cmp, gm_cmp)
+T_MEM(t_mg_add, mg_add) T_MEM(t_mg_or, mg_or) T_MEM(t_mg_adc, mg_adc) T_MEM(t_mg_sbb, mg_sbb)
+T_MEM(t_mg_and, mg_and) T_MEM(t_mg_sub, mg_sub) T_MEM(t_mg_xor, mg_xor) T_MEM(t_mg_cmp, mg_cmp)
+T_MEM(t_mov_gm32, mov_gm32) T_MEM(t_mov_mg32, mov_mg32)
+T_MEM(t_push_r32, push_r32) T_MEM(t_pop_r32, pop_r32)
+T_XFER(t_call_rel32, call_rel32) T_XFER(t_ret_near32, ret_near32)
+
+/* Jcc rel32 on registers only: taken, the tlink entry owes its "+m" (7+m). */
+#define T_JCC(name, COND)                                                         \
+    static int name(CPU_TARGS)                                                    \
+    {                                                                             \
+        uint32_t next = c->eip + i->len;                                          \
+        icnt++;                                                                   \
+        if (COND) {                                                               \
+            const cpu_insn *n = i->tlink;                                         \
+            c->eip = next + i->imm;                                               \
+            cyc += CLK_JCC_TAKEN_EXTRA;                                           \
+            if (CPU_UNLIKELY(cpu_insn_key(n) != i->nkey + (int32_t)i->imm ||      \
+                             cyc >= tend))                                        \
+                return cpu_t_exit(c, cyc, icnt, 0xFFu);                           \
+            CPU_MUSTTAIL return n->tfn(c, n, cyc + n->clk + n->comps, tend, icnt); \
+        }                                                                         \
+        c->eip = next;                                                            \
+        CPU_T_NEXT();                                                             \
+    }
+#define T_JCC_CC(name, CC) T_JCC(name, cpu_flags_cond_inl(&c->fl, CC))
+T_JCC_CC(t_jcc0, 0) T_JCC_CC(t_jcc1, 1) T_JCC_CC(t_jcc2, 2) T_JCC_CC(t_jcc3, 3)
+T_JCC_CC(t_jcc6, 6) T_JCC_CC(t_jcc7, 7) T_JCC_CC(t_jcc8, 8) T_JCC_CC(t_jcc9, 9)
+T_JCC_CC(t_jcc10, 10) T_JCC_CC(t_jcc11, 11) T_JCC_CC(t_jcc12, 12) T_JCC_CC(t_jcc13, 13)
+T_JCC_CC(t_jcc14, 14) T_JCC_CC(t_jcc15, 15)
+T_JCC(t_jz_e, cpu_flags_zf_inl(&c->fl) == 1) T_JCC(t_jz_ne, cpu_flags_zf_inl(&c->fl) == 0)
+
+/* Each specialised handler beside its threaded form; anything else runs through
+** cpu_t_any. Every form here charges at least 2 base clocks (thread.h's bound). */
+static const struct { cpu_fn fn; cpu_tfn tfn; } thread_map[] = {
+    { rr_add, t_rr_add }, { rr_or, t_rr_or }, { rr_adc, t_rr_adc }, { rr_sbb, t_rr_sbb },
+    { rr_and, t_rr_and }, { rr_sub, t_rr_sub }, { rr_xor, t_rr_xor }, { rr_cmp, t_rr_cmp },
+    { gr_add, t_gr_add }, { gr_or, t_gr_or }, { gr_adc, t_gr_adc }, { gr_sbb, t_gr_sbb },
+    { gr_and, t_gr_and }, { gr_sub, t_gr_sub }, { gr_xor, t_gr_xor }, { gr_cmp, t_gr_cmp },
+    { ri_add, t_ri_add }, { ri_or, t_ri_or }, { ri_adc, t_ri_adc }, { ri_sbb, t_ri_sbb },
+    { ri_and, t_ri_and }, { ri_sub, t_ri_sub }, { ri_xor, t_ri_xor }, { ri_cmp, t_ri_cmp },
+    { gm_add, t_gm_add }, { gm_or, t_gm_or }, { gm_adc, t_gm_adc }, { gm_sbb, t_gm_sbb },
+    { gm_and, t_gm_and }, { gm_sub, t_gm_sub }, { gm_xor, t_gm_xor }, { gm_cmp, t_gm_cmp },
+    { mg_add, t_mg_add }, { mg_or, t_mg_or }, { mg_adc, t_mg_adc }, { mg_sbb, t_mg_sbb },
+    { mg_and, t_mg_and }, { mg_sub, t_mg_sub }, { mg_xor, t_mg_xor }, { mg_cmp, t_mg_cmp },
+    { mov_rr32, t_mov_rr32 }, { mov_gr32, t_mov_gr32 }, { mov_ri32, t_mov_ri32 },
+    { mov_gm32, t_mov_gm32 }, { mov_mg32, t_mov_mg32 },
+    { inc_r32, t_inc_r32 }, { dec_r32, t_dec_r32 },
+    { sh1_r32, t_sh1_r32 }, { shl1_r32, t_shl1_r32 }, { shr1_r32, t_shr1_r32 },
+    { sar1_r32, t_sar1_r32 }, { shi_r32, t_shi_r32 },
+    { push_r32, t_push_r32 }, { pop_r32, t_pop_r32 },
+    { call_rel32, t_call_rel32 }, { ret_near32, t_ret_near32 },
+    { jcc0, t_jcc0 }, { jcc1, t_jcc1 }, { jcc2, t_jcc2 }, { jcc3, t_jcc3 },
+    { jz_e, t_jz_e }, { jz_ne, t_jz_ne }, { jcc6, t_jcc6 }, { jcc7, t_jcc7 },
+    { jcc8, t_jcc8 }, { jcc9, t_jcc9 }, { jcc10, t_jcc10 }, { jcc11, t_jcc11 },
+    { jcc12, t_jcc12 }, { jcc13, t_jcc13 }, { jcc14, t_jcc14 }, { jcc15, t_jcc15 },
+};
+
+cpu_tfn cpu_thread_fn(cpu_fn fn)
+{
+    size_t k;
+    assert(fn);
+    for (k = 0; k < sizeof thread_map / sizeof thread_map[0]; k++)
+        if (thread_map[k].fn == fn) return thread_map[k].tfn;
+    return cpu_t_any;
 }
