@@ -127,6 +127,7 @@ struct cpu_state {
     /* The linear code page a threaded chain runs on (thread.h): the chain ends when
     ** code_lin_page is no longer this page. */
     uint32_t   tpage;
+    uint64_t   tend;          /* the chain's cycle limit while cpu_t_any calls a handler */
 
     cpu_tlbe   tlb_r[CPU_TLB_SIZE], tlb_w[CPU_TLB_SIZE];
     cpu_insn  *icache;        /* CPU_ICACHE_SIZE entries */
@@ -383,34 +384,45 @@ static inline uint32_t cpu_tlb_key(const cpu_state *c, uint32_t lin, unsigned n)
     return ((lin + n - 1u) & ~0xFFFu) | c->ubit;
 }
 
-/* Segment-relative read of n bytes: window check, then the read TLB. */
-static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n)
+/* The fast path of a segment-relative access of n bytes: the window check, then the
+** read (write) TLB; the host pointer, or NULL for the slow path. A hit has no side
+** effect: pages with decoded code or a data breakpoint never get a write entry. */
+static inline uint8_t *cpu_rd_ptr(const cpu_state *c, unsigned s, uint32_t off, unsigned n)
 {
     const cpu_segwin *w = &c->sw[s];
     assert(s < 6 && (n == 1 || n == 2 || n == 4));
     if (CPU_LIKELY(off >= w->rlo[n >> 1] && off <= w->rhi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_r[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
-            return cpu_host_ld(t->page + (lin & 0xFFFu), n);
-        }
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) return t->page + (lin & 0xFFFu);
     }
-    return cpu_rd_slow(c, s, off, n);
+    return NULL;
 }
-
-static inline void cpu_wr(cpu_state *c, unsigned s, uint32_t off, unsigned n, uint32_t v)
+static inline uint8_t *cpu_wr_ptr(const cpu_state *c, unsigned s, uint32_t off, unsigned n)
 {
     const cpu_segwin *w = &c->sw[s];
     assert(s < 6 && (n == 1 || n == 2 || n == 4));
     if (CPU_LIKELY(off >= w->wlo[n >> 1] && off <= w->whi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_w[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
-            cpu_host_st(t->page + (lin & 0xFFFu), n, v);
-            return;
-        }
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) return t->page + (lin & 0xFFFu);
     }
-    cpu_wr_slow(c, s, off, n, v);
+    return NULL;
+}
+
+/* Segment-relative read of n bytes: the fast path, else the slow one. */
+static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n)
+{
+    const uint8_t *p = cpu_rd_ptr(c, s, off, n);
+    if (CPU_LIKELY(p != NULL)) return cpu_host_ld(p, n);
+    return cpu_rd_slow(c, s, off, n);
+}
+
+static inline void cpu_wr(cpu_state *c, unsigned s, uint32_t off, unsigned n, uint32_t v)
+{
+    uint8_t *p = cpu_wr_ptr(c, s, off, n);
+    if (CPU_LIKELY(p != NULL)) cpu_host_st(p, n, v);
+    else cpu_wr_slow(c, s, off, n, v);
 }
 
 /* Stack: SS-relative with the B bit choosing ESP or SP. */

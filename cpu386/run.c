@@ -251,10 +251,24 @@ int cpu_t_exit(cpu_state *c, uint64_t cyc, uint64_t icnt, unsigned mp)
     return 0;
 }
 
+/* run_loop's step, threaded: the state exact before the handler (it may fault, stop,
+** read or add clocks); after it, the chain ends on a debug event, a change of the
+** code page or an instruction of no base clocks (thread.h: the chain's bound). */
 int cpu_t_any(CPU_TARGS)
 {
+    uint32_t next = c->eip + i->len;
     assert(c->tpage == (c->seg[CPU_CS].base + c->eip - (i->phys & 0xFFFu)));
-    CPU_T_GENERIC(i->fn);
+    c->cycles = cyc;
+    c->icount = icnt;
+    c->tend = tend;   /* through the state: fewer registers to keep across the call */
+    i->fn(c, i);
+    cyc = c->cycles;
+    icnt = c->icount + 1u;
+    tend = c->tend;
+    if (CPU_UNLIKELY(c->dbg || c->code_lin_page != c->tpage || i->clk == 0))
+        return cpu_t_exit(c, cyc, icnt, c->mpend);
+    if (CPU_LIKELY(cpu_eip_mpend(c) == next)) CPU_T_NEXT();
+    CPU_T_JUMPED(next);
 }
 
 static int exc_class(int v)   /* 1 benign, 2 contributory, 3 page fault */

@@ -21,7 +21,7 @@
 **   to code, CS loads, stops) happened, as run_loop does after every instruction.
 ** - EIP is kept in the state by every handler, as for run_loop.
 ** - The chain's length is bounded by `tend` (at most CPU_CHAIN_CLK clocks past its
-**   start, and never past the budget): every threaded form charges at least one clock,
+**   start, and never past the budget): every specialised threaded form charges at least one clock,
 **   and cpu_t_any ends the chain after an instruction that charged none, so a build
 **   that does not turn the tail calls into jumps (-O0) nests a bounded number of
 **   frames. With clang the tail calls are forced (musttail); GCC makes them jumps from
@@ -59,7 +59,7 @@ int cpu_t_exit(cpu_state *c, uint64_t cyc, uint64_t icnt, unsigned mp);
 /* Any handler: run_loop's step around i->fn (run.c). */
 int cpu_t_any(CPU_TARGS);
 /* The threaded form of a decoded entry (x_fast.c): specialised, or cpu_t_any. */
-cpu_tfn cpu_thread_fn(cpu_fn fn);
+cpu_tfn cpu_thread_fn(const cpu_insn *o);
 
 /* After a control transfer (c->eip set by the handler, which fell through to `next`
 ** otherwise): the target's entry through tlink or, on the chain's page, through the
@@ -99,38 +99,6 @@ static inline const cpu_insn *cpu_t_target(const cpu_state *c, const cpu_insn *i
         if (CPU_UNLIKELY(!n_ || cyc >= tend)) return cpu_t_exit(c, cyc, icnt, mp_); \
         CPU_MUSTTAIL return n_->tfn(c, n_, cyc + n_->clk + (n_->comps & mp_), tend, \
                                     icnt);                                          \
-    } while (0)
-
-/* The step of a handler that never transfers control (it advances EIP by its
-** length or faults) but may touch memory, fault or stop: exact state before it, the
-** chain's end after a debug event or a code change. FN charges at least one clock. */
-#define CPU_T_MEM(FN)                                                               \
-    do {                                                                            \
-        c->cycles = cyc;                                                            \
-        c->icount = icnt;                                                           \
-        FN(c, i);                                                                   \
-        icnt++;                                                                     \
-        cyc = c->cycles;                                                            \
-        if (CPU_UNLIKELY(c->dbg || c->code_lin_page != c->tpage))                   \
-            return cpu_t_exit(c, cyc, icnt, c->mpend);                              \
-        CPU_T_NEXT();                                                               \
-    } while (0)
-
-/* The step of any handler, which may also transfer control or charge no clock:
-** exact state before it, the chain's end after a debug event or a code change. */
-#define CPU_T_GENERIC(FN)                                                           \
-    do {                                                                            \
-        uint32_t next_ = c->eip + i->len;                                           \
-        uint64_t c0_ = cyc - i->clk;                                                \
-        c->cycles = cyc;                                                            \
-        c->icount = icnt;                                                           \
-        FN(c, i);                                                                   \
-        icnt++;                                                                     \
-        cyc = c->cycles;                                                            \
-        if (CPU_UNLIKELY(c->dbg || c->code_lin_page != c->tpage || cyc == c0_))     \
-            return cpu_t_exit(c, cyc, icnt, c->mpend);                              \
-        if (CPU_LIKELY(cpu_eip_mpend(c) == next_)) CPU_T_NEXT();                    \
-        CPU_T_JUMPED(next_);                                                        \
     } while (0)
 
 #pragma GCC visibility pop
