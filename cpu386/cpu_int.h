@@ -5,7 +5,8 @@
 ** The hot loop (run.c) is: find the decoded entry for CS:EIP in the decode cache
 ** (keyed by physical address, per-page generation numbers invalidate it on writes),
 ** or, after straight-line flow, follow the previous entry's `link` to it; charge its
-** clocks, call its handler. Handlers (x_*.c) never allocate and never do
+** clocks, call its handler (on the code page's fast path, each handler jumps on to
+** the next one itself: thread.h). Handlers (x_*.c) never allocate and never do
 ** host I/O except through the bus callbacks of IN/OUT.
 **
 ** Faults: the memory and segment layers call cpu_fault(), which longjmps back to

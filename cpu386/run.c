@@ -162,7 +162,25 @@ static inline const cpu_insn *same_page(const cpu_state *c, uint32_t eip, uint32
     return cpu_insn_key(n) == (((uint64_t)c->code_tag << 32) | phys) ? n : NULL;
 }
 
+/* A threaded chain from entry i (thread.h), cycles `cyc` before its base clocks (its
+** "+m" charged, which may pass tend: it runs, as its budget test came first): it
+** returns with EIP, cycles, the instruction count and the owed "+m" in the state,
+** after the instruction that ended it; a debug event that instruction raised is
+** handled as run_loop's own step does. */
+static inline void run_chain(cpu_state *c, const cpu_insn *i, uint64_t cyc, uint64_t tend,
+                             uint32_t page)
+{
+    assert(page != 1u && !c->dbg && tend > 0);
+    c->tpage = page;
+    i->tfn(c, i, cyc + i->clk, tend, c->icount);
+    if (CPU_UNLIKELY(c->dbg)) cpu_dbg_after(c);
+}
+
 /* The hot loop.
+**
+** On the code page's fast path and with no debug event pending, a block runs as a
+** threaded chain (run_chain, thread.h), which follows the links described here with
+** the same tests; otherwise the loop below steps each instruction through its `fn`.
 **
 ** Chaining: after an instruction, the next entry is reached by its `link` (fall
 ** through) or `tlink` (a relative jump taken to exactly EIP + len + imm) instead of
@@ -198,11 +216,7 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
         tend = end - cyc > CPU_CHAIN_CLK ? cyc + CPU_CHAIN_CLK : end;
         cyc += i->comps & mp;   /* after the budget test, as the instruction's own clocks */
         if (CPU_LIKELY(page != 1u && !c->dbg)) {
-            /* Threaded (thread.h): the chain returns with EIP, cycles, the instruction
-            ** count and the owed "+m" in the state, after the instruction that ended it. */
-            c->tpage = page;
-            i->tfn(c, i, cyc + i->clk, tend, c->icount);
-            if (CPU_UNLIKELY(c->dbg)) cpu_dbg_after(c);   /* as below */
+            run_chain(c, i, cyc, tend, page);
             eip = c->eip;
             mp = c->mpend;
             cyc = c->cycles;

@@ -3,7 +3,9 @@
 ** memory ALU ops, MOV, INC/DEC, shifts by a constant, Jcc per condition, PUSH/POP r32,
 ** CALL rel32 and RET), chosen once at decode time so
 ** the operation and size are constants in the handler; and the REP clock bases.
-** Each is equivalent to the generic handler it replaces.
+** Each is equivalent to the generic handler it replaces. Then the threaded forms
+** (thread.h) of these and of a few generic handlers, and cpu_thread_fn, which picks
+** an entry's threaded form.
 */
 #include "thread.h"
 #include "x.h"
@@ -618,8 +620,9 @@ cpu_tfn cpu_thread_fn(const cpu_insn *o)
     size_t k;
     cpu_tfn t;
     assert(o && o->fn);
+    if (o->clk == 0) return cpu_t_any;   /* thread.h: every other form charges a clock */
     for (k = 0; k < sizeof thread_map / sizeof thread_map[0]; k++)
         if (thread_map[k].fn == o->fn) return thread_map[k].tfn;
     t = thread_generic(o);
-    return t && o->clk > 0 ? t : cpu_t_any;   /* thread.h: every form charges a clock */
+    return t ? t : cpu_t_any;
 }
