@@ -10,6 +10,12 @@
 #include "thread.h"
 #include "x.h"
 
+/* Instantiates M(P_op, CPU_ALU_OP) for the eight group-1 operations. */
+#define ALU_EACH(M, P)                                                            \
+    M(P##_add, CPU_ALU_ADD) M(P##_or, CPU_ALU_OR) M(P##_adc, CPU_ALU_ADC)         \
+    M(P##_sbb, CPU_ALU_SBB) M(P##_and, CPU_ALU_AND) M(P##_sub, CPU_ALU_SUB)       \
+    M(P##_xor, CPU_ALU_XOR) M(P##_cmp, CPU_ALU_CMP)
+
 #define ALU_RR(name, OP)                                                          \
     static void name(cpu_state *c, const cpu_insn *i)                             \
     {                                                                             \
@@ -33,15 +39,7 @@
         c->eip += i->len;                                                         \
     }
 
-ALU_RR(rr_add, CPU_ALU_ADD) ALU_RR(rr_or, CPU_ALU_OR) ALU_RR(rr_adc, CPU_ALU_ADC)
-ALU_RR(rr_sbb, CPU_ALU_SBB) ALU_RR(rr_and, CPU_ALU_AND) ALU_RR(rr_sub, CPU_ALU_SUB)
-ALU_RR(rr_xor, CPU_ALU_XOR) ALU_RR(rr_cmp, CPU_ALU_CMP)
-ALU_GM(gm_add, CPU_ALU_ADD) ALU_GM(gm_or, CPU_ALU_OR) ALU_GM(gm_adc, CPU_ALU_ADC)
-ALU_GM(gm_sbb, CPU_ALU_SBB) ALU_GM(gm_and, CPU_ALU_AND) ALU_GM(gm_sub, CPU_ALU_SUB)
-ALU_GM(gm_xor, CPU_ALU_XOR) ALU_GM(gm_cmp, CPU_ALU_CMP)
-ALU_RI(ri_add, CPU_ALU_ADD) ALU_RI(ri_or, CPU_ALU_OR) ALU_RI(ri_adc, CPU_ALU_ADC)
-ALU_RI(ri_sbb, CPU_ALU_SBB) ALU_RI(ri_and, CPU_ALU_AND) ALU_RI(ri_sub, CPU_ALU_SUB)
-ALU_RI(ri_xor, CPU_ALU_XOR) ALU_RI(ri_cmp, CPU_ALU_CMP)
+ALU_EACH(ALU_RR, rr) ALU_EACH(ALU_GM, gm) ALU_EACH(ALU_RI, ri)
 
 static const cpu_fn rr_fns[8] = { rr_add, rr_or, rr_adc, rr_sbb, rr_and, rr_sub, rr_xor, rr_cmp };
 static const cpu_fn gm_fns[8] = { gm_add, gm_or, gm_adc, gm_sbb, gm_and, gm_sub, gm_xor, gm_cmp };
@@ -55,9 +53,7 @@ static const cpu_fn ri_fns[8] = { ri_add, ri_or, ri_adc, ri_sbb, ri_and, ri_sub,
         if (OP != CPU_ALU_CMP) c->r[i->reg] = r;                                  \
         c->eip += i->len;                                                         \
     }
-ALU_GR(gr_add, CPU_ALU_ADD) ALU_GR(gr_or, CPU_ALU_OR) ALU_GR(gr_adc, CPU_ALU_ADC)
-ALU_GR(gr_sbb, CPU_ALU_SBB) ALU_GR(gr_and, CPU_ALU_AND) ALU_GR(gr_sub, CPU_ALU_SUB)
-ALU_GR(gr_xor, CPU_ALU_XOR) ALU_GR(gr_cmp, CPU_ALU_CMP)
+ALU_EACH(ALU_GR, gr)
 static const cpu_fn gr_fns[8] = { gr_add, gr_or, gr_adc, gr_sbb, gr_and, gr_sub, gr_xor, gr_cmp };
 
 /* op m32, r32 (read-modify-write). */
@@ -69,9 +65,7 @@ static const cpu_fn gr_fns[8] = { gr_add, gr_or, gr_adc, gr_sbb, gr_and, gr_sub,
         if (OP != CPU_ALU_CMP) cpu_wr(c, i->seg, ea, 4, r);                       \
         c->eip += i->len;                                                         \
     }
-ALU_MG(mg_add, CPU_ALU_ADD) ALU_MG(mg_or, CPU_ALU_OR) ALU_MG(mg_adc, CPU_ALU_ADC)
-ALU_MG(mg_sbb, CPU_ALU_SBB) ALU_MG(mg_and, CPU_ALU_AND) ALU_MG(mg_sub, CPU_ALU_SUB)
-ALU_MG(mg_xor, CPU_ALU_XOR) ALU_MG(mg_cmp, CPU_ALU_CMP)
+ALU_EACH(ALU_MG, mg)
 static const cpu_fn mg_fns[8] = { mg_add, mg_or, mg_adc, mg_sbb, mg_and, mg_sub, mg_xor, mg_cmp };
 
 static void mov_rr32(cpu_state *c, const cpu_insn *i) { c->r[i->rm] = c->r[i->reg]; c->eip += i->len; }
@@ -294,12 +288,8 @@ void cpu_specialize(cpu_insn *o)
         icnt++;                                                                   \
         CPU_T_NEXT();                                                             \
     }
-T_REG(t_rr_add, rr_add) T_REG(t_rr_or, rr_or) T_REG(t_rr_adc, rr_adc) T_REG(t_rr_sbb, rr_sbb)
-T_REG(t_rr_and, rr_and) T_REG(t_rr_sub, rr_sub) T_REG(t_rr_xor, rr_xor) T_REG(t_rr_cmp, rr_cmp)
-T_REG(t_gr_add, gr_add) T_REG(t_gr_or, gr_or) T_REG(t_gr_adc, gr_adc) T_REG(t_gr_sbb, gr_sbb)
-T_REG(t_gr_and, gr_and) T_REG(t_gr_sub, gr_sub) T_REG(t_gr_xor, gr_xor) T_REG(t_gr_cmp, gr_cmp)
-T_REG(t_ri_add, ri_add) T_REG(t_ri_or, ri_or) T_REG(t_ri_adc, ri_adc) T_REG(t_ri_sbb, ri_sbb)
-T_REG(t_ri_and, ri_and) T_REG(t_ri_sub, ri_sub) T_REG(t_ri_xor, ri_xor) T_REG(t_ri_cmp, ri_cmp)
+#define T_REG_ALU(name, OP) T_REG(t_##name, name)
+ALU_EACH(T_REG_ALU, rr) ALU_EACH(T_REG_ALU, gr) ALU_EACH(T_REG_ALU, ri)
 T_REG(t_mov_rr32, mov_rr32) T_REG(t_mov_gr32, mov_gr32) T_REG(t_mov_ri32, mov_ri32)
 T_REG(t_inc_r32, inc_r32) T_REG(t_dec_r32, dec_r32)
 T_REG(t_sh1_r32, sh1_r32) T_REG(t_shl1_r32, shl1_r32) T_REG(t_shr1_r32, shr1_r32)
@@ -334,12 +324,7 @@ T_REG(t_sar1_r32, sar1_r32) T_REG(t_shi_r32, shi_r32)
         icnt++;                                                                   \
         CPU_T_NEXT();                                                             \
     }
-T_GM(t_gm_add, CPU_ALU_ADD) T_GM(t_gm_or, CPU_ALU_OR) T_GM(t_gm_adc, CPU_ALU_ADC)
-T_GM(t_gm_sbb, CPU_ALU_SBB) T_GM(t_gm_and, CPU_ALU_AND) T_GM(t_gm_sub, CPU_ALU_SUB)
-T_GM(t_gm_xor, CPU_ALU_XOR) T_GM(t_gm_cmp, CPU_ALU_CMP)
-T_MG(t_mg_add, CPU_ALU_ADD) T_MG(t_mg_or, CPU_ALU_OR) T_MG(t_mg_adc, CPU_ALU_ADC)
-T_MG(t_mg_sbb, CPU_ALU_SBB) T_MG(t_mg_and, CPU_ALU_AND) T_MG(t_mg_sub, CPU_ALU_SUB)
-T_MG(t_mg_xor, CPU_ALU_XOR) T_MG(t_mg_cmp, CPU_ALU_CMP)
+ALU_EACH(T_GM, t_gm) ALU_EACH(T_MG, t_mg)
 
 static int t_mov_gm32(CPU_TARGS)
 {
@@ -591,17 +576,10 @@ static cpu_tfn thread_generic(const cpu_insn *o)
 
 /* Each specialised handler beside its threaded form; anything else runs through
 ** cpu_t_any. Every form here charges at least 2 base clocks (thread.h's bound). */
+#define T_MAP(name, OP) { name, t_##name },
 static const struct { cpu_fn fn; cpu_tfn tfn; } thread_map[] = {
-    { rr_add, t_rr_add }, { rr_or, t_rr_or }, { rr_adc, t_rr_adc }, { rr_sbb, t_rr_sbb },
-    { rr_and, t_rr_and }, { rr_sub, t_rr_sub }, { rr_xor, t_rr_xor }, { rr_cmp, t_rr_cmp },
-    { gr_add, t_gr_add }, { gr_or, t_gr_or }, { gr_adc, t_gr_adc }, { gr_sbb, t_gr_sbb },
-    { gr_and, t_gr_and }, { gr_sub, t_gr_sub }, { gr_xor, t_gr_xor }, { gr_cmp, t_gr_cmp },
-    { ri_add, t_ri_add }, { ri_or, t_ri_or }, { ri_adc, t_ri_adc }, { ri_sbb, t_ri_sbb },
-    { ri_and, t_ri_and }, { ri_sub, t_ri_sub }, { ri_xor, t_ri_xor }, { ri_cmp, t_ri_cmp },
-    { gm_add, t_gm_add }, { gm_or, t_gm_or }, { gm_adc, t_gm_adc }, { gm_sbb, t_gm_sbb },
-    { gm_and, t_gm_and }, { gm_sub, t_gm_sub }, { gm_xor, t_gm_xor }, { gm_cmp, t_gm_cmp },
-    { mg_add, t_mg_add }, { mg_or, t_mg_or }, { mg_adc, t_mg_adc }, { mg_sbb, t_mg_sbb },
-    { mg_and, t_mg_and }, { mg_sub, t_mg_sub }, { mg_xor, t_mg_xor }, { mg_cmp, t_mg_cmp },
+    ALU_EACH(T_MAP, rr) ALU_EACH(T_MAP, gr) ALU_EACH(T_MAP, ri)
+    ALU_EACH(T_MAP, gm) ALU_EACH(T_MAP, mg)
     { mov_rr32, t_mov_rr32 }, { mov_gr32, t_mov_gr32 }, { mov_ri32, t_mov_ri32 },
     { mov_gm32, t_mov_gm32 }, { mov_mg32, t_mov_mg32 },
     { inc_r32, t_inc_r32 }, { dec_r32, t_dec_r32 },
