@@ -85,6 +85,7 @@ static inline const cpu_insn *cpu_t_target(const cpu_state *c, const cpu_insn *i
         const cpu_insn *n_ = i->link;                                               \
         if (CPU_UNLIKELY(cpu_insn_key(n_) != i->nkey || cyc >= tend))               \
             return cpu_t_exit(c, cyc, icnt, 0);                                     \
+        assert(n_->fn && n_->tfn);   /* a key that matches is a decoded entry's */  \
         CPU_MUSTTAIL return n_->tfn(c, n_, cyc + n_->clk, tend, icnt);              \
     } while (0)
 
@@ -97,6 +98,7 @@ static inline const cpu_insn *cpu_t_target(const cpu_state *c, const cpu_insn *i
         c->mpend = 0;                                                               \
         n_ = cpu_t_target(c, i, (next));                                            \
         if (CPU_UNLIKELY(!n_ || cyc >= tend)) return cpu_t_exit(c, cyc, icnt, mp_); \
+        assert(n_->fn && n_->tfn && (mp_ == 0 || mp_ == 0xFFu));                    \
         CPU_MUSTTAIL return n_->tfn(c, n_, cyc + n_->clk + (n_->comps & mp_), tend, \
                                     icnt);                                          \
     } while (0)

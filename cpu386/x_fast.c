@@ -409,6 +409,7 @@ static int t_ret_near32(CPU_TARGS)
             if (CPU_UNLIKELY(cpu_insn_key(n) != i->nkey + (int32_t)i->imm ||      \
                              cyc >= tend))                                        \
                 return cpu_t_exit(c, cyc, icnt, 0xFFu);                           \
+            assert(n->fn && n->tfn);                                              \
             CPU_MUSTTAIL return n->tfn(c, n, cyc + n->clk + n->comps, tend, icnt); \
         }                                                                         \
         c->eip = next;                                                            \
