@@ -530,8 +530,7 @@ static int cache_key(scen *s, uint32_t i, const asm_ctx *a, const char *body, si
     const char *inc = a->c.on ? scen_include_dir(incbuf, sizeof incbuf) : NULL;
     if (!inc) return 0;
     const char *dirs[2] = { s->dir, inc };
-    scen_cache_key(&a->c, dirs, 2, s->vxds[i].load_addr, body, len, k);
-    return 1;
+    return scen_cache_key(&a->c, dirs, 2, s->vxds[i].load_addr, body, len, k);
 }
 
 static int assemble1(scen *s, uint32_t i, asm_ctx *a) {

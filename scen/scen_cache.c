@@ -190,13 +190,13 @@ void scen_cache_nasm_version(scen_cache *c, const char *text, size_t len) {
     if (c->writable) store_file(c, c->memo, buf, (size_t)n);
 }
 
-void scen_cache_key(const scen_cache *c, const char *const *dirs, uint32_t ndirs,
-                    uint32_t load_addr, const char *body, size_t len, scen_key *k) {
+int scen_cache_key(const scen_cache *c, const char *const *dirs, uint32_t ndirs,
+                   uint32_t load_addr, const char *body, size_t len, scen_key *k) {
     assert(c && c->on && dirs && body && k && ndirs <= 4);
     XXH3_state_t *st = XXH3_createState();
     char cwd[SCEN_PATH_MAX] = "", head[64];
     const char *nasmenv = getenv("NASMENV");
-    assert(st != NULL);
+    if (!st) return 0;                 /* out of memory: no cache for this VxD */
     XXH3_128bits_reset(st);
     int n = snprintf(head, sizeof head, "vmmsim image %u load %08x\n", SCEN_CACHE_FORMAT, load_addr);
     XXH3_128bits_update(st, head, (size_t)n);
@@ -211,6 +211,7 @@ void scen_cache_key(const scen_cache *c, const char *const *dirs, uint32_t ndirs
     XXH128_canonical_t canon;
     XXH128_canonicalFromHash(&canon, h);
     memcpy(k->b, canon.digest, sizeof k->b);
+    return 1;
 }
 
 /* A regular file's contents hash (XXH3-128) and size; -1 when it is unreadable, too
@@ -228,6 +229,7 @@ static int hash_file(const char *path, uint8_t out[16], uint64_t *size) {
     char buf[16384];
     uint64_t total = 0;
     ssize_t n = 0;
+    if (!st3) { close(fd); return -1; }
     XXH3_128bits_reset(st3);
     while (total <= CACHE_DEP_FILE_MAX && ((n = read(fd, buf, sizeof buf)) > 0
                                            || (n < 0 && errno == EINTR))) {

@@ -46,8 +46,8 @@ void scen_cache_begin(scen_cache *c, const char *nasm);
 int  scen_cache_nasm_known(scen_cache *c);
 void scen_cache_nasm_version(scen_cache *c, const char *text, size_t len);
 /* The key of one VxD: dirs are nasm's -I folders; body the wrapped source less its
-** [map] line (a temporary path). */
-void scen_cache_key(const scen_cache *c, const char *const *dirs, uint32_t ndirs,
+** [map] line (a temporary path). 0: none (out of memory). */
+int  scen_cache_key(const scen_cache *c, const char *const *dirs, uint32_t ndirs,
                     uint32_t load_addr, const char *body, size_t len, scen_key *k);
 /* 1 and img filled (owned by the caller) on a hit; 0 on a miss of any kind. */
 int  scen_cache_get(scen_cache *c, const scen_key *k, scen_image *img);
