@@ -249,6 +249,46 @@ START_TEST(unwritable_folder_warns_once) {
 }
 END_TEST
 
+/* Over VMMSIM_CACHE_MAX_MB, a store evicts the least recently used entries (here three
+** old 400 KiB stand-ins) until a quarter of the cap is free; a stale temporary file
+** of a writer that died goes too, a fresh one stays. */
+START_TEST(store_over_the_cap_evicts_oldest) {
+    static scen a;
+    ck_assert_int_eq(mkdir(cache, 0700), 0);
+    static char big[400 << 10];
+    const char *names[] = { "vxd-old1", "vxd-old2", "vxd-old3", ".tmp-dead", ".tmp-busy" };
+    for (int i = 0; i < 5; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", cache, names[i]);
+        FILE *f = fopen(path, "w");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(big, 1, i < 3 ? sizeof big : 10, f), i < 3 ? sizeof big : 10);
+        fclose(f);
+        struct timespec ts[2] = { { 1000000 + i, 0 }, { 1000000 + i, 0 } };
+        if (i != 4) ck_assert_int_eq(utimensat(AT_FDCWD, path, ts, 0), 0);
+    }
+    setenv("VMMSIM_CACHE_MAX_MB", "1", 1);
+    load(&a);
+    ck_assert_uint_eq(a.nvxds, 2);
+    scen_free(&a);
+    char path[256];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/vxd-old1", cache);
+    ck_assert_int_ne(stat(path, &st), 0);               /* oldest: evicted */
+    snprintf(path, sizeof path, "%s/vxd-old2", cache);
+    ck_assert_int_ne(stat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/vxd-old3", cache);
+    ck_assert_int_eq(stat(path, &st), 0);               /* 400 KiB + new ones < 768 KiB */
+    snprintf(path, sizeof path, "%s/.tmp-dead", cache);
+    ck_assert_int_ne(stat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/.tmp-busy", cache);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(load(&a), 2);                     /* the new entries stayed */
+    scen_free(&a);
+    unsetenv("VMMSIM_CACHE_MAX_MB");
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("scen_cache");
     TCase *tc = tcase_create("cache");
@@ -258,6 +298,7 @@ int main(void) {
     tcase_add_loop_test(tc, damaged_entry_misses_and_is_rewritten, 0, 5);
     tcase_add_test(tc, off_touches_no_folder);
     tcase_add_test(tc, unwritable_folder_warns_once);
+    tcase_add_test(tc, store_over_the_cap_evicts_oldest);
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);
