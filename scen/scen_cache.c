@@ -552,7 +552,7 @@ int scen_cache_deps_read(scen_deps *d, const char *depfile, const char *skip) {
     int rules = 0, overflow = 0, rc = 0;
     while (rc == 0 && dep_word(&p, w, sizeof w, &overflow)) {
         size_t n = strlen(w);
-        if (w[n - 1] == ':') { rules++; w[--n] = 0; }
+        if (n && w[n - 1] == ':') { rules++; w[--n] = 0; }
         if (rules != 1 || !n || !strcmp(w, skip)) continue;   /* the target, our source */
         uint32_t j = 0;
         while (j < d->n && strcmp(d->path[j], w)) j++;
