@@ -475,7 +475,7 @@ static uint32_t cache_list(const scen_cache *c, cent **out, uint64_t *total) {
             if (!p) break;
             *out = p;
         }
-        snprintf((*out)[n].name, sizeof (*out)[n].name, "%s", e->d_name);
+        memcpy((*out)[n].name, e->d_name, strlen(e->d_name) + 1);   /* length checked above */
         (*out)[n].mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
         (*out)[n].size = (uint64_t)st.st_size;
         *total += (uint64_t)st.st_size;
