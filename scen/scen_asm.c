@@ -197,8 +197,8 @@ static uint32_t nasm_time_s(void) {
     return t;
 }
 
-/* The child: limits, stdout to outp (/dev/null but for `nasm -v`), stderr to the log, then nasm. Only
-** async-signal-safe calls between fork and exec. */
+/* The child: limits, stdout to outp (/dev/null but for `nasm -v`), stderr to the log,
+** then nasm. Only async-signal-safe calls between fork and exec. */
 static void nasm_child(const char *nasm, char **argv, const char *outp, const char *log,
                        uint32_t secs) {
     struct rlimit cpu = { secs, secs + 1 }, fsz = { SCEN_NASM_FILE_MAX, SCEN_NASM_FILE_MAX },
@@ -209,7 +209,8 @@ static void nasm_child(const char *nasm, char **argv, const char *outp, const ch
     setrlimit(RLIMIT_CPU, &cpu);
     setrlimit(RLIMIT_FSIZE, &fsz);
     setrlimit(RLIMIT_AS, &as);
-    int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600), err = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+        err = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(126);
     execvp(nasm, argv);
     _exit(errno == ENOENT || errno == EACCES ? 127 : 126);
@@ -314,7 +315,8 @@ static int run_nasm(scen *s, uint32_t i, const asm_tmp *t, int mode) {
     nasm_signal = 0;
     nasm_signals(1, old);
     pid_t pid = fork();
-    if (pid == 0) nasm_child(argv[0], argv, mode == NASM_VERSION ? t->ver : "/dev/null", t->log, secs);
+    if (pid == 0)
+        nasm_child(argv[0], argv, mode == NASM_VERSION ? t->ver : "/dev/null", t->log, secs);
     nasm_pid = pid;
     werr = pid < 0 ? -1 : nasm_wait(pid, secs, &st, &timed_out);
     nasm_pid = 0;

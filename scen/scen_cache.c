@@ -198,7 +198,8 @@ int scen_cache_key(const scen_cache *c, const char *const *dirs, uint32_t ndirs,
     const char *nasmenv = getenv("NASMENV");
     if (!st) return 0;                 /* out of memory: no cache for this VxD */
     XXH3_128bits_reset(st);
-    int n = snprintf(head, sizeof head, "vmmsim image %u load %08x\n", SCEN_CACHE_FORMAT, load_addr);
+    int n = snprintf(head, sizeof head, "vmmsim image %u load %08x\n", SCEN_CACHE_FORMAT,
+                     load_addr);
     XXH3_128bits_update(st, head, (size_t)n);
     XXH3_128bits_update(st, c->ident, strlen(c->ident) + 1);
     if (!getcwd(cwd, sizeof cwd)) cwd[0] = 0;
