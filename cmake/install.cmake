@@ -67,6 +67,7 @@ foreach(h IN LISTS VMMSIM_HEADERS)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/scenarios/include/vmm.inc
               ${PROJECT_SOURCE_DIR}/scenarios/include/vmm_services.inc
+              ${PROJECT_SOURCE_DIR}/scenarios/include/client.inc
         DESTINATION ${CMAKE_INSTALL_DATADIR}/vmmsim/include)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vmmsim/scenarios
         FILES_MATCHING PATTERN "*.yaml" PATTERN "README.md"

@@ -154,6 +154,8 @@ typedef struct scen {
     scen_expect  *exp;   uint32_t nexp;
     scen_ref     *refs;  uint32_t nrefs;
     scen_fix     *fix;   uint32_t nfix;             /* symbolic values (label+offset) */
+    char          cl_entry[SCEN_VMS_MAX][VMM_NAME_MAX];   /* client cs_ip as a label, or "" */
+    scen_pos      cl_entry_pos[SCEN_VMS_MAX];
     vmm_scenario  vs;                               /* view for vmm_new, after load */
     char err[SCEN_ERR_MAX];
     int  errcode;

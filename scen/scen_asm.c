@@ -90,11 +90,13 @@ static char *slurp(const char *path, size_t max, size_t *len) {
 }
 
 static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds);
+    assert(s && t && SCEN_SRC_VALID(s, i));
     const scen_src *src = &s->src[i];
     FILE *f = fopen(t->src, "w");
     if (!f) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s: %s", t->src, strerror(errno));
-    fprintf(f, "[map symbols %s]\norg 0x%08x\nbits 32\n", t->map, s->vxds[i].load_addr);
+    /* A client program (a slot after the VxDs', scen_int.h) is 16-bit V86 code. */
+    fprintf(f, "[map symbols %s]\norg 0x%08x\nbits %d\n", t->map, s->vxds[i].load_addr,
+            i >= SCEN_VXDS_MAX ? 16 : 32);
     /* VM handles by name, so that VxD code need not hard-code them. */
     for (uint32_t k = 0; k < s->nvms; k++)
         fprintf(f, "%%define VM_%s 0x%08x\n", s->vms[k].name, vmm_handle_of_index(k));
@@ -217,7 +219,7 @@ const char *scen_include_dir(char *buf, size_t len) {
 
 /* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
 static int run_nasm(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds && t->src[0] && t->bin[0] && t->map[0]);
+    assert(s && t && SCEN_SRC_VALID(s, i) && t->src[0] && t->bin[0] && t->map[0]);
     const char *nasm = getenv("VMMSIM_NASM");
     if (!nasm || !*nasm) nasm = access(VMMSIM_NASM_PATH, X_OK) == 0 ? VMMSIM_NASM_PATH : "nasm";
     char incbuf[SCEN_PATH_MAX];
@@ -275,7 +277,7 @@ static int nasm_status(scen *s, uint32_t i, int st, int timed_out, uint32_t secs
 ** in the scenario itself get the asm block's column; the rest (a `file:` source or
 ** an include) are already right. */
 static int asm_errors(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds);
+    assert(s && t && SCEN_SRC_VALID(s, i));
     size_t len = 0;
     char *log = slurp(t->log, 65536, &len);
     char msg[SCEN_ERR_MAX] = "";
@@ -331,7 +333,7 @@ static uint32_t hex(const char **p) {
 
 /* The map's section tables: "Real  Virtual  Name" rows, hex addresses. */
 static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds);
+    assert(s && t && SCEN_SRC_VALID(s, i));
     size_t len = 0;
     char *map = slurp(t->map, 4u << 20, &len);
     if (!map) return scen_fail(s, SCEN_EIO, 0, 0, "nasm wrote no symbol map for VxD '%s'", s->vxds[i].name);
@@ -366,7 +368,7 @@ static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
 }
 
 static int assemble1(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds && t->dir[0]);
+    assert(s && t && SCEN_SRC_VALID(s, i) && t->dir[0]);
     const scen_src *src = &s->src[i];
     struct stat st;
     if (src->file && (stat(src->file, &st) || access(src->file, R_OK) != 0))
@@ -400,12 +402,15 @@ static int assemble1(scen *s, uint32_t i, const asm_tmp *t) {
 int scen_assemble(scen *s) {
     assert(s);
     if (s->errcode) return s->errcode;
-    if (s->nvxds == 0) return SCEN_OK;
+    uint32_t nclients = 0;
+    for (uint32_t k = 0; k < s->nvms; k++)
+        nclients += s->src[SCEN_CLIENT_SRC(k)].text || s->src[SCEN_CLIENT_SRC(k)].file;
+    if (s->nvxds == 0 && nclients == 0) return SCEN_OK;
     asm_tmp t;
     int rc = tmp_open(s, &t);
     if (rc) return rc;
     uint32_t next = SCEN_LOAD_BASE;
-    for (uint32_t i = 0; i < s->nvxds && rc == SCEN_OK; i++) {
+    for (uint32_t i = 0; SCEN_SRC_VALID(s, i) && rc == SCEN_OK; i++) {
         if (!s->vxds[i].load_addr) s->vxds[i].load_addr = next;
         rc = assemble1(s, i, &t);
         if (rc == SCEN_OK) {
@@ -413,6 +418,11 @@ int scen_assemble(scen *s) {
             end = (end + SCEN_LOAD_ALIGN - 1) / SCEN_LOAD_ALIGN * SCEN_LOAD_ALIGN;
             if (end > next) next = end > 0xFFFFF000u ? 0xFFFFF000u : (uint32_t)end;
         }
+        unlink(t.bin); unlink(t.map); unlink(t.log);
+    }
+    for (uint32_t k = 0; k < s->nvms && rc == SCEN_OK; k++) {   /* client programs (scen_load.c) */
+        if (!s->src[SCEN_CLIENT_SRC(k)].text && !s->src[SCEN_CLIENT_SRC(k)].file) continue;
+        rc = assemble1(s, SCEN_CLIENT_SRC(k), &t);
         unlink(t.bin); unlink(t.map); unlink(t.log);
     }
     tmp_clean(&t);
@@ -510,6 +520,7 @@ int scen_resolve(scen *s) {
                              "a value at most 0x%x", r->name, *f->dst, (unsigned long long)v, f->max);
         *f->dst = (uint32_t)v;
     }
+    if (scen_client_resolve(s)) return s->errcode;
     s->vs.m = s->m;
     s->vs.vms = s->vms;   s->vs.nvms = s->nvms;
     s->vs.vxds = s->vxds; s->vs.nvxds = s->nvxds;

@@ -199,8 +199,13 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
 /* Hands the results back. On the code paths the guest's registers are updated. */
 int vmmi_svc_finish(vmm_state *v, vmm_call *c) {
     assert(c->ctx < v->nctx);
-    int code = c->path != VMM_PATH_STIM;
+    int code = c->path != VMM_PATH_STIM && c->path != VMM_PATH_CLIENT;
     vmm_ctx *x = &v->ctx[c->ctx];
+    if (c->path == VMM_PATH_CLIENT) {   /* CL-2: the result goes to Client_EAX */
+        assert(c->ctx < v->nvms);
+        if (cpu_phys_write(v->cpu, vmmi_client_ptr(v, c->ctx) + 0x1C, &c->r.eax, 4) != CPU_OK)
+            return vmmi_fail(v, VMM_EBROKEN, "Client_Reg_Struc of VM %u is outside guest memory", c->ctx);
+    }
     if (code) {
         vmmi_sregs_put(v, &c->r);
         if (c->dword >> 16 != INT2F_DEVICE && (c->dword & SVC_JMP_BIT)) {
