@@ -206,10 +206,14 @@ static void cl_save(vmm_state *v, uint32_t vm, const cpu_regs *r) {
     for (int s = 0; s < 6; s++) cl_wr(v, vm, cseg_off[s], r->seg[s].sel, 2);
 }
 
+/* A CLIENT record: where the client is and its IF (CL-3: the trace always knows the
+** IF the VMM last saw; an INT it reflects or simulates clears it afterwards). */
 static void rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra) {
     uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
-    vmmi_rec(v, VMM_REC_CLIENT, 3, (uint64_t)op | (uint64_t)vm << 8 | (uint64_t)vmmi_cl_if(v, vm) << 16 |
+    uint32_t vif = vmmi_cl_if(v, vm);
+    vmmi_rec(v, VMM_REC_CLIENT, 3, (uint64_t)op | (uint64_t)vm << 8 | (uint64_t)vif << 16 |
              (uint64_t)vector << 24, cs << 16 | ip, extra, 0, 0, 0);
+    v->vm[vm].if_seen = (uint8_t)(vif && op != VMM_CLOP_SIMINT && op != VMM_CLOP_INT);
 }
 
 /* ---- what the client's stops mean -------------------------------------------------- */
@@ -286,7 +290,7 @@ static int cl_irq_return(vmm_state *v, uint32_t vm) {
 static int cl_int(vmm_state *v, uint32_t vm, uint32_t vec) {
     uint32_t ax = cl_rd(v, vm, creg_off[CPU_EAX], 4) & 0xFFFFu;
     if (vec == 0x2F && (ax == 0x1680 || ax == 0x1681 || ax == 0x1682 || ax == 0x1689)) {
-        rec(v, VMM_CLOP_INT, vm, vec, 0);
+        rec(v, VMM_CLOP_VMM, vm, vec, 0);
         vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
         return vmmi_run_int2f(v, vm, 0x002F0000u | ax, VMM_PATH_CLIENT, cl_rd(v, vm, creg_off[CPU_EAX], 4));
     }
@@ -363,6 +367,7 @@ static int cl_run(vmm_state *v, uint32_t vm) {
     *cf = keep;
     cl_save(v, vm, &r);
     cpu_set_regs(v->cpu, &v->regs0);   /* the VMM's flat ring 0 (no paging) again */
+    if (((r.eflags & CPU_IF) != 0) != v->vm[vm].if_seen) rec(v, VMM_CLOP_IF, vm, 0, 0);   /* CL-3 */
     v->run.progress_cycle = vmmi_cycles(v);
     switch (stop) {
     case CPU_STOP_BUDGET:

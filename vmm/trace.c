@@ -325,7 +325,7 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
             (unsigned)(a[0] >> 8 & 0xFF), (uint32_t)a[1]);
         break;
     case VMM_REC_CLIENT: {
-        static const char *const clop[] = { "int", "hlt", "wake", "simint", "iret", "if" };
+        static const char *const clop[] = { "int", "hlt", "wake", "simint", "iret", "if", "vmm" };
         char where[VMM_NAME_MAX * 3 + 16];
         uint32_t vm = (uint32_t)(a[0] >> 8 & 0xFF), cs = (uint32_t)(a[1] >> 16 & 0xFFFF), ip = (uint32_t)(a[1] & 0xFFFF);
         put(o, "CLIENT op=%s vm=%s cs=0x%04x ip=0x%04x", PICK(clop, a[0] & 0xFF), vm_name(v, vm), cs, ip);

@@ -273,6 +273,7 @@ static void dyn_reset(vmm_state *v) {
         v->vm[i].vhandler = -1;
         v->vm[i].halted = 0;
         v->vm[i].irq_ret = 0;
+        v->vm[i].if_seen = 1;   /* client code starts with IF set (client.c) */
     }
     for (uint32_t i = 0; i < v->nctx; i++) {
         vmm_ctx *c = &v->ctx[i];

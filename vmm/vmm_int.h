@@ -157,6 +157,7 @@ typedef struct vmm_vm {
     uint8_t  halted;        /* client.c: its client code executed HLT (idle until an
                                interrupt is simulated into it) */
     uint32_t irq_ret;       /* client.c: CS << 16 | IP its simulated interrupt returns to */
+    uint8_t  if_seen;       /* client.c: the IF its last CLIENT record left (CL-3) */
 } vmm_vm;
 
 /* A pending event (EV-1), priority event (EV-2) or time-out (TO-1). */
