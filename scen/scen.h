@@ -97,9 +97,10 @@ typedef struct scen_expect {
     uint32_t kind;
     scen_pos pos;
     uint32_t ref0, nrefs;   /* ORDER/NEVER/ALWAYS/MEMORY-by-label: into refs[] */
-    uint32_t addr;          /* MEMORY: address (plus the label's, if any) */
+    uint32_t addr;          /* MEMORY: address (plus the label's, if any); with v86, SEG << 16 | OFF */
     uint32_t size;          /* MEMORY: 1, 2 or 4 */
     uint32_t value;         /* MEMORY */
+    uint32_t v86;           /* MEMORY: 1 + SEG*16+OFF in VM vm's own space (0: addr is linear) */
     uint64_t hash;          /* HASH */
     char     rule[8];       /* FINDING */
     uint32_t trig;          /* WITHIN: enum scen_trig_kind */

@@ -826,13 +826,25 @@ static int parse_ports(sctx *c, uint32_t i) {
 
 static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
     assert(c && c->s && c->t && i < c->t->len && e);
-    static const char *const keys[] = { "addr", "label", "offset", "size", "value", NULL };
+    static const char *const keys[] = { "addr", "label", "offset", "size", "value", "vm", "at", NULL };
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.memory")) ||
         (rc = check_keys(c, i, "expect.memory", keys)))
         return rc;
     uint32_t v, a = get(c, i, "addr"), l = get(c, i, "label");
-    if ((a != 0) == (l != 0))
+    if ((v = get(c, i, "vm"))) {   /* a VM's own memory, by SEG:OFF (docs/vmm.md, "Client code") */
+        uint16_t seg = 0, off = 0;
+        uint32_t at = get(c, i, "at");
+        if (a || l) return key_refused(c, i, "expect.memory", a ? "addr" : "label", "'vm:' takes 'at: SEG:OFF'");
+        if (!at) return missing(c, i, "expect.memory", "at", "SEG:OFF in the VM's V86 space");
+        if ((rc = find_vm(c, v, "expect.memory.vm", &e->vm))) return rc;
+        if ((rc = get_segoff(c, at, "expect.memory.at", &seg, &off))) return rc;
+        e->v86 = 1 + ((uint32_t)seg << 4) + off;
+        e->addr = (uint32_t)seg << 16 | off;   /* as written, for messages */
+        a = l = 0;
+    } else if (get(c, i, "at")) {
+        return key_refused(c, i, "expect.memory", "at", "only with 'vm:'");
+    } else if ((a != 0) == (l != 0))
         return scen_fail(c->s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
                          "expect.memory: expected exactly one of 'addr' or 'label'");
     if (a) {

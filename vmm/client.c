@@ -31,6 +31,11 @@ static const uint8_t cseg_off[6] = { 0x38, 0x28, 0x34, 0x3C, 0x40, 0x44 };  /* E
 #define CL_EIP   0x24u
 #define CL_EFL   0x2Cu
 
+uint32_t vmm_vm_high_linear(const vmm_state *v, uint32_t vm_index) {
+    assert(v);
+    return vm_index < v->nvms ? v->vm[vm_index].v86 : 0;
+}
+
 int vmmi_cl_has(const vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
     return v->vm[vm].v86 != 0;

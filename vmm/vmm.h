@@ -255,6 +255,9 @@ const char *vmm_label_at(const vmm_state *v, uint32_t addr);
 int  vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len);
 int  vmm_vm_index(const vmm_state *v, const char *name);   /* -1 when unknown */
 uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index);
+/* A VM's CB_High_Linear: where its own V86 space (1 MiB + HMA) lies in guest RAM;
+** 0 when the VM has no client program (docs/vmm.md, "Client code"). */
+uint32_t vmm_vm_high_linear(const vmm_state *v, uint32_t vm_index);
 /* The handle the VM at vm_index (its place in vmm_scenario.vms) will have: fixed by
 ** the index alone, so a scenario's VxD source can name it before the machine exists
 ** (the loader defines VM_<name> for nasm). */
