@@ -97,8 +97,9 @@ re-checks rules of DESIGN.md section 6.2 on every record:
         interrupt handler the client resumes where the interrupt came in
   CL-2  a SERVICE path=client comes right after its VM's CLIENT op=vmm, AX = the
         INT 2Fh function
-  CL-3  an interrupt is simulated into client code only while its virtual IF is set
-        (the IF its CLIENT records left; an INT reflected or simulated clears it)
+  CL-3  an interrupt is simulated into client code, and a PEF_Wait_For_STI event
+        (Call_When_VM_Ints_Enabled) runs in it, only while its virtual IF is set (the
+        IF its CLIENT records left; an INT reflected or simulated clears it)
   CL-4  a client VM's handler is entered (CLIENT op=simint) only for a simulated
         interrupt past its VID_Virt_Int_Proc, and ends at its IRET (CLIENT op=iret),
         never by irq_handler_cycles (EVENT kind=iret)
@@ -691,6 +692,10 @@ class Model:
         self.last_tick = (k, rec.cycle)
 
     def on_ev(self, rec):
+        if (rec.get("op") == "run" and rec.get("kind") == "priority" and rec.num("flags", 0) & 1
+                and self.cl_if.get(rec.get("vm"), 1) != 1):
+            self.fail("CL-3", rec, f"a PEF_Wait_For_STI event runs in {rec.get('vm')} while its "
+                      "client code's IF is clear")
         op, kind, handle = rec.get("op"), rec.get("kind"), rec.num("handle", 0)
         vm, boost, flags = rec.get("vm"), rec.num("boost", 0), rec.num("flags", 0)
         e = self.events.get(handle)

@@ -720,6 +720,9 @@ CL1, CL3, CL4, CL5 = ("cl1_client_regs_through_ebp", "cl3_virtual_if_holds_irq",
     # CL-3: an interrupt is simulated while the client's IF is clear
     (CL3, [(r"(CLIENT op=if vm=dos1 cs=0x1000 ip=0x001e at=dos1.start.busy\+9) if=1", r"\1 if=0")],
      "CL-3"),
+    # CL-3: Call_When_VM_Ints_Enabled's callback runs before the client's STI
+    ("cl3_ints_enabled_waiters", [(r"(CLIENT op=if vm=dos1 cs=0x1000 ip=0x0007 at=dos1.start.spin) if=1",
+                                   r"\1 if=0")], "CL-3"),
     # CL-4: a client VM's handler ends by time (EVENT kind=iret) instead of its IRET
     (CL4, [(r"(\d+) CLIENT op=iret vm=dos1 (.*)\n", r"\1 EVENT seq=99 kind=iret index=1\n")], "CL-4"),
     # CL-4: the IRET hook without a simulated interrupt in its handler
@@ -738,7 +741,8 @@ def test_refmodel_catches_broken_client_trace(golden, edits, rule):
     assert rule in rules(broken), violations(broken)
 
 
-@pytest.mark.parametrize("name", [CL1, "cl2_int2f_from_client", CL3, CL4, CL5])
+@pytest.mark.parametrize("name", [CL1, "cl2_int2f_from_client", CL3, "cl3_ints_enabled_waiters", CL4,
+                                  CL5])
 def test_refmodel_on_fuzzed_client_runs(name):
     """CL-1 … CL-5 (and every other rule) hold on seeded random schedules."""
     from conftest import SCENARIOS

@@ -334,6 +334,33 @@ static int cl_exception(vmm_state *v, uint32_t vm, const cpu_stop_info *info) {
     return cl_fault(v, vm, info, CPU_STOP_EXCEPTION);
 }
 
+/* ---- services on the virtual IF (CL-3) ------------------------------------------ */
+
+/* Enable_VM_Ints, Disable_VM_Ints (the current VM's Client_EFlags.IF, as its STI / CLI
+** would) and Call_When_VM_Ints_Enabled: a priority VM event of the current VM with boost
+** 0 and PEF_Wait_For_STI (EV-2), which runs at once when its IF is already set, else at
+** the return to it once it is. Returns 1 for any other service. */
+int vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
+    uint32_t cur = v->run.cur, fl;
+    assert(cur < v->nvms && c);
+    if (num == 0x1A || num == 0x1B) {
+        fl = cl_rd(v, cur, CL_EFL, 4);
+        fl = num == 0x1A ? fl | CPU_IF : fl & ~CPU_IF;
+        cl_wr(v, cur, CL_EFL, fl, 4);
+        if (vmmi_cl_has(v, cur) && ((fl & CPU_IF) != 0) != v->vm[cur].if_seen) rec(v, VMM_CLOP_IF, cur, 0, 0);
+        return VMM_OK;
+    }
+    if (num != 0x19) return 1;
+    vmm_sregs keep = c->r;
+    c->r.eax = 0;
+    c->r.ebx = v->vm[cur].handle;
+    c->r.ecx = PEF_WAIT_FOR_STI;
+    c->r.edi = 0;
+    int rc = vmmi_ev_svc(v, c, 0x14);   /* Call_Priority_VM_Event */
+    c->r = keep;                        /* the service returns nothing */
+    return rc;
+}
+
 /* ---- running ---------------------------------------------------------------------- */
 
 /* Something waits for the VM's IF (CL-3): a raised IRQ, a requested interrupt, a

@@ -512,6 +512,7 @@ int  vmmi_cl_work(vmm_state *v);
 int  vmmi_cl_has(const vmm_state *v, uint32_t vm);
 uint32_t vmmi_cl_if(vmm_state *v, uint32_t vm);
 int  vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq);
+int  vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num);
 const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip, char *buf,
                           size_t len);
 
