@@ -229,24 +229,33 @@ static int push16(vmm_state *v, uint32_t vm, uint32_t ss, uint32_t *sp, uint32_t
     return v86_rw(v, vm, (ss << 4) + *sp, &w, 2, 1);
 }
 
-/* CL-4: INT n the VMM does not take is reflected into the VM's own vector table, as
-** the real VMM's Simulate_Int does: FLAGS, CS, IP on the client stack, IF and TF off. */
-static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
-    assert(vec < 256);
+/* Enters vector vec of the VM's own table as an INT does in real mode: FLAGS and the
+** return address ret_cs:ret_ip on the client stack, IF and TF off (CL-4). */
+static int enter_vector(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint32_t ret_ip,
+                        int op) {
+    assert(vec < 256 && (op == VMM_CLOP_INT || op == VMM_CLOP_SIMINT));
     uint32_t ss = cl_rd(v, vm, cseg_off[CPU_SS], 2), sp = cl_rd(v, vm, creg_off[CPU_ESP], 4) & 0xFFFFu;
     uint32_t fl = cl_rd(v, vm, CL_EFL, 4), vect = 0;
     int rc = push16(v, vm, ss, &sp, fl);
-    if (!rc) rc = push16(v, vm, ss, &sp, cl_rd(v, vm, cseg_off[CPU_CS], 2));
-    if (!rc) rc = push16(v, vm, ss, &sp, cl_rd(v, vm, CL_EIP, 4));
+    if (!rc) rc = push16(v, vm, ss, &sp, ret_cs);
+    if (!rc) rc = push16(v, vm, ss, &sp, ret_ip);
     if (!rc) rc = v86_rw(v, vm, vec * 4, &vect, 4, 0);
     if (rc) return rc;
-    rec(v, VMM_CLOP_INT, vm, vec, vect);
+    rec(v, op, vm, vec, vect);
     cl_wr(v, vm, creg_off[CPU_ESP], (cl_rd(v, vm, creg_off[CPU_ESP], 4) & 0xFFFF0000u) | sp, 4);
     cl_wr(v, vm, CL_EFL, fl & ~(CPU_IF | CPU_TF), 4);
     cl_wr(v, vm, cseg_off[CPU_CS], vect >> 16, 2);
     cl_wr(v, vm, CL_EIP, vect & 0xFFFFu, 4);
-    vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
     return VMM_OK;
+}
+
+/* CL-4: INT n the VMM does not take is reflected into the VM's own vector table, as
+** the real VMM's Simulate_Int does. */
+static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
+    int rc = enter_vector(v, vm, vec, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu,
+                          VMM_CLOP_INT);
+    vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
+    return rc;
 }
 
 /* CL-4: a simulated interrupt enters the VM's handler from its vector table (IRQ 0-7:
@@ -256,26 +265,15 @@ static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
 int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
     assert(vm < v->nvms && irq < VMM_IRQS && vmmi_cl_has(v, vm));
     uint32_t vec = irq < 8 ? 0x08 + irq : 0x70 + irq - 8;
-    uint32_t ss = cl_rd(v, vm, cseg_off[CPU_SS], 2), sp = cl_rd(v, vm, creg_off[CPU_ESP], 4) & 0xFFFFu;
-    uint32_t fl = cl_rd(v, vm, CL_EFL, 4), vect = 0;
     if (v->vm[vm].halted) {
         v->vm[vm].halted = 0;
         rec(v, VMM_CLOP_WAKE, vm, vec, 0);
         vmmi_sched_wake(v, vm);
     }
     v->vm[vm].irq_ret = cl_rd(v, vm, cseg_off[CPU_CS], 2) << 16 | (cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu);
-    int rc = push16(v, vm, ss, &sp, fl);
-    if (!rc) rc = push16(v, vm, ss, &sp, VMM_V86_BIOS_SEG);
-    if (!rc) rc = push16(v, vm, ss, &sp, VMM_V86_IRQ_BP & 0xFFFFu);
-    if (!rc) rc = v86_rw(v, vm, vec * 4, &vect, 4, 0);
-    if (rc) return rc;
-    rec(v, VMM_CLOP_SIMINT, vm, vec, vect);
-    cl_wr(v, vm, creg_off[CPU_ESP], (cl_rd(v, vm, creg_off[CPU_ESP], 4) & 0xFFFF0000u) | sp, 4);
-    cl_wr(v, vm, CL_EFL, fl & ~(CPU_IF | CPU_TF), 4);
-    cl_wr(v, vm, cseg_off[CPU_CS], vect >> 16, 2);
-    cl_wr(v, vm, CL_EIP, vect & 0xFFFFu, 4);
+    int rc = enter_vector(v, vm, vec, VMM_V86_BIOS_SEG, VMM_V86_IRQ_BP & 0xFFFFu, VMM_CLOP_SIMINT);
     vmmi_charge(v, VMM_CYC_V86_IRET);
-    return VMM_OK;
+    return rc;
 }
 
 /* The handler's IRET reached the breakpoint: the client goes on where the interrupt
