@@ -302,9 +302,9 @@ static int asm_errors(scen *s, uint32_t i, const asm_tmp *t) {
             lno = at;
             col = s->src[i].at.col;
         }
-        int k = snprintf(msg + used, sizeof msg - used, "%s%s:%s:%u: VxD '%s': expected valid "
+        int k = snprintf(msg + used, sizeof msg - used, "%s%s:%s:%u: %s '%s': expected valid "
                          "NASM source, assembler says: %s", nerr ? "\n" : "", file, lno, col,
-                         s->vxds[i].name, e + 9);
+                         i >= SCEN_VXDS_MAX ? "the client program of VM" : "VxD", s->vxds[i].name, e + 9);
         if (k > 0 && (size_t)k < sizeof msg - used) used += (size_t)k;
         nerr++;
     }
