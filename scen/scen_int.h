@@ -28,7 +28,7 @@ const char *scen_include_dir(char *buf, size_t len);
 #define SCEN_SRC_VALID(s, i) ((i) < (s)->nvxds || ((i) >= SCEN_VXDS_MAX && (i) < SCEN_CLIENT_SRC((s)->nvms)))
 
 /* After assembly: each client program's image and labels into its VM, its entry
-** label resolved (scen_load.c; called by scen_resolve). */
+** label resolved (scen_client.c; called by scen_resolve). */
 int scen_client_resolve(scen *s);
 
 /* Name of the control procedure label when the VxD does not say. */

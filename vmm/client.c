@@ -77,7 +77,7 @@ static int v86_rw(vmm_state *v, uint32_t vm, uint32_t lin, void *p, uint32_t n, 
     return VMM_OK;
 }
 
-/* ---- layout (vmm_new) ------------------------------------------------------------ */
+/* ---- labels ----------------------------------------------------------------------- */
 
 /* Where the VM's program is, by label: "dos1.poll+3" (NULL when outside its image). */
 const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip, char *buf,
@@ -98,12 +98,15 @@ const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t
     return buf;
 }
 
+/* ---- layout (vmm_new) ------------------------------------------------------------ */
+
 static int put32(vmm_state *v, uint32_t a, uint32_t val) {
     return cpu_phys_write(v->cpu, a, &val, 4) == CPU_OK ? VMM_OK : VMM_EINVAL;
 }
 
-/* The TSS (CL-5: an I/O bitmap of zeros lets client port I/O through to the bus) and
-** the identity page table of its 4 MiB, shared by every VM's page directory. */
+/* The TSS (an I/O bitmap of zeros: client port I/O goes through to the bus, as VxD
+** I/O does) and the identity page table of its 4 MiB, shared by every VM's page
+** directory. */
 static int layout_tss(vmm_state *v, uint32_t base) {
     uint8_t end = 0xFF;
     int rc = put32(v, base + 0x64, (uint32_t)VMM_TSS_IOMAP << 16);   /* T = 0, I/O map base */
