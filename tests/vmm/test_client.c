@@ -152,6 +152,30 @@ START_TEST(client_memory_too_small_refused) {
 }
 END_TEST
 
+/* TO-1, SL-1 with client code: a VM's execution time is the time its busy program
+** runs. sys (focus, 100) and dos1 (background, 50) both spin under the time slicer;
+** dos1 sets a 30 ms VM time-out of its own at ~0 ms (VxD tests/vmm/vxd/ev.asm), which
+** falls due only when dos1 has run 30 ms: slices of 40 ms (sys) and 20 ms (dos1)
+** alternate, so dos1 has run 30 ms at 110 ms, and the 20 ms tick at 120 ms is the first
+** at which it is current after that. */
+START_TEST(client_cycles_are_exec_time) {
+    tf t;
+    tf_init(&t, "ev", 2);
+    t.s.m.time_slicing = 1;
+    t.s.m.max_cycles = 200u * 33000u;   /* 200 ms at 33 MHz */
+    t.vms[1].status_flags = 1u << 1;    /* Background: on the time-slice list */
+    give(&t, 0, p_spin, sizeof p_spin);
+    give(&t, 1, p_spin, sizeof p_spin);
+    tf_stim(&t, 10000, VMM_STIM_CALL, 1, "vmto_start", 0);
+    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    uint32_t sys_ms = tf_u32(&t, "vmto_sys"), exec = tf_u32(&t, "vmto_exec");
+    ck_assert_msg(exec >= 30 && exec < 50, "dos1 ran %u ms", exec);
+    ck_assert_msg(sys_ms >= 110 && sys_ms <= 125, "VM time-out at %u ms of system time", sys_ms);
+    ck_assert_uint_eq(tf_u32(&t, "gto_sys"), 40);   /* the global one: 30 ms, at a 20 ms tick */
+    tf_free(&t);
+}
+END_TEST
+
 Suite *client_suite(void) {
     Suite *s = suite_create("client");
     TCase *tc = tcase_create("v86");
@@ -161,6 +185,7 @@ Suite *client_suite(void) {
     tcase_add_test(tc, client_fault_is_clean_error);
     tcase_add_test(tc, client_busy_to_max_cycles_deterministic);
     tcase_add_test(tc, client_memory_too_small_refused);
+    tcase_add_test(tc, client_cycles_are_exec_time);
     suite_add_tcase(s, tc);
     return s;
 }
