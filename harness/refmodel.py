@@ -100,9 +100,10 @@ re-checks rules of DESIGN.md section 6.2 on every record:
   CL-3  an interrupt is simulated into client code, and a PEF_Wait_For_STI event
         (Call_When_VM_Ints_Enabled) runs in it, only while its virtual IF is set (the
         IF its CLIENT records left; an INT reflected or simulated clears it)
-  CL-4  a client VM's handler is entered (CLIENT op=simint) only for a simulated
+  CL-4  a V86 client VM's handler is entered (CLIENT op=simint) only for a simulated
         interrupt past its VID_Virt_Int_Proc, and ends at its IRET (CLIENT op=iret),
-        never by irq_handler_cycles (EVENT kind=iret)
+        never by irq_handler_cycles (EVENT kind=iret); protected-mode client code
+        (mode=pm) has no vector table: no int, simint or iret records
   CL-5  HLT makes the VM idle at once; it runs no client code until an interrupt
         simulated into it wakes it (CLIENT op=wake)
 
@@ -256,6 +257,7 @@ class Model:
         self.cl_vmm = None        # (vm, AX) of a CLIENT op=vmm awaiting its SERVICE
         self.cl_simint = {}       # vm -> (cs, ip) its simulated interrupt came in at
         self.cl_hlt_idle = None   # vm whose CLIENT op=hlt awaits its VM_STATE idle
+        self.cl_pm = set()        # VMs whose client code is protected-mode (mode=pm)
         self.vid_announced = None # (vm, kind, proc label, timed out) the next vid_* entry
         # CB-1, CS-2 .. CS-7, NC-1, NC-4, IDLE-1, IDLE-4, IDLE-5, SL-1
         self.cb_enter = []        # the CB_ENTER record of each cb_stack entry (same index)
@@ -1006,8 +1008,8 @@ class Model:
             return
         if rec.get("kind") == "iret_timeout":
             return
-        if vm in self.cl_if:
-            self.fail("CL-4", rec, f"{vm} runs client code: its handler ends at its IRET "
+        if vm in self.cl_if and vm not in self.cl_pm:
+            self.fail("CL-4", rec, f"{vm} runs V86 client code: its handler ends at its IRET "
                       "(CLIENT op=iret), not after irq_handler_cycles")
         if sim["stage"] != "handler":
             self.fail("INT-1", rec, f"{vm}'s handler time ends before its VID_Virt_Int_Proc "
@@ -1022,6 +1024,11 @@ class Model:
     def on_client(self, rec):
         op, vm = rec.get("op"), rec.get("vm")
         seen_if = rec.num("if")
+        if rec.get("mode") == "pm":
+            self.cl_pm.add(vm)
+            if op in ("int", "simint", "iret"):
+                self.fail("CL-4", rec, f"protected-mode client code of {vm} has no vector table "
+                          f"to enter (CLIENT op={op})")
         if self.cl_vmm is not None:
             self.fail("CL-2", rec, f"CLIENT op=vmm of {self.cl_vmm[0]} is not followed by its "
                       "SERVICE path=client")

@@ -578,7 +578,8 @@ def test_refmodel_catches_broken_rule_trace(golden, edits, rule):
     "idle2_waits_for_every_vm", "idle4_registers", "idle5_stay_installed",
     "sl1_cpu_shares_fg100_bg50", "latency:loaded", "cl1_client_regs_through_ebp",
     "cl2_int2f_from_client", "cl3_virtual_if_holds_irq", "cl3_ints_enabled_waiters",
-    "cl4_reflect_and_boost_until_iret", "cl5_hlt_idle_until_interrupt"])
+    "cl4_reflect_and_boost_until_iret", "cl5_hlt_idle_until_interrupt", "cl1_pm_kernel_idle_loop",
+    "cl5_pm_hlt_until_interrupt"])
 def test_refmodel_on_fuzzed_runs(name):
     """Every rule the model checks (CB-1, CS-*, NC-*, IDLE-*, SL-1, CL-* included) holds
     on seeded random schedules of the scenarios that hold them."""
@@ -729,6 +730,12 @@ CL1, CL3, CL4, CL5 = ("cl1_client_regs_through_ebp", "cl3_virtual_if_holds_irq",
     (CL4, [(r"(\d+) CLIENT op=iret vm=dos1 (.*)\n", r"\1 EVENT seq=99 kind=iret index=1\n")], "CL-4"),
     # CL-4: the IRET hook without a simulated interrupt in its handler
     (CL4, [_drop(r"\d+ CLIENT op=simint vm=dos1")], "CL-4"),
+    # CL-4: protected-mode client code has no vector table to reflect an INT into
+    ("cl5_pm_hlt_until_interrupt", [(r"CLIENT op=hlt vm=sys cs=0x0007 ip=0x0001", "CLIENT op=int vm=sys "
+                                     "cs=0x0007 ip=0x0001")], "CL-4"),
+    # CL-4: a protected-mode client's handler is time (EVENT kind=iret), which is no violation;
+    # removing the wake of the halted kernel is (CL-5)
+    ("cl5_pm_hlt_until_interrupt", [_drop(r"\d+ CLIENT op=wake vm=sys")], "CL-5"),
     # CL-5: HLT without the VM becoming idle
     (CL5, [_drop(r"\d+ VM_STATE vm=dos1 state=idle")], "CL-5"),
     # CL-5: a halted VM runs client code without being woken

@@ -367,7 +367,7 @@ static int parse_client_regs(sctx *c, uint32_t i, vmm_client *p) {
 /* vms.client: the VM's program (docs/vmm.md, "Client code"): its source, where it is
 ** loaded, its CS:IP (a number or a label of the program), SS:SP and registers. */
 static int parse_client(sctx *c, uint32_t i, uint32_t vm) {
-    static const char *const keys[] = { "asm", "file", "load", "cs_ip", "ss_sp", "regs", NULL };
+    static const char *const keys[] = { "asm", "file", "load", "cs_ip", "ss_sp", "regs", "mode", NULL };
     scen *s = c->s;
     vmm_client *p = &s->vms[vm].client;
     scen_src *src = &s->src[SCEN_CLIENT_SRC(vm)];
@@ -398,6 +398,13 @@ static int parse_client(sctx *c, uint32_t i, uint32_t vm) {
     }
     if ((v = get(c, i, "ss_sp")) && (rc = get_segoff(c, v, "vms.client.ss_sp", &p->ss, &p->sp))) return rc;
     if ((v = get(c, i, "regs")) && (rc = parse_client_regs(c, v, p))) return rc;
+    if ((v = get(c, i, "mode"))) {   /* v86 (default) or pm: the Windows kernel's, system VM only */
+        if (N(c, v)->type != SCEN_Y_SCALAR || (strcmp(N(c, v)->text, "v86") && strcmp(N(c, v)->text, "pm")))
+            return expect_fail(c, v, "vms.client.mode", "v86 or pm");
+        p->pm = !strcmp(N(c, v)->text, "pm");
+        if (p->pm && !s->vms[vm].system)
+            return expect_fail(c, v, "vms.client.mode", "v86 (pm is the system VM's: the Windows kernel)");
+    }
     /* The loader assembles it beside the VxDs (scen_assemble): a slot of its own. */
     snprintf(s->vxds[SCEN_CLIENT_SRC(vm)].name, VMM_NAME_MAX, "%s", s->vms[vm].name);
     s->vxds[SCEN_CLIENT_SRC(vm)].load_addr = p->load_off;

@@ -20,6 +20,8 @@
 #define CL_PTE          7u          /* present, writable, user */
 #define CL_PG           0x80000000u /* CR0.PG */
 #define CL_V86_FLAGS    (CPU_VM | CPU_IOPL | 0x2u)   /* CL-3: V86 at IOPL 3 */
+#define CL_PM_FLAGS     (CPU_IOPL | 0x2u)            /* CL-3: ring 3 at IOPL 3 */
+#define CL_LDT_SEL      0x40u       /* LDTR's selector (its cache is what the CPU uses) */
 #define CL_TSS_SEL      0x38u       /* TR's selector (its cache is what the CPU uses) */
 #define CL_STEP_MAX     1u          /* instructions per run while something waits on IF */
 #define CL_PAGE         0x1000u
@@ -77,6 +79,38 @@ static int v86_rw(vmm_state *v, uint32_t vm, uint32_t lin, void *p, uint32_t n, 
     return VMM_OK;
 }
 
+/* ---- protected-mode clients: their LDT (docs/vmm.md, "Client code") ------------- */
+
+static int is_pm(const vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
+    return v->s->vms[vm].client.pm != 0;
+}
+
+/* The cache of LDT selector sel of VM vm's protected-mode client (a null selector gives
+** a null cache); -1 when sel is not one of its LDT's descriptors. */
+static int ldt_seg(const vmm_state *v, uint32_t vm, uint32_t sel, cpu_seg *out) {
+    uint8_t d[8];
+    assert(out && vm < v->nvms && is_pm(v, vm));
+    memset(out, 0, sizeof *out);
+    out->sel = (uint16_t)sel;
+    if ((sel & ~3u) == 0) return 0;
+    if (!(sel & 4u) || (sel >> 3) >= VMM_PM_LDT_N) return -1;
+    if (cpu_phys_read(v->cpu, v->vm[vm].pd + (sel >> 3) * 8, d, 8) != CPU_OK) return -1;
+    out->base = (uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16 | (uint32_t)d[7] << 24;
+    out->limit = ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)(d[6] & 0xF) << 16);
+    out->attr = (uint16_t)(d[5] | (d[6] >> 4) << 12);
+    return 0;
+}
+
+/* CS:IP as an address of the VM's own space (its CB_High_Linear + this); 0xFFFFFFFF
+** when CS is no selector of a protected-mode client's LDT. */
+static uint32_t code_lin(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip) {
+    cpu_seg c;
+    if (!is_pm(v, vm)) return (cs << 4) + ip;
+    if (ldt_seg(v, vm, cs, &c) || c.base < v->vm[vm].v86) return 0xFFFFFFFFu;
+    return c.base - v->vm[vm].v86 + ip;
+}
+
 /* ---- labels ----------------------------------------------------------------------- */
 
 /* Where the VM's program is, by label: "dos1.poll+3" (NULL when outside its image). */
@@ -84,7 +118,7 @@ const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t
                           size_t len) {
     assert(vm < v->nvms && buf && len > 0);
     const vmm_client *p = &v->s->vms[vm].client;
-    uint32_t lin = (cs << 4) + ip, base = ((uint32_t)p->load_seg << 4) + p->load_off;
+    uint32_t lin = p->image ? code_lin(v, vm, cs, ip) : 0, base = ((uint32_t)p->load_seg << 4) + p->load_off;
     const vmm_label *best = NULL;
     if (!p->image || lin < base || lin >= base + p->image_len) return NULL;
     for (uint32_t k = 0; k < p->nlabels; k++) {
@@ -117,17 +151,56 @@ static int layout_tss(vmm_state *v, uint32_t base) {
     return rc;
 }
 
-/* VM vm's page directory and table, its space, IVT, BIOS stubs, program and client
-** registers (CL-1: Client_Reg_Struc holds them from the start). */
+/* One 16-bit, byte-granular, 64 KiB, DPL 3 descriptor (access: FAh code, F2h data). */
+static int put_desc(vmm_state *v, uint32_t at, uint32_t base, uint8_t access) {
+    uint8_t d[8] = { 0xFF, 0xFF, (uint8_t)base, (uint8_t)(base >> 8), (uint8_t)(base >> 16), access,
+                     0x00, (uint8_t)(base >> 24) };
+    return cpu_phys_write(v->cpu, at, d, 8) == CPU_OK ? VMM_OK : VMM_EINVAL;
+}
+
+/* The VM's way to its space: for V86, its page directory and table (the space at linear
+** 0, the rest identity); for a protected-mode client, its LDT: code at CS's paragraph,
+** data at the load segment, stack at SS's, each 64 KiB of its own space. */
+static int layout_map(vmm_state *v, uint32_t vm, uint32_t pd, uint32_t sp86) {
+    const vmm_client *p = &v->s->vms[vm].client;
+    uint32_t pt = pd + CL_PAGE;
+    int rc;
+    if (p->pm) {
+        rc = put_desc(v, pd + (VMM_PM_CS >> 3) * 8, sp86 + ((uint32_t)p->cs << 4), 0xFA);
+        if (!rc) rc = put_desc(v, pd + (VMM_PM_DS >> 3) * 8, sp86 + ((uint32_t)p->load_seg << 4), 0xF2);
+        if (!rc) rc = put_desc(v, pd + (VMM_PM_SS >> 3) * 8, sp86 + ((uint32_t)p->ss << 4), 0xF2);
+        return rc;
+    }
+    rc = put32(v, pd, pt + CL_PTE);
+    if (!rc && v->tss >> 22) rc = put32(v, pd + 4 * (v->tss >> 22), v->tss + 3 * CL_PAGE + CL_PTE);
+    for (uint32_t k = 0; k < 1024 && !rc; k++)
+        rc = put32(v, pt + 4 * k, (k < VMM_V86_SIZE / CL_PAGE ? sp86 : 0) + k * CL_PAGE + CL_PTE);
+    return rc;
+}
+
+/* CL-1: Client_Reg_Struc holds the client's registers from the start. */
+static void layout_regs(vmm_state *v, uint32_t vm) {
+    const vmm_client *p = &v->s->vms[vm].client;
+    uint32_t cs = p->pm ? VMM_PM_CS : p->cs, ds = p->pm ? VMM_PM_DS : p->cs;
+    for (int r = 0; r < 8; r++)
+        cl_wr(v, vm, creg_off[r], (p->regs_set >> r & 1) ? p->regs[r] : 0, 4);
+    cl_wr(v, vm, creg_off[CPU_ESP], p->sp, 4);
+    cl_wr(v, vm, CL_EIP, p->ip, 4);
+    cl_wr(v, vm, CL_EFL, (p->pm ? CL_PM_FLAGS : CL_V86_FLAGS) | CPU_IF, 4);
+    cl_wr(v, vm, cseg_off[CPU_CS], cs, 2);
+    cl_wr(v, vm, cseg_off[CPU_SS], p->pm ? VMM_PM_SS : p->ss, 2);
+    cl_wr(v, vm, cseg_off[CPU_DS], (p->regs_set >> VMM_CREG_DS & 1) ? p->regs[VMM_CREG_DS] : ds, 2);
+    cl_wr(v, vm, cseg_off[CPU_ES], (p->regs_set >> VMM_CREG_ES & 1) ? p->regs[VMM_CREG_ES] : ds, 2);
+}
+
+/* VM vm's area: its map (layout_map), its space with the IVT, BIOS stubs and program,
+** and its client registers. */
 static int layout_vm(vmm_state *v, uint32_t vm, uint32_t area) {
     const vmm_client *p = &v->s->vms[vm].client;
-    uint32_t pd = area, pt = area + CL_PAGE, sp86 = area + 2 * CL_PAGE, k;
+    uint32_t sp86 = area + 2 * CL_PAGE;
     uint8_t iret = 0xCF, bp[2] = { 0x63, 0xC0 };   /* IRET; ARPL AX, AX (#UD in V86) */
-    int rc = put32(v, pd, pt + CL_PTE);
-    if (!rc && v->tss >> 22) rc = put32(v, pd + 4 * (v->tss >> 22), v->tss + 3 * CL_PAGE + CL_PTE);
-    for (k = 0; k < 1024 && !rc; k++)   /* V86 space at linear 0, the rest identity */
-        rc = put32(v, pt + 4 * k, (k < VMM_V86_SIZE / CL_PAGE ? sp86 : 0) + k * CL_PAGE + CL_PTE);
-    for (k = 0; k < 256 && !rc; k++)    /* every vector: the IRET stub */
+    int rc = layout_map(v, vm, area, sp86);
+    for (uint32_t k = 0; k < 256 && !rc; k++)   /* every vector: the IRET stub */
         rc = put32(v, sp86 + 4 * k, (uint32_t)VMM_V86_BIOS_SEG << 16 | (VMM_V86_IRET_STUB & 0xFFFFu));
     if (!rc) rc = cpu_phys_write(v->cpu, sp86 + VMM_V86_IRET_STUB, &iret, 1);
     if (!rc) rc = cpu_phys_write(v->cpu, sp86 + VMM_V86_IRQ_BP, bp, 2);
@@ -135,16 +208,8 @@ static int layout_vm(vmm_state *v, uint32_t vm, uint32_t area) {
                                  p->image_len);
     if (rc) return VMM_EINVAL;
     v->vm[vm].v86 = sp86;
-    v->vm[vm].pd = pd;
-    for (int r = 0; r < 8; r++)
-        cl_wr(v, vm, creg_off[r], (p->regs_set >> r & 1) ? p->regs[r] : 0, 4);
-    cl_wr(v, vm, creg_off[CPU_ESP], p->sp, 4);
-    cl_wr(v, vm, CL_EIP, p->ip, 4);
-    cl_wr(v, vm, CL_EFL, CL_V86_FLAGS | CPU_IF, 4);
-    cl_wr(v, vm, cseg_off[CPU_CS], p->cs, 2);
-    cl_wr(v, vm, cseg_off[CPU_SS], p->ss, 2);
-    cl_wr(v, vm, cseg_off[CPU_DS], (p->regs_set >> VMM_CREG_DS & 1) ? p->regs[VMM_CREG_DS] : p->cs, 2);
-    cl_wr(v, vm, cseg_off[CPU_ES], (p->regs_set >> VMM_CREG_ES & 1) ? p->regs[VMM_CREG_ES] : p->cs, 2);
+    v->vm[vm].pd = area;
+    layout_regs(v, vm);
     return put32(v, v->vm[vm].handle + CB_HIGH_LINEAR, sp86);
 }
 
@@ -184,13 +249,39 @@ int vmmi_cl_layout(vmm_state *v, char *why, size_t len) {
 
 /* ---- Client_Reg_Struc <-> the CPU (CL-1) ---------------------------------------- */
 
-static void cl_load(vmm_state *v, uint32_t vm, cpu_regs *r) {
+/* The segment registers of a protected-mode client from its LDT; a selector that is
+** none of its LDT's (a VxD changed Client_CS…) fails the run. */
+static int cl_load_pm(vmm_state *v, uint32_t vm, cpu_regs *r) {
+    for (int s = 0; s < 6; s++) {
+        uint32_t sel = cl_rd(v, vm, cseg_off[s], 2);
+        if (ldt_seg(v, vm, sel, &r->seg[s]) || ((s == CPU_CS || s == CPU_SS) && (sel & ~3u) == 0))
+            return vmmi_fail(v, VMM_EGUEST, "VM %s: client %s selector 0x%04x is not one of its LDT's "
+                             "(0x%02x code, 0x%02x data, 0x%02x stack)", v->s->vms[vm].name,
+                             s == CPU_CS ? "CS" : s == CPU_SS ? "SS" : "data", sel, VMM_PM_CS, VMM_PM_DS,
+                             VMM_PM_SS);
+    }
+    r->ldtr.sel = CL_LDT_SEL;
+    r->ldtr.base = v->vm[vm].pd;
+    r->ldtr.limit = VMM_PM_LDT_N * 8 - 1;
+    r->ldtr.attr = 0x82u;   /* present LDT */
+    return VMM_OK;
+}
+
+/* CL-1: the CPU's registers from Client_Reg_Struc: V86 mode with paging (the space at
+** linear 0), or ring 3 protected mode through the client's LDT. */
+static int cl_load(vmm_state *v, uint32_t vm, cpu_regs *r) {
     assert(vm < v->nvms && vmmi_cl_has(v, vm));
+    int pm = is_pm(v, vm);
     *r = v->regs0;
     for (int k = 0; k < 8; k++) r->r[k] = cl_rd(v, vm, creg_off[k], 4);
     r->r[CPU_ESP] &= 0xFFFFu;
     r->eip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
-    r->eflags = (cl_rd(v, vm, CL_EFL, 4) & ~(CPU_NT | CPU_RF)) | CL_V86_FLAGS;
+    r->eflags = (cl_rd(v, vm, CL_EFL, 4) & ~(CPU_NT | CPU_RF | CPU_VM)) | (pm ? CL_PM_FLAGS : CL_V86_FLAGS);
+    r->tr.sel = CL_TSS_SEL;
+    r->tr.base = v->tss;
+    r->tr.limit = VMM_TSS_SIZE - 1;
+    r->tr.attr = 0x8Bu;   /* present busy 386 TSS */
+    if (pm) return cl_load_pm(v, vm, r);
     for (int s = 0; s < 6; s++) {
         uint16_t sel = (uint16_t)cl_rd(v, vm, cseg_off[s], 2);
         r->seg[s].sel = sel;
@@ -200,14 +291,11 @@ static void cl_load(vmm_state *v, uint32_t vm, cpu_regs *r) {
     }
     r->cr0 |= CL_PG;
     r->cr3 = v->vm[vm].pd;
-    r->tr.sel = CL_TSS_SEL;
-    r->tr.base = v->tss;
-    r->tr.limit = VMM_TSS_SIZE - 1;
-    r->tr.attr = 0x8Bu;   /* present busy 386 TSS */
+    return VMM_OK;
 }
 
 static void cl_save(vmm_state *v, uint32_t vm, const cpu_regs *r) {
-    assert(vm < v->nvms && (r->eflags & CPU_VM));
+    assert(vm < v->nvms && ((r->eflags & CPU_VM) != 0) == !is_pm(v, vm));
     for (int k = 0; k < 8; k++) cl_wr(v, vm, creg_off[k], r->r[k], 4);
     cl_wr(v, vm, CL_EIP, r->eip, 4);
     cl_wr(v, vm, CL_EFL, r->eflags, 4);
@@ -220,7 +308,7 @@ static void rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t ext
     uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
     uint32_t vif = vmmi_cl_if(v, vm);
     vmmi_rec(v, VMM_REC_CLIENT, 3, (uint64_t)op | (uint64_t)vm << 8 | (uint64_t)vif << 16 |
-             (uint64_t)vector << 24, cs << 16 | ip, extra, 0, 0, 0);
+             (uint64_t)vector << 24 | (uint64_t)is_pm(v, vm) << 32, cs << 16 | ip, extra, 0, 0, 0);
     v->vm[vm].if_seen = (uint8_t)(vif && op != VMM_CLOP_SIMINT && op != VMM_CLOP_INT);
 }
 
@@ -264,7 +352,9 @@ static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
 /* CL-4: a simulated interrupt enters the VM's handler from its vector table (IRQ 0-7:
 ** 08h-0Fh, 8-15: 70h-77h) with a frame that returns to the VMM's V86 breakpoint, so
 ** that its IRET is seen (VID_IRET_Proc, the end of Time_Critical_Boost); a halted VM
-** wakes (CL-5). Returns nonzero when the run failed. */
+** wakes (CL-5). A protected-mode client has no interrupt vectors yet: it is only woken,
+** and its handler is the irq_handler_cycles model. Returns VMM_OK when the handler
+** runs, 1 for that model, a negative code when the run failed. */
 int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
     assert(vm < v->nvms && irq < VMM_IRQS && vmmi_cl_has(v, vm));
     uint32_t vec = irq < 8 ? 0x08 + irq : 0x70 + irq - 8;
@@ -273,6 +363,7 @@ int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
         rec(v, VMM_CLOP_WAKE, vm, vec, 0);
         vmmi_sched_wake(v, vm);
     }
+    if (is_pm(v, vm)) return 1;
     v->vm[vm].irq_ret = cl_rd(v, vm, cseg_off[CPU_CS], 2) << 16 | (cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu);
     int rc = enter_vector(v, vm, vec, VMM_V86_BIOS_SEG, VMM_V86_IRQ_BP & 0xFFFFu, VMM_CLOP_SIMINT);
     vmmi_charge(v, VMM_CYC_V86_IRET);
@@ -300,6 +391,10 @@ static int cl_int(vmm_state *v, uint32_t vm, uint32_t vec) {
         vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
         return vmmi_run_int2f(v, vm, 0x002F0000u | ax, VMM_PATH_CLIENT, cl_rd(v, vm, creg_off[CPU_EAX], 4));
     }
+    if (is_pm(v, vm))   /* no protected-mode interrupt vectors yet (docs/vmm.md) */
+        return vmmi_fail(v, VMM_EGUEST, "INT %02Xh (AX=%04Xh) from the protected-mode client code of VM %s at "
+                         "%04X:%04X: only INT 2Fh AX=1680h, 1681h, 1682h, 1689h are modelled there", vec, ax,
+                         v->s->vms[vm].name, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu);
     return cl_reflect(v, vm, vec);
 }
 
@@ -327,10 +422,11 @@ static int cl_fault(vmm_state *v, uint32_t vm, const cpu_stop_info *info, int st
 
 static int cl_exception(vmm_state *v, uint32_t vm, const cpu_stop_info *info) {
     uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
+    uint32_t lin = code_lin(v, vm, cs, ip);
     uint8_t op = 0;
-    if (info->vector == CPU_EXC_GP && v86_rw(v, vm, (cs << 4) + ip, &op, 1, 0) == VMM_OK && op == 0xF4)
+    if (info->vector == CPU_EXC_GP && lin < VMM_V86_SIZE && v86_rw(v, vm, lin, &op, 1, 0) == VMM_OK && op == 0xF4)
         return cl_hlt(v, vm);
-    if (info->vector == CPU_EXC_UD && (cs << 4) + ip == VMM_V86_IRQ_BP && cl_irq_return(v, vm))
+    if (info->vector == CPU_EXC_UD && !is_pm(v, vm) && lin == VMM_V86_IRQ_BP && cl_irq_return(v, vm))
         return VMM_OK;
     return cl_fault(v, vm, info, CPU_STOP_EXCEPTION);
 }
@@ -388,7 +484,7 @@ static int cl_run(vmm_state *v, uint32_t vm) {
     uint64_t budget = until > now ? until - now : 1;
     assert(vm == v->run.cur && vmmi_cl_has(v, vm));
     vmmi_ctx_unload(v);
-    cl_load(v, vm, &r);
+    if (cl_load(v, vm, &r)) return v->run.err;
     if (!(r.eflags & CPU_IF) && if_waited(v, vm)) budget = CL_STEP_MAX;   /* to its STI/POPF/IRET */
     cpu_set_regs(v->cpu, &r);
     memset(cf->int_intercept, 0xFF, sizeof cf->int_intercept);   /* CL-4: every INT n */
@@ -415,10 +511,12 @@ static int cl_run(vmm_state *v, uint32_t vm) {
     }
 }
 
-/* The VM can run its client code now. */
+/* The VM can run its client code now. A protected-mode client's simulated interrupt is
+** irq_handler_cycles of handler time, during which its own code does not run. */
 static int cl_can_run(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
-    return vmmi_cl_has(v, vm) && !v->vm[vm].halted && vmmi_vm_ready(v, vm) && v->ctx[vm].depth == 0;
+    return vmmi_cl_has(v, vm) && !v->vm[vm].halted && vmmi_vm_ready(v, vm) && v->ctx[vm].depth == 0 &&
+           !(is_pm(v, vm) && v->vm[vm].vhandler >= 0);
 }
 
 /* Called when no VxD code can run and the VMM has nothing to do: the current VM's

@@ -26,7 +26,8 @@
 **   SLICE       op | vm << 8, cycles, slice priority, credit ms (two's complement),
 **               granularity ms
 **   IO          op | size << 8 | vm << 16 | port << 32, value
-**   CLIENT      op | vm << 8 | if << 16 | vector << 24, cs << 16 | ip, target (CS << 16 | IP)
+**   CLIENT      op | vm << 8 | if << 16 | vector << 24 | pm << 32, cs << 16 | ip, target
+**               (CS << 16 | IP)
 **   MACHINE     timer_tick_ms | time_slice_ms << 32,
 **               idle_slots | nc_slots << 16 | ts_slots << 32 | irq_boundary_window << 48
 **                 | time_slicing << 56,
@@ -332,6 +333,7 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         if (vm < v->nvms && vmmi_cl_where(v, vm, cs, ip, where, sizeof where)) put(o, " at=%s", where);
         put(o, " if=%u vector=0x%02x target=0x%08x", (unsigned)(a[0] >> 16 & 1), (unsigned)(a[0] >> 24 & 0xFF),
             (uint32_t)a[2]);
+        if (a[0] >> 32 & 1) put(o, " mode=pm");   /* a protected-mode client's record */
         break;
     }
     case VMM_REC_END:

@@ -83,6 +83,8 @@ typedef struct vmm_client {
     uint32_t         regs_set;            /* ... those whose bit is set; DS, ES default CS */
     const vmm_label *labels;    /* borrowed; addr = offset in load_seg */
     uint32_t         nlabels;
+    uint32_t         pm;        /* 1: 16-bit protected mode at ring 3 with its own LDT (the
+                                   system VM only); 0: V86 mode */
 } vmm_client;
 
 typedef struct vmm_vm_desc {

@@ -92,6 +92,11 @@
 #define VMM_V86_BIOS_SEG   0xF000u
 #define VMM_TSS_SIZE       0x2069u      /* 386 TSS + I/O bitmap (all ports) + 0xFF end */
 #define VMM_TSS_IOMAP      0x68u
+/* A protected-mode client's LDT (in its area's first page): code, data, stack. */
+#define VMM_PM_CS          0x07u        /* LDT index 0, RPL 3: the load segment, code */
+#define VMM_PM_DS          0x0Fu        /* LDT index 1: the load segment, data */
+#define VMM_PM_SS          0x17u        /* LDT index 2: the ss_sp segment, data */
+#define VMM_PM_LDT_N       3u
 
 /* ---- callbacks ----------------------------------------------------------------- */
 /* One callback's entry registers and what its return undoes (event, priority event,
@@ -153,7 +158,8 @@ typedef struct vmm_vm {
     int32_t  credit_ms;     /* SL-1: Adjust_Execution_Time credit for its next slices */
     uint32_t v86;           /* client.c: physical base of its V86 space (CB_High_Linear),
                                0: no client program (fixed by vmm_new) */
-    uint32_t pd;            /* client.c: its page directory (V86 space at linear 0) */
+    uint32_t pd;            /* client.c: its page directory (V86 space at linear 0), or
+                               for a protected-mode client its LDT */
     uint8_t  halted;        /* client.c: its client code executed HLT (idle until an
                                interrupt is simulated into it) */
     uint32_t irq_ret;       /* client.c: CS << 16 | IP its simulated interrupt returns to */

@@ -182,10 +182,12 @@ static void handler_start(vmm_state *v, uint32_t vm) {
     const vmm_irq *q = &v->pic.irq[v->vm[vm].vhandler];
     uint64_t now = vmmi_cycles(v);
     d->phase = VMM_VID_HANDLER;
-    if (vmmi_cl_has(v, vm)) {                     /* CL-4: its real handler, to its IRET */
-        if (vmmi_cl_enter_handler(v, vm, (uint32_t)v->vm[vm].vhandler)) return;
-    } else if (eng_queue_push(v->q, now + v->m.irq_handler_cycles, VMM_EV_CLASS_IRQ, VMM_EV_IRET, vm, 0,
-                       NULL) != ENG_OK) {
+    /* CL-4: a client program's real handler runs to its IRET (0); else (1) the handler
+    ** is irq_handler_cycles of time */
+    int cl = vmmi_cl_has(v, vm) ? vmmi_cl_enter_handler(v, vm, (uint32_t)v->vm[vm].vhandler) : 1;
+    if (cl < 0) return;
+    if (cl == 1 && eng_queue_push(v->q, now + v->m.irq_handler_cycles, VMM_EV_CLASS_IRQ, VMM_EV_IRET, vm, 0,
+                                  NULL) != ENG_OK) {
         vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
         return;
     }

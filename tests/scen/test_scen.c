@@ -515,6 +515,9 @@ static const struct { const char *from, *to; int rc; const char *prefix, *needle
       "only with 'vm:'" },
     { "  - finding: CS-7\n", "  - memory: { vm: dos1, value: 0 }\n", SCEN_ESCHEMA, "dir/t.yaml:30:",
       "missing key 'at'" },
+    { "      load: 0x1000:0x0100\n", "      mode: pm\n", SCEN_ESCHEMA, "dir/t.yaml:7:13:",
+      "pm is the system VM's" },
+    { "      load: 0x1000:0x0100\n", "      mode: real\n", SCEN_ESCHEMA, "dir/t.yaml:7:13:", "v86 or pm" },
 };
 
 START_TEST(client_errors) {

@@ -177,6 +177,50 @@ START_TEST(client_cycles_are_exec_time) {
 }
 END_TEST
 
+/* Protected-mode client code (the system VM's, `mode: pm`): ring 3 through its LDT. */
+static void give_pm(tf *t, const uint8_t *img, uint32_t len) {
+    give(t, 0, img, len);
+    t->vms[0].client.pm = 1;
+}
+
+/* mov ax,ds; mov bx,cs; mov cx,ss; hlt; jmp $ */
+static const uint8_t p_pm_sels[] = { 0x8C, 0xD8, 0x8C, 0xCB, 0x8C, 0xD1, 0xF4, 0xEB, 0xFE };
+/* mov ax,1234h; int 21h */
+static const uint8_t p_pm_int21[] = { 0xB8, 0x34, 0x12, 0xCD, 0x21 };
+/* mov ax,10h; mov ds,ax (a GDT selector: #GP) */
+static const uint8_t p_pm_gdt[] = { 0xB8, 0x10, 0x00, 0x8E, 0xD8 };
+
+START_TEST(client_pm_runs_through_its_ldt) {
+    tf t;
+    tf_init(&t, "io", 2);
+    give_pm(&t, p_pm_sels, sizeof p_pm_sels);
+    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    ck_assert_uint_eq(creg(&t, 0, 0x1C, 4) & 0xFFFF, 0x0F);   /* DS: LDT data, RPL 3 */
+    ck_assert_uint_eq(creg(&t, 0, 0x10, 4) & 0xFFFF, 0x07);   /* CS: LDT code */
+    ck_assert_uint_eq(creg(&t, 0, 0x18, 4) & 0xFFFF, 0x17);   /* SS: LDT stack */
+    ck_assert_uint_eq(creg(&t, 0, 0x2C, 4) & 0x23000u, 0x3000u);   /* IOPL 3, not V86 */
+    ck_assert_int_eq(tf_count(&t, "CLIENT op=hlt vm=sys cs=0x0007 ip=0x0007 mode=pm"), 1);
+    tf_free(&t);
+}
+END_TEST
+
+START_TEST(client_pm_unmodelled_int_and_bad_selector_are_clean_errors) {
+    tf t;
+    tf_init(&t, "io", 2);
+    give_pm(&t, p_pm_int21, sizeof p_pm_int21);
+    ck_assert_int_eq(tf_run(&t), VMM_EGUEST);
+    ck_assert_msg(strstr(vmm_error(t.v), "INT 21h (AX=1234h) from the protected-mode client code of VM sys "
+                                         "at 0007:0005"), "%s", vmm_error(t.v));
+    tf_free(&t);
+    tf_init(&t, "io", 2);
+    give_pm(&t, p_pm_gdt, sizeof p_pm_gdt);
+    ck_assert_int_eq(tf_run(&t), VMM_EGUEST);
+    ck_assert_msg(strstr(vmm_error(t.v), "exception 13 (error code 0x10) in the client code of VM sys "
+                                         "at 0007:0003"), "%s", vmm_error(t.v));
+    tf_free(&t);
+}
+END_TEST
+
 Suite *client_suite(void) {
     Suite *s = suite_create("client");
     TCase *tc = tcase_create("v86");
@@ -187,6 +231,8 @@ Suite *client_suite(void) {
     tcase_add_test(tc, client_busy_to_max_cycles_deterministic);
     tcase_add_test(tc, client_memory_too_small_refused);
     tcase_add_test(tc, client_cycles_are_exec_time);
+    tcase_add_test(tc, client_pm_runs_through_its_ldt);
+    tcase_add_test(tc, client_pm_unmodelled_int_and_bad_selector_are_clean_errors);
     suite_add_tcase(s, tc);
     return s;
 }
