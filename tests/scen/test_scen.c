@@ -500,6 +500,17 @@ START_TEST(client_keys_and_memory_by_segoff) {
 }
 END_TEST
 
+/* A scenario whose only source is a client program (no VxD) assembles it too. */
+START_TEST(client_without_vxds) {
+    static const char y[] = "name: only a program\nvms:\n  - { name: sys, system: true }\n"
+                            "  - name: dos1\n    client:\n      asm: |\n        hlt\n";
+    ck_assert_int_eq(scen_load_text(&S, y, strlen(y), "dir/t.yaml"), SCEN_OK);
+    ck_assert_uint_eq(S.nvxds, 0);
+    ck_assert_uint_eq(S.vms[1].client.image_len, 1);
+    ck_assert_uint_eq(S.vms[1].client.image[0], 0xF4);
+}
+END_TEST
+
 static const struct { const char *from, *to; int rc; const char *prefix, *needle; } bad_client[] = {
     { "load: 0x1000:0x0100", "load: 0x10000:0", SCEN_ESCHEMA, "dir/t.yaml:7:13:", "SEG:OFF" },
     { "load: 0x1000:0x0100", "load: 4096", SCEN_ESCHEMA, "dir/t.yaml:7:13:", "SEG:OFF" },
@@ -549,6 +560,7 @@ int main(void) {
     tcase_add_test(tc, symbols_call_regs_and_callback_expectations);
     tcase_add_test(tc, long_name);
     tcase_add_test(tc, client_keys_and_memory_by_segoff);
+    tcase_add_test(tc, client_without_vxds);
     tcase_add_loop_test(tc, client_errors, 0, (int)(sizeof bad_client / sizeof bad_client[0]));
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
