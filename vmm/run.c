@@ -220,9 +220,30 @@ static int needs_vm(uint32_t kind) {
     return kind != VMM_STIM_WAKE && kind != VMM_STIM_SUSPEND && kind != VMM_STIM_RESUME;
 }
 
+/* An INT 2Fh entry point (1680h, 1681h, 1682h, 1689h) taken by VM vm's client, from a
+** timeline stimulus or from its code (client.c): one path for both, so that client
+** code reaches the VMM exactly as the stimuli do. */
+int vmmi_run_int2f(vmm_state *v, uint32_t vm, uint32_t dword, int path, uint32_t eax) {
+    assert(vm < v->nvms && dword >> 16 == 0x2F);
+    assert(path == VMM_PATH_STIM || path == VMM_PATH_CLIENT);
+    vmm_call c;
+    memset(&c, 0, sizeof c);
+    c.dword = dword;
+    c.vm = v->run.cur;
+    c.ctx = vm;
+    c.path = path;
+    c.r.eax = eax;
+    c.r.ebx = v->vm[vm].handle;
+    c.r.ebp = vmmi_client_ptr(v, vm);
+    c.r.eflags = 0x202;
+    vmmi_charge(v, v->m.service_cycles);
+    return call_service(v, &c);
+}
+
 static int stim_service(vmm_state *v, const vmm_stimulus *t, uint32_t dword) {
     assert(t->vm < v->nvms && dword != 0);
     vmm_call c;
+    if (dword >> 16 == 0x2F) return vmmi_run_int2f(v, t->vm, dword, VMM_PATH_STIM, dword & 0xFFFFu);
     memset(&c, 0, sizeof c);
     c.dword = dword;
     c.vm = v->run.cur;
@@ -350,6 +371,7 @@ int vmmi_run_loop(vmm_state *v) {
         if (ci >= 0) { run_cpu(v, (uint32_t)ci); continue; }
         if (v->pic.hold) { v->pic.hold = 0; continue; }   /* no code left: deliver now */
         if (idle_work(v)) continue;
+        if (vmmi_cl_work(v)) continue;        /* the current VM's client code (client.c) */
         if (eng_queue_peek(v->q, &ev) != ENG_OK) break;
         cpu_set_cycles(v->cpu, ev.cycle < v->m.max_cycles ? ev.cycle : v->m.max_cycles);
     }

@@ -163,7 +163,7 @@ static int vm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
 ** not-critical and task-switch tables); VPICD_Virtualize_IRQ's come in its descriptor
 ** (vpicd.c). Each is checked before the service acts (where.c). */
 static int cb_in_esi(uint32_t num) {
-    static const uint16_t svc[] = { 0x0E, 0x0F, 0x10, 0x11, 0x14, 0x24, 0x2A, 0x3A, 0x3C, 0x3D };
+    static const uint16_t svc[] = { 0x0E, 0x0F, 0x10, 0x11, 0x14, 0x19, 0x24, 0x2A, 0x3A, 0x3C, 0x3D };
     assert(num <= 0x7FFFu);
     for (size_t i = 0; i < sizeof svc / sizeof svc[0]; i++)
         if (svc[i] == num) return 1;
@@ -186,6 +186,7 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
         if ((rc = vmmi_ev_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_tm_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_sl_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_cl_svc(v, c, num)) != 1) return rc;
         if (num < vmm_svc_count)
             return vmmi_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
                             0x10000u | num);
@@ -199,8 +200,13 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
 /* Hands the results back. On the code paths the guest's registers are updated. */
 int vmmi_svc_finish(vmm_state *v, vmm_call *c) {
     assert(c->ctx < v->nctx);
-    int code = c->path != VMM_PATH_STIM;
+    int code = c->path != VMM_PATH_STIM && c->path != VMM_PATH_CLIENT;
     vmm_ctx *x = &v->ctx[c->ctx];
+    if (c->path == VMM_PATH_CLIENT) {   /* CL-2: the result goes to Client_EAX */
+        assert(c->ctx < v->nvms);
+        if (cpu_phys_write(v->cpu, vmmi_client_ptr(v, c->ctx) + 0x1C, &c->r.eax, 4) != CPU_OK)
+            return vmmi_fail(v, VMM_EBROKEN, "Client_Reg_Struc of VM %u is outside guest memory", c->ctx);
+    }
     if (code) {
         vmmi_sregs_put(v, &c->r);
         if (c->dword >> 16 != INT2F_DEVICE && (c->dword & SVC_JMP_BIT)) {

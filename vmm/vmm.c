@@ -271,6 +271,9 @@ static void dyn_reset(vmm_state *v) {
         v->vm[i].vreq = 0;
         v->vm[i].vboost = 0;
         v->vm[i].vhandler = -1;
+        v->vm[i].halted = 0;
+        v->vm[i].irq_ret = 0;
+        v->vm[i].if_seen = 1;   /* client code starts with IF set (client.c) */
     }
     for (uint32_t i = 0; i < v->nctx; i++) {
         vmm_ctx *c = &v->ctx[i];
@@ -310,6 +313,7 @@ vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen)
     if ((rc = alloc_tables(v))) return new_fail(v, err, rc, errbuf, errlen, "out of memory (tables)");
     if ((rc = build_labels(v))) return new_fail(v, err, rc, errbuf, errlen, "too many labels");
     if ((rc = layout(v))) return new_fail(v, err, rc, errbuf, errlen, "guest memory layout failed");
+    if ((rc = vmmi_cl_layout(v, why, sizeof why))) return new_fail(v, err, rc, errbuf, errlen, why);
     cpu_config *cf = cpu_get_config(v->cpu);
     cf->trap_int20 = 1;
     cf->exc_intercept = 0xFFFFFFFFu;            /* every fault is the VMM's to report */

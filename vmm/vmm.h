@@ -64,18 +64,37 @@ typedef struct vmm_machine {
 #define VMM_TRACE_NONE 0xFFFFFFFFu
 void vmm_machine_defaults(vmm_machine *m);
 
+typedef struct vmm_label {
+    char     name[VMM_NAME_MAX * 2];  /* as in the assembler's map */
+    uint32_t addr;                    /* linear */
+} vmm_label;
+
+/* A VM's client program (docs/vmm.md, "Client code"): a flat 16-bit image that runs
+** in V86 mode in the VM's own address space. image NULL: the VM runs no code and its
+** client actions come from the timeline alone. */
+enum { VMM_CREG_EAX, VMM_CREG_ECX, VMM_CREG_EDX, VMM_CREG_EBX, VMM_CREG_ESP, VMM_CREG_EBP,
+       VMM_CREG_ESI, VMM_CREG_EDI, VMM_CREG_DS, VMM_CREG_ES, VMM_CREG_COUNT };
+typedef struct vmm_client {
+    const uint8_t   *image;     /* borrowed; NULL: no client program */
+    uint32_t         image_len;
+    uint16_t         load_seg, load_off;  /* where the image is loaded (its org is load_off) */
+    uint16_t         cs, ip, ss, sp;      /* initial CS:IP, SS:SP */
+    uint32_t         regs[VMM_CREG_COUNT];/* initial registers (CPU order; ESP unused) ... */
+    uint32_t         regs_set;            /* ... those whose bit is set; DS, ES default CS */
+    const vmm_label *labels;    /* borrowed; addr = offset in load_seg */
+    uint32_t         nlabels;
+    uint32_t         pm;        /* 1: 16-bit protected mode at ring 3 with its own LDT (the
+                                   system VM only); 0: V86 mode */
+} vmm_client;
+
 typedef struct vmm_vm_desc {
     char     name[VMM_NAME_MAX];
     int      system;            /* exactly one VM is the system VM */
     uint32_t fg_priority;       /* time-slice priorities (SL-1), defaults 100 / 50 */
     uint32_t bg_priority;
     uint32_t status_flags;      /* initial CB_VM_Status bits (Background, Exclusive…) */
+    vmm_client client;          /* its client program (client.image NULL: none) */
 } vmm_vm_desc;
-
-typedef struct vmm_label {
-    char     name[VMM_NAME_MAX * 2];  /* as in the assembler's map */
-    uint32_t addr;                    /* linear */
-} vmm_label;
 
 typedef struct vmm_vxd_desc {
     char           name[VMM_NAME_MAX];
@@ -166,6 +185,7 @@ enum vmm_rec_type {
     VMM_REC_SLICE,        /* the time slicer starts a VM's slice (SL-1) */
     VMM_REC_IO,           /* guest code executed IN/OUT (one per INS/OUTS iteration) */
     VMM_REC_MACHINE,      /* the effective machine parameters (right after BOOT) */
+    VMM_REC_CLIENT,       /* a VM's client code entered the VMM (INT, HLT, IRET hook) */
     VMM_REC_TYPE_COUNT
 };
 
@@ -237,6 +257,9 @@ const char *vmm_label_at(const vmm_state *v, uint32_t addr);
 int  vmm_read(vmm_state *v, uint32_t linear, void *dst, uint32_t len);
 int  vmm_vm_index(const vmm_state *v, const char *name);   /* -1 when unknown */
 uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index);
+/* A VM's CB_High_Linear: where its own V86 space (1 MiB + HMA) lies in guest RAM;
+** 0 when the VM has no client program (docs/vmm.md, "Client code"). */
+uint32_t vmm_vm_high_linear(const vmm_state *v, uint32_t vm_index);
 /* The handle the VM at vm_index (its place in vmm_scenario.vms) will have: fixed by
 ** the index alone, so a scenario's VxD source can name it before the machine exists
 ** (the loader defines VM_<name> for nasm). */

@@ -84,6 +84,20 @@
 #define VID_IRET_TIME_OUT  0x18u   /* ms; 0: no time-out */
 #define VID_SIZE           0x1Cu
 
+/* ---- client code (client.c; docs/vmm.md, "Client code") ------------------------ */
+#define VMM_V86_SIZE       0x110000u    /* 1 MiB + the HMA */
+#define VMM_V86_IRET_STUB  0x000FFF53u  /* F000:FF53: IRET, where the default IVT points */
+#define VMM_V86_IRQ_BP     0x000FFF50u  /* F000:FF50: ARPL, the V86 breakpoint a simulated
+                                           interrupt's frame returns to (#UD in V86) */
+#define VMM_V86_BIOS_SEG   0xF000u
+#define VMM_TSS_SIZE       0x2069u      /* 386 TSS + I/O bitmap (all ports) + 0xFF end */
+#define VMM_TSS_IOMAP      0x68u
+/* A protected-mode client's LDT (in its area's first page): code, data, stack. */
+#define VMM_PM_CS          0x07u        /* LDT index 0, RPL 3: the load segment, code */
+#define VMM_PM_DS          0x0Fu        /* LDT index 1: the load segment, data */
+#define VMM_PM_SS          0x17u        /* LDT index 2: the ss_sp segment, data */
+#define VMM_PM_LDT_N       3u
+
 /* ---- callbacks ----------------------------------------------------------------- */
 /* One callback's entry registers and what its return undoes (event, priority event,
 ** time-out, hardware-interrupt callbacks). */
@@ -142,6 +156,14 @@ typedef struct vmm_vm {
     int      vhandler;      /* IRQ whose client handler runs, -1: none */
     uint32_t fg, bg;        /* SL-1: foreground / background time-slice priorities */
     int32_t  credit_ms;     /* SL-1: Adjust_Execution_Time credit for its next slices */
+    uint32_t v86;           /* client.c: physical base of its V86 space (CB_High_Linear),
+                               0: no client program (fixed by vmm_new) */
+    uint32_t pd;            /* client.c: its page directory (V86 space at linear 0), or
+                               for a protected-mode client its LDT */
+    uint8_t  halted;        /* client.c: its client code executed HLT (idle until an
+                               interrupt is simulated into it) */
+    uint32_t irq_ret;       /* client.c: CS << 16 | IP its simulated interrupt returns to */
+    uint8_t  if_seen;       /* client.c: the IF its last CLIENT record left (CL-3) */
 } vmm_vm;
 
 /* A pending event (EV-1), priority event (EV-2) or time-out (TO-1). */
@@ -335,6 +357,7 @@ struct vmm_state {
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
     void     *rec_hook_ud;
+    uint32_t  tss;            /* client.c: the TSS (I/O bitmap) client code runs with, 0: none */
     vmm_port *ports;          /* s->ports sorted by port (binary search), or NULL */
     uint32_t  nports;
 };
@@ -488,6 +511,19 @@ void vmmi_io_reset(vmm_state *v);
 int  vmmi_io_check(const vmm_scenario *s, char *why, size_t n);
 int  vmmi_io_init(vmm_state *v, cpu_bus *bus);
 void vmmi_io_flush(vmm_state *v);
+
+/* client.c (client code in V86 mode) */
+int  vmmi_cl_layout(vmm_state *v, char *why, size_t len);
+int  vmmi_cl_work(vmm_state *v);
+int  vmmi_cl_has(const vmm_state *v, uint32_t vm);
+uint32_t vmmi_cl_if(vmm_state *v, uint32_t vm);
+int  vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq);
+int  vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num);
+const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip, char *buf,
+                          size_t len);
+
+/* run.c: an INT 2Fh entry point taken from a stimulus or client code (path) */
+int  vmmi_run_int2f(vmm_state *v, uint32_t vm, uint32_t dword, int path, uint32_t eax);
 
 /* vpicd.c (INT-1) */
 void vmmi_irq_reset(vmm_state *v);
