@@ -199,6 +199,16 @@ const uint64_t *cpu_dirty_bitmap(const cpu_state *c, uint32_t *npages);
 void cpu_dirty_clear(cpu_state *c);
 void cpu_invalidate(cpu_state *c, uint32_t phys, uint32_t len); /* after out-of-band RAM writes */
 
+/* A host step hook: fn(ud, c) is called before each instruction the CPU is about to
+** fetch and execute (after a host breakpoint there has stopped the run, so never for
+** an instruction that does not start), with every register and cpu_cycles() exact.
+** It observes only: it must not change the CPU's state (it may read registers and
+** memory, and call cpu_request_stop). While one is set every fetch takes the slow
+** lookup, which the run's results do not depend on; fn NULL removes it (no cost
+** then). cpu_reset keeps it. For a debugger (debug/). */
+typedef void (*cpu_step_fn)(void *ud, cpu_state *c);
+void cpu_set_step_hook(cpu_state *c, cpu_step_fn fn, void *ud);
+
 /* The A20 line of the bus. A PC masks physical address bit 20 outside the CPU (the
 ** "A20 gate") so that real and V86 mode code sees the 8086's wrap at 1 MiB; the gate's
 ** logic (port 92h, the keyboard controller) is the machine's (a20.h), which drives

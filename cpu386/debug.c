@@ -54,11 +54,21 @@ static uint32_t dr7_len(uint32_t dr7, unsigned n)
     return len[(dr7 >> (18u + 4u * n)) & 3u];
 }
 
+void cpu_set_step_hook(cpu_state *c, cpu_step_fn fn, void *ud)
+{
+    assert(c && !c->in_run);
+    c->step_fn = fn;
+    c->step_ud = fn ? ud : NULL;
+    c->code_lin_page = CPU_TLB_INVALID;
+    cpu_dbg_update(c);
+}
+
 void cpu_dbg_update(cpu_state *c)
 {
     uint8_t d = (uint8_t)(c->dbg & (CPU_DBG_ARMED | CPU_DBG_HIT | CPU_DBG_PEND));
     if (c->fl.eflags & CPU_TF) d |= CPU_DBG_TF;
     if (c->fl.eflags & CPU_RF) d |= CPU_DBG_RF;
+    if (c->step_fn) d |= CPU_DBG_HOST;
     c->dbg = d;
 }
 
@@ -95,6 +105,10 @@ void cpu_dbg_after(cpu_state *c)
     int hold = c->ss_hold_icount == done + 2u;   /* DBG-3: it was MOV/POP SS */
     int armed = (c->dbg & CPU_DBG_ARMED) != 0;
     assert(c->icount > 0);
+    if (c->dbg & CPU_DBG_HOST) {
+        c->code_lin_page = CPU_TLB_INVALID;   /* the next fetch calls the step hook */
+        if (c->dbg == CPU_DBG_HOST) return;
+    }
     if ((c->fl.eflags & CPU_RF) && c->rf_icount != done)
         c->fl.eflags &= ~CPU_RF;              /* DBG-5 */
     if (!hold) {
