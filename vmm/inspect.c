@@ -66,7 +66,7 @@ static void describe_vms(const vmm_state *v, char *buf, size_t len, size_t *at) 
         }
         for (uint32_t d = 0; d < c->depth && d < VMM_FRAMES_MAX; d++) {
             char where[VMM_NAME_MAX * 3 + 16];
-            put(buf, len, at, "  frame %u: kind %u callback %s\n", d, c->frame[d].kind,
+            put(buf, len, at, "  frame %u: %s callback %s\n", d, vmmi_cb_kind_name(c->frame[d].kind),
                 vmmi_where(v, c->frame[d].cb, where, sizeof where));
         }
     }
