@@ -408,6 +408,59 @@ START_TEST(test_undef_flags_option) {
 }
 END_TEST
 
+
+/* ---- the host step hook (cpu_set_step_hook) ----------------------------------------- */
+
+typedef struct hook_log { uint64_t calls; uint32_t eip[64]; uint64_t icount_seen; } hook_log;
+
+static void count_step(void *ud, cpu_state *c) {
+    hook_log *h = ud;
+    ck_assert_uint_eq(cpu_instructions(c), h->icount_seen + h->calls);   /* once per instruction */
+    if (h->calls < 64) h->eip[h->calls] = cpu_get_eip(c);
+    h->calls++;
+}
+
+static const char step_src[] =
+    "        mov ecx, 20\n"
+    "l:      add dword [0x20000], ecx\n"
+    "        call f\n"
+    "        loop l\n"
+    "        hlt\n"
+    "f:      push eax\n"
+    "        pop eax\n"
+    "        ret\n";
+
+/* Every instruction is seen once, before it runs, also across budget stops; the run
+** (registers, memory, cycles, instructions) is the same as without the hook. */
+START_TEST(test_host_step_hook) {
+    tc_machine *a = tc_new(1024), *b = tc_new(1024);
+    hook_log h = { 0 };
+    tc_flat(a, step_src);
+    tc_flat(b, step_src);
+    tc_run_expect(a, CPU_STOP_HLT);
+    h.icount_seen = cpu_instructions(b->cpu);
+    cpu_set_step_hook(b->cpu, count_step, &h);
+    while (tc_run(b, 7) == CPU_STOP_BUDGET) {}
+    ck_assert_int_eq(b->info.reason, CPU_STOP_HLT);
+    ck_assert_uint_eq(h.calls, cpu_instructions(b->cpu) - h.icount_seen);
+    ck_assert_uint_eq(h.calls, 1 + 20 * 6 + 1);   /* mov, 20 x (add call push pop ret loop), hlt */
+    ck_assert_uint_eq(h.eip[0], TC_CODE);
+    ck_assert_uint_eq(h.eip[1], tc_sym(b, "l"));
+    ck_assert_uint_eq(h.eip[3], tc_sym(b, "f"));   /* the call's target, before it runs */
+    ck_assert_uint_eq(cpu_cycles(a->cpu), cpu_cycles(b->cpu));
+    ck_assert_uint_eq(cpu_instructions(a->cpu), cpu_instructions(b->cpu));
+    ck_assert_uint_eq(tc_rd32(a, 0x20000), tc_rd32(b, 0x20000));
+    ck_assert_uint_eq(tc_reg(a, CPU_ESP), tc_reg(b, CPU_ESP));
+    cpu_set_step_hook(b->cpu, NULL, NULL);   /* removed: no more calls */
+    uint64_t before = h.calls;
+    tc_flat(b, "nop\nhlt");
+    tc_run_expect(b, CPU_STOP_HLT);
+    ck_assert_uint_eq(h.calls, before);
+    tc_free(a);
+    tc_free(b);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_debug");
     TCase *ex = tcase_create("exactness");
@@ -426,6 +479,7 @@ int main(void) {
     tcase_add_test(db, test_dr_data_breakpoints);
     tcase_add_test(db, test_dr_data_breakpoint_rep);
     tcase_add_test(db, test_dr_general_detect);
+    tcase_add_test(db, test_host_step_hook);
     suite_add_tcase(s, db);
     TCase *a20 = tcase_create("a20");
     tcase_add_test(a20, test_a20_wrap);
