@@ -1,7 +1,6 @@
 /*
 ** dbg_int.h — debug/'s internals shared between its files (prefix dbg_s_ for the
-** session's run control in sess.c, dbg_t_ for the target's helpers, dbg_m_ for the
-** monitor). Not installed.
+** session's run control in sess.c, dbg_m_ for the monitor). Not installed.
 */
 #ifndef VMMSIM_DBG_INT_H
 #define VMMSIM_DBG_INT_H
@@ -77,6 +76,9 @@ struct dbg_sess {
     int       thread_g;        /* Hg: context whose registers g/p read (-1: the current) */
 };
 
+/* rsp.c: a hex digit's value, -1 for any other character */
+int  dbg_hexval(int ch);
+
 /* sess.c: run control */
 int  dbg_s_restart(dbg_sess *s);                   /* a fresh machine at step 0; 0 or -1 */
 void dbg_s_resume(dbg_sess *s);                    /* runs until the hook pauses or the end */
@@ -85,10 +87,6 @@ int  dbg_s_goto_record(dbg_sess *s, uint64_t rec); /* to the first step after re
 int  dbg_s_reverse_cont(dbg_sess *s);              /* to the last hit before now */
 void dbg_s_wp_refresh(dbg_sess *s);                /* watchpoints' bytes from memory now */
 int  dbg_s_linear(dbg_sess *s, uint32_t *eip_lin); /* CS.base + EIP of the current context */
-
-/* target.c: a stop reply for the last pause */
-void dbg_t_stop_reply(dbg_sess *s, dbg_rsp *r);
-uint32_t dbg_t_thread_now(dbg_sess *s);            /* gdb thread id of the current context */
 
 /* monitor.c: qRcmd */
 void dbg_m_command(dbg_sess *s, dbg_rsp *r, const char *cmd);

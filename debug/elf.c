@@ -39,6 +39,7 @@ static void align4(elf_buf *b) { static const uint8_t z[4]; put(b, z, (4 - b->le
 
 /* A string table entry; its offset. */
 static uint32_t str(elf_buf *t, const char *s) {
+    assert(t && s);
     uint32_t at = (uint32_t)t->len;
     put(t, s, strlen(s) + 1);
     return at;
@@ -47,11 +48,13 @@ static uint32_t str(elf_buf *t, const char *s) {
 typedef struct elf_sh { uint32_t name, type, flags, addr, off, size, link, info, align, entsize; } elf_sh;
 
 static void put_sh(elf_buf *b, const elf_sh *h) {
+    assert(b && h);
     put32(b, h->name); put32(b, h->type); put32(b, h->flags); put32(b, h->addr); put32(b, h->off);
     put32(b, h->size); put32(b, h->link); put32(b, h->info); put32(b, h->align); put32(b, h->entsize);
 }
 
 static void put_header(elf_buf *b, uint32_t shoff, uint32_t shnum) {
+    assert(b && b->len == 0 && shnum >= 4);
     static const uint8_t ident[16] = { 0x7F, 'E', 'L', 'F', 1, 1, 1, 0 };   /* 32-bit, LE, v1 */
     put(b, ident, 16);
     put16(b, 2);        /* ET_EXEC */
@@ -86,6 +89,7 @@ static void put_symbols(elf_buf *sym, elf_buf *strtab, const scen *sc) {
 }
 
 static int build(elf_buf *b, const scen *sc) {
+    assert(b && sc && b->len == 0);
     elf_buf sym = { 0 }, strtab = { 0 }, shstr = { 0 };
     str(&strtab, "");
     str(&shstr, "");

@@ -28,6 +28,7 @@ static void say(mon_out *m, const char *fmt, ...) {
 
 /* The text as O packets of at most 1024 bytes each, then OK. */
 static void flush_out(dbg_rsp *r, const mon_out *m) {
+    assert(r && m && m->len < MON_TEXT_MAX);
     static const char hex[] = "0123456789abcdef";
     char pkt[1 + 2 * 1024];
     for (size_t at = 0; at < m->len; at += 1024) {
@@ -43,6 +44,7 @@ static void flush_out(dbg_rsp *r, const mon_out *m) {
 }
 
 static void where(dbg_sess *s, mon_out *m) {
+    assert(s && s->sim.v && m);
     vmm_state *v = s->sim.v;
     uint32_t lin;
     dbg_s_linear(s, &lin);
@@ -54,6 +56,7 @@ static void where(dbg_sess *s, mon_out *m) {
 }
 
 static void show_record(dbg_sess *s, mon_out *m, uint64_t i, const char *mark) {
+    assert(s && s->sim.v && m && mark);
     const eng_trace *t = vmm_trace(s->sim.v);
     char line[XPL_LINE_MAX];
     if (i >= t->len) return;
@@ -64,6 +67,7 @@ static void show_record(dbg_sess *s, mon_out *m, uint64_t i, const char *mark) {
 /* The n records before now, and the n after it (a look ahead: the run goes on to
 ** there and comes back by re-execution). */
 static void records(dbg_sess *s, mon_out *m, uint64_t n) {
+    assert(s && s->sim.v && m && !s->running);
     uint64_t now = vmm_trace(s->sim.v)->count, step = s->steps;
     int done = s->co == DBG_CO_DONE;
     if (n > MON_RECORDS_MAX) n = MON_RECORDS_MAX;
@@ -79,6 +83,7 @@ static void records(dbg_sess *s, mon_out *m, uint64_t n) {
 }
 
 static void first_failure(dbg_sess *s, mon_out *m) {
+    assert(s && m && !s->running);
     if (dbg_s_restart(s)) { say(m, "out of memory\n"); return; }
     s->mode = DBG_MODE_GOTO;
     s->stop_at = UINT64_MAX;
@@ -102,6 +107,7 @@ static void first_failure(dbg_sess *s, mon_out *m) {
 }
 
 static void choice(dbg_sess *s, mon_out *m) {
+    assert(s && s->sim.v && m);
     const eng_trace *t = vmm_trace(s->sim.v);
     uint32_t n = 0;
     eng_chooser_log(vmm_chooser(s->sim.v), &n);
@@ -124,6 +130,7 @@ static const char help_text[] =
 "  step N           go to step N (instructions since the run began)\n";
 
 static void run_cmd(dbg_sess *s, mon_out *m, const char *cmd) {
+    assert(s && m && cmd && m->len == 0);
     uint64_t n = 0;
     const char *arg = strchr(cmd, ' ');
     size_t len = arg ? (size_t)(arg - cmd) : strlen(cmd);

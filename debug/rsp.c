@@ -8,7 +8,7 @@
 #include <assert.h>
 #include <string.h>
 
-#include "dbg.h"
+#include "dbg_int.h"
 
 enum { ST_IDLE, ST_DATA, ST_ESC, ST_CS1, ST_CS2 };
 
@@ -18,7 +18,8 @@ void dbg_rsp_init(dbg_rsp *r) {
     r->state = ST_IDLE;
 }
 
-static int hexval(uint8_t ch) {
+int dbg_hexval(int ch) {
+    assert(ch >= -128 && ch <= 255);
     if (ch >= '0' && ch <= '9') return ch - '0';
     if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
     if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
@@ -93,14 +94,14 @@ static int step(dbg_rsp *r, uint8_t ch) {
         r->state = ST_DATA;
         return DBG_EV_NONE;
     case ST_CS1:
-        h = hexval(ch);
+        h = dbg_hexval(ch);
         r->csum = (uint8_t)((h < 0 ? 0x100 : h) << 4);   /* junk never matches below */
         r->cs_bad = h < 0;
         r->state = ST_CS2;
         return DBG_EV_NONE;
     default:
         assert(r->state == ST_CS2);
-        h = hexval(ch);
+        h = dbg_hexval(ch);
         r->state = ST_IDLE;
         if (h < 0 || r->cs_bad) r->csum = (uint8_t)~r->sum;
         else r->csum = (uint8_t)(r->csum | h);

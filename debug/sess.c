@@ -293,24 +293,6 @@ void dbg_sess_free(dbg_sess *s) {
     free(s);
 }
 
-int dbg_sess_run(dbg_sess *s, dbg_rsp *r, uint64_t max_steps) {
-    assert(s && r && s->running && max_steps > 0);
-    if (s->co == DBG_CO_DONE) {
-        s->why = DBG_WHY_END;
-    } else {
-        s->mode = DBG_MODE_CONT;
-        s->slice_end = s->steps + max_steps;
-        dbg_s_resume(s);
-        if (s->why == DBG_WHY_SLICE) return 0;
-    }
-    s->running = 0;
-    s->step_once = 0;
-    s->intr = 0;
-    dbg_t_stop_reply(s, r);
-    return 1;
-}
-
-void dbg_sess_interrupt(dbg_sess *s) { assert(s); if (s->running) s->intr = 1; }
 vmm_state *dbg_sess_vmm(dbg_sess *s) { assert(s); return s->sim.v; }
 uint64_t dbg_sess_steps(const dbg_sess *s) { assert(s); return s->steps; }
 int dbg_sess_ended(const dbg_sess *s) { assert(s); return s->co == DBG_CO_DONE; }

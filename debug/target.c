@@ -15,19 +15,12 @@
 
 /* ---- hex helpers -------------------------------------------------------------------- */
 
-static int hexval(char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
-    return -1;
-}
-
 /* A hex number of at most 8 digits at *p, moving *p past it; -1 when none or longer. */
 static int parse_hex32(const char **p, uint32_t *out) {
     assert(p && *p && out);
     uint32_t v = 0, n = 0;
     int h;
-    while ((h = hexval(**p)) >= 0) {
+    while ((h = dbg_hexval(**p)) >= 0) {
         if (++n > 8) return -1;
         v = v << 4 | (uint32_t)h;
         (*p)++;
@@ -37,6 +30,7 @@ static int parse_hex32(const char **p, uint32_t *out) {
 }
 
 static void put_hex_bytes(char *dst, const uint8_t *src, size_t n) {
+    assert(dst && (src || !n));
     static const char hex[] = "0123456789abcdef";
     for (size_t k = 0; k < n; k++) {
         dst[2 * k] = hex[src[k] >> 4];
@@ -47,8 +41,9 @@ static void put_hex_bytes(char *dst, const uint8_t *src, size_t n) {
 
 /* n bytes from 2n hex digits; -1 on a non-hex digit. */
 static int get_hex_bytes(uint8_t *dst, const char *src, size_t n) {
+    assert(dst && src);
     for (size_t k = 0; k < n; k++) {
-        int a = hexval(src[2 * k]), b = a < 0 ? -1 : hexval(src[2 * k + 1]);
+        int a = dbg_hexval(src[2 * k]), b = a < 0 ? -1 : dbg_hexval(src[2 * k + 1]);
         if (b < 0) return -1;
         dst[k] = (uint8_t)(a << 4 | b);
     }
@@ -97,6 +92,7 @@ static int reg_set(dbg_sess *s, uint32_t n, uint32_t val) {
 }
 
 static void cmd_g(dbg_sess *s, dbg_rsp *r) {
+    assert(s && r && !s->running);
     char out[NREGS * 8 + 1];
     cpu_regs regs;
     if (regs_of(s, &regs)) { dbg_rsp_send_str(r, "E01"); return; }
@@ -109,6 +105,7 @@ static uint32_t le32(const uint8_t *b) {
 }
 
 static void cmd_G(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && r && arg);
     uint8_t b[NREGS * 4];
     if (strlen(arg) < 8 * NREGS || get_hex_bytes(b, arg, NREGS * 4)) { dbg_rsp_send_str(r, "E01"); return; }
     for (uint32_t n = 0; n < NREGS; n++)
@@ -117,6 +114,7 @@ static void cmd_G(dbg_sess *s, dbg_rsp *r, const char *arg) {
 }
 
 static void cmd_p(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && r && arg);
     uint32_t n;
     cpu_regs regs;
     char out[9];
@@ -128,6 +126,7 @@ static void cmd_p(dbg_sess *s, dbg_rsp *r, const char *arg) {
 }
 
 static void cmd_P(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && r && arg);
     uint32_t n;
     uint8_t b[4];
     if (parse_hex32(&arg, &n) || *arg++ != '=' || strlen(arg) != 8 || get_hex_bytes(b, arg, 4)) {
@@ -149,6 +148,7 @@ static int mem_range(dbg_sess *s, const char *arg, uint32_t *addr, uint32_t *len
 }
 
 static void cmd_m(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && s->sim.v && r && arg);
     uint32_t addr, len;
     const char *rest;
     uint8_t buf[DBG_MEM_MAX];
@@ -161,6 +161,7 @@ static void cmd_m(dbg_sess *s, dbg_rsp *r, const char *arg) {
 }
 
 static void cmd_M(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && s->sim.v && r && arg);
     uint32_t addr, len;
     const char *rest;
     uint8_t buf[DBG_MEM_MAX];
@@ -175,12 +176,14 @@ static void cmd_M(dbg_sess *s, dbg_rsp *r, const char *arg) {
 /* ---- breakpoints and watchpoints ------------------------------------------------------------ */
 
 static int bp_find(const dbg_sess *s, uint32_t addr, int hw) {
+    assert(s && s->nbp <= DBG_BP_MAX);
     for (uint32_t k = 0; k < s->nbp; k++)
         if (s->bp[k].addr == addr && s->bp[k].hw == hw) return (int)k;
     return -1;
 }
 
 static int wp_find(const dbg_sess *s, uint32_t addr, uint32_t len, int type) {
+    assert(s && s->nwp <= DBG_WP_MAX);
     for (uint32_t k = 0; k < s->nwp; k++)
         if (s->wp[k].addr == addr && s->wp[k].len == len && s->wp[k].type == type) return (int)k;
     return -1;
@@ -189,6 +192,7 @@ static int wp_find(const dbg_sess *s, uint32_t addr, uint32_t len, int type) {
 /* Zt,addr,kind and zt,addr,kind. Read and access watchpoints (Z3, Z4) are not
 ** offered: a changed value is all the step hook can see (docs/debug.md, "Limits"). */
 static void cmd_Z(dbg_sess *s, dbg_rsp *r, const char *arg, int insert) {
+    assert(s && r && arg && s->nbp <= DBG_BP_MAX && s->nwp <= DBG_WP_MAX);
     uint32_t type, addr, kind;
     if (parse_hex32(&arg, &type) || *arg++ != ',' || parse_hex32(&arg, &addr) || *arg++ != ',' ||
         parse_hex32(&arg, &kind)) {
@@ -225,13 +229,14 @@ static void cmd_Z(dbg_sess *s, dbg_rsp *r, const char *arg, int insert) {
 
 /* ---- threads: each VM's context and the VMM's ------------------------------------------------ */
 
-uint32_t dbg_t_thread_now(dbg_sess *s) {
+static uint32_t thread_now(dbg_sess *s) {
     assert(s && s->sim.v);
     return (uint32_t)vmm_ctx_current(s->sim.v) + 1u;
 }
 
 /* A thread id of a packet: -1 all, 0 any, else a context + 1; -2 when bad. */
 static int parse_thread(dbg_sess *s, const char *arg) {
+    assert(s && s->sim.v && arg);
     uint32_t id;
     if (!strcmp(arg, "-1")) return -1;
     if (parse_hex32(&arg, &id) || *arg) return -2;
@@ -240,6 +245,7 @@ static int parse_thread(dbg_sess *s, const char *arg) {
 }
 
 static void cmd_H(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && r && arg);
     char op = *arg ? *arg++ : 0;
     int id = parse_thread(s, arg);
     if ((op != 'g' && op != 'c') || id == -2) { dbg_rsp_send_str(r, "E01"); return; }
@@ -248,6 +254,7 @@ static void cmd_H(dbg_sess *s, dbg_rsp *r, const char *arg) {
 }
 
 static void threads_xml(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && s->sim.v && r && arg);
     char xml[4096];
     size_t at = 0;
     uint32_t off, len;
@@ -268,6 +275,7 @@ static void threads_xml(dbg_sess *s, dbg_rsp *r, const char *arg) {
 }
 
 static void cmd_thread_q(dbg_sess *s, dbg_rsp *r, const char *q) {
+    assert(s && r && q);
     char out[256];
     if (!strcmp(q, "fThreadInfo")) {
         size_t at = 0;
@@ -278,14 +286,14 @@ static void cmd_thread_q(dbg_sess *s, dbg_rsp *r, const char *q) {
     } else if (!strcmp(q, "sThreadInfo")) {
         dbg_rsp_send_str(r, "l");
     } else if (!strcmp(q, "C")) {
-        snprintf(out, sizeof out, "QC%x", dbg_t_thread_now(s));
+        snprintf(out, sizeof out, "QC%x", thread_now(s));
         dbg_rsp_send_str(r, out);
     } else {   /* ThreadExtraInfo,ID */
         int id = parse_thread(s, q + strlen("ThreadExtraInfo,"));
         if (id <= 0) { dbg_rsp_send_str(r, "E01"); return; }
         char text[64];
         snprintf(text, sizeof text, "%s%s", vmm_ctx_name(s->sim.v, (uint32_t)id - 1),
-                 (uint32_t)id == dbg_t_thread_now(s) ? " (on the CPU)" : "");
+                 (uint32_t)id == thread_now(s) ? " (on the CPU)" : "");
         put_hex_bytes(out, (const uint8_t *)text, strlen(text));
         dbg_rsp_send_str(r, out);
     }
@@ -293,10 +301,10 @@ static void cmd_thread_q(dbg_sess *s, dbg_rsp *r, const char *q) {
 
 /* ---- stop replies and resuming ------------------------------------------------------------------- */
 
-void dbg_t_stop_reply(dbg_sess *s, dbg_rsp *r) {
+static void stop_reply(dbg_sess *s, dbg_rsp *r) {
     assert(s && r);
     char out[96];
-    uint32_t th = dbg_t_thread_now(s);
+    uint32_t th = thread_now(s);
     switch (s->why) {
     case DBG_WHY_SWBREAK: snprintf(out, sizeof out, "T05swbreak:;thread:%x;", th); break;
     case DBG_WHY_HWBREAK: snprintf(out, sizeof out, "T05hwbreak:;thread:%x;", th); break;
@@ -309,8 +317,28 @@ void dbg_t_stop_reply(dbg_sess *s, dbg_rsp *r) {
     dbg_rsp_send_str(r, out);
 }
 
+int dbg_sess_run(dbg_sess *s, dbg_rsp *r, uint64_t max_steps) {
+    assert(s && r && s->running && max_steps > 0);
+    if (s->co == DBG_CO_DONE) {
+        s->why = DBG_WHY_END;
+    } else {
+        s->mode = DBG_MODE_CONT;
+        s->slice_end = s->steps + max_steps;
+        dbg_s_resume(s);
+        if (s->why == DBG_WHY_SLICE) return 0;
+    }
+    s->running = 0;
+    s->step_once = 0;
+    s->intr = 0;
+    stop_reply(s, r);
+    return 1;
+}
+
+void dbg_sess_interrupt(dbg_sess *s) { assert(s); if (s->running) s->intr = 1; }
+
 /* c, s, C, S and vCont: a resume address is refused (the run's flow is the run's). */
 static int resume(dbg_sess *s, dbg_rsp *r, int step, const char *addr) {
+    assert(s && r && !s->running);
     if (addr && *addr) { dbg_rsp_send_str(r, "E01"); return DBG_RC_REPLIED; }
     s->running = 1;
     s->step_once = step;
@@ -319,6 +347,7 @@ static int resume(dbg_sess *s, dbg_rsp *r, int step, const char *addr) {
 }
 
 static int cmd_vcont(dbg_sess *s, dbg_rsp *r, const char *arg) {
+    assert(s && r && arg);
     if (!strcmp(arg, "?")) { dbg_rsp_send_str(r, "vCont;c;C;s;S"); return DBG_RC_REPLIED; }
     if (*arg != ';') { dbg_rsp_send_str(r, "E01"); return DBG_RC_REPLIED; }
     int step = 0, any = 0;
@@ -335,6 +364,7 @@ static int cmd_vcont(dbg_sess *s, dbg_rsp *r, const char *arg) {
 
 /* bs and bc (ReverseStep, ReverseContinue). */
 static void cmd_reverse(dbg_sess *s, dbg_rsp *r, int cont) {
+    assert(s && r && !s->running);
     int rc;
     if (cont) {
         rc = dbg_s_reverse_cont(s);
@@ -349,12 +379,13 @@ static void cmd_reverse(dbg_sess *s, dbg_rsp *r, int cont) {
     /* A machine that could not be rebuilt (memory), or a re-execution that ended
     ** before the step it had reached before (a broken determinism: a vmmsim bug). */
     if (rc || s->why == DBG_WHY_END) { dbg_rsp_send_str(r, "E0c"); return; }
-    dbg_t_stop_reply(s, r);
+    stop_reply(s, r);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------------ */
 
 static int cmd_query(dbg_sess *s, dbg_rsp *r, const char *q) {
+    assert(s && r && q);
     if (!strncmp(q, "Supported", 9)) {
         char out[160];
         snprintf(out, sizeof out, "PacketSize=%x;QStartNoAckMode+;swbreak+;hwbreak+;ReverseStep+;"
@@ -378,8 +409,9 @@ static int cmd_query(dbg_sess *s, dbg_rsp *r, const char *q) {
 }
 
 static int dispatch(dbg_sess *s, dbg_rsp *r, const char *p) {
+    assert(s && r && p && p[0]);
     switch (p[0]) {
-    case '?': dbg_t_stop_reply(s, r); return DBG_RC_REPLIED;
+    case '?': stop_reply(s, r); return DBG_RC_REPLIED;
     case 'g': if (p[1]) break; cmd_g(s, r); return DBG_RC_REPLIED;
     case 'G': cmd_G(s, r, p + 1); return DBG_RC_REPLIED;
     case 'p': cmd_p(s, r, p + 1); return DBG_RC_REPLIED;
