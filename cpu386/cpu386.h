@@ -209,6 +209,18 @@ void cpu_invalidate(cpu_state *c, uint32_t phys, uint32_t len); /* after out-of-
 typedef void (*cpu_step_fn)(void *ud, cpu_state *c);
 void cpu_set_step_hook(cpu_state *c, cpu_step_fn fn, void *ud);
 
+/* Host watchpoints, for a debugger: guest accesses to [lin, lin + len) (len 1..4) of
+** the kinds in rw (CPU_WATCH_READ | CPU_WATCH_WRITE; 0 clears the slot) are recorded
+** for the host, with no effect on the guest (no #DB, DR6 untouched). They ride on the
+** debug registers' slow memory paths (docs/cpu386.md, "Debugging"). The CPU's own
+** accesses (descriptor tables, paging) and the host's never count. CPU_EINVAL for a bad
+** slot, len or rw. cpu_watch_hits returns the slots hit since it was last called
+** (bit n: slot n) and clears them. cpu_reset keeps the watches. */
+#define CPU_HOST_WATCH_MAX 4u
+enum { CPU_WATCH_WRITE = 1, CPU_WATCH_READ = 2 };
+int      cpu_watch_set(cpu_state *c, unsigned slot, uint32_t lin, uint32_t len, unsigned rw);
+uint32_t cpu_watch_hits(cpu_state *c);
+
 /* The A20 line of the bus. A PC masks physical address bit 20 outside the CPU (the
 ** "A20 gate") so that real and V86 mode code sees the 8086's wrap at 1 MiB; the gate's
 ** logic (port 92h, the keyboard controller) is the machine's (a20.h), which drives

@@ -18,6 +18,8 @@ enum dbg_why {
     DBG_WHY_SWBREAK,     /* a Z0 breakpoint's address is about to execute */
     DBG_WHY_HWBREAK,     /* a Z1 breakpoint's */
     DBG_WHY_WATCH,       /* a Z2 watchpoint's bytes changed (why_addr) */
+    DBG_WHY_RWATCH,      /* guest code read a Z3 watchpoint's bytes */
+    DBG_WHY_AWATCH,      /* guest code read or wrote a Z4 watchpoint's bytes */
     DBG_WHY_FINDING,     /* a FINDING record was appended (stop_on_finding) */
     DBG_WHY_INTR,        /* Ctrl-C */
     DBG_WHY_SLICE,       /* DBG_SLICE_STEPS ran: poll the socket, go on */
@@ -86,6 +88,7 @@ int  dbg_s_goto(dbg_sess *s, uint64_t step);       /* re-executes to step (1..);
 int  dbg_s_goto_record(dbg_sess *s, uint64_t rec); /* to the first step after record rec */
 int  dbg_s_reverse_cont(dbg_sess *s);              /* to the last hit before now */
 void dbg_s_wp_refresh(dbg_sess *s);                /* watchpoints' bytes from memory now */
+int  dbg_s_wp_sync(dbg_sess *s);                   /* Z3/Z4 onto the CPU's host watches */
 int  dbg_s_linear(dbg_sess *s, uint32_t *eip_lin); /* CS.base + EIP of the current context */
 
 /* monitor.c: qRcmd */

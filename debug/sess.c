@@ -97,10 +97,18 @@ int dbg_s_linear(dbg_sess *s, uint32_t *eip_lin) {
 static int hit(dbg_sess *s, cpu_state *c, uint32_t *addr) {
     assert(s && c && s->nbp <= DBG_BP_MAX && s->nwp <= DBG_WP_MAX);
     int why = DBG_WHY_NONE;
+    uint32_t access = cpu_watch_hits(c);   /* Z3/Z4: slot k is wp[k] (dbg_s_wp_sync) */
     for (uint32_t k = 0; k < s->nwp; k++) {
         dbg_wp *w = &s->wp[k];
         uint8_t now[DBG_WP_LEN_MAX];
-        if (w->type != 2 || cpu_lin_read(c, w->addr, now, w->len) != CPU_OK) continue;
+        if (w->type != 2) {
+            if ((access >> k & 1) && why == DBG_WHY_NONE) {
+                why = w->type == 3 ? DBG_WHY_RWATCH : DBG_WHY_AWATCH;
+                *addr = w->addr;
+            }
+            continue;
+        }
+        if (cpu_lin_read(c, w->addr, now, w->len) != CPU_OK) continue;
         if (memcmp(now, w->last, w->len) && why == DBG_WHY_NONE) {
             why = DBG_WHY_WATCH;
             *addr = w->addr;
@@ -155,6 +163,20 @@ static void on_record(void *ud, uint64_t index, uint16_t type) {
 
 /* ---- executions ------------------------------------------------------------------- */
 
+int dbg_s_wp_sync(dbg_sess *s) {
+    assert(s && s->sim.v && s->nwp <= DBG_WP_MAX && DBG_WP_MAX <= CPU_HOST_WATCH_MAX);
+    cpu_state *c = vmm_cpu(s->sim.v);
+    int rc = 0;
+    for (uint32_t k = 0; k < DBG_WP_MAX; k++) {
+        const dbg_wp *w = &s->wp[k];
+        unsigned rw = k >= s->nwp || w->type == 2 ? 0u
+                    : w->type == 3 ? (unsigned)CPU_WATCH_READ : (unsigned)(CPU_WATCH_READ | CPU_WATCH_WRITE);
+        if (cpu_watch_set(c, k, rw ? w->addr : 0, rw ? w->len : 0, rw) != CPU_OK) rc = -1;
+    }
+    cpu_watch_hits(c);   /* none from before */
+    return rc;
+}
+
 void dbg_s_wp_refresh(dbg_sess *s) {
     assert(s && s->sim.v);
     for (uint32_t k = 0; k < s->nwp; k++)
@@ -186,7 +208,7 @@ int dbg_s_restart(dbg_sess *s) {
     s->intr = 0;
     s->reexecs++;
     dbg_s_wp_refresh(s);
-    return 0;
+    return dbg_s_wp_sync(s);
 }
 
 int dbg_s_goto(dbg_sess *s, uint64_t step) {
@@ -225,7 +247,7 @@ int dbg_s_reverse_cont(dbg_sess *s) {
     uint64_t to = s->scan_hit;
     int why = s->scan_why;
     uint32_t addr = s->scan_addr;
-    if (to && why == DBG_WHY_WATCH) to--;
+    if (to && (why == DBG_WHY_WATCH || why == DBG_WHY_RWATCH || why == DBG_WHY_AWATCH)) to--;
     if (!to) {
         if (dbg_s_goto(s, 1)) return -1;
         s->why = DBG_WHY_BEGIN;

@@ -189,42 +189,48 @@ static int wp_find(const dbg_sess *s, uint32_t addr, uint32_t len, int type) {
     return -1;
 }
 
-/* Zt,addr,kind and zt,addr,kind. Read and access watchpoints (Z3, Z4) are not
-** offered: a changed value is all the step hook can see (docs/debug.md, "Limits"). */
-static void cmd_Z(dbg_sess *s, dbg_rsp *r, const char *arg, int insert) {
-    assert(s && r && arg && s->nbp <= DBG_BP_MAX && s->nwp <= DBG_WP_MAX);
-    uint32_t type, addr, kind;
-    if (parse_hex32(&arg, &type) || *arg++ != ',' || parse_hex32(&arg, &addr) || *arg++ != ',' ||
-        parse_hex32(&arg, &kind)) {
-        dbg_rsp_send_str(r, "E01");
-        return;
+static void bp_change(dbg_sess *s, dbg_rsp *r, uint32_t addr, int hw, int insert) {
+    assert(s && r && s->nbp <= DBG_BP_MAX);
+    int k = bp_find(s, addr, hw);
+    if (insert && k < 0) {
+        if (s->nbp >= DBG_BP_MAX) { dbg_rsp_send_str(r, "E28"); return; }
+        s->bp[s->nbp++] = (dbg_bp){ addr, hw };
+    } else if (!insert && k >= 0) {
+        s->bp[k] = s->bp[--s->nbp];
     }
-    if (type > 4) { dbg_rsp_send_str(r, "E01"); return; }
-    if (type >= 3) { dbg_rsp_send_str(r, ""); return; }
-    if (type <= 1) {
-        int k = bp_find(s, addr, (int)type);
-        if (insert && k < 0) {
-            if (s->nbp >= DBG_BP_MAX) { dbg_rsp_send_str(r, "E28"); return; }
-            s->bp[s->nbp++] = (dbg_bp){ addr, (int)type };
-        } else if (!insert && k >= 0) {
-            s->bp[k] = s->bp[--s->nbp];
-        }
-        dbg_rsp_send_str(r, "OK");
-        return;
-    }
-    if (kind < 1 || kind > DBG_WP_LEN_MAX || (uint64_t)addr + kind > vmm_ram_bytes(s->sim.v)) {
+    dbg_rsp_send_str(r, "OK");
+}
+
+/* Z2 compares the bytes before each instruction (any writer: guest code or the VMM);
+** Z3 and Z4 are the CPU's host watches (guest code's reads, or reads and writes). */
+static void wp_change(dbg_sess *s, dbg_rsp *r, uint32_t addr, uint32_t len, int type, int insert) {
+    assert(s && r && type >= 2 && type <= 4 && s->nwp <= DBG_WP_MAX);
+    if (len < 1 || len > DBG_WP_LEN_MAX || (uint64_t)addr + len > vmm_ram_bytes(s->sim.v)) {
         dbg_rsp_send_str(r, "E22");
         return;
     }
-    int k = wp_find(s, addr, kind, (int)type);
+    int k = wp_find(s, addr, len, type);
     if (insert && k < 0) {
         if (s->nwp >= DBG_WP_MAX) { dbg_rsp_send_str(r, "E28"); return; }
-        s->wp[s->nwp++] = (dbg_wp){ .addr = addr, .len = kind, .type = (int)type };
+        s->wp[s->nwp++] = (dbg_wp){ .addr = addr, .len = len, .type = type };
         dbg_s_wp_refresh(s);
     } else if (!insert && k >= 0) {
         s->wp[k] = s->wp[--s->nwp];
     }
-    dbg_rsp_send_str(r, "OK");
+    dbg_rsp_send_str(r, dbg_s_wp_sync(s) ? "E22" : "OK");
+}
+
+/* Zt,addr,kind and zt,addr,kind (conditions after a ';' are ignored). */
+static void cmd_Z(dbg_sess *s, dbg_rsp *r, const char *arg, int insert) {
+    assert(s && r && arg);
+    uint32_t type, addr, kind;
+    if (parse_hex32(&arg, &type) || *arg++ != ',' || parse_hex32(&arg, &addr) || *arg++ != ',' ||
+        parse_hex32(&arg, &kind) || type > 4) {
+        dbg_rsp_send_str(r, "E01");
+        return;
+    }
+    if (type <= 1) bp_change(s, r, addr, (int)type, insert);
+    else wp_change(s, r, addr, kind, (int)type, insert);
 }
 
 /* ---- threads: each VM's context and the VMM's ------------------------------------------------ */
@@ -309,6 +315,8 @@ static void stop_reply(dbg_sess *s, dbg_rsp *r) {
     case DBG_WHY_SWBREAK: snprintf(out, sizeof out, "T05swbreak:;thread:%x;", th); break;
     case DBG_WHY_HWBREAK: snprintf(out, sizeof out, "T05hwbreak:;thread:%x;", th); break;
     case DBG_WHY_WATCH: snprintf(out, sizeof out, "T05watch:%x;thread:%x;", s->why_addr, th); break;
+    case DBG_WHY_RWATCH: snprintf(out, sizeof out, "T05rwatch:%x;thread:%x;", s->why_addr, th); break;
+    case DBG_WHY_AWATCH: snprintf(out, sizeof out, "T05awatch:%x;thread:%x;", s->why_addr, th); break;
     case DBG_WHY_INTR: snprintf(out, sizeof out, "T02thread:%x;", th); break;
     case DBG_WHY_BEGIN: snprintf(out, sizeof out, "T05replaylog:begin;thread:%x;", th); break;
     case DBG_WHY_END: snprintf(out, sizeof out, "T05replaylog:end;thread:%x;", th); break;

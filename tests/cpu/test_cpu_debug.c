@@ -461,6 +461,38 @@ START_TEST(test_host_step_hook) {
 }
 END_TEST
 
+
+/* Host watches record guest reads and writes of their bytes and nothing else: no #DB,
+** DR6 as it was, the run's result unchanged. */
+START_TEST(test_host_watch) {
+    tc_machine *m = tc_new(1024);
+    cpu_regs r;
+    tc_flat(m, "mov eax, [0x20000]\n"        /* read slot 0 */
+               "mov [0x20010], eax\n"        /* write slot 1 */
+               "mov ebx, [0x20100]\n"        /* neither */
+               "hlt");
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 0, 0x20002, 2, CPU_WATCH_READ), CPU_OK);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 1, 0x20010, 4, CPU_WATCH_WRITE), CPU_OK);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 2, 0x20100, 4, CPU_WATCH_WRITE), CPU_OK);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 4, 0, 1, CPU_WATCH_READ), CPU_EINVAL);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 0, 0, 5, CPU_WATCH_READ), CPU_EINVAL);
+    cpu_get_regs(m->cpu, &r);
+    uint32_t dr6 = r.dr[6];
+    tc_wr32(m, 0x20000, 0x11223344);
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(cpu_watch_hits(m->cpu), 3u);   /* slots 0 and 1, not 2 (a read) */
+    ck_assert_uint_eq(cpu_watch_hits(m->cpu), 0u);   /* read and cleared */
+    ck_assert_uint_eq(tc_rd32(m, 0x20010), 0x11223344);
+    cpu_get_regs(m->cpu, &r);
+    ck_assert_uint_eq(r.dr[6], dr6);
+    for (unsigned k = 0; k < 3; k++) ck_assert_int_eq(cpu_watch_set(m->cpu, k, 0, 0, 0), CPU_OK);
+    tc_flat(m, "mov eax, [0x20000]\nhlt");
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(cpu_watch_hits(m->cpu), 0u);   /* cleared slots see nothing */
+    tc_free(m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_debug");
     TCase *ex = tcase_create("exactness");
@@ -480,6 +512,7 @@ int main(void) {
     tcase_add_test(db, test_dr_data_breakpoint_rep);
     tcase_add_test(db, test_dr_general_detect);
     tcase_add_test(db, test_host_step_hook);
+    tcase_add_test(db, test_host_watch);
     suite_add_tcase(s, db);
     TCase *a20 = tcase_create("a20");
     tcase_add_test(a20, test_a20_wrap);

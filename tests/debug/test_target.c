@@ -86,7 +86,8 @@ START_TEST(replies) {
     ck_assert_str_eq(ask(s, &r, "M10,2:abcd"), "OK");
     ck_assert_str_eq(ask(s, &r, "m10,2"), "abcd");
     ck_assert_str_eq(ask(s, &r, "Z9,0,0"), "E01");
-    ck_assert_str_eq(ask(s, &r, "Z3,10,4"), "");          /* read watchpoints: not offered */
+    ck_assert_str_eq(ask(s, &r, "Z3,10,4"), "OK");
+    ck_assert_str_eq(ask(s, &r, "z3,10,4"), "OK");
     ck_assert_str_eq(ask(s, &r, "Z2,10,9"), "E22");
     ck_assert_str_eq(ask(s, &r, "pzz"), "E01");
     ck_assert_str_eq(ask(s, &r, "p40"), "E02");
@@ -187,6 +188,32 @@ START_TEST(reverse_continue) {
 }
 END_TEST
 
+/* Z3 stops after guest code read the bytes (idle_flush's CMP, not append's MOV that
+** writes them); Z4 after any access (append's MOV). */
+START_TEST(read_and_access_watch) {
+    dbg_sess *s = open_sess();
+    dbg_rsp r;
+    char pkt[64], want[64];
+    dbg_rsp_init(&r);
+    uint32_t staged = label(s, "staged");
+    snprintf(pkt, sizeof pkt, "Z3,%x,4", staged);
+    ck_assert_str_eq(ask(s, &r, pkt), "OK");
+    snprintf(want, sizeof want, "T05rwatch:%x;thread:1;", staged);
+    ck_assert_str_eq(ask(s, &r, "c"), want);
+    ck_assert_uint_eq(eip_of(s, &r), label(s, "idle_flush") + 7);   /* after cmp dword [staged], 0 */
+    pkt[0] = 'z';
+    ck_assert_str_eq(ask(s, &r, pkt), "OK");
+    snprintf(pkt, sizeof pkt, "Z4,%x,4", staged);
+    ck_assert_str_eq(ask(s, &r, pkt), "OK");
+    snprintf(want, sizeof want, "T05awatch:%x;thread:1;", staged);
+    ck_assert_str_eq(ask(s, &r, "bc"), want);                        /* backwards: append's write */
+    ck_assert_uint_eq(eip_of(s, &r), label(s, "append") + 11);      /* before mov [staged], edx */
+    ck_assert_str_eq(ask(s, &r, "s"), want);                         /* the write is an access */
+    ck_assert_uint_eq(eip_of(s, &r), label(s, "append") + 17);
+    dbg_sess_free(s);
+}
+END_TEST
+
 START_TEST(interrupt_stops) {
     dbg_sess *s = open_sess();
     dbg_rsp r;
@@ -216,6 +243,7 @@ Suite *test_target_suite(void) {
     tcase_add_test(t, trace_equal);
     tcase_add_test(t, reverse_step_lands);
     tcase_add_test(t, reverse_continue);
+    tcase_add_test(t, read_and_access_watch);
     tcase_add_test(t, interrupt_stops);
     suite_add_tcase(s, t);
     return s;
