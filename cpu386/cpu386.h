@@ -208,6 +208,10 @@ void cpu_invalidate(cpu_state *c, uint32_t phys, uint32_t len); /* after out-of-
 ** then). cpu_reset keeps it. For a debugger (debug/). */
 typedef void (*cpu_step_fn)(void *ud, cpu_state *c);
 void cpu_set_step_hook(cpu_state *c, cpu_step_fn fn, void *ud);
+/* Holds the hook back until cpu_instructions() reaches icount: before that, fetches
+** keep the fast paths (only the call after each instruction that counts them remains),
+** so a debugger re-executes to a known instruction count quickly. 0: from now on. */
+void cpu_step_hook_from(cpu_state *c, uint64_t icount);
 
 /* Host watchpoints, for a debugger: guest accesses to [lin, lin + len) (len 1..4) of
 ** the kinds in rw (CPU_WATCH_READ | CPU_WATCH_WRITE; 0 clears the slot) are recorded

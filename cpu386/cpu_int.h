@@ -165,6 +165,7 @@ struct cpu_state {
     uint64_t   rf_icount;     /* RF was loaded by the instruction of this count */
     uint64_t   ss_hold_icount;/* MOV/POP SS: debug traps are held until this count */
     cpu_step_fn step_fn;      /* host step hook (cpu_set_step_hook), or NULL */
+    uint64_t   step_from;     /* ... called from this instruction count on (cpu_step_hook_from) */
     uint32_t   hw_lin[CPU_HOST_WATCH_MAX], hw_len[CPU_HOST_WATCH_MAX];   /* cpu_watch_set */
     uint8_t    hw_rw[CPU_HOST_WATCH_MAX];
     uint32_t   hw_hits;       /* host watch slots hit, not yet read (cpu_watch_hits) */

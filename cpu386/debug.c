@@ -59,6 +59,7 @@ void cpu_set_step_hook(cpu_state *c, cpu_step_fn fn, void *ud)
     assert(c && !c->in_run);
     c->step_fn = fn;
     c->step_ud = fn ? ud : NULL;
+    c->step_from = 0;
     c->code_lin_page = CPU_TLB_INVALID;
     cpu_dbg_update(c);
 }
@@ -84,6 +85,13 @@ uint32_t cpu_watch_hits(cpu_state *c)
     h = c->hw_hits;
     c->hw_hits = 0;
     return h;
+}
+
+void cpu_step_hook_from(cpu_state *c, uint64_t icount)
+{
+    assert(c);
+    c->step_from = icount;
+    if (icount <= c->icount) c->code_lin_page = CPU_TLB_INVALID;   /* armed at once */
 }
 
 void cpu_dbg_update(cpu_state *c)
@@ -129,7 +137,8 @@ void cpu_dbg_after(cpu_state *c)
     int armed = (c->dbg & CPU_DBG_ARMED) != 0;
     assert(c->icount > 0);
     if (c->dbg & CPU_DBG_HOST) {
-        c->code_lin_page = CPU_TLB_INVALID;   /* the next fetch calls the step hook */
+        if (c->icount >= c->step_from)
+            c->code_lin_page = CPU_TLB_INVALID;   /* the next fetch calls the step hook */
         if (c->dbg == CPU_DBG_HOST) return;
     }
     if ((c->fl.eflags & CPU_RF) && c->rf_icount != done)

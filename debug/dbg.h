@@ -63,6 +63,8 @@ void dbg_rsp_take(dbg_rsp *r, size_t n);
 #define DBG_MEM_MAX 4096u       /* bytes one m/M packet moves */
 #define DBG_SLICE_STEPS 200000u /* instructions a continue runs between socket polls */
 #define DBG_STACK_BYTES (8u << 20)   /* the run's coroutine stack */
+#define DBG_CK_EVERY 65536u     /* steps between two fast-forward points (step, instructions) */
+#define DBG_CK_MAX 65536u       /* fast-forward points kept: 1 MiB, 2^32 steps */
 
 typedef struct dbg_opts {
     const char *scenario;    /* path, or NULL / SCEN_DEFAULT_NAME: the built-in one */

@@ -38,6 +38,8 @@ enum dbg_mode {
 enum { DBG_CO_NONE = 0, DBG_CO_PAUSED, DBG_CO_DONE };
 
 typedef struct dbg_bp { uint32_t addr; int hw; } dbg_bp;
+/* A fast-forward point: a step that was the first at its instruction count. */
+typedef struct dbg_ck { uint64_t steps, icount; } dbg_ck;
 typedef struct dbg_wp {
     uint32_t addr, len;
     int      type;                 /* 2 write, 3 read, 4 access (Z2-Z4) */
@@ -73,6 +75,12 @@ struct dbg_sess {
     int       running;         /* a c/s/vCont is in progress */
     int       step_once;       /* that one is a single step */
     uint64_t  reexecs;
+    dbg_ck   *ck;              /* fast-forward points, by step (DBG_CK_MAX) */
+    uint32_t  nck;
+    uint64_t  last_icount;     /* the instruction count at the last step */
+    int       ff_pending;      /* a re-execution skips the hook up to ff_icount ... */
+    uint64_t  ff_steps, ff_icount;   /* ... where it is step ff_steps */
+    int       ff_broken;       /* it was not (a broken determinism: a vmmsim bug) */
     dbg_bp    bp[DBG_BP_MAX];   uint32_t nbp;
     dbg_wp    wp[DBG_WP_MAX];   uint32_t nwp;
     int       thread_g;        /* Hg: context whose registers g/p read (-1: the current) */

@@ -126,10 +126,31 @@ static int hit(dbg_sess *s, cpu_state *c, uint32_t *addr) {
     return DBG_WHY_NONE;
 }
 
+/* The first step after a fast-forward is the point it was recorded at: the step count
+** resumes there, and the watchpoints' copies are taken afresh (the steps skipped were
+** not compared, which a goto does not need). Later steps record new points. */
+static void fast_forward_points(dbg_sess *s, cpu_state *c) {
+    assert(s && c && s->nck <= DBG_CK_MAX);
+    uint64_t ic = cpu_instructions(c);
+    if (s->ff_pending) {
+        if (ic != s->ff_icount) s->ff_broken = 1;
+        s->steps = s->ff_steps - 1;
+        s->ff_pending = 0;
+        s->finding_new = 0;
+        dbg_s_wp_refresh(s);
+        cpu_watch_hits(c);
+    } else if (ic != s->last_icount && s->nck < DBG_CK_MAX &&
+               s->steps + 1 >= (s->nck ? s->ck[s->nck - 1].steps : 0) + DBG_CK_EVERY) {
+        s->ck[s->nck++] = (dbg_ck){ s->steps + 1, ic };
+    }
+    s->last_icount = ic;
+}
+
 static void on_step(void *ud, cpu_state *c) {
     dbg_sess *s = ud;
     assert(s && c && s->co == DBG_CO_PAUSED);
     uint32_t addr = 0;
+    fast_forward_points(s, c);
     int finding = s->finding_new;
     s->steps++;
     s->finding_new = 0;
@@ -204,6 +225,8 @@ int dbg_s_restart(dbg_sess *s) {
     }
     s->co = DBG_CO_NONE;
     s->steps = 0;
+    s->last_icount = UINT64_MAX;
+    s->ff_pending = 0;
     s->finding_new = 0;
     s->intr = 0;
     s->reexecs++;
@@ -211,10 +234,27 @@ int dbg_s_restart(dbg_sess *s) {
     return dbg_s_wp_sync(s);
 }
 
+/* A fresh run goes at the interpreter's fast speed to the last fast-forward point
+** at or before step, then step by step. */
+static void fast_forward(dbg_sess *s, uint64_t step) {
+    assert(s && s->sim.v && s->steps == 0 && s->nck <= DBG_CK_MAX);
+    uint32_t lo = 0, hi = s->nck;
+    while (lo < hi) {   /* the first point after step; the one before it is the last at or before */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->ck[mid].steps <= step) lo = mid + 1; else hi = mid;
+    }
+    if (lo == 0) return;
+    s->ff_pending = 1;
+    s->ff_steps = s->ck[lo - 1].steps;
+    s->ff_icount = s->ck[lo - 1].icount;
+    cpu_step_hook_from(vmm_cpu(s->sim.v), s->ff_icount);
+}
+
 int dbg_s_goto(dbg_sess *s, uint64_t step) {
     assert(s && step >= 1);
     if (step <= s->steps || s->co == DBG_CO_DONE) {
         if (dbg_s_restart(s)) return -1;
+        fast_forward(s, step);
     }
     s->mode = DBG_MODE_GOTO;
     s->stop_at = step;
@@ -289,7 +329,8 @@ int dbg_sess_new(dbg_sess **out, const dbg_opts *o, FILE *err) {
         return XPL_EXIT_USAGE;
     }
     dbg_sess *s = calloc(1, sizeof *s);
-    if (!s || !(s->stack = malloc(DBG_STACK_BYTES))) {
+    if (!s || !(s->stack = malloc(DBG_STACK_BYTES)) || !(s->ck = malloc(DBG_CK_MAX * sizeof *s->ck))) {
+        if (s) free(s->stack);
         free(s);
         fprintf(err, "vmmsim debug: out of memory\n");
         return XPL_EXIT_HOST;
@@ -312,6 +353,7 @@ void dbg_sess_free(dbg_sess *s) {
     xpl_sim_free(&s->sim);
     xpl_sched_free(&s->sched);
     free(s->stack);
+    free(s->ck);
     free(s);
 }
 

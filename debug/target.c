@@ -386,7 +386,7 @@ static void cmd_reverse(dbg_sess *s, dbg_rsp *r, int cont) {
     }
     /* A machine that could not be rebuilt (memory), or a re-execution that ended
     ** before the step it had reached before (a broken determinism: a vmmsim bug). */
-    if (rc || s->why == DBG_WHY_END) { dbg_rsp_send_str(r, "E0c"); return; }
+    if (rc || s->why == DBG_WHY_END || s->ff_broken) { dbg_rsp_send_str(r, "E0c"); return; }
     stop_reply(s, r);
 }
 

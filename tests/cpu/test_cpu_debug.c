@@ -451,6 +451,18 @@ START_TEST(test_host_step_hook) {
     ck_assert_uint_eq(cpu_instructions(a->cpu), cpu_instructions(b->cpu));
     ck_assert_uint_eq(tc_rd32(a, 0x20000), tc_rd32(b, 0x20000));
     ck_assert_uint_eq(tc_reg(a, CPU_ESP), tc_reg(b, CPU_ESP));
+    /* held back to an instruction count: the calls from there on, the same run */
+    tc_machine *d = tc_new(1024);
+    hook_log hd = { 0 };
+    tc_flat(d, step_src);
+    hd.icount_seen = cpu_instructions(d->cpu) + 50;
+    cpu_set_step_hook(d->cpu, count_step, &hd);
+    cpu_step_hook_from(d->cpu, hd.icount_seen);
+    while (tc_run(d, 7) == CPU_STOP_BUDGET) {}
+    ck_assert_uint_eq(hd.calls, h.calls - 50);
+    ck_assert_uint_eq(hd.eip[0], h.eip[50]);
+    ck_assert_uint_eq(cpu_cycles(d->cpu), cpu_cycles(a->cpu));
+    tc_free(d);
     cpu_set_step_hook(b->cpu, NULL, NULL);   /* removed: no more calls */
     uint64_t before = h.calls;
     tc_flat(b, "nop\nhlt");

@@ -214,6 +214,37 @@ START_TEST(read_and_access_watch) {
 }
 END_TEST
 
+/* Going back over a long run fast-forwards to a recorded point (the instruction count
+** of a step) and steps from there: it lands where going forward step by step does. */
+START_TEST(fast_forward_lands) {
+    dbg_opts o = { .scenario = DBG_TEST_BUSY, .strategy = ENG_STRAT_CANONICAL };
+    dbg_sess *a = NULL, *b = NULL;
+    dbg_rsp r;
+    char ga[200], hex[64];
+    dbg_rsp_init(&r);
+    ck_assert_int_eq(dbg_sess_new(&a, &o, stderr), 0);
+    ck_assert_int_eq(dbg_sess_new(&b, &o, stderr), 0);
+    ck_assert_ptr_nonnull(strstr(ask(a, &r, "c"), "replaylog:end"));
+    uint64_t end = dbg_sess_steps(a);
+    ck_assert_uint_gt(end, 3u * DBG_CK_EVERY);
+    ck_assert_str_eq(ask(a, &r, "bs"), "T05thread:1;");   /* the last instruction */
+    ck_assert_str_eq(ask(a, &r, "bs"), "T05thread:1;");
+    ck_assert_uint_eq(dbg_sess_steps(a), end - 1);
+    strcpy(ga, ask(a, &r, "g"));
+    /* b: forward one step at a time to the same step (no re-execution) */
+    snprintf(hex, sizeof hex, "step %llu", (unsigned long long)(end - 1));
+    char pkt[160] = "qRcmd,";
+    for (size_t k = 0; hex[k]; k++) snprintf(pkt + 6 + 2 * k, 3, "%02x", (unsigned char)hex[k]);
+    ask(b, &r, pkt);
+    ck_assert_uint_eq(dbg_sess_reexecs(b), 0);
+    ck_assert_uint_eq(dbg_sess_steps(b), end - 1);
+    ck_assert_str_eq(ask(b, &r, "g"), ga);
+    ck_assert_uint_eq(vmm_now(dbg_sess_vmm(a)), vmm_now(dbg_sess_vmm(b)));
+    dbg_sess_free(a);
+    dbg_sess_free(b);
+}
+END_TEST
+
 START_TEST(interrupt_stops) {
     dbg_sess *s = open_sess();
     dbg_rsp r;
@@ -245,6 +276,7 @@ Suite *test_target_suite(void) {
     tcase_add_test(t, reverse_continue);
     tcase_add_test(t, read_and_access_watch);
     tcase_add_test(t, interrupt_stops);
+    tcase_add_test(t, fast_forward_lands);
     suite_add_tcase(s, t);
     return s;
 }
