@@ -151,7 +151,8 @@ def test_ctrl_c_interrupts_a_continue(tmp_path):
     srv = Server(scen, "--max-cycles", "100000000000")
     p = subprocess.Popen(gdb_args(srv, None, ["continue", "monitor where", "kill"]),
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    time.sleep(1.5)
+    assert "client connected" in srv.proc.stderr.readline()   # gdb is there ...
+    time.sleep(1.5)                                            # ... and has sent its continue
     p.send_signal(signal.SIGINT)
     out, _ = p.communicate(timeout=60)
     rc, err = srv.wait()
