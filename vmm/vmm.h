@@ -273,6 +273,22 @@ uint32_t vmm_handle_of_index(uint32_t vm_index);
 typedef void (*vmm_rec_hook)(void *ud, uint64_t index, uint16_t type);
 void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud);
 
+/* ---- a debugger's view (vmm/inspect.c) ---------------------------------------
+** Read-only, between two guest instructions (a cpu step hook, cpu386.h). Execution
+** contexts are numbered 0..nvms-1 (each VM's, as in vmm_scenario.vms) and nvms (the
+** VMM's own). */
+uint32_t    vmm_ctx_count(const vmm_state *v);
+/* The context on the CPU, or the current VM's when none is loaded. */
+int         vmm_ctx_current(const vmm_state *v);
+/* A context's registers: the CPU's for the loaded one, else as saved. 0 or VMM_EINVAL. */
+int         vmm_ctx_regs(vmm_state *v, uint32_t ci, cpu_regs *out);
+const char *vmm_ctx_name(const vmm_state *v, uint32_t ci);   /* the VM's name, "VMM"; NULL beyond */
+uint32_t    vmm_ram_bytes(const vmm_state *v);               /* guest RAM: [0, this) */
+/* The critical section, each VM's priority and callback frames, and the pending
+** events, time-outs and installed callbacks, as lines of text (cut at len - 1).
+** Returns the length written. */
+size_t      vmm_describe(const vmm_state *v, char *buf, size_t len);
+
 /* The name of a (device, service) dword: the VMM's table and VPICD's; NULL if unknown. */
 const char *vmm_service_name(uint32_t dword);
 

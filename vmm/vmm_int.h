@@ -409,6 +409,7 @@ void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64
                      uint64_t a4, uint64_t a5, const char *text);
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n);
 const char *vmmi_control_msg_name(uint32_t msg);
+const char *vmmi_cb_kind_name(uint32_t kind);   /* "idle", "nc", ... as CB_ENTER names it */
 
 /* ctx.c */
 void vmmi_ctx_load(vmm_state *v, uint32_t ci);
