@@ -4,6 +4,7 @@
 */
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "opt.h"
@@ -24,6 +25,8 @@ static const char fuzz_help[] =
 "                         thread; reports whether the tree was covered)\n"
 "  --depth D              PCT bug depth d (1..16, default 3)\n"
 "  --bound B              dfs: branch on the first B decisions of a run only\n"
+"  --windows steps|cycles dfs: a stimulus window is walked by the VMM steps it\n"
+"                         spans (default: steps) or cycle by cycle\n"
 "  --self-check           replay each run's decisions and compare the trace hash\n"
 "                         (a difference is a failure: error:nondeterministic)\n"
 "  --runs N               runs in the campaign (default 1000)\n"
@@ -59,6 +62,14 @@ static int shard_arg(const char *const *val, void *dst) {
     return 0;
 }
 
+static int windows_arg(const char *const *val, void *dst) {
+    assert(val && val[0] && dst);
+    xpl_fz_opts *o = dst;
+    if (strcmp(val[0], "steps") && strcmp(val[0], "cycles")) return -1;
+    o->window_cycles = !strcmp(val[0], "cycles");
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     assert(argv && o);
     const cli_opt opts[] = {
@@ -76,6 +87,7 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
         { "--jobs", "-j", CLI_OPT_U32, &o->jobs, 1, XPL_FZ_JOBS_MAX, "1..256", NULL, NULL, 0 },
         { "--time", NULL, CLI_OPT_SECONDS, &o->time_s, 0, 0, "a positive number of seconds", NULL, NULL, 0 },
         { "--shard", NULL, CLI_OPT_FUNC, o, 0, 0, "I/N with 0 <= I < N", NULL, shard_arg, 1 },
+        { "--windows", NULL, CLI_OPT_FUNC, o, 0, 0, "steps or cycles", NULL, windows_arg, 1 },
         { "--out", NULL, CLI_OPT_STR, &o->out, 0, 0, "a DIR", NULL, NULL, 0 },
     };
     uint32_t npos = 0;

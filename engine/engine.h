@@ -98,6 +98,8 @@ enum eng_choice_kind {
     ENG_CHOICE_CRIT_WAITER,      /* crit-section waiters of equal priority */
     ENG_CHOICE_JITTER,           /* stimulus time inside a window */
     ENG_CHOICE_IRQ_BOUNDARY,     /* instruction boundary an IRQ lands on */
+    ENG_CHOICE_WINDOW,           /* a windowed stimulus: take effect at this VMM step
+                                    (0) or wait for the next (1); window steps only */
     ENG_CHOICE_KIND_COUNT
 };
 const char *eng_choice_kind_name(uint32_t kind);

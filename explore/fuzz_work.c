@@ -31,6 +31,10 @@ int xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err) {
             fprintf(err, "vmmsim fuzz: cannot build a machine: %s %s\n", vmm_strerror(verr), msg);
             return XPL_EXIT_HOST;
         }
+        /* dfs walks a window by the VMM steps it spans (docs/fuzzing.md, "Window steps") */
+        if (cp->o.strat == ENG_STRAT_DFS && !cp->o.window_cycles)
+            vmm_set_explore(cp->w[i].sim.v, VMM_EXPLORE_WINDOW_STEPS);
+        cp->w[i].sim.explore = vmm_explore(cp->w[i].sim.v);
         cp->nw++;
     }
     return 0;
@@ -63,6 +67,7 @@ static int write_failure(xpl_fz_campaign *cp, xpl_sim *c, const xpl_fz_fail *f) 
     s.seed = f->seed;
     s.depth = cp->o.strat == ENG_STRAT_PCT ? cp->o.depth : 0;
     s.trace_hash = f->thash;
+    s.explore = vmm_explore(c->v);
     snprintf(s.failure, sizeof s.failure, "%s", f->v.sig);
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(ch, &nlog);

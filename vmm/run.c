@@ -17,6 +17,7 @@ void vmmi_run_reset(vmm_state *v) {
     v->run.oncpu = -1;
     v->run.cur = v->sys;
     memset(v->sites, 0, VMM_SITES * sizeof *v->sites);
+    memset(v->wait, 0, (v->s->nstim + 1) * sizeof *v->wait);
 }
 
 /* ---- service calls ------------------------------------------------------------- */
@@ -131,6 +132,7 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
         return vmmi_ctx_on_return(v);
     }
     if (eng_queue_peek(v->q, &ev) == ENG_OK && ev.cycle < until) until = ev.cycle;
+    if (v->run.nwait && vmmi_win_until(v) < until) until = vmmi_win_until(v);
     if (v->m.hang_cycles && v->run.progress_cycle + v->m.hang_cycles < until)
         until = v->run.progress_cycle + v->m.hang_cycles;
     uint64_t budget = until > now ? until - now : 1;
@@ -178,14 +180,21 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     if (ev->kind == VMM_EV_SLICE) { vmmi_sl_end(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET_TO) { vmmi_irq_iret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->run.npend < v->s->nstim);
+    if (vmmi_win_defer(v, (uint32_t)ev->a)) return;   /* window steps: a later step */
+    vmmi_stim_fire(v, (uint32_t)ev->a);
+}
+
+/* A stimulus takes effect: an IRQ at once, the others when the VMM can deliver them. */
+void vmmi_stim_fire(vmm_state *v, uint32_t i) {
+    assert(i < v->s->nstim && v->run.npend < v->s->nstim);
     v->run.nstim_fired++;
-    const vmm_stimulus *t = &v->s->stim[ev->a];
+    const vmm_stimulus *t = &v->s->stim[i];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
-        vmmi_rec(v, VMM_REC_STIMULUS, 5, ev->a, t->kind, t->vm, 0, t->arg, 0);
+        vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, 0, t->arg, 0);
         vmmi_irq_raise(v, t->arg);
         return;
     }
-    v->pend[v->run.npend++] = (uint32_t)ev->a;
+    v->pend[v->run.npend++] = i;
 }
 
 /* Dispatches every event due by now; several of one (cycle, class) are a SAME_CYCLE
@@ -332,7 +341,9 @@ int vmmi_run_loop(vmm_state *v) {
         if (now == last && ++still > LOOP_IDLE_MAX)
             return vmmi_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
         if (now != last) { last = now; still = 0; }
+        v->run.step++;
         dispatch_due(v);
+        if (v->run.nwait) vmmi_win_offer(v);   /* window steps: this step or a later one */
         if (!invariants_hold(v)) break;
         vmmi_sl_check(v);                     /* SL-1: the slice's VM is still scheduled */
         if (vmmi_irq_deliver(v)) continue;    /* INT-1: at this instruction boundary */
@@ -350,8 +361,10 @@ int vmmi_run_loop(vmm_state *v) {
         if (ci >= 0) { run_cpu(v, (uint32_t)ci); continue; }
         if (v->pic.hold) { v->pic.hold = 0; continue; }   /* no code left: deliver now */
         if (idle_work(v)) continue;
-        if (eng_queue_peek(v->q, &ev) != ENG_OK) break;
-        cpu_set_cycles(v->cpu, ev.cycle < v->m.max_cycles ? ev.cycle : v->m.max_cycles);
+        uint64_t next = vmmi_win_until(v);    /* a waiting stimulus's last cycle */
+        if (eng_queue_peek(v->q, &ev) == ENG_OK && ev.cycle < next) next = ev.cycle;
+        if (next == UINT64_MAX) break;
+        cpu_set_cycles(v->cpu, next < v->m.max_cycles ? next : v->m.max_cycles);
     }
     return v->run.err;
 }
@@ -381,7 +394,7 @@ int vmm_run(vmm_state *v) {
     for (uint32_t i = 0; i < s->nstim; i++) {
         const vmm_stimulus *t = &s->stim[i];
         uint64_t at = t->at_lo;
-        if (t->at_hi > t->at_lo)
+        if (t->at_hi > t->at_lo && !(v->explore & VMM_EXPLORE_WINDOW_STEPS))
             at += vmmi_choose(v, ENG_CHOICE_JITTER, (uint32_t)(t->at_hi - t->at_lo + 1));
         if (eng_queue_push(v->q, at, VMM_EV_CLASS_STIM, VMM_EV_STIMULUS, i, 0, NULL) != ENG_OK)
             return vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);

@@ -233,6 +233,7 @@ static int alloc_tables(vmm_state *v) {
     v->nc.ref = calloc(m->nc_slots + 1, sizeof *v->nc.ref);
     v->ts.cb = calloc(m->ts_slots + 1, sizeof *v->ts.cb);
     v->pend = calloc(v->s->nstim + 1, sizeof *v->pend);
+    v->wait = calloc(v->s->nstim + 1, sizeof *v->wait);
     v->sites = calloc(VMM_SITES, sizeof *v->sites);
     v->find = calloc(VMM_FINDINGS_MAX, sizeof *v->find);
     /* Pending events and time-outs are limited by the machine's event_capacity, as
@@ -242,7 +243,7 @@ static int alloc_tables(vmm_state *v) {
     v->ev.cand = calloc(m->event_capacity, sizeof *v->ev.cand);
     v->tm.list = calloc(m->event_capacity, sizeof *v->tm.list);
     v->q = calloc(1, eng_queue_size());
-    if (!v->ctx || !v->idle.cb || !v->nc.cb || !v->nc.ref || !v->ts.cb || !v->pend || !v->sites ||
+    if (!v->ctx || !v->idle.cb || !v->nc.cb || !v->nc.ref || !v->ts.cb || !v->pend || !v->wait || !v->sites ||
         !v->find || !v->q || !v->ev.list || !v->ev.cand || !v->tm.list)
         return VMM_ENOMEM;
     if ((uint64_t)m->event_capacity + v->s->nstim > ENG_QUEUE_CAP_MAX
@@ -333,7 +334,7 @@ void vmm_free(vmm_state *v) {
     if (v->ch.log) eng_chooser_close(&v->ch);
     if (v->tr.rec || v->tr.cp) eng_trace_close(&v->tr);
     free(v->ram); free(v->ram0); free(v->ctx); free(v->idle.cb); free(v->nc.cb); free(v->nc.ref);
-    free(v->ts.cb); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev.list); free(v->ev.cand); free(v->tm.list);
+    free(v->ts.cb); free(v->pend); free(v->wait); free(v->sites); free(v->find); free(v->lab); free(v->ev.list); free(v->ev.cand); free(v->tm.list);
     free(v->ports);
     free(v);
 }

@@ -250,6 +250,17 @@ uint32_t vmm_handle_of_index(uint32_t vm_index);
 typedef void (*vmm_rec_hook)(void *ud, uint64_t index, uint16_t type);
 void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud);
 
+/* Exploration aids (docs/fuzzing.md, "Window steps"), off by default; vmm_reset keeps
+** them. VMM_EXPLORE_WINDOW_STEPS: a stimulus with a window [lo, hi] is not placed by
+** one jitter decision of hi - lo + 1 options before the run; it fires at lo as the
+** canonical run has it, and at that VMM step and each later one before hi a `window`
+** decision (n = 2) says whether it takes effect there (0) or waits for the next step
+** (1); at hi it takes effect. A window is so explored by the VMM steps it falls
+** between (its order relative to the other events), not cycle by cycle. */
+enum { VMM_EXPLORE_WINDOW_STEPS = 1u };
+void     vmm_set_explore(vmm_state *v, unsigned flags);
+unsigned vmm_explore(const vmm_state *v);
+
 /* The name of a (device, service) dword: the VMM's table and VPICD's; NULL if unknown. */
 const char *vmm_service_name(uint32_t dword);
 

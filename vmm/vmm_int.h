@@ -228,6 +228,8 @@ typedef struct vmm_run_st {
     uint32_t nstim_fired;     /* stimulus events dispatched (END-1) */
     int      end_reason;      /* VMM_END_* of the finished run */
     uint32_t nsites;          /* patched call sites remembered (v->sites) */
+    uint32_t nwait;           /* windowed stimuli waiting for a later step (window.c) */
+    uint64_t step;            /* run-loop iterations: the VMM steps a window spans */
 } vmm_run_st;
 
 /* The critical section, CS-1 … CS-7 (crit.c). */
@@ -318,6 +320,9 @@ struct vmm_state {
     vmm_vm    vm[VMM_VMS_MAX];
     vmm_ctx  *ctx;            /* nctx = nvms + 1; the last is the VMM's */
     uint32_t *pend;           /* pending stimuli (indexes) */
+    uint64_t *wait;           /* per stimulus: 1 + the step it was last offered at while
+                                 it waits (window steps), 0: not waiting */
+    unsigned  explore;        /* VMM_EXPLORE_* (vmm_set_explore), kept across resets */
     uint32_t *sites;          /* patched call sites (open addressing, 0 = empty) */
     vmm_finding *find;
     struct vmm_lab { uint32_t addr, order; char name[VMM_NAME_MAX * 3]; } *lab;
@@ -452,8 +457,14 @@ int  vmmi_svc_check_cb(vmm_state *v, const vmm_call *c, uint32_t cb, const char 
 
 /* run.c */
 void vmmi_run_reset(vmm_state *v);
+void vmmi_stim_fire(vmm_state *v, uint32_t i);
 int  vmmi_run_loop(vmm_state *v);
 int  vmmi_run_target_ctx(vmm_state *v, int *vxd_running);
+
+/* window.c (window steps, vmm_set_explore) */
+int      vmmi_win_defer(vmm_state *v, uint32_t i);
+void     vmmi_win_offer(vmm_state *v);
+uint64_t vmmi_win_until(const vmm_state *v);
 
 /* event.c (EV-1, EV-2) */
 void vmmi_ev_reset(vmm_state *v);
