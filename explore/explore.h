@@ -206,6 +206,8 @@ typedef struct xpl_fz_opts {
     int      strat;                 /* ENG_STRAT_RANDOM, _PCT or _DFS */
     uint32_t bound;                 /* dfs: branch on the first `bound` decisions only */
     int      window_cycles;         /* dfs: jitter windows cycle by cycle (no window steps) */
+    int      deepen;                /* dfs: iterative deepening on non-canonical decisions */
+    uint32_t max_delays;            /* dfs --deepen: the last bound tried (UINT32_MAX: none) */
     int      self_check;            /* replay each run's decisions, compare the hash */
     uint32_t depth;                 /* pct d */
     uint64_t runs, seed;

@@ -124,6 +124,8 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(chs, &nlog);
     ch->dhash[k] = XXH64(log, nlog * sizeof log[0], eng_chooser_overflow(chs));
+    /* dfs --deepen: a run of an earlier pass again; its failure was reported then */
+    if (cp->o.strat == ENG_STRAT_DFS && xpl_fz_noncanonical(log, nlog) < cp->rerun_below) return;
     int nondet = cp->o.self_check ? self_check(c, ch) : 0;
     xpl_verdict v;
     if (xpl_verdict_get(c, &v)) { ch->err = XPL_EXIT_HOST; return; }

@@ -64,6 +64,10 @@ typedef struct xpl_fz_campaign {
     int       err;
     /* dfs: the next run's decisions; covered once the whole tree was run */
     eng_decision *dfs; uint32_t dfs_n, dfs_cap; int covered;
+    /* dfs --deepen: this pass's bound on non-canonical decisions (UINT32_MAX: none),
+    ** whether it left a branch out, the largest bound whose pass completed (-1: none),
+    ** and the runs of the earlier passes (not reported again) */
+    uint32_t delays; int pruned; int64_t delays_covered; uint32_t rerun_below;
 } xpl_fz_campaign;
 
 
@@ -72,6 +76,7 @@ uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j);
 void     xpl_fz_chunk_work(uv_work_t *req);
 void     xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k);
 int      xpl_fz_dfs_campaign(xpl_fz_campaign *cp);
+uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n);   /* decisions with chosen != 0 */
 int      xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err);
 void     xpl_fz_workers_close(xpl_fz_campaign *cp);
 

@@ -88,3 +88,38 @@ def test_shrink_keeps_window_steps(tmp_path):
     assert "windows steps" in mini.read_text().splitlines()
     r = run_vmmsim("replay", scen("bug_idle_races_timeout"), "--schedule", mini, "-q", check_codes=(0,))
     assert "replay: identical" in r.stdout and "# verdict: FAIL" in r.stdout
+
+
+def test_deepen_reports_the_bound_covered(tmp_path):
+    """--deepen runs passes with bound 0, 1, ...: a tree too big for the runs still
+    reports the largest bound on non-canonical decisions whose every schedule ran; a
+    small tree is covered whole, each failing schedule reported once."""
+    p = run_vmmsim("fuzz", scen("example_vcomd"), "--strategy", "dfs", "--deepen", "--runs", 3000,
+                   "--json", "--quiet", check_codes=(0, 1))
+    s = summary(p.stdout)
+    assert s["covered"] is False and s["runs"] == 3000 and s["delay_bound_covered"] >= 3
+    b = s["delay_bound_covered"]
+    p = run_vmmsim("fuzz", scen("example_vcomd"), "--strategy", "dfs", "--max-delays", b,
+                   "--runs", 100000, "--json", "--quiet", check_codes=(0, 1))
+    m = summary(p.stdout)
+    assert m["delay_bound_covered"] == b and m["runs"] <= 3000 and m["covered"] is False
+    t = run_vmmsim("fuzz", scen("example_vcomd"), "--strategy", "dfs", "--max-delays", 2,
+                   "--runs", 100000, check_codes=(0, 1)).stdout
+    assert "dfs covered delay bound 2: every schedule with at most 2 non-canonical" in t
+    out = tmp_path / "o"
+    p = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--deepen", "--out", out,
+                   "--json", "--quiet", check_codes=(1,))
+    s = summary(p.stdout)
+    plain = summary(run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--json",
+                               "--quiet", check_codes=(1,)).stdout)
+    assert s["covered"] is True and s["distinct_schedules"] == plain["distinct_schedules"]
+    assert s["failures"] == plain["failures"]   # reruns of earlier passes are not reported again
+    assert len((out / "findings.jsonl").read_text().splitlines()) == s["failures"]
+    run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--deepen", check_codes=(2,))
+
+
+def test_deepen_bound_zero_is_the_canonical_run():
+    p = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--max-delays", 0,
+                   "--json", "--quiet", check_codes=(0,))
+    s = summary(p.stdout)
+    assert s["runs"] == 1 and s["delay_bound_covered"] == 0 and s["covered"] is False
