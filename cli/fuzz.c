@@ -29,6 +29,10 @@ static const char fuzz_help[] =
 "                         of non-canonical decisions (delay bounding); reports the\n"
 "                         largest bound whose every schedule ran\n"
 "  --max-delays D         dfs: the last bound --deepen tries (implies --deepen)\n"
+"  --por                  dfs: partial-order reduction (sleep sets over what each\n"
+"                         step touched): equivalent orders run once\n"
+"  --outcomes             dfs: count the distinct outcomes (final guest memory,\n"
+"                         findings, end) the walk reached\n"
 "  --windows steps|cycles dfs: a stimulus window is walked by the VMM steps it\n"
 "                         spans (default: steps) or cycle by cycle\n"
 "  --self-check           replay each run's decisions and compare the trace hash\n"
@@ -84,6 +88,8 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
         { "--strategy", NULL, CLI_OPT_STRATEGY, &o->strat, 0,
           CLI_STRATS(ENG_STRAT_RANDOM, ENG_STRAT_PCT, ENG_STRAT_DFS), "random, pct or dfs", NULL, NULL, 0 },
         { "--deepen", NULL, CLI_OPT_FLAG, &o->deepen, 0, 0, NULL, NULL, NULL, 0 },
+        { "--por", NULL, CLI_OPT_FLAG, &o->por, 0, 0, NULL, NULL, NULL, 0 },
+        { "--outcomes", NULL, CLI_OPT_FLAG, &o->outcomes, 0, 0, NULL, NULL, NULL, 0 },
         { "--max-delays", NULL, CLI_OPT_U32, &o->max_delays, 0, XPL_SCHED_DECISIONS_MAX, "0..4194304", NULL, NULL, 0 },
         { "--bound", NULL, CLI_OPT_U32, &o->bound, 1, XPL_SCHED_DECISIONS_MAX, "a positive integer", NULL, NULL, 0 },
         { "--depth", NULL, CLI_OPT_U32, &o->depth, 1, XPL_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
@@ -104,8 +110,10 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     if (!o->scenario) return cli_usage_err(&cmd, "expected a SCENARIO, found", "nothing");
     if (o->strat == ENG_STRAT_DFS && o->shard_n > 1) return cli_usage_err(&cmd, "--shard does not apply to", "dfs");
     if (o->max_delays != UINT32_MAX) o->deepen = 1;
-    if ((o->deepen || o->window_cycles) && o->strat != ENG_STRAT_DFS)
-        return cli_usage_err(&cmd, "--deepen, --max-delays and --windows apply to", "dfs only");
+    if ((o->deepen || o->window_cycles || o->por || o->outcomes) && o->strat != ENG_STRAT_DFS)
+        return cli_usage_err(&cmd, "--deepen, --max-delays, --windows, --por and --outcomes apply to", "dfs only");
+    if (o->por && o->deepen)
+        return cli_usage_err(&cmd, "--por does not combine with", "--deepen or --max-delays");
     return 0;
 }
 

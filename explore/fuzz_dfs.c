@@ -51,14 +51,43 @@ static int dfs_next(xpl_fz_campaign *cp, const eng_chooser *ch) {
     uint32_t lim;
     const eng_decision *log = eng_chooser_log(ch, &lim);
     if (cp->o.bound && cp->o.bound < lim) lim = cp->o.bound;
+    if (cp->o.por) {   /* levels below the cut only; a level per decision (fuzz_por.c) */
+        if (cp->por.cut < lim) lim = cp->por.cut;
+        if (cp->por.nlvl < lim) lim = cp->por.nlvl;
+    }
     uint32_t before = xpl_fz_noncanonical(log, lim);   /* non-canonical in log[0, j) */
     for (uint32_t j = lim; j > 0; j--) {
         before -= log[j - 1].chosen != 0;
-        if (log[j - 1].chosen + 1 >= log[j - 1].n) continue;
+        uint32_t k = cp->o.por ? xpl_por_next_option(&cp->por, log, j - 1) : log[j - 1].chosen + 1;
+        if (k >= log[j - 1].n) continue;
         if (cp->delays != DFS_DELAYS_NONE && before + 1 > cp->delays) { cp->pruned = 1; continue; }
-        return prefix_set(cp, log, j, log[j - 1].chosen + 1);
+        if (cp->o.por) xpl_por_truncate(&cp->por, j - 1);
+        return prefix_set(cp, log, j, k);
     }
     return 0;
+}
+
+/* The distinct outcomes of the walk's runs (vmm_outcome_hash): open addressing, the
+** table doubled at half full; a hash 0 is stored as 1. */
+static void outcome_add(xpl_fz_campaign *cp, uint64_t h) {
+    assert(cp && cp->outcomes <= cp->outc_cap / 2);
+    if (cp->outcomes * 2 >= cp->outc_cap) {
+        uint64_t nc = cp->outc_cap ? cp->outc_cap * 2 : 1024, *nt = calloc(nc, sizeof *nt);
+        if (!nt) { cp->err = XPL_EXIT_HOST; return; }
+        for (uint64_t i = 0; i < cp->outc_cap; i++) {
+            if (!cp->outc[i]) continue;
+            uint64_t s = cp->outc[i] & (nc - 1);
+            while (nt[s]) s = (s + 1) & (nc - 1);
+            nt[s] = cp->outc[i];
+        }
+        free(cp->outc);
+        cp->outc = nt;
+        cp->outc_cap = nc;
+    }
+    h = h ? h : 1;
+    uint64_t s = h & (cp->outc_cap - 1);
+    while (cp->outc[s] && cp->outc[s] != h) s = (s + 1) & (cp->outc_cap - 1);
+    if (!cp->outc[s]) { cp->outc[s] = h; cp->outcomes++; }
 }
 
 /* One pass of the walk: from the canonical run until the tree (within the pass's
@@ -75,7 +104,11 @@ static int dfs_pass(xpl_fz_campaign *cp, xpl_fz_chunk *ch, uint64_t *i) {
         ch->index = *i;
         ch->j0 = *i;
         ch->nrun = 1;
+        if (cp->o.por) xpl_por_begin(&cp->por, c->v, cp->dfs_n);
         xpl_fz_one_run(cp, c, ch, 0);
+        if (cp->o.por) xpl_por_end(&cp->por);
+        if (cp->por.err) cp->err = cp->por.err;
+        if (cp->o.por || cp->o.outcomes) outcome_add(cp, vmm_outcome_hash(c->v));
         if (ch->err) cp->err = ch->err;
         xpl_fz_emit_chunk(cp, ch);
         (*i)++;
@@ -119,5 +152,8 @@ int xpl_fz_dfs_campaign(xpl_fz_campaign *cp) {
     uv_loop_close(&cp->loop);
     free(ch->fail);
     free(ch);
+    free(cp->outc);
+    cp->outc = NULL;
+    xpl_por_free(&cp->por);
     return cp->err;
 }

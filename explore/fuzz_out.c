@@ -139,8 +139,11 @@ static double elapsed_s(const xpl_fz_campaign *cp) {
 ** non-canonical decisions whose every schedule ran. */
 static void dfs_text(const xpl_fz_campaign *cp, FILE *f) {
     assert(cp && f && cp->o.strat == ENG_STRAT_DFS);
-    fprintf(f, "fuzz: dfs %s the decision tree%s\n", cp->covered ? "covered" : "did not cover",
+    fprintf(f, "fuzz: dfs %s the decision tree%s%s\n", cp->covered ? "covered" : "did not cover",
+            cp->o.por ? " (sleep sets: equivalent orders run once)" : "",
             cp->covered ? "" : cp->o.deepen ? "" : " (raise --runs or lower --bound)");
+    if (cp->o.por || cp->o.outcomes)
+        fprintf(f, "fuzz: dfs reached %llu distinct outcomes\n", (unsigned long long)cp->outcomes);
     if (!cp->o.deepen) return;
     if (cp->delays_covered < 0)
         fprintf(f, "fuzz: dfs covered no delay bound (bound 0 is the canonical run alone)\n");
@@ -176,6 +179,8 @@ void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
             cp->set_full ? "false" : "true", cp->stop ? "true" : "false");
     if (cp->o.strat == ENG_STRAT_DFS) {
         fprintf(f, "\"covered\":%s,", cp->covered ? "true" : "false");
+        if (cp->o.por || cp->o.outcomes) fprintf(f, "\"distinct_outcomes\":%llu,", (unsigned long long)cp->outcomes);
+        if (cp->o.por) fputs("\"reduction\":\"sleep-sets\",", f);
         if (cp->o.deepen && cp->delays_covered >= 0)
             fprintf(f, "\"delay_bound_covered\":%lld,", (long long)cp->delays_covered);
         else if (cp->o.deepen)

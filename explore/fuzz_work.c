@@ -32,9 +32,14 @@ int xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err) {
             return XPL_EXIT_HOST;
         }
         /* dfs walks a window by the VMM steps it spans (docs/fuzzing.md, "Window steps") */
-        if (cp->o.strat == ENG_STRAT_DFS && !cp->o.window_cycles)
-            vmm_set_explore(cp->w[i].sim.v, VMM_EXPLORE_WINDOW_STEPS);
-        cp->w[i].sim.explore = vmm_explore(cp->w[i].sim.v);
+        unsigned ex = (cp->o.strat == ENG_STRAT_DFS && !cp->o.window_cycles ? VMM_EXPLORE_WINDOW_STEPS : 0)
+                      | (cp->o.por ? VMM_EXPLORE_FOOTPRINT : 0);
+        if (vmm_set_explore(cp->w[i].sim.v, ex)) {
+            fprintf(err, "vmmsim fuzz: out of memory (footprint tables)\n");
+            return XPL_EXIT_HOST;
+        }
+        cp->w[i].sim.explore = vmm_explore(cp->w[i].sim.v) & VMM_EXPLORE_WINDOW_STEPS;
+        if (cp->o.por) xpl_por_observe(cp->w[i].sim.v, &cp->c0->s);
         cp->nw++;
     }
     return 0;
@@ -49,10 +54,11 @@ void xpl_fz_workers_close(xpl_fz_campaign *cp) {
 }
 
 /* Run `run`'s plan: its seed (eng_run_seed), or dfs's next prefix. */
-static void chooser_set(const xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
+static void chooser_set(xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
     assert(cp && ch && (cp->o.strat != ENG_STRAT_DFS || cp->dfs_n <= cp->dfs_cap));
     eng_plan p = { .strategy = cp->o.strat, .seed = seed, .depth = cp->o.depth,
-                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n };
+                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n,
+                   .advise = cp->o.por ? xpl_por_advise : NULL, .advise_ud = &cp->por };
     eng_chooser_plan(ch, &p);
 }
 
@@ -67,7 +73,7 @@ static int write_failure(xpl_fz_campaign *cp, xpl_sim *c, const xpl_fz_fail *f) 
     s.seed = f->seed;
     s.depth = cp->o.strat == ENG_STRAT_PCT ? cp->o.depth : 0;
     s.trace_hash = f->thash;
-    s.explore = vmm_explore(c->v);
+    s.explore = vmm_explore(c->v) & VMM_EXPLORE_WINDOW_STEPS;   /* footprints change nothing */
     snprintf(s.failure, sizeof s.failure, "%s", f->v.sig);
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(ch, &nlog);

@@ -35,6 +35,7 @@ static int others_idle(vmm_state *v) {
 /* INT 2Fh 1689h (kernel idle): IDLE-2, IDLE-3, IDLE-5 — the system VM's call starts
 ** the chain when every other VM is idle. */
 void vmmi_idle_kernel_idle(vmm_state *v, vmm_call *c) {
+    vmmi_por_tag(v, VMM_POR_IDLE, 1);
     assert(c->vm < v->nvms);
     if (c->vm == v->sys && v->idle.n > 0 && others_idle(v)) c->chain = VMM_CB_IDLE;
 }

@@ -41,6 +41,7 @@ int vmmi_nc_due(vmm_state *v) {
 }
 
 int vmmi_nc_start(vmm_state *v) {
+    vmmi_por_tag(v, VMM_POR_NC, 1);
     assert(v->nc.owed > 0);
     v->nc.owed--;
     return vmmi_ctx_start(v, v->run.cur, VMM_CB_NC, 0, 0, NULL);

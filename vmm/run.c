@@ -188,6 +188,7 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
 void vmmi_stim_fire(vmm_state *v, uint32_t i) {
     assert(i < v->s->nstim && v->run.npend < v->s->nstim);
     v->run.nstim_fired++;
+    vmmi_por_tag(v, VMM_POR_PEND, 1);   /* the pending FIFO's order */
     const vmm_stimulus *t = &v->s->stim[i];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
         vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, 0, t->arg, 0);
@@ -214,7 +215,9 @@ static void dispatch_due(vmm_state *v) {
         }
         assert(n >= 1 && n <= VMM_SAME_CYCLE_MAX);
         while (n > 0) {
-            uint32_t k = vmmi_choose(v, ENG_CHOICE_SAME_CYCLE, n);
+            uint64_t ids[VMM_SAME_CYCLE_MAX];
+            for (uint32_t k = 0; k < n; k++) ids[k] = ev[k].seq + 1;   /* fixed while queued */
+            uint32_t k = vmmi_choose_ids(v, ENG_CHOICE_SAME_CYCLE, n, ids);
             dispatch_event(v, &ev[k]);
             memmove(&ev[k], &ev[k + 1], (n - k - 1) * sizeof ev[0]);
             n--;
@@ -278,6 +281,7 @@ static int deliver_pending(vmm_state *v) {
             if (!vmmi_vm_ready(v, t->vm) || v->vm[t->vm].pri != best) continue;
             if (t->vm != v->run.cur) { vmmi_sched_switch(v, t->vm, VMM_SW_SLICE); return 1; }
         }
+        vmmi_por_tag(v, VMM_POR_PEND, 1);
         memmove(&v->pend[k], &v->pend[k + 1], (v->run.npend - k - 1) * sizeof *v->pend);
         v->run.npend--;
         deliver(v, i);
@@ -403,6 +407,7 @@ int vmm_run(vmm_state *v) {
     else v->run.booted = 1;
     int rc = vmmi_run_loop(v);
     int reason = rc ? VMM_END_ERROR : v->run.ended ? v->run.ended - 1 : VMM_END_DONE;
+    vmmi_por_finish(v);
     vmmi_rec(v, VMM_REC_END, 3, (uint64_t)reason, (uint64_t)(int64_t)rc, v->run.nfind, 0, 0, 0);
     eng_trace_finish(&v->tr, vmmi_cycles(v));
     assert(rc != VMM_OK || vmm_check(v, NULL, 0) == VMM_OK);   /* a run that ended well keeps them */

@@ -257,9 +257,44 @@ void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud);
 ** decision (n = 2) says whether it takes effect there (0) or waits for the next step
 ** (1); at hi it takes effect. A window is so explored by the VMM steps it falls
 ** between (its order relative to the other events), not cycle by cycle. */
-enum { VMM_EXPLORE_WINDOW_STEPS = 1u };
-void     vmm_set_explore(vmm_state *v, unsigned flags);
+enum { VMM_EXPLORE_WINDOW_STEPS = 1u, VMM_EXPLORE_FOOTPRINT = 2u };
+/* VMM_ENOMEM when the footprint tables cannot be had (the flags are then unchanged). */
+int      vmm_set_explore(vmm_state *v, unsigned flags);
 unsigned vmm_explore(const vmm_state *v);
+
+/* VMM_EXPLORE_FOOTPRINT (vmm/por.c): what each segment of a run — from one decision to
+** the next — touched: guest memory read and written (the ring-0 stacks excepted) and
+** VMM state read and changed through services and the VMM's own steps, as 256-bit
+** sets (a collision only makes two segments look dependent); `time` when the segment
+** read the clock (it depends on every other), `all` when it is not known. */
+#define VMM_FP_WORDS 4
+typedef struct vmm_footprint {
+    uint64_t r[VMM_FP_WORDS], w[VMM_FP_WORDS];
+    uint8_t  time, all;
+} vmm_footprint;
+/* 1 when the order of the two segments may matter: one writes what the other reads
+** or writes, or either reads the clock or is unknown. */
+int      vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b);
+/* The last run's steps: one per choice point reached, a decision (two options or more)
+** or not (one option), the first VMM_POR_STEPS_MAX of them; each with the identity of
+** each option (nids 0: none; an id 0 is no identity) and the footprint of its segment
+** (up to the next step). dec: the decision's index in the chooser's log, -1 for a step
+** of one option. -1 when s is not recorded. */
+#define VMM_POR_STEPS_MAX (1u << 18)
+uint32_t vmm_por_steps(const vmm_state *v);
+int      vmm_por_step(const vmm_state *v, uint32_t s, const uint64_t **ids, uint32_t *nids,
+                      const vmm_footprint **fp, int32_t *dec);
+/* The step of decision j; -1 when it is not recorded. */
+int64_t  vmm_por_decision_step(const vmm_state *v, uint32_t j);
+/* Callbacks whose entries a verdict observes (the expectations that read the trace):
+** the segments entering them depend on each other (their order is seen), or with
+** `time` on every segment (a delay is seen); with `all` (the whole trace is seen, or
+** more than VMM_OBSERVED_MAX callbacks) every segment depends on every other. */
+#define VMM_OBSERVED_MAX 64
+void     vmm_set_observed(vmm_state *v, const uint32_t *cb, uint32_t n, int time, int all);
+/* The last run's outcome: guest memory (but the ring-0 stacks), the findings' count
+** and how it ended, hashed; schedules with equal outcomes left the same state. */
+uint64_t vmm_outcome_hash(const vmm_state *v);
 
 /* The name of a (device, service) dword: the VMM's table and VPICD's; NULL if unknown. */
 const char *vmm_service_name(uint32_t dword);

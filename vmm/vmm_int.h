@@ -299,6 +299,24 @@ typedef struct vmm_sl_st {
     uint64_t serial;          /* slices started (the slice-end event's payload) */
 } vmm_sl_st;
 
+/* Footprints for partial-order reduction (por.c); the tables are allocated when
+** VMM_EXPLORE_FOOTPRINT is first set. */
+#define VMM_POR_IDS_POOL (1u << 20)
+enum vmm_por_tag { VMM_POR_CRIT = 1, VMM_POR_NC, VMM_POR_IDLE, VMM_POR_TS, VMM_POR_EV,
+                   VMM_POR_TM, VMM_POR_SERIAL, VMM_POR_SCHED, VMM_POR_PEND, VMM_POR_IRQ,
+                   VMM_POR_MISC, VMM_POR_OBSERVED, VMM_POR_TAG_COUNT };
+typedef struct vmm_por_st {
+    vmm_footprint *fp;        /* per step: its segment; NULL: footprints off */
+    uint32_t *off;            /* per step s: its ids are ids[off[s], off[s + 1]) */
+    int32_t  *dec;            /* per step: its decision, -1: one option */
+    uint32_t *dstep;          /* per decision: its step */
+    uint64_t *ids;
+    uint32_t  n, ndec, nids;
+    vmm_footprint cur;        /* the segment being recorded */
+    uint32_t  obs[VMM_OBSERVED_MAX], nobs;   /* vmm_set_observed: kept across resets */
+    int       obs_time, obs_all;
+} vmm_por_st;
+
 /* Port I/O (io.c). */
 typedef struct vmm_io_st {
     vmm_io   pend[VMM_IO_PEND_MAX];   /* accesses of the running instruction */
@@ -337,6 +355,7 @@ struct vmm_state {
     vmm_pic_st  pic;          /* vpicd.c */
     vmm_sl_st   sl;           /* slice.c */
     vmm_io_st   io;           /* io.c */
+    vmm_por_st  por;          /* por.c */
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
     void     *rec_hook_ud;
@@ -460,6 +479,18 @@ void vmmi_run_reset(vmm_state *v);
 void vmmi_stim_fire(vmm_state *v, uint32_t i);
 int  vmmi_run_loop(vmm_state *v);
 int  vmmi_run_target_ctx(vmm_state *v, int *vxd_running);
+
+/* por.c (footprints, VMM_EXPLORE_FOOTPRINT) */
+int  vmmi_por_open(vmm_state *v);
+void vmmi_por_free(vmm_state *v);
+void vmmi_por_reset(vmm_state *v);
+void vmmi_por_tag(vmm_state *v, uint32_t tag, int write);
+void vmmi_por_time(vmm_state *v);
+void vmmi_por_mem(vmm_state *v, uint32_t lin, uint32_t n, int write);
+void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids);
+void vmmi_por_finish(vmm_state *v);
+void vmmi_por_enter(vmm_state *v, uint32_t cb);
+uint32_t vmmi_choose_ids(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids);
 
 /* window.c (window steps, vmm_set_explore) */
 int      vmmi_win_defer(vmm_state *v, uint32_t i);

@@ -11,9 +11,13 @@
 
 #include "vmm_int.h"
 
-void vmm_set_explore(vmm_state *v, unsigned flags) {
-    assert(v != NULL && (flags & ~(unsigned)VMM_EXPLORE_WINDOW_STEPS) == 0);
+int vmm_set_explore(vmm_state *v, unsigned flags) {
+    assert(v != NULL && (flags & ~(unsigned)(VMM_EXPLORE_WINDOW_STEPS | VMM_EXPLORE_FOOTPRINT)) == 0);
+    unsigned old = v->explore;
     v->explore = flags;
+    int rc = vmmi_por_open(v);
+    if (rc) v->explore = old;
+    return rc;
 }
 
 unsigned vmm_explore(const vmm_state *v) {
@@ -26,12 +30,21 @@ static int windowed(const vmm_state *v, uint32_t i) {
     return (v->explore & VMM_EXPLORE_WINDOW_STEPS) && v->s->stim[i].at_hi > v->s->stim[i].at_lo;
 }
 
+/* Option 0 is the stimulus taking effect (its identity); option 1, the machine's next
+** step, has none. */
+static const uint64_t *win_ids(uint32_t i, uint64_t ids[2]) {
+    ids[0] = 0x5700000000ull + i;
+    ids[1] = 0;
+    return ids;
+}
+
 /* The stimulus's event came due (at lo, or at a step the run loop reached later):
 ** 1 when it waits for a later step. */
 int vmmi_win_defer(vmm_state *v, uint32_t i) {
     assert(i < v->s->nstim && v->run.nwait <= v->s->nstim);
+    uint64_t ids[2];
     if (!windowed(v, i) || vmmi_cycles(v) >= v->s->stim[i].at_hi) return 0;
-    if (vmmi_choose(v, ENG_CHOICE_WINDOW, 2) == 0) return 0;
+    if (vmmi_choose_ids(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids)) == 0) return 0;
     v->wait[i] = v->run.step + 1;   /* offered at this step already */
     v->run.nwait++;
     return 1;
@@ -44,7 +57,8 @@ void vmmi_win_offer(vmm_state *v) {
     uint64_t now = vmmi_cycles(v);
     for (uint32_t i = 0; i < v->s->nstim && v->run.nwait > 0; i++) {
         if (v->wait[i] == 0 || v->wait[i] == v->run.step + 1) continue;
-        if (now < v->s->stim[i].at_hi && vmmi_choose(v, ENG_CHOICE_WINDOW, 2) != 0) {
+        uint64_t ids[2];
+        if (now < v->s->stim[i].at_hi && vmmi_choose_ids(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids)) != 0) {
             v->wait[i] = v->run.step + 1;
             continue;
         }
