@@ -100,6 +100,8 @@ enum eng_choice_kind {
     ENG_CHOICE_IRQ_BOUNDARY,     /* instruction boundary an IRQ lands on */
     ENG_CHOICE_WINDOW,           /* a windowed stimulus: take effect at this VMM step
                                     (0) or wait for the next (1); window steps only */
+    ENG_CHOICE_AMBIGUITY,        /* a sentence of the DDK read the canonical way (0) or
+                                    the other (1); machine.explore_ambiguities only */
     ENG_CHOICE_KIND_COUNT
 };
 const char *eng_choice_kind_name(uint32_t kind);

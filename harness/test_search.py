@@ -215,3 +215,40 @@ def test_por_usage():
     t = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--por",
                    check_codes=(1,)).stdout
     assert "sleep sets" in t and "distinct outcomes" in t
+
+
+AMBIGUOUS = ["bug_amb1_nc_most_recent_at_release", "bug_amb2_idle_installed_during_chain",
+             "bug_amb3_nc_at_next_return"]
+
+
+def test_ambiguity_choice_points_find_fragile_vxds(tmp_path):
+    """docs/vmm.md, "Ambiguities": each scenario passes under the canonical reading and
+    fails under the other; random and dfs find the failure, its schedule (version 2,
+    an `ambiguity 2 1` decision) replays and shrinks. Without
+    machine.explore_ambiguities nothing is asked and the run is the canonical one."""
+    for name in AMBIGUOUS:
+        text = (SCENARIOS / (name + ".yaml")).read_text()
+        canon = run_vmmsim("run", scen(name), check_codes=(0,)).stdout
+        assert "# verdict: PASS" in canon and " CHOICE kind=ambiguity n=2 chosen=0" in canon
+        off = tmp_path / (name + "-off.yaml")
+        off.write_text(text.replace("machine: { explore_ambiguities: true }\n", ""))
+        plain = run_vmmsim("run", off, check_codes=(0,)).stdout
+        assert " CHOICE " not in plain
+        strip = lambda t: [l.split(" ", 1)[1] for l in t.splitlines() if l[:1].isdigit()
+                           and " CHOICE " not in l and " CHECKPOINT " not in l]
+        assert strip(plain) == strip(canon)
+        s = summary(run_vmmsim("fuzz", scen(name), "--runs", 64, "--seed", 1, "--json", "--quiet",
+                               check_codes=(1,)).stdout)
+        assert s["failures"] >= 1
+        out = tmp_path / name
+        s = summary(run_vmmsim("fuzz", scen(name), "--strategy", "dfs", "--out", out, "--json",
+                               "--quiet", check_codes=(1,)).stdout)
+        assert s["covered"] is True and s["runs"] <= 4
+        sched = out / ("run-%08d.schedule" % s["first_failure"]["run"])
+        assert sched.read_text().splitlines()[0] == "# vmmsim-schedule 2"
+        mini = tmp_path / (name + ".min")
+        run_vmmsim("shrink", scen(name), "--schedule", sched, "--out", mini, "--keep-stimuli",
+                   check_codes=(0,))
+        assert mini.read_text().splitlines()[-1] == "ambiguity 2 1"
+        r = run_vmmsim("replay", scen(name), "--schedule", mini, "-q", check_codes=(0,))
+        assert "# verdict: FAIL" in r.stdout and "replay: identical" in r.stdout

@@ -358,7 +358,8 @@ int vmmi_run_loop(vmm_state *v) {
         }
         int ci = runnable(v);
         assert(ci < (int)v->nctx);
-        if (ci >= 0 && ci < (int)v->nvms && v->run.entered && !v->pic.in_hwint && vmmi_nc_due(v)) {
+        if (ci >= 0 && ci < (int)v->nvms && v->run.entered && !v->pic.in_hwint && vmmi_nc_due(v) &&
+            !vmmi_nc_waits(v, (uint32_t)ci)) {
             vmmi_nc_start(v);
             continue;
         }

@@ -60,6 +60,9 @@ typedef struct vmm_machine {
     uint32_t irq_boundary_window;/* INT-1: an IRQ raised while VxD code runs lands on one of
                                    the next N instruction boundaries, an IRQ_BOUNDARY choice
                                    (canonical: the first); 1..64, default 0 = 1 (no choice) */
+    uint32_t explore_ambiguities;/* AMB-1..3 (docs/vmm.md, "Ambiguities"): 1 = where the
+                                   DDK admits two readings, an AMBIGUITY choice (canonical:
+                                   the reading vmmsim always had); default 0 = off */
 } vmm_machine;
 #define VMM_TRACE_NONE 0xFFFFFFFFu
 void vmm_machine_defaults(vmm_machine *m);

@@ -107,6 +107,7 @@ typedef struct vmm_frame {
     uint8_t  has_caller;    /* 1: resume `caller` when done; 0: started from client code */
     uint32_t cb;            /* address of the running callback */
     uint32_t index;         /* chain position (control, idle, ts) */
+    uint32_t chain_n;       /* IDLE: callbacks installed when the chain started (AMB-2) */
     uint32_t svc;           /* service whose SVC_RET is due when the chain ends (0: none) */
     uint32_t vm;            /* VM the callback runs for (trace) */
     uint32_t esp0, ebp0;    /* CB-1: ESP after the RET, EBP as given */
@@ -244,6 +245,9 @@ typedef struct vmm_nc_st {
     uint32_t *cb, *ref;       /* installed callbacks and their reference data */
     uint32_t  n;
     uint32_t  owed;           /* releases whose callback has not run yet (NC-2) */
+    uint32_t  rel_n;          /* AMB-1: callbacks installed at the last release (0: none) */
+    int       asked;          /* AMB-3: the owed call's place was decided */
+    int       at_return;      /* AMB-3: it waits for the releasing code to return */
 } vmm_nc_st;
 
 /* Call_When_Idle, IDLE-1 … IDLE-5 (idle.c). */
@@ -491,6 +495,9 @@ void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids);
 void vmmi_por_finish(vmm_state *v);
 void vmmi_por_enter(vmm_state *v, uint32_t cb);
 uint32_t vmmi_choose_ids(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids);
+
+/* nc.c (AMB-3: where the owed call runs; 1 = not nested in VM ci's running code now) */
+int  vmmi_nc_waits(vmm_state *v, uint32_t ci);
 
 /* window.c (window steps, vmm_set_explore) */
 int      vmmi_win_defer(vmm_state *v, uint32_t i);
