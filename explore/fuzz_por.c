@@ -163,13 +163,16 @@ static int asleep(const xpl_por *p, uint32_t j, uint64_t id) {
 uint32_t xpl_por_advise(void *ud, uint32_t kind, uint32_t n) {
     xpl_por *p = ud;
     assert(p && p->v && n >= 2);
-    (void)kind;
     uint32_t j;
     const eng_decision *log = eng_chooser_log(vmm_chooser(p->v), &j);   /* j: this decision */
     if (p->err || j != p->nlvl || j >= XPL_POR_LEVELS_MAX) return 0;
     if (j > 0 && p->fin < j) finalize(p, log, j - 1);
     level_push(p, log, j);
     if (p->err) return 0;
+    /* Not an order of steps but a time or a reading of the DDK: each option is a
+    ** different behaviour, never a reordering, so all are explored. */
+    if (kind == ENG_CHOICE_AMBIGUITY || kind == ENG_CHOICE_JITTER || kind == ENG_CHOICE_IRQ_BOUNDARY)
+        p->lvl[j].all = 1;
     vmm_footprint fp;
     int known;
     const uint64_t *ids = dec_ids(p, j, n, &fp, &known);
@@ -201,6 +204,21 @@ static int64_t dec_at_or_before(const xpl_por *p, uint32_t a) {
     return -1;
 }
 
+/* Decision j's options without identity (a window's "wait"): to explore; all of
+** them when its options have no identities at all. */
+static void delays_add(xpl_por *p, const eng_decision *log, uint32_t j) {
+    assert(p && log && j < p->nlvl);
+    vmm_footprint fp;
+    int known;
+    const uint64_t *ids = dec_ids(p, j, log[j].n, &fp, &known);
+    if (!ids) { p->lvl[j].all = 1; return; }
+    for (uint32_t k = 0; k < log[j].n; k++)
+        if (!ids[k] && k != log[j].chosen) {
+            p->lvl[j].bt |= bit(k);
+            p->lvl[j].all |= k >= 64;
+        }
+}
+
 /* x, the option run at step b, races with step a: the latest decision at or before a
 ** that offered x (and took another) gets it to explore; none did, or x has no
 ** identity: every option of the latest decision at or before a. */
@@ -220,6 +238,14 @@ static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint6
                 p->lvl[i].all |= k >= 64;
                 return;
             }
+    }
+    /* Not offered before: a queued event or a windowed stimulus is not yet due, so
+    ** the later step cannot come first — but the earlier one may wait (a window's
+    ** "wait", an option without identity). Anything else may have been held back by
+    ** a state only another order changes: every option. */
+    if (x && (VMM_POR_ID_KIND(x) == VMM_POR_ID_SEQ || VMM_POR_ID_KIND(x) == VMM_POR_ID_STIMULUS)) {
+        delays_add(p, log, (uint32_t)last);
+        return;
     }
     p->lvl[last].all = 1;
 }

@@ -5,6 +5,7 @@ files read as before."""
 import json
 
 from conftest import SCENARIOS, run_vmmsim, rel
+from test_fuzz import IRQ_WINDOW_SCENARIO
 
 
 def scen(name):
@@ -204,8 +205,14 @@ def test_por_is_sound_on_small_scenarios(tmp_path):
     assert plain == 24 and 2 < red < plain    # ev_a against ev_b is observed now
     for name in ("bug_nc_before_idle", "bug_idle_races_timeout", "bug_crit_waiter_order",
                  "bug_global_event_order", "ev2_priority_events_lifo", "idle2_waits_for_every_vm",
-                 "int1_hw_int_at_next_boundary", "cs3_release_to_highest_waiter"):
+                 "int1_hw_int_at_next_boundary", "cs3_release_to_highest_waiter",
+                 "bug_amb1_nc_most_recent_at_release", "bug_amb2_idle_installed_during_chain",
+                 "bug_amb3_nc_at_next_return"):
         soundness(scen(name), tmp_path, name)
+    irq = tmp_path / "irq_window.yaml"   # an interrupt-boundary window: not an order
+    irq.write_text(IRQ_WINDOW_SCENARIO % 3)
+    plain, red = soundness(irq, tmp_path, "irq_window")
+    assert plain == red == 9
 
 
 def test_por_usage():

@@ -69,7 +69,7 @@ static void grant(vmm_state *v) {
     }
     if (n == 0) return;
     uint64_t ids[VMM_VMS_MAX];
-    for (uint32_t k = 0; k < n; k++) ids[k] = 0x200u + w[k];   /* the waiting VM */
+    for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_WAITER | w[k];   /* the waiting VM */
     uint32_t g = w[vmmi_choose_ids(v, ENG_CHOICE_CRIT_WAITER, n, ids)];
     vmmi_por_tag(v, VMM_POR_CRIT, 1);
     assert(g < v->nvms && v->ctx[g].blocked);

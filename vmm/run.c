@@ -216,7 +216,7 @@ static void dispatch_due(vmm_state *v) {
         assert(n >= 1 && n <= VMM_SAME_CYCLE_MAX);
         while (n > 0) {
             uint64_t ids[VMM_SAME_CYCLE_MAX];
-            for (uint32_t k = 0; k < n; k++) ids[k] = ev[k].seq + 1;   /* fixed while queued */
+            for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_SEQ | ev[k].seq;   /* fixed while queued */
             uint32_t k = vmmi_choose_ids(v, ENG_CHOICE_SAME_CYCLE, n, ids);
             dispatch_event(v, &ev[k]);
             memmove(&ev[k], &ev[k + 1], (n - k - 1) * sizeof ev[0]);

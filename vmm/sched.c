@@ -32,7 +32,7 @@ static uint32_t ready_ring(vmm_state *v, uint32_t pri, uint32_t skip, uint32_t *
 /* Ready VMs' identities for partial-order reduction (por.c): the VM. */
 static const uint64_t *vm_ids(const uint32_t *ring, uint32_t n, uint64_t *ids) {
     assert(ring && ids && n <= VMM_VMS_MAX);
-    for (uint32_t k = 0; k < n; k++) ids[k] = 0x100u + ring[k];
+    for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_VM | ring[k];
     return ids;
 }
 

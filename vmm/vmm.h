@@ -284,6 +284,14 @@ int      vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b);
 ** (up to the next step). dec: the decision's index in the chooser's log, -1 for a step
 ** of one option. -1 when s is not recorded. */
 #define VMM_POR_STEPS_MAX (1u << 18)
+/* Option identities: an event's handle (below 2^32), or a kind in bits 40..47 and a
+** number below: a queued event's seq, a ready VM, a waiting VM, a windowed stimulus. A
+** queued event or a windowed stimulus is offered from its time on, never before. */
+#define VMM_POR_ID_SEQ      (1ull << 40)
+#define VMM_POR_ID_VM       (2ull << 40)
+#define VMM_POR_ID_WAITER   (3ull << 40)
+#define VMM_POR_ID_STIMULUS (4ull << 40)
+#define VMM_POR_ID_KIND(id) ((id) & (0xFFull << 40))
 uint32_t vmm_por_steps(const vmm_state *v);
 int      vmm_por_step(const vmm_state *v, uint32_t s, const uint64_t **ids, uint32_t *nids,
                       const vmm_footprint **fp, int32_t *dec);

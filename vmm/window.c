@@ -33,7 +33,7 @@ static int windowed(const vmm_state *v, uint32_t i) {
 /* Option 0 is the stimulus taking effect (its identity); option 1, the machine's next
 ** step, has none. */
 static const uint64_t *win_ids(uint32_t i, uint64_t ids[2]) {
-    ids[0] = 0x5700000000ull + i;
+    ids[0] = VMM_POR_ID_STIMULUS | i;
     ids[1] = 0;
     return ids;
 }
