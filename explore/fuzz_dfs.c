@@ -22,13 +22,6 @@
 
 #define DFS_DELAYS_NONE UINT32_MAX
 
-uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n) {
-    assert(d || n == 0);
-    uint32_t k = 0;
-    for (uint32_t i = 0; i < n; i++) k += d[i].chosen != 0;
-    return k;
-}
-
 static int prefix_set(xpl_fz_campaign *cp, const eng_decision *log, uint32_t j, uint32_t k) {
     assert(cp && log && j >= 1 && k < log[j - 1].n);
     if (j > cp->dfs_cap) {

@@ -193,6 +193,7 @@ void xpl_por_begin(xpl_por *p, vmm_state *v, uint32_t prefix) {
 
 /* The latest decision at or before step a (a level of the stack); -1: none. */
 static int64_t dec_at_or_before(const xpl_por *p, uint32_t a) {
+    assert(p && p->v);
     const uint64_t *ids;
     const vmm_footprint *fp;
     uint32_t nids;
@@ -253,6 +254,7 @@ static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint6
 /* The identity of what ran at step s (its decision's chosen option, or its one). */
 static uint64_t step_ran(const xpl_por *p, const eng_decision *log, uint32_t nlog, uint32_t s,
                          const vmm_footprint **fp) {
+    assert(p && p->v && log && fp);
     const uint64_t *ids;
     uint32_t nids;
     int32_t dec;

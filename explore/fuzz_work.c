@@ -12,6 +12,13 @@
 
 #include "xpl_fuzz.h"
 
+uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n) {
+    assert(d || n == 0);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) k += d[i].chosen != 0;
+    return k;
+}
+
 /* Shard I/N takes the runs i = I, I+N, I+2N…: disjoint, and derived from (I, N) only. */
 uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j) {
     assert(o->shard_n >= 1 && o->shard_i < o->shard_n);

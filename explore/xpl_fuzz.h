@@ -97,7 +97,7 @@ uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j);
 void     xpl_fz_chunk_work(uv_work_t *req);
 void     xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k);
 int      xpl_fz_dfs_campaign(xpl_fz_campaign *cp);
-uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n);   /* decisions with chosen != 0 */
+uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n);   /* fuzz_work.c: chosen != 0 */
 /* fuzz_por.c */
 uint32_t xpl_por_advise(void *ud, uint32_t kind, uint32_t n);
 void     xpl_por_begin(xpl_por *p, vmm_state *v, uint32_t prefix);

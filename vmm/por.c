@@ -40,18 +40,19 @@ int vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b) {
 }
 
 void vmmi_por_tag(vmm_state *v, uint32_t tag, int write) {
-    assert(tag > 0 && tag < VMM_POR_TAG_COUNT);
+    assert(v != NULL && tag > 0 && tag < VMM_POR_TAG_COUNT);
     if (v->por.fp) fp_add(&v->por.cur, POR_TAG_KEY + tag, write);
 }
 
 /* A segment that reads the clock depends on every other: each one moves it. */
 void vmmi_por_time(vmm_state *v) {
+    assert(v != NULL);
     if (v->por.fp) v->por.cur.time = 1;
 }
 
 /* The VMM's own reads and writes of guest memory (VM status, client registers). */
 void vmmi_por_mem(vmm_state *v, uint32_t lin, uint32_t n, int write) {
-    assert(n >= 1);
+    assert(v != NULL && n >= 1);
     if (!v->por.fp) return;
     for (uint32_t k = 0; k < n; k++) fp_add(&v->por.cur, lin + k, write);
 }
@@ -100,6 +101,7 @@ void vmm_set_observed(vmm_state *v, const uint32_t *cb, uint32_t n, int time, in
 
 /* A callback is entered: an observed one makes its segment depend on the others. */
 void vmmi_por_enter(vmm_state *v, uint32_t cb) {
+    assert(v != NULL && v->por.nobs <= VMM_OBSERVED_MAX);
     if (!v->por.fp) return;
     if (v->por.obs_all) { v->por.cur.all = 1; return; }
     for (uint32_t i = 0; i < v->por.nobs; i++)
@@ -144,6 +146,7 @@ void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids) {
 }
 
 void vmmi_por_finish(vmm_state *v) {
+    assert(v != NULL && v->por.n <= VMM_POR_STEPS_MAX);
     if (v->por.fp && v->por.n > 0) {
         int all = v->por.cur.all;
         close_segment(v);
