@@ -251,6 +251,15 @@ static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint6
     p->lvl[last].all = 1;
 }
 
+/* 1 when x is a handle that step a handed out (an event a scheduled): the step that
+** runs it cannot come before a in any order. */
+static int made_by(const xpl_por *p, uint32_t a, uint64_t x) {
+    assert(p && p->v);
+    if (!x || x > 0xFFFFFFFFull || (x & VMM_H_TAG_MASK) == 0) return 0;
+    uint32_t serial = (uint32_t)x & ~VMM_H_TAG_MASK, before = a ? vmm_por_step_serial(p->v, a - 1) : 0;
+    return serial > before && serial <= vmm_por_step_serial(p->v, a);
+}
+
 /* The identity of what ran at step s (its decision's chosen option, or its one). */
 static uint64_t step_ran(const xpl_por *p, const eng_decision *log, uint32_t nlog, uint32_t s,
                          const vmm_footprint **fp) {
@@ -277,6 +286,7 @@ static void races(xpl_por *p, const eng_decision *log, uint32_t nlog) {
         for (uint32_t a = b; a-- > 0 && b - a <= POR_RACE_SPAN;) {
             uint64_t y = step_ran(p, log, nlog, a, &fa);
             if (!fa || (x && x == y) || !vmm_fp_conflict(fa, fb)) continue;
+            if (made_by(p, a, x)) continue;   /* b runs what a made: never before it */
             backtrack_add(p, log, a, x);
         }
     }

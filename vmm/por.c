@@ -74,9 +74,10 @@ int vmmi_por_open(vmm_state *v) {
         v->por.fp = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.fp);
         v->por.off = calloc(VMM_POR_STEPS_MAX + 1, sizeof *v->por.off);
         v->por.dec = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.dec);
+        v->por.ser = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.ser);
         v->por.dstep = calloc(VMM_CHOICE_LOG, sizeof *v->por.dstep);
         v->por.ids = calloc(VMM_POR_IDS_POOL, sizeof *v->por.ids);
-        if (!v->por.fp || !v->por.off || !v->por.dec || !v->por.dstep || !v->por.ids) {
+        if (!v->por.fp || !v->por.off || !v->por.dec || !v->por.ser || !v->por.dstep || !v->por.ids) {
             vmmi_por_free(v);
             return VMM_ENOMEM;
         }
@@ -87,8 +88,10 @@ int vmmi_por_open(vmm_state *v) {
 
 void vmmi_por_free(vmm_state *v) {
     assert(v != NULL);
-    free(v->por.fp); free(v->por.off); free(v->por.dec); free(v->por.dstep); free(v->por.ids);
-    v->por.fp = NULL; v->por.off = NULL; v->por.dec = NULL; v->por.dstep = NULL; v->por.ids = NULL;
+    free(v->por.fp); free(v->por.off); free(v->por.dec); free(v->por.ser); free(v->por.dstep);
+    free(v->por.ids);
+    v->por.fp = NULL; v->por.off = NULL; v->por.dec = NULL; v->por.ser = NULL; v->por.dstep = NULL;
+    v->por.ids = NULL;
 }
 
 void vmm_set_observed(vmm_state *v, const uint32_t *cb, uint32_t n, int time, int all) {
@@ -122,7 +125,10 @@ void vmmi_por_reset(vmm_state *v) {
 /* The segment since the last step ends: it is that step's footprint. */
 static void close_segment(vmm_state *v) {
     assert(v->por.fp && v->por.n <= VMM_POR_STEPS_MAX);
-    if (v->por.n > 0) v->por.fp[v->por.n - 1] = v->por.cur;
+    if (v->por.n > 0) {
+        v->por.fp[v->por.n - 1] = v->por.cur;
+        v->por.ser[v->por.n - 1] = v->ev.serial;
+    }
     memset(&v->por.cur, 0, sizeof v->por.cur);
 }
 
@@ -168,6 +174,11 @@ int vmm_por_step(const vmm_state *v, uint32_t s, const uint64_t **ids, uint32_t 
     *fp = &v->por.fp[s];
     *dec = v->por.dec[s];
     return 0;
+}
+
+uint32_t vmm_por_step_serial(const vmm_state *v, uint32_t s) {
+    assert(v != NULL);
+    return v->por.fp && s < v->por.n ? v->por.ser[s] : 0;
 }
 
 int64_t vmm_por_decision_step(const vmm_state *v, uint32_t j) {

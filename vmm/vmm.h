@@ -292,9 +292,14 @@ int      vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b);
 #define VMM_POR_ID_WAITER   (3ull << 40)
 #define VMM_POR_ID_STIMULUS (4ull << 40)
 #define VMM_POR_ID_KIND(id) ((id) & (0xFFull << 40))
+#define VMM_H_TAG_MASK      0xFF000000u   /* a handle's tag byte (the rest: its serial) */
 uint32_t vmm_por_steps(const vmm_state *v);
 int      vmm_por_step(const vmm_state *v, uint32_t s, const uint64_t **ids, uint32_t *nids,
                       const vmm_footprint **fp, int32_t *dec);
+/* The last handle serial number handed out by the end of step s's segment (handles
+** are VMM_H_* tag | serial, in handing-out order): a handle with a serial above the
+** previous step's and at most this one was made by step s. 0 when s is not recorded. */
+uint32_t vmm_por_step_serial(const vmm_state *v, uint32_t s);
 /* The step of decision j; -1 when it is not recorded. */
 int64_t  vmm_por_decision_step(const vmm_state *v, uint32_t j);
 /* Callbacks whose entries a verdict observes (the expectations that read the trace):

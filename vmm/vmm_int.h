@@ -313,6 +313,7 @@ typedef struct vmm_por_st {
     vmm_footprint *fp;        /* per step: its segment; NULL: footprints off */
     uint32_t *off;            /* per step s: its ids are ids[off[s], off[s + 1]) */
     int32_t  *dec;            /* per step: its decision, -1: one option */
+    uint32_t *ser;            /* per step: v->ev.serial when its segment ended */
     uint32_t *dstep;          /* per decision: its step */
     uint64_t *ids;
     uint32_t  n, ndec, nids;
