@@ -63,6 +63,8 @@ void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len)
     c->strategy = ENG_STRAT_REPLAY;
     c->replay = list;
     c->replay_len = len;
+    c->advise = NULL;
+    c->advise_ud = NULL;
     eng_chooser_rewind(c);
 }
 
@@ -86,8 +88,11 @@ static uint32_t replay_next(eng_chooser *c, uint32_t kind, uint32_t n)
     const eng_decision *d;
     assert(c->strategy == ENG_STRAT_REPLAY && n >= 2);
     assert(c->replay_pos <= c->replay_len && (c->replay != NULL || c->replay_len == 0));
-    if (c->replay_pos >= c->replay_len)
-        return 0;
+    if (c->replay_pos >= c->replay_len) {
+        uint32_t k = c->advise ? c->advise(c->advise_ud, kind, n) : 0;
+        assert(k < n);
+        return k < n ? k : 0;
+    }
     d = &c->replay[c->replay_pos++];
     if (d->kind != kind || d->n != n)
         c->replay_mismatches++;

@@ -98,6 +98,10 @@ enum eng_choice_kind {
     ENG_CHOICE_CRIT_WAITER,      /* crit-section waiters of equal priority */
     ENG_CHOICE_JITTER,           /* stimulus time inside a window */
     ENG_CHOICE_IRQ_BOUNDARY,     /* instruction boundary an IRQ lands on */
+    ENG_CHOICE_WINDOW,           /* a windowed stimulus: take effect at this VMM step
+                                    (0) or wait for the next (1); window steps only */
+    ENG_CHOICE_AMBIGUITY,        /* a sentence of the DDK read the canonical way (0) or
+                                    the other (1); machine.explore_ambiguities only */
     ENG_CHOICE_KIND_COUNT
 };
 const char *eng_choice_kind_name(uint32_t kind);
@@ -121,6 +125,11 @@ const char *eng_strategy_name(int strategy);     /* "?" when out of range */
 #define ENG_PCT_DEPTH_DEFAULT 3u    /* d when a command is not told */
 #define ENG_PCT_RANKS_MAX 64
 typedef struct eng_pct_low { uint32_t kind, rank; } eng_pct_low;
+
+/* An advisor answers a REPLAY chooser's decisions past the end of its list instead of
+** canonical 0 (dfs's partial-order reduction, explore/fuzz_por.c, steers the run's rest
+** away from options it knows to be redundant). It returns an option < n. */
+typedef uint32_t (*eng_advise_fn)(void *ud, uint32_t kind, uint32_t n);
 
 typedef struct eng_decision {
     uint32_t kind;
@@ -147,6 +156,8 @@ typedef struct eng_chooser {
     uint32_t pct_change[ENG_PCT_DEPTH_MAX];  /* d-1 change points (decision numbers) */
     uint32_t pct_nlow;
     eng_pct_low pct_low[ENG_PCT_DEPTH_MAX];  /* lowered sources, in lowering order */
+    eng_advise_fn advise;           /* REPLAY past the list's end; NULL: canonical */
+    void    *advise_ud;
 } eng_chooser;
 
 /* The chooser's fields belong to engine/: other modules use the functions below
@@ -155,7 +166,7 @@ int  eng_chooser_init(eng_chooser *c, uint32_t log_cap);     /* canonical */
 void eng_chooser_close(eng_chooser *c);
 void eng_chooser_canonical(eng_chooser *c);
 void eng_chooser_random(eng_chooser *c, uint64_t seed);
-void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);
+void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);  /* no advisor */
 /* depth is clamped to 1..ENG_PCT_DEPTH_MAX, steps to >= 1. */
 void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t steps);
 void eng_chooser_rewind(eng_chooser *c);  /* clear log and replay position, keep strategy */
@@ -171,6 +182,8 @@ typedef struct eng_plan {
     uint32_t steps;                 /* PCT: k, the decisions change points spread over */
     const eng_decision *list;       /* REPLAY, DFS: the decisions to replay (borrowed) */
     uint32_t n;
+    eng_advise_fn advise;           /* DFS: past the list's end (NULL: canonical) */
+    void    *advise_ud;
 } eng_plan;
 
 /* Run `run`'s seed in a series seeded with `seed`: a SplitMix64 step from both, so

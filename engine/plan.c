@@ -46,8 +46,12 @@ void eng_chooser_plan(eng_chooser *c, const eng_plan *p)
     switch (p->strategy) {
     case ENG_STRAT_RANDOM: eng_chooser_random(c, p->seed); break;
     case ENG_STRAT_PCT:    eng_chooser_pct(c, p->seed, p->depth, p->steps); break;
-    case ENG_STRAT_REPLAY:
-    case ENG_STRAT_DFS:    eng_chooser_replay(c, p->list, p->n); break;
+    case ENG_STRAT_REPLAY: eng_chooser_replay(c, p->list, p->n); break;
+    case ENG_STRAT_DFS:
+        eng_chooser_replay(c, p->list, p->n);
+        c->advise = p->advise;
+        c->advise_ud = p->advise ? p->advise_ud : NULL;
+        break;
     default:
         assert(p->strategy == ENG_STRAT_CANONICAL);
         eng_chooser_canonical(c);

@@ -74,6 +74,7 @@ typedef struct xpl_sim {
     uint32_t depth;            /* PCT depth, 0: XPL_PCT_DEPTH */
     uint64_t max_cycles;       /* 0: the scenario's */
     int      run_rc;           /* vmm_run's result */
+    unsigned explore;          /* VMM_EXPLORE_* for replays (xpl_replay_run) */
 } xpl_sim;
 
 /* Loads (path NULL: the built-in scenario) and builds the machine. Returns 0 or an
@@ -145,7 +146,8 @@ uint32_t xpl_expect_check(xpl_sim *c, FILE *out);
 
 /* ---- schedule files (schedule.c) ------------------------------------------- */
 
-#define XPL_SCHED_MAGIC "# vmmsim-schedule 1"
+#define XPL_SCHED_MAGIC "# vmmsim-schedule 1"     /* every v1 file reads as before */
+#define XPL_SCHED_MAGIC2 "# vmmsim-schedule 2"    /* adds `windows steps` and window decisions */
 #define XPL_SCHED_DECISIONS_MAX (1u << 22)
 #define XPL_SIG_MAX 256
 
@@ -156,6 +158,7 @@ typedef struct xpl_sched {
     uint32_t depth;             /* pct */
     uint64_t trace_hash;        /* of the run it records; 0: not recorded */
     char     failure[XPL_SIG_MAX];   /* failure signature, "" when none */
+    unsigned explore;           /* VMM_EXPLORE_*: "windows steps" (version 2 only) */
     eng_decision *d;            /* owned */
     uint32_t n, cap;
 } xpl_sched;
@@ -202,6 +205,11 @@ typedef struct xpl_fz_opts {
     const char *scenario, *out;
     int      strat;                 /* ENG_STRAT_RANDOM, _PCT or _DFS */
     uint32_t bound;                 /* dfs: branch on the first `bound` decisions only */
+    int      window_cycles;         /* dfs: jitter windows cycle by cycle (no window steps) */
+    int      deepen;                /* dfs: iterative deepening on non-canonical decisions */
+    uint32_t max_delays;            /* dfs --deepen: the last bound tried (UINT32_MAX: none) */
+    int      por;                   /* dfs: partial-order reduction (sleep sets) */
+    int      outcomes;              /* dfs: count distinct outcomes (vmm_outcome_hash) */
     int      self_check;            /* replay each run's decisions, compare the hash */
     uint32_t depth;                 /* pct d */
     uint64_t runs, seed;

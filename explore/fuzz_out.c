@@ -135,6 +135,24 @@ static double elapsed_s(const xpl_fz_campaign *cp) {
     return (double)(uv_hrtime() - cp->t0_ns) / 1e9;
 }
 
+/* dfs: what the walk covered — the tree, and with --deepen the largest bound on
+** non-canonical decisions whose every schedule ran. */
+static void dfs_text(const xpl_fz_campaign *cp, FILE *f) {
+    assert(cp && f && cp->o.strat == ENG_STRAT_DFS);
+    fprintf(f, "fuzz: dfs %s the decision tree%s%s\n", cp->covered ? "covered" : "did not cover",
+            cp->o.por ? " (sleep sets: equivalent orders run once)" : "",
+            cp->covered ? "" : cp->o.deepen ? "" : " (raise --runs or lower --bound)");
+    if (cp->o.por || cp->o.outcomes)
+        fprintf(f, "fuzz: dfs reached %llu distinct outcomes\n", (unsigned long long)cp->outcomes);
+    if (!cp->o.deepen) return;
+    if (cp->delays_covered < 0)
+        fprintf(f, "fuzz: dfs covered no delay bound (bound 0 is the canonical run alone)\n");
+    else
+        fprintf(f, "fuzz: dfs covered delay bound %lld: every schedule with at most %lld "
+                "non-canonical decisions ran\n", (long long)cp->delays_covered,
+                (long long)cp->delays_covered);
+}
+
 void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
     assert(cp && cp->c0 && f && cp->o.jobs >= 1);
     double t = elapsed_s(cp), rate = t > 0 ? (double)cp->done / t : 0;
@@ -145,9 +163,7 @@ void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
                 (unsigned long long)cp->o.seed, (unsigned long long)cp->done,
                 (unsigned long long)cp->failures, cp->set_full ? ">=" : "",
                 (unsigned long long)cp->distinct, cp->stop ? " (stopped)" : "");
-        if (cp->o.strat == ENG_STRAT_DFS)
-            fprintf(f, "fuzz: dfs %s the decision tree%s\n", cp->covered ? "covered" : "did not cover",
-                    cp->covered ? "" : " (raise --runs or lower --bound)");
+        if (cp->o.strat == ENG_STRAT_DFS) dfs_text(cp, f);
         fprintf(f, "fuzz: %.0f runs/s (%u jobs, %.0f runs/s/job), %.2f s\n", rate, cp->o.jobs,
                 rate / cp->o.jobs, t);
         return;
@@ -161,8 +177,16 @@ void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
             (unsigned long long)cp->o.seed, cp->o.shard_i, cp->o.shard_n, (unsigned long long)cp->done,
             (unsigned long long)cp->failures, (unsigned long long)cp->distinct,
             cp->set_full ? "false" : "true", cp->stop ? "true" : "false");
-    if (cp->o.strat == ENG_STRAT_DFS) fprintf(f, "\"covered\":%s,\"first_failure\":", cp->covered ? "true" : "false");
-    else fputs("\"first_failure\":", f);
+    if (cp->o.strat == ENG_STRAT_DFS) {
+        fprintf(f, "\"covered\":%s,", cp->covered ? "true" : "false");
+        if (cp->o.por || cp->o.outcomes) fprintf(f, "\"distinct_outcomes\":%llu,", (unsigned long long)cp->outcomes);
+        if (cp->o.por) fputs("\"reduction\":\"sleep-sets\",", f);
+        if (cp->o.deepen && cp->delays_covered >= 0)
+            fprintf(f, "\"delay_bound_covered\":%lld,", (long long)cp->delays_covered);
+        else if (cp->o.deepen)
+            fputs("\"delay_bound_covered\":null,", f);
+    }
+    fputs("\"first_failure\":", f);
     if (cp->have_first) {
         fprintf(f, "{\"run\":%llu,\"failure\":", (unsigned long long)cp->first_run);
         xpl_json_str(f, cp->first_sig);

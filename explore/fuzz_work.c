@@ -12,6 +12,13 @@
 
 #include "xpl_fuzz.h"
 
+uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n) {
+    assert(d || n == 0);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) k += d[i].chosen != 0;
+    return k;
+}
+
 /* Shard I/N takes the runs i = I, I+N, I+2N…: disjoint, and derived from (I, N) only. */
 uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j) {
     assert(o->shard_n >= 1 && o->shard_i < o->shard_n);
@@ -31,6 +38,15 @@ int xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err) {
             fprintf(err, "vmmsim fuzz: cannot build a machine: %s %s\n", vmm_strerror(verr), msg);
             return XPL_EXIT_HOST;
         }
+        /* dfs walks a window by the VMM steps it spans (docs/fuzzing.md, "Window steps") */
+        unsigned ex = (cp->o.strat == ENG_STRAT_DFS && !cp->o.window_cycles ? VMM_EXPLORE_WINDOW_STEPS : 0)
+                      | (cp->o.por ? VMM_EXPLORE_FOOTPRINT : 0);
+        if (vmm_set_explore(cp->w[i].sim.v, ex)) {
+            fprintf(err, "vmmsim fuzz: out of memory (footprint tables)\n");
+            return XPL_EXIT_HOST;
+        }
+        cp->w[i].sim.explore = vmm_explore(cp->w[i].sim.v) & VMM_EXPLORE_WINDOW_STEPS;
+        if (cp->o.por) xpl_por_observe(cp->w[i].sim.v, &cp->c0->s);
         cp->nw++;
     }
     return 0;
@@ -45,10 +61,11 @@ void xpl_fz_workers_close(xpl_fz_campaign *cp) {
 }
 
 /* Run `run`'s plan: its seed (eng_run_seed), or dfs's next prefix. */
-static void chooser_set(const xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
+static void chooser_set(xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
     assert(cp && ch && (cp->o.strat != ENG_STRAT_DFS || cp->dfs_n <= cp->dfs_cap));
     eng_plan p = { .strategy = cp->o.strat, .seed = seed, .depth = cp->o.depth,
-                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n };
+                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n,
+                   .advise = cp->o.por ? xpl_por_advise : NULL, .advise_ud = &cp->por };
     eng_chooser_plan(ch, &p);
 }
 
@@ -63,6 +80,7 @@ static int write_failure(xpl_fz_campaign *cp, xpl_sim *c, const xpl_fz_fail *f) 
     s.seed = f->seed;
     s.depth = cp->o.strat == ENG_STRAT_PCT ? cp->o.depth : 0;
     s.trace_hash = f->thash;
+    s.explore = vmm_explore(c->v) & VMM_EXPLORE_WINDOW_STEPS;   /* footprints change nothing */
     snprintf(s.failure, sizeof s.failure, "%s", f->v.sig);
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(ch, &nlog);
@@ -119,6 +137,8 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(chs, &nlog);
     ch->dhash[k] = XXH64(log, nlog * sizeof log[0], eng_chooser_overflow(chs));
+    /* dfs --deepen: a run of an earlier pass again; its failure was reported then */
+    if (cp->o.strat == ENG_STRAT_DFS && xpl_fz_noncanonical(log, nlog) < cp->rerun_below) return;
     int nondet = cp->o.self_check ? self_check(c, ch) : 0;
     xpl_verdict v;
     if (xpl_verdict_get(c, &v)) { ch->err = XPL_EXIT_HOST; return; }

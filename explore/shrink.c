@@ -161,6 +161,7 @@ static int finish(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o, u
     snprintf(s->cur.strategy, sizeof s->cur.strategy, "shrunk");
     s->cur.seed = orig->seed;
     s->cur.depth = orig->depth;
+    s->cur.explore = orig->explore;
     snprintf(s->cur.failure, sizeof s->cur.failure, "%s", s->target);
     if ((rc = xpl_sched_write(&s->cur, o->out, stderr))) return rc;
     printf("shrink: %u -> %u decisions in %llu replays; failure %s: %s\n", n0, s->cur.n,
@@ -196,10 +197,17 @@ static int start(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o) {
 int xpl_shrink(const xpl_shrink_opts *op) {
     assert(op && op->scen && op->sched && op->out && op->max_attempts > 0);
     assert(op->keep_stimuli ? !op->out_scen : op->out_scen != NULL);
-    const xpl_shrink_opts o = *op;
+    xpl_shrink_opts o = *op;
     int rc;
     xpl_sched orig;
     if ((rc = xpl_sched_read(&orig, o.sched, stderr))) return rc;
+    if (orig.explore && !o.keep_stimuli) {
+        /* Narrowing reads a window's place from its jitter decision, which window
+        ** steps do not make: such a schedule shrinks its decisions only. */
+        printf("shrink: %s explores windows by steps: its decisions only (--keep-stimuli)\n", o.sched);
+        o.keep_stimuli = 1;
+        o.out_scen = NULL;
+    }
     xpl_shr s;
     memset(&s, 0, sizeof s);
     s.max_attempts = o.max_attempts;

@@ -22,6 +22,25 @@ typedef struct xpl_fz_fail {
     xpl_verdict v;
 } xpl_fz_fail;
 
+/* dfs --por: the sleep-set stack (fuzz_por.c) */
+#define XPL_POR_LEVELS_MAX (1u << 16)   /* decisions of a run with a level (the log's) */
+typedef struct xpl_por_ent { uint64_t id; vmm_footprint fp; } xpl_por_ent;
+typedef struct xpl_por_lvl {
+    uint32_t s0, ns, d0, nd;        /* its sleep set and done list in the pools */
+    uint64_t bt, done;              /* options (< 64) to explore, explored */
+    int      all;                   /* every option is to be explored */
+} xpl_por_lvl;
+typedef struct xpl_por {
+    vmm_state *v;                   /* the machine the walk runs on */
+    xpl_por_lvl *lvl; uint32_t nlvl, cap_lvl;
+    xpl_por_ent *sleep; uint32_t nsleep, cap_sleep;
+    xpl_por_ent *done;  uint32_t ndone, cap_done;
+    uint32_t fin;                   /* levels below it have this run's done entry */
+    uint32_t prefix;                /* the run's replayed decisions */
+    uint32_t cut;                   /* first decision whose options all slept */
+    int err;
+} xpl_por;
+
 struct xpl_fz_campaign;
 
 typedef struct xpl_fz_chunk {
@@ -64,6 +83,12 @@ typedef struct xpl_fz_campaign {
     int       err;
     /* dfs: the next run's decisions; covered once the whole tree was run */
     eng_decision *dfs; uint32_t dfs_n, dfs_cap; int covered;
+    /* dfs --deepen: this pass's bound on non-canonical decisions (UINT32_MAX: none),
+    ** whether it left a branch out, the largest bound whose pass completed (-1: none),
+    ** and the runs of the earlier passes (not reported again) */
+    uint32_t delays; int pruned; int64_t delays_covered; uint32_t rerun_below;
+    xpl_por   por;                  /* dfs --por */
+    uint64_t *outc; uint64_t outc_cap, outcomes;   /* dfs --por / --outcomes: distinct outcomes */
 } xpl_fz_campaign;
 
 
@@ -72,6 +97,15 @@ uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j);
 void     xpl_fz_chunk_work(uv_work_t *req);
 void     xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k);
 int      xpl_fz_dfs_campaign(xpl_fz_campaign *cp);
+uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n);   /* fuzz_work.c: chosen != 0 */
+/* fuzz_por.c */
+uint32_t xpl_por_advise(void *ud, uint32_t kind, uint32_t n);
+void     xpl_por_begin(xpl_por *p, vmm_state *v, uint32_t prefix);
+void     xpl_por_end(xpl_por *p);
+uint32_t xpl_por_next_option(const xpl_por *p, const eng_decision *log, uint32_t j);
+void     xpl_por_truncate(xpl_por *p, uint32_t j);
+void     xpl_por_free(xpl_por *p);
+void     xpl_por_observe(vmm_state *v, const scen *s);
 int      xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err);
 void     xpl_fz_workers_close(xpl_fz_campaign *cp);
 

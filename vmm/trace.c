@@ -79,7 +79,13 @@ void vmmi_rec_machine(vmm_state *v) {
 }
 
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n) {
+    return vmmi_choose_ids(v, kind, n, NULL);
+}
+
+/* ids: an identity per option for partial-order reduction (por.c), or NULL. */
+uint32_t vmmi_choose_ids(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids) {
     assert(n >= 1);
+    if (v->por.fp) vmmi_por_step(v, n, ids);   /* one option is a step too (por.c) */
     if (n == 1) return 0;
     uint32_t k = eng_choose(&v->ch, kind, n);
     assert(k < n);
