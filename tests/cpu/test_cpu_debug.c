@@ -501,6 +501,9 @@ START_TEST(test_host_watch) {
     tc_flat(m, "mov eax, [0x20000]\nhlt");
     tc_run_expect(m, CPU_STOP_HLT);
     ck_assert_uint_eq(cpu_watch_hits(m->cpu), 0u);   /* cleared slots see nothing */
+    tc_free(m);
+}
+END_TEST
 
 /* ---- the data-access observer (cpu_set_access_hook) ------------------------------ */
 typedef struct acc_log { uint32_t lin[16], n[16]; int write[16]; unsigned count; } acc_log;
