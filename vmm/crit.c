@@ -68,7 +68,9 @@ static void grant(vmm_state *v) {
         w[k] = i;
     }
     if (n == 0) return;
-    uint32_t g = w[vmmi_choose(v, ENG_CHOICE_CRIT_WAITER, n)];
+    uint64_t src[VMM_VMS_MAX];
+    for (uint32_t k = 0; k < n; k++) src[k] = ENG_SRC_VM(w[k]);   /* PCT: waiters are VMs */
+    uint32_t g = w[vmmi_choose_src(v, ENG_CHOICE_CRIT_WAITER, n, src)];
     assert(g < v->nvms && v->ctx[g].blocked);
     vmm_ctx *x = &v->ctx[g];
     v->crit.owner = (int)g;

@@ -77,9 +77,13 @@ void vmmi_rec_machine(vmm_state *v) {
 }
 
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n) {
+    return vmmi_choose_src(v, kind, n, NULL);
+}
+
+uint32_t vmmi_choose_src(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *src) {
     assert(n >= 1);
     if (n == 1) return 0;
-    uint32_t k = eng_choose(&v->ch, kind, n);
+    uint32_t k = eng_choose_src(&v->ch, kind, n, src);
     assert(k < n);
     vmmi_rec(v, VMM_REC_CHOICE, 3, kind, n, k, 0, 0, 0);
     return k;

@@ -385,6 +385,8 @@ void vmmi_rec_machine(vmm_state *v);   /* MACHINE: the effective vmm_machine, af
 void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text);
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n);
+/* With each option's source (src[i], ENG_SRC_*), which PCT orders by (docs/fuzzing.md). */
+uint32_t vmmi_choose_src(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *src);
 const char *vmmi_control_msg_name(uint32_t msg);
 
 /* ctx.c */
