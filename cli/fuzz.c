@@ -4,6 +4,7 @@
 */
 #include <assert.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "opt.h"
@@ -23,6 +24,13 @@ static const char fuzz_help[] =
 "                         exhaustive depth-first walk of the decision tree (one\n"
 "                         thread; reports whether the tree was covered)\n"
 "  --depth D              PCT bug depth d (1..16, default 3)\n"
+"  --pct-by source|rank   PCT's sources: what produced each option (the VM, the\n"
+"                         event's callback, the stimulus; default) or the option's\n"
+"                         (kind, canonical rank), as before sources existed\n"
+"  --swarm                each run leaves a random (seeded) subset of choice kinds\n"
+"                         canonical (random and pct)\n"
+"  --max-failures N       stop after N failures (1: at the first); the results are\n"
+"                         those of the runs up to the N-th failure, in run order\n"
 "  --bound B              dfs: branch on the first B decisions of a run only\n"
 "  --self-check           replay each run's decisions and compare the trace hash\n"
 "                         (a difference is a failure: error:nondeterministic)\n"
@@ -59,6 +67,15 @@ static int shard_arg(const char *const *val, void *dst) {
     return 0;
 }
 
+static int pct_by_arg(const char *const *val, void *dst) {
+    assert(val && val[0] && dst);
+    int *by = dst;
+    if (strcmp(val[0], "source") == 0) *by = ENG_PCT_BY_SOURCE;
+    else if (strcmp(val[0], "rank") == 0) *by = ENG_PCT_BY_RANK;
+    else return -1;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     assert(argv && o);
     const cli_opt opts[] = {
@@ -77,6 +94,9 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
         { "--time", NULL, CLI_OPT_SECONDS, &o->time_s, 0, 0, "a positive number of seconds", NULL, NULL, 0 },
         { "--shard", NULL, CLI_OPT_FUNC, o, 0, 0, "I/N with 0 <= I < N", NULL, shard_arg, 1 },
         { "--out", NULL, CLI_OPT_STR, &o->out, 0, 0, "a DIR", NULL, NULL, 0 },
+        { "--pct-by", NULL, CLI_OPT_FUNC, &o->pct_by, 0, 0, "source or rank", NULL, pct_by_arg, 1 },
+        { "--swarm", NULL, CLI_OPT_FLAG, &o->swarm, 0, 0, NULL, NULL, NULL, 0 },
+        { "--max-failures", NULL, CLI_OPT_U64, &o->max_failures, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
     };
     uint32_t npos = 0;
     const cli_cmd cmd = { "fuzz", fuzz_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,

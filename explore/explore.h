@@ -211,6 +211,9 @@ typedef struct xpl_fz_opts {
     uint64_t max_cycles;
     int      json, quiet;
     int      force;                 /* --out DIR may hold another campaign's files */
+    int      pct_by;                /* ENG_PCT_BY_SOURCE (default) or ENG_PCT_BY_RANK */
+    int      swarm;                 /* each run leaves a seeded subset of kinds canonical */
+    uint64_t max_failures;          /* stop after this many failures, in run order (0: never) */
 } xpl_fz_opts;
 
 /* Runs the campaign: a line per failure (unless quiet) and the summary on stdout,

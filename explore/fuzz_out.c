@@ -71,10 +71,42 @@ static void finding_line(xpl_fz_campaign *cp, const xpl_fz_fail *f) {
             (unsigned long long)f->run);
 }
 
+/* --max-failures: a chunk past the last counted failure is dropped whole, with the
+** files its workers wrote, so that the campaign's results (and --out) are those of
+** the runs up to that failure, whatever --jobs and the thread timing were. */
+static void drop_chunk(const xpl_fz_campaign *cp, const xpl_fz_chunk *ch, uint32_t from) {
+    char path[SCEN_PATH_MAX + 64];
+    assert(cp && ch && from <= ch->nfail);
+    for (uint32_t i = from; cp->o.out && i < ch->nfail; i++) {
+        snprintf(path, sizeof path, "%s/run-%08llu.schedule", cp->o.out, (unsigned long long)ch->fail[i].run);
+        remove(path);
+        snprintf(path, sizeof path, "%s/run-%08llu.trace", cp->o.out, (unsigned long long)ch->fail[i].run);
+        remove(path);
+    }
+}
+
+/* Runs of the chunk that count: all, or those up to the failure that reaches
+** --max-failures (then the campaign stops). */
+static uint32_t counted_runs(xpl_fz_campaign *cp, const xpl_fz_chunk *ch, uint32_t *nfail) {
+    assert(cp && ch && nfail);
+    *nfail = ch->nfail;
+    if (!cp->o.max_failures || cp->failures + ch->nfail < cp->o.max_failures) return ch->nrun;
+    *nfail = (uint32_t)(cp->o.max_failures - cp->failures);
+    const xpl_fz_fail *last = &ch->fail[*nfail - 1];
+    uint64_t j = (last->run - cp->o.shard_i) / cp->o.shard_n;   /* local run number */
+    assert(j >= ch->j0 && j - ch->j0 < ch->nrun);
+    cp->maxed = 1;
+    cp->stop = 1;
+    return (uint32_t)(j - ch->j0 + 1);
+}
+
 void xpl_fz_emit_chunk(xpl_fz_campaign *cp, const xpl_fz_chunk *ch) {
     assert(cp && ch && ch->nfail <= ch->capfail && ch->nrun <= XPL_FZ_CHUNK_RUNS);
-    for (uint32_t k = 0; k < ch->nrun; k++) set_add(cp, ch->dhash[k]);
-    for (uint32_t i = 0; i < ch->nfail; i++) {
+    if (cp->maxed) { drop_chunk(cp, ch, 0); return; }
+    uint32_t nfail, nrun = counted_runs(cp, ch, &nfail);
+    drop_chunk(cp, ch, nfail);
+    for (uint32_t k = 0; k < nrun; k++) set_add(cp, ch->dhash[k]);
+    for (uint32_t i = 0; i < nfail; i++) {
         const xpl_fz_fail *f = &ch->fail[i];
         if (!cp->have_first) {
             cp->have_first = 1;
@@ -87,8 +119,8 @@ void xpl_fz_emit_chunk(xpl_fz_campaign *cp, const xpl_fz_chunk *ch) {
                    (unsigned long long)f->seed, f->v.sig, f->v.first);
     }
     if (cp->findings) fflush(cp->findings);
-    cp->done += ch->nrun;
-    cp->failures += ch->nfail;
+    cp->done += nrun;
+    cp->failures += nfail;
 }
 
 static int by_u64(const void *a, const void *b) {

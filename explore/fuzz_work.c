@@ -48,7 +48,8 @@ void xpl_fz_workers_close(xpl_fz_campaign *cp) {
 static void chooser_set(const xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
     assert(cp && ch && (cp->o.strat != ENG_STRAT_DFS || cp->dfs_n <= cp->dfs_cap));
     eng_plan p = { .strategy = cp->o.strat, .seed = seed, .depth = cp->o.depth,
-                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n };
+                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n, .pct_by = cp->o.pct_by,
+                   .canon_kinds = cp->o.swarm ? eng_swarm_mask(seed) : 0 };
     eng_chooser_plan(ch, &p);
 }
 

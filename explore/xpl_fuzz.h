@@ -53,6 +53,7 @@ typedef struct xpl_fz_campaign {
     uint64_t  nchunks, next_submit, next_emit;
     uint32_t  inflight;
     int       stop, sigints;
+    int       maxed;                /* --max-failures reached: later chunks are dropped */
     uint64_t  t0_ns;
     /* results, in run order */
     uint64_t  done, failures;
