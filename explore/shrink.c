@@ -15,9 +15,20 @@
 
 #include "xpl_shrink.h"
 
-/* Shortlex: fewer decisions, then the lexicographically smaller choices. */
+static uint32_t noncanonical(const eng_decision *a, uint32_t na) {
+    uint32_t k = 0;
+    assert(a || na == 0);
+    for (uint32_t i = 0; i < na; i++) k += a[i].chosen != 0;
+    return k;
+}
+
+/* Fewer non-canonical decisions, then shortlex: fewer decisions, then the
+** lexicographically smaller choices. The count comes first so that a candidate
+** that raises one decision while it returns another to canonical is progress. */
 static int smaller(const eng_decision *a, uint32_t na, const eng_decision *b, uint32_t nb) {
     assert((a || na == 0) && (b || nb == 0));
+    uint32_t ka = noncanonical(a, na), kb = noncanonical(b, nb);
+    if (ka != kb) return ka < kb;
     if (na != nb) return na < nb;
     for (uint32_t i = 0; i < na; i++)
         if (a[i].chosen != b[i].chosen) return a[i].chosen < b[i].chosen;
@@ -98,12 +109,49 @@ static int pass_values(xpl_shr *s) {
     return kept;
 }
 
+/* Decision j of cand (an order choice, at most XPL_SHR_PAIR_OPTS options) set to
+** each of its values in turn; 1 when a candidate was kept. */
+static int try_each_value(xpl_shr *s, uint32_t n, uint32_t j) {
+    assert(s && j < n && n <= s->cur.n);
+    for (uint32_t v = 0; v < s->cand[j].n && v < XPL_SHR_PAIR_OPTS; v++) {
+        if (s->attempts >= s->max_attempts || s->err) return 0;
+        if (v == s->cand[j].chosen) continue;
+        uint32_t keep = s->cand[j].chosen;
+        s->cand[j].chosen = v;
+        if (try_cand(s, s->cand, n)) return 1;
+        s->cand[j].chosen = keep;
+    }
+    return 0;
+}
+
+/* Pairs: decision i back to canonical while a later decision j (among the next
+** XPL_SHR_PAIR_SPAN) takes any value, raised or lowered. An option's number
+** depends on which options remain (the second of three pending events is the first
+** once the first ran), so returning i to canonical often needs j renumbered:
+** one decision at a time stops at a local minimum (issue 17). */
+static int pass_pairs(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
+    int kept = 0;
+    for (uint32_t i = 0; i < s->cur.n && !s->err && s->attempts < s->max_attempts; i++) {
+        if (s->cur.d[i].chosen == 0) continue;
+        uint32_t n = s->cur.n;
+        if (xpl_shr_cand_room(s, n)) return kept;
+        for (uint32_t j = i + 1; j < n && j <= i + XPL_SHR_PAIR_SPAN && s->cur.n == n; j++) {
+            memcpy(s->cand, s->cur.d, n * sizeof *s->cand);
+            s->cand[i].chosen = 0;
+            if (try_each_value(s, n, j)) { kept = 1; break; }
+        }
+    }
+    return kept;
+}
+
 static int shrink_decisions(xpl_shr *s) {
     assert(s && s->target[0]);
     for (uint32_t round = 0; round < 64 && !s->err && s->attempts < s->max_attempts; round++) {
         int kept = pass_truncate(s);
         kept |= pass_delete(s);
         kept |= pass_values(s);
+        if (!kept) kept = pass_pairs(s);   /* the costly pass only at a local minimum */
         if (!kept) break;
     }
     return s->err;
