@@ -31,6 +31,10 @@ static const char fuzz_help[] =
 "                         canonical (random and pct)\n"
 "  --max-failures N       stop after N failures (1: at the first); the results are\n"
 "                         those of the runs up to the N-th failure, in run order\n"
+"  --coverage-log FILE    a line per 64 runs: runs, distinct schedules, distinct\n"
+"                         traces, (kind, rank) pairs, callback pairs in both orders\n"
+"  --shrink               with --out: shrink each failure signature's shortest\n"
+"                         schedule (decisions only) to DIR/sig-K.min.schedule\n"
 "  --bound B              dfs: branch on the first B decisions of a run only\n"
 "  --self-check           replay each run's decisions and compare the trace hash\n"
 "                         (a difference is a failure: error:nondeterministic)\n"
@@ -95,6 +99,8 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
         { "--shard", NULL, CLI_OPT_FUNC, o, 0, 0, "I/N with 0 <= I < N", NULL, shard_arg, 1 },
         { "--out", NULL, CLI_OPT_STR, &o->out, 0, 0, "a DIR", NULL, NULL, 0 },
         { "--pct-by", NULL, CLI_OPT_FUNC, &o->pct_by, 0, 0, "source or rank", NULL, pct_by_arg, 1 },
+        { "--coverage-log", NULL, CLI_OPT_STR, &o->coverage_log, 0, 0, "a FILE", NULL, NULL, 0 },
+        { "--shrink", NULL, CLI_OPT_FLAG, &o->shrink, 0, 0, NULL, NULL, NULL, 0 },
         { "--swarm", NULL, CLI_OPT_FLAG, &o->swarm, 0, 0, NULL, NULL, NULL, 0 },
         { "--max-failures", NULL, CLI_OPT_U64, &o->max_failures, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
     };
@@ -104,6 +110,7 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     int rc = cli_opt_parse(&cmd, argc, argv, 1);
     if (rc) return rc;
     if (!o->scenario) return cli_usage_err(&cmd, "expected a SCENARIO, found", "nothing");
+    if (o->shrink && !o->out) return cli_usage_err(&cmd, "--shrink needs", "--out DIR");
     if (o->strat == ENG_STRAT_DFS && o->shard_n > 1) return cli_usage_err(&cmd, "--shard does not apply to", "dfs");
     return 0;
 }

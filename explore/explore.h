@@ -198,6 +198,7 @@ int  xpl_sched_replay(const char *scen_path, const char *sched_path, uint64_t ma
 ** so the output does not depend on jobs or thread timing. */
 
 #define XPL_FZ_JOBS_MAX 256u
+#define XPL_FZ_SHRINK_ATTEMPTS 20000u    /* --shrink: replays per signature */
 typedef struct xpl_fz_opts {
     const char *scenario, *out;
     int      strat;                 /* ENG_STRAT_RANDOM, _PCT or _DFS */
@@ -214,6 +215,8 @@ typedef struct xpl_fz_opts {
     int      pct_by;                /* ENG_PCT_BY_SOURCE (default) or ENG_PCT_BY_RANK */
     int      swarm;                 /* each run leaves a seeded subset of kinds canonical */
     uint64_t max_failures;          /* stop after this many failures, in run order (0: never) */
+    const char *coverage_log;       /* a line per 64 runs: runs, schedules, traces, pairs */
+    int      shrink;                /* --out: shrink each signature's shortest schedule */
 } xpl_fz_opts;
 
 /* Runs the campaign: a line per failure (unless quiet) and the summary on stdout,
@@ -227,6 +230,7 @@ typedef struct xpl_shrink_opts {
     const char *out_scen;           /* the reduced scenario; NULL with keep_stimuli */
     uint64_t max_attempts, max_cycles;
     int keep_stimuli;               /* shrink the decisions only */
+    int quiet;                      /* no report on stdout (errors still on stderr) */
 } xpl_shrink_opts;
 
 /* Replays the schedule, shrinks its decisions (and the scenario's stimuli), writes

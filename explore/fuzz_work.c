@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "xpl_fuzz.h"
+#include "vmm/vmm_trace.h"
 
 /* Shard I/N takes the runs i = I, I+N, I+2N…: disjoint, and derived from (I, N) only. */
 uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j) {
@@ -109,6 +110,16 @@ static int self_check(xpl_sim *c, xpl_fz_chunk *ch) {
     return differ;
 }
 
+/* The callback address of the run's first FINDING record (0: none): with the
+** failure tokens it is the failure's signature (fuzz_sig.c). */
+static uint32_t first_finding_cb(xpl_sim *c) {
+    const eng_trace *t = vmm_trace(c->v);
+    assert(t && t->len <= t->cap);
+    for (uint32_t i = 0; t->rec && i < t->len; i++)
+        if (t->rec[i].type == VMM_REC_FINDING) return (uint32_t)t->rec[i].args[2];
+    return 0;
+}
+
 void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k) {
     assert(cp && c && c->v && ch && k < ch->nrun && ch->nrun <= XPL_FZ_CHUNK_RUNS);
     uint64_t run = xpl_fz_run_index(&cp->o, ch->j0 + k);
@@ -120,6 +131,7 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(chs, &nlog);
     ch->dhash[k] = XXH64(log, nlog * sizeof log[0], eng_chooser_overflow(chs));
+    xpl_fz_cov_take(c, ch, k);
     int nondet = cp->o.self_check ? self_check(c, ch) : 0;
     xpl_verdict v;
     if (xpl_verdict_get(c, &v)) { ch->err = XPL_EXIT_HOST; return; }
@@ -143,6 +155,9 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     f->dhash = ch->dhash[k];
     f->thash = vmm_trace(c->v)->hash;
     f->ndec = nlog;
+    f->nnc = 0;
+    for (uint32_t i = 0; i < nlog; i++) f->nnc += log[i].chosen != 0;
+    f->cb = first_finding_cb(c);
     f->v = v;
     if (cp->o.out && write_failure(cp, c, f)) ch->err = XPL_EXIT_HOST;
 }

@@ -211,6 +211,7 @@ static int finish(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o, u
     s->cur.depth = orig->depth;
     snprintf(s->cur.failure, sizeof s->cur.failure, "%s", s->target);
     if ((rc = xpl_sched_write(&s->cur, o->out, stderr))) return rc;
+    if (o->quiet) return 0;
     printf("shrink: %u -> %u decisions in %llu replays; failure %s: %s\n", n0, s->cur.n,
            (unsigned long long)s->attempts, s->target, v.first);
     if (!o->keep_stimuli)
