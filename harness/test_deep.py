@@ -45,3 +45,72 @@ def test_deep_bug_passes_canonically_and_shrinks_to_its_minimum(scen, tmp_path):
     assert len(noncanonical) == need, f"{scen.stem}: shrunk to {noncanonical}"
     kinds = {l[0] for l in noncanonical}
     assert len(kinds) >= 2, f"{scen.stem}: one kind only: {noncanonical}"
+
+
+def fuzz_json(*args):
+    p = run_vmmsim("fuzz", *args, "--json", "--quiet", check_codes=(0, 1))
+    d = __import__("json").loads(p.stdout.strip().splitlines()[-1])
+    d.pop("timing")
+    return d
+
+
+@pytest.mark.parametrize("extra", [[], ["--strategy", "pct", "--depth", "2"], ["--swarm"],
+                                   ["--strategy", "pct", "--pct-by", "rank"]])
+def test_max_failures_and_signatures_same_with_jobs_1_and_2(extra, tmp_path):
+    """--max-failures stops at the N-th failure in run order: the summary (runs,
+    coverage, signatures) and findings.jsonl are the same whatever --jobs, and no
+    schedule of a later run stays under --out."""
+    s = rel(ROOT / "scenarios" / "deep" / "timer_stop.yaml")
+    docs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}"
+        docs.append(fuzz_json(s, *extra, "--runs", "3000", "--seed", "5", "--jobs", jobs,
+                              "--max-failures", "3", "--out", out))
+        assert len(list(out.glob("run-*.schedule"))) == docs[-1]["failures"]
+    assert docs[0] == docs[1]
+    assert docs[0]["failures"] == 3 and docs[0]["stopped"]
+    assert docs[0]["runs"] == max(int(l.split('"run":')[1].split(",")[0]) for l in
+                                  (tmp_path / "j1" / "findings.jsonl").read_text().splitlines()) + 1
+    assert (tmp_path / "j1" / "findings.jsonl").read_text() == \
+        (tmp_path / "j2" / "findings.jsonl").read_text()
+    sig = docs[0]["signatures"]
+    assert sum(x["count"] for x in sig) == 3
+    assert all(x["noncanonical"] >= 3 for x in sig)
+
+
+def test_shrink_each_signature_to_its_minimum(tmp_path):
+    s = ROOT / "scenarios" / "deep" / "arm_fire.yaml"
+    out = tmp_path / "o"
+    d = fuzz_json(rel(s), "--runs", "500", "--seed", "2", "--jobs", "2", "--out", out, "--shrink")
+    assert d["failures"] > 0 and d["signatures"]
+    for i, x in enumerate(d["signatures"]):
+        assert x["shrunk"] == f"sig-{i}.min.schedule"
+        lines = (out / x["shrunk"]).read_text().splitlines()
+        start = next(k for k, l in enumerate(lines) if l.startswith("decisions ")) + 1
+        assert len([l for l in lines[start:] if l.split()[2] != "0"]) == documented_minimum(s)
+        p = run_vmmsim("replay", rel(s), "--schedule", out / x["shrunk"], check_codes=(0,))
+        assert "# verdict: FAIL" in p.stdout and "replay: identical" in p.stdout
+
+
+def test_coverage_counts_and_log(tmp_path):
+    s = rel(ROOT / "scenarios" / "deep" / "journal_order.yaml")
+    log = tmp_path / "cov.txt"
+    d = fuzz_json(s, "--runs", "300", "--seed", "1", "--jobs", "2", "--coverage-log", log)
+    c = d["coverage"]
+    assert c["distinct_schedules"] == d["distinct_schedules"] > 1
+    assert 1 < c["distinct_traces"] <= 300
+    assert c["kind_rank_pairs"] > 13          # pending-event ranks 0..12 and more kinds
+    assert 0 < c["callback_pairs_both_orders"] <= c["callback_pairs"]
+    rows = [list(map(int, l.split())) for l in log.read_text().splitlines()]
+    assert rows[-1] == [300, c["distinct_schedules"], c["distinct_traces"], c["kind_rank_pairs"],
+                        c["callback_pairs_both_orders"]]
+    assert all(a[0] < b[0] and all(x <= y for x, y in zip(a, b)) for a, b in zip(rows, rows[1:]))
+    canon = fuzz_json(s, "--runs", "300", "--seed", "1", "--strategy", "pct", "--depth", "1",
+                      "--swarm")
+    assert canon["coverage"]["distinct_schedules"] > 1
+    assert canon["swarm"] is True and canon["pct_by"] == "source"
+
+
+def test_shrink_needs_out():
+    p = run_vmmsim("fuzz", rel(DEEP[0]), "--shrink", check_codes=(2,))
+    assert "--out" in p.stderr
