@@ -1,7 +1,9 @@
 /*
 ** fuzz_cov.c — a campaign's coverage (docs/fuzzing.md, "Coverage"): distinct
-** schedules (decision lists), distinct traces (trace hashes), the (kind, rank) pairs
-** decisions took, and the callback pairs seen in both orders. Each run's share is
+** schedules (decision lists), distinct traces (trace hashes), distinct callback
+** orders (the callbacks entered, by first entry: the run's behaviour, whatever the
+** cycles), the (kind, rank) pairs decisions took, and the callback pairs seen in
+** both orders. Each run's share is
 ** taken on its worker (xpl_fz_cov_take) and counted on the loop thread in run order
 ** (xpl_fz_cov_count), so the counts depend only on the runs, never on --jobs.
 */
@@ -116,19 +118,21 @@ void xpl_fz_cov_count(xpl_fz_campaign *cp, const xpl_fz_chunk *ch, uint32_t nrun
         count_pairs(cp, rc);
     }
     if (cp->cov_log)
-        fprintf(cp->cov_log, "%llu %llu %llu %llu %llu\n", (unsigned long long)(cp->done + nrun),
+        fprintf(cp->cov_log, "%llu %llu %llu %llu %llu %llu\n", (unsigned long long)(cp->done + nrun),
                 (unsigned long long)cp->sched.n, (unsigned long long)cp->cov.traces.n,
-                (unsigned long long)cp->cov.kind_rank, (unsigned long long)cp->cov.both_orders);
+                (unsigned long long)cp->cov.kind_rank, (unsigned long long)cp->cov.both_orders,
+                (unsigned long long)cp->cov.orders.n);
 }
 
 void xpl_fz_cov_json(const xpl_fz_campaign *cp, FILE *f) {
     assert(cp && f);
     fprintf(f, "\"coverage\":{\"distinct_schedules\":%llu,\"distinct_traces\":%llu,"
-            "\"distinct_traces_exact\":%s,\"kind_rank_pairs\":%llu,\"callback_pairs\":%llu,"
-            "\"callback_pairs_both_orders\":%llu},",
+            "\"distinct_traces_exact\":%s,\"distinct_callback_orders\":%llu,\"kind_rank_pairs\":%llu,"
+            "\"callback_pairs\":%llu,\"callback_pairs_both_orders\":%llu},",
             (unsigned long long)cp->sched.n, (unsigned long long)cp->cov.traces.n,
-            cp->cov.traces.full ? "false" : "true", (unsigned long long)cp->cov.kind_rank,
-            (unsigned long long)cp->cov.pairs.n, (unsigned long long)cp->cov.both_orders);
+            cp->cov.traces.full ? "false" : "true", (unsigned long long)cp->cov.orders.n,
+            (unsigned long long)cp->cov.kind_rank, (unsigned long long)cp->cov.pairs.n,
+            (unsigned long long)cp->cov.both_orders);
 }
 
 void xpl_fz_cov_free(xpl_fz_campaign *cp) {

@@ -103,7 +103,8 @@ def test_coverage_counts_and_log(tmp_path):
     assert 0 < c["callback_pairs_both_orders"] <= c["callback_pairs"]
     rows = [list(map(int, l.split())) for l in log.read_text().splitlines()]
     assert rows[-1] == [300, c["distinct_schedules"], c["distinct_traces"], c["kind_rank_pairs"],
-                        c["callback_pairs_both_orders"]]
+                        c["callback_pairs_both_orders"], c["distinct_callback_orders"]]
+    assert 1 < c["distinct_callback_orders"] <= c["distinct_traces"]
     assert all(a[0] < b[0] and all(x <= y for x, y in zip(a, b)) for a, b in zip(rows, rows[1:]))
     canon = fuzz_json(s, "--runs", "300", "--seed", "1", "--strategy", "pct", "--depth", "1",
                       "--swarm")

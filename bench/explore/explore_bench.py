@@ -7,11 +7,16 @@ For every scenario of scenarios/deep/ and every strategy, `vmmsim fuzz --max-fai
 runs to the first failure (its run index + 1) is recorded, or "not found". dfs does
 not depend on the seed: it walks once. Writes JSON (--json), a Markdown table
 (--table: median runs-to-find and found/total per cell, and the ratio of random's
-median to the best strategy's) and an SVG plot (--svg). Measures, never asserts.
+median to the best strategy's) and an SVG plot (--svg). With --coverage-svg, one
+campaign per strategy (seed 0, --coverage-runs runs, no stop) on each scenario of
+--coverage-scenarios logs its coverage (vmmsim fuzz --coverage-log), and a plot shows
+the distinct behaviours (callback orders) over runs per strategy. Measures, never
+asserts (but --check-found).
 
     explore_bench.py [--vmmsim BIN] [--seeds N] [--budget RUNS] [--quick]
                      [--json FILE] [--table FILE] [--svg FILE] [--workers N]
-                     [--check-found]
+                     [--check-found] [--coverage-svg FILE] [--coverage-runs N]
+                     [--coverage-scenarios A,B]
 """
 import argparse
 import concurrent.futures
@@ -50,6 +55,64 @@ def one(vmmsim, scen, args, seed, budget):
     doc = json.loads(p.stdout)
     ff = doc.get("first_failure")
     return None if ff is None else ff["run"] + 1
+
+
+def coverage_curve(vmmsim, scen, args, runs, tmp):
+    """(runs, distinct callback orders) after each 64 runs of one campaign."""
+    log = pathlib.Path(tmp) / f"{scen.stem}-{'_'.join(args)}.cov"
+    argv = [vmmsim, "fuzz", str(scen), *args, "--seed", "0", "--runs", str(runs), "--jobs", "1",
+            "--quiet", "--coverage-log", str(log)]
+    p = subprocess.run(argv, capture_output=True, text=True, cwd=str(ROOT), timeout=3600)
+    if p.returncode not in (0, 1):
+        raise RuntimeError(f"{' '.join(argv)}: exit {p.returncode}: {p.stderr.strip()}")
+    rows = [list(map(int, l.split())) for l in log.read_text().splitlines()]
+    return [(r[0], r[5]) for r in rows]
+
+
+def coverage(a):
+    import tempfile
+    names = a.coverage_scenarios.split(",")
+    out = {}
+    with tempfile.TemporaryDirectory() as tmp, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=a.workers) as ex:
+        jobs = {(n, l): ex.submit(coverage_curve, a.vmmsim, (DEEP / f"{n}.yaml").relative_to(ROOT),
+                                  args, a.coverage_runs, tmp)
+                for n in names for l, args, _ in STRATEGIES}
+        for (n, l), fut in jobs.items():
+            out.setdefault(n, {})[l] = fut.result()
+    return out
+
+
+def coverage_svg(curves, path):
+    """One panel per scenario: distinct callback orders over runs, a line per strategy."""
+    labels = [l for l, _, _ in STRATEGIES]
+    colors = ["#444", "#1f77b4", "#2ca02c", "#17becf", "#9467bd", "#ff7f0e", "#d62728", "#8c564b"]
+    PW, PH, L, T = 460, 260, 50, 40
+    W, H = PW * len(curves) + 20, PH + T + 60
+    o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
+         f'<text x="{W/2}" y="16" text-anchor="middle" font-size="13">distinct behaviours '
+         '(orders of the callbacks entered) over runs, seed 0</text>']
+    for i, (scen, by) in enumerate(sorted(curves.items())):
+        x0 = 10 + i * PW
+        xmax = max(r for c in by.values() for r, _ in c) or 1
+        ymax = max([v for c in by.values() for _, v in c] + [1])
+        def px(r): return x0 + L + (PW - L - 20) * r / xmax
+        def py(v): return T + PH - 20 - (PH - 40) * v / ymax
+        o.append(f'<text x="{x0 + PW/2}" y="{T - 8}" text-anchor="middle">{scen}</text>')
+        o.append(f'<line x1="{px(0):.1f}" x2="{px(xmax):.1f}" y1="{py(0):.1f}" y2="{py(0):.1f}" stroke="#888"/>'
+                 f'<line x1="{px(0):.1f}" x2="{px(0):.1f}" y1="{py(0):.1f}" y2="{py(ymax):.1f}" stroke="#888"/>'
+                 f'<text x="{px(xmax):.1f}" y="{py(0)+14:.1f}" text-anchor="end">{xmax} runs</text>'
+                 f'<text x="{px(0)-4:.1f}" y="{py(ymax)+4:.1f}" text-anchor="end">{ymax}</text>')
+        for j, l in enumerate(labels):
+            pts = " ".join(f"{px(r):.1f},{py(v):.1f}" for r, v in [(0, 0)] + by.get(l, []))
+            o.append(f'<polyline points="{pts}" fill="none" stroke="{colors[j % len(colors)]}" '
+                     f'stroke-width="1.5"><title>{scen} {l}</title></polyline>')
+    for j, l in enumerate(labels):
+        lx, ly = 20 + (j % 4) * 200, H - 30 + (j // 4) * 14
+        o.append(f'<rect x="{lx}" y="{ly-9}" width="10" height="10" fill="{colors[j % len(colors)]}"/>'
+                 f'<text x="{lx+14}" y="{ly}">{l}</text>')
+    o.append("</svg>")
+    pathlib.Path(path).write_text("\n".join(o) + "\n")
 
 
 def median_or_inf(xs, total):
@@ -160,6 +223,9 @@ def main():
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--check-found", action="store_true",
                     help="exit 1 unless random and pct-d3 found every bug with every seed")
+    ap.add_argument("--coverage-svg", help="plot distinct behaviours over runs per strategy")
+    ap.add_argument("--coverage-runs", type=int, default=5000)
+    ap.add_argument("--coverage-scenarios", default="journal_order,crit_commit")
     ap.add_argument("--json")
     ap.add_argument("--table")
     ap.add_argument("--svg")
@@ -179,6 +245,12 @@ def main():
         pathlib.Path(a.table).write_text(t)
     if a.svg:
         svg(summary, a.svg)
+    if a.coverage_svg:
+        curves = coverage(a)
+        doc["coverage"] = curves
+        coverage_svg(curves, a.coverage_svg)
+        if a.json:
+            pathlib.Path(a.json).write_text(json.dumps(doc, indent=1) + "\n")
     missed = [(s, l) for s, row in summary.items() for l in ("random", "pct-d3")
               if row[l]["found"] != row[l]["total"]]
     if a.check_found and missed:
