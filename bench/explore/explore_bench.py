@@ -104,7 +104,9 @@ def coverage_svg(curves, path):
                  f'<text x="{px(xmax):.1f}" y="{py(0)+14:.1f}" text-anchor="end">{xmax} runs</text>'
                  f'<text x="{px(0)-4:.1f}" y="{py(ymax)+4:.1f}" text-anchor="end">{ymax}</text>')
         for j, l in enumerate(labels):
-            pts = " ".join(f"{px(r):.1f},{py(v):.1f}" for r, v in [(0, 0)] + by.get(l, []))
+            c = by.get(l, [])
+            c = c[::max(1, len(c) // 100)] + c[-1:]     # at most about 100 points a line
+            pts = " ".join(f"{px(r):.1f},{py(v):.1f}" for r, v in [(0, 0)] + c)
             o.append(f'<polyline points="{pts}" fill="none" stroke="{colors[j % len(colors)]}" '
                      f'stroke-width="1.5"><title>{scen} {l}</title></polyline>')
     for j, l in enumerate(labels):
