@@ -5,7 +5,8 @@ exploration strategy (docs/fuzzing.md, "The deep-bug benchmark").
 For every scenario of scenarios/deep/ and every strategy, `vmmsim fuzz --max-failures 1
 --jobs 1` runs with campaign seeds 0..SEEDS-1 and a fixed budget of runs; the number of
 runs to the first failure (its run index + 1) is recorded, or "not found". dfs does
-not depend on the seed: it walks once. Writes JSON (--json), a Markdown table
+not depend on the seed: it walks once (and so do its variants, --deepen and --por,
+measured when this vmmsim has them). Writes JSON (--json), a Markdown table
 (--table: median runs-to-find and found/total per cell, and the ratio of random's
 median to the best strategy's) and an SVG plot (--svg). With --coverage-svg, one
 campaign per strategy (seed 0, --coverage-runs runs, no stop) on each scenario of
@@ -42,7 +43,22 @@ STRATEGIES = [
     ("pct-d3-swarm", ["--strategy", "pct", "--depth", "3", "--swarm"], True),
     ("dfs", ["--strategy", "dfs"], False),
 ]
+# dfs variants, when this vmmsim has them (its `fuzz --help` names the option)
+DFS_VARIANTS = [("dfs-deepen", ["--strategy", "dfs", "--deepen"], False, "--deepen"),
+                ("dfs-por", ["--strategy", "dfs", "--por"], False, "--por")]
 QUICK_SCENARIOS = ["crit_commit", "journal_order"]
+
+
+COLORS = ["#444", "#1f77b4", "#2ca02c", "#17becf", "#9467bd", "#ff7f0e", "#d62728", "#8c564b",
+          "#bcbd22", "#e377c2"]
+
+
+def add_dfs_variants(vmmsim):
+    """Appends to STRATEGIES the dfs variants vmmsim offers."""
+    p = subprocess.run([vmmsim, "fuzz", "--help"], capture_output=True, text=True, timeout=60)
+    for label, args, seeded, opt in DFS_VARIANTS:
+        if f"  {opt} " in p.stdout + p.stderr:
+            STRATEGIES.append((label, args, seeded))
 
 
 def one(vmmsim, scen, args, seed, budget):
@@ -86,7 +102,7 @@ def coverage(a):
 def coverage_svg(curves, path):
     """One panel per scenario: distinct callback orders over runs, a line per strategy."""
     labels = [l for l, _, _ in STRATEGIES]
-    colors = ["#444", "#1f77b4", "#2ca02c", "#17becf", "#9467bd", "#ff7f0e", "#d62728", "#8c564b"]
+    colors = COLORS
     PW, PH, L, T = 460, 260, 50, 40
     W, H = PW * len(curves) + 20, PH + T + 60
     o = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">',
@@ -176,7 +192,7 @@ def svg(summary, path):
     """Grouped bars: per scenario, each strategy's median runs-to-find, log scale; a
     bar at the top (hatched red) is a median not found within the budget."""
     labels = [l for l, _, _ in STRATEGIES]
-    colors = ["#444", "#1f77b4", "#2ca02c", "#17becf", "#9467bd", "#ff7f0e", "#d62728", "#8c564b"]
+    colors = COLORS
     scens = sorted(summary)
     W, H, L, B, T = 980, 420, 60, 90, 30
     group = (W - L - 20) / max(1, len(scens))
@@ -236,6 +252,7 @@ def main():
         a.seeds, a.budget = min(a.seeds, 3), min(a.budget, 2000)
     if a.seeds < 1 or a.budget < 1:
         ap.error("--seeds and --budget must be positive")
+    add_dfs_variants(a.vmmsim)
     summary = summarize(measure(a))
     t = table(summary)
     sys.stdout.write(t)
