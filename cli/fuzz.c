@@ -72,15 +72,6 @@ static int shard_arg(const char *const *val, void *dst) {
     return 0;
 }
 
-static int pct_by_arg(const char *const *val, void *dst) {
-    assert(val && val[0] && dst);
-    int *by = dst;
-    if (strcmp(val[0], "source") == 0) *by = ENG_PCT_BY_SOURCE;
-    else if (strcmp(val[0], "rank") == 0) *by = ENG_PCT_BY_RANK;
-    else return -1;
-    return 0;
-}
-
 static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     assert(argv && o);
     const cli_opt opts[] = {
@@ -99,7 +90,7 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
         { "--time", NULL, CLI_OPT_SECONDS, &o->time_s, 0, 0, "a positive number of seconds", NULL, NULL, 0 },
         { "--shard", NULL, CLI_OPT_FUNC, o, 0, 0, "I/N with 0 <= I < N", NULL, shard_arg, 1 },
         { "--out", NULL, CLI_OPT_STR, &o->out, 0, 0, "a DIR", NULL, NULL, 0 },
-        { "--pct-by", NULL, CLI_OPT_FUNC, &o->pct_by, 0, 0, "source or rank", NULL, pct_by_arg, 1 },
+        { "--pct-by", NULL, CLI_OPT_FUNC, &o->pct_by, 0, 0, "source or rank", NULL, cli_pct_by_arg, 1 },
         { "--coverage-log", NULL, CLI_OPT_STR, &o->coverage_log, 0, 0, "a FILE", NULL, NULL, 0 },
         { "--shrink", NULL, CLI_OPT_FLAG, &o->shrink, 0, 0, NULL, NULL, NULL, 0 },
         { "--swarm", NULL, CLI_OPT_FLAG, &o->swarm, 0, 0, NULL, NULL, NULL, 0 },

@@ -72,6 +72,7 @@ typedef struct xpl_sim {
     int      strategy;         /* ENG_STRAT_CANONICAL, _RANDOM or _PCT (engine.h) */
     uint64_t seed;
     uint32_t depth;            /* PCT depth, 0: XPL_PCT_DEPTH */
+    int      pct_by;           /* ENG_PCT_BY_SOURCE (default) or ENG_PCT_BY_RANK */
     uint64_t max_cycles;       /* 0: the scenario's */
     int      run_rc;           /* vmm_run's result */
 } xpl_sim;
@@ -122,6 +123,7 @@ typedef struct xpl_tfile {
     char     strategy[32];
     uint64_t seed;
     uint32_t depth;            /* PCT only; 0: not given */
+    int      pct_by;     /* PCT: pct-by=source given (a header without it is older: rank) */
     int      has_run;    /* a "# run:" header line was present */
     int      ended;      /* its "# verdict:" summary line was read */
 } xpl_tfile;

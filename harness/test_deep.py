@@ -115,3 +115,19 @@ def test_coverage_counts_and_log(tmp_path):
 def test_shrink_needs_out():
     p = run_vmmsim("fuzz", rel(DEEP[0]), "--shrink", check_codes=(2,))
     assert "--out" in p.stderr
+
+
+def test_pct_run_trace_says_its_mapping_and_old_headers_replay_by_rank(tmp_path):
+    """`run --strategy pct` over sources writes pct-by=source; over ranks it writes the
+    header of old, and a header without the field replays over (kind, rank)."""
+    s = rel(ROOT / "scenarios" / "deep" / "journal_order.yaml")
+    for by, field in (("source", " pct-by=source"), ("rank", "")):
+        t = tmp_path / f"{by}.trace"
+        run_vmmsim("run", "-q", "--strategy", "pct", "--pct-by", by, "--seed", 11, "--trace", t, s)
+        assert f"# run: strategy=pct seed=11 depth=3{field}\n" in t.read_text()
+        p = run_vmmsim("replay", s, t, "--quiet", check_codes=(0,))
+        assert "replay: identical" in p.stdout
+    a = (tmp_path / "source.trace").read_text().splitlines()
+    b = (tmp_path / "rank.trace").read_text().splitlines()
+    assert [l for l in a if "CHOICE" in l] != [l for l in b if "CHOICE" in l]
+    run_vmmsim("run", "--strategy", "pct", "--pct-by", "threads", s, check_codes=(2,))
