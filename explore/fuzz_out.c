@@ -134,6 +134,24 @@ int xpl_fz_dset_write(const xpl_fz_campaign *cp, const char *path) {
     return 0;
 }
 
+/* The failure signatures (fuzz_sig.c) as the summary's "signatures" member. */
+static void sig_json(const xpl_fz_campaign *cp, FILE *f) {
+    assert(cp && f && cp->nsigs <= XPL_FZ_SIGS_MAX);
+    fputs("\"signatures\":[", f);
+    for (uint32_t i = 0; i < cp->nsigs; i++) {
+        const xpl_fz_sig *s = &cp->sigs[i];
+        fprintf(f, "%s{\"failure\":", i ? "," : "");
+        xpl_json_str(f, s->sig);
+        fprintf(f, ",\"callback\":\"0x%08x\",\"count\":%llu,\"first_run\":%llu,\"shortest_run\":%llu,"
+                "\"noncanonical\":%u,\"decisions\":%u", s->cb, (unsigned long long)s->count,
+                (unsigned long long)s->first_run, (unsigned long long)s->best_run, s->best_nnc,
+                s->best_ndec);
+        if (s->shrunk) fprintf(f, ",\"shrunk\":\"sig-%u.min.schedule\"", i);
+        fputc('}', f);
+    }
+    fprintf(f, "],\"signatures_overflow\":%llu,", (unsigned long long)cp->sig_overflow);
+}
+
 static double elapsed_s(const xpl_fz_campaign *cp) {
     assert(cp);
     return (double)(uv_hrtime() - cp->t0_ns) / 1e9;
@@ -173,7 +191,7 @@ void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
     fprintf(f, "\"pct_by\":\"%s\",\"swarm\":%s,\"max_failures\":%llu,",
             cp->o.pct_by == ENG_PCT_BY_RANK ? "rank" : "source", cp->o.swarm ? "true" : "false",
             (unsigned long long)cp->o.max_failures);
-    xpl_fz_sig_json(cp, f);
+    sig_json(cp, f);
     if (cp->o.strat == ENG_STRAT_DFS) fprintf(f, "\"covered\":%s,\"first_failure\":", cp->covered ? "true" : "false");
     else fputs("\"first_failure\":", f);
     if (cp->have_first) {

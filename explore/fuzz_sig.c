@@ -3,7 +3,8 @@
 ** the failure tokens (expectations, rules, errors) and the callback of the first
 ** finding. Counted on the loop thread in run order, so the table is the same
 ** whatever --jobs; each signature keeps its shortest schedule, which --shrink
-** reduces (decisions only) to DIR/sig-K.min.schedule after the campaign.
+** reduces (decisions only) to DIR/sig-K.min.schedule after the campaign. The summary
+** prints the table (fuzz_out.c).
 */
 #include <assert.h>
 #include <string.h>
@@ -34,23 +35,6 @@ void xpl_fz_sig_add(xpl_fz_campaign *cp, const xpl_fz_fail *f) {
         cp->sigs[i].best_ndec = f->ndec;
     }
     cp->sigs[i].count++;
-}
-
-void xpl_fz_sig_json(const xpl_fz_campaign *cp, FILE *f) {
-    assert(cp && f && cp->nsigs <= XPL_FZ_SIGS_MAX);
-    fputs("\"signatures\":[", f);
-    for (uint32_t i = 0; i < cp->nsigs; i++) {
-        const xpl_fz_sig *s = &cp->sigs[i];
-        fprintf(f, "%s{\"failure\":", i ? "," : "");
-        xpl_json_str(f, s->sig);
-        fprintf(f, ",\"callback\":\"0x%08x\",\"count\":%llu,\"first_run\":%llu,\"shortest_run\":%llu,"
-                "\"noncanonical\":%u,\"decisions\":%u", s->cb, (unsigned long long)s->count,
-                (unsigned long long)s->first_run, (unsigned long long)s->best_run, s->best_nnc,
-                s->best_ndec);
-        if (s->shrunk) fprintf(f, ",\"shrunk\":\"sig-%u.min.schedule\"", i);
-        fputc('}', f);
-    }
-    fprintf(f, "],\"signatures_overflow\":%llu,", (unsigned long long)cp->sig_overflow);
 }
 
 /* --shrink: each signature's shortest schedule, shrunk with the scenario kept

@@ -124,7 +124,6 @@ void xpl_fz_cov_free(xpl_fz_campaign *cp);
 
 /* fuzz_sig.c: failure signatures */
 void xpl_fz_sig_add(xpl_fz_campaign *cp, const xpl_fz_fail *f);
-void xpl_fz_sig_json(const xpl_fz_campaign *cp, FILE *f);
 int  xpl_fz_sig_shrink(xpl_fz_campaign *cp);
 
 /* fuzz_stop.c: stop signals, the --out folder */
