@@ -167,10 +167,17 @@ void xpl_fz_summary(xpl_fz_campaign *cp, FILE *f) {
                 (unsigned long long)cp->o.seed, (unsigned long long)cp->done,
                 (unsigned long long)cp->failures, cp->sched.full ? ">=" : "",
                 (unsigned long long)cp->sched.n, cp->stop ? " (stopped)" : "");
-        fprintf(f, "fuzz: coverage: distinct_traces=%llu kind_rank_pairs=%llu "
-                "callback_pairs_both_orders=%llu of %llu\n", (unsigned long long)cp->cov.traces.n,
+        fprintf(f, "fuzz: coverage: distinct_traces=%llu distinct_callback_orders=%llu "
+                "kind_rank_pairs=%llu callback_pairs_both_orders=%llu of %llu\n",
+                (unsigned long long)cp->cov.traces.n, (unsigned long long)cp->cov.orders.n,
                 (unsigned long long)cp->cov.kind_rank, (unsigned long long)cp->cov.both_orders,
                 (unsigned long long)cp->cov.pairs.n);
+        for (uint32_t i = 0; i < cp->nsigs; i++)
+            fprintf(f, "fuzz: signature %u: %s callback=0x%08x: %llu runs, first %llu, shortest %llu "
+                    "(%u non-canonical of %u decisions)%s\n", i, cp->sigs[i].sig, cp->sigs[i].cb,
+                    (unsigned long long)cp->sigs[i].count, (unsigned long long)cp->sigs[i].first_run,
+                    (unsigned long long)cp->sigs[i].best_run, cp->sigs[i].best_nnc,
+                    cp->sigs[i].best_ndec, cp->sigs[i].shrunk ? ", shrunk" : "");
         if (cp->o.strat == ENG_STRAT_DFS)
             fprintf(f, "fuzz: dfs %s the decision tree%s\n", cp->covered ? "covered" : "did not cover",
                     cp->covered ? "" : " (raise --runs or lower --bound)");
