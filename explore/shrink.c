@@ -109,14 +109,33 @@ static int pass_values(xpl_shr *s) {
     return kept;
 }
 
-/* Decision j of cand (an order choice, at most XPL_SHR_PAIR_OPTS options) set to
-** each of its values in turn; 1 when a candidate was kept. */
+/* The k-th value pass_pairs tries for a decision of n options now at c: every value
+** of an order choice (at most XPL_SHR_PAIR_OPTS), or, for a time (a window of more
+** options), the values nearest c, raised and lowered in turn (c+1, c-1, c+2, ...).
+** 0 when there is no k-th value. */
+static int pair_value(uint32_t n, uint32_t c, uint32_t k, uint32_t *v) {
+    assert(c < n && v);
+    if (n <= XPL_SHR_PAIR_OPTS) { *v = k; return k < n; }
+    if (k >= 2 * XPL_SHR_PAIR_NEAR) return 0;
+    uint32_t d = k / 2 + 1;
+    if (k % 2 == 0) { *v = c + d; return *v < n; }
+    *v = c - d;
+    return d <= c;
+}
+
+/* Decision j of cand set to each of pair_value's values in turn; 1 when a
+** candidate was kept (a time choice at 0 is left alone: no nearer value to try). */
 static int try_each_value(xpl_shr *s, uint32_t n, uint32_t j) {
     assert(s && j < n && n <= s->cur.n);
-    for (uint32_t v = 0; v < s->cand[j].n && v < XPL_SHR_PAIR_OPTS; v++) {
+    uint32_t keep = s->cand[j].chosen, v;
+    if (s->cand[j].n > XPL_SHR_PAIR_OPTS && keep == 0) return 0;
+    for (uint32_t k = 0; k < XPL_SHR_PAIR_OPTS + 2 * XPL_SHR_PAIR_NEAR; k++) {
         if (s->attempts >= s->max_attempts || s->err) return 0;
-        if (v == s->cand[j].chosen) continue;
-        uint32_t keep = s->cand[j].chosen;
+        if (!pair_value(s->cand[j].n, keep, k, &v)) {
+            if (s->cand[j].n <= XPL_SHR_PAIR_OPTS || k >= 2 * XPL_SHR_PAIR_NEAR) break;
+            continue;                      /* one side of a time ran out */
+        }
+        if (v == keep) continue;
         s->cand[j].chosen = v;
         if (try_cand(s, s->cand, n)) return 1;
         s->cand[j].chosen = keep;
@@ -124,19 +143,21 @@ static int try_each_value(xpl_shr *s, uint32_t n, uint32_t j) {
     return 0;
 }
 
-/* Pairs: decision i back to canonical while a later decision j (among the next
-** XPL_SHR_PAIR_SPAN) takes any value, raised or lowered. An option's number
-** depends on which options remain (the second of three pending events is the first
-** once the first ran), so returning i to canonical often needs j renumbered:
-** one decision at a time stops at a local minimum (issue 17). */
+/* Pairs: decision i back to canonical while a decision j near it (within
+** XPL_SHR_PAIR_SPAN, before or after) takes another value, raised or lowered. An
+** option's number depends on which options remain (the second of three pending
+** events is the first once the first ran), and a later interrupt boundary is an
+** earlier raise, so returning i to canonical often needs j moved: one decision at a
+** time stops at a local minimum (issue 17). */
 static int pass_pairs(xpl_shr *s) {
     assert(s && s->cur.n <= s->cur.cap);
     int kept = 0;
     for (uint32_t i = 0; i < s->cur.n && !s->err && s->attempts < s->max_attempts; i++) {
         if (s->cur.d[i].chosen == 0) continue;
-        uint32_t n = s->cur.n;
+        uint32_t n = s->cur.n, j0 = i > XPL_SHR_PAIR_SPAN ? i - XPL_SHR_PAIR_SPAN : 0;
         if (xpl_shr_cand_room(s, n)) return kept;
-        for (uint32_t j = i + 1; j < n && j <= i + XPL_SHR_PAIR_SPAN && s->cur.n == n; j++) {
+        for (uint32_t j = j0; j < n && j <= i + XPL_SHR_PAIR_SPAN && s->cur.n == n; j++) {
+            if (j == i) continue;
             memcpy(s->cand, s->cur.d, n * sizeof *s->cand);
             s->cand[i].chosen = 0;
             if (try_each_value(s, n, j)) { kept = 1; break; }
