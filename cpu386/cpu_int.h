@@ -5,7 +5,8 @@
 ** The hot loop (run.c) is: find the decoded entry for CS:EIP in the decode cache
 ** (keyed by physical address, per-page generation numbers invalidate it on writes),
 ** or, after straight-line flow, follow the previous entry's `link` to it; charge its
-** clocks, call its handler. Handlers (x_*.c) never allocate and never do
+** clocks, call its handler (on the code page's fast path, each handler jumps on to
+** the next one itself: thread.h). Handlers (x_*.c) never allocate and never do
 ** host I/O except through the bus callbacks of IN/OUT.
 **
 ** Faults: the memory and segment layers call cpu_fault(), which longjmps back to
@@ -45,12 +46,17 @@
 
 typedef struct cpu_insn cpu_insn;
 typedef void (*cpu_fn)(cpu_state *c, const cpu_insn *i);
+/* A threaded handler (thread.h): cycles with its base clocks charged, the chain's
+** cycle limit and the instruction count before it; returns 0 when the chain ends. */
+typedef int (*cpu_tfn)(cpu_state *c, const cpu_insn *i, uint64_t cyc, uint64_t tend,
+                       uint64_t icnt);
 
 /* One decoded instruction. `tag` says which decode it is valid for: the page's
 ** generation (bits 1..30) and CS's default size (bit 0); bit 31 marks an entry whose
 ** linear address was a breakpoint when decoded, so it never hits the fast path. */
 struct cpu_insn {
     cpu_fn   fn;
+    cpu_tfn  tfn;       /* fn's threaded form (thread.h), set with fn at decode time */
     const cpu_insn *link; /* the entry slot of the next instruction when it is on the
                              same page (run.c chains through it), else cpu_insn_none */
     uint32_t phys;      /* physical address of the first byte; with tag, read as */
@@ -119,6 +125,10 @@ struct cpu_state {
     /* Code fetch fast path: the linear page of CS:EIP that is known to be inside
     ** the CS limit, its physical page and the tag its decoded entries must have. */
     uint32_t   code_lin_page, code_phys_page, code_tag;
+    /* The linear code page a threaded chain runs on (thread.h): the chain ends when
+    ** code_lin_page is no longer this page. */
+    uint32_t   tpage;
+    uint64_t   tend;          /* the chain's cycle limit while cpu_t_any calls a handler */
 
     cpu_tlbe   tlb_r[CPU_TLB_SIZE], tlb_w[CPU_TLB_SIZE];
     cpu_insn  *icache;        /* CPU_ICACHE_SIZE entries */
@@ -375,34 +385,45 @@ static inline uint32_t cpu_tlb_key(const cpu_state *c, uint32_t lin, unsigned n)
     return ((lin + n - 1u) & ~0xFFFu) | c->ubit;
 }
 
-/* Segment-relative read of n bytes: window check, then the read TLB. */
-static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n)
+/* The fast path of a segment-relative access of n bytes: the window check, then the
+** read (write) TLB; the host pointer, or NULL for the slow path. A hit has no side
+** effect: pages with decoded code or a data breakpoint never get a write entry. */
+static inline uint8_t *cpu_rd_ptr(const cpu_state *c, unsigned s, uint32_t off, unsigned n)
 {
     const cpu_segwin *w = &c->sw[s];
     assert(s < 6 && (n == 1 || n == 2 || n == 4));
     if (CPU_LIKELY(off >= w->rlo[n >> 1] && off <= w->rhi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_r[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
-            return cpu_host_ld(t->page + (lin & 0xFFFu), n);
-        }
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) return t->page + (lin & 0xFFFu);
     }
-    return cpu_rd_slow(c, s, off, n);
+    return NULL;
 }
-
-static inline void cpu_wr(cpu_state *c, unsigned s, uint32_t off, unsigned n, uint32_t v)
+static inline uint8_t *cpu_wr_ptr(const cpu_state *c, unsigned s, uint32_t off, unsigned n)
 {
     const cpu_segwin *w = &c->sw[s];
     assert(s < 6 && (n == 1 || n == 2 || n == 4));
     if (CPU_LIKELY(off >= w->wlo[n >> 1] && off <= w->whi[n >> 1])) {
         uint32_t lin = c->seg[s].base + off;
         const cpu_tlbe *t = &c->tlb_w[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) {
-            cpu_host_st(t->page + (lin & 0xFFFu), n, v);
-            return;
-        }
+        if (CPU_LIKELY(t->tag == cpu_tlb_key(c, lin, n))) return t->page + (lin & 0xFFFu);
     }
-    cpu_wr_slow(c, s, off, n, v);
+    return NULL;
+}
+
+/* Segment-relative read of n bytes: the fast path, else the slow one. */
+static inline uint32_t cpu_rd(cpu_state *c, unsigned s, uint32_t off, unsigned n)
+{
+    const uint8_t *p = cpu_rd_ptr(c, s, off, n);
+    if (CPU_LIKELY(p != NULL)) return cpu_host_ld(p, n);
+    return cpu_rd_slow(c, s, off, n);
+}
+
+static inline void cpu_wr(cpu_state *c, unsigned s, uint32_t off, unsigned n, uint32_t v)
+{
+    uint8_t *p = cpu_wr_ptr(c, s, off, n);
+    if (CPU_LIKELY(p != NULL)) cpu_host_st(p, n, v);
+    else cpu_wr_slow(c, s, off, n, v);
 }
 
 /* Stack: SS-relative with the B bit choosing ESP or SP. */

@@ -7,6 +7,7 @@
 ** instruction's fault); more than 15 bytes is #GP(0), as on the 386.
 */
 #include "cpu_int.h"
+#include "thread.h"
 #include "x.h"
 
 typedef struct dctx {
@@ -202,5 +203,6 @@ void cpu_decode(cpu_state *c, uint32_t lin, cpu_insn *o)
     o->comps = (uint8_t)comps;
     cpu_specialize(o);
     if ((o->flags & CPU_IF_LOCK) && !lockable(o)) { o->fn = cpu_x_ud; o->clk = 1; }
+    o->tfn = cpu_thread_fn(o);
     assert(o->len >= 1 && o->len <= CPU_INSN_MAX);
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "cpu_int.h"
+#include "thread.h"
 
 /* The loop notices a stop on its chain test (code_lin_page) and then reads cycle_end. */
 void cpu_stop_now(cpu_state *c, int reason)
@@ -161,7 +162,25 @@ static inline const cpu_insn *same_page(const cpu_state *c, uint32_t eip, uint32
     return cpu_insn_key(n) == (((uint64_t)c->code_tag << 32) | phys) ? n : NULL;
 }
 
+/* A threaded chain from entry i (thread.h), cycles `cyc` before its base clocks (its
+** "+m" charged, which may pass tend: it runs, as its budget test came first): it
+** returns with EIP, cycles, the instruction count and the owed "+m" in the state,
+** after the instruction that ended it; a debug event that instruction raised is
+** handled as run_loop's own step does. */
+static inline void run_chain(cpu_state *c, const cpu_insn *i, uint64_t cyc, uint64_t tend,
+                             uint32_t page)
+{
+    assert(page != 1u && !c->dbg && tend > 0);
+    c->tpage = page;
+    i->tfn(c, i, cyc + i->clk, tend, c->icount);
+    if (CPU_UNLIKELY(c->dbg)) cpu_dbg_after(c);
+}
+
 /* The hot loop.
+**
+** On the code page's fast path and with no debug event pending, a block runs as a
+** threaded chain (run_chain, thread.h), which follows the links described here with
+** the same tests; otherwise the loop below steps each instruction through its `fn`.
 **
 ** Chaining: after an instruction, the next entry is reached by its `link` (fall
 ** through) or `tlink` (a relative jump taken to exactly EIP + len + imm) instead of
@@ -184,7 +203,7 @@ static inline const cpu_insn *same_page(const cpu_state *c, uint32_t eip, uint32
 __attribute__((noinline)) static void run_loop(cpu_state *c)
 {
     uint32_t eip = c->eip, page = 1u, next;
-    uint64_t cyc = c->cycles, end, cnext;
+    uint64_t cyc = c->cycles, end, cnext, tend;
     unsigned mp = c->mpend;
     const cpu_insn *i, *n;
     for (;;) {
@@ -194,8 +213,16 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
         end = c->cycle_end;
         if (cyc >= end || !(i = block_start(c, eip, &page))) break;
         c->mpend = 0;
+        tend = end - cyc > CPU_CHAIN_CLK ? cyc + CPU_CHAIN_CLK : end;
         cyc += i->comps & mp;   /* after the budget test, as the instruction's own clocks */
-        for (;;) {   /* one instruction */
+        if (CPU_LIKELY(page != 1u && !c->dbg)) {
+            run_chain(c, i, cyc, tend, page);
+            eip = c->eip;
+            mp = c->mpend;
+            cyc = c->cycles;
+            continue;
+        }
+        for (;;) {   /* one instruction, while debugging or off the code page fast path */
             assert(page == 1u || c->seg[CPU_CS].base + eip == (page | (i->phys & 0xFFFu)));
             cnext = cyc + i->clk;
             c->cycles = cnext;
@@ -227,6 +254,35 @@ __attribute__((noinline)) static void run_loop(cpu_state *c)
             i = n;
         }
     }
+}
+
+int cpu_t_exit(cpu_state *c, uint64_t cyc, uint64_t icnt, unsigned mp)
+{
+    assert(icnt >= c->icount && (mp == 0 || mp == 0xFFu));
+    c->cycles = cyc;
+    c->icount = icnt;
+    c->mpend = mp;
+    return 0;
+}
+
+/* run_loop's step, threaded: the state exact before the handler (it may fault, stop,
+** read or add clocks); after it, the chain ends on a debug event, a change of the
+** code page or an instruction of no base clocks (thread.h: the chain's bound). */
+int cpu_t_any(CPU_TARGS)
+{
+    uint32_t next = c->eip + i->len;
+    assert(c->tpage == (c->seg[CPU_CS].base + c->eip - (i->phys & 0xFFFu)));
+    c->cycles = cyc;
+    c->icount = icnt;
+    c->tend = tend;   /* through the state: fewer registers to keep across the call */
+    i->fn(c, i);
+    cyc = c->cycles;
+    icnt = c->icount + 1u;
+    tend = c->tend;
+    if (CPU_UNLIKELY(c->dbg || c->code_lin_page != c->tpage || i->clk == 0))
+        return cpu_t_exit(c, cyc, icnt, c->mpend);
+    if (CPU_LIKELY(cpu_eip_mpend(c) == next)) CPU_T_NEXT();
+    CPU_T_JUMPED(next);
 }
 
 static int exc_class(int v)   /* 1 benign, 2 contributory, 3 page fault */

@@ -3,9 +3,18 @@
 ** memory ALU ops, MOV, INC/DEC, shifts by a constant, Jcc per condition, PUSH/POP r32,
 ** CALL rel32 and RET), chosen once at decode time so
 ** the operation and size are constants in the handler; and the REP clock bases.
-** Each is equivalent to the generic handler it replaces.
+** Each is equivalent to the generic handler it replaces. Then the threaded forms
+** (thread.h) of these and of a few generic handlers, and cpu_thread_fn, which picks
+** an entry's threaded form.
 */
+#include "thread.h"
 #include "x.h"
+
+/* Instantiates M(P_op, CPU_ALU_OP) for the eight group-1 operations. */
+#define ALU_EACH(M, P)                                                            \
+    M(P##_add, CPU_ALU_ADD) M(P##_or, CPU_ALU_OR) M(P##_adc, CPU_ALU_ADC)         \
+    M(P##_sbb, CPU_ALU_SBB) M(P##_and, CPU_ALU_AND) M(P##_sub, CPU_ALU_SUB)       \
+    M(P##_xor, CPU_ALU_XOR) M(P##_cmp, CPU_ALU_CMP)
 
 #define ALU_RR(name, OP)                                                          \
     static void name(cpu_state *c, const cpu_insn *i)                             \
@@ -30,15 +39,7 @@
         c->eip += i->len;                                                         \
     }
 
-ALU_RR(rr_add, CPU_ALU_ADD) ALU_RR(rr_or, CPU_ALU_OR) ALU_RR(rr_adc, CPU_ALU_ADC)
-ALU_RR(rr_sbb, CPU_ALU_SBB) ALU_RR(rr_and, CPU_ALU_AND) ALU_RR(rr_sub, CPU_ALU_SUB)
-ALU_RR(rr_xor, CPU_ALU_XOR) ALU_RR(rr_cmp, CPU_ALU_CMP)
-ALU_GM(gm_add, CPU_ALU_ADD) ALU_GM(gm_or, CPU_ALU_OR) ALU_GM(gm_adc, CPU_ALU_ADC)
-ALU_GM(gm_sbb, CPU_ALU_SBB) ALU_GM(gm_and, CPU_ALU_AND) ALU_GM(gm_sub, CPU_ALU_SUB)
-ALU_GM(gm_xor, CPU_ALU_XOR) ALU_GM(gm_cmp, CPU_ALU_CMP)
-ALU_RI(ri_add, CPU_ALU_ADD) ALU_RI(ri_or, CPU_ALU_OR) ALU_RI(ri_adc, CPU_ALU_ADC)
-ALU_RI(ri_sbb, CPU_ALU_SBB) ALU_RI(ri_and, CPU_ALU_AND) ALU_RI(ri_sub, CPU_ALU_SUB)
-ALU_RI(ri_xor, CPU_ALU_XOR) ALU_RI(ri_cmp, CPU_ALU_CMP)
+ALU_EACH(ALU_RR, rr) ALU_EACH(ALU_GM, gm) ALU_EACH(ALU_RI, ri)
 
 static const cpu_fn rr_fns[8] = { rr_add, rr_or, rr_adc, rr_sbb, rr_and, rr_sub, rr_xor, rr_cmp };
 static const cpu_fn gm_fns[8] = { gm_add, gm_or, gm_adc, gm_sbb, gm_and, gm_sub, gm_xor, gm_cmp };
@@ -52,9 +53,7 @@ static const cpu_fn ri_fns[8] = { ri_add, ri_or, ri_adc, ri_sbb, ri_and, ri_sub,
         if (OP != CPU_ALU_CMP) c->r[i->reg] = r;                                  \
         c->eip += i->len;                                                         \
     }
-ALU_GR(gr_add, CPU_ALU_ADD) ALU_GR(gr_or, CPU_ALU_OR) ALU_GR(gr_adc, CPU_ALU_ADC)
-ALU_GR(gr_sbb, CPU_ALU_SBB) ALU_GR(gr_and, CPU_ALU_AND) ALU_GR(gr_sub, CPU_ALU_SUB)
-ALU_GR(gr_xor, CPU_ALU_XOR) ALU_GR(gr_cmp, CPU_ALU_CMP)
+ALU_EACH(ALU_GR, gr)
 static const cpu_fn gr_fns[8] = { gr_add, gr_or, gr_adc, gr_sbb, gr_and, gr_sub, gr_xor, gr_cmp };
 
 /* op m32, r32 (read-modify-write). */
@@ -66,9 +65,7 @@ static const cpu_fn gr_fns[8] = { gr_add, gr_or, gr_adc, gr_sbb, gr_and, gr_sub,
         if (OP != CPU_ALU_CMP) cpu_wr(c, i->seg, ea, 4, r);                       \
         c->eip += i->len;                                                         \
     }
-ALU_MG(mg_add, CPU_ALU_ADD) ALU_MG(mg_or, CPU_ALU_OR) ALU_MG(mg_adc, CPU_ALU_ADC)
-ALU_MG(mg_sbb, CPU_ALU_SBB) ALU_MG(mg_and, CPU_ALU_AND) ALU_MG(mg_sub, CPU_ALU_SUB)
-ALU_MG(mg_xor, CPU_ALU_XOR) ALU_MG(mg_cmp, CPU_ALU_CMP)
+ALU_EACH(ALU_MG, mg)
 static const cpu_fn mg_fns[8] = { mg_add, mg_or, mg_adc, mg_sbb, mg_and, mg_sub, mg_xor, mg_cmp };
 
 static void mov_rr32(cpu_state *c, const cpu_insn *i) { c->r[i->rm] = c->r[i->reg]; c->eip += i->len; }
@@ -279,4 +276,332 @@ void cpu_specialize(cpu_insn *o)
     else if (b >= 0xB8 && b <= 0xBF) o->fn = mov_ri32;
     else if (b >= 0x40 && b <= 0x47) o->fn = inc_r32;
     else if (b >= 0x48 && b <= 0x4F) o->fn = dec_r32;
+}
+
+/* ---- threaded forms (thread.h) --------------------------------------------------- */
+
+/* Register-only: no fault, no stop, no clock read, no memory: state stays in registers. */
+#define T_REG(tname, fname)                                                       \
+    static int tname(CPU_TARGS)                                                   \
+    {                                                                             \
+        fname(c, i);                                                              \
+        icnt++;                                                                   \
+        CPU_T_NEXT();                                                             \
+    }
+#define T_REG_ALU(name, OP) T_REG(t_##name, name)
+ALU_EACH(T_REG_ALU, rr) ALU_EACH(T_REG_ALU, gr) ALU_EACH(T_REG_ALU, ri)
+T_REG(t_mov_rr32, mov_rr32) T_REG(t_mov_gr32, mov_gr32) T_REG(t_mov_ri32, mov_ri32)
+T_REG(t_inc_r32, inc_r32) T_REG(t_dec_r32, dec_r32)
+T_REG(t_sh1_r32, sh1_r32) T_REG(t_shl1_r32, shl1_r32) T_REG(t_shr1_r32, shr1_r32)
+T_REG(t_sar1_r32, sar1_r32) T_REG(t_shi_r32, shi_r32)
+
+/* Memory operands: the TLB fast path alone, in registers (a hit cannot fault, stop
+** or touch code); anything else runs the plain handler through cpu_t_any. */
+#define T_SLOW() do { CPU_MUSTTAIL return cpu_t_any(c, i, cyc, tend, icnt); } while (0)
+
+#define T_GM(tname, OP)                                                           \
+    static int tname(CPU_TARGS)                                                   \
+    {                                                                             \
+        const uint8_t *p = cpu_rd_ptr(c, i->seg, cpu_ea(c, i), 4);                \
+        uint32_t r;                                                               \
+        if (CPU_UNLIKELY(!p)) T_SLOW();                                           \
+        r = cpu_alu_inl(&c->fl, OP, 4, c->r[i->reg], cpu_host_ld(p, 4));          \
+        if (OP != CPU_ALU_CMP) c->r[i->reg] = r;                                  \
+        c->eip += i->len;                                                         \
+        icnt++;                                                                   \
+        CPU_T_NEXT();                                                             \
+    }
+#define T_MG(tname, OP)                                                           \
+    static int tname(CPU_TARGS)                                                   \
+    {                                                                             \
+        uint32_t ea = cpu_ea(c, i), r;                                            \
+        const uint8_t *p = cpu_rd_ptr(c, i->seg, ea, 4);                          \
+        uint8_t *q = OP != CPU_ALU_CMP ? cpu_wr_ptr(c, i->seg, ea, 4) : NULL;     \
+        if (CPU_UNLIKELY(!p || (OP != CPU_ALU_CMP && !q))) T_SLOW();              \
+        r = cpu_alu_inl(&c->fl, OP, 4, cpu_host_ld(p, 4), c->r[i->reg]);          \
+        if (OP != CPU_ALU_CMP) cpu_host_st(q, 4, r);                              \
+        c->eip += i->len;                                                         \
+        icnt++;                                                                   \
+        CPU_T_NEXT();                                                             \
+    }
+ALU_EACH(T_GM, t_gm) ALU_EACH(T_MG, t_mg)
+
+static int t_mov_gm32(CPU_TARGS)
+{
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, cpu_ea(c, i), 4);
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    c->r[i->reg] = cpu_host_ld(p, 4);
+    c->eip += i->len;
+    icnt++;
+    CPU_T_NEXT();
+}
+
+static int t_mov_mg32(CPU_TARGS)
+{
+    uint8_t *q = cpu_wr_ptr(c, i->seg, cpu_ea(c, i), 4);
+    if (CPU_UNLIKELY(!q)) T_SLOW();
+    cpu_host_st(q, 4, c->r[i->reg]);
+    c->eip += i->len;
+    icnt++;
+    CPU_T_NEXT();
+}
+
+/* PUSH/POP r32 on a 32-bit stack (a 16-bit one takes the slow way). */
+static int t_push_r32(CPU_TARGS)
+{
+    uint32_t sp = c->r[CPU_ESP] - 4u;
+    uint8_t *q = c->stack32 ? cpu_wr_ptr(c, CPU_SS, sp, 4) : NULL;
+    if (CPU_UNLIKELY(!q)) T_SLOW();
+    cpu_host_st(q, 4, c->r[i->reg]);   /* PUSH ESP: the old ESP */
+    c->r[CPU_ESP] = sp;
+    c->eip += i->len;
+    icnt++;
+    CPU_T_NEXT();
+}
+
+static int t_pop_r32(CPU_TARGS)
+{
+    const uint8_t *p = c->stack32 ? cpu_rd_ptr(c, CPU_SS, c->r[CPU_ESP], 4) : NULL;
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    c->r[CPU_ESP] += 4u;
+    c->r[i->reg] = cpu_host_ld(p, 4);   /* POP ESP: the popped value wins */
+    c->eip += i->len;
+    icnt++;
+    CPU_T_NEXT();
+}
+
+/* CALL rel32 (7+m) and RET (10+m): the target owes its "+m". */
+static int t_call_rel32(CPU_TARGS)
+{
+    uint32_t sp = c->r[CPU_ESP] - 4u, next = c->eip + i->len;
+    uint8_t *q = c->stack32 ? cpu_wr_ptr(c, CPU_SS, sp, 4) : NULL;
+    if (CPU_UNLIKELY(!q)) T_SLOW();
+    cpu_host_st(q, 4, next);
+    c->r[CPU_ESP] = sp;
+    c->eip = next + i->imm;
+    c->mpend = 0xFFu;
+    icnt++;
+    CPU_T_JUMPED(next);
+}
+
+static int t_ret_near32(CPU_TARGS)
+{
+    uint32_t next = c->eip + i->len;
+    const uint8_t *p = c->stack32 ? cpu_rd_ptr(c, CPU_SS, c->r[CPU_ESP], 4) : NULL;
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    c->r[CPU_ESP] += 4u;
+    c->eip = cpu_host_ld(p, 4);
+    c->mpend = 0xFFu;
+    icnt++;
+    CPU_T_JUMPED(next);
+}
+
+/* Jcc rel32 on registers only: taken, the tlink entry owes its "+m" (7+m). */
+#define T_JCC(name, COND)                                                         \
+    static int name(CPU_TARGS)                                                    \
+    {                                                                             \
+        uint32_t next = c->eip + i->len;                                          \
+        icnt++;                                                                   \
+        if (COND) {                                                               \
+            const cpu_insn *n = i->tlink;                                         \
+            c->eip = next + i->imm;                                               \
+            cyc += CLK_JCC_TAKEN_EXTRA;                                           \
+            if (CPU_UNLIKELY(cpu_insn_key(n) != i->nkey + (int32_t)i->imm ||      \
+                             cyc >= tend))                                        \
+                return cpu_t_exit(c, cyc, icnt, 0xFFu);                           \
+            assert(n->fn && n->tfn);                                              \
+            CPU_MUSTTAIL return n->tfn(c, n, cyc + n->clk + n->comps, tend, icnt); \
+        }                                                                         \
+        c->eip = next;                                                            \
+        CPU_T_NEXT();                                                             \
+    }
+#define T_JCC_CC(name, CC) T_JCC(name, cpu_flags_cond_inl(&c->fl, CC))
+T_JCC_CC(t_jcc0, 0) T_JCC_CC(t_jcc1, 1) T_JCC_CC(t_jcc2, 2) T_JCC_CC(t_jcc3, 3)
+T_JCC_CC(t_jcc6, 6) T_JCC_CC(t_jcc7, 7) T_JCC_CC(t_jcc8, 8) T_JCC_CC(t_jcc9, 9)
+T_JCC_CC(t_jcc10, 10) T_JCC_CC(t_jcc11, 11) T_JCC_CC(t_jcc12, 12) T_JCC_CC(t_jcc13, 13)
+T_JCC_CC(t_jcc14, 14) T_JCC_CC(t_jcc15, 15)
+T_JCC(t_jz_e, cpu_flags_zf_inl(&c->fl) == 1) T_JCC(t_jz_ne, cpu_flags_zf_inl(&c->fl) == 0)
+
+/* ---- threaded forms without a plain specialised handler ---------------------------
+** 16-bit ALU and MOV, MOVZX/MOVSX of a word, register forms of the groups (TEST,
+** shifts, op r/m, imm), LEA: each is the generic handler of its opcode (x_arith.c,
+** x_mov.c, x_shift.c) for the operand size and kind fixed at decode time. */
+
+static inline void set16(cpu_state *c, unsigned r, uint32_t v)
+{
+    c->r[r] = (c->r[r] & 0xFFFF0000u) | (v & 0xFFFFu);
+}
+
+/* Fell through: EIP, the count, the linked entry. */
+#define T_DONE() do { c->eip += i->len; icnt++; CPU_T_NEXT(); } while (0)
+
+static int t_eg16_r(CPU_TARGS)   /* op r16, r16 (01 direction) */
+{
+    uint32_t r = cpu_alu_inl(&c->fl, i->op, 2, c->r[i->rm], c->r[i->reg]);
+    if (i->op != CPU_ALU_CMP) set16(c, i->rm, r);
+    T_DONE();
+}
+
+static int t_ge16_r(CPU_TARGS)   /* op r16, r16 (03 direction) */
+{
+    uint32_t r = cpu_alu_inl(&c->fl, i->op, 2, c->r[i->reg], c->r[i->rm]);
+    if (i->op != CPU_ALU_CMP) set16(c, i->reg, r);
+    T_DONE();
+}
+
+static int t_ge16_m(CPU_TARGS)   /* op r16, m16 */
+{
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, cpu_ea(c, i), 2);
+    uint32_t r;
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    r = cpu_alu_inl(&c->fl, i->op, 2, c->r[i->reg], cpu_host_ld(p, 2));
+    if (i->op != CPU_ALU_CMP) set16(c, i->reg, r);
+    T_DONE();
+}
+
+static int t_eg16_m(CPU_TARGS)   /* op m16, r16 (read-modify-write; CMP reads) */
+{
+    uint32_t ea = cpu_ea(c, i), r;
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, ea, 2);
+    uint8_t *q = i->op != CPU_ALU_CMP ? cpu_wr_ptr(c, i->seg, ea, 2) : NULL;
+    if (CPU_UNLIKELY(!p || (i->op != CPU_ALU_CMP && !q))) T_SLOW();
+    r = cpu_alu_inl(&c->fl, i->op, 2, cpu_host_ld(p, 2), c->r[i->reg]);
+    if (i->op != CPU_ALU_CMP) cpu_host_st(q, 2, r);
+    T_DONE();
+}
+
+static int t_ei_r(CPU_TARGS)   /* op r, imm (80 81 83, mod = 3), any size */
+{
+    uint32_t r = cpu_alu_inl(&c->fl, i->reg, i->opsz, cpu_getr(c, i->opsz, i->rm), i->imm);
+    if (i->reg != CPU_ALU_CMP) cpu_setr(c, i->opsz, i->rm, r);
+    T_DONE();
+}
+
+static int t_mov_rr16(CPU_TARGS) { set16(c, i->rm, c->r[i->reg]); T_DONE(); }
+static int t_mov_gr16(CPU_TARGS) { set16(c, i->reg, c->r[i->rm]); T_DONE(); }
+
+static int t_mov_gm16(CPU_TARGS)
+{
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, cpu_ea(c, i), 2);
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    set16(c, i->reg, cpu_host_ld(p, 2));
+    T_DONE();
+}
+
+static int t_mov_mg16(CPU_TARGS)
+{
+    uint8_t *q = cpu_wr_ptr(c, i->seg, cpu_ea(c, i), 2);
+    if (CPU_UNLIKELY(!q)) T_SLOW();
+    cpu_host_st(q, 2, c->r[i->reg]);
+    T_DONE();
+}
+
+/* MOVZX/MOVSX r32, m16 (0F B7 / 0F BF). */
+static int t_movzx_m16(CPU_TARGS)
+{
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, cpu_ea(c, i), 2);
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    c->r[i->reg] = cpu_host_ld(p, 2);
+    T_DONE();
+}
+
+static int t_movsx_m16(CPU_TARGS)
+{
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, cpu_ea(c, i), 2);
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    c->r[i->reg] = (uint32_t)(int32_t)(int16_t)cpu_host_ld(p, 2);
+    T_DONE();
+}
+
+/* INC/DEC m16 (FF /0 /1): CF kept, as cpu_alu_inc/dec. */
+static int t_incdec16_m(CPU_TARGS)
+{
+    uint32_t ea = cpu_ea(c, i), a, r;
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, ea, 2);
+    uint8_t *q = cpu_wr_ptr(c, i->seg, ea, 2);
+    if (CPU_UNLIKELY(!p || !q)) T_SLOW();
+    a = cpu_host_ld(p, 2);
+    r = (i->reg ? a - 1u : a + 1u) & 0xFFFFu;
+    c->fl.cf_in = (uint8_t)cpu_flags_cf_inl(&c->fl);
+    cpu_flags_set_lazy(&c->fl, i->reg ? CPU_LF_DEC : CPU_LF_INC, 2, a, 1u, r);
+    cpu_host_st(q, 2, r);
+    T_DONE();
+}
+
+/* Group 2 on a register, any size and count source (x_shift.c). */
+static int t_shift_r(CPU_TARGS)
+{
+    unsigned n = i->opsz;
+    uint8_t cnt = (i->opc & 0xFEu) == 0xD0u ? 1u
+                : (i->opc & 0xFEu) == 0xD2u ? (uint8_t)c->r[CPU_ECX] : (uint8_t)i->imm;
+    cpu_setr(c, n, i->rm, cpu_shift(&c->fl, i->reg, n, cpu_getr(c, n, i->rm), cnt));
+    T_DONE();
+}
+
+static int t_test_ri(CPU_TARGS)   /* TEST r, imm (F6/F7 /0, mod = 3) */
+{
+    uint32_t m = cpu_size_mask(i->opsz), a = c->r[i->rm], b = i->imm;
+    if (i->opsz == 1) a = cpu_reg8(c, i->rm);
+    cpu_flags_set_lazy(&c->fl, CPU_LF_LOGIC, i->opsz, a & m, b & m, a & b & m);
+    T_DONE();
+}
+
+static int t_test_rr(CPU_TARGS)   /* TEST r, r (84/85, mod = 3) */
+{
+    uint32_t m = cpu_size_mask(i->opsz);
+    uint32_t a = cpu_getr(c, i->opsz, i->rm), b = cpu_getr(c, i->opsz, i->reg);
+    cpu_flags_set_lazy(&c->fl, CPU_LF_LOGIC, i->opsz, a & m, b & m, a & b & m);
+    T_DONE();
+}
+
+static int t_lea(CPU_TARGS) { cpu_setr(c, i->opsz, i->reg, cpu_ea(c, i)); T_DONE(); }
+
+/* The forms above for a generic handler, by operand size and kind; NULL: none. */
+static cpu_tfn thread_generic(const cpu_insn *o)
+{
+    int reg = o->mod == 3, w16 = o->opsz == 2, two = (o->flags & CPU_IF_TWOBYTE) != 0;
+    if (o->fn == x_alu_EG && w16) return reg ? t_eg16_r : t_eg16_m;
+    if (o->fn == x_alu_GE && w16) return reg ? t_ge16_r : t_ge16_m;
+    if (o->fn == x_mov_EG && w16) return reg ? t_mov_rr16 : t_mov_mg16;
+    if (o->fn == x_mov_GE && w16) return reg ? t_mov_gr16 : t_mov_gm16;
+    if (o->fn == x_alu_EI && reg) return t_ei_r;
+    if (o->fn == x_shift && reg) return t_shift_r;
+    if (o->fn == x_test_EI && reg) return t_test_ri;
+    if (o->fn == x_test_EG && reg) return t_test_rr;
+    if (o->fn == x_incdec_E && w16 && !reg) return t_incdec16_m;
+    if (o->fn == x_lea) return t_lea;
+    if (two && !reg && o->opsz == 4 && o->fn == x_movzx && o->opc == 0xB7) return t_movzx_m16;
+    if (two && !reg && o->opsz == 4 && o->fn == x_movsx && o->opc == 0xBF) return t_movsx_m16;
+    return NULL;
+}
+
+/* Each specialised handler beside its threaded form; anything else runs through
+** cpu_t_any. Every form here charges at least 2 base clocks (thread.h's bound). */
+#define T_MAP(name, OP) { name, t_##name },
+static const struct { cpu_fn fn; cpu_tfn tfn; } thread_map[] = {
+    ALU_EACH(T_MAP, rr) ALU_EACH(T_MAP, gr) ALU_EACH(T_MAP, ri)
+    ALU_EACH(T_MAP, gm) ALU_EACH(T_MAP, mg)
+    { mov_rr32, t_mov_rr32 }, { mov_gr32, t_mov_gr32 }, { mov_ri32, t_mov_ri32 },
+    { mov_gm32, t_mov_gm32 }, { mov_mg32, t_mov_mg32 },
+    { inc_r32, t_inc_r32 }, { dec_r32, t_dec_r32 },
+    { sh1_r32, t_sh1_r32 }, { shl1_r32, t_shl1_r32 }, { shr1_r32, t_shr1_r32 },
+    { sar1_r32, t_sar1_r32 }, { shi_r32, t_shi_r32 },
+    { push_r32, t_push_r32 }, { pop_r32, t_pop_r32 },
+    { call_rel32, t_call_rel32 }, { ret_near32, t_ret_near32 },
+    { jcc0, t_jcc0 }, { jcc1, t_jcc1 }, { jcc2, t_jcc2 }, { jcc3, t_jcc3 },
+    { jz_e, t_jz_e }, { jz_ne, t_jz_ne }, { jcc6, t_jcc6 }, { jcc7, t_jcc7 },
+    { jcc8, t_jcc8 }, { jcc9, t_jcc9 }, { jcc10, t_jcc10 }, { jcc11, t_jcc11 },
+    { jcc12, t_jcc12 }, { jcc13, t_jcc13 }, { jcc14, t_jcc14 }, { jcc15, t_jcc15 },
+};
+
+cpu_tfn cpu_thread_fn(const cpu_insn *o)
+{
+    size_t k;
+    cpu_tfn t;
+    assert(o && o->fn);
+    if (o->clk == 0) return cpu_t_any;   /* thread.h: every other form charges a clock */
+    for (k = 0; k < sizeof thread_map / sizeof thread_map[0]; k++)
+        if (thread_map[k].fn == o->fn) return thread_map[k].tfn;
+    t = thread_generic(o);
+    return t ? t : cpu_t_any;
 }

@@ -23,6 +23,15 @@ def pytest_addoption(parser):
                      help="rewrite scenarios/golden/*.trace from the current vmmsim")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _image_cache_outside_home(tmp_path_factory):
+    """The harness never fills the user's ~/.cache: without VMMSIM_CACHE (ctest sets
+    one in the build tree), its VxD image cache lives in pytest's temporary folder."""
+    if "VMMSIM_CACHE" not in os.environ:
+        os.environ["VMMSIM_CACHE"] = str(tmp_path_factory.mktemp("image-cache"))
+    yield
+
+
 def vmmsim_path():
     env = os.environ.get("VMMSIM")
     if env:

@@ -173,6 +173,14 @@ const char *scen_error(const scen *s);
 /* The label at addr as "VXD.label" (NULL when none); used by expectation checks. */
 const char *scen_label_at(const scen *s, uint32_t addr, char *buf, size_t len);
 
+/* The image cache's counters in this process (scen/scen_cache.c): lookups that found
+** an entry, lookups that did not (of which: a damaged entry, a changed include),
+** entries stored and entries evicted. */
+typedef struct scen_cache_counts {
+    uint64_t hits, misses, damaged, stale, stores, evicted;
+} scen_cache_counts;
+void scen_cache_counts_get(scen_cache_counts *out);
+
 /* Built-in default scenario (Call_When_Idle + Call_When_Not_Critical at work). */
 extern const char scen_default_yaml[];
 #define SCEN_DEFAULT_NAME "<built-in>"

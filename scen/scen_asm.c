@@ -1,6 +1,8 @@
 /*
 ** scen_asm.c — VxD sources -> flat images + labels (nasm -f bin), and label
 ** resolution. nasm runs in a private temporary folder that is always removed.
+** Images and labels are kept in the image cache (scen_cache.c) under a hash of what
+** decides them; a hit runs no nasm and makes no temporary folder.
 **
 ** Each source is wrapped in a small prologue: a [map symbols] directive (the label
 ** table), `org` at the load address, `bits 32`, and a %line directive so that nasm's
@@ -51,7 +53,16 @@
 typedef struct asm_tmp {
     char dir[256];
     char src[300], bin[300], map[300], log[300];
+    char dep[300], dep2[300], ver[300];   /* nasm -MD, nasm -M, nasm -v (image cache) */
 } asm_tmp;
+
+/* One scen_assemble: the temporary folder (made when nasm first has to run) and the
+** image cache (scen_cache.c). */
+typedef struct asm_ctx {
+    asm_tmp    t;
+    int        have_tmp;
+    scen_cache c;
+} asm_ctx;
 
 static int tmp_open(scen *s, asm_tmp *t) {
     assert(s && t);
@@ -65,13 +76,31 @@ static int tmp_open(scen *s, asm_tmp *t) {
     snprintf(t->bin, sizeof t->bin, "%s/vxd.bin", t->dir);
     snprintf(t->map, sizeof t->map, "%s/vxd.map", t->dir);
     snprintf(t->log, sizeof t->log, "%s/nasm.log", t->dir);
+    snprintf(t->dep, sizeof t->dep, "%s/vxd.d", t->dir);
+    snprintf(t->dep2, sizeof t->dep2, "%s/vxd.m", t->dir);
+    snprintf(t->ver, sizeof t->ver, "%s/nasm.ver", t->dir);
     return SCEN_OK;
+}
+
+/* The files of one nasm run; the folder stays for the next VxD. */
+static void tmp_unlink(const asm_tmp *t) {
+    assert(t && t->dir[0]);
+    unlink(t->src); unlink(t->bin); unlink(t->map); unlink(t->log);
+    unlink(t->dep); unlink(t->dep2); unlink(t->ver);
 }
 
 static void tmp_clean(asm_tmp *t) {
     assert(t && t->dir[0]);
-    unlink(t->src); unlink(t->bin); unlink(t->map); unlink(t->log);
+    tmp_unlink(t);
     rmdir(t->dir);
+}
+
+static int ensure_tmp(scen *s, asm_ctx *a) {
+    assert(s && a);
+    if (a->have_tmp) return SCEN_OK;
+    int rc = tmp_open(s, &a->t);
+    a->have_tmp = rc == SCEN_OK;
+    return rc;
 }
 
 /* Reads a whole file (at most max bytes) into a malloc'd buffer, NUL-terminated. */
@@ -89,12 +118,15 @@ static char *slurp(const char *path, size_t max, size_t *len) {
     return buf;
 }
 
-static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds);
+/* The wrapped source nasm reads, less its first line ([map symbols PATH], a temporary
+** path): the part the image cache's key covers. *body is malloc'd. */
+static int make_body(scen *s, uint32_t i, char **body, size_t *len) {
+    assert(s && body && len && i < s->nvxds);
     const scen_src *src = &s->src[i];
-    FILE *f = fopen(t->src, "w");
-    if (!f) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s: %s", t->src, strerror(errno));
-    fprintf(f, "[map symbols %s]\norg 0x%08x\nbits 32\n", t->map, s->vxds[i].load_addr);
+    *body = NULL;
+    FILE *f = open_memstream(body, len);
+    if (!f) return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
+    fprintf(f, "org 0x%08x\nbits 32\n", s->vxds[i].load_addr);
     /* VM handles by name, so that VxD code need not hard-code them. */
     for (uint32_t k = 0; k < s->nvms; k++)
         fprintf(f, "%%define VM_%s 0x%08x\n", s->vms[k].name, vmm_handle_of_index(k));
@@ -106,6 +138,21 @@ static int write_source(scen *s, uint32_t i, const asm_tmp *t) {
     } else {
         fprintf(f, "%%include \"%s\"\n", src->file);
     }
+    int bad = ferror(f);
+    if (fclose(f) || bad || !*body) {
+        free(*body);
+        *body = NULL;
+        return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
+    }
+    return SCEN_OK;
+}
+
+static int write_source(scen *s, const asm_tmp *t, const char *body, size_t len) {
+    assert(s && t && body);
+    FILE *f = fopen(t->src, "w");
+    if (!f) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s: %s", t->src, strerror(errno));
+    fprintf(f, "[map symbols %s]\n", t->map);
+    fwrite(body, 1, len, f);
     int bad = ferror(f);
     if (fclose(f) || bad) return scen_fail(s, SCEN_EIO, 0, 0, "cannot write %s", t->src);
     return SCEN_OK;
@@ -150,9 +197,10 @@ static uint32_t nasm_time_s(void) {
     return t;
 }
 
-/* The child: limits, stdout to /dev/null, stderr to the log, then nasm. Only
-** async-signal-safe calls between fork and exec. */
-static void nasm_child(const char *nasm, char **argv, const char *log, uint32_t secs) {
+/* The child: limits, stdout to outp (/dev/null but for `nasm -v`), stderr to the log,
+** then nasm. Only async-signal-safe calls between fork and exec. */
+static void nasm_child(const char *nasm, char **argv, const char *outp, const char *log,
+                       uint32_t secs) {
     struct rlimit cpu = { secs, secs + 1 }, fsz = { SCEN_NASM_FILE_MAX, SCEN_NASM_FILE_MAX },
                   as = { SCEN_NASM_AS_MAX, SCEN_NASM_AS_MAX };
 #ifdef __linux__
@@ -161,7 +209,8 @@ static void nasm_child(const char *nasm, char **argv, const char *log, uint32_t 
     setrlimit(RLIMIT_CPU, &cpu);
     setrlimit(RLIMIT_FSIZE, &fsz);
     setrlimit(RLIMIT_AS, &as);
-    int out = open("/dev/null", O_WRONLY), err = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int out = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+        err = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(126);
     execvp(nasm, argv);
     _exit(errno == ENOENT || errno == EACCES ? 127 : 126);
@@ -215,29 +264,59 @@ const char *scen_include_dir(char *buf, size_t len) {
     return is_dir(SCEN_INC_PACKAGE) ? SCEN_INC_PACKAGE : NULL;
 }
 
-/* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
-static int run_nasm(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds && t->src[0] && t->bin[0] && t->map[0]);
+/* What one nasm run is for: the image (with its dependency list for the image cache:
+** -MD), the dependency list alone (-M: nasm 2.16.01's -MD leaves out %include files),
+** or its version (-v, part of the image cache's key). */
+enum { NASM_IMAGE, NASM_IMAGE_MD, NASM_DEPS, NASM_VERSION };
+
+static const char *nasm_name(void) {
     const char *nasm = getenv("VMMSIM_NASM");
     if (!nasm || !*nasm) nasm = access(VMMSIM_NASM_PATH, X_OK) == 0 ? VMMSIM_NASM_PATH : "nasm";
+    return nasm;
+}
+
+/* nasm's argument list for `mode` (argv has room for 14). */
+static void nasm_argv(char **argv, int mode, const asm_tmp *t, char *inc1, char *inc2) {
+    assert(argv && t && inc1 && inc2);
+    int n = 0;
+    argv[n++] = (char *)nasm_name();
+    if (mode == NASM_VERSION) {
+        argv[n++] = "-v";
+    } else {
+        argv[n++] = "-f"; argv[n++] = "bin"; argv[n++] = inc1; argv[n++] = inc2;
+        if (mode == NASM_DEPS) {
+            argv[n++] = "-M"; argv[n++] = "-MF"; argv[n++] = (char *)t->dep2;
+        } else {
+            if (mode == NASM_IMAGE_MD) { argv[n++] = "-MD"; argv[n++] = (char *)t->dep; }
+            argv[n++] = "-o"; argv[n++] = (char *)t->bin;
+        }
+        argv[n++] = (char *)t->src;
+    }
+    assert(n < 14);
+    argv[n] = NULL;
+}
+
+/* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
+static int run_nasm(scen *s, uint32_t i, const asm_tmp *t, int mode) {
+    assert(s && t && i < s->nvxds && t->src[0] && t->bin[0] && t->map[0]);
     char incbuf[SCEN_PATH_MAX];
     const char *inc = scen_include_dir(incbuf, sizeof incbuf);
     if (!inc)
         return scen_fail(s, SCEN_EIO, 0, 0, "cannot find vmm.inc's folder (share/vmmsim/include "
                          "beside the vmmsim binary, " VMMSIM_INSTALL_INCLUDE_DIR " or " SCEN_INC_PACKAGE "): set "
                          "VMMSIM_INCLUDE to it");
-    char inc1[SCEN_PATH_MAX + 4], inc2[SCEN_PATH_MAX + 4];
+    char inc1[SCEN_PATH_MAX + 4], inc2[SCEN_PATH_MAX + 4], *argv[14];
     snprintf(inc1, sizeof inc1, "-I%s/", s->dir);
     snprintf(inc2, sizeof inc2, "-I%s/", inc);
-    char *argv[] = { (char *)nasm, "-f", "bin", inc1, inc2, "-o", (char *)t->bin,
-                     (char *)t->src, NULL };
+    nasm_argv(argv, mode, t, inc1, inc2);
     uint32_t secs = nasm_time_s();
     struct sigaction old[NASM_NSIG];
     int st = 0, timed_out = 0, werr;
     nasm_signal = 0;
     nasm_signals(1, old);
     pid_t pid = fork();
-    if (pid == 0) nasm_child(nasm, argv, t->log, secs);
+    if (pid == 0)
+        nasm_child(argv[0], argv, mode == NASM_VERSION ? t->ver : "/dev/null", t->log, secs);
     nasm_pid = pid;
     werr = pid < 0 ? -1 : nasm_wait(pid, secs, &st, &timed_out);
     nasm_pid = 0;
@@ -247,7 +326,7 @@ static int run_nasm(scen *s, uint32_t i, const asm_tmp *t) {
         raise(nasm_signal);
         return scen_fail(s, SCEN_EIO, 0, 0, "interrupted while assembling VxD '%s'", s->vxds[i].name);
     }
-    if (pid < 0) return scen_fail(s, SCEN_EIO, 0, 0, "cannot run %s: %s", nasm, strerror(errno));
+    if (pid < 0) return scen_fail(s, SCEN_EIO, 0, 0, "cannot run %s: %s", argv[0], strerror(errno));
     if (werr) return scen_fail(s, SCEN_EIO, 0, 0, "waitpid: %s", strerror(errno));
     return nasm_status(s, i, st, timed_out, secs);
 }
@@ -329,15 +408,15 @@ static uint32_t hex(const char **p) {
     return v;
 }
 
-/* The map's section tables: "Real  Virtual  Name" rows, hex addresses. */
-static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds);
+/* The map's section tables: "Real  Virtual  Name" rows, hex addresses -> img. */
+static int read_map(scen *s, uint32_t i, const asm_tmp *t, scen_image *img) {
+    assert(s && t && img && i < s->nvxds);
     size_t len = 0;
     char *map = slurp(t->map, 4u << 20, &len);
     if (!map) return scen_fail(s, SCEN_EIO, 0, 0, "nasm wrote no symbol map for VxD '%s'", s->vxds[i].name);
-    scen_src *src = &s->src[i];
-    src->labels = calloc(SCEN_LABELS_MAX, sizeof *src->labels);
-    if (!src->labels) { free(map); return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory"); }
+    const scen_src *src = &s->src[i];
+    img->labels = calloc(SCEN_LABELS_MAX, sizeof *img->labels);
+    if (!img->labels) { free(map); return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory"); }
     int in_table = 0;
     for (char *line = map, *next; *line; line = next) {
         next = strchr(line, '\n');
@@ -351,71 +430,168 @@ static int read_map(scen *s, uint32_t i, const asm_tmp *t) {
         (void)hex(&p);
         while (*p == ' ') p++;
         size_t nlen = strlen(p);
-        if (!nlen || nlen >= sizeof src->labels[0].name) continue;
-        if (src->nlabels >= SCEN_LABELS_MAX) {
+        if (!nlen || nlen >= sizeof img->labels[0].name) continue;
+        if (img->nlabels >= SCEN_LABELS_MAX) {
             free(map);
             return scen_fail(s, SCEN_ELIMIT, src->at.line, src->at.col,
                              "VxD '%s': more than %u labels", s->vxds[i].name, SCEN_LABELS_MAX);
         }
-        memcpy(src->labels[src->nlabels].name, p, nlen + 1);
-        src->labels[src->nlabels].addr = real;
-        src->nlabels++;
+        memcpy(img->labels[img->nlabels].name, p, nlen + 1);
+        img->labels[img->nlabels].addr = real;
+        img->nlabels++;
     }
     free(map);
     return SCEN_OK;
 }
 
-static int assemble1(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds && t->dir[0]);
+/* VxD i gets img (the scenario owns it from here), which must fit in guest memory. */
+static int take_image(scen *s, uint32_t i, scen_image *img) {
+    assert(s && img && img->image && i < s->nvxds && img->len <= SCEN_IMAGE_MAX);
+    s->src[i].image = img->image;
+    s->src[i].labels = img->labels;
+    s->src[i].nlabels = img->nlabels;
+    s->vxds[i].image = img->image;
+    s->vxds[i].image_len = img->len;
+    memset(img, 0, sizeof *img);
+    if ((uint64_t)s->vxds[i].load_addr + s->vxds[i].image_len > (uint64_t)s->m.memory_kb * 1024)
+        return scen_fail(s, SCEN_ESCHEMA, s->src[i].at.line, s->src[i].at.col,
+                         "VxD '%s': expected its image (0x%08x + 0x%x bytes) inside guest "
+                         "memory, found it ends beyond machine.memory_kb (%u KiB)",
+                         s->vxds[i].name, s->vxds[i].load_addr, s->vxds[i].image_len,
+                         s->m.memory_kb);
+    return SCEN_OK;
+}
+
+/* A `file:` source must be a readable regular file (not a folder, /dev/zero, a FIFO). */
+static int check_file(scen *s, uint32_t i) {
+    assert(s && i < s->nvxds);
     const scen_src *src = &s->src[i];
     struct stat st;
-    if (src->file && (stat(src->file, &st) || access(src->file, R_OK) != 0))
+    if (!src->file) return SCEN_OK;
+    if (stat(src->file, &st) || access(src->file, R_OK) != 0)
         return scen_fail(s, SCEN_EIO, src->pos.line, src->pos.col, "vxds.file: expected a "
                          "readable NASM source, found '%s': %s", src->file, strerror(errno));
-    if (src->file && !S_ISREG(st.st_mode))   /* a folder, a device (/dev/zero), a FIFO */
+    if (!S_ISREG(st.st_mode))
         return scen_fail(s, SCEN_EIO, src->pos.line, src->pos.col, "vxds.file: expected a "
                          "regular file as NASM source, found '%s', a %s", src->file,
                          S_ISDIR(st.st_mode) ? "folder" : "device, FIFO or socket");
-    int rc = write_source(s, i, t);
-    if (rc) return rc;
-    rc = run_nasm(s, i, t);
+    return SCEN_OK;
+}
+
+/* nasm makes VxD i's image and labels in img (md: with its dependency list). An image
+** beyond guest memory comes back without labels: take_image reports it. */
+static int assemble_nasm(scen *s, uint32_t i, asm_ctx *a, const char *body, size_t len,
+                         int md, scen_image *img) {
+    assert(s && a && body && img && i < s->nvxds);
+    int rc = ensure_tmp(s, a);
+    if (rc == SCEN_OK) rc = write_source(s, &a->t, body, len);
+    if (rc == SCEN_OK) rc = run_nasm(s, i, &a->t, md ? NASM_IMAGE_MD : NASM_IMAGE);
     if (rc < 0) return rc;
-    if (rc > 0) return asm_errors(s, i, t);
-    size_t len = 0;
-    char *img = slurp(t->bin, SCEN_IMAGE_MAX, &len);
-    if (!img)
+    if (rc > 0) return asm_errors(s, i, &a->t);
+    size_t ilen = 0;
+    img->image = (uint8_t *)slurp(a->t.bin, SCEN_IMAGE_MAX, &ilen);
+    if (!img->image)
         return scen_fail(s, SCEN_ELIMIT, s->src[i].at.line, s->src[i].at.col,
                          "VxD '%s': expected an image of at most 1 MiB", s->vxds[i].name);
-    s->src[i].image = (uint8_t *)img;
-    s->vxds[i].image = s->src[i].image;
-    s->vxds[i].image_len = (uint32_t)len;
-    if ((uint64_t)s->vxds[i].load_addr + len > (uint64_t)s->m.memory_kb * 1024)
-        return scen_fail(s, SCEN_ESCHEMA, s->src[i].at.line, s->src[i].at.col,
-                         "VxD '%s': expected its image (0x%08x + 0x%zx bytes) inside guest "
-                         "memory, found it ends beyond machine.memory_kb (%u KiB)",
-                         s->vxds[i].name, s->vxds[i].load_addr, len, s->m.memory_kb);
-    return read_map(s, i, t);
+    img->len = (uint32_t)ilen;
+    if ((uint64_t)s->vxds[i].load_addr + ilen > (uint64_t)s->m.memory_kb * 1024) return SCEN_OK;
+    return read_map(s, i, &a->t, img);
+}
+
+/* A helper run of nasm (its dependencies, its version) for the image cache only: a
+** failure turns the cache off for this VxD and is not the scenario's error. */
+static int cache_nasm(scen *s, uint32_t i, asm_ctx *a, int mode) {
+    assert(s && a && i < s->nvxds && (mode == NASM_DEPS || mode == NASM_VERSION));
+    int rc = ensure_tmp(s, a);
+    if (rc == SCEN_OK) rc = run_nasm(s, i, &a->t, mode);
+    if (rc == SCEN_OK) return SCEN_OK;
+    if (!nasm_signal) {                /* an interrupted run stays the scenario's error */
+        s->errcode = 0;
+        s->err[0] = 0;
+    }
+    return -1;
+}
+
+/* Stores VxD i's fresh image under k with the files nasm read (-MD and -M, less the
+** wrapped source). Anything missing: not stored. */
+static void cache_store(scen *s, uint32_t i, asm_ctx *a, const scen_key *k,
+                        const scen_image *img) {
+    assert(s && a && k && img && a->c.on);
+    scen_deps d = { .n = 0 };
+    if (!scen_cache_deps_read(&d, a->t.dep, a->t.src) && !cache_nasm(s, i, a, NASM_DEPS)
+        && !scen_cache_deps_read(&d, a->t.dep2, a->t.src))
+        scen_cache_put(&a->c, k, img, &d);
+    scen_cache_deps_free(&d);
+}
+
+/* The image cache's key of VxD i: 0 when there is none (no vmm.inc folder). */
+static int cache_key(scen *s, uint32_t i, const asm_ctx *a, const char *body, size_t len,
+                     scen_key *k) {
+    assert(s && a && body && k && i < s->nvxds);
+    char incbuf[SCEN_PATH_MAX];
+    const char *inc = a->c.on ? scen_include_dir(incbuf, sizeof incbuf) : NULL;
+    if (!inc) return 0;
+    const char *dirs[2] = { s->dir, inc };
+    return scen_cache_key(&a->c, dirs, 2, s->vxds[i].load_addr, body, len, k);
+}
+
+static int assemble1(scen *s, uint32_t i, asm_ctx *a) {
+    assert(s && a && i < s->nvxds);
+    int rc = check_file(s, i);
+    char *body = NULL;
+    size_t len = 0;
+    if (rc == SCEN_OK) rc = make_body(s, i, &body, &len);
+    if (rc) return rc;
+    scen_key k;
+    scen_image img = { NULL, 0, NULL, 0 };
+    int keyed = cache_key(s, i, a, body, len, &k);
+    if (keyed && scen_cache_get(&a->c, &k, &img)) {
+        free(body);
+        return take_image(s, i, &img);
+    }
+    rc = assemble_nasm(s, i, a, body, len, keyed, &img);
+    free(body);
+    if (rc == SCEN_OK && keyed && img.labels) cache_store(s, i, a, &k, &img);
+    if (rc == SCEN_OK) return take_image(s, i, &img);
+    free(img.image);
+    free(img.labels);
+    return rc;
+}
+
+/* The image cache for this scen_assemble: its folder, and nasm's `-v` when the
+** folder does not remember it yet. */
+static void cache_open(scen *s, asm_ctx *a) {
+    assert(s && a && s->nvxds > 0);
+    scen_cache_begin(&a->c, nasm_name());
+    if (!a->c.on || scen_cache_nasm_known(&a->c)) return;
+    size_t len = 0;
+    char *ver = cache_nasm(s, 0, a, NASM_VERSION) ? NULL : slurp(a->t.ver, 4096, &len);
+    if (ver && len > 0) scen_cache_nasm_version(&a->c, ver, len);
+    else a->c.on = 0;
+    free(ver);
 }
 
 int scen_assemble(scen *s) {
     assert(s);
     if (s->errcode) return s->errcode;
     if (s->nvxds == 0) return SCEN_OK;
-    asm_tmp t;
-    int rc = tmp_open(s, &t);
-    if (rc) return rc;
+    asm_ctx *a = calloc(1, sizeof *a);
+    if (!a) return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
+    cache_open(s, a);
+    int rc = s->errcode;               /* an interrupted `nasm -v` */
     uint32_t next = SCEN_LOAD_BASE;
     for (uint32_t i = 0; i < s->nvxds && rc == SCEN_OK; i++) {
         if (!s->vxds[i].load_addr) s->vxds[i].load_addr = next;
-        rc = assemble1(s, i, &t);
+        rc = assemble1(s, i, a);
         if (rc == SCEN_OK) {
             uint64_t end = (uint64_t)s->vxds[i].load_addr + s->vxds[i].image_len;
             end = (end + SCEN_LOAD_ALIGN - 1) / SCEN_LOAD_ALIGN * SCEN_LOAD_ALIGN;
             if (end > next) next = end > 0xFFFFF000u ? 0xFFFFF000u : (uint32_t)end;
         }
-        unlink(t.bin); unlink(t.map); unlink(t.log);
+        if (a->have_tmp) tmp_unlink(&a->t);
     }
-    tmp_clean(&t);
+    if (a->have_tmp) tmp_clean(&a->t);
+    free(a);
     return rc;
 }
 

@@ -6,6 +6,8 @@
 ** stop. Stepping starts every instruction with the full lookup, so any chain that
 ** skipped a budget check, a "+m", a fault's EIP or a code write would differ.
 */
+#include <stdio.h>
+
 #include "cpu_fixture.h"
 
 #define CHAIN_STEPS_MAX 100000u   /* a stepped program must stop before this */
@@ -143,6 +145,68 @@ START_TEST(test_wait_states_after_tlb_fill) {
 }
 END_TEST
 
+/* Every threaded form (cpu386/thread.h, x_fast.c) against the plain handlers: the
+** same program reached through a far JMP to the flat code segment (threaded) and to one
+** whose limit stops short of the code page's end (the code-page fast path is off, so
+** run_loop steps every instruction through i->fn), with the same clocks for the JMP.
+** Registers, clocks, instruction count, the data written and the final #GP agree. */
+#define THREAD_SEL_PLAIN 0x08u
+static const char thread_forms_src[] =
+    "mov ecx, 40\nmov esi, 0x20000\nmov edi, 0x20100\nmov ebx, 0x1357\nmov edx, 0x2468\n"
+    "l: mov ax, [esi]\nadd ax, [esi + 2]\nadc bx, ax\nsbb dx, bx\nxor [edi + 4], ax\n"
+    "cmp [edi + 4], dx\nmov [edi + 6], bx\nmov dx, bx\nmov bp, dx\n"
+    "movzx ebp, word [edi + 4]\nmovsx eax, word [edi + 6]\ninc word [edi + 8]\n"
+    "dec word [edi + 10]\nadd bl, 0x35\nsub bx, 0x1234\nand ebp, 0x7fff\nrol ax, 3\n"
+    "rcr bh, 1\nshl edx, cl\nsar dx, 2\nshr ebp, 1\nsar ebp, 1\nshl ebp, 1\n"
+    "test ax, 0x8001\njz near s1\ninc ebx\ns1: test bl, dl\njs s2\nadd ebx, 3\n"
+    "s2: lea ebx, [ebx + eax * 2 + 7]\npush eax\ncall f\npop eax\nadd eax, [esi + 8]\n"
+    "add [edi + 12], eax\ncmp eax, [esi]\njb s3\nsbb eax, [edi]\ns3: mov [edi + 16], eax\n"
+    "mov eax, [edi + 16]\nor eax, ebx\njo s4\njp s4\nxor edx, eax\ns4: jl s5\njg s5\n"
+    "sub ebx, edx\ns5: jle near s6\ncmp ebx, eax\ns6: add esi, 2\ndec ecx\njnz l\n"
+    "mov ax, [0xFFFFFFFF]\nhlt\n"
+    "f: mov ebp, [esp + 4]\nadd [esp + 4], ebp\nret\n";
+
+static void thread_run(uint32_t sel, chain_end *e, uint32_t *sum)
+{
+    tc_machine *m = tc_new(1024);
+    char src[sizeof thread_forms_src + 64];
+    snprintf(src, sizeof src, "jmp 0x%x:start\nstart: %s", sel, thread_forms_src);
+    tc_flat(m, src);
+    /* 0x08: code, base 0, limit TC_CODE + 0xEFF (byte granular), 32-bit */
+    tc_wr32(m, TC_GDT + 8, 0x0EFFu);
+    tc_wr32(m, TC_GDT + 12, 0x00419B00u);
+    for (uint32_t k = 0; k < 64; k++) tc_wr32(m, TC_DATA + 4 * k, 0x9E3779B1u * (k + 1));
+    cpu_get_config(m->cpu)->exc_intercept = TC_ALL_EXC;
+    chain_capture(m, tc_run(m, 10000000), e);
+    *sum = 0;
+    for (uint32_t k = 0; k < 128; k++) *sum = *sum * 31u + tc_rd32(m, TC_DATA + 4 * k);
+    ck_assert_uint_lt(m->code_len, 0xF00u);
+    tc_free(m);
+}
+
+START_TEST(test_thread_forms_match_plain) {
+    chain_end t, p;
+    uint32_t ts, ps;
+    thread_run(0x28u, &t, &ts);
+    thread_run(THREAD_SEL_PLAIN, &p, &ps);
+    ck_assert_str_eq(cpu_stop_name(t.stop), "exception");
+    ck_assert_str_eq(cpu_stop_name(p.stop), cpu_stop_name(t.stop));
+    for (int r = 0; r < 8; r++) tc_eq(t.regs[r], p.regs[r]);
+    tc_eq(t.fault_eip, p.fault_eip);
+    ck_assert_uint_eq(t.cycles, p.cycles);
+    ck_assert_uint_eq(t.icount, p.icount);
+    tc_eq(ts, ps);
+    ck_assert_uint_gt(t.icount, 40u * 50u);
+}
+END_TEST
+
+/* A chain longer than the threaded chain's clock bound, stepped and whole. */
+START_TEST(test_thread_long_chain_stepped) {
+    ck_assert_int_eq(chain_same_end("mov ecx, 3000\nl: add eax, ecx\nxor ebx, eax\n"
+                                    "dec ecx\njnz l\nhlt"), CPU_STOP_HLT);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_chain");
     TCase *tc = tcase_create("chain");
@@ -153,6 +217,8 @@ int main(void) {
     tcase_add_test(tc, test_chain_fault_exact);
     tcase_add_test(tc, test_chain_request_stop);
     tcase_add_test(tc, test_wait_states_after_tlb_fill);
+    tcase_add_test(tc, test_thread_forms_match_plain);
+    tcase_add_test(tc, test_thread_long_chain_stepped);
     suite_add_tcase(s, tc);
     return tc_main(s);
 }
