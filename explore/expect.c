@@ -408,7 +408,8 @@ static void fail_line(sink *k, const char *tok, const char *line) {
     assert(k && tok && line);
     if (k->v) {
         if (strlen(tok) < 32) sig_add(k->v->sig, tok);
-        if (!k->v->first[0]) snprintf(k->v->first, sizeof k->v->first, "%s", line);
+        if (!k->v->first[0])   /* a long line is cut: the verdict keeps its start */
+            snprintf(k->v->first, sizeof k->v->first, "%.*s", (int)sizeof k->v->first - 1, line);
     }
     if (k->out) fprintf(k->out, "# %s\n", line);
 }
