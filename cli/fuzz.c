@@ -24,6 +24,18 @@ static const char fuzz_help[] =
 "                         exhaustive depth-first walk of the decision tree (one\n"
 "                         thread; reports whether the tree was covered)\n"
 "  --depth D              PCT bug depth d (1..16, default 3)\n"
+"  --pct-by source|rank   PCT's sources: what produced each option (the VM, the\n"
+"                         event's callback, the stimulus; default) or the option's\n"
+"                         (kind, canonical rank), as before sources existed\n"
+"  --swarm                each run leaves a random (seeded) subset of choice kinds\n"
+"                         canonical (random and pct)\n"
+"  --max-failures N       stop after N failures (1: at the first); the results are\n"
+"                         those of the runs up to the N-th failure, in run order\n"
+"  --coverage-log FILE    a line per 64 runs: runs, distinct schedules, distinct\n"
+"                         traces, (kind, rank) pairs, callback pairs in both orders,\n"
+"                         distinct callback orders\n"
+"  --shrink               with --out: shrink each failure signature's shortest\n"
+"                         schedule (decisions only) to DIR/sig-K.min.schedule\n"
 "  --bound B              dfs: branch on the first B decisions of a run only\n"
 "  --deepen               dfs: passes with a growing bound 0, 1, 2, ... on the number\n"
 "                         of non-canonical decisions (delay bounding); reports the\n"
@@ -101,6 +113,11 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
         { "--shard", NULL, CLI_OPT_FUNC, o, 0, 0, "I/N with 0 <= I < N", NULL, shard_arg, 1 },
         { "--windows", NULL, CLI_OPT_FUNC, o, 0, 0, "steps or cycles", NULL, windows_arg, 1 },
         { "--out", NULL, CLI_OPT_STR, &o->out, 0, 0, "a DIR", NULL, NULL, 0 },
+        { "--pct-by", NULL, CLI_OPT_FUNC, &o->pct_by, 0, 0, "source or rank", NULL, cli_pct_by_arg, 1 },
+        { "--coverage-log", NULL, CLI_OPT_STR, &o->coverage_log, 0, 0, "a FILE", NULL, NULL, 0 },
+        { "--shrink", NULL, CLI_OPT_FLAG, &o->shrink, 0, 0, NULL, NULL, NULL, 0 },
+        { "--swarm", NULL, CLI_OPT_FLAG, &o->swarm, 0, 0, NULL, NULL, NULL, 0 },
+        { "--max-failures", NULL, CLI_OPT_U64, &o->max_failures, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
     };
     uint32_t npos = 0;
     const cli_cmd cmd = { "fuzz", fuzz_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,
@@ -108,6 +125,7 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     int rc = cli_opt_parse(&cmd, argc, argv, 1);
     if (rc) return rc;
     if (!o->scenario) return cli_usage_err(&cmd, "expected a SCENARIO, found", "nothing");
+    if (o->shrink && !o->out) return cli_usage_err(&cmd, "--shrink needs", "--out DIR");
     if (o->strat == ENG_STRAT_DFS && o->shard_n > 1) return cli_usage_err(&cmd, "--shard does not apply to", "dfs");
     if (o->max_delays != UINT32_MAX) o->deepen = 1;
     if ((o->deepen || o->window_cycles || o->por || o->outcomes) && o->strat != ENG_STRAT_DFS)

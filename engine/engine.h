@@ -114,17 +114,28 @@ enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY,
 int  eng_strategy_parse(const char *name, int *out);
 const char *eng_strategy_name(int strategy);     /* "?" when out of range */
 
-/* PCT (Burckhardt et al., ASPLOS 2010), adapted to choice points: a choice point
-** offers its options by canonical rank, so a "source" is (kind, rank). Every source
-** gets a random priority from the seed; a decision picks the highest-priority option;
-** at d-1 change points, drawn uniformly among the first `steps` decisions, the
-** option about to be picked is lowered below all others. Kinds that are not an
-** order (JITTER, IRQ_BOUNDARY) and decisions with more than ENG_PCT_RANKS_MAX
-** options draw uniformly instead. docs/fuzzing.md. */
+/* PCT (Burckhardt et al., ASPLOS 2010), adapted to choice points. A source is what
+** produced an option: the VM, the event's callback, the stimulus (eng_choose_src's
+** src[], see ENG_SRC_*). Every source gets a random priority from the seed; a
+** decision picks the option whose source has the highest priority; at d-1 change
+** points, drawn uniformly among the first `steps` decisions, the source about to be
+** picked is lowered below all others (the i-th lowered below those before it). A
+** decision asked without sources (eng_choose), or every decision under
+** ENG_PCT_BY_RANK, takes (kind, canonical rank) as its sources, the mapping of
+** vmmsim before sources existed. Kinds that are not an order (JITTER, IRQ_BOUNDARY)
+** and decisions with more than ENG_PCT_RANKS_MAX options draw uniformly instead.
+** docs/fuzzing.md. */
 #define ENG_PCT_DEPTH_MAX 16
 #define ENG_PCT_DEPTH_DEFAULT 3u    /* d when a command is not told */
 #define ENG_PCT_RANKS_MAX 64
-typedef struct eng_pct_low { uint32_t kind, rank; } eng_pct_low;
+typedef struct eng_pct_low { uint64_t src; } eng_pct_low;
+enum { ENG_PCT_BY_SOURCE = 0, ENG_PCT_BY_RANK = 1 };
+/* Source ids (eng_choose_src): a namespace in the top 16 bits, so that a VM, an
+** event's callback and a queue event never share one. */
+#define ENG_SRC_VM(vm)        ((1ull << 48) | (uint64_t)(vm))
+#define ENG_SRC_CALLBACK(a)   ((2ull << 48) | (uint64_t)(a))
+#define ENG_SRC_QUEUE(k, a)   ((3ull << 48) | ((uint64_t)(k) << 32) | ((a) & 0xFFFFFFFFull))
+#define ENG_SRC_RANK(k, r)    ((4ull << 48) | ((uint64_t)(k) << 32) | (uint64_t)(r))
 
 /* An advisor answers a REPLAY chooser's decisions past the end of its list instead of
 ** canonical 0 (dfs's partial-order reduction, explore/fuzz_por.c, steers the run's rest
@@ -158,6 +169,9 @@ typedef struct eng_chooser {
     eng_pct_low pct_low[ENG_PCT_DEPTH_MAX];  /* lowered sources, in lowering order */
     eng_advise_fn advise;           /* REPLAY past the list's end; NULL: canonical */
     void    *advise_ud;
+    int      pct_by;                /* ENG_PCT_BY_SOURCE or ENG_PCT_BY_RANK */
+    /* swarm: kinds (bit = kind) this run leaves canonical, whatever the strategy */
+    uint32_t canon_kinds;
 } eng_chooser;
 
 /* The chooser's fields belong to engine/: other modules use the functions below
@@ -171,6 +185,14 @@ void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);
 void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t steps);
 void eng_chooser_rewind(eng_chooser *c);  /* clear log and replay position, keep strategy */
 uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n);
+/* eng_choose with each option's source (src[i] for option i, n of them; NULL: none).
+** Only PCT reads them; every strategy logs and replays the same (kind, n, chosen). */
+uint32_t eng_choose_src(eng_chooser *c, uint32_t kind, uint32_t n, const uint64_t *src);
+/* PCT's mapping (ENG_PCT_BY_SOURCE, the default, or ENG_PCT_BY_RANK) and the swarm
+** mask (bit k set: kind k answered canonically), for the run the next strategy
+** selection starts; both survive rewinds. */
+void eng_chooser_pct_by(eng_chooser *c, int by);
+void eng_chooser_canon_kinds(eng_chooser *c, uint32_t mask);
 
 /* ---- run plans (engine/plan.c) -------------------------------------------
 ** How one run decides: every command and campaign sets its chooser from a plan,
@@ -184,7 +206,12 @@ typedef struct eng_plan {
     uint32_t n;
     eng_advise_fn advise;           /* DFS: past the list's end (NULL: canonical) */
     void    *advise_ud;
+    int      pct_by;                /* PCT: ENG_PCT_BY_SOURCE (0) or ENG_PCT_BY_RANK */
+    uint32_t canon_kinds;           /* RANDOM, PCT: swarm mask, kinds left canonical */
 } eng_plan;
+/* A swarm run's mask from its seed: each choice kind left canonical with
+** probability 1/2, but never all of them (eng_plan.canon_kinds). */
+uint32_t eng_swarm_mask(uint64_t run_seed);
 
 /* Run `run`'s seed in a series seeded with `seed`: a SplitMix64 step from both, so
 ** seeds are spread over 64 bits and each run's is known without running the others. */

@@ -72,6 +72,7 @@ typedef struct xpl_sim {
     int      strategy;         /* ENG_STRAT_CANONICAL, _RANDOM or _PCT (engine.h) */
     uint64_t seed;
     uint32_t depth;            /* PCT depth, 0: XPL_PCT_DEPTH */
+    int      pct_by;           /* ENG_PCT_BY_SOURCE (default) or ENG_PCT_BY_RANK */
     uint64_t max_cycles;       /* 0: the scenario's */
     int      run_rc;           /* vmm_run's result */
     unsigned explore;          /* VMM_EXPLORE_* for replays (xpl_replay_run) */
@@ -123,6 +124,7 @@ typedef struct xpl_tfile {
     char     strategy[32];
     uint64_t seed;
     uint32_t depth;            /* PCT only; 0: not given */
+    int      pct_by;     /* PCT: pct-by=source given (a header without it is older: rank) */
     int      has_run;    /* a "# run:" header line was present */
     int      ended;      /* its "# verdict:" summary line was read */
 } xpl_tfile;
@@ -201,6 +203,7 @@ int  xpl_sched_replay(const char *scen_path, const char *sched_path, uint64_t ma
 ** so the output does not depend on jobs or thread timing. */
 
 #define XPL_FZ_JOBS_MAX 256u
+#define XPL_FZ_SHRINK_ATTEMPTS 20000u    /* --shrink: replays per signature */
 typedef struct xpl_fz_opts {
     const char *scenario, *out;
     int      strat;                 /* ENG_STRAT_RANDOM, _PCT or _DFS */
@@ -219,6 +222,11 @@ typedef struct xpl_fz_opts {
     uint64_t max_cycles;
     int      json, quiet;
     int      force;                 /* --out DIR may hold another campaign's files */
+    int      pct_by;                /* ENG_PCT_BY_SOURCE (default) or ENG_PCT_BY_RANK */
+    int      swarm;                 /* each run leaves a seeded subset of kinds canonical */
+    uint64_t max_failures;          /* stop after this many failures, in run order (0: never) */
+    const char *coverage_log;       /* a line per 64 runs: runs, schedules, traces, pairs */
+    int      shrink;                /* --out: shrink each signature's shortest schedule */
 } xpl_fz_opts;
 
 /* Runs the campaign: a line per failure (unless quiet) and the summary on stdout,
@@ -232,6 +240,7 @@ typedef struct xpl_shrink_opts {
     const char *out_scen;           /* the reduced scenario; NULL with keep_stimuli */
     uint64_t max_attempts, max_cycles;
     int keep_stimuli;               /* shrink the decisions only */
+    int quiet;                      /* no report on stdout (errors still on stderr) */
 } xpl_shrink_opts;
 
 /* Replays the schedule, shrinks its decisions (and the scenario's stimuli), writes

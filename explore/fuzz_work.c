@@ -11,6 +11,7 @@
 #include <xxhash.h>
 
 #include "xpl_fuzz.h"
+#include "vmm/vmm_trace.h"
 
 uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n) {
     assert(d || n == 0);
@@ -64,7 +65,8 @@ void xpl_fz_workers_close(xpl_fz_campaign *cp) {
 static void chooser_set(xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
     assert(cp && ch && (cp->o.strat != ENG_STRAT_DFS || cp->dfs_n <= cp->dfs_cap));
     eng_plan p = { .strategy = cp->o.strat, .seed = seed, .depth = cp->o.depth,
-                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n,
+                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n, .pct_by = cp->o.pct_by,
+                   .canon_kinds = cp->o.swarm ? eng_swarm_mask(seed) : 0,
                    .advise = cp->o.por ? xpl_por_advise : NULL, .advise_ud = &cp->por };
     eng_chooser_plan(ch, &p);
 }
@@ -126,6 +128,16 @@ static int self_check(xpl_sim *c, xpl_fz_chunk *ch) {
     return differ;
 }
 
+/* The callback address of the run's first FINDING record (0: none): with the
+** failure tokens it is the failure's signature (fuzz_sig.c). */
+static uint32_t first_finding_cb(xpl_sim *c) {
+    const eng_trace *t = vmm_trace(c->v);
+    assert(t && t->len <= t->cap);
+    for (uint32_t i = 0; t->rec && i < t->len; i++)
+        if (t->rec[i].type == VMM_REC_FINDING) return (uint32_t)t->rec[i].args[2];
+    return 0;
+}
+
 void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k) {
     assert(cp && c && c->v && ch && k < ch->nrun && ch->nrun <= XPL_FZ_CHUNK_RUNS);
     uint64_t run = xpl_fz_run_index(&cp->o, ch->j0 + k);
@@ -139,6 +151,7 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     ch->dhash[k] = XXH64(log, nlog * sizeof log[0], eng_chooser_overflow(chs));
     /* dfs --deepen: a run of an earlier pass again; its failure was reported then */
     if (cp->o.strat == ENG_STRAT_DFS && xpl_fz_noncanonical(log, nlog) < cp->rerun_below) return;
+    xpl_fz_cov_take(c, ch, k);
     int nondet = cp->o.self_check ? self_check(c, ch) : 0;
     xpl_verdict v;
     if (xpl_verdict_get(c, &v)) { ch->err = XPL_EXIT_HOST; return; }
@@ -162,6 +175,9 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     f->dhash = ch->dhash[k];
     f->thash = vmm_trace(c->v)->hash;
     f->ndec = nlog;
+    f->nnc = 0;
+    for (uint32_t i = 0; i < nlog; i++) f->nnc += log[i].chosen != 0;
+    f->cb = first_finding_cb(c);
     f->v = v;
     if (cp->o.out && write_failure(cp, c, f)) ch->err = XPL_EXIT_HOST;
 }

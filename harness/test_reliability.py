@@ -351,7 +351,7 @@ def test_run_cut_at_max_cycles_fails_its_verdict(tmp_path, spin, later, what):
 # ---- item 7: replay reads the trace header strictly ---------------------------------
 
 @pytest.mark.parametrize("edit, what", [
-    (lambda t: t.replace("seed=5\n", "seed=banana\n"), ":6: expected '# run: strategy=S seed=N [depth=D]', found a seed that is not"),
+    (lambda t: t.replace("seed=5\n", "seed=banana\n"), ":6: expected '# run: strategy=S seed=N [depth=D [pct-by=source]]', found a seed that is not"),
     (lambda t: "".join(l for l in t.splitlines(True) if not l.startswith("# run:")), "expected a '# run: strategy=S seed=N' header line"),
     (lambda t: t.replace("# run: strategy=random seed=5", "# run: strategy=random"), "found a line without strategy= and seed="),
     (lambda t: t.replace("seed=5\n", "seed=5 x\n"), "found an unknown or repeated field"),

@@ -110,16 +110,28 @@ static const uint64_t *ev_ids(vmm_state *v, const uint32_t *cand, uint32_t n, ui
     return ids;
 }
 
+/* PCT's sources of pending events: each one's callback, the procedure that the
+** VxD's code handed the VMM. Only the first ENG_PCT_RANKS_MAX are named (PCT draws
+** uniformly beyond that); NULL when there are more. */
+static const uint64_t *ev_sources(const vmm_state *v, const uint32_t *cand, uint32_t n,
+                                  uint64_t src[ENG_PCT_RANKS_MAX]) {
+    assert(cand != NULL && src != NULL && n >= 1);
+    if (n > ENG_PCT_RANKS_MAX) return NULL;
+    for (uint32_t k = 0; k < n; k++) src[k] = ENG_SRC_CALLBACK(v->ev.list[cand[k]].cb);
+    return src;
+}
+
 /* The priority events that can run now, most recent first (the canonical LIFO of
 ** the PRIORITY_EVENT choice); then one is run. */
 static int prio_work(vmm_state *v) {
     assert(v->ev.n <= v->ev.cap && v->run.cur < v->nvms);
     uint32_t *cand = v->ev.cand, n = 0;
-    uint64_t ids[EV_IDS_MAX];
+    uint64_t ids[EV_IDS_MAX], src[ENG_PCT_RANKS_MAX];
     for (uint32_t i = v->ev.n; i-- > 0;)
         if (v->ev.list[i].type == VMM_EVT_PRIO && prio_ready(v, &v->ev.list[i])) cand[n++] = i;
     if (n == 0) return 0;
-    uint32_t i = cand[vmmi_choose_ids(v, ENG_CHOICE_PRIORITY_EVENT, n, ev_ids(v, cand, n, ids))];
+    uint32_t i = cand[vmmi_choose_opts(v, ENG_CHOICE_PRIORITY_EVENT, n, ev_ids(v, cand, n, ids),
+                                       ev_sources(v, cand, n, src))];
     assert(i < v->ev.n && v->ev.list[i].type == VMM_EVT_PRIO);
     vmm_ev e = v->ev.list[i];
     drop(v, i);
@@ -133,13 +145,14 @@ static int prio_work(vmm_state *v) {
 static int plain_work(vmm_state *v) {
     assert(v->ev.n <= v->ev.cap && v->run.cur < v->nvms);
     uint32_t *cand = v->ev.cand, n = 0;
-    uint64_t ids[EV_IDS_MAX];
+    uint64_t ids[EV_IDS_MAX], src[ENG_PCT_RANKS_MAX];
     for (uint32_t i = 0; i < v->ev.n; i++) {
         const vmm_ev *e = &v->ev.list[i];
         if (e->type == VMM_EVT_GLOBAL || (e->type == VMM_EVT_VM && e->vm == v->run.cur)) cand[n++] = i;
     }
     if (n == 0) return 0;
-    uint32_t i = cand[vmmi_choose_ids(v, ENG_CHOICE_PENDING_EVENT, n, ev_ids(v, cand, n, ids))];
+    uint32_t i = cand[vmmi_choose_opts(v, ENG_CHOICE_PENDING_EVENT, n, ev_ids(v, cand, n, ids),
+                                       ev_sources(v, cand, n, src))];
     assert(i < v->ev.n && v->ev.list[i].type != VMM_EVT_PRIO);
     vmm_ev e = v->ev.list[i];
     drop(v, i);

@@ -214,12 +214,15 @@ static void dispatch_due(vmm_state *v) {
             n++;
         }
         assert(n >= 1 && n <= VMM_SAME_CYCLE_MAX);
+        uint64_t src[VMM_SAME_CYCLE_MAX];   /* PCT: a queue event is its (kind, index) */
+        for (uint32_t k = 0; k < n; k++) src[k] = ENG_SRC_QUEUE(ev[k].kind, ev[k].a);
         while (n > 0) {
             uint64_t ids[VMM_SAME_CYCLE_MAX];
             for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_SEQ | ev[k].seq;   /* fixed while queued */
-            uint32_t k = vmmi_choose_ids(v, ENG_CHOICE_SAME_CYCLE, n, ids);
+            uint32_t k = vmmi_choose_opts(v, ENG_CHOICE_SAME_CYCLE, n, ids, src);
             dispatch_event(v, &ev[k]);
             memmove(&ev[k], &ev[k + 1], (n - k - 1) * sizeof ev[0]);
+            memmove(&src[k], &src[k + 1], (n - k - 1) * sizeof src[0]);
             n--;
         }
     }

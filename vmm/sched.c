@@ -52,19 +52,26 @@ int vmmi_sched_switch(vmm_state *v, uint32_t to, int reason) {
     return vmmi_ctx_start(v, v->nvms, VMM_CB_TS, 0, 0, NULL);
 }
 
+/* PCT's sources of ready VMs: the VMs themselves (docs/fuzzing.md). */
+static const uint64_t *vm_sources(const uint32_t *ring, uint32_t n, uint64_t *src) {
+    assert(ring != NULL && src != NULL && n <= VMM_VMS_MAX);
+    for (uint32_t k = 0; k < n; k++) src[k] = ENG_SRC_VM(ring[k]);
+    return src;
+}
+
 /* PRI-1: the ready VM with the highest execution priority is the current VM. The
 ** current VM keeps running when it ties (only the time slicer rotates equals). */
 int vmmi_sched_resched(vmm_state *v) {
     assert(v->run.cur < v->nvms);
     uint32_t ring[VMM_VMS_MAX], best = vmmi_sched_max_pri(v), n;
-    uint64_t ids[VMM_VMS_MAX];
+    uint64_t ids[VMM_VMS_MAX], src[VMM_VMS_MAX];
     int reason = v->run.sw_reason;
     v->run.need_resched = 0;
     if (vmmi_vm_ready(v, v->run.cur) && v->vm[v->run.cur].pri == best) return VMM_OK;
     n = ready_ring(v, best, v->run.cur, ring);
     assert(n < v->nvms);
     if (n == 0) return VMM_OK;           /* nothing can run: the current VM stays */
-    uint32_t k = vmmi_choose_ids(v, ENG_CHOICE_READY_VM, n, vm_ids(ring, n, ids));
+    uint32_t k = vmmi_choose_opts(v, ENG_CHOICE_READY_VM, n, vm_ids(ring, n, ids), vm_sources(ring, n, src));
     return vmmi_sched_switch(v, ring[k], reason);
 }
 
@@ -145,8 +152,9 @@ int vmmi_sched_release_slice(vmm_state *v, uint32_t vm) {
     if (vm != v->run.cur || v->vm[vm].pri != vmmi_sched_max_pri(v)) return VMM_OK;
     n = ready_ring(v, v->vm[vm].pri, vm, ring);
     if (n == 0) return VMM_OK;
-    uint64_t ids[VMM_VMS_MAX];
-    return vmmi_sched_switch(v, ring[vmmi_choose_ids(v, ENG_CHOICE_READY_VM, n, vm_ids(ring, n, ids))],
+    uint64_t ids[VMM_VMS_MAX], src[VMM_VMS_MAX];
+    return vmmi_sched_switch(v, ring[vmmi_choose_opts(v, ENG_CHOICE_READY_VM, n, vm_ids(ring, n, ids),
+                                                      vm_sources(ring, n, src))],
                              VMM_SW_RELEASE);
 }
 

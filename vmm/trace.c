@@ -79,15 +79,17 @@ void vmmi_rec_machine(vmm_state *v) {
 }
 
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n) {
-    return vmmi_choose_ids(v, kind, n, NULL);
+    return vmmi_choose_opts(v, kind, n, NULL, NULL);
 }
 
-/* ids: an identity per option for partial-order reduction (por.c), or NULL. */
-uint32_t vmmi_choose_ids(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids) {
+/* ids: each option's identity for partial-order reduction (por.c), or NULL; src: each
+** option's source, which PCT orders by (ENG_SRC_*, docs/fuzzing.md), or NULL. */
+uint32_t vmmi_choose_opts(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids,
+                          const uint64_t *src) {
     assert(n >= 1);
     if (v->por.fp) vmmi_por_step(v, n, ids);   /* one option is a step too (por.c) */
     if (n == 1) return 0;
-    uint32_t k = eng_choose(&v->ch, kind, n);
+    uint32_t k = eng_choose_src(&v->ch, kind, n, src);
     assert(k < n);
     vmmi_rec(v, VMM_REC_CHOICE, 3, kind, n, k, 0, 0, 0);
     return k;

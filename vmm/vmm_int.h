@@ -437,6 +437,10 @@ void vmmi_rec_machine(vmm_state *v);   /* MACHINE: the effective vmm_machine, af
 void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text);
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n);
+/* With each option's identity (ids, por.c) and source (src, ENG_SRC_*, which PCT orders
+** by, docs/fuzzing.md); either may be NULL. */
+uint32_t vmmi_choose_opts(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids,
+                          const uint64_t *src);
 const char *vmmi_control_msg_name(uint32_t msg);
 const char *vmmi_cb_kind_name(uint32_t kind);   /* "idle", "nc", ... as CB_ENTER names it */
 
@@ -519,7 +523,6 @@ void vmmi_por_mem(vmm_state *v, uint32_t lin, uint32_t n, int write);
 void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids);
 void vmmi_por_finish(vmm_state *v);
 void vmmi_por_enter(vmm_state *v, uint32_t cb);
-uint32_t vmmi_choose_ids(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids);
 
 /* nc.c (AMB-3: where the owed call runs; 1 = not nested in VM ci's running code now) */
 int  vmmi_nc_waits(vmm_state *v, uint32_t ci);

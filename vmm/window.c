@@ -44,7 +44,7 @@ int vmmi_win_defer(vmm_state *v, uint32_t i) {
     assert(i < v->s->nstim && v->run.nwait <= v->s->nstim);
     uint64_t ids[2];
     if (!windowed(v, i) || vmmi_cycles(v) >= v->s->stim[i].at_hi) return 0;
-    if (vmmi_choose_ids(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids)) == 0) return 0;
+    if (vmmi_choose_opts(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids), NULL) == 0) return 0;
     v->wait[i] = v->run.step + 1;   /* offered at this step already */
     v->run.nwait++;
     return 1;
@@ -58,7 +58,7 @@ void vmmi_win_offer(vmm_state *v) {
     for (uint32_t i = 0; i < v->s->nstim && v->run.nwait > 0; i++) {
         if (v->wait[i] == 0 || v->wait[i] == v->run.step + 1) continue;
         uint64_t ids[2];
-        if (now < v->s->stim[i].at_hi && vmmi_choose_ids(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids)) != 0) {
+        if (now < v->s->stim[i].at_hi && vmmi_choose_opts(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids), NULL) != 0) {
             v->wait[i] = v->run.step + 1;
             continue;
         }
