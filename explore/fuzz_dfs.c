@@ -138,6 +138,10 @@ int xpl_fz_dfs_campaign(xpl_fz_campaign *cp) {
     xpl_fz_chunk *ch = calloc(1, sizeof *ch);
     if (!ch || uv_loop_init(&cp->loop)) { free(ch); return XPL_EXIT_HOST; }
     xpl_fz_signals_start(cp);
+    /* The walk runs on this thread with no work items to keep the loop alive, and a
+    ** loop with only unreferenced handles is not polled by UV_RUN_NOWAIT: the signal
+    ** handles hold it alive here, or Ctrl-C would never reach dfs_pass. */
+    for (int k = 0; k < XPL_FZ_STOP_SIGNALS; k++) uv_ref((uv_handle_t *)&cp->sig[k]);
     cp->t0_ns = uv_hrtime();
     dfs_walk(cp, ch);
     xpl_fz_signals_close(cp);

@@ -187,6 +187,23 @@ def test_stop_signal_keeps_every_finding_whole_and_listed(tmp_path, sig):
         assert "replay: identical" in p.stdout + p.stderr, p.stdout + p.stderr
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stop_signal_stops_a_dfs_walk(tmp_path, sig):
+    """The dfs walk runs on the signal loop's own thread with no work items: a stop
+    signal must still reach it (it once did not: the loop held only unreferenced
+    handles and was never polled). The walk stops, says so, and exits 0."""
+    proc = subprocess.Popen([vmmsim_path(), "fuzz", ROOT / "bench/latency/irq_storm.yaml",
+                             "--strategy", "dfs", "--runs", "1000000", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    s = json.loads(stdout)
+    assert s["stopped"] is True and 0 < s["runs"] < 1000000, s
+    assert "stopping after" in stderr
+
+
 def test_second_signal_exits_at_once_with_the_findings_published(tmp_path):
     out = tmp_path / "o"
     proc = start_campaign(out)
