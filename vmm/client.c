@@ -53,7 +53,7 @@ static uint32_t cl_rd(vmm_state *v, uint32_t vm, uint32_t off, uint32_t size) {
 static void cl_wr(vmm_state *v, uint32_t vm, uint32_t off, uint32_t val, uint32_t size) {
     assert(off + size <= VMM_CLIENT_SIZE && size <= 4);
     int rc = cpu_phys_write(v->cpu, vmmi_client_ptr(v, vm) + off, &val, size);
-    NEVER(rc != CPU_OK);   /* the control blocks lie in the first 1 MiB of RAM */
+    if (NEVER(rc != CPU_OK)) return;   /* the control blocks lie in the first 1 MiB of RAM */
 }
 
 /* CL-3: the VM's virtual IF, as Client_EFlags holds it. */
