@@ -228,6 +228,8 @@ typedef struct vmm_run_st {
     uint32_t nstim_fired;     /* stimulus events dispatched (END-1) */
     int      end_reason;      /* VMM_END_* of the finished run */
     uint32_t nsites;          /* patched call sites remembered (v->sites) */
+    uint64_t loop_last;       /* the loop's last cycle seen, and steps since it moved */
+    uint64_t loop_still;      /* (livelock detection; here so that a snapshot has them) */
 } vmm_run_st;
 
 /* The critical section, CS-1 … CS-7 (crit.c). */
@@ -337,6 +339,9 @@ struct vmm_state {
     void     *rec_hook_ud;
     vmm_port *ports;          /* s->ports sorted by port (binary search), or NULL */
     uint32_t  nports;
+    vmm_loop_hook loop_hook;  /* host-side observer (vmm_set_loop_hook), or NULL */
+    void     *loop_hook_ud;
+    uint64_t  loop_slice;     /* its guest-run cut, cycles (0: none) */
 };
 
 /* ---- callback kinds ----------------------------------------------------------------
