@@ -71,8 +71,9 @@ def test_run_all_plan(tmp_path):
     names = [line.split()[1] for line in p.stdout.splitlines() if re.match(r"^\s*\d+ ", line)]
     scen = sorted((ROOT / "bench" / "latency").glob("*.yaml")) or \
         sorted((ROOT / "scenarios" / "bench").glob("*.yaml"))
-    want = ["configure", "build", "queue", "cpu", "fuzz"] + \
-        [f"latency:{s.stem}" for s in scen] + [f"host:{s.stem}" for s in scen]
+    host = scen + sorted((ROOT / "scenarios").glob("showcase_*.yaml"))   # + the client showcase
+    want = ["configure", "build", "queue", "cpu", "fuzz", "explore"] + \
+        [f"latency:{s.stem}" for s in scen] + [f"host:{s.stem}" for s in host]
     assert names == want
     assert not (tmp_path / "o").exists()   # a dry run writes nothing
 

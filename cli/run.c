@@ -33,6 +33,9 @@ static const char run_help[] =
 "                        (pct: one PCT run, its change points spread as fuzz spreads them)\n"
 "  --seed N              seed for --strategy random or pct (default 0)\n"
 "  --depth D             PCT depth, 1..16 (default 3)\n"
+"  --pct-by source|rank  PCT's sources: what produced each option (default) or the\n"
+"                        option's (kind, canonical rank); the trace header records\n"
+"                        pct-by=source, and a pct header without it replays by rank\n"
 "  --help                this text\n"
 "\n"
 "exit status: 0 all expectations hold, 1 a finding or a failed expectation,\n"
@@ -63,6 +66,7 @@ static int parse_args(int argc, char **argv, run_opts *o, xpl_sim *c) {
         { "--strategy", NULL, CLI_OPT_STRATEGY, &c->strategy, 0,
           CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
         { "--depth", NULL, CLI_OPT_U32, &c->depth, 1, XPL_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
+        { "--pct-by", NULL, CLI_OPT_FUNC, &c->pct_by, 0, 0, "source or rank", NULL, cli_pct_by_arg, 1 },
     };
     uint32_t npos = 0;
     const cli_cmd cmd = { "run", run_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,

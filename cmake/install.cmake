@@ -7,7 +7,7 @@
 #                              generic names (libengine.a, libvmm.a) claim nothing
 #   include/vmmsim/M/M.h       one public header per module (vmm/ has two)
 #   lib/pkgconfig/vmmsim.pc    and lib/cmake/vmmsim/ (find_package(vmmsim))
-#   share/vmmsim/include       vmm.inc, vmm_services.inc (scen/scen_asm.c finds them
+#   share/vmmsim/include       vmm.inc, vmm_services.inc, client.inc (scen/scen_asm.c finds them
 #                              from the binary's own location)
 #   share/vmmsim/scenarios     the bundled scenarios
 #   share/vmmsim/schemas       the JSON Schemas of docs/schemas/
@@ -67,6 +67,7 @@ foreach(h IN LISTS VMMSIM_HEADERS)
 endforeach()
 install(FILES ${PROJECT_SOURCE_DIR}/scenarios/include/vmm.inc
               ${PROJECT_SOURCE_DIR}/scenarios/include/vmm_services.inc
+              ${PROJECT_SOURCE_DIR}/scenarios/include/client.inc
         DESTINATION ${CMAKE_INSTALL_DATADIR}/vmmsim/include)
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/scenarios/ DESTINATION ${CMAKE_INSTALL_DATADIR}/vmmsim/scenarios
         FILES_MATCHING PATTERN "*.yaml" PATTERN "README.md"

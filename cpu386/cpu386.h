@@ -193,6 +193,15 @@ int cpu_phys_write(cpu_state *c, uint32_t addr, const void *src, uint32_t len);
 int cpu_lin_read(cpu_state *c, uint32_t addr, void *dst, uint32_t len);
 int cpu_lin_write(cpu_state *c, uint32_t addr, const void *src, uint32_t len);
 
+/* Data-access observer: fn(ud, linear, n, write) for every data read and write the
+** CPU makes through its linear-access paths (operands, stack, descriptor tables, not
+** instruction fetch). While one is set, the TLB is bypassed and every access takes the
+** slow path, so an observer costs nothing when none is set. fn NULL removes it. The
+** exploration's partial-order reduction records what a step touched with it
+** (docs/fuzzing.md, "Partial-order reduction"). */
+typedef void (*cpu_access_hook)(void *ud, uint32_t lin, unsigned n, int write);
+void cpu_set_access_hook(cpu_state *c, cpu_access_hook fn, void *ud);
+
 /* Dirty-page tracking for cheap resets between runs: one bit per 4 KiB page of RAM,
 ** set by every guest or host write. */
 const uint64_t *cpu_dirty_bitmap(const cpu_state *c, uint32_t *npages);

@@ -170,6 +170,8 @@ struct cpu_state {
     ** happen after the current instruction (CPU_DBG_*). */
     uint8_t    dbg;
     uint8_t    dbg_data;      /* DR7 enables a data breakpoint: slow paths match them */
+    cpu_access_hook acc_fn;   /* data-access observer (cpu_set_access_hook), or NULL */
+    void      *acc_ud;
     uint8_t    dbg_exec;      /* DR7 enables an instruction breakpoint */
     uint32_t   dbg_hits;      /* B0–B3 of data breakpoints hit, not yet reported */
     uint64_t   rf_icount;     /* RF was loaded by the instruction of this count */

@@ -36,6 +36,7 @@ static void keep_host(cpu_state *c, const cpu_state *t)
     c->codelines = t->codelines;   c->dirty = t->dirty;   c->npages = t->npages;
     c->bus = t->bus;   c->cfg = t->cfg;
     c->step_fn = t->step_fn;   c->step_ud = t->step_ud;   c->step_from = t->step_from;
+    c->acc_fn = t->acc_fn;   c->acc_ud = t->acc_ud;
     memcpy(c->hw_lin, t->hw_lin, sizeof c->hw_lin);
     memcpy(c->hw_len, t->hw_len, sizeof c->hw_len);
     memcpy(c->hw_rw, t->hw_rw, sizeof c->hw_rw);

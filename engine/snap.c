@@ -83,6 +83,8 @@ void eng_chooser_snap_save(const eng_chooser *c, void *dst)
     eng_chooser h = *c;
     h.log = NULL;      /* storage is the target's */
     h.replay = NULL;   /* borrowed: the target's own list (same schedule) */
+    h.advise = NULL;   /* a host advisor: the target's own */
+    h.advise_ud = NULL;
     memcpy(dst, &h, sizeof h);
     if (c->log_len) memcpy((uint8_t *)dst + sizeof h, c->log, (size_t)c->log_len * sizeof *c->log);
 }
@@ -100,6 +102,8 @@ int eng_chooser_snap_load(eng_chooser *c, const void *src, size_t len)
     h.log = c->log;
     h.log_cap = c->log_cap;
     h.replay = c->replay;
+    h.advise = c->advise;
+    h.advise_ud = c->advise_ud;
     if (h.log_len) memcpy(h.log, (const uint8_t *)src + sizeof h, (size_t)h.log_len * sizeof *h.log);
     *c = h;
     return ENG_OK;

@@ -287,7 +287,17 @@ static int check_memory(xpl_sim *c, const scen_expect *e, sink *k) {
     else snprintf(where, sizeof where, "0x%08x", e->addr);
     if (e->nrefs && e->addr == c->s.refs[e->ref0].addr)
         snprintf(where, sizeof where, "%s (0x%08x)", c->s.refs[e->ref0].name, e->addr);
-    if (vmm_read(c->v, e->addr, b, e->size)) {
+    uint32_t addr = e->addr;
+    if (e->v86) {   /* VM vm's own space: at its CB_High_Linear */
+        uint32_t lin = e->v86 - 1, base = vmm_vm_high_linear(c->v, e->vm);
+        snprintf(where, sizeof where, "%s %04X:%04X", c->s.vms[e->vm].name, e->addr >> 16, e->addr & 0xFFFFu);
+        if (!base) {
+            say(k, 0, "expect FAILED: memory %s: VM %s has no client program", where, c->s.vms[e->vm].name);
+            return 1;
+        }
+        addr = base + lin;
+    }
+    if (vmm_read(c->v, addr, b, e->size)) {
         say(k, 0, "expect FAILED: memory %s: address outside guest memory", where);
         return 1;
     }

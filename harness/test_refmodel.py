@@ -576,10 +576,13 @@ def test_refmodel_catches_broken_rule_trace(golden, edits, rule):
     "cs7_end_without_begin", "bug_crit_waiter_order", "nc1_install_any_number",
     "nc4_registers", "nc4_client_registers_through_ebp", "idle1_table_full",
     "idle2_waits_for_every_vm", "idle4_registers", "idle5_stay_installed",
-    "sl1_cpu_shares_fg100_bg50", "latency:loaded"])
+    "sl1_cpu_shares_fg100_bg50", "latency:loaded", "cl1_client_regs_through_ebp",
+    "cl2_int2f_from_client", "cl3_virtual_if_holds_irq", "cl3_ints_enabled_waiters",
+    "cl4_reflect_and_boost_until_iret", "cl5_hlt_idle_until_interrupt", "cl1_pm_kernel_idle_loop",
+    "cl5_pm_hlt_until_interrupt"])
 def test_refmodel_on_fuzzed_runs(name):
-    """Every rule the model checks (CB-1, CS-*, NC-*, IDLE-*, SL-1 included) holds on
-    seeded random schedules of the scenarios that hold them."""
+    """Every rule the model checks (CB-1, CS-*, NC-*, IDLE-*, SL-1, CL-* included) holds
+    on seeded random schedules of the scenarios that hold them."""
     from conftest import ROOT, SCENARIOS
     if name.startswith("latency:"):
         scen = rel(ROOT / "bench" / "latency" / (name[8:] + ".yaml"))
@@ -698,3 +701,50 @@ def test_refmodel_nc1_full_list_ends_the_run(tmp_path):
                  r"ebx=0x00010100 ecx=0x00000000 edx=0x00000005 esi=0x0010002d\n\1 \2", text)
     assert ret != text
     assert "NC-1" in rules(ret), violations(ret)
+
+
+# Client code (CL-1 … CL-5, docs/vmm.md "Client code"): each golden is clean; each
+# edited copy breaks the rule its edit names.
+CL1, CL3, CL4, CL5 = ("cl1_client_regs_through_ebp", "cl3_virtual_if_holds_irq",
+                      "cl4_reflect_and_boost_until_iret", "cl5_hlt_idle_until_interrupt")
+
+
+@pytest.mark.parametrize("golden, edits, rule", [
+    # CL-1: after its handler the client resumes elsewhere than where it was interrupted
+    (CL4, [(r"(CLIENT op=iret vm=dos1 cs=0x1000) ip=0x012f", r"\1 ip=0x0130")], "CL-1"),
+    # CL-1: client code of a VM that is not the current one runs
+    (CL1, [(r"CLIENT op=vmm vm=sys cs=0x2000 ip=0x0012", "CLIENT op=vmm vm=dos1 cs=0x2000 ip=0x0012")],
+     "CL-1"),
+    # CL-2: an INT 2Fh service from client code without its CLIENT op=vmm
+    (CL1, [_drop(r"000000000391 CLIENT op=vmm")], "CL-2"),
+    # CL-2: the service gets another AX than the client's INT 2Fh function
+    (CL1, [(r"(SERVICE vm=sys svc=Int2F_1689 dword=0x002f1689 path=client) eax=0x00001689",
+            r"\1 eax=0x00001234")], "CL-2"),
+    # CL-3: an interrupt is simulated while the client's IF is clear
+    (CL3, [(r"(CLIENT op=if vm=dos1 cs=0x1000 ip=0x001e at=dos1.start.busy\+9) if=1", r"\1 if=0")],
+     "CL-3"),
+    # CL-3: Call_When_VM_Ints_Enabled's callback runs before the client's STI
+    ("cl3_ints_enabled_waiters", [(r"(CLIENT op=if vm=dos1 cs=0x1000 ip=0x0007 at=dos1.start.spin) if=1",
+                                   r"\1 if=0")], "CL-3"),
+    # CL-4: a client VM's handler ends by time (EVENT kind=iret) instead of its IRET
+    (CL4, [(r"(\d+) CLIENT op=iret vm=dos1 (.*)\n", r"\1 EVENT seq=99 kind=iret index=1\n")], "CL-4"),
+    # CL-4: the IRET hook without a simulated interrupt in its handler
+    (CL4, [_drop(r"\d+ CLIENT op=simint vm=dos1")], "CL-4"),
+    # CL-4: protected-mode client code has no vector table to reflect an INT into
+    ("cl5_pm_hlt_until_interrupt", [(r"CLIENT op=hlt vm=sys cs=0x0007 ip=0x0001", "CLIENT op=int vm=sys "
+                                     "cs=0x0007 ip=0x0001")], "CL-4"),
+    # CL-4: a protected-mode client's handler is time (EVENT kind=iret), which is no violation;
+    # removing the wake of the halted kernel is (CL-5)
+    ("cl5_pm_hlt_until_interrupt", [_drop(r"\d+ CLIENT op=wake vm=sys")], "CL-5"),
+    # CL-5: HLT without the VM becoming idle
+    (CL5, [_drop(r"\d+ VM_STATE vm=dos1 state=idle")], "CL-5"),
+    # CL-5: a halted VM runs client code without being woken
+    (CL5, [_drop(r"\d+ CLIENT op=wake vm=dos1")], "CL-5"),
+])
+def test_refmodel_catches_broken_client_trace(golden, edits, rule):
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    assert violations(text) == []
+    broken = _mutate(text, edits)
+    assert broken != text
+    assert rule in rules(broken), violations(broken)

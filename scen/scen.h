@@ -97,9 +97,10 @@ typedef struct scen_expect {
     uint32_t kind;
     scen_pos pos;
     uint32_t ref0, nrefs;   /* ORDER/NEVER/ALWAYS/MEMORY-by-label: into refs[] */
-    uint32_t addr;          /* MEMORY: address (plus the label's, if any) */
+    uint32_t addr;          /* MEMORY: address (plus the label's, if any); with v86, SEG << 16 | OFF */
     uint32_t size;          /* MEMORY: 1, 2 or 4 */
     uint32_t value;         /* MEMORY */
+    uint32_t v86;           /* MEMORY: 1 + SEG*16+OFF in VM vm's own space (0: addr is linear) */
     uint64_t hash;          /* HASH */
     char     rule[8];       /* FINDING */
     uint32_t trig;          /* WITHIN: enum scen_trig_kind */
@@ -154,6 +155,8 @@ typedef struct scen {
     scen_expect  *exp;   uint32_t nexp;
     scen_ref     *refs;  uint32_t nrefs;
     scen_fix     *fix;   uint32_t nfix;             /* symbolic values (label+offset) */
+    char          cl_entry[SCEN_VMS_MAX][VMM_NAME_MAX];   /* client cs_ip as a label, or "" */
+    scen_pos      cl_entry_pos[SCEN_VMS_MAX];
     vmm_scenario  vs;                               /* view for vmm_new, after load */
     char err[SCEN_ERR_MAX];
     int  errcode;

@@ -121,12 +121,13 @@ static char *slurp(const char *path, size_t max, size_t *len) {
 /* The wrapped source nasm reads, less its first line ([map symbols PATH], a temporary
 ** path): the part the image cache's key covers. *body is malloc'd. */
 static int make_body(scen *s, uint32_t i, char **body, size_t *len) {
-    assert(s && body && len && i < s->nvxds);
+    assert(s && body && len && SCEN_SRC_VALID(s, i));
     const scen_src *src = &s->src[i];
     *body = NULL;
     FILE *f = open_memstream(body, len);
     if (!f) return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
-    fprintf(f, "org 0x%08x\nbits 32\n", s->vxds[i].load_addr);
+    /* A client program (a slot after the VxDs', scen_int.h) is 16-bit V86 code. */
+    fprintf(f, "org 0x%08x\nbits %d\n", s->vxds[i].load_addr, i >= SCEN_VXDS_MAX ? 16 : 32);
     /* VM handles by name, so that VxD code need not hard-code them. */
     for (uint32_t k = 0; k < s->nvms; k++)
         fprintf(f, "%%define VM_%s 0x%08x\n", s->vms[k].name, vmm_handle_of_index(k));
@@ -298,7 +299,7 @@ static void nasm_argv(char **argv, int mode, const asm_tmp *t, char *inc1, char 
 
 /* Runs nasm; returns its exit status (>= 0) or a negative SCEN_E* code. */
 static int run_nasm(scen *s, uint32_t i, const asm_tmp *t, int mode) {
-    assert(s && t && i < s->nvxds && t->src[0] && t->bin[0] && t->map[0]);
+    assert(s && t && SCEN_SRC_VALID(s, i) && t->src[0] && t->bin[0] && t->map[0]);
     char incbuf[SCEN_PATH_MAX];
     const char *inc = scen_include_dir(incbuf, sizeof incbuf);
     if (!inc)
@@ -354,7 +355,7 @@ static int nasm_status(scen *s, uint32_t i, int st, int timed_out, uint32_t secs
 ** in the scenario itself get the asm block's column; the rest (a `file:` source or
 ** an include) are already right. */
 static int asm_errors(scen *s, uint32_t i, const asm_tmp *t) {
-    assert(s && t && i < s->nvxds);
+    assert(s && t && SCEN_SRC_VALID(s, i));
     size_t len = 0;
     char *log = slurp(t->log, 65536, &len);
     char msg[SCEN_ERR_MAX] = "";
@@ -379,9 +380,9 @@ static int asm_errors(scen *s, uint32_t i, const asm_tmp *t) {
             lno = at;
             col = s->src[i].at.col;
         }
-        int k = snprintf(msg + used, sizeof msg - used, "%s%s:%s:%u: VxD '%s': expected valid "
+        int k = snprintf(msg + used, sizeof msg - used, "%s%s:%s:%u: %s '%s': expected valid "
                          "NASM source, assembler says: %s", nerr ? "\n" : "", file, lno, col,
-                         s->vxds[i].name, e + 9);
+                         i >= SCEN_VXDS_MAX ? "the client program of VM" : "VxD", s->vxds[i].name, e + 9);
         if (k > 0 && (size_t)k < sizeof msg - used) used += (size_t)k;
         nerr++;
     }
@@ -410,7 +411,7 @@ static uint32_t hex(const char **p) {
 
 /* The map's section tables: "Real  Virtual  Name" rows, hex addresses -> img. */
 static int read_map(scen *s, uint32_t i, const asm_tmp *t, scen_image *img) {
-    assert(s && t && img && i < s->nvxds);
+    assert(s && t && img && SCEN_SRC_VALID(s, i));
     size_t len = 0;
     char *map = slurp(t->map, 4u << 20, &len);
     if (!map) return scen_fail(s, SCEN_EIO, 0, 0, "nasm wrote no symbol map for VxD '%s'", s->vxds[i].name);
@@ -446,7 +447,7 @@ static int read_map(scen *s, uint32_t i, const asm_tmp *t, scen_image *img) {
 
 /* VxD i gets img (the scenario owns it from here), which must fit in guest memory. */
 static int take_image(scen *s, uint32_t i, scen_image *img) {
-    assert(s && img && img->image && i < s->nvxds && img->len <= SCEN_IMAGE_MAX);
+    assert(s && img && img->image && SCEN_SRC_VALID(s, i) && img->len <= SCEN_IMAGE_MAX);
     s->src[i].image = img->image;
     s->src[i].labels = img->labels;
     s->src[i].nlabels = img->nlabels;
@@ -464,7 +465,7 @@ static int take_image(scen *s, uint32_t i, scen_image *img) {
 
 /* A `file:` source must be a readable regular file (not a folder, /dev/zero, a FIFO). */
 static int check_file(scen *s, uint32_t i) {
-    assert(s && i < s->nvxds);
+    assert(s && SCEN_SRC_VALID(s, i));
     const scen_src *src = &s->src[i];
     struct stat st;
     if (!src->file) return SCEN_OK;
@@ -482,7 +483,7 @@ static int check_file(scen *s, uint32_t i) {
 ** beyond guest memory comes back without labels: take_image reports it. */
 static int assemble_nasm(scen *s, uint32_t i, asm_ctx *a, const char *body, size_t len,
                          int md, scen_image *img) {
-    assert(s && a && body && img && i < s->nvxds);
+    assert(s && a && body && img && SCEN_SRC_VALID(s, i));
     int rc = ensure_tmp(s, a);
     if (rc == SCEN_OK) rc = write_source(s, &a->t, body, len);
     if (rc == SCEN_OK) rc = run_nasm(s, i, &a->t, md ? NASM_IMAGE_MD : NASM_IMAGE);
@@ -501,7 +502,7 @@ static int assemble_nasm(scen *s, uint32_t i, asm_ctx *a, const char *body, size
 /* A helper run of nasm (its dependencies, its version) for the image cache only: a
 ** failure turns the cache off for this VxD and is not the scenario's error. */
 static int cache_nasm(scen *s, uint32_t i, asm_ctx *a, int mode) {
-    assert(s && a && i < s->nvxds && (mode == NASM_DEPS || mode == NASM_VERSION));
+    assert(s && a && SCEN_SRC_VALID(s, i) && (mode == NASM_DEPS || mode == NASM_VERSION));
     int rc = ensure_tmp(s, a);
     if (rc == SCEN_OK) rc = run_nasm(s, i, &a->t, mode);
     if (rc == SCEN_OK) return SCEN_OK;
@@ -527,7 +528,7 @@ static void cache_store(scen *s, uint32_t i, asm_ctx *a, const scen_key *k,
 /* The image cache's key of VxD i: 0 when there is none (no vmm.inc folder). */
 static int cache_key(scen *s, uint32_t i, const asm_ctx *a, const char *body, size_t len,
                      scen_key *k) {
-    assert(s && a && body && k && i < s->nvxds);
+    assert(s && a && body && k && SCEN_SRC_VALID(s, i));
     char incbuf[SCEN_PATH_MAX];
     const char *inc = a->c.on ? scen_include_dir(incbuf, sizeof incbuf) : NULL;
     if (!inc) return 0;
@@ -536,7 +537,7 @@ static int cache_key(scen *s, uint32_t i, const asm_ctx *a, const char *body, si
 }
 
 static int assemble1(scen *s, uint32_t i, asm_ctx *a) {
-    assert(s && a && i < s->nvxds);
+    assert(s && a && SCEN_SRC_VALID(s, i));
     int rc = check_file(s, i);
     char *body = NULL;
     size_t len = 0;
@@ -560,12 +561,12 @@ static int assemble1(scen *s, uint32_t i, asm_ctx *a) {
 
 /* The image cache for this scen_assemble: its folder, and nasm's `-v` when the
 ** folder does not remember it yet. */
-static void cache_open(scen *s, asm_ctx *a) {
-    assert(s && a && s->nvxds > 0);
+static void cache_open(scen *s, asm_ctx *a, uint32_t first) {
+    assert(s && a && SCEN_SRC_VALID(s, first));   /* first: a source to name in errors */
     scen_cache_begin(&a->c, nasm_name());
     if (!a->c.on || scen_cache_nasm_known(&a->c)) return;
     size_t len = 0;
-    char *ver = cache_nasm(s, 0, a, NASM_VERSION) ? NULL : slurp(a->t.ver, 4096, &len);
+    char *ver = cache_nasm(s, first, a, NASM_VERSION) ? NULL : slurp(a->t.ver, 4096, &len);
     if (ver && len > 0) scen_cache_nasm_version(&a->c, ver, len);
     else a->c.on = 0;
     free(ver);
@@ -574,10 +575,13 @@ static void cache_open(scen *s, asm_ctx *a) {
 int scen_assemble(scen *s) {
     assert(s);
     if (s->errcode) return s->errcode;
-    if (s->nvxds == 0) return SCEN_OK;
+    uint32_t first = s->nvxds ? 0 : UINT32_MAX;   /* the first source: a VxD's, else a client's */
+    for (uint32_t k = 0; k < s->nvms && first == UINT32_MAX; k++)
+        if (s->src[SCEN_CLIENT_SRC(k)].text || s->src[SCEN_CLIENT_SRC(k)].file) first = SCEN_CLIENT_SRC(k);
+    if (first == UINT32_MAX) return SCEN_OK;
     asm_ctx *a = calloc(1, sizeof *a);
     if (!a) return scen_fail(s, SCEN_ENOMEM, 0, 0, "out of memory");
-    cache_open(s, a);
+    cache_open(s, a, first);
     int rc = s->errcode;               /* an interrupted `nasm -v` */
     uint32_t next = SCEN_LOAD_BASE;
     for (uint32_t i = 0; i < s->nvxds && rc == SCEN_OK; i++) {
@@ -588,6 +592,11 @@ int scen_assemble(scen *s) {
             end = (end + SCEN_LOAD_ALIGN - 1) / SCEN_LOAD_ALIGN * SCEN_LOAD_ALIGN;
             if (end > next) next = end > 0xFFFFF000u ? 0xFFFFF000u : (uint32_t)end;
         }
+        if (a->have_tmp) tmp_unlink(&a->t);
+    }
+    for (uint32_t k = 0; k < s->nvms && rc == SCEN_OK; k++) {   /* client programs (scen_load.c) */
+        if (!s->src[SCEN_CLIENT_SRC(k)].text && !s->src[SCEN_CLIENT_SRC(k)].file) continue;
+        rc = assemble1(s, SCEN_CLIENT_SRC(k), a);
         if (a->have_tmp) tmp_unlink(&a->t);
     }
     if (a->have_tmp) tmp_clean(&a->t);
@@ -686,6 +695,7 @@ int scen_resolve(scen *s) {
                              "a value at most 0x%x", r->name, *f->dst, (unsigned long long)v, f->max);
         *f->dst = (uint32_t)v;
     }
+    if (scen_client_resolve(s)) return s->errcode;
     s->vs.m = s->m;
     s->vs.vms = s->vms;   s->vs.nvms = s->nvms;
     s->vs.vxds = s->vxds; s->vs.nvxds = s->nvxds;

@@ -61,6 +61,15 @@ void scen_cache_deps_free(scen_deps *d);
 #define SCEN_LOAD_BASE  0x00100000u
 #define SCEN_LOAD_ALIGN 0x1000u
 
+/* The source slot (scen.src, scen.vxds) of VM k's client program: after the VxDs'. */
+#define SCEN_CLIENT_SRC(k) (SCEN_VXDS_MAX + (k))
+/* i names a source: a VxD's or a VM's client program. */
+#define SCEN_SRC_VALID(s, i) ((i) < (s)->nvxds || ((i) >= SCEN_VXDS_MAX && (i) < SCEN_CLIENT_SRC((s)->nvms)))
+
+/* After assembly: each client program's image and labels into its VM, its entry
+** label resolved (scen_client.c; called by scen_resolve). */
+int scen_client_resolve(scen *s);
+
 /* Name of the control procedure label when the VxD does not say. */
 #define SCEN_CONTROL_DEFAULT "Control_Proc"
 

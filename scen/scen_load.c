@@ -232,7 +232,8 @@ static int parse_machine(sctx *c, uint32_t i) {
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
         "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", "time_slicing",
-        "time_slice_ms", "trace_records", "irq_boundary_window", "run_to_max_cycles", NULL };
+        "time_slice_ms", "trace_records", "irq_boundary_window", "run_to_max_cycles",
+        "explore_ambiguities", NULL };
     vmm_machine *m = &c->s->m;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "machine")) || (rc = check_keys(c, i, "machine", keys)))
@@ -284,6 +285,11 @@ static int parse_machine(sctx *c, uint32_t i) {
         if ((rc = get_bool(c, v, "machine.time_slicing", &on))) return rc;
         m->time_slicing = on ? 1u : 0u;
     }
+    if ((v = get(c, i, "explore_ambiguities"))) {   /* AMB-1..3: off keeps old traces */
+        int on;
+        if ((rc = get_bool(c, v, "machine.explore_ambiguities", &on))) return rc;
+        m->explore_ambiguities = on ? 1u : 0u;
+    }
     /* END-1: a run meant to be cut (endless periodic work) says so */
     if ((v = get(c, i, "run_to_max_cycles")) &&
         (rc = get_bool(c, v, "machine.run_to_max_cycles", &c->s->run_to_max)))
@@ -291,10 +297,130 @@ static int parse_machine(sctx *c, uint32_t i) {
     return SCEN_OK;
 }
 
+/* A program's source: `asm: |` inline or `file:` beside the scenario (VxDs, clients). */
+static int parse_source(sctx *c, uint32_t i, scen_src *src, const char *what, const char *name) {
+    assert(c && src && what && name);
+    scen *s = c->s;
+    char key[40];
+    int rc;
+    uint32_t a = get(c, i, "asm"), f = get(c, i, "file");
+    if ((a != 0) == (f != 0))
+        return scen_fail(s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
+                         "%s entry '%s': expected exactly one of 'asm' (inline source) or "
+                         "'file' (a .asm beside the scenario), found %s", what, name,
+                         a ? "both" : "neither");
+    if (a) {
+        snprintf(key, sizeof key, "%s.asm", what);
+        if (N(c, a)->type != SCEN_Y_SCALAR) return expect_fail(c, a, key, "NASM source text (asm: |)");
+        if (!(src->text = strdup(N(c, a)->text))) return SCEN_ENOMEM;
+        /* A block scalar's text starts on the line after its '|' indicator. */
+        src->pos.line = N(c, a)->line + (N(c, a)->block ? 1 : 0);
+        src->pos.col = N(c, a)->block ? indent_of(c, src->pos.line) : N(c, a)->col;
+        return SCEN_OK;
+    }
+    char fname[SCEN_PATH_MAX];
+    snprintf(key, sizeof key, "%s.file", what);
+    if ((rc = get_str(c, f, key, fname, sizeof fname))) return rc;
+    if (fname[0] == 0) return expect_fail(c, f, key, "a file name");
+    size_t need = strlen(s->dir) + strlen(fname) + 2;
+    if (!(src->file = malloc(need))) return SCEN_ENOMEM;
+    if (fname[0] == '/') snprintf(src->file, need, "%s", fname);
+    else snprintf(src->file, need, "%s/%s", s->dir, fname);
+    src->pos.line = N(c, f)->line;
+    src->pos.col = N(c, f)->col;
+    return SCEN_OK;
+}
+
+/* "SEG:OFF", each 0..0xFFFF (decimal or 0x hex). */
+static int get_segoff(const sctx *c, uint32_t i, const char *what, uint16_t *seg, uint16_t *off) {
+    assert(c && what && seg && off);
+    const scen_ynode *n = N(c, i);
+    char buf[32], *colon;
+    uint64_t a = 0, b = 0;
+    const char *exp = "SEG:OFF, each from 0 to 0xFFFF (e.g. 0x1000:0x0100)";
+    if (n->type != SCEN_Y_SCALAR || n->len == 0 || n->len >= sizeof buf) return expect_fail(c, i, what, exp);
+    memcpy(buf, n->text, (size_t)n->len + 1);
+    if (!(colon = strchr(buf, ':'))) return expect_fail(c, i, what, exp);
+    *colon = 0;
+    if (parse_num(buf, &a) || parse_num(colon + 1, &b) || a > 0xFFFF || b > 0xFFFF)
+        return expect_fail(c, i, what, exp);
+    *seg = (uint16_t)a;
+    *off = (uint16_t)b;
+    return SCEN_OK;
+}
+
+/* client.regs: { eax … edi, ebp, ds, es } — the program's registers at its start. */
+static int parse_client_regs(sctx *c, uint32_t i, vmm_client *p) {
+    static const char *const keys[] = { "eax", "ecx", "edx", "ebx", "ebp", "esi", "edi", "ds", "es", NULL };
+    static const uint32_t slot[] = { VMM_CREG_EAX, VMM_CREG_ECX, VMM_CREG_EDX, VMM_CREG_EBX, VMM_CREG_EBP,
+                                     VMM_CREG_ESI, VMM_CREG_EDI, VMM_CREG_DS, VMM_CREG_ES };
+    int rc;
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "vms.client.regs")) ||
+        (rc = check_keys(c, i, "vms.client.regs (ESP is ss_sp's)", keys)))
+        return rc;
+    for (uint32_t k = 0; keys[k]; k++) {
+        uint32_t v = get(c, i, keys[k]);
+        char what[40];
+        if (!v) continue;
+        snprintf(what, sizeof what, "vms.client.regs.%s", keys[k]);
+        if ((rc = get_u32(c, v, what, slot[k] >= VMM_CREG_DS ? 0xFFFF : UINT32_MAX, &p->regs[slot[k]])))
+            return rc;
+        p->regs_set |= 1u << slot[k];
+    }
+    return SCEN_OK;
+}
+
+/* vms.client: the VM's program (docs/vmm.md, "Client code"): its source, where it is
+** loaded, its CS:IP (a number or a label of the program), SS:SP and registers. */
+static int parse_client(sctx *c, uint32_t i, uint32_t vm) {
+    static const char *const keys[] = { "asm", "file", "load", "cs_ip", "ss_sp", "regs", "mode", NULL };
+    scen *s = c->s;
+    vmm_client *p = &s->vms[vm].client;
+    scen_src *src = &s->src[SCEN_CLIENT_SRC(vm)];
+    uint32_t v;
+    int rc;
+    assert(vm < SCEN_VMS_MAX);
+    if ((rc = want_type(c, i, SCEN_Y_MAP, "vms.client")) || (rc = check_keys(c, i, "vms.client", keys)))
+        return rc;
+    src->at.line = N(c, i)->line;
+    src->at.col = N(c, i)->col;
+    if ((rc = parse_source(c, i, src, "vms.client", s->vms[vm].name))) return rc;
+    p->load_seg = 0x1000;
+    if ((v = get(c, i, "load")) && (rc = get_segoff(c, v, "vms.client.load", &p->load_seg, &p->load_off)))
+        return rc;
+    p->cs = p->load_seg;
+    p->ip = p->load_off;
+    p->ss = p->load_seg;
+    p->sp = 0xFFFE;
+    if ((v = get(c, i, "cs_ip"))) {
+        if (N(c, v)->type == SCEN_Y_SCALAR && N(c, v)->len > 0 && N(c, v)->len < VMM_NAME_MAX &&
+            is_ident(N(c, v)->text, 0)) {   /* a label of the program, in its load segment */
+            memcpy(s->cl_entry[vm], N(c, v)->text, (size_t)N(c, v)->len + 1);
+            s->cl_entry_pos[vm].line = N(c, v)->line;
+            s->cl_entry_pos[vm].col = N(c, v)->col;
+        } else if ((rc = get_segoff(c, v, "vms.client.cs_ip", &p->cs, &p->ip))) {
+            return rc;
+        }
+    }
+    if ((v = get(c, i, "ss_sp")) && (rc = get_segoff(c, v, "vms.client.ss_sp", &p->ss, &p->sp))) return rc;
+    if ((v = get(c, i, "regs")) && (rc = parse_client_regs(c, v, p))) return rc;
+    if ((v = get(c, i, "mode"))) {   /* v86 (default) or pm: the Windows kernel's, system VM only */
+        if (N(c, v)->type != SCEN_Y_SCALAR || (strcmp(N(c, v)->text, "v86") && strcmp(N(c, v)->text, "pm")))
+            return expect_fail(c, v, "vms.client.mode", "v86 or pm");
+        p->pm = !strcmp(N(c, v)->text, "pm");
+        if (p->pm && !s->vms[vm].system)
+            return expect_fail(c, v, "vms.client.mode", "v86 (pm is the system VM's: the Windows kernel)");
+    }
+    /* The loader assembles it beside the VxDs (scen_assemble): a slot of its own. */
+    snprintf(s->vxds[SCEN_CLIENT_SRC(vm)].name, VMM_NAME_MAX, "%s", s->vms[vm].name);
+    s->vxds[SCEN_CLIENT_SRC(vm)].load_addr = p->load_off;
+    return SCEN_OK;
+}
+
 static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
     assert(c && c->s && c->t && i < c->t->len && vm);
     static const char *const keys[] = { "name", "system", "fg_priority", "bg_priority",
-        "background", "exclusive", "high_pri_background", NULL };
+        "background", "exclusive", "high_pri_background", "client", NULL };
     int rc, b;
     uint32_t v;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "vms entry")) || (rc = check_keys(c, i, "vms entry", keys)))
@@ -322,6 +448,7 @@ static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
         if ((rc = get_bool(c, v, "vms.high_pri_background", &b))) return rc;
         if (b) vm->status_flags |= 1u << 9;
     }
+    if ((v = get(c, i, "client")) && (rc = parse_client(c, v, (uint32_t)(vm - c->s->vms)))) return rc;
     return SCEN_OK;
 }
 
@@ -356,7 +483,7 @@ static int parse_vxd(sctx *c, uint32_t i, uint32_t idx) {
     vmm_vxd_desc *d = &s->vxds[idx];
     scen_src *src = &s->src[idx];
     int rc;
-    uint32_t v, a, f;
+    uint32_t v, a;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "vxds entry")) || (rc = check_keys(c, i, "vxds entry", keys)))
         return rc;
     src->at.line = N(c, i)->line;
@@ -376,30 +503,7 @@ static int parse_vxd(sctx *c, uint32_t i, uint32_t idx) {
             return expect_fail(c, v, "vxds.load", "an address at or above 0x100000 (1 MiB), "
                                "aligned to 4 KiB (0x1000)");
     }
-    a = get(c, i, "asm");
-    f = get(c, i, "file");
-    if ((a != 0) == (f != 0))
-        return scen_fail(s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
-                         "vxds entry '%s': expected exactly one of 'asm' (inline source) or "
-                         "'file' (a .asm beside the scenario), found %s", d->name,
-                         a ? "both" : "neither");
-    if (a) {
-        if (N(c, a)->type != SCEN_Y_SCALAR) return expect_fail(c, a, "vxds.asm", "NASM source text (asm: |)");
-        if (!(src->text = strdup(N(c, a)->text))) return SCEN_ENOMEM;
-        /* A block scalar's text starts on the line after its '|' indicator. */
-        src->pos.line = N(c, a)->line + (N(c, a)->block ? 1 : 0);
-        src->pos.col = N(c, a)->block ? indent_of(c, src->pos.line) : N(c, a)->col;
-    } else {
-        char name[SCEN_PATH_MAX];
-        if ((rc = get_str(c, f, "vxds.file", name, sizeof name))) return rc;
-        if (name[0] == 0) return expect_fail(c, f, "vxds.file", "a file name");
-        size_t need = strlen(s->dir) + strlen(name) + 2;
-        if (!(src->file = malloc(need))) return SCEN_ENOMEM;
-        if (name[0] == '/') snprintf(src->file, need, "%s", name);
-        else snprintf(src->file, need, "%s/%s", s->dir, name);
-        src->pos.line = N(c, f)->line;
-        src->pos.col = N(c, f)->col;
-    }
+    if ((rc = parse_source(c, i, src, "vxds", d->name))) return rc;
     uint32_t ctl = get(c, i, "control");
     char qual[VMM_NAME_MAX * 2 + 2];
     if (ctl) {
@@ -735,13 +839,25 @@ static int parse_ports(sctx *c, uint32_t i) {
 
 static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
     assert(c && c->s && c->t && i < c->t->len && e);
-    static const char *const keys[] = { "addr", "label", "offset", "size", "value", NULL };
+    static const char *const keys[] = { "addr", "label", "offset", "size", "value", "vm", "at", NULL };
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.memory")) ||
         (rc = check_keys(c, i, "expect.memory", keys)))
         return rc;
     uint32_t v, a = get(c, i, "addr"), l = get(c, i, "label");
-    if ((a != 0) == (l != 0))
+    if ((v = get(c, i, "vm"))) {   /* a VM's own memory, by SEG:OFF (docs/vmm.md, "Client code") */
+        uint16_t seg = 0, off = 0;
+        uint32_t at = get(c, i, "at");
+        if (a || l) return key_refused(c, i, "expect.memory", a ? "addr" : "label", "'vm:' takes 'at: SEG:OFF'");
+        if (!at) return missing(c, i, "expect.memory", "at", "SEG:OFF in the VM's V86 space");
+        if ((rc = find_vm(c, v, "expect.memory.vm", &e->vm))) return rc;
+        if ((rc = get_segoff(c, at, "expect.memory.at", &seg, &off))) return rc;
+        e->v86 = 1 + ((uint32_t)seg << 4) + off;
+        e->addr = (uint32_t)seg << 16 | off;   /* as written, for messages */
+        a = l = 0;
+    } else if (get(c, i, "at")) {
+        return key_refused(c, i, "expect.memory", "at", "only with 'vm:'");
+    } else if ((a != 0) == (l != 0))
         return scen_fail(c->s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
                          "expect.memory: expected exactly one of 'addr' or 'label'");
     if (a) {
@@ -1052,8 +1168,8 @@ static int alloc_lists(scen *s, const scen_ytree *t) {
     /* Bounded by the tree: no list can have more entries than the tree has nodes. */
     uint32_t n = t->len;
     s->vms = calloc(SCEN_VMS_MAX, sizeof *s->vms);
-    s->vxds = calloc(SCEN_VXDS_MAX, sizeof *s->vxds);
-    s->src = calloc(SCEN_VXDS_MAX, sizeof *s->src);
+    s->vxds = calloc(SCEN_VXDS_MAX + SCEN_VMS_MAX, sizeof *s->vxds);   /* + client programs */
+    s->src = calloc(SCEN_VXDS_MAX + SCEN_VMS_MAX, sizeof *s->src);
     s->stim = calloc(n < SCEN_STIM_MAX ? n : SCEN_STIM_MAX, sizeof *s->stim);
     s->stim_ref = calloc(n < SCEN_STIM_MAX ? n : SCEN_STIM_MAX, sizeof *s->stim_ref);
     s->stim_pos = calloc(n < SCEN_STIM_MAX ? n : SCEN_STIM_MAX, sizeof *s->stim_pos);
@@ -1144,7 +1260,7 @@ int scen_parse(scen *s, const char *text, size_t len, const char *path) {
 void scen_free(scen *s) {
     assert(s);
     if (!s) return;
-    for (uint32_t i = 0; s->src && i < s->nvxds; i++) {
+    for (uint32_t i = 0; s->src && i < SCEN_VXDS_MAX + SCEN_VMS_MAX; i++) {
         free(s->src[i].text);
         free(s->src[i].file);
         free(s->src[i].image);

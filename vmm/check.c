@@ -129,6 +129,23 @@ static int check_queued(const vmm_state *v, char *why, size_t len) {
     return VMM_OK;
 }
 
+/* Client code (client.c): only a VM with a program (a V86 space, which lies in RAM and
+** above 1 MiB + HMA) halts or has a simulated interrupt's return address; outside a
+** client run the CPU is not in V86 mode. */
+static int check_client(const vmm_state *v, char *why, size_t len) {
+    assert(v && v->cpu);
+    for (uint32_t i = 0; i < v->nvms; i++) {
+        const vmm_vm *m = &v->vm[i];
+        if (!m->v86 && (m->halted || m->irq_ret))
+            return broken(why, len, "VM %u has no client program but is halted or in its handler", i);
+        if (m->v86 && (m->v86 < VMM_V86_SIZE || m->v86 > v->ram_size - VMM_V86_SIZE || !v->tss))
+            return broken(why, len, "VM %u's V86 space 0x%08x is outside RAM or has no TSS", i, m->v86);
+    }
+    if (cpu_get_eflags(v->cpu) & CPU_VM)
+        return broken(why, len, "the CPU is left in V86 mode outside client code");
+    return VMM_OK;
+}
+
 int vmm_check(const vmm_state *v, char *why, size_t len) {
     int rc;
     assert(why != NULL || len == 0);
@@ -136,7 +153,7 @@ int vmm_check(const vmm_state *v, char *why, size_t len) {
     if (why && len) why[0] = 0;
     if ((rc = check_run(v, why, len)) || (rc = check_crit(v, why, len)) ||
         (rc = check_ctx(v, why, len)) || (rc = check_counts(v, why, len)) ||
-        (rc = check_queued(v, why, len)))
+        (rc = check_queued(v, why, len)) || (rc = check_client(v, why, len)))
         return VMM_EBROKEN;
     return VMM_OK;
 }

@@ -17,15 +17,16 @@ typedef struct snap_w { uint8_t *p; size_t at, cap; } snap_w;
 typedef struct snap_r { const uint8_t *p; size_t at, len; } snap_r;
 
 /* The tables of a vmm_state, in snapshot order (the event candidates are scratch,
-** the labels never change). */
+** the labels never change; the partial-order footprints are refused, vmm_snap_take). */
 typedef struct snap_tab { void *p; size_t bytes; } snap_tab;
 
-static uint32_t tables(vmm_state *v, snap_tab t[12]) {
+static uint32_t tables(vmm_state *v, snap_tab t[16]) {
     assert(v && v->s && v->nctx == v->nvms + 1);
     const vmm_machine *m = &v->m;
     uint32_t n = 0;
     t[n++] = (snap_tab){ v->ctx, v->nctx * sizeof *v->ctx };
     t[n++] = (snap_tab){ v->pend, (v->s->nstim + 1) * sizeof *v->pend };
+    t[n++] = (snap_tab){ v->wait, (v->s->nstim + 1) * sizeof *v->wait };
     t[n++] = (snap_tab){ v->sites, VMM_SITES * sizeof *v->sites };
     t[n++] = (snap_tab){ v->find, VMM_FINDINGS_MAX * sizeof *v->find };
     t[n++] = (snap_tab){ v->idle.cb, (m->idle_slots + 1) * sizeof *v->idle.cb };
@@ -35,7 +36,7 @@ static uint32_t tables(vmm_state *v, snap_tab t[12]) {
     t[n++] = (snap_tab){ v->ev.list, v->ev.cap * sizeof *v->ev.list };
     t[n++] = (snap_tab){ v->tm.list, v->tm.cap * sizeof *v->tm.list };
     t[n++] = (snap_tab){ v->ports, v->nports * sizeof *v->ports };
-    assert(n <= 12);
+    assert(n <= 16);
     return n;
 }
 
@@ -82,7 +83,7 @@ void vmm_snap_close(vmm_snap *sn) {
 
 /* Writes every section into w (sized by the caller from the same sizes). */
 static int save_all(snap_w *w, vmm_state *v, const uint64_t *bits) {
-    snap_tab t[12] = { { NULL, 0 } };
+    snap_tab t[16] = { { NULL, 0 } };
     uint32_t nt = tables(v, t);
     put(w, v, sizeof *v);
     for (uint32_t k = 0; k < nt; k++) put(w, t[k].p, t[k].bytes);
@@ -108,8 +109,9 @@ static int save_all(snap_w *w, vmm_state *v, const uint64_t *bits) {
 
 int vmm_snap_take(vmm_snap *sn, vmm_state *v) {
     assert(sn && v && v->cpu);
-    snap_tab t[12] = { { NULL, 0 } };
+    snap_tab t[16] = { { NULL, 0 } };
     const uint64_t *bits;
+    if (v->por.fp) return VMM_EINVAL;   /* footprints (vmm_set_explore) are not saved */
     uint32_t nt = tables(v, t), npages = dirty_pages(v, &bits);
     size_t need = 8 * (1 + nt + 4 + 2 * (size_t)npages) + sizeof *v + cpu_snap_size(v->cpu)
                 + eng_queue_snap_size(v->q) + eng_chooser_snap_size(&v->ch) + eng_trace_snap_size(&v->tr)
@@ -160,13 +162,15 @@ static int load_state(vmm_state *v, const uint8_t *b) {
     if (!h) return VMM_ENOMEM;
     memcpy(h, b, sizeof *h);
     if (h->nvms != v->nvms || h->ram_size != v->ram_size || h->nports != v->nports
-        || memcmp(&h->m, &v->m, sizeof h->m) || h->ev.cap != v->ev.cap || h->tm.cap != v->tm.cap) {
+        || memcmp(&h->m, &v->m, sizeof h->m) || h->ev.cap != v->ev.cap || h->tm.cap != v->tm.cap
+        || h->explore != v->explore || h->por.fp) {
         free(h);
         return VMM_EINVAL;
     }
     h->s = v->s;   h->ram = v->ram;   h->ram0 = v->ram0;   h->cpu = v->cpu;   h->q = v->q;
     h->ch = v->ch;   h->tr = v->tr;   /* restored from their own sections */
-    h->ctx = v->ctx;   h->pend = v->pend;   h->sites = v->sites;   h->find = v->find;
+    h->ctx = v->ctx;   h->pend = v->pend;   h->wait = v->wait;   h->por = v->por;
+    h->sites = v->sites;   h->find = v->find;
     h->lab = v->lab;   h->nlab = v->nlab;   h->ports = v->ports;
     h->idle.cb = v->idle.cb;   h->nc.cb = v->nc.cb;   h->nc.ref = v->nc.ref;   h->ts.cb = v->ts.cb;
     h->ev.list = v->ev.list;   h->ev.cand = v->ev.cand;   h->tm.list = v->tm.list;
@@ -180,7 +184,7 @@ static int load_state(vmm_state *v, const uint8_t *b) {
 int vmm_snap_restore(vmm_state *v, const vmm_snap *sn) {
     assert(v && sn && v->cpu);
     snap_r r = { sn->buf, 0, sn->len };
-    snap_tab t[12] = { { NULL, 0 } };
+    snap_tab t[16] = { { NULL, 0 } };
     size_t n;
     const uint8_t *b = sn->buf ? get(&r, sizeof *v, NULL) : NULL;
     int rc = b ? load_state(v, b) : VMM_EINVAL;

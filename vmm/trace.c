@@ -26,6 +26,8 @@
 **   SLICE       op | vm << 8, cycles, slice priority, credit ms (two's complement),
 **               granularity ms
 **   IO          op | size << 8 | vm << 16 | port << 32, value
+**   CLIENT      op | vm << 8 | if << 16 | vector << 24 | pm << 32, cs << 16 | ip, target
+**               (CS << 16 | IP)
 **   MACHINE     timer_tick_ms | time_slice_ms << 32,
 **               idle_slots | nc_slots << 16 | ts_slots << 32 | irq_boundary_window << 48
 **                 | time_slicing << 56,
@@ -77,9 +79,17 @@ void vmmi_rec_machine(vmm_state *v) {
 }
 
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n) {
+    return vmmi_choose_opts(v, kind, n, NULL, NULL);
+}
+
+/* ids: each option's identity for partial-order reduction (por.c), or NULL; src: each
+** option's source, which PCT orders by (ENG_SRC_*, docs/fuzzing.md), or NULL. */
+uint32_t vmmi_choose_opts(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids,
+                          const uint64_t *src) {
     assert(n >= 1);
+    if (v->por.fp) vmmi_por_step(v, n, ids);   /* one option is a step too (por.c) */
     if (n == 1) return 0;
-    uint32_t k = eng_choose(&v->ch, kind, n);
+    uint32_t k = eng_choose_src(&v->ch, kind, n, src);
     assert(k < n);
     vmmi_rec(v, VMM_REC_CHOICE, 3, kind, n, k, 0, 0, 0);
     return k;
@@ -175,7 +185,7 @@ static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
 
 static void fmt_service(out *o, const vmm_state *v, const eng_record *r) {
     assert(o && r && (r->type == VMM_REC_SERVICE || r->type == VMM_REC_SVC_RET));
-    static const char *const path[] = { "int", "call", "stim", "int2f" };
+    static const char *const path[] = { "int", "call", "stim", "int2f", "client" };
     const uint64_t *a = r->args;
     char buf[64];
     uint32_t dword = (uint32_t)a[0];
@@ -323,6 +333,17 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
             vm_name(v, a[0] >> 16 & 0xFFFF), (unsigned)(a[0] >> 32 & 0xFFFF),
             (unsigned)(a[0] >> 8 & 0xFF), (uint32_t)a[1]);
         break;
+    case VMM_REC_CLIENT: {
+        static const char *const clop[] = { "int", "hlt", "wake", "simint", "iret", "if", "vmm" };
+        char where[VMM_NAME_MAX * 3 + 16];
+        uint32_t vm = (uint32_t)(a[0] >> 8 & 0xFF), cs = (uint32_t)(a[1] >> 16 & 0xFFFF), ip = (uint32_t)(a[1] & 0xFFFF);
+        put(o, "CLIENT op=%s vm=%s cs=0x%04x ip=0x%04x", PICK(clop, a[0] & 0xFF), vm_name(v, vm), cs, ip);
+        if (vm < v->nvms && vmmi_cl_where(v, vm, cs, ip, where, sizeof where)) put(o, " at=%s", where);
+        put(o, " if=%u vector=0x%02x target=0x%08x", (unsigned)(a[0] >> 16 & 1), (unsigned)(a[0] >> 24 & 0xFF),
+            (uint32_t)a[2]);
+        if (a[0] >> 32 & 1) put(o, " mode=pm");   /* a protected-mode client's record */
+        break;
+    }
     case VMM_REC_END:
         put(o, "END reason=%s code=%lld findings=%u", PICK(endr, a[0]), (long long)(int64_t)a[1],
             (uint32_t)a[2]);

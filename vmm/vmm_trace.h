@@ -44,7 +44,12 @@ enum vmm_ev_type { VMM_EVT_GLOBAL = 0, VMM_EVT_VM, VMM_EVT_PRIO };
 
 enum vmm_to_type { VMM_TOT_GLOBAL = 0, VMM_TOT_VM, VMM_TOT_PRIO };
 
-enum vmm_path { VMM_PATH_INT = 0, VMM_PATH_CALL, VMM_PATH_STIM, VMM_PATH_INT2F };
+enum vmm_path { VMM_PATH_INT = 0, VMM_PATH_CALL, VMM_PATH_STIM, VMM_PATH_INT2F, VMM_PATH_CLIENT };
+/* CLIENT record operations (docs/vmm.md, "Client code") */
+enum vmm_client_op { VMM_CLOP_INT = 0, VMM_CLOP_HLT, VMM_CLOP_WAKE, VMM_CLOP_SIMINT, VMM_CLOP_IRET,
+                     VMM_CLOP_IF, VMM_CLOP_VMM };
+#define VMM_CYC_V86_ENTRY  119u  /* INT n from V86 mode through an interrupt gate to ring 0 */
+#define VMM_CYC_V86_IRET   60u   /* IRETD from ring 0 back to V86 mode */
 
 enum vmm_crit_op { VMM_CRIT_CLAIM = 0, VMM_CRIT_END, VMM_CRIT_RELEASE, VMM_CRIT_BLOCK,
                    VMM_CRIT_GRANT };

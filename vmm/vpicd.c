@@ -117,6 +117,8 @@ int vmmi_irq_deliver(vmm_state *v) {
     if (busy) {                                   /* VxD code with IF clear: wait for STI */
         uint32_t fl = v->run.oncpu == ci ? cpu_get_eflags(v->cpu) : v->ctx[ci].regs.eflags;
         if (!(fl & CPU_IF)) { cf->stop_on_sti = 1; return 0; }
+    } else if (vmmi_cl_has(v, v->run.cur) && vmmi_vm_ready(v, v->run.cur) && !vmmi_cl_if(v, v->run.cur)) {
+        return 0;   /* CL-3: client code runs at IOPL 3, its CLI holds the real interrupt */
     }
     cf->stop_on_sti = 0;
     if (boundary_hold(v, fresh, busy)) return 0;
@@ -180,8 +182,12 @@ static void handler_start(vmm_state *v, uint32_t vm) {
     const vmm_irq *q = &v->pic.irq[v->vm[vm].vhandler];
     uint64_t now = vmmi_cycles(v);
     d->phase = VMM_VID_HANDLER;
-    if (eng_queue_push(v->q, now + v->m.irq_handler_cycles, VMM_EV_CLASS_IRQ, VMM_EV_IRET, vm, 0,
-                       NULL) != ENG_OK) {
+    /* CL-4: a client program's real handler runs to its IRET (0); else (1) the handler
+    ** is irq_handler_cycles of time */
+    int cl = vmmi_cl_has(v, vm) ? vmmi_cl_enter_handler(v, vm, (uint32_t)v->vm[vm].vhandler) : 1;
+    if (cl < 0) return;
+    if (cl == 1 && eng_queue_push(v->q, now + v->m.irq_handler_cycles, VMM_EV_CLASS_IRQ, VMM_EV_IRET, vm, 0,
+                                  NULL) != ENG_OK) {
         vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
         return;
     }
@@ -203,6 +209,7 @@ int vmmi_irq_work(vmm_state *v) {
     vmm_vm *m = &v->vm[cur];
     if (!m->vreq || m->vhandler >= 0) return 0;
     vmm_read(v, vmmi_client_ptr(v, cur) + 0x2C, &fl, 4);
+    vmmi_por_mem(v, vmmi_client_ptr(v, cur) + 0x2C, 4, 0);
     if (!(fl & CPU_IF)) return 0;
     uint32_t irq = 0;
     while (!(m->vreq >> irq & 1)) irq++;

@@ -505,8 +505,43 @@ START_TEST(test_host_watch) {
 }
 END_TEST
 
+/* ---- the data-access observer (cpu_set_access_hook) ------------------------------ */
+typedef struct acc_log { uint32_t lin[16], n[16]; int write[16]; unsigned count; } acc_log;
+
+static void acc_note(void *ud, uint32_t lin, unsigned n, int write) {
+    acc_log *l = ud;
+    if (l->count < 16) { l->lin[l->count] = lin; l->n[l->count] = n; l->write[l->count] = write; }
+    l->count++;
+}
+
+/* Each data access is seen once, with its size and direction, even on a page the TLB
+** already holds (the fast path is off while an observer is set); none after removal. */
+START_TEST(test_access_hook_sees_data_accesses) {
+    tc_machine *m = tc_new(1024);
+    acc_log l;
+    memset(&l, 0, sizeof l);
+    tc_flat(m, "mov dword [0x20000],1\nmov dword [0x20004],2\nmov ax,[0x20008]\nhlt");
+    tc_run_expect(m, CPU_STOP_HLT);   /* fills the TLB for the data page */
+    tc_flat(m, "mov dword [0x20000],1\nmov dword [0x20004],2\nmov ax,[0x20008]\nhlt");
+    cpu_set_access_hook(m->cpu, acc_note, &l);
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(l.count, 3);
+    tc_eq(l.lin[0], 0x20000u); tc_eq(l.n[0], 4); ck_assert_int_eq(l.write[0], 1);
+    tc_eq(l.lin[1], 0x20004u); ck_assert_int_eq(l.write[1], 1);
+    tc_eq(l.lin[2], 0x20008u); tc_eq(l.n[2], 2); ck_assert_int_eq(l.write[2], 0);
+    cpu_set_access_hook(m->cpu, NULL, &l);
+    tc_flat(m, "mov dword [0x20000],1\nhlt");
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(l.count, 3);
+    tc_free(m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_debug");
+    TCase *ah = tcase_create("access_hook");
+    tcase_add_test(ah, test_access_hook_sees_data_accesses);
+    suite_add_tcase(s, ah);
     TCase *ex = tcase_create("exactness");
     tcase_add_test(ex, test_pop_ss_old_stack_size);
     tcase_add_test(ex, test_lock_ud);

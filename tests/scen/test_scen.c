@@ -449,6 +449,100 @@ START_TEST(long_name) {
 }
 END_TEST
 
+/* Client programs (docs/vmm.md, "Client code"): dos1 of base_yaml gets one. */
+static const char client_dos1[] =
+    "  - name: dos1\n"                                      /* 5 */
+    "    client:\n"                                         /* 6 */
+    "      load: 0x1000:0x0100\n"                           /* 7 */
+    "      cs_ip: go\n"                                     /* 8 */
+    "      regs: { eax: 5, ds: 0x3000 }\n"                  /* 9 */
+    "      asm: |\n"                                        /* 10 */
+    "        nop\n"                                         /* 11 */
+    "        go: hlt\n";                                    /* 12 */
+
+/* base_yaml with dos1's program, then `from` replaced by `to` (when from != NULL). */
+static int load_client_edit(const char *from, const char *to) {
+    char one[4096], two[4096];
+    const char *line = "  - { name: dos1, fg_priority: 200, background: true }\n";
+    const char *p = strstr(base_yaml, line);
+    ck_assert(p != NULL);
+    snprintf(one, sizeof one, "%.*s%s%s", (int)(p - base_yaml), base_yaml, client_dos1, p + strlen(line));
+    const char *q = from ? strstr(one, from) : NULL;
+    if (from) ck_assert_msg(q != NULL, "test bug: '%s' not in the client base", from);
+    if (q) snprintf(two, sizeof two, "%.*s%s%s", (int)(q - one), one, to, q + strlen(from));
+    else snprintf(two, sizeof two, "%s", one);
+    return scen_load_text(&S, two, strlen(two), "dir/t.yaml");
+}
+
+START_TEST(client_keys_and_memory_by_segoff) {
+    ck_assert_int_eq(load_client_edit("  - finding: CS-7\n",
+                                      "  - memory: { vm: dos1, at: 0x1000:0x0102, size: 1, value: 0 }\n"),
+                     SCEN_OK);
+    const vmm_client *c = &S.vms[1].client;
+    ck_assert_ptr_nonnull(c->image);
+    ck_assert_uint_eq(c->image_len, 2);               /* nop, hlt */
+    ck_assert_uint_eq(c->image[1], 0xF4);
+    ck_assert_uint_eq(c->load_seg, 0x1000);
+    ck_assert_uint_eq(c->load_off, 0x100);
+    ck_assert_uint_eq(c->cs, 0x1000);
+    ck_assert_uint_eq(c->ip, 0x101);                  /* label go, org = the load offset */
+    ck_assert_uint_eq(c->ss, 0x1000);
+    ck_assert_uint_eq(c->sp, 0xFFFE);
+    ck_assert_uint_eq(c->regs[VMM_CREG_EAX], 5);
+    ck_assert_uint_eq(c->regs[VMM_CREG_DS], 0x3000);
+    ck_assert_uint_eq(c->regs_set, 1u << VMM_CREG_EAX | 1u << VMM_CREG_DS);
+    ck_assert_ptr_null(S.vms[0].client.image);        /* sys has none */
+    ck_assert_uint_eq(S.nvxds, 1);                    /* the program is no VxD */
+    const scen_expect *e = &S.exp[2];
+    ck_assert_uint_eq(e->kind, SCEN_EXP_MEMORY);
+    ck_assert_uint_eq(e->vm, 1);
+    ck_assert_uint_eq(e->v86, 1 + 0x10102);
+}
+END_TEST
+
+/* A scenario whose only source is a client program (no VxD) assembles it too. */
+START_TEST(client_without_vxds) {
+    static const char y[] = "name: only a program\nvms:\n  - { name: sys, system: true }\n"
+                            "  - name: dos1\n    client:\n      asm: |\n        hlt\n";
+    ck_assert_int_eq(scen_load_text(&S, y, strlen(y), "dir/t.yaml"), SCEN_OK);
+    ck_assert_uint_eq(S.nvxds, 0);
+    ck_assert_uint_eq(S.vms[1].client.image_len, 1);
+    ck_assert_uint_eq(S.vms[1].client.image[0], 0xF4);
+}
+END_TEST
+
+static const struct { const char *from, *to; int rc; const char *prefix, *needle; } bad_client[] = {
+    { "load: 0x1000:0x0100", "load: 0x10000:0", SCEN_ESCHEMA, "dir/t.yaml:7:13:", "SEG:OFF" },
+    { "load: 0x1000:0x0100", "load: 4096", SCEN_ESCHEMA, "dir/t.yaml:7:13:", "SEG:OFF" },
+    { "cs_ip: go", "cs_ip: gone", SCEN_ELABEL, "dir/t.yaml:8:14:", "unknown label 'gone'" },
+    { "eax: 5,", "esp: 5,", SCEN_ESCHEMA, "dir/t.yaml:9:", "unknown key 'esp'" },
+    { "ds: 0x3000", "ds: 0x13000", SCEN_ESCHEMA, "dir/t.yaml:9:", "0 to 65535" },
+    { "    client:\n", "    client:\n      file: p.asm\n", SCEN_ESCHEMA, "dir/t.yaml:", "found both" },
+    { "        nop\n", "        mov ax, [nope]\n", SCEN_EASM, "dir/t.yaml:11:", "symbol `nope' not defined" },
+    { "      load: 0x1000:0x0100\n", "      turbo: 1\n", SCEN_ESCHEMA, "dir/t.yaml:7:", "unknown key 'turbo'" },
+    { "  - finding: CS-7\n", "  - memory: { vm: dos1, addr: 4, at: 0:0, value: 0 }\n", SCEN_ESCHEMA,
+      "dir/t.yaml:30:", "'vm:' takes" },
+    { "  - finding: CS-7\n", "  - memory: { at: 0:0, value: 0 }\n", SCEN_ESCHEMA, "dir/t.yaml:30:",
+      "only with 'vm:'" },
+    { "  - finding: CS-7\n", "  - memory: { vm: dos1, value: 0 }\n", SCEN_ESCHEMA, "dir/t.yaml:30:",
+      "missing key 'at'" },
+    { "      load: 0x1000:0x0100\n", "      mode: pm\n", SCEN_ESCHEMA, "dir/t.yaml:7:13:",
+      "pm is the system VM's" },
+    { "      load: 0x1000:0x0100\n", "      mode: real\n", SCEN_ESCHEMA, "dir/t.yaml:7:13:", "v86 or pm" },
+};
+
+START_TEST(client_errors) {
+    int i = _i;
+    int rc = load_client_edit(bad_client[i].from, bad_client[i].to);
+    ck_assert_msg(rc == bad_client[i].rc, "case %d: rc %d, want %d (%s)", i, rc, bad_client[i].rc,
+                  scen_error(&S));
+    ck_assert_msg(!strncmp(scen_error(&S), bad_client[i].prefix, strlen(bad_client[i].prefix)),
+                  "case %d: '%s' does not start with '%s'", i, scen_error(&S), bad_client[i].prefix);
+    ck_assert_msg(strstr(scen_error(&S), bad_client[i].needle), "case %d: '%s' lacks '%s'", i,
+                  scen_error(&S), bad_client[i].needle);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("scen");
     TCase *tc = tcase_create("loader");
@@ -465,6 +559,9 @@ int main(void) {
     tcase_add_loop_test(tc, sl1_and_register_errors, 0, (int)(sizeof bad_sl / sizeof bad_sl[0]));
     tcase_add_test(tc, symbols_call_regs_and_callback_expectations);
     tcase_add_test(tc, long_name);
+    tcase_add_test(tc, client_keys_and_memory_by_segoff);
+    tcase_add_test(tc, client_without_vxds);
+    tcase_add_loop_test(tc, client_errors, 0, (int)(sizeof bad_client / sizeof bad_client[0]));
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -11,5 +11,6 @@ Suite *ev_suite(void);
 Suite *sl_suite(void);
 Suite *vpicd_suite(void);
 Suite *io_suite(void);
+Suite *client_suite(void);
 Suite *check_suite(void);
 #endif
