@@ -41,6 +41,7 @@ static uint32_t tables(vmm_state *v, snap_tab t[16]) {
 }
 
 static uint32_t dirty_pages(vmm_state *v, const uint64_t **bits) {
+    assert(v && v->cpu && bits);
     uint32_t np = 0;
     *bits = cpu_dirty_bitmap(v->cpu, &np);
     assert(np <= v->ram_size / SNAP_PAGE);
@@ -60,6 +61,7 @@ static void put(snap_w *w, const void *src, size_t n) {
 /* The next section: its bytes (NULL when the buffer ends or it is not `want` long,
 ** with want SIZE_MAX: any length, stored in *n). */
 static const uint8_t *get(snap_r *r, size_t want, size_t *n) {
+    assert(r && r->p && r->at <= r->len);
     uint64_t len;
     if (r->len - r->at < 8) return NULL;
     memcpy(&len, r->p + r->at, 8);
@@ -83,6 +85,7 @@ void vmm_snap_close(vmm_snap *sn) {
 
 /* Writes every section into w (sized by the caller from the same sizes). */
 static int save_all(snap_w *w, vmm_state *v, const uint64_t *bits) {
+    assert(w && w->p && v && bits);
     snap_tab t[16] = { { NULL, 0 } };
     uint32_t nt = tables(v, t);
     put(w, v, sizeof *v);
@@ -136,6 +139,7 @@ int vmm_snap_take(vmm_snap *sn, vmm_state *v) {
 /* Guest RAM back to the snapshot's: the target's written pages to the reset image,
 ** then the snapshot's pages; each page rewritten drops its decoded instructions. */
 static int load_ram(vmm_state *v, snap_r *r) {
+    assert(v && r && v->ram && v->ram0);
     const uint64_t *bits;
     uint32_t npages = v->ram_size / SNAP_PAGE;
     dirty_pages(v, &bits);
@@ -158,6 +162,7 @@ static int load_ram(vmm_state *v, snap_r *r) {
 
 /* The vmm_state's own fields: the saved struct with the target's pointers and hooks. */
 static int load_state(vmm_state *v, const uint8_t *b) {
+    assert(v && b);
     vmm_state *h = malloc(sizeof *h);
     if (!h) return VMM_ENOMEM;
     memcpy(h, b, sizeof *h);
