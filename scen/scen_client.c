@@ -19,17 +19,20 @@ static int resolve_probes(scen *s) {
         assert(e->vm < s->nvms && e->probe <= VMM_PROBES_MAX);
         const vmm_client *p = &s->vms[e->vm].client;
         vmm_probe *pr = &s->cl_probes[e->vm][e->probe - 1];
+        const char *what = e->kind == SCEN_EXP_MEMORY ? "expect.memory.when" : "expect.register.when";
+        const char *vm = s->vms[e->vm].name;
         uint32_t j = 0;
         while (j < p->nlabels && strcmp(p->labels[j].name, e->when)) j++;
-        if (!p->image || j == p->nlabels)
-            return scen_fail(s, SCEN_ELABEL, e->when_pos.line, e->when_pos.col,
-                             "expect.when: expected a label of VM %s's program, found %s '%s.%s'",
-                             s->vms[e->vm].name, p->image ? "unknown label" : "(the VM has no client "
-                             "program)", s->vms[e->vm].name, e->when);
+        if (!p->image)
+            return scen_fail(s, SCEN_ELABEL, e->when_pos.line, e->when_pos.col, "%s: expected a label of "
+                             "VM %s's program, found '%s.%s' (the VM has no client program)", what, vm, vm,
+                             e->when);
+        if (j == p->nlabels)
+            return scen_fail(s, SCEN_ELABEL, e->when_pos.line, e->when_pos.col, "%s: expected a label of "
+                             "VM %s's program, found unknown label '%s.%s'", what, vm, vm, e->when);
         if (p->labels[j].addr + e->when_off > 0xFFFF)
             return scen_fail(s, SCEN_ESCHEMA, e->when_pos.line, e->when_pos.col,
-                             "expect.when: '%s.%s+%u' is beyond its 64 KiB segment", s->vms[e->vm].name,
-                             e->when, e->when_off);
+                             "%s: '%s.%s+%u' is beyond its 64 KiB segment", what, vm, e->when, e->when_off);
         pr->lin = ((uint32_t)p->load_seg << 4) + p->labels[j].addr + e->when_off;
         pr->nth = e->nth;
         pr->what = e->kind == SCEN_EXP_MEMORY ? VMM_PROBE_MEM : e->addr;
