@@ -72,7 +72,7 @@ def test_run_all_plan(tmp_path):
     scen = sorted((ROOT / "bench" / "latency").glob("*.yaml")) or \
         sorted((ROOT / "scenarios" / "bench").glob("*.yaml"))
     host = scen + sorted((ROOT / "scenarios").glob("showcase_*.yaml"))   # + the client showcase
-    want = ["configure", "build", "queue", "cpu", "fuzz"] + \
+    want = ["configure", "build", "queue", "cpu", "fuzz", "explore"] + \
         [f"latency:{s.stem}" for s in scen] + [f"host:{s.stem}" for s in host]
     assert names == want
     assert not (tmp_path / "o").exists()   # a dry run writes nothing

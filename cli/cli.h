@@ -28,6 +28,7 @@ int cli_fuzz_main(int argc, char **argv);
 int cli_shrink_main(int argc, char **argv);
 int cli_fuzz_merge_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
+int cli_debug_main(int argc, char **argv);
 int cli_bench_host_main(int argc, char **argv);   /* `vmmsim bench host`, from bench.c */
 /* A bench library result (BENCH_OK, _ENOMEM, _EFULL, _ESIM) as an exit code. */
 int cli_bench_exit(int rc);

@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     { "fuzz-merge", cli_fuzz_merge_main, "combine the findings files of fuzz shards, in run order" },
     { "shrink", cli_shrink_main, "minimise a failing schedule and the scenario's stimuli" },
     { "bench",  cli_bench_main,  "latency in simulated cycles (latency); host speed (host)" },
+    { "debug",  cli_debug_main,  "serve one run to gdb, with reverse execution (remote protocol)" },
     { "bare",   cli_bare_main,   "run a raw i386 image (CPU test ROMs) on the bare interpreter" },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -10,6 +10,15 @@
 #include "engine/engine.h"
 #include "opt.h"
 
+int cli_pct_by_arg(const char *const *val, void *dst) {
+    assert(val && val[0] && dst);
+    int *by = dst;
+    if (strcmp(val[0], "source") == 0) *by = ENG_PCT_BY_SOURCE;
+    else if (strcmp(val[0], "rank") == 0) *by = ENG_PCT_BY_RANK;
+    else return -1;
+    return 0;
+}
+
 int cli_usage_err(const cli_cmd *cmd, const char *msg, const char *arg) {
     assert(cmd && msg);
     fprintf(stderr, "vmmsim %s: %s%s%s\n(see 'vmmsim %s --help')\n", cmd->name, msg,

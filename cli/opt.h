@@ -51,5 +51,7 @@ typedef struct cli_cmd {
 int cli_opt_parse(const cli_cmd *cmd, int argc, char **argv, int first);
 /* "vmmsim <cmd>: msg arg" and the --help pointer on stderr; returns CLI_EXIT_USAGE. */
 int cli_usage_err(const cli_cmd *cmd, const char *msg, const char *arg);
+/* CLI_OPT_FUNC for --pct-by: "source" or "rank" into an int (ENG_PCT_BY_*). */
+int cli_pct_by_arg(const char *const *val, void *dst);
 
 #endif

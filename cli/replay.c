@@ -126,6 +126,7 @@ int cli_replay_main(int argc, char **argv) {
     c->max_cycles = max_cycles;
     c->seed = f.seed;
     c->depth = f.depth <= XPL_PCT_DEPTH_MAX ? f.depth : 0;
+    c->pct_by = f.pct_by;
     if (f.has_run && (eng_strategy_parse(f.strategy, &c->strategy) ||
                       (c->strategy != ENG_STRAT_CANONICAL && c->strategy != ENG_STRAT_RANDOM &&
                        c->strategy != ENG_STRAT_PCT))) {

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "opt.h"
+#include "debug/dbg.h"
 
 static const char run_help[] =
 "usage: vmmsim run [OPTIONS] [SCENARIO.yaml]\n"
@@ -24,19 +25,24 @@ static const char run_help[] =
 "  --format text|jsonl   trace format on stdout (default text)\n"
 "  --trace FILE          also write the text trace (with header) to FILE\n"
 "  --perfetto FILE       write a Chrome/Perfetto trace-event JSON file\n"
+"  --symbols FILE        write the scenario's labels as an ELF symbol file (gdb's\n"
+"                        symbol-file, for 'vmmsim debug'; docs/debug.md)\n"
 "  --quiet               print only the summary (hash, findings, verdict)\n"
 "  --max-cycles N        stop the simulation after N cycles\n"
 "  --strategy NAME       choice-point strategy: canonical (default), random, or pct\n"
 "                        (pct: one PCT run, its change points spread as fuzz spreads them)\n"
 "  --seed N              seed for --strategy random or pct (default 0)\n"
 "  --depth D             PCT depth, 1..16 (default 3)\n"
+"  --pct-by source|rank  PCT's sources: what produced each option (default) or the\n"
+"                        option's (kind, canonical rank); the trace header records\n"
+"                        pct-by=source, and a pct header without it replays by rank\n"
 "  --help                this text\n"
 "\n"
 "exit status: 0 all expectations hold, 1 a finding or a failed expectation,\n"
 "2 bad usage or scenario, 3 simulation error, 4 host error.\n";
 
 typedef struct run_opts {
-    const char *scenario, *trace, *perfetto;
+    const char *scenario, *trace, *perfetto, *symbols;
     int jsonl, quiet;
 } run_opts;
 
@@ -54,11 +60,13 @@ static int parse_args(int argc, char **argv, run_opts *o, xpl_sim *c) {
         { "--format", NULL, CLI_OPT_FUNC, &o->jsonl, 0, 0, "text or jsonl", NULL, format_arg, 1 },
         { "--trace", NULL, CLI_OPT_STR, &o->trace, 0, 0, "a FILE", NULL, NULL, 0 },
         { "--perfetto", NULL, CLI_OPT_STR, &o->perfetto, 0, 0, "a FILE", NULL, NULL, 0 },
+        { "--symbols", NULL, CLI_OPT_STR, &o->symbols, 0, 0, "a FILE", NULL, NULL, 0 },
         { "--max-cycles", NULL, CLI_OPT_U64, &c->max_cycles, 1, UINT64_MAX, "a positive integer", NULL, NULL, 0 },
         { "--seed", NULL, CLI_OPT_U64, &c->seed, 0, UINT64_MAX, "an integer", NULL, NULL, 0 },
         { "--strategy", NULL, CLI_OPT_STRATEGY, &c->strategy, 0,
           CLI_STRATS(ENG_STRAT_CANONICAL, ENG_STRAT_RANDOM, ENG_STRAT_PCT), "canonical, random or pct", NULL, NULL, 0 },
         { "--depth", NULL, CLI_OPT_U32, &c->depth, 1, XPL_PCT_DEPTH_MAX, "1..16", NULL, NULL, 0 },
+        { "--pct-by", NULL, CLI_OPT_FUNC, &c->pct_by, 0, 0, "source or rank", NULL, cli_pct_by_arg, 1 },
     };
     uint32_t npos = 0;
     const cli_cmd cmd = { "run", run_help, opts, sizeof opts / sizeof opts[0], &o->scenario, 1,
@@ -109,11 +117,12 @@ static int write_trace_file(xpl_sim *c, const char *path) {
 static int check_outputs(const run_opts *o) {
     assert(o);
     const char *in[] = { o->scenario, o->trace };
-    const char *out[] = { o->trace, o->perfetto };
+    const char *out[] = { o->trace, o->perfetto, o->symbols };
+    static const char *const name[] = { "--trace", "--perfetto", "--symbols" };
     char why[300];
-    for (int k = 0; k < 2; k++)
-        if (out[k] && xpl_afile_check(out[k], in, k + 1, why, sizeof why)) {
-            fprintf(stderr, "vmmsim run: %s %s: %s\n", k ? "--perfetto" : "--trace", out[k], why);
+    for (int k = 0; k < 3; k++)
+        if (out[k] && xpl_afile_check(out[k], in, k < 2 ? k + 1 : 2, why, sizeof why)) {
+            fprintf(stderr, "vmmsim run: %s %s: %s\n", name[k], out[k], why);
             return CLI_EXIT_USAGE;
         }
     return CLI_EXIT_OK;
@@ -137,6 +146,7 @@ int cli_run_main(int argc, char **argv) {
     int wrc = CLI_EXIT_OK;
     if (o.trace) wrc = write_trace_file(c, o.trace);
     if (!wrc && o.perfetto) wrc = xpl_perfetto_write(c, o.perfetto, stderr);
+    if (!wrc && o.symbols) wrc = dbg_symbols_write(&c->s, o.symbols, stderr);
     rc = wrc ? wrc : c->run_rc ? CLI_EXIT_SIM : fails ? CLI_EXIT_FINDING : CLI_EXIT_OK;
     if (fflush(stdout) && !rc) rc = CLI_EXIT_HOST;
     xpl_sim_free(c);

@@ -193,11 +193,46 @@ int cpu_phys_write(cpu_state *c, uint32_t addr, const void *src, uint32_t len);
 int cpu_lin_read(cpu_state *c, uint32_t addr, void *dst, uint32_t len);
 int cpu_lin_write(cpu_state *c, uint32_t addr, const void *src, uint32_t len);
 
+/* Data-access observer: fn(ud, linear, n, write) for every data read and write the
+** CPU makes through its linear-access paths (operands, stack, descriptor tables, not
+** instruction fetch). While one is set, the TLB is bypassed and every access takes the
+** slow path, so an observer costs nothing when none is set. fn NULL removes it. The
+** exploration's partial-order reduction records what a step touched with it
+** (docs/fuzzing.md, "Partial-order reduction"). */
+typedef void (*cpu_access_hook)(void *ud, uint32_t lin, unsigned n, int write);
+void cpu_set_access_hook(cpu_state *c, cpu_access_hook fn, void *ud);
+
 /* Dirty-page tracking for cheap resets between runs: one bit per 4 KiB page of RAM,
 ** set by every guest or host write. */
 const uint64_t *cpu_dirty_bitmap(const cpu_state *c, uint32_t *npages);
 void cpu_dirty_clear(cpu_state *c);
 void cpu_invalidate(cpu_state *c, uint32_t phys, uint32_t len); /* after out-of-band RAM writes */
+
+/* A host step hook: fn(ud, c) is called before each instruction the CPU is about to
+** fetch and execute (after a host breakpoint there has stopped the run, so never for
+** an instruction that does not start), with every register and cpu_cycles() exact.
+** It observes only: it must not change the CPU's state (it may read registers and
+** memory, and call cpu_request_stop). While one is set every fetch takes the slow
+** lookup, which the run's results do not depend on; fn NULL removes it (no cost
+** then). cpu_reset keeps it. For a debugger (debug/). */
+typedef void (*cpu_step_fn)(void *ud, cpu_state *c);
+void cpu_set_step_hook(cpu_state *c, cpu_step_fn fn, void *ud);
+/* Holds the hook back until cpu_instructions() reaches icount: before that, fetches
+** keep the fast paths (only the call after each instruction that counts them remains),
+** so a debugger re-executes to a known instruction count quickly. 0: from now on. */
+void cpu_step_hook_from(cpu_state *c, uint64_t icount);
+
+/* Host watchpoints, for a debugger: guest accesses to [lin, lin + len) (len 1..4) of
+** the kinds in rw (CPU_WATCH_READ | CPU_WATCH_WRITE; 0 clears the slot) are recorded
+** for the host, with no effect on the guest (no #DB, DR6 untouched). They ride on the
+** debug registers' slow memory paths (docs/cpu386.md, "Debugging"). The CPU's own
+** accesses (descriptor tables, paging) and the host's never count. CPU_EINVAL for a bad
+** slot, len or rw. cpu_watch_hits returns the slots hit since it was last called
+** (bit n: slot n) and clears them. cpu_reset keeps the watches. */
+#define CPU_HOST_WATCH_MAX 4u
+enum { CPU_WATCH_WRITE = 1, CPU_WATCH_READ = 2 };
+int      cpu_watch_set(cpu_state *c, unsigned slot, uint32_t lin, uint32_t len, unsigned rw);
+uint32_t cpu_watch_hits(cpu_state *c);
 
 /* The A20 line of the bus. A PC masks physical address bit 20 outside the CPU (the
 ** "A20 gate") so that real and V86 mode code sees the 8086's wrap at 1 MiB; the gate's

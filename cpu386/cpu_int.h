@@ -170,10 +170,18 @@ struct cpu_state {
     ** happen after the current instruction (CPU_DBG_*). */
     uint8_t    dbg;
     uint8_t    dbg_data;      /* DR7 enables a data breakpoint: slow paths match them */
+    cpu_access_hook acc_fn;   /* data-access observer (cpu_set_access_hook), or NULL */
+    void      *acc_ud;
     uint8_t    dbg_exec;      /* DR7 enables an instruction breakpoint */
     uint32_t   dbg_hits;      /* B0–B3 of data breakpoints hit, not yet reported */
     uint64_t   rf_icount;     /* RF was loaded by the instruction of this count */
     uint64_t   ss_hold_icount;/* MOV/POP SS: debug traps are held until this count */
+    cpu_step_fn step_fn;      /* host step hook (cpu_set_step_hook), or NULL */
+    uint64_t   step_from;     /* ... called from this instruction count on (cpu_step_hook_from) */
+    uint32_t   hw_lin[CPU_HOST_WATCH_MAX], hw_len[CPU_HOST_WATCH_MAX];   /* cpu_watch_set */
+    uint8_t    hw_rw[CPU_HOST_WATCH_MAX];
+    uint32_t   hw_hits;       /* host watch slots hit, not yet read (cpu_watch_hits) */
+    void      *step_ud;
     uint32_t   a20_mask;      /* physical address mask: bit 20 clear with A20 off */
 };
 
@@ -192,7 +200,9 @@ enum {
     CPU_DBG_TF = 2,      /* TF is set now: the next instruction is armed */
     CPU_DBG_RF = 4,      /* RF is set: cleared after the next instruction completes */
     CPU_DBG_HIT = 8,     /* a data breakpoint hit: a trap after this instruction */
-    CPU_DBG_PEND = 16    /* a trap the run's stop held: delivered before the next one */
+    CPU_DBG_PEND = 16,   /* a trap the run's stop held: delivered before the next one */
+    CPU_DBG_HOST = 32    /* a host step hook is set (cpu_set_step_hook): every fetch goes
+                            through fetch_slow, which calls it */
 };
 #define CPU_DR6_BS 0x4000u
 #define CPU_DR6_BD 0x2000u

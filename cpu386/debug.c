@@ -54,11 +54,52 @@ static uint32_t dr7_len(uint32_t dr7, unsigned n)
     return len[(dr7 >> (18u + 4u * n)) & 3u];
 }
 
+void cpu_set_step_hook(cpu_state *c, cpu_step_fn fn, void *ud)
+{
+    assert(c && !c->in_run);
+    c->step_fn = fn;
+    c->step_ud = fn ? ud : NULL;
+    c->step_from = 0;
+    c->code_lin_page = CPU_TLB_INVALID;
+    cpu_dbg_update(c);
+}
+
+int cpu_watch_set(cpu_state *c, unsigned slot, uint32_t lin, uint32_t len, unsigned rw)
+{
+    assert(c);
+    if (slot >= CPU_HOST_WATCH_MAX || rw > (CPU_WATCH_READ | CPU_WATCH_WRITE) ||
+        (rw && (len < 1 || len > 4 || lin > 0xFFFFFFFFu - (len - 1u))))
+        return CPU_EINVAL;
+    c->hw_lin[slot] = rw ? lin : 0;
+    c->hw_len[slot] = rw ? len : 0;
+    c->hw_rw[slot] = (uint8_t)rw;
+    c->hw_hits &= ~(1u << slot);
+    cpu_dbg_dr_written(c);   /* recomputes dbg_data, flushes the TLBs of watched pages */
+    return CPU_OK;
+}
+
+uint32_t cpu_watch_hits(cpu_state *c)
+{
+    uint32_t h;
+    assert(c && c->hw_hits < (1u << CPU_HOST_WATCH_MAX));
+    h = c->hw_hits;
+    c->hw_hits = 0;
+    return h;
+}
+
+void cpu_step_hook_from(cpu_state *c, uint64_t icount)
+{
+    assert(c);
+    c->step_from = icount;
+    if (icount <= c->icount) c->code_lin_page = CPU_TLB_INVALID;   /* armed at once */
+}
+
 void cpu_dbg_update(cpu_state *c)
 {
     uint8_t d = (uint8_t)(c->dbg & (CPU_DBG_ARMED | CPU_DBG_HIT | CPU_DBG_PEND));
     if (c->fl.eflags & CPU_TF) d |= CPU_DBG_TF;
     if (c->fl.eflags & CPU_RF) d |= CPU_DBG_RF;
+    if (c->step_fn) d |= CPU_DBG_HOST;
     c->dbg = d;
 }
 
@@ -95,6 +136,11 @@ void cpu_dbg_after(cpu_state *c)
     int hold = c->ss_hold_icount == done + 2u;   /* DBG-3: it was MOV/POP SS */
     int armed = (c->dbg & CPU_DBG_ARMED) != 0;
     assert(c->icount > 0);
+    if (c->dbg & CPU_DBG_HOST) {
+        if (c->icount >= c->step_from)
+            c->code_lin_page = CPU_TLB_INVALID;   /* the next fetch calls the step hook */
+        if (c->dbg == CPU_DBG_HOST) return;
+    }
     if ((c->fl.eflags & CPU_RF) && c->rf_icount != done)
         c->fl.eflags &= ~CPU_RF;              /* DBG-5 */
     if (!hold) {
@@ -154,6 +200,10 @@ void cpu_dbg_data(cpu_state *c, uint32_t lin, unsigned n, int write)
         c->dbg_hits |= hits;
         c->dbg |= CPU_DBG_HIT;
     }
+    for (k = 0; k < CPU_HOST_WATCH_MAX; k++)   /* the host's: recorded, nothing raised */
+        if ((c->hw_rw[k] & (write ? CPU_WATCH_WRITE : CPU_WATCH_READ)) &&
+            overlaps(c->hw_lin[k], c->hw_len[k], lin, n))
+            c->hw_hits |= 1u << k;
 }
 
 int cpu_dbg_page_watched(const cpu_state *c, uint32_t lin_page)
@@ -167,6 +217,9 @@ int cpu_dbg_page_watched(const cpu_state *c, uint32_t lin_page)
             overlaps(c->dr[k] & ~(len - 1u), len, lin_page & ~0xFFFu, 0x1000u))
             return 1;
     }
+    for (k = 0; k < CPU_HOST_WATCH_MAX; k++)
+        if (c->hw_rw[k] && overlaps(c->hw_lin[k], c->hw_len[k], lin_page & ~0xFFFu, 0x1000u))
+            return 1;
     return 0;
 }
 
@@ -188,6 +241,8 @@ void cpu_dbg_dr_written(cpu_state *c)
         if (dr7_rw(dr7, n) == 0) c->dbg_exec = 1;
         else if (dr7_rw(dr7, n) != 2) c->dbg_data = 1;
     }
+    for (n = 0; n < CPU_HOST_WATCH_MAX; n++)   /* host watches take the same slow paths */
+        if (c->hw_rw[n]) c->dbg_data = 1;
     cpu_tlb_flush(c);     /* drops TLB entries of pages now watched; ends chaining */
     cpu_dbg_remark(c);
 }

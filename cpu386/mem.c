@@ -115,6 +115,14 @@ void cpu_mark_code_lines(cpu_state *c, uint32_t phys, unsigned len)
     for (k = (phys & 0xFFFu) >> 6; k <= last; k++) c->codelines[p] |= 1ull << k;
 }
 
+void cpu_set_access_hook(cpu_state *c, cpu_access_hook fn, void *ud)
+{
+    assert(c != NULL);
+    c->acc_fn = fn;
+    c->acc_ud = fn ? ud : NULL;
+    cpu_tlb_flush(c);   /* entries filled without an observer would bypass it */
+}
+
 void cpu_tlb_flush(cpu_state *c)
 {
     unsigned k;
@@ -190,6 +198,7 @@ static void tlb_fill(cpu_state *c, uint32_t lin, uint32_t phys, int write, int u
     unsigned k = (lin >> 12) & (CPU_TLB_SIZE - 1);
     uint8_t *h = cpu_phys_page(c, page, write);
     if (!h || c->cfg.wait_states) return;   /* wait states: every access the slow way */
+    if (CPU_UNLIKELY(c->acc_fn != NULL)) return;   /* an observer sees every access */
     /* DBG-6 (debug.c): watched pages stay on the slow path, which matches them. */
     if (CPU_UNLIKELY(c->dbg_data) && cpu_dbg_page_watched(c, lin)) return;
     if (write) {
@@ -213,6 +222,7 @@ uint32_t cpu_lrd(cpu_state *c, uint32_t lin, unsigned n, int user)
     assert(n >= 1 && n <= 4);
     c->cycles += c->cfg.wait_states;
     if (CPU_UNLIKELY(c->dbg_data)) cpu_dbg_data(c, lin, n, 0);
+    if (CPU_UNLIKELY(c->acc_fn != NULL)) c->acc_fn(c->acc_ud, lin, n, 0);
     if ((lin & 0xFFFu) <= 0x1000u - n) {
         uint8_t *h;
         phys = cpu_translate(c, lin, 0, user);
@@ -244,6 +254,7 @@ void cpu_lwr(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user)
     }
     for (k = 0; k < n; k++) cpu_phys_wr8(c, ph[k], (uint8_t)(v >> (8 * k)));
     if (CPU_UNLIKELY(c->dbg_data)) cpu_dbg_data(c, lin, n, 1);
+    if (CPU_UNLIKELY(c->acc_fn != NULL)) c->acc_fn(c->acc_ud, lin, n, 1);
     if ((lin & 0xFFFu) <= 0x1000u - n) tlb_fill(c, lin, ph[0], 1, user);
 }
 

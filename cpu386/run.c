@@ -88,6 +88,8 @@ static const cpu_insn *fetch_slow(cpu_state *c, uint32_t lin)
         cpu_stop_now(c, CPU_STOP_BREAKPOINT);
         return NULL;
     }
+    if (CPU_UNLIKELY(c->step_fn) && c->icount >= c->step_from)
+        c->step_fn(c->step_ud, c);   /* cpu_set_step_hook */
     if (dbits && !(c->fl.eflags & CPU_RF)) {   /* DBG-4 (debug.c): a fault */
         c->dr[6] |= dbits;
         cpu_fault0(c, CPU_EXC_DB);
@@ -354,6 +356,8 @@ int cpu_run(cpu_state *c, uint64_t budget_cycles, cpu_stop_info *info)
                                                           : c->cycles + budget_cycles;
     c->bp_skip_icount = c->icount;
     c->delivering = -1;
+    if (c->step_fn && c->icount >= c->step_from)
+        c->code_lin_page = CPU_TLB_INVALID;   /* the first fetch calls it too */
     if (c->stop_req) cpu_stop_now(c, CPU_STOP_REQUEST);
     c->stop_req = 0;
     c->exc_rf = 0;

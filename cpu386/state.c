@@ -111,7 +111,7 @@ void cpu_reset(cpu_state *c)
     c->pending_stop = 0;
     c->delivering = -1;
     c->dbg_hits = 0;
-    c->dbg = 0;
+    c->dbg = c->step_fn ? CPU_DBG_HOST : 0;   /* the host's hook stays */
     cpu_tlb_flush(c);
     cpu_mode_update(c);
     cpu_dbg_dr_written(c);

@@ -63,6 +63,8 @@ void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len)
     c->strategy = ENG_STRAT_REPLAY;
     c->replay = list;
     c->replay_len = len;
+    c->advise = NULL;
+    c->advise_ud = NULL;
     eng_chooser_rewind(c);
 }
 
@@ -86,25 +88,49 @@ static uint32_t replay_next(eng_chooser *c, uint32_t kind, uint32_t n)
     const eng_decision *d;
     assert(c->strategy == ENG_STRAT_REPLAY && n >= 2);
     assert(c->replay_pos <= c->replay_len && (c->replay != NULL || c->replay_len == 0));
-    if (c->replay_pos >= c->replay_len)
-        return 0;
+    if (c->replay_pos >= c->replay_len) {
+        uint32_t k = c->advise ? c->advise(c->advise_ud, kind, n) : 0;
+        assert(k < n);
+        return k < n ? k : 0;
+    }
     d = &c->replay[c->replay_pos++];
     if (d->kind != kind || d->n != n)
         c->replay_mismatches++;
     return d->chosen < n ? d->chosen : 0;
 }
 
+void eng_chooser_pct_by(eng_chooser *c, int by)
+{
+    assert(c != NULL && (by == ENG_PCT_BY_SOURCE || by == ENG_PCT_BY_RANK));
+    c->pct_by = by;
+}
+
+void eng_chooser_canon_kinds(eng_chooser *c, uint32_t mask)
+{
+    assert(c != NULL);
+    c->canon_kinds = mask;
+}
+
 uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n)
+{
+    return eng_choose_src(c, kind, n, NULL);
+}
+
+/* A swarm run answers its canonical kinds with 0 before the strategy is asked, so
+** such a decision costs PCT no step and random no draw; it is logged as any other. */
+uint32_t eng_choose_src(eng_chooser *c, uint32_t kind, uint32_t n, const uint64_t *src)
 {
     uint32_t chosen;
 
     assert(c != NULL && n >= 1);
     if (n <= 1)
         return 0;
-    switch (c->strategy) {
+    if (kind < 32 && (c->canon_kinds >> kind & 1u) && c->strategy != ENG_STRAT_REPLAY)
+        chosen = 0;
+    else switch (c->strategy) {
     case ENG_STRAT_RANDOM: chosen = eng_rng_below(&c->rng, n); break;
     case ENG_STRAT_REPLAY: chosen = replay_next(c, kind, n); break;
-    case ENG_STRAT_PCT:    chosen = engi_pct_next(c, kind, n); break;
+    case ENG_STRAT_PCT:    chosen = engi_pct_next(c, kind, n, src); break;
     default:               chosen = 0; break;
     }
     assert(chosen < n);

@@ -98,6 +98,10 @@ enum eng_choice_kind {
     ENG_CHOICE_CRIT_WAITER,      /* crit-section waiters of equal priority */
     ENG_CHOICE_JITTER,           /* stimulus time inside a window */
     ENG_CHOICE_IRQ_BOUNDARY,     /* instruction boundary an IRQ lands on */
+    ENG_CHOICE_WINDOW,           /* a windowed stimulus: take effect at this VMM step
+                                    (0) or wait for the next (1); window steps only */
+    ENG_CHOICE_AMBIGUITY,        /* a sentence of the DDK read the canonical way (0) or
+                                    the other (1); machine.explore_ambiguities only */
     ENG_CHOICE_KIND_COUNT
 };
 const char *eng_choice_kind_name(uint32_t kind);
@@ -110,17 +114,33 @@ enum eng_strategy { ENG_STRAT_CANONICAL = 0, ENG_STRAT_RANDOM, ENG_STRAT_REPLAY,
 int  eng_strategy_parse(const char *name, int *out);
 const char *eng_strategy_name(int strategy);     /* "?" when out of range */
 
-/* PCT (Burckhardt et al., ASPLOS 2010), adapted to choice points: a choice point
-** offers its options by canonical rank, so a "source" is (kind, rank). Every source
-** gets a random priority from the seed; a decision picks the highest-priority option;
-** at d-1 change points, drawn uniformly among the first `steps` decisions, the
-** option about to be picked is lowered below all others. Kinds that are not an
-** order (JITTER, IRQ_BOUNDARY) and decisions with more than ENG_PCT_RANKS_MAX
-** options draw uniformly instead. docs/fuzzing.md. */
+/* PCT (Burckhardt et al., ASPLOS 2010), adapted to choice points. A source is what
+** produced an option: the VM, the event's callback, the stimulus (eng_choose_src's
+** src[], see ENG_SRC_*). Every source gets a random priority from the seed; a
+** decision picks the option whose source has the highest priority; at d-1 change
+** points, drawn uniformly among the first `steps` decisions, the source about to be
+** picked is lowered below all others (the i-th lowered below those before it). A
+** decision asked without sources (eng_choose), or every decision under
+** ENG_PCT_BY_RANK, takes (kind, canonical rank) as its sources, the mapping of
+** vmmsim before sources existed. Kinds that are not an order (JITTER, IRQ_BOUNDARY)
+** and decisions with more than ENG_PCT_RANKS_MAX options draw uniformly instead.
+** docs/fuzzing.md. */
 #define ENG_PCT_DEPTH_MAX 16
 #define ENG_PCT_DEPTH_DEFAULT 3u    /* d when a command is not told */
 #define ENG_PCT_RANKS_MAX 64
-typedef struct eng_pct_low { uint32_t kind, rank; } eng_pct_low;
+typedef struct eng_pct_low { uint64_t src; } eng_pct_low;
+enum { ENG_PCT_BY_SOURCE = 0, ENG_PCT_BY_RANK = 1 };
+/* Source ids (eng_choose_src): a namespace in the top 16 bits, so that a VM, an
+** event's callback and a queue event never share one. */
+#define ENG_SRC_VM(vm)        ((1ull << 48) | (uint64_t)(vm))
+#define ENG_SRC_CALLBACK(a)   ((2ull << 48) | (uint64_t)(a))
+#define ENG_SRC_QUEUE(k, a)   ((3ull << 48) | ((uint64_t)(k) << 32) | ((a) & 0xFFFFFFFFull))
+#define ENG_SRC_RANK(k, r)    ((4ull << 48) | ((uint64_t)(k) << 32) | (uint64_t)(r))
+
+/* An advisor answers a REPLAY chooser's decisions past the end of its list instead of
+** canonical 0 (dfs's partial-order reduction, explore/fuzz_por.c, steers the run's rest
+** away from options it knows to be redundant). It returns an option < n. */
+typedef uint32_t (*eng_advise_fn)(void *ud, uint32_t kind, uint32_t n);
 
 typedef struct eng_decision {
     uint32_t kind;
@@ -147,6 +167,11 @@ typedef struct eng_chooser {
     uint32_t pct_change[ENG_PCT_DEPTH_MAX];  /* d-1 change points (decision numbers) */
     uint32_t pct_nlow;
     eng_pct_low pct_low[ENG_PCT_DEPTH_MAX];  /* lowered sources, in lowering order */
+    eng_advise_fn advise;           /* REPLAY past the list's end; NULL: canonical */
+    void    *advise_ud;
+    int      pct_by;                /* ENG_PCT_BY_SOURCE or ENG_PCT_BY_RANK */
+    /* swarm: kinds (bit = kind) this run leaves canonical, whatever the strategy */
+    uint32_t canon_kinds;
 } eng_chooser;
 
 /* The chooser's fields belong to engine/: other modules use the functions below
@@ -155,11 +180,19 @@ int  eng_chooser_init(eng_chooser *c, uint32_t log_cap);     /* canonical */
 void eng_chooser_close(eng_chooser *c);
 void eng_chooser_canonical(eng_chooser *c);
 void eng_chooser_random(eng_chooser *c, uint64_t seed);
-void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);
+void eng_chooser_replay(eng_chooser *c, const eng_decision *list, uint32_t len);  /* no advisor */
 /* depth is clamped to 1..ENG_PCT_DEPTH_MAX, steps to >= 1. */
 void eng_chooser_pct(eng_chooser *c, uint64_t seed, uint32_t depth, uint32_t steps);
 void eng_chooser_rewind(eng_chooser *c);  /* clear log and replay position, keep strategy */
 uint32_t eng_choose(eng_chooser *c, uint32_t kind, uint32_t n);
+/* eng_choose with each option's source (src[i] for option i, n of them; NULL: none).
+** Only PCT reads them; every strategy logs and replays the same (kind, n, chosen). */
+uint32_t eng_choose_src(eng_chooser *c, uint32_t kind, uint32_t n, const uint64_t *src);
+/* PCT's mapping (ENG_PCT_BY_SOURCE, the default, or ENG_PCT_BY_RANK) and the swarm
+** mask (bit k set: kind k answered canonically), for the run the next strategy
+** selection starts; both survive rewinds. */
+void eng_chooser_pct_by(eng_chooser *c, int by);
+void eng_chooser_canon_kinds(eng_chooser *c, uint32_t mask);
 
 /* ---- run plans (engine/plan.c) -------------------------------------------
 ** How one run decides: every command and campaign sets its chooser from a plan,
@@ -171,7 +204,14 @@ typedef struct eng_plan {
     uint32_t steps;                 /* PCT: k, the decisions change points spread over */
     const eng_decision *list;       /* REPLAY, DFS: the decisions to replay (borrowed) */
     uint32_t n;
+    eng_advise_fn advise;           /* DFS: past the list's end (NULL: canonical) */
+    void    *advise_ud;
+    int      pct_by;                /* PCT: ENG_PCT_BY_SOURCE (0) or ENG_PCT_BY_RANK */
+    uint32_t canon_kinds;           /* RANDOM, PCT: swarm mask, kinds left canonical */
 } eng_plan;
+/* A swarm run's mask from its seed: each choice kind left canonical with
+** probability 1/2, but never all of them (eng_plan.canon_kinds). */
+uint32_t eng_swarm_mask(uint64_t run_seed);
 
 /* Run `run`'s seed in a series seeded with `seed`: a SplitMix64 step from both, so
 ** seeds are spread over 64 bits and each run's is known without running the others. */

@@ -28,6 +28,8 @@ const char *eng_choice_kind_name(uint32_t kind)
     case ENG_CHOICE_CRIT_WAITER:    return "crit-waiter";
     case ENG_CHOICE_JITTER:         return "jitter";
     case ENG_CHOICE_IRQ_BOUNDARY:   return "irq-boundary";
+    case ENG_CHOICE_WINDOW:         return "window";
+    case ENG_CHOICE_AMBIGUITY:      return "ambiguity";
     default:                        return "unknown";
     }
 }

@@ -10,7 +10,7 @@
 #pragma GCC visibility push(hidden)
 
 void     engi_pct_rewind(eng_chooser *c);   /* draws the run's change points */
-uint32_t engi_pct_next(eng_chooser *c, uint32_t kind, uint32_t n);
+uint32_t engi_pct_next(eng_chooser *c, uint32_t kind, uint32_t n, const uint64_t *src);
 
 #pragma GCC visibility pop
 

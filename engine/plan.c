@@ -39,15 +39,32 @@ uint64_t eng_run_seed(uint64_t seed, uint64_t run)
     return eng_splitmix64(&st);
 }
 
+uint32_t eng_swarm_mask(uint64_t run_seed)
+{
+    uint64_t st = run_seed ^ 0x243f6a8885a308d3ull;
+    uint32_t all = ((1u << ENG_CHOICE_KIND_COUNT) - 1u) & ~1u;   /* kinds 1.. */
+    uint32_t m = (uint32_t)eng_splitmix64(&st) & all;
+    assert(ENG_CHOICE_KIND_COUNT < 32);
+    return m == all ? m & ~(1u << ENG_CHOICE_PENDING_EVENT) : m;
+}
+
 void eng_chooser_plan(eng_chooser *c, const eng_plan *p)
 {
     assert(c != NULL && p != NULL);
     assert(p->list != NULL || p->n == 0);
+    assert(p->pct_by == ENG_PCT_BY_SOURCE || p->pct_by == ENG_PCT_BY_RANK);
+    eng_chooser_pct_by(c, p->pct_by);
+    eng_chooser_canon_kinds(c, p->strategy == ENG_STRAT_RANDOM || p->strategy == ENG_STRAT_PCT
+                               ? p->canon_kinds : 0);
     switch (p->strategy) {
     case ENG_STRAT_RANDOM: eng_chooser_random(c, p->seed); break;
     case ENG_STRAT_PCT:    eng_chooser_pct(c, p->seed, p->depth, p->steps); break;
-    case ENG_STRAT_REPLAY:
-    case ENG_STRAT_DFS:    eng_chooser_replay(c, p->list, p->n); break;
+    case ENG_STRAT_REPLAY: eng_chooser_replay(c, p->list, p->n); break;
+    case ENG_STRAT_DFS:
+        eng_chooser_replay(c, p->list, p->n);
+        c->advise = p->advise;
+        c->advise_ud = p->advise ? p->advise_ud : NULL;
+        break;
     default:
         assert(p->strategy == ENG_STRAT_CANONICAL);
         eng_chooser_canonical(c);

@@ -72,8 +72,10 @@ typedef struct xpl_sim {
     int      strategy;         /* ENG_STRAT_CANONICAL, _RANDOM or _PCT (engine.h) */
     uint64_t seed;
     uint32_t depth;            /* PCT depth, 0: XPL_PCT_DEPTH */
+    int      pct_by;           /* ENG_PCT_BY_SOURCE (default) or ENG_PCT_BY_RANK */
     uint64_t max_cycles;       /* 0: the scenario's */
     int      run_rc;           /* vmm_run's result */
+    unsigned explore;          /* VMM_EXPLORE_* for replays (xpl_replay_run) */
 } xpl_sim;
 
 /* Loads (path NULL: the built-in scenario) and builds the machine. Returns 0 or an
@@ -122,6 +124,7 @@ typedef struct xpl_tfile {
     char     strategy[32];
     uint64_t seed;
     uint32_t depth;            /* PCT only; 0: not given */
+    int      pct_by;     /* PCT: pct-by=source given (a header without it is older: rank) */
     int      has_run;    /* a "# run:" header line was present */
     int      ended;      /* its "# verdict:" summary line was read */
 } xpl_tfile;
@@ -145,7 +148,8 @@ uint32_t xpl_expect_check(xpl_sim *c, FILE *out);
 
 /* ---- schedule files (schedule.c) ------------------------------------------- */
 
-#define XPL_SCHED_MAGIC "# vmmsim-schedule 1"
+#define XPL_SCHED_MAGIC "# vmmsim-schedule 1"     /* every v1 file reads as before */
+#define XPL_SCHED_MAGIC2 "# vmmsim-schedule 2"    /* adds `windows steps` and window decisions */
 #define XPL_SCHED_DECISIONS_MAX (1u << 22)
 #define XPL_SIG_MAX 256
 
@@ -156,6 +160,7 @@ typedef struct xpl_sched {
     uint32_t depth;             /* pct */
     uint64_t trace_hash;        /* of the run it records; 0: not recorded */
     char     failure[XPL_SIG_MAX];   /* failure signature, "" when none */
+    unsigned explore;           /* VMM_EXPLORE_*: "windows steps" (version 2 only) */
     eng_decision *d;            /* owned */
     uint32_t n, cap;
 } xpl_sched;
@@ -198,10 +203,16 @@ int  xpl_sched_replay(const char *scen_path, const char *sched_path, uint64_t ma
 ** so the output does not depend on jobs or thread timing. */
 
 #define XPL_FZ_JOBS_MAX 256u
+#define XPL_FZ_SHRINK_ATTEMPTS 20000u    /* --shrink: replays per signature */
 typedef struct xpl_fz_opts {
     const char *scenario, *out;
     int      strat;                 /* ENG_STRAT_RANDOM, _PCT or _DFS */
     uint32_t bound;                 /* dfs: branch on the first `bound` decisions only */
+    int      window_cycles;         /* dfs: jitter windows cycle by cycle (no window steps) */
+    int      deepen;                /* dfs: iterative deepening on non-canonical decisions */
+    uint32_t max_delays;            /* dfs --deepen: the last bound tried (UINT32_MAX: none) */
+    int      por;                   /* dfs: partial-order reduction (sleep sets) */
+    int      outcomes;              /* dfs: count distinct outcomes (vmm_outcome_hash) */
     int      self_check;            /* replay each run's decisions, compare the hash */
     uint32_t depth;                 /* pct d */
     uint64_t runs, seed;
@@ -211,6 +222,11 @@ typedef struct xpl_fz_opts {
     uint64_t max_cycles;
     int      json, quiet;
     int      force;                 /* --out DIR may hold another campaign's files */
+    int      pct_by;                /* ENG_PCT_BY_SOURCE (default) or ENG_PCT_BY_RANK */
+    int      swarm;                 /* each run leaves a seeded subset of kinds canonical */
+    uint64_t max_failures;          /* stop after this many failures, in run order (0: never) */
+    const char *coverage_log;       /* a line per 64 runs: runs, schedules, traces, pairs */
+    int      shrink;                /* --out: shrink each signature's shortest schedule */
 } xpl_fz_opts;
 
 /* Runs the campaign: a line per failure (unless quiet) and the summary on stdout,
@@ -224,6 +240,7 @@ typedef struct xpl_shrink_opts {
     const char *out_scen;           /* the reduced scenario; NULL with keep_stimuli */
     uint64_t max_attempts, max_cycles;
     int keep_stimuli;               /* shrink the decisions only */
+    int quiet;                      /* no report on stdout (errors still on stderr) */
 } xpl_shrink_opts;
 
 /* Replays the schedule, shrinks its decisions (and the scenario's stimuli), writes

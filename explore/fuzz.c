@@ -107,6 +107,10 @@ static int setup(xpl_fz_campaign *cp) {
             return XPL_EXIT_HOST;
         }
     }
+    if (cp->o.coverage_log && !(cp->cov_log = fopen(cp->o.coverage_log, "w"))) {
+        fprintf(stderr, "vmmsim fuzz: %s: cannot write: %s\n", cp->o.coverage_log, strerror(errno));
+        return XPL_EXIT_HOST;
+    }
     if ((rc = xpl_fz_workers_open(cp, stderr))) return rc;
     if (cp->o.strat == ENG_STRAT_PCT) cp->pct_steps = xpl_pct_steps(&cp->w[0].sim, cp->o.seed);
     return uv_mutex_init(&cp->lock) ? XPL_EXIT_HOST : 0;
@@ -151,12 +155,14 @@ int xpl_fuzz_campaign(const xpl_fz_opts *o) {
         locked = 1;
         rc = cp->o.strat == ENG_STRAT_DFS ? xpl_fz_dfs_campaign(cp) : campaign_loop(cp);
         if (!rc && cp->o.out) rc = publish(cp);
+        if (!rc && cp->o.out && cp->o.shrink) rc = xpl_fz_sig_shrink(cp);
         xpl_fz_summary(cp, stdout);   /* after the files: what it counts is on disk */
     }
     if (cp->findings) xpl_afile_abort(&cp->findings_af);   /* an error on the way */
     if (locked) uv_mutex_destroy(&cp->lock);
     xpl_fz_workers_close(cp);
-    free(cp->set);
+    xpl_fz_cov_free(cp);
+    if (cp->cov_log && fclose(cp->cov_log) && !rc) rc = XPL_EXIT_HOST;
     free(cp->dfs);
     if (!rc && cp->failures) rc = XPL_EXIT_FINDING;
     if (fflush(stdout) && !rc) rc = XPL_EXIT_HOST;

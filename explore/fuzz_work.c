@@ -11,6 +11,14 @@
 #include <xxhash.h>
 
 #include "xpl_fuzz.h"
+#include "vmm/vmm_trace.h"
+
+uint32_t xpl_fz_noncanonical(const eng_decision *d, uint32_t n) {
+    assert(d || n == 0);
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < n; i++) k += d[i].chosen != 0;
+    return k;
+}
 
 /* Shard I/N takes the runs i = I, I+N, I+2N…: disjoint, and derived from (I, N) only. */
 uint64_t xpl_fz_run_index(const xpl_fz_opts *o, uint64_t j) {
@@ -31,6 +39,15 @@ int xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err) {
             fprintf(err, "vmmsim fuzz: cannot build a machine: %s %s\n", vmm_strerror(verr), msg);
             return XPL_EXIT_HOST;
         }
+        /* dfs walks a window by the VMM steps it spans (docs/fuzzing.md, "Window steps") */
+        unsigned ex = (cp->o.strat == ENG_STRAT_DFS && !cp->o.window_cycles ? VMM_EXPLORE_WINDOW_STEPS : 0)
+                      | (cp->o.por ? VMM_EXPLORE_FOOTPRINT : 0);
+        if (vmm_set_explore(cp->w[i].sim.v, ex)) {
+            fprintf(err, "vmmsim fuzz: out of memory (footprint tables)\n");
+            return XPL_EXIT_HOST;
+        }
+        cp->w[i].sim.explore = vmm_explore(cp->w[i].sim.v) & VMM_EXPLORE_WINDOW_STEPS;
+        if (cp->o.por) xpl_por_observe(cp->w[i].sim.v, &cp->c0->s);
         cp->nw++;
     }
     return 0;
@@ -45,10 +62,12 @@ void xpl_fz_workers_close(xpl_fz_campaign *cp) {
 }
 
 /* Run `run`'s plan: its seed (eng_run_seed), or dfs's next prefix. */
-static void chooser_set(const xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
+static void chooser_set(xpl_fz_campaign *cp, eng_chooser *ch, uint64_t seed) {
     assert(cp && ch && (cp->o.strat != ENG_STRAT_DFS || cp->dfs_n <= cp->dfs_cap));
     eng_plan p = { .strategy = cp->o.strat, .seed = seed, .depth = cp->o.depth,
-                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n };
+                   .steps = cp->pct_steps, .list = cp->dfs, .n = cp->dfs_n, .pct_by = cp->o.pct_by,
+                   .canon_kinds = cp->o.swarm ? eng_swarm_mask(seed) : 0,
+                   .advise = cp->o.por ? xpl_por_advise : NULL, .advise_ud = &cp->por };
     eng_chooser_plan(ch, &p);
 }
 
@@ -63,6 +82,7 @@ static int write_failure(xpl_fz_campaign *cp, xpl_sim *c, const xpl_fz_fail *f) 
     s.seed = f->seed;
     s.depth = cp->o.strat == ENG_STRAT_PCT ? cp->o.depth : 0;
     s.trace_hash = f->thash;
+    s.explore = vmm_explore(c->v) & VMM_EXPLORE_WINDOW_STEPS;   /* footprints change nothing */
     snprintf(s.failure, sizeof s.failure, "%s", f->v.sig);
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(ch, &nlog);
@@ -108,6 +128,16 @@ static int self_check(xpl_sim *c, xpl_fz_chunk *ch) {
     return differ;
 }
 
+/* The callback address of the run's first FINDING record (0: none): with the
+** failure tokens it is the failure's signature (fuzz_sig.c). */
+static uint32_t first_finding_cb(xpl_sim *c) {
+    const eng_trace *t = vmm_trace(c->v);
+    assert(t && t->len <= t->cap);
+    for (uint32_t i = 0; t->rec && i < t->len; i++)
+        if (t->rec[i].type == VMM_REC_FINDING) return (uint32_t)t->rec[i].args[2];
+    return 0;
+}
+
 void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t k) {
     assert(cp && c && c->v && ch && k < ch->nrun && ch->nrun <= XPL_FZ_CHUNK_RUNS);
     uint64_t run = xpl_fz_run_index(&cp->o, ch->j0 + k);
@@ -119,6 +149,9 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(chs, &nlog);
     ch->dhash[k] = XXH64(log, nlog * sizeof log[0], eng_chooser_overflow(chs));
+    /* dfs --deepen: a run of an earlier pass again; its failure was reported then */
+    if (cp->o.strat == ENG_STRAT_DFS && xpl_fz_noncanonical(log, nlog) < cp->rerun_below) return;
+    xpl_fz_cov_take(c, ch, k);
     int nondet = cp->o.self_check ? self_check(c, ch) : 0;
     xpl_verdict v;
     if (xpl_verdict_get(c, &v)) { ch->err = XPL_EXIT_HOST; return; }
@@ -142,6 +175,9 @@ void xpl_fz_one_run(xpl_fz_campaign *cp, xpl_sim *c, xpl_fz_chunk *ch, uint32_t 
     f->dhash = ch->dhash[k];
     f->thash = vmm_trace(c->v)->hash;
     f->ndec = nlog;
+    f->nnc = 0;
+    for (uint32_t i = 0; i < nlog; i++) f->nnc += log[i].chosen != 0;
+    f->cb = first_finding_cb(c);
     f->v = v;
     if (cp->o.out && write_failure(cp, c, f)) ch->err = XPL_EXIT_HOST;
 }

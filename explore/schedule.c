@@ -55,10 +55,22 @@ void xpl_sched_free(xpl_sched *s) {
     s->n = s->cap = 0;
 }
 
+/* The kinds version 1 knows end at irq-boundary; a later kind needs version 2. */
+#define SCHED_V1_KIND_LAST ENG_CHOICE_IRQ_BOUNDARY
+
+static int sched_v2_kinds(const xpl_sched *s) {
+    assert(s && (s->d || s->n == 0));
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->d[i].kind > SCHED_V1_KIND_LAST) return 1;
+    return 0;
+}
+
 void xpl_sched_print(const xpl_sched *s, FILE *f) {
     assert(s && f && (s->d || s->n == 0));
-    fprintf(f, "%s\nscenario-hash 0x%016llx\nstrategy %s\nseed %llu\n", XPL_SCHED_MAGIC,
+    fprintf(f, "%s\nscenario-hash 0x%016llx\nstrategy %s\nseed %llu\n",
+            s->explore || sched_v2_kinds(s) ? XPL_SCHED_MAGIC2 : XPL_SCHED_MAGIC,
             (unsigned long long)s->scen_hash, s->strategy, (unsigned long long)s->seed);
+    if (s->explore & VMM_EXPLORE_WINDOW_STEPS) fprintf(f, "windows steps\n");
     if (s->depth) fprintf(f, "depth %u\n", s->depth);
     if (s->trace_hash) fprintf(f, "trace-hash 0x%016llx\n", (unsigned long long)s->trace_hash);
     if (s->failure[0]) fprintf(f, "failure %s\n", s->failure);
@@ -77,9 +89,10 @@ int xpl_sched_write(const xpl_sched *s, const char *path, FILE *err) {
     return 0;
 }
 
-static int kind_parse(const char *w, uint32_t *out) {
-    assert(w && out);
-    for (uint32_t k = 1; k < ENG_CHOICE_KIND_COUNT; k++)
+static int kind_parse(const char *w, uint32_t *out, int version) {
+    assert(w && out && (version == 1 || version == 2));
+    uint32_t last = version == 1 ? SCHED_V1_KIND_LAST : ENG_CHOICE_KIND_COUNT - 1;
+    for (uint32_t k = 1; k <= last; k++)
         if (!strcmp(w, eng_choice_kind_name(k))) { *out = k; return 0; }
     return -1;
 }
@@ -94,7 +107,7 @@ static int u64_parse(const char *w, uint64_t *out) {
 }
 
 /* One "key value" header line or one decision line. */
-static int parse_line(xpl_sched *s, char *line, uint32_t *declared) {
+static int parse_line(xpl_sched *s, char *line, uint32_t *declared, int version) {
     assert(s && line && declared);
     char *key = strtok(line, " \t"), *val = strtok(NULL, " \t"), *v2 = strtok(NULL, " \t");
     char *v3 = v2 ? strtok(NULL, " \t") : NULL;
@@ -102,7 +115,7 @@ static int parse_line(xpl_sched *s, char *line, uint32_t *declared) {
     uint32_t kind;
     if (!key) return 0;
     if (!val) return -1;
-    if (!kind_parse(key, &kind)) {
+    if (!kind_parse(key, &kind, version)) {
         if (!v2 || v3 || u64_parse(val, &x) || u64_parse(v2, &y) || x < 2 || x > UINT32_MAX || y >= x)
             return -1;
         if (s->n == s->cap) {
@@ -122,6 +135,11 @@ static int parse_line(xpl_sched *s, char *line, uint32_t *declared) {
     }
     if (v2) return -1;
     if (!strcmp(key, "strategy")) { snprintf(s->strategy, sizeof s->strategy, "%s", val); return 0; }
+    if (!strcmp(key, "windows") && version == 2) {   /* cycles: as version 1 */
+        if (strcmp(val, "steps") && strcmp(val, "cycles")) return -1;
+        s->explore = !strcmp(val, "steps") ? VMM_EXPLORE_WINDOW_STEPS : 0;
+        return 0;
+    }
     if (u64_parse(val, &z)) return -1;
     if (!strcmp(key, "scenario-hash")) s->scen_hash = z;
     else if (!strcmp(key, "seed")) s->seed = z;
@@ -139,20 +157,22 @@ int xpl_sched_read(xpl_sched *s, const char *path, FILE *err) {
     if (!f) { fprintf(err, "%s: cannot read: %s\n", path, strerror(errno)); return XPL_EXIT_USAGE; }
     char line[XPL_LINE_MAX];
     uint32_t lineno = 0, declared = UINT32_MAX;
-    int rc = 0;
+    int rc = 0, version = 1;
     while (!rc && fgets(line, sizeof line, f)) {
         lineno++;
         size_t len = strlen(line);
         if (len && line[len - 1] == '\n') line[--len] = 0;
         if (lineno == 1) {
-            if (strcmp(line, XPL_SCHED_MAGIC)) {
-                fprintf(err, "%s:1: not a schedule file (expected '%s')\n", path, XPL_SCHED_MAGIC);
+            version = !strcmp(line, XPL_SCHED_MAGIC) ? 1 : !strcmp(line, XPL_SCHED_MAGIC2) ? 2 : 0;
+            if (!version) {
+                fprintf(err, "%s:1: not a schedule file (expected '%s' or '%s')\n", path,
+                        XPL_SCHED_MAGIC, XPL_SCHED_MAGIC2);
                 rc = XPL_EXIT_USAGE;
             }
             continue;
         }
         if (line[0] == '#') continue;
-        if (parse_line(s, line, &declared)) {
+        if (parse_line(s, line, &declared, version)) {
             fprintf(err, "%s:%u: malformed schedule line\n", path, lineno);
             rc = XPL_EXIT_USAGE;
         }

@@ -22,6 +22,7 @@ int xpl_sched_load_scen(xpl_sim *c, const char *scen_path, const xpl_sched *s) {
                 (unsigned long long)s->scen_hash);
         return XPL_EXIT_USAGE;
     }
+    c->explore = s->explore;
     return xpl_sim_load(c, p, stderr);
 }
 
@@ -38,9 +39,10 @@ int xpl_sched_replay(const char *scen_path, const char *sched_path, uint64_t max
     if (!rc) {
         xpl_verdict v;
         rc = xpl_replay_run(c, s.d, s.n, &v);
-        char run_line[128];
-        snprintf(run_line, sizeof run_line, "# schedule: %s strategy=%s seed=%llu decisions=%u",
-                 sched_path, s.strategy, (unsigned long long)s.seed, s.n);
+        char run_line[XPL_LINE_MAX];
+        snprintf(run_line, sizeof run_line, "# schedule: %s strategy=%s seed=%llu decisions=%u%s",
+                 sched_path, s.strategy, (unsigned long long)s.seed, s.n,
+                 s.explore & VMM_EXPLORE_WINDOW_STEPS ? " windows=steps" : "");
         if (!rc) xpl_run_write(c, stdout, run_line, !quiet);
         uint64_t h = vmm_trace(c->v)->hash;
         uint32_t mism = eng_chooser_mismatches(vmm_chooser(c->v));

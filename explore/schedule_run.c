@@ -41,6 +41,7 @@ void xpl_run_write(xpl_sim *c, FILE *f, const char *run_line, int records) {
 int xpl_replay_run(xpl_sim *c, const eng_decision *d, uint32_t n, xpl_verdict *v) {
     assert(c && c->v && (d || !n));
     vmm_reset(c->v);
+    vmm_set_explore(c->v, c->explore);
     eng_chooser_replay(vmm_chooser(c->v), d, n);
     c->run_rc = vmm_run(c->v);
     return xpl_verdict_get(c, v);

@@ -15,9 +15,20 @@
 
 #include "xpl_shrink.h"
 
-/* Shortlex: fewer decisions, then the lexicographically smaller choices. */
+static uint32_t noncanonical(const eng_decision *a, uint32_t na) {
+    uint32_t k = 0;
+    assert(a || na == 0);
+    for (uint32_t i = 0; i < na; i++) k += a[i].chosen != 0;
+    return k;
+}
+
+/* Fewer non-canonical decisions, then shortlex: fewer decisions, then the
+** lexicographically smaller choices. The count comes first so that a candidate
+** that raises one decision while it returns another to canonical is progress. */
 static int smaller(const eng_decision *a, uint32_t na, const eng_decision *b, uint32_t nb) {
     assert((a || na == 0) && (b || nb == 0));
+    uint32_t ka = noncanonical(a, na), kb = noncanonical(b, nb);
+    if (ka != kb) return ka < kb;
     if (na != nb) return na < nb;
     for (uint32_t i = 0; i < na; i++)
         if (a[i].chosen != b[i].chosen) return a[i].chosen < b[i].chosen;
@@ -98,12 +109,70 @@ static int pass_values(xpl_shr *s) {
     return kept;
 }
 
+/* The k-th value pass_pairs tries for a decision of n options now at c: every value
+** of an order choice (at most XPL_SHR_PAIR_OPTS), or, for a time (a window of more
+** options), the values nearest c, raised and lowered in turn (c+1, c-1, c+2, ...).
+** 0 when there is no k-th value. */
+static int pair_value(uint32_t n, uint32_t c, uint32_t k, uint32_t *v) {
+    assert(c < n && v);
+    if (n <= XPL_SHR_PAIR_OPTS) { *v = k; return k < n; }
+    if (k >= 2 * XPL_SHR_PAIR_NEAR) return 0;
+    uint32_t d = k / 2 + 1;
+    if (k % 2 == 0) { *v = c + d; return *v < n; }
+    *v = c - d;
+    return d <= c;
+}
+
+/* Decision j of cand set to each of pair_value's values in turn; 1 when a
+** candidate was kept (a time choice at 0 is left alone: no nearer value to try). */
+static int try_each_value(xpl_shr *s, uint32_t n, uint32_t j) {
+    assert(s && j < n && n <= s->cur.n);
+    uint32_t keep = s->cand[j].chosen, v;
+    if (s->cand[j].n > XPL_SHR_PAIR_OPTS && keep == 0) return 0;
+    for (uint32_t k = 0; k < XPL_SHR_PAIR_OPTS + 2 * XPL_SHR_PAIR_NEAR; k++) {
+        if (s->attempts >= s->max_attempts || s->err) return 0;
+        if (!pair_value(s->cand[j].n, keep, k, &v)) {
+            if (s->cand[j].n <= XPL_SHR_PAIR_OPTS || k >= 2 * XPL_SHR_PAIR_NEAR) break;
+            continue;                      /* one side of a time ran out */
+        }
+        if (v == keep) continue;
+        s->cand[j].chosen = v;
+        if (try_cand(s, s->cand, n)) return 1;
+        s->cand[j].chosen = keep;
+    }
+    return 0;
+}
+
+/* Pairs: decision i back to canonical while a decision j near it (within
+** XPL_SHR_PAIR_SPAN, before or after) takes another value, raised or lowered. An
+** option's number depends on which options remain (the second of three pending
+** events is the first once the first ran), and a later interrupt boundary is an
+** earlier raise, so returning i to canonical often needs j moved: one decision at a
+** time stops at a local minimum (issue 17). */
+static int pass_pairs(xpl_shr *s) {
+    assert(s && s->cur.n <= s->cur.cap);
+    int kept = 0;
+    for (uint32_t i = 0; i < s->cur.n && !s->err && s->attempts < s->max_attempts; i++) {
+        if (s->cur.d[i].chosen == 0) continue;
+        uint32_t n = s->cur.n, j0 = i > XPL_SHR_PAIR_SPAN ? i - XPL_SHR_PAIR_SPAN : 0;
+        if (xpl_shr_cand_room(s, n)) return kept;
+        for (uint32_t j = j0; j < n && j <= i + XPL_SHR_PAIR_SPAN && s->cur.n == n; j++) {
+            if (j == i) continue;
+            memcpy(s->cand, s->cur.d, n * sizeof *s->cand);
+            s->cand[i].chosen = 0;
+            if (try_each_value(s, n, j)) { kept = 1; break; }
+        }
+    }
+    return kept;
+}
+
 static int shrink_decisions(xpl_shr *s) {
     assert(s && s->target[0]);
     for (uint32_t round = 0; round < 64 && !s->err && s->attempts < s->max_attempts; round++) {
         int kept = pass_truncate(s);
         kept |= pass_delete(s);
         kept |= pass_values(s);
+        if (!kept) kept = pass_pairs(s);   /* the costly pass only at a local minimum */
         if (!kept) break;
     }
     return s->err;
@@ -161,8 +230,10 @@ static int finish(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o, u
     snprintf(s->cur.strategy, sizeof s->cur.strategy, "shrunk");
     s->cur.seed = orig->seed;
     s->cur.depth = orig->depth;
+    s->cur.explore = orig->explore;
     snprintf(s->cur.failure, sizeof s->cur.failure, "%s", s->target);
     if ((rc = xpl_sched_write(&s->cur, o->out, stderr))) return rc;
+    if (o->quiet) return 0;
     printf("shrink: %u -> %u decisions in %llu replays; failure %s: %s\n", n0, s->cur.n,
            (unsigned long long)s->attempts, s->target, v.first);
     if (!o->keep_stimuli)
@@ -196,10 +267,17 @@ static int start(xpl_shr *s, const xpl_sched *orig, const xpl_shrink_opts *o) {
 int xpl_shrink(const xpl_shrink_opts *op) {
     assert(op && op->scen && op->sched && op->out && op->max_attempts > 0);
     assert(op->keep_stimuli ? !op->out_scen : op->out_scen != NULL);
-    const xpl_shrink_opts o = *op;
+    xpl_shrink_opts o = *op;
     int rc;
     xpl_sched orig;
     if ((rc = xpl_sched_read(&orig, o.sched, stderr))) return rc;
+    if (orig.explore && !o.keep_stimuli) {
+        /* Narrowing reads a window's place from its jitter decision, which window
+        ** steps do not make: such a schedule shrinks its decisions only. */
+        printf("shrink: %s explores windows by steps: its decisions only (--keep-stimuli)\n", o.sched);
+        o.keep_stimuli = 1;
+        o.out_scen = NULL;
+    }
     xpl_shr s;
     memset(&s, 0, sizeof s);
     s.max_attempts = o.max_attempts;

@@ -35,7 +35,7 @@ int xpl_sim_load(xpl_sim *c, const char *path, FILE *err) {
     /* One run, planned as `vmmsim fuzz` plans each of its runs: PCT spreads its change
     ** points over k decisions, k from a canonical and a random run (xpl_pct_steps). */
     eng_plan p = { .strategy = c->strategy, .seed = c->seed,
-                   .depth = c->depth ? c->depth : XPL_PCT_DEPTH };
+                   .depth = c->depth ? c->depth : XPL_PCT_DEPTH, .pct_by = c->pct_by };
     if (c->strategy == ENG_STRAT_PCT) {
         p.steps = xpl_pct_steps(c, c->seed);
         vmm_reset(c->v);

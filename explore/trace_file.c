@@ -109,6 +109,9 @@ void xpl_trace_header(FILE *f, const xpl_sim *c) {
     fprintf(f, "# run: strategy=%s seed=%llu", eng_strategy_name(c->strategy),
             (unsigned long long)c->seed);
     if (c->strategy == ENG_STRAT_PCT) fprintf(f, " depth=%u", c->depth ? c->depth : XPL_PCT_DEPTH);
+    /* PCT over sources says so; a pct line without it is PCT over (kind, rank), as every
+    ** trace written before sources existed, so that those replay unchanged. */
+    if (c->strategy == ENG_STRAT_PCT && c->pct_by == ENG_PCT_BY_SOURCE) fputs(" pct-by=source", f);
     fputc('\n', f);
 }
 
@@ -151,13 +154,14 @@ static int dec_u64(const char *v, uint64_t *out) {
     return errno || *end ? -1 : 0;
 }
 
-/* "# run: strategy=S seed=N [depth=D]" exactly (xpl_trace_header): what the replay
+/* "# run: strategy=S seed=N [depth=D [pct-by=source]]" exactly (xpl_trace_header): what the replay
 ** re-runs, so a malformed one is an error, never a canonical run. 0, or -1 with why. */
 static int run_line(xpl_tfile *t, char *line, const char **why) {
     assert(t && line && why);
     char *save = NULL, *tok;
     int have_seed = 0, strat;
     uint64_t x;
+    int by_source = 0;
     if (t->has_run) return *why = "a second '# run:' line", -1;
     for (tok = strtok_r(line + 6, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
         if (!strncmp(tok, "strategy=", 9) && !t->strategy[0] && strlen(tok + 9) < sizeof t->strategy) {
@@ -170,12 +174,16 @@ static int run_line(xpl_tfile *t, char *line, const char **why) {
             if (dec_u64(tok + 6, &x) || x < 1 || x > XPL_PCT_DEPTH_MAX)
                 return *why = "a depth that is not an integer from 1 to " XPL_PCT_DEPTH_MAX_STR, -1;
             t->depth = (uint32_t)x;
+        } else if (!strcmp(tok, "pct-by=source") && !by_source) {
+            by_source = 1;
         } else {
             return *why = "an unknown or repeated field", -1;
         }
     }
     if (!t->strategy[0] || !have_seed) return *why = "a line without strategy= and seed=", -1;
     if (t->depth && strcmp(t->strategy, "pct")) return *why = "depth= with a strategy other than pct", -1;
+    if (by_source && strcmp(t->strategy, "pct")) return *why = "pct-by= with a strategy other than pct", -1;
+    t->pct_by = by_source || strcmp(t->strategy, "pct") ? ENG_PCT_BY_SOURCE : ENG_PCT_BY_RANK;
     t->has_run = 1;
     return 0;
 }
@@ -189,7 +197,7 @@ static int header_line(xpl_tfile *t, char *line, const char *path, uint32_t line
         char copy[XPL_LINE_MAX + 2];
         snprintf(copy, sizeof copy, "%s", line);
         if (!run_line(t, line, &why)) return 0;
-        fprintf(err, "vmmsim replay: %s:%u: expected '# run: strategy=S seed=N [depth=D]', found "
+        fprintf(err, "vmmsim replay: %s:%u: expected '# run: strategy=S seed=N [depth=D [pct-by=source]]', found "
                 "%s: '%.80s'\n", path, lineno, why, copy);
         return XPL_EXIT_USAGE;
     }

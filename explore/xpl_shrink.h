@@ -12,6 +12,10 @@
 
 /* Which of the scenario's timeline entries are kept, and windows narrowed to a point.
 ** Indexed by the entry's position in the original scenario. */
+#define XPL_SHR_PAIR_SPAN 16u   /* pass_pairs: decisions on each side tried with each one */
+#define XPL_SHR_PAIR_OPTS 64u   /* pass_pairs: an order choice's values, all tried up to this */
+#define XPL_SHR_PAIR_NEAR 64u   /* pass_pairs: a time's values tried on each side of it */
+
 typedef struct xpl_shr_stim {
     uint8_t  *keep;             /* 1: the entry stays */
     uint64_t *point;            /* XPL_SHR_NO_POINT, or the cycle its `at:` window became */

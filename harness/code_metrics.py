@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Code metrics of the vmmsim tree, per module folder.
 
-For each module folder (engine, cpu386, vmm, scen, explore, bench, cli): lines of C
+For each module folder (engine, cpu386, vmm, scen, explore, debug, bench, cli): lines of C
 (physical lines of its .c and .h files), number of function definitions, number of
 assertion-like calls (assert, static_assert, ALWAYS, NEVER, ENG_/VMM_ check macros),
 and assertions per function. Then the number of file-level #include circles in the
@@ -17,7 +17,7 @@ import os
 import re
 import sys
 
-MODULES = ["engine", "cpu386", "vmm", "scen", "explore", "bench", "cli"]
+MODULES = ["engine", "cpu386", "vmm", "scen", "explore", "debug", "bench", "cli"]
 SKIP_DIRS = {".git", "build", "build-asan", "build-fuzz", "build-mpi"}
 ASSERT_RE = re.compile(
     r"\b(assert|static_assert|_Static_assert|ALWAYS|NEVER|"

@@ -180,7 +180,7 @@ def test_run_pct_is_seeded_recorded_and_replayed(tmp_path):
         run_vmmsim("run", "-q", "--strategy", "pct", "--seed", seed, "--depth", 2, "--trace", t2, s,
                    check_codes=(p.returncode,))
         assert t1.read_text() == t2.read_text()
-        assert f"# run: strategy=pct seed={seed} depth=2\n" in t1.read_text()
+        assert f"# run: strategy=pct seed={seed} depth=2 pct-by=source\n" in t1.read_text()
         r = run_vmmsim("replay", s, t1, check_codes=(0,))
         assert "replay: identical" in r.stdout
         verdicts.add(p.returncode)

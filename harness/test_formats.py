@@ -164,9 +164,11 @@ def test_jsonl_trace_schema():
 
 
 def test_fuzz_and_merge_outputs(tmp_path):
-    for strat in ("random", "pct", "dfs"):
+    for strat in ("random", "pct", "dfs", "dfs --por --outcomes", "dfs --max-delays 1"):
+        args = strat.split()
+        strat = "-".join(a.strip("-") for a in args)
         out = tmp_path / strat
-        proc = run_vmmsim("fuzz", FUZZ_SCEN, "--strategy", strat, "--runs", 40, "--json", "--out", out)
+        proc = run_vmmsim("fuzz", FUZZ_SCEN, "--strategy", *args, "--runs", 40, "--json", "--out", out)
         validate("fuzz", json.loads(proc.stdout))
         lines = (out / "findings.jsonl").read_text().splitlines()
         assert lines

@@ -311,7 +311,7 @@ def test_s4_dfs_covers_the_tree_and_finds_the_waiter_bug(tmp_path):
     assert "# verdict: FAIL" in r.stdout and "replay: identical" in r.stdout
     # A tree too big for the run limit is reported as not covered; a bound shrinks it.
     p = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--runs", 50,
-                   "--json", "--quiet", check_codes=(0,))
+                   "--windows", "cycles", "--json", "--quiet", check_codes=(0,))
     assert summary(p.stdout)["covered"] is False
     # A scenario without choice points: a tree of one schedule.
     p = run_vmmsim("fuzz", scen("cs3_release_to_highest_waiter"), "--strategy", "dfs", "--json",

@@ -187,6 +187,23 @@ def test_stop_signal_keeps_every_finding_whole_and_listed(tmp_path, sig):
         assert "replay: identical" in p.stdout + p.stderr, p.stdout + p.stderr
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_stop_signal_stops_a_dfs_walk(tmp_path, sig):
+    """The dfs walk runs on the signal loop's own thread with no work items: a stop
+    signal must still reach it (it once did not: the loop held only unreferenced
+    handles and was never polled). The walk stops, says so, and exits 0."""
+    proc = subprocess.Popen([vmmsim_path(), "fuzz", ROOT / "bench/latency/irq_storm.yaml",
+                             "--strategy", "dfs", "--runs", "1000000", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, stderr
+    s = json.loads(stdout)
+    assert s["stopped"] is True and 0 < s["runs"] < 1000000, s
+    assert "stopping after" in stderr
+
+
 def test_second_signal_exits_at_once_with_the_findings_published(tmp_path):
     out = tmp_path / "o"
     proc = start_campaign(out)
@@ -351,7 +368,7 @@ def test_run_cut_at_max_cycles_fails_its_verdict(tmp_path, spin, later, what):
 # ---- item 7: replay reads the trace header strictly ---------------------------------
 
 @pytest.mark.parametrize("edit, what", [
-    (lambda t: t.replace("seed=5\n", "seed=banana\n"), ":6: expected '# run: strategy=S seed=N [depth=D]', found a seed that is not"),
+    (lambda t: t.replace("seed=5\n", "seed=banana\n"), ":6: expected '# run: strategy=S seed=N [depth=D [pct-by=source]]', found a seed that is not"),
     (lambda t: "".join(l for l in t.splitlines(True) if not l.startswith("# run:")), "expected a '# run: strategy=S seed=N' header line"),
     (lambda t: t.replace("# run: strategy=random seed=5", "# run: strategy=random"), "found a line without strategy= and seed="),
     (lambda t: t.replace("seed=5\n", "seed=5 x\n"), "found an unknown or repeated field"),

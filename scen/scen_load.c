@@ -232,7 +232,8 @@ static int parse_machine(sctx *c, uint32_t i) {
     static const char *const keys[] = { "clock_hz", "memory_kb", "timer_tick_ms", "max_vms",
         "idle_slots", "nc_slots", "ts_slots", "event_capacity", "wait_states",
         "service_cycles", "max_cycles", "hang_cycles", "irq_handler_cycles", "time_slicing",
-        "time_slice_ms", "trace_records", "irq_boundary_window", "run_to_max_cycles", NULL };
+        "time_slice_ms", "trace_records", "irq_boundary_window", "run_to_max_cycles",
+        "explore_ambiguities", NULL };
     vmm_machine *m = &c->s->m;
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "machine")) || (rc = check_keys(c, i, "machine", keys)))
@@ -283,6 +284,11 @@ static int parse_machine(sctx *c, uint32_t i) {
         int on;
         if ((rc = get_bool(c, v, "machine.time_slicing", &on))) return rc;
         m->time_slicing = on ? 1u : 0u;
+    }
+    if ((v = get(c, i, "explore_ambiguities"))) {   /* AMB-1..3: off keeps old traces */
+        int on;
+        if ((rc = get_bool(c, v, "machine.explore_ambiguities", &on))) return rc;
+        m->explore_ambiguities = on ? 1u : 0u;
     }
     /* END-1: a run meant to be cut (endless periodic work) says so */
     if ((v = get(c, i, "run_to_max_cycles")) &&

@@ -68,7 +68,13 @@ static void grant(vmm_state *v) {
         w[k] = i;
     }
     if (n == 0) return;
-    uint32_t g = w[vmmi_choose(v, ENG_CHOICE_CRIT_WAITER, n)];
+    uint64_t ids[VMM_VMS_MAX], src[VMM_VMS_MAX];
+    for (uint32_t k = 0; k < n; k++) {
+        ids[k] = VMM_POR_ID_WAITER | w[k];   /* POR: the waiting VM */
+        src[k] = ENG_SRC_VM(w[k]);           /* PCT: waiters are VMs */
+    }
+    uint32_t g = w[vmmi_choose_opts(v, ENG_CHOICE_CRIT_WAITER, n, ids, src)];
+    vmmi_por_tag(v, VMM_POR_CRIT, 1);
     assert(g < v->nvms && v->ctx[g].blocked);
     vmm_ctx *x = &v->ctx[g];
     v->crit.owner = (int)g;

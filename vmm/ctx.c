@@ -136,6 +136,7 @@ int vmmi_ctx_enter(vmm_state *v, uint32_t ci, vmm_frame *f, const vmmi_cb_regs *
     vmmi_rec(v, VMM_REC_CB_ENTER, 6,
              f->kind | (uint64_t)c->depth << 8 | (uint64_t)f->vm << 16 | (uint64_t)v->vm[v->run.cur].pri << 32,
              cb, r.r[CPU_EAX], in->ebx, r.r[CPU_EDX], in->ebp);
+    vmmi_por_enter(v, cb);
     return VMM_OK;
 }
 

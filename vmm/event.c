@@ -61,6 +61,7 @@ static int push(vmm_state *v, const vmm_ev *e) {
 /* Starts event i (removed from the list) in context ci: from the VMM's return to a
 ** VM (client level), or nested in the calling service (svc != 0). */
 static int run_ev(vmm_state *v, const vmm_ev *e, uint32_t ci, int timed_out) {
+    vmmi_por_tag(v, VMM_POR_EV, 0);   /* a Cancel_* of it would change this */
     assert(ci < v->nctx && e->type <= VMM_EVT_PRIO);
     vmm_cbargs a;
     memset(&a, 0, sizeof a);
@@ -93,9 +94,31 @@ static int prio_ready(vmm_state *v, const vmm_ev *e) {
     if (e->flags & PEF_WAIT_FOR_STI) {
         uint32_t fl = 0;
         vmm_read(v, vmmi_client_ptr(v, e->vm) + 0x2C, &fl, 4);   /* Client_EFlags */
+        vmmi_por_mem(v, vmmi_client_ptr(v, e->vm) + 0x2C, 4, 0);
         if (!(fl & CPU_IF)) return 0;
     }
     return 1;
+}
+
+/* The candidates' handles as their identities (partial-order reduction, por.c): a
+** handle is fixed from the event's scheduling on. NULL beyond EV_IDS_MAX (no ids). */
+#define EV_IDS_MAX 64
+static const uint64_t *ev_ids(vmm_state *v, const uint32_t *cand, uint32_t n, uint64_t *ids) {
+    assert(cand && ids && n <= v->ev.n);
+    if (!v->por.fp || n > EV_IDS_MAX) return NULL;
+    for (uint32_t k = 0; k < n; k++) ids[k] = v->ev.list[cand[k]].handle;
+    return ids;
+}
+
+/* PCT's sources of pending events: each one's callback, the procedure that the
+** VxD's code handed the VMM. Only the first ENG_PCT_RANKS_MAX are named (PCT draws
+** uniformly beyond that); NULL when there are more. */
+static const uint64_t *ev_sources(const vmm_state *v, const uint32_t *cand, uint32_t n,
+                                  uint64_t src[ENG_PCT_RANKS_MAX]) {
+    assert(cand != NULL && src != NULL && n >= 1);
+    if (n > ENG_PCT_RANKS_MAX) return NULL;
+    for (uint32_t k = 0; k < n; k++) src[k] = ENG_SRC_CALLBACK(v->ev.list[cand[k]].cb);
+    return src;
 }
 
 /* The priority events that can run now, most recent first (the canonical LIFO of
@@ -103,10 +126,12 @@ static int prio_ready(vmm_state *v, const vmm_ev *e) {
 static int prio_work(vmm_state *v) {
     assert(v->ev.n <= v->ev.cap && v->run.cur < v->nvms);
     uint32_t *cand = v->ev.cand, n = 0;
+    uint64_t ids[EV_IDS_MAX], src[ENG_PCT_RANKS_MAX];
     for (uint32_t i = v->ev.n; i-- > 0;)
         if (v->ev.list[i].type == VMM_EVT_PRIO && prio_ready(v, &v->ev.list[i])) cand[n++] = i;
     if (n == 0) return 0;
-    uint32_t i = cand[vmmi_choose(v, ENG_CHOICE_PRIORITY_EVENT, n)];
+    uint32_t i = cand[vmmi_choose_opts(v, ENG_CHOICE_PRIORITY_EVENT, n, ev_ids(v, cand, n, ids),
+                                       ev_sources(v, cand, n, src))];
     assert(i < v->ev.n && v->ev.list[i].type == VMM_EVT_PRIO);
     vmm_ev e = v->ev.list[i];
     drop(v, i);
@@ -120,12 +145,14 @@ static int prio_work(vmm_state *v) {
 static int plain_work(vmm_state *v) {
     assert(v->ev.n <= v->ev.cap && v->run.cur < v->nvms);
     uint32_t *cand = v->ev.cand, n = 0;
+    uint64_t ids[EV_IDS_MAX], src[ENG_PCT_RANKS_MAX];
     for (uint32_t i = 0; i < v->ev.n; i++) {
         const vmm_ev *e = &v->ev.list[i];
         if (e->type == VMM_EVT_GLOBAL || (e->type == VMM_EVT_VM && e->vm == v->run.cur)) cand[n++] = i;
     }
     if (n == 0) return 0;
-    uint32_t i = cand[vmmi_choose(v, ENG_CHOICE_PENDING_EVENT, n)];
+    uint32_t i = cand[vmmi_choose_opts(v, ENG_CHOICE_PENDING_EVENT, n, ev_ids(v, cand, n, ids),
+                                       ev_sources(v, cand, n, src))];
     assert(i < v->ev.n && v->ev.list[i].type != VMM_EVT_PRIO);
     vmm_ev e = v->ev.list[i];
     drop(v, i);

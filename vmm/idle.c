@@ -35,6 +35,7 @@ static int others_idle(vmm_state *v) {
 /* INT 2Fh 1689h (kernel idle): IDLE-2, IDLE-3, IDLE-5 — the system VM's call starts
 ** the chain when every other VM is idle. */
 void vmmi_idle_kernel_idle(vmm_state *v, vmm_call *c) {
+    vmmi_por_tag(v, VMM_POR_IDLE, 1);
     assert(c->vm < v->nvms);
     if (c->vm == v->sys && v->idle.n > 0 && others_idle(v)) c->chain = VMM_CB_IDLE;
 }
@@ -43,7 +44,13 @@ void vmmi_idle_kernel_idle(vmm_state *v, vmm_call *c) {
 static int idle_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
     uint32_t sys = v->sys;
     assert(f->kind == VMM_CB_IDLE);
+    if (f->index == 0) f->chain_n = v->idle.n;
     if (f->index >= v->idle.n) return 1;
+    /* AMB-2: a callback installed while the chain runs is called in this pass
+    ** (canonical) or only from the next idle signal. */
+    if (v->m.explore_ambiguities && f->index >= f->chain_n &&
+        vmmi_choose(v, ENG_CHOICE_AMBIGUITY, 2) == 1)
+        return 1;
     f->vm = v->run.cur;
     vmmi_cb_regs in = { .cb = v->idle.cb[f->index], .ebx = v->vm[sys].handle,
                         .ebp = vmmi_client_ptr(v, sys) };

@@ -7,12 +7,16 @@
 ** is below Critical_Section_Boost (NC-3); the callback gets the current VM's handle
 ** and client registers through EBP (NC-4).
 */
+#include <string.h>
+
 #include "vmm_int.h"
 
 void vmmi_nc_reset(vmm_state *v) {
     assert(v->nc.cb && v->nc.ref);   /* storage stays; only the counts clear */
     v->nc.n = 0;
     v->nc.owed = 0;
+    v->nc.rel_n = 0;
+    v->nc.asked = v->nc.at_return = 0;
 }
 
 /* NC-1: Call_When_Not_Critical (ESI = callback, EDX = reference data). */
@@ -30,6 +34,22 @@ int vmmi_nc_svc(vmm_state *v, vmm_call *c, uint32_t num) {
 void vmmi_nc_released(vmm_state *v) {
     assert(v->nc.owed <= v->nc.n);
     if (v->nc.owed < v->nc.n) v->nc.owed++;
+    v->nc.rel_n = v->nc.n;   /* AMB-1: the most recent at this release */
+}
+
+/* AMB-3 (docs/vmm.md, "Ambiguities"): an owed callback due while VxD code of VM ci
+** runs — right after the service that released the section — runs at once, nested in
+** that code (canonical), or at the VMM's next return to the VM, once the code has
+** returned ("process any simulated interrupts before the system calls the callback").
+** Decided once per owed call. 1: it waits. */
+int vmmi_nc_waits(vmm_state *v, uint32_t ci) {
+    assert(ci < v->nvms);
+    if (!v->m.explore_ambiguities || v->ctx[ci].depth == 0) return 0;
+    if (!v->nc.asked) {
+        v->nc.asked = 1;
+        v->nc.at_return = vmmi_choose(v, ENG_CHOICE_AMBIGUITY, 2) == 1;
+    }
+    return v->nc.at_return;
 }
 
 /* NC-2, NC-3: an owed callback runs once the current VM's execution priority is
@@ -41,21 +61,34 @@ int vmmi_nc_due(vmm_state *v) {
 }
 
 int vmmi_nc_start(vmm_state *v) {
+    vmmi_por_tag(v, VMM_POR_NC, 1);
     assert(v->nc.owed > 0);
     v->nc.owed--;
+    v->nc.asked = v->nc.at_return = 0;
     return vmmi_ctx_start(v, v->run.cur, VMM_CB_NC, 0, 0, NULL);
 }
 
 /* NC-2: the most recent callback, removed as it is called; NC-4: EBX = the current
 ** VM, EDX = its reference data, EBP = the current VM's client registers. */
 static int nc_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
-    uint32_t cur = v->run.cur, top;
+    uint32_t cur = v->run.cur, top, cb, ref;
     assert(f->kind == VMM_CB_NC);
     if (v->nc.n == 0) return 1;
-    top = --v->nc.n;
+    top = v->nc.n - 1;
+    /* AMB-1: callbacks installed between a deferred release (NC-3) and this call: the
+    ** most recent now (canonical) or the most recent at the release. */
+    if (v->m.explore_ambiguities && v->nc.rel_n >= 1 && v->nc.rel_n < v->nc.n &&
+        vmmi_choose(v, ENG_CHOICE_AMBIGUITY, 2) == 1)
+        top = v->nc.rel_n - 1;
+    cb = v->nc.cb[top];
+    ref = v->nc.ref[top];
+    memmove(&v->nc.cb[top], &v->nc.cb[top + 1], (v->nc.n - top - 1) * sizeof *v->nc.cb);
+    memmove(&v->nc.ref[top], &v->nc.ref[top + 1], (v->nc.n - top - 1) * sizeof *v->nc.ref);
+    v->nc.n--;
+    v->nc.rel_n = 0;
     assert(v->nc.owed <= v->nc.n);   /* NC-2: never more owed than installed */
     f->vm = cur;
-    vmmi_cb_regs in = { .cb = v->nc.cb[top], .ebx = v->vm[cur].handle, .edx = v->nc.ref[top],
+    vmmi_cb_regs in = { .cb = cb, .ebx = v->vm[cur].handle, .edx = ref,
                         .ebp = vmmi_client_ptr(v, cur), .set_edx = 1 };
     return vmmi_ctx_enter(v, ci, f, &in);
 }

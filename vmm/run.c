@@ -17,6 +17,7 @@ void vmmi_run_reset(vmm_state *v) {
     v->run.oncpu = -1;
     v->run.cur = v->sys;
     memset(v->sites, 0, VMM_SITES * sizeof *v->sites);
+    memset(v->wait, 0, (v->s->nstim + 1) * sizeof *v->wait);
 }
 
 /* ---- service calls ------------------------------------------------------------- */
@@ -131,6 +132,7 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
         return vmmi_ctx_on_return(v);
     }
     if (eng_queue_peek(v->q, &ev) == ENG_OK && ev.cycle < until) until = ev.cycle;
+    if (v->run.nwait && vmmi_win_until(v) < until) until = vmmi_win_until(v);
     if (v->m.hang_cycles && v->run.progress_cycle + v->m.hang_cycles < until)
         until = v->run.progress_cycle + v->m.hang_cycles;
     uint64_t budget = until > now ? until - now : 1;
@@ -178,14 +180,22 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     if (ev->kind == VMM_EV_SLICE) { vmmi_sl_end(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET_TO) { vmmi_irq_iret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->run.npend < v->s->nstim);
+    if (vmmi_win_defer(v, (uint32_t)ev->a)) return;   /* window steps: a later step */
+    vmmi_stim_fire(v, (uint32_t)ev->a);
+}
+
+/* A stimulus takes effect: an IRQ at once, the others when the VMM can deliver them. */
+void vmmi_stim_fire(vmm_state *v, uint32_t i) {
+    assert(i < v->s->nstim && v->run.npend < v->s->nstim);
     v->run.nstim_fired++;
-    const vmm_stimulus *t = &v->s->stim[ev->a];
+    vmmi_por_tag(v, VMM_POR_PEND, 1);   /* the pending FIFO's order */
+    const vmm_stimulus *t = &v->s->stim[i];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
-        vmmi_rec(v, VMM_REC_STIMULUS, 5, ev->a, t->kind, t->vm, 0, t->arg, 0);
+        vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, 0, t->arg, 0);
         vmmi_irq_raise(v, t->arg);
         return;
     }
-    v->pend[v->run.npend++] = (uint32_t)ev->a;
+    v->pend[v->run.npend++] = i;
 }
 
 /* Dispatches every event due by now; several of one (cycle, class) are a SAME_CYCLE
@@ -204,10 +214,15 @@ static void dispatch_due(vmm_state *v) {
             n++;
         }
         assert(n >= 1 && n <= VMM_SAME_CYCLE_MAX);
+        uint64_t src[VMM_SAME_CYCLE_MAX];   /* PCT: a queue event is its (kind, index) */
+        for (uint32_t k = 0; k < n; k++) src[k] = ENG_SRC_QUEUE(ev[k].kind, ev[k].a);
         while (n > 0) {
-            uint32_t k = vmmi_choose(v, ENG_CHOICE_SAME_CYCLE, n);
+            uint64_t ids[VMM_SAME_CYCLE_MAX];
+            for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_SEQ | ev[k].seq;   /* fixed while queued */
+            uint32_t k = vmmi_choose_opts(v, ENG_CHOICE_SAME_CYCLE, n, ids, src);
             dispatch_event(v, &ev[k]);
             memmove(&ev[k], &ev[k + 1], (n - k - 1) * sizeof ev[0]);
+            memmove(&src[k], &src[k + 1], (n - k - 1) * sizeof src[0]);
             n--;
         }
     }
@@ -290,6 +305,7 @@ static int deliver_pending(vmm_state *v) {
             if (!vmmi_vm_ready(v, t->vm) || v->vm[t->vm].pri != best) continue;
             if (t->vm != v->run.cur) { vmmi_sched_switch(v, t->vm, VMM_SW_SLICE); return 1; }
         }
+        vmmi_por_tag(v, VMM_POR_PEND, 1);
         memmove(&v->pend[k], &v->pend[k + 1], (v->run.npend - k - 1) * sizeof *v->pend);
         v->run.npend--;
         deliver(v, i);
@@ -353,7 +369,9 @@ int vmmi_run_loop(vmm_state *v) {
         if (now == last && ++still > LOOP_IDLE_MAX)
             return vmmi_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
         if (now != last) { last = now; still = 0; }
+        v->run.step++;
         dispatch_due(v);
+        if (v->run.nwait) vmmi_win_offer(v);   /* window steps: this step or a later one */
         if (!invariants_hold(v)) break;
         vmmi_sl_check(v);                     /* SL-1: the slice's VM is still scheduled */
         if (vmmi_irq_deliver(v)) continue;    /* INT-1: at this instruction boundary */
@@ -364,7 +382,8 @@ int vmmi_run_loop(vmm_state *v) {
         }
         int ci = runnable(v);
         assert(ci < (int)v->nctx);
-        if (ci >= 0 && ci < (int)v->nvms && v->run.entered && !v->pic.in_hwint && vmmi_nc_due(v)) {
+        if (ci >= 0 && ci < (int)v->nvms && v->run.entered && !v->pic.in_hwint && vmmi_nc_due(v) &&
+            !vmmi_nc_waits(v, (uint32_t)ci)) {
             vmmi_nc_start(v);
             continue;
         }
@@ -372,8 +391,10 @@ int vmmi_run_loop(vmm_state *v) {
         if (v->pic.hold) { v->pic.hold = 0; continue; }   /* no code left: deliver now */
         if (idle_work(v)) continue;
         if (vmmi_cl_work(v)) continue;        /* the current VM's client code (client.c) */
-        if (eng_queue_peek(v->q, &ev) != ENG_OK) break;
-        cpu_set_cycles(v->cpu, ev.cycle < v->m.max_cycles ? ev.cycle : v->m.max_cycles);
+        uint64_t next = vmmi_win_until(v);    /* a waiting stimulus's last cycle */
+        if (eng_queue_peek(v->q, &ev) == ENG_OK && ev.cycle < next) next = ev.cycle;
+        if (next == UINT64_MAX) break;
+        cpu_set_cycles(v->cpu, next < v->m.max_cycles ? next : v->m.max_cycles);
     }
     return v->run.err;
 }
@@ -403,7 +424,7 @@ int vmm_run(vmm_state *v) {
     for (uint32_t i = 0; i < s->nstim; i++) {
         const vmm_stimulus *t = &s->stim[i];
         uint64_t at = t->at_lo;
-        if (t->at_hi > t->at_lo)
+        if (t->at_hi > t->at_lo && !(v->explore & VMM_EXPLORE_WINDOW_STEPS))
             at += vmmi_choose(v, ENG_CHOICE_JITTER, (uint32_t)(t->at_hi - t->at_lo + 1));
         if (eng_queue_push(v->q, at, VMM_EV_CLASS_STIM, VMM_EV_STIMULUS, i, 0, NULL) != ENG_OK)
             return vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
@@ -412,6 +433,7 @@ int vmm_run(vmm_state *v) {
     else v->run.booted = 1;
     int rc = vmmi_run_loop(v);
     int reason = rc ? VMM_END_ERROR : v->run.ended ? v->run.ended - 1 : VMM_END_DONE;
+    vmmi_por_finish(v);
     vmmi_rec(v, VMM_REC_END, 3, (uint64_t)reason, (uint64_t)(int64_t)rc, v->run.nfind, 0, 0, 0);
     eng_trace_finish(&v->tr, vmmi_cycles(v));
     assert(rc != VMM_OK || vmm_check(v, NULL, 0) == VMM_OK);   /* a run that ended well keeps them */

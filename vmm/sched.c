@@ -29,9 +29,17 @@ static uint32_t ready_ring(vmm_state *v, uint32_t pri, uint32_t skip, uint32_t *
     return n;
 }
 
+/* Ready VMs' identities for partial-order reduction (por.c): the VM. */
+static const uint64_t *vm_ids(const uint32_t *ring, uint32_t n, uint64_t *ids) {
+    assert(ring && ids && n <= VMM_VMS_MAX);
+    for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_VM | ring[k];
+    return ids;
+}
+
 /* Makes `to` the current VM, then runs the task-switch callbacks (TS-1) in the
 ** VMM's own context. */
 int vmmi_sched_switch(vmm_state *v, uint32_t to, int reason) {
+    vmmi_por_tag(v, VMM_POR_SCHED, 1);
     assert(to < v->nvms && to != v->run.cur);
     uint32_t old = v->run.cur;
     v->run.cur = to;
@@ -44,18 +52,26 @@ int vmmi_sched_switch(vmm_state *v, uint32_t to, int reason) {
     return vmmi_ctx_start(v, v->nvms, VMM_CB_TS, 0, 0, NULL);
 }
 
+/* PCT's sources of ready VMs: the VMs themselves (docs/fuzzing.md). */
+static const uint64_t *vm_sources(const uint32_t *ring, uint32_t n, uint64_t *src) {
+    assert(ring != NULL && src != NULL && n <= VMM_VMS_MAX);
+    for (uint32_t k = 0; k < n; k++) src[k] = ENG_SRC_VM(ring[k]);
+    return src;
+}
+
 /* PRI-1: the ready VM with the highest execution priority is the current VM. The
 ** current VM keeps running when it ties (only the time slicer rotates equals). */
 int vmmi_sched_resched(vmm_state *v) {
     assert(v->run.cur < v->nvms);
     uint32_t ring[VMM_VMS_MAX], best = vmmi_sched_max_pri(v), n;
+    uint64_t ids[VMM_VMS_MAX], src[VMM_VMS_MAX];
     int reason = v->run.sw_reason;
     v->run.need_resched = 0;
     if (vmmi_vm_ready(v, v->run.cur) && v->vm[v->run.cur].pri == best) return VMM_OK;
     n = ready_ring(v, best, v->run.cur, ring);
     assert(n < v->nvms);
     if (n == 0) return VMM_OK;           /* nothing can run: the current VM stays */
-    uint32_t k = vmmi_choose(v, ENG_CHOICE_READY_VM, n);
+    uint32_t k = vmmi_choose_opts(v, ENG_CHOICE_READY_VM, n, vm_ids(ring, n, ids), vm_sources(ring, n, src));
     return vmmi_sched_switch(v, ring[k], reason);
 }
 
@@ -136,7 +152,10 @@ int vmmi_sched_release_slice(vmm_state *v, uint32_t vm) {
     if (vm != v->run.cur || v->vm[vm].pri != vmmi_sched_max_pri(v)) return VMM_OK;
     n = ready_ring(v, v->vm[vm].pri, vm, ring);
     if (n == 0) return VMM_OK;
-    return vmmi_sched_switch(v, ring[vmmi_choose(v, ENG_CHOICE_READY_VM, n)], VMM_SW_RELEASE);
+    uint64_t ids[VMM_VMS_MAX], src[VMM_VMS_MAX];
+    return vmmi_sched_switch(v, ring[vmmi_choose_opts(v, ENG_CHOICE_READY_VM, n, vm_ids(ring, n, ids),
+                                                      vm_sources(ring, n, src))],
+                             VMM_SW_RELEASE);
 }
 
 /* ---- task-switch callbacks (TS-1) ------------------------------------------------ */

@@ -170,11 +170,48 @@ static int cb_in_esi(uint32_t num) {
     return 0;
 }
 
+/* What a service reads and changes of the VMM's state, by the table it works on
+** (partial-order reduction, por.c): every service of a family reads and writes its
+** tag; services that hand out handles share the serial counter; services that read
+** the clock (or set a time from it) depend on every step. Unlisted ones share MISC. */
+static void svc_footprint(vmm_state *v, uint32_t dev, uint32_t num) {
+    assert(v->por.fp != NULL);
+    uint32_t tag = VMM_POR_MISC, serial = 0, time = 0;
+    if (dev == INT2F_DEVICE) {   /* 1680h-1689h: slices, the section, kernel idle */
+        vmmi_por_tag(v, VMM_POR_CRIT, 1);
+        vmmi_por_tag(v, VMM_POR_IDLE, 1);
+        tag = VMM_POR_SCHED;
+    } else if (dev == VPICD_DEVICE) {
+        tag = VMM_POR_IRQ, serial = 1;
+    } else if (num <= 0x05) {
+        vmmi_por_tag(v, VMM_POR_SCHED, 0);   /* handle queries: the current VM */
+        return;
+    } else if (num >= 0x0E && num <= 0x15) {
+        tag = VMM_POR_EV, serial = 1;
+    } else if ((num >= 0x1F && num <= 0x23) || num == 0x29) {
+        tag = VMM_POR_CRIT;
+    } else if (num == 0x24) {
+        tag = VMM_POR_NC;
+    } else if (num == 0x2A) {
+        tag = VMM_POR_TS;
+    } else if (num == 0x3A) {
+        tag = VMM_POR_IDLE;
+    } else if (num >= 0x3C && num <= 0x40) {
+        tag = VMM_POR_TM, serial = 1, time = 1;
+    } else if (num == 0x1E || (num >= 0x2B && num <= 0x39) || num == 0x3B) {
+        tag = VMM_POR_SCHED, time = num == 0x37;
+    }
+    vmmi_por_tag(v, tag, 1);
+    if (serial) vmmi_por_tag(v, VMM_POR_SERIAL, 1);
+    if (time) vmmi_por_time(v);
+}
+
 int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
     assert(c->ctx < v->nctx && c->vm < v->nvms);
     uint32_t dev = c->dword >> 16, num = c->dword & 0x7FFFu;
     char name[64];
     int rc;
+    if (v->por.fp) svc_footprint(v, dev, num);
     if (dev == INT2F_DEVICE) return int2f(v, c);
     if (dev == 1) {
         if (cb_in_esi(num) && (rc = vmmi_svc_check_cb(v, c, c->r.esi, "callback (ESI)"))) return rc;

@@ -100,6 +100,7 @@ void vmmi_tm_arm(vmm_state *v) {
 /* Tick k: time-outs whose time has come fall due (a priority event's time-out makes
 ** it run with CF set, EV-2). */
 void vmmi_tm_tick(vmm_state *v, uint64_t k) {
+    vmmi_por_tag(v, VMM_POR_TM, 1);
     assert(v->tm.n <= v->tm.cap);
     uint64_t now = vmmi_cycles(v);
     v->tm.tick_armed = 0;

@@ -79,9 +79,17 @@ void vmmi_rec_machine(vmm_state *v) {
 }
 
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n) {
+    return vmmi_choose_opts(v, kind, n, NULL, NULL);
+}
+
+/* ids: each option's identity for partial-order reduction (por.c), or NULL; src: each
+** option's source, which PCT orders by (ENG_SRC_*, docs/fuzzing.md), or NULL. */
+uint32_t vmmi_choose_opts(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids,
+                          const uint64_t *src) {
     assert(n >= 1);
+    if (v->por.fp) vmmi_por_step(v, n, ids);   /* one option is a step too (por.c) */
     if (n == 1) return 0;
-    uint32_t k = eng_choose(&v->ch, kind, n);
+    uint32_t k = eng_choose_src(&v->ch, kind, n, src);
     assert(k < n);
     vmmi_rec(v, VMM_REC_CHOICE, 3, kind, n, k, 0, 0, 0);
     return k;
@@ -136,7 +144,7 @@ static void put_label(out *o, const vmm_state *v, const char *key, uint32_t addr
     if (l) put(o, " %s=%s", key, l); else put(o, " %s=0x%08x", key, addr);
 }
 
-static const char *cb_kind_name(uint32_t k) {
+const char *vmmi_cb_kind_name(uint32_t k) {
     static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
                                                       "event", "prio", "timeout", "hwint",
                                                       "vid_virt", "vid_eoi", "vid_iret" };
@@ -277,14 +285,14 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         fmt_service(o, v, r);
         break;
     case VMM_REC_CB_ENTER:
-        put(o, "CB_ENTER kind=%s", cb_kind_name(a[0] & 0xFF));
+        put(o, "CB_ENTER kind=%s", vmmi_cb_kind_name(a[0] & 0xFF));
         put_label(o, v, "cb", (uint32_t)a[1]);
         put(o, " addr=0x%08x vm=%s pri=0x%08x depth=%u eax=0x%08x ebx=0x%08x edx=0x%08x ebp=0x%08x",
             (uint32_t)a[1], vm_name(v, a[0] >> 16 & 0xFFFF), (uint32_t)(a[0] >> 32),
             (unsigned)(a[0] >> 8 & 0xFF), (uint32_t)a[2], (uint32_t)a[3], (uint32_t)a[4], (uint32_t)a[5]);
         break;
     case VMM_REC_CB_RETURN:
-        put(o, "CB_RETURN kind=%s", cb_kind_name(a[0] & 0xFF));
+        put(o, "CB_RETURN kind=%s", vmmi_cb_kind_name(a[0] & 0xFF));
         put_label(o, v, "cb", (uint32_t)a[1]);
         put(o, " addr=0x%08x vm=%s depth=%u cf=%u eax=0x%08x cycles=%llu", (uint32_t)a[1],
             vm_name(v, a[0] >> 16 & 0xFFFF), (unsigned)(a[0] >> 8 & 0xFF), (unsigned)(a[0] >> 32 & 1),

@@ -185,6 +185,7 @@ uint32_t vmmi_status(vmm_state *v, uint32_t vm) {
 
 void vmmi_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear) {
     uint32_t st = (vmmi_status(v, vm) & ~clear) | set;
+    vmmi_por_mem(v, v->vm[vm].handle + CB_VM_STATUS, 4, 1);
     int rc = cpu_phys_write(v->cpu, v->vm[vm].handle + CB_VM_STATUS, &st, 4);
     assert(rc == CPU_OK);
     (void)rc;
@@ -233,6 +234,7 @@ static int alloc_tables(vmm_state *v) {
     v->nc.ref = calloc(m->nc_slots + 1, sizeof *v->nc.ref);
     v->ts.cb = calloc(m->ts_slots + 1, sizeof *v->ts.cb);
     v->pend = calloc(v->s->nstim + 1, sizeof *v->pend);
+    v->wait = calloc(v->s->nstim + 1, sizeof *v->wait);
     v->sites = calloc(VMM_SITES, sizeof *v->sites);
     v->find = calloc(VMM_FINDINGS_MAX, sizeof *v->find);
     /* Pending events and time-outs are limited by the machine's event_capacity, as
@@ -242,7 +244,7 @@ static int alloc_tables(vmm_state *v) {
     v->ev.cand = calloc(m->event_capacity, sizeof *v->ev.cand);
     v->tm.list = calloc(m->event_capacity, sizeof *v->tm.list);
     v->q = calloc(1, eng_queue_size());
-    if (!v->ctx || !v->idle.cb || !v->nc.cb || !v->nc.ref || !v->ts.cb || !v->pend || !v->sites ||
+    if (!v->ctx || !v->idle.cb || !v->nc.cb || !v->nc.ref || !v->ts.cb || !v->pend || !v->wait || !v->sites ||
         !v->find || !v->q || !v->ev.list || !v->ev.cand || !v->tm.list)
         return VMM_ENOMEM;
     if ((uint64_t)m->event_capacity + v->s->nstim > ENG_QUEUE_CAP_MAX
@@ -256,7 +258,7 @@ static int alloc_tables(vmm_state *v) {
 /* Each feature's reset clears the state its file owns (vmm_int.h). */
 static void (*const feature_reset[])(vmm_state *v) = {
     vmmi_run_reset, vmmi_crit_reset, vmmi_nc_reset, vmmi_idle_reset, vmmi_ts_reset,
-    vmmi_ev_reset, vmmi_tm_reset, vmmi_irq_reset, vmmi_sl_reset, vmmi_io_reset,
+    vmmi_ev_reset, vmmi_tm_reset, vmmi_irq_reset, vmmi_sl_reset, vmmi_io_reset, vmmi_por_reset,
 };
 
 /* Clears everything a run changes, except guest memory and the CPU. */
@@ -338,8 +340,9 @@ void vmm_free(vmm_state *v) {
     if (v->ch.log) eng_chooser_close(&v->ch);
     if (v->tr.rec || v->tr.cp) eng_trace_close(&v->tr);
     free(v->ram); free(v->ram0); free(v->ctx); free(v->idle.cb); free(v->nc.cb); free(v->nc.ref);
-    free(v->ts.cb); free(v->pend); free(v->sites); free(v->find); free(v->lab); free(v->ev.list); free(v->ev.cand); free(v->tm.list);
+    free(v->ts.cb); free(v->pend); free(v->wait); free(v->sites); free(v->find); free(v->lab); free(v->ev.list); free(v->ev.cand); free(v->tm.list);
     free(v->ports);
+    vmmi_por_free(v);
     free(v);
 }
 

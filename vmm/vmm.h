@@ -60,6 +60,9 @@ typedef struct vmm_machine {
     uint32_t irq_boundary_window;/* INT-1: an IRQ raised while VxD code runs lands on one of
                                    the next N instruction boundaries, an IRQ_BOUNDARY choice
                                    (canonical: the first); 1..64, default 0 = 1 (no choice) */
+    uint32_t explore_ambiguities;/* AMB-1..3 (docs/vmm.md, "Ambiguities"): 1 = where the
+                                   DDK admits two readings, an AMBIGUITY choice (canonical:
+                                   the reading vmmsim always had); default 0 = off */
 } vmm_machine;
 #define VMM_TRACE_NONE 0xFFFFFFFFu
 void vmm_machine_defaults(vmm_machine *m);
@@ -295,6 +298,81 @@ void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud);
 /* Probe k of VM vm's client program (vmm_client.probes) in the last run; VMM_EINVAL
 ** when there is no such probe. */
 int vmm_probe_result_get(const vmm_state *v, uint32_t vm, uint32_t k, vmm_probe_result *out);
+
+/* ---- a debugger's view (vmm/inspect.c) ---------------------------------------
+** Read-only, between two guest instructions (a cpu step hook, cpu386.h). Execution
+** contexts are numbered 0..nvms-1 (each VM's, as in vmm_scenario.vms) and nvms (the
+** VMM's own). */
+uint32_t    vmm_ctx_count(const vmm_state *v);
+/* The context on the CPU, or the current VM's when none is loaded. */
+int         vmm_ctx_current(const vmm_state *v);
+/* A context's registers: the CPU's for the loaded one, else as saved. 0 or VMM_EINVAL. */
+int         vmm_ctx_regs(vmm_state *v, uint32_t ci, cpu_regs *out);
+const char *vmm_ctx_name(const vmm_state *v, uint32_t ci);   /* the VM's name, "VMM"; NULL beyond */
+uint32_t    vmm_ram_bytes(const vmm_state *v);               /* guest RAM: [0, this) */
+/* The critical section, each VM's priority and callback frames, and the pending
+** events, time-outs and installed callbacks, as lines of text (cut at len - 1).
+** Returns the length written. */
+size_t      vmm_describe(const vmm_state *v, char *buf, size_t len);
+
+/* Exploration aids (docs/fuzzing.md, "Window steps"), off by default; vmm_reset keeps
+** them. VMM_EXPLORE_WINDOW_STEPS: a stimulus with a window [lo, hi] is not placed by
+** one jitter decision of hi - lo + 1 options before the run; it fires at lo as the
+** canonical run has it, and at that VMM step and each later one before hi a `window`
+** decision (n = 2) says whether it takes effect there (0) or waits for the next step
+** (1); at hi it takes effect. A window is so explored by the VMM steps it falls
+** between (its order relative to the other events), not cycle by cycle. */
+enum { VMM_EXPLORE_WINDOW_STEPS = 1u, VMM_EXPLORE_FOOTPRINT = 2u };
+/* VMM_ENOMEM when the footprint tables cannot be had (the flags are then unchanged). */
+int      vmm_set_explore(vmm_state *v, unsigned flags);
+unsigned vmm_explore(const vmm_state *v);
+
+/* VMM_EXPLORE_FOOTPRINT (vmm/por.c): what each segment of a run — from one decision to
+** the next — touched: guest memory read and written (the ring-0 stacks excepted) and
+** VMM state read and changed through services and the VMM's own steps, as 256-bit
+** sets (a collision only makes two segments look dependent); `time` when the segment
+** read the clock (it depends on every other), `all` when it is not known. */
+#define VMM_FP_WORDS 4
+typedef struct vmm_footprint {
+    uint64_t r[VMM_FP_WORDS], w[VMM_FP_WORDS];
+    uint8_t  time, all;
+} vmm_footprint;
+/* 1 when the order of the two segments may matter: one writes what the other reads
+** or writes, or either reads the clock or is unknown. */
+int      vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b);
+/* The last run's steps: one per choice point reached, a decision (two options or more)
+** or not (one option), the first VMM_POR_STEPS_MAX of them; each with the identity of
+** each option (nids 0: none; an id 0 is no identity) and the footprint of its segment
+** (up to the next step). dec: the decision's index in the chooser's log, -1 for a step
+** of one option. -1 when s is not recorded. */
+#define VMM_POR_STEPS_MAX (1u << 18)
+/* Option identities: an event's handle (below 2^32), or a kind in bits 40..47 and a
+** number below: a queued event's seq, a ready VM, a waiting VM, a windowed stimulus. A
+** queued event or a windowed stimulus is offered from its time on, never before. */
+#define VMM_POR_ID_SEQ      (1ull << 40)
+#define VMM_POR_ID_VM       (2ull << 40)
+#define VMM_POR_ID_WAITER   (3ull << 40)
+#define VMM_POR_ID_STIMULUS (4ull << 40)
+#define VMM_POR_ID_KIND(id) ((id) & (0xFFull << 40))
+#define VMM_H_TAG_MASK      0xFF000000u   /* a handle's tag byte (the rest: its serial) */
+uint32_t vmm_por_steps(const vmm_state *v);
+int      vmm_por_step(const vmm_state *v, uint32_t s, const uint64_t **ids, uint32_t *nids,
+                      const vmm_footprint **fp, int32_t *dec);
+/* The last handle serial number handed out by the end of step s's segment (handles
+** are VMM_H_* tag | serial, in handing-out order): a handle with a serial above the
+** previous step's and at most this one was made by step s. 0 when s is not recorded. */
+uint32_t vmm_por_step_serial(const vmm_state *v, uint32_t s);
+/* The step of decision j; -1 when it is not recorded. */
+int64_t  vmm_por_decision_step(const vmm_state *v, uint32_t j);
+/* Callbacks whose entries a verdict observes (the expectations that read the trace):
+** the segments entering them depend on each other (their order is seen), or with
+** `time` on every segment (a delay is seen); with `all` (the whole trace is seen, or
+** more than VMM_OBSERVED_MAX callbacks) every segment depends on every other. */
+#define VMM_OBSERVED_MAX 64
+void     vmm_set_observed(vmm_state *v, const uint32_t *cb, uint32_t n, int time, int all);
+/* The last run's outcome: guest memory (but the ring-0 stacks), the findings' count
+** and how it ended, hashed; schedules with equal outcomes left the same state. */
+uint64_t vmm_outcome_hash(const vmm_state *v);
 
 /* The name of a (device, service) dword: the VMM's table and VPICD's; NULL if unknown. */
 const char *vmm_service_name(uint32_t dword);

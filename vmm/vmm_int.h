@@ -121,6 +121,7 @@ typedef struct vmm_frame {
     uint8_t  has_caller;    /* 1: resume `caller` when done; 0: started from client code */
     uint32_t cb;            /* address of the running callback */
     uint32_t index;         /* chain position (control, idle, ts) */
+    uint32_t chain_n;       /* IDLE: callbacks installed when the chain started (AMB-2) */
     uint32_t svc;           /* service whose SVC_RET is due when the chain ends (0: none) */
     uint32_t vm;            /* VM the callback runs for (trace) */
     uint32_t esp0, ebp0;    /* CB-1: ESP after the RET, EBP as given */
@@ -251,6 +252,8 @@ typedef struct vmm_run_st {
     uint32_t nstim_fired;     /* stimulus events dispatched (END-1) */
     int      end_reason;      /* VMM_END_* of the finished run */
     uint32_t nsites;          /* patched call sites remembered (v->sites) */
+    uint32_t nwait;           /* windowed stimuli waiting for a later step (window.c) */
+    uint64_t step;            /* run-loop iterations: the VMM steps a window spans */
 } vmm_run_st;
 
 /* The critical section, CS-1 … CS-7 (crit.c). */
@@ -265,6 +268,9 @@ typedef struct vmm_nc_st {
     uint32_t *cb, *ref;       /* installed callbacks and their reference data */
     uint32_t  n;
     uint32_t  owed;           /* releases whose callback has not run yet (NC-2) */
+    uint32_t  rel_n;          /* AMB-1: callbacks installed at the last release (0: none) */
+    int       asked;          /* AMB-3: the owed call's place was decided */
+    int       at_return;      /* AMB-3: it waits for the releasing code to return */
 } vmm_nc_st;
 
 /* Call_When_Idle, IDLE-1 … IDLE-5 (idle.c). */
@@ -320,6 +326,25 @@ typedef struct vmm_sl_st {
     uint64_t serial;          /* slices started (the slice-end event's payload) */
 } vmm_sl_st;
 
+/* Footprints for partial-order reduction (por.c); the tables are allocated when
+** VMM_EXPLORE_FOOTPRINT is first set. */
+#define VMM_POR_IDS_POOL (1u << 20)
+enum vmm_por_tag { VMM_POR_CRIT = 1, VMM_POR_NC, VMM_POR_IDLE, VMM_POR_TS, VMM_POR_EV,
+                   VMM_POR_TM, VMM_POR_SERIAL, VMM_POR_SCHED, VMM_POR_PEND, VMM_POR_IRQ,
+                   VMM_POR_MISC, VMM_POR_OBSERVED, VMM_POR_TAG_COUNT };
+typedef struct vmm_por_st {
+    vmm_footprint *fp;        /* per step: its segment; NULL: footprints off */
+    uint32_t *off;            /* per step s: its ids are ids[off[s], off[s + 1]) */
+    int32_t  *dec;            /* per step: its decision, -1: one option */
+    uint32_t *ser;            /* per step: v->ev.serial when its segment ended */
+    uint32_t *dstep;          /* per decision: its step */
+    uint64_t *ids;
+    uint32_t  n, ndec, nids;
+    vmm_footprint cur;        /* the segment being recorded */
+    uint32_t  obs[VMM_OBSERVED_MAX], nobs;   /* vmm_set_observed: kept across resets */
+    int       obs_time, obs_all;
+} vmm_por_st;
+
 /* Port I/O (io.c). */
 typedef struct vmm_io_st {
     vmm_io   pend[VMM_IO_PEND_MAX];   /* accesses of the running instruction */
@@ -341,6 +366,9 @@ struct vmm_state {
     vmm_vm    vm[VMM_VMS_MAX];
     vmm_ctx  *ctx;            /* nctx = nvms + 1; the last is the VMM's */
     uint32_t *pend;           /* pending stimuli (indexes) */
+    uint64_t *wait;           /* per stimulus: 1 + the step it was last offered at while
+                                 it waits (window steps), 0: not waiting */
+    unsigned  explore;        /* VMM_EXPLORE_* (vmm_set_explore), kept across resets */
     uint32_t *sites;          /* patched call sites (open addressing, 0 = empty) */
     vmm_finding *find;
     struct vmm_lab { uint32_t addr, order; char name[VMM_NAME_MAX * 3]; } *lab;
@@ -355,6 +383,7 @@ struct vmm_state {
     vmm_pic_st  pic;          /* vpicd.c */
     vmm_sl_st   sl;           /* slice.c */
     vmm_io_st   io;           /* io.c */
+    vmm_por_st  por;          /* por.c */
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
     void     *rec_hook_ud;
@@ -409,7 +438,12 @@ void vmmi_rec_machine(vmm_state *v);   /* MACHINE: the effective vmm_machine, af
 void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text);
 uint32_t vmmi_choose(vmm_state *v, uint32_t kind, uint32_t n);
+/* With each option's identity (ids, por.c) and source (src, ENG_SRC_*, which PCT orders
+** by, docs/fuzzing.md); either may be NULL. */
+uint32_t vmmi_choose_opts(vmm_state *v, uint32_t kind, uint32_t n, const uint64_t *ids,
+                          const uint64_t *src);
 const char *vmmi_control_msg_name(uint32_t msg);
+const char *vmmi_cb_kind_name(uint32_t kind);   /* "idle", "nc", ... as CB_ENTER names it */
 
 /* ctx.c */
 void vmmi_ctx_load(vmm_state *v, uint32_t ci);
@@ -476,8 +510,28 @@ int  vmmi_svc_check_cb(vmm_state *v, const vmm_call *c, uint32_t cb, const char 
 
 /* run.c */
 void vmmi_run_reset(vmm_state *v);
+void vmmi_stim_fire(vmm_state *v, uint32_t i);
 int  vmmi_run_loop(vmm_state *v);
 int  vmmi_run_target_ctx(vmm_state *v, int *vxd_running);
+
+/* por.c (footprints, VMM_EXPLORE_FOOTPRINT) */
+int  vmmi_por_open(vmm_state *v);
+void vmmi_por_free(vmm_state *v);
+void vmmi_por_reset(vmm_state *v);
+void vmmi_por_tag(vmm_state *v, uint32_t tag, int write);
+void vmmi_por_time(vmm_state *v);
+void vmmi_por_mem(vmm_state *v, uint32_t lin, uint32_t n, int write);
+void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids);
+void vmmi_por_finish(vmm_state *v);
+void vmmi_por_enter(vmm_state *v, uint32_t cb);
+
+/* nc.c (AMB-3: where the owed call runs; 1 = not nested in VM ci's running code now) */
+int  vmmi_nc_waits(vmm_state *v, uint32_t ci);
+
+/* window.c (window steps, vmm_set_explore) */
+int      vmmi_win_defer(vmm_state *v, uint32_t i);
+void     vmmi_win_offer(vmm_state *v);
+uint64_t vmmi_win_until(const vmm_state *v);
 
 /* event.c (EV-1, EV-2) */
 void vmmi_ev_reset(vmm_state *v);

@@ -209,6 +209,7 @@ int vmmi_irq_work(vmm_state *v) {
     vmm_vm *m = &v->vm[cur];
     if (!m->vreq || m->vhandler >= 0) return 0;
     vmm_read(v, vmmi_client_ptr(v, cur) + 0x2C, &fl, 4);
+    vmmi_por_mem(v, vmmi_client_ptr(v, cur) + 0x2C, 4, 0);
     if (!(fl & CPU_IF)) return 0;
     uint32_t irq = 0;
     while (!(m->vreq >> irq & 1)) irq++;

@@ -408,8 +408,140 @@ START_TEST(test_undef_flags_option) {
 }
 END_TEST
 
+
+/* ---- the host step hook (cpu_set_step_hook) ----------------------------------------- */
+
+typedef struct hook_log { uint64_t calls; uint32_t eip[64]; uint64_t icount_seen; } hook_log;
+
+static void count_step(void *ud, cpu_state *c) {
+    hook_log *h = ud;
+    ck_assert_uint_eq(cpu_instructions(c), h->icount_seen + h->calls);   /* once per instruction */
+    if (h->calls < 64) h->eip[h->calls] = cpu_get_eip(c);
+    h->calls++;
+}
+
+static const char step_src[] =
+    "        mov ecx, 20\n"
+    "l:      add dword [0x20000], ecx\n"
+    "        call f\n"
+    "        loop l\n"
+    "        hlt\n"
+    "f:      push eax\n"
+    "        pop eax\n"
+    "        ret\n";
+
+/* Every instruction is seen once, before it runs, also across budget stops; the run
+** (registers, memory, cycles, instructions) is the same as without the hook. */
+START_TEST(test_host_step_hook) {
+    tc_machine *a = tc_new(1024), *b = tc_new(1024);
+    hook_log h = { 0 };
+    tc_flat(a, step_src);
+    tc_flat(b, step_src);
+    tc_run_expect(a, CPU_STOP_HLT);
+    h.icount_seen = cpu_instructions(b->cpu);
+    cpu_set_step_hook(b->cpu, count_step, &h);
+    while (tc_run(b, 7) == CPU_STOP_BUDGET) {}
+    ck_assert_int_eq(b->info.reason, CPU_STOP_HLT);
+    ck_assert_uint_eq(h.calls, cpu_instructions(b->cpu) - h.icount_seen);
+    ck_assert_uint_eq(h.calls, 1 + 20 * 6 + 1);   /* mov, 20 x (add call push pop ret loop), hlt */
+    ck_assert_uint_eq(h.eip[0], TC_CODE);
+    ck_assert_uint_eq(h.eip[1], tc_sym(b, "l"));
+    ck_assert_uint_eq(h.eip[3], tc_sym(b, "f"));   /* the call's target, before it runs */
+    ck_assert_uint_eq(cpu_cycles(a->cpu), cpu_cycles(b->cpu));
+    ck_assert_uint_eq(cpu_instructions(a->cpu), cpu_instructions(b->cpu));
+    ck_assert_uint_eq(tc_rd32(a, 0x20000), tc_rd32(b, 0x20000));
+    ck_assert_uint_eq(tc_reg(a, CPU_ESP), tc_reg(b, CPU_ESP));
+    /* held back to an instruction count: the calls from there on, the same run */
+    tc_machine *d = tc_new(1024);
+    hook_log hd = { 0 };
+    tc_flat(d, step_src);
+    hd.icount_seen = cpu_instructions(d->cpu) + 50;
+    cpu_set_step_hook(d->cpu, count_step, &hd);
+    cpu_step_hook_from(d->cpu, hd.icount_seen);
+    while (tc_run(d, 7) == CPU_STOP_BUDGET) {}
+    ck_assert_uint_eq(hd.calls, h.calls - 50);
+    ck_assert_uint_eq(hd.eip[0], h.eip[50]);
+    ck_assert_uint_eq(cpu_cycles(d->cpu), cpu_cycles(a->cpu));
+    tc_free(d);
+    cpu_set_step_hook(b->cpu, NULL, NULL);   /* removed: no more calls */
+    uint64_t before = h.calls;
+    tc_flat(b, "nop\nhlt");
+    tc_run_expect(b, CPU_STOP_HLT);
+    ck_assert_uint_eq(h.calls, before);
+    tc_free(a);
+    tc_free(b);
+}
+END_TEST
+
+
+/* Host watches record guest reads and writes of their bytes and nothing else: no #DB,
+** DR6 as it was, the run's result unchanged. */
+START_TEST(test_host_watch) {
+    tc_machine *m = tc_new(1024);
+    cpu_regs r;
+    tc_flat(m, "mov eax, [0x20000]\n"        /* read slot 0 */
+               "mov [0x20010], eax\n"        /* write slot 1 */
+               "mov ebx, [0x20100]\n"        /* neither */
+               "hlt");
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 0, 0x20002, 2, CPU_WATCH_READ), CPU_OK);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 1, 0x20010, 4, CPU_WATCH_WRITE), CPU_OK);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 2, 0x20100, 4, CPU_WATCH_WRITE), CPU_OK);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 4, 0, 1, CPU_WATCH_READ), CPU_EINVAL);
+    ck_assert_int_eq(cpu_watch_set(m->cpu, 0, 0, 5, CPU_WATCH_READ), CPU_EINVAL);
+    cpu_get_regs(m->cpu, &r);
+    uint32_t dr6 = r.dr[6];
+    tc_wr32(m, 0x20000, 0x11223344);
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(cpu_watch_hits(m->cpu), 3u);   /* slots 0 and 1, not 2 (a read) */
+    ck_assert_uint_eq(cpu_watch_hits(m->cpu), 0u);   /* read and cleared */
+    ck_assert_uint_eq(tc_rd32(m, 0x20010), 0x11223344);
+    cpu_get_regs(m->cpu, &r);
+    ck_assert_uint_eq(r.dr[6], dr6);
+    for (unsigned k = 0; k < 3; k++) ck_assert_int_eq(cpu_watch_set(m->cpu, k, 0, 0, 0), CPU_OK);
+    tc_flat(m, "mov eax, [0x20000]\nhlt");
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(cpu_watch_hits(m->cpu), 0u);   /* cleared slots see nothing */
+    tc_free(m);
+}
+END_TEST
+
+/* ---- the data-access observer (cpu_set_access_hook) ------------------------------ */
+typedef struct acc_log { uint32_t lin[16], n[16]; int write[16]; unsigned count; } acc_log;
+
+static void acc_note(void *ud, uint32_t lin, unsigned n, int write) {
+    acc_log *l = ud;
+    if (l->count < 16) { l->lin[l->count] = lin; l->n[l->count] = n; l->write[l->count] = write; }
+    l->count++;
+}
+
+/* Each data access is seen once, with its size and direction, even on a page the TLB
+** already holds (the fast path is off while an observer is set); none after removal. */
+START_TEST(test_access_hook_sees_data_accesses) {
+    tc_machine *m = tc_new(1024);
+    acc_log l;
+    memset(&l, 0, sizeof l);
+    tc_flat(m, "mov dword [0x20000],1\nmov dword [0x20004],2\nmov ax,[0x20008]\nhlt");
+    tc_run_expect(m, CPU_STOP_HLT);   /* fills the TLB for the data page */
+    tc_flat(m, "mov dword [0x20000],1\nmov dword [0x20004],2\nmov ax,[0x20008]\nhlt");
+    cpu_set_access_hook(m->cpu, acc_note, &l);
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(l.count, 3);
+    tc_eq(l.lin[0], 0x20000u); tc_eq(l.n[0], 4); ck_assert_int_eq(l.write[0], 1);
+    tc_eq(l.lin[1], 0x20004u); ck_assert_int_eq(l.write[1], 1);
+    tc_eq(l.lin[2], 0x20008u); tc_eq(l.n[2], 2); ck_assert_int_eq(l.write[2], 0);
+    cpu_set_access_hook(m->cpu, NULL, &l);
+    tc_flat(m, "mov dword [0x20000],1\nhlt");
+    tc_run_expect(m, CPU_STOP_HLT);
+    ck_assert_uint_eq(l.count, 3);
+    tc_free(m);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("cpu_debug");
+    TCase *ah = tcase_create("access_hook");
+    tcase_add_test(ah, test_access_hook_sees_data_accesses);
+    suite_add_tcase(s, ah);
     TCase *ex = tcase_create("exactness");
     tcase_add_test(ex, test_pop_ss_old_stack_size);
     tcase_add_test(ex, test_lock_ud);
@@ -426,6 +558,8 @@ int main(void) {
     tcase_add_test(db, test_dr_data_breakpoints);
     tcase_add_test(db, test_dr_data_breakpoint_rep);
     tcase_add_test(db, test_dr_general_detect);
+    tcase_add_test(db, test_host_step_hook);
+    tcase_add_test(db, test_host_watch);
     suite_add_tcase(s, db);
     TCase *a20 = tcase_create("a20");
     tcase_add_test(a20, test_a20_wrap);

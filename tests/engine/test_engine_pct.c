@@ -117,6 +117,92 @@ START_TEST(s4_pct_limits)
 }
 END_TEST
 
+/* The issue-17 example: among pending events, three sources must run in a given
+** order, each the last of its kind's options in turn (different ranks at
+** consecutive decisions). Over sources, depth 1 finds it in about 1/6 of the
+** seeds; over (kind, rank), with its one preferred rank per run, far fewer. */
+static int last_three_reversed(eng_chooser *c)
+{
+    uint64_t src[13];
+    uint32_t n = 13, i, k, pos[3] = { 99, 99, 99 }, step = 0;
+    for (i = 0; i < 13; i++) src[i] = ENG_SRC_CALLBACK(0x1000 + (i < 10 ? 0 : i));
+    while (n > 1) {                      /* FIFO of 13: option k is the k-th pending */
+        k = eng_choose_src(c, ENG_CHOICE_PENDING_EVENT, n, src);
+        if (src[k] >= ENG_SRC_CALLBACK(0x100a)) pos[(src[k] & 0xff) - 10] = step;
+        memmove(&src[k], &src[k + 1], (n - k - 1) * sizeof src[0]);
+        n--;
+        step++;
+    }
+    if (src[0] >= ENG_SRC_CALLBACK(0x100a)) pos[(src[0] & 0xff) - 10] = step;
+    return pos[2] < pos[1] && pos[1] < pos[0];
+}
+
+START_TEST(s4_pct_sources_reach_an_order_ranks_do_not)
+{
+    eng_chooser c;
+    uint32_t seed, by_src = 0, by_rank = 0;
+    ck_assert_int_eq(eng_chooser_init(&c, 64), ENG_OK);
+    for (seed = 0; seed < 600; seed++) {
+        eng_chooser_pct_by(&c, ENG_PCT_BY_SOURCE);
+        eng_chooser_pct(&c, seed, 1, 12);
+        by_src += (uint32_t)last_three_reversed(&c);
+        eng_chooser_pct_by(&c, ENG_PCT_BY_RANK);
+        eng_chooser_pct(&c, seed, 1, 12);
+        by_rank += (uint32_t)last_three_reversed(&c);
+    }
+    ck_assert_uint_gt(by_src, 600 / 6 / 2);          /* about 1/6 */
+    ck_assert_uint_lt(by_rank * 4, by_src);
+    eng_chooser_close(&c);
+}
+END_TEST
+
+/* One source's options keep their relative order under PCT, and a source keeps its
+** priority across kinds (a VM is preferred as a ready VM and as a waiter alike). */
+START_TEST(s4_pct_source_is_consistent)
+{
+    eng_chooser c;
+    uint64_t vms[3] = { ENG_SRC_VM(1), ENG_SRC_VM(2), ENG_SRC_VM(3) };
+    uint64_t twice[3] = { ENG_SRC_VM(5), ENG_SRC_VM(5), ENG_SRC_VM(6) };
+    uint32_t seed, a, b, k;
+    ck_assert_int_eq(eng_chooser_init(&c, 64), ENG_OK);
+    for (seed = 0; seed < 100; seed++) {
+        eng_chooser_pct(&c, seed, 1, 10);
+        a = eng_choose_src(&c, ENG_CHOICE_READY_VM, 3, vms);
+        b = eng_choose_src(&c, ENG_CHOICE_CRIT_WAITER, 3, vms);
+        ck_assert_uint_eq(a, b);
+        k = eng_choose_src(&c, ENG_CHOICE_PENDING_EVENT, 3, twice);
+        ck_assert_uint_ne(k, 1);          /* the later of VM 5's two never goes first */
+    }
+    eng_chooser_close(&c);
+}
+END_TEST
+
+/* Swarm: a masked kind is answered canonically (and logged) by random and PCT,
+** never by replay; the mask is the seed's and never masks every kind. */
+START_TEST(s4_swarm_mask)
+{
+    eng_chooser c;
+    eng_decision d[1] = { { ENG_CHOICE_READY_VM, 4, 3 } };
+    uint32_t i, all = ((1u << ENG_CHOICE_KIND_COUNT) - 1u) & ~1u, seen = 0;
+    ck_assert_int_eq(eng_chooser_init(&c, 64), ENG_OK);
+    eng_chooser_canon_kinds(&c, 1u << ENG_CHOICE_READY_VM);
+    eng_chooser_random(&c, 9);
+    for (i = 0; i < 50; i++) ck_assert_uint_eq(eng_choose(&c, ENG_CHOICE_READY_VM, 4), 0);
+    ck_assert_uint_eq(c.log_len, 50);
+    for (i = 0; i < 50; i++) seen |= 1u << eng_choose(&c, ENG_CHOICE_CRIT_WAITER, 4);
+    ck_assert_uint_eq(seen, 0xF);
+    eng_chooser_replay(&c, d, 1);
+    ck_assert_uint_eq(eng_choose(&c, ENG_CHOICE_READY_VM, 4), 3);
+    for (i = 0; i < 1000; i++) {
+        uint32_t m = eng_swarm_mask(eng_run_seed(1, i));
+        ck_assert_uint_ne(m & all, all);
+        ck_assert_uint_eq(m & ~all, 0);
+        ck_assert_uint_eq(m, eng_swarm_mask(eng_run_seed(1, i)));
+    }
+    eng_chooser_close(&c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine_pct");
@@ -128,6 +214,9 @@ int main(void)
     tcase_add_test(tc, s4_pct_rewind_and_replay);
     tcase_add_test(tc, s4_pct_jitter_is_uniform);
     tcase_add_test(tc, s4_pct_limits);
+    tcase_add_test(tc, s4_pct_sources_reach_an_order_ranks_do_not);
+    tcase_add_test(tc, s4_pct_source_is_consistent);
+    tcase_add_test(tc, s4_swarm_mask);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -86,9 +86,51 @@ START_TEST(plan_replay_done_and_drop)
 }
 END_TEST
 
+/* A dfs plan's advisor answers past the replayed list (not within it); its answer is
+** logged like any decision; a plain replay set up afterwards has no advisor. */
+typedef struct adv_rec { uint32_t calls, last_kind, last_n; } adv_rec;
+
+static uint32_t adv_last(void *ud, uint32_t kind, uint32_t n)
+{
+    adv_rec *r = ud;
+    r->calls++;
+    r->last_kind = kind;
+    r->last_n = n;
+    return n - 1;
+}
+
+START_TEST(plan_dfs_advisor_past_the_list)
+{
+    eng_chooser c;
+    adv_rec r = { 0, 0, 0 };
+    const eng_decision list[2] = { { ENG_CHOICE_SAME_CYCLE, 3, 1 }, { ENG_CHOICE_READY_VM, 2, 0 } };
+    eng_plan p = { .strategy = ENG_STRAT_DFS, .list = list, .n = 2, .advise = adv_last, .advise_ud = &r };
+    ck_assert_int_eq(eng_chooser_init(&c, 16), ENG_OK);
+    eng_chooser_plan(&c, &p);
+    ck_assert_uint_eq(eng_choose(&c, ENG_CHOICE_SAME_CYCLE, 3), 1);
+    ck_assert_uint_eq(eng_choose(&c, ENG_CHOICE_READY_VM, 2), 0);
+    ck_assert_uint_eq(r.calls, 0);
+    ck_assert_uint_eq(eng_choose(&c, ENG_CHOICE_WINDOW, 2), 1);
+    ck_assert_uint_eq(eng_choose(&c, ENG_CHOICE_PENDING_EVENT, 5), 4);
+    ck_assert_uint_eq(r.calls, 2);
+    ck_assert_uint_eq(r.last_kind, ENG_CHOICE_PENDING_EVENT);
+    ck_assert_uint_eq(r.last_n, 5);
+    uint32_t n;
+    const eng_decision *log = eng_chooser_log(&c, &n);
+    ck_assert_uint_eq(n, 4);
+    ck_assert_uint_eq(log[3].chosen, 4);
+    eng_chooser_replay(&c, list, 2);   /* a replay: canonical past the list */
+    eng_choose(&c, ENG_CHOICE_SAME_CYCLE, 3);
+    eng_choose(&c, ENG_CHOICE_READY_VM, 2);
+    ck_assert_uint_eq(eng_choose(&c, ENG_CHOICE_WINDOW, 2), 0);
+    ck_assert_uint_eq(r.calls, 2);
+    eng_chooser_close(&c);
+}
+END_TEST
+
 int main(void)
 {
-    Suite *s = suite_create("engine_plan");
+Suite *s = suite_create("engine_plan");
     TCase *tc = tcase_create("plan");
     SRunner *sr;
     int failed;
@@ -96,6 +138,7 @@ int main(void)
     tcase_add_test(tc, plan_run_seed_is_fuzz_derivation);
     tcase_add_test(tc, plan_matches_direct_setup);
     tcase_add_test(tc, plan_replay_done_and_drop);
+    tcase_add_test(tc, plan_dfs_advisor_past_the_list);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

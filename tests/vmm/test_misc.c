@@ -252,10 +252,35 @@ START_TEST(replay_of_random_run) {
 }
 END_TEST
 
+/* Partial-order reduction's dependence (vmm/por.c): write/write and read/write of one
+** set bit conflict, read/read does not; a clock read or an unknown segment conflicts
+** with anything. */
+START_TEST(footprint_conflicts) {
+    vmm_footprint a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    ck_assert_int_eq(vmm_fp_conflict(&a, &b), 0);
+    a.r[1] = b.r[1] = 1ull << 7;
+    ck_assert_int_eq(vmm_fp_conflict(&a, &b), 0);
+    b.w[1] = 1ull << 7;
+    ck_assert_int_eq(vmm_fp_conflict(&a, &b), 1);
+    ck_assert_int_eq(vmm_fp_conflict(&b, &a), 1);
+    b.w[1] = 0;
+    b.w[2] = 1;
+    ck_assert_int_eq(vmm_fp_conflict(&a, &b), 0);
+    a.time = 1;
+    ck_assert_int_eq(vmm_fp_conflict(&a, &b), 1);
+    a.time = 0;
+    b.all = 1;
+    ck_assert_int_eq(vmm_fp_conflict(&a, &b), 1);
+}
+END_TEST
+
 Suite *misc_suite(void) {
     Suite *s = suite_create("misc");
     TCase *tc = tcase_create("misc");
     tcase_add_test(tc, vm_handle_services);
+    tcase_add_test(tc, footprint_conflicts);
     tcase_add_test(tc, suspend_counts);
     tcase_add_test(tc, unimplemented_service_named);
     tcase_add_test(tc, service_path_costs);

@@ -1,0 +1,261 @@
+"""Stronger search (docs/fuzzing.md, "Window steps", "Delay bounding", "Partial-order
+reduction"): dfs walks a stimulus window by the VMM steps it spans, so wide windows are
+covered; schedules with window decisions are version 2 and replay exactly; version 1
+files read as before."""
+import json
+
+from conftest import SCENARIOS, run_vmmsim, rel
+from test_fuzz import IRQ_WINDOW_SCENARIO
+
+
+def scen(name):
+    return rel(SCENARIOS / (name + ".yaml"))
+
+
+def summary(stdout):
+    d = json.loads(stdout.strip().splitlines()[-1])
+    d.pop("timing")
+    return d
+
+
+WIDE = ["bug_nc_before_idle", "bug_idle_races_timeout"]
+
+
+def test_dfs_covers_wide_windows_by_steps(tmp_path):
+    """Both scenarios have a window of hundreds of thousands of cycles: cycle by cycle
+    the tree does not fit 1000 runs; by steps it is covered in a handful, and the bug
+    (needing the window's stimulus after another event) is among its schedules."""
+    for name in WIDE:
+        cyc = summary(run_vmmsim("fuzz", scen(name), "--strategy", "dfs", "--windows", "cycles",
+                                 "--runs", 1000, "--json", "--quiet", check_codes=(0, 1)).stdout)
+        assert cyc["covered"] is False and cyc["runs"] == 1000
+        out = tmp_path / name
+        p = run_vmmsim("fuzz", scen(name), "--strategy", "dfs", "--runs", 1000, "--out", out,
+                       "--json", "--quiet", check_codes=(1,))
+        s = summary(p.stdout)
+        assert s["covered"] is True and s["runs"] < 20 and s["failures"] >= 1
+        sched = out / ("run-%08d.schedule" % s["first_failure"]["run"])
+        lines = sched.read_text().splitlines()
+        assert lines[0] == "# vmmsim-schedule 2" and "windows steps" in lines
+        assert any(l.startswith("window 2 1") for l in lines)
+        r = run_vmmsim("replay", scen(name), "--schedule", sched, "-q", check_codes=(0,))
+        assert "replay: identical" in r.stdout and "# verdict: FAIL" in r.stdout
+        r = run_vmmsim("replay", scen(name), "--schedule", sched, check_codes=(0,))
+        assert "windows=steps" in r.stdout and " CHOICE kind=window " in r.stdout
+
+
+def test_window_steps_canonical_run_is_the_jitter_canonical_run(tmp_path):
+    """Run 0 of a window-steps dfs takes every window at its first cycle, as the
+    canonical run does: the same records but for the choice records."""
+    out = tmp_path / "o"
+    run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--runs", 1, "--out", out,
+               "--json", "--quiet", check_codes=(0,))
+    sched = tmp_path / "canon.schedule"
+    h = run_vmmsim("run", scen("bug_nc_before_idle"), check_codes=(0,)).stdout
+    sched.write_text("# vmmsim-schedule 2\nstrategy dfs\nseed 0\nwindows steps\ndecisions 0\n")
+    r = run_vmmsim("replay", scen("bug_nc_before_idle"), "--schedule", sched, check_codes=(0,))
+    strip = lambda t: [l for l in t.splitlines() if l[:1].isdigit() and " CHOICE " not in l
+                       and " CHECKPOINT " not in l]
+    assert strip(h) == strip(r.stdout)
+
+
+def test_schedule_versions(tmp_path):
+    """A version 1 file may not use version 2's kinds or keys; version 2 reads both."""
+    bad = tmp_path / "v1.schedule"
+    bad.write_text("# vmmsim-schedule 1\nstrategy dfs\nseed 0\ndecisions 1\nwindow 2 1\n")
+    r = run_vmmsim("replay", scen("bug_nc_before_idle"), "--schedule", bad, check_codes=(2,))
+    assert "malformed schedule line" in r.stderr
+    bad.write_text("# vmmsim-schedule 1\nstrategy dfs\nseed 0\nwindows steps\ndecisions 0\n")
+    run_vmmsim("replay", scen("bug_nc_before_idle"), "--schedule", bad, check_codes=(2,))
+    bad.write_text("# vmmsim-schedule 2\nstrategy dfs\nseed 0\nwindows often\ndecisions 0\n")
+    run_vmmsim("replay", scen("bug_nc_before_idle"), "--schedule", bad, check_codes=(2,))
+    ok = tmp_path / "v2.schedule"
+    ok.write_text("# vmmsim-schedule 2\nstrategy dfs\nseed 0\ndecisions 1\njitter 40001 20001\n")
+    r = run_vmmsim("replay", scen("bug_nc_before_idle"), "--schedule", ok, "-q", check_codes=(0,))
+    assert "# verdict: FAIL" in r.stdout
+    run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--windows", "often",
+               check_codes=(2,))
+
+
+def test_shrink_keeps_window_steps(tmp_path):
+    out = tmp_path / "o"
+    s = summary(run_vmmsim("fuzz", scen("bug_idle_races_timeout"), "--strategy", "dfs", "--out", out,
+                           "--json", "--quiet", check_codes=(1,)).stdout)
+    sched = out / ("run-%08d.schedule" % s["first_failure"]["run"])
+    mini = tmp_path / "min.schedule"
+    p = run_vmmsim("shrink", scen("bug_idle_races_timeout"), "--schedule", sched, "--out", mini,
+                   check_codes=(0,))
+    assert "decisions only" in p.stdout
+    assert "windows steps" in mini.read_text().splitlines()
+    r = run_vmmsim("replay", scen("bug_idle_races_timeout"), "--schedule", mini, "-q", check_codes=(0,))
+    assert "replay: identical" in r.stdout and "# verdict: FAIL" in r.stdout
+
+
+def test_deepen_reports_the_bound_covered(tmp_path):
+    """--deepen runs passes with bound 0, 1, ...: a tree too big for the runs still
+    reports the largest bound on non-canonical decisions whose every schedule ran; a
+    small tree is covered whole, each failing schedule reported once."""
+    p = run_vmmsim("fuzz", scen("example_vcomd"), "--strategy", "dfs", "--deepen", "--runs", 3000,
+                   "--json", "--quiet", check_codes=(0, 1))
+    s = summary(p.stdout)
+    assert s["covered"] is False and s["runs"] == 3000 and s["delay_bound_covered"] >= 3
+    b = s["delay_bound_covered"]
+    p = run_vmmsim("fuzz", scen("example_vcomd"), "--strategy", "dfs", "--max-delays", b,
+                   "--runs", 100000, "--json", "--quiet", check_codes=(0, 1))
+    m = summary(p.stdout)
+    assert m["delay_bound_covered"] == b and m["runs"] <= 3000 and m["covered"] is False
+    t = run_vmmsim("fuzz", scen("example_vcomd"), "--strategy", "dfs", "--max-delays", 2,
+                   "--runs", 100000, check_codes=(0, 1)).stdout
+    assert "dfs covered delay bound 2: every schedule with at most 2 non-canonical" in t
+    out = tmp_path / "o"
+    p = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--deepen", "--out", out,
+                   "--json", "--quiet", check_codes=(1,))
+    s = summary(p.stdout)
+    plain = summary(run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--json",
+                               "--quiet", check_codes=(1,)).stdout)
+    assert s["covered"] is True and s["distinct_schedules"] == plain["distinct_schedules"]
+    assert s["failures"] == plain["failures"]   # reruns of earlier passes are not reported again
+    assert len((out / "findings.jsonl").read_text().splitlines()) == s["failures"]
+    run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--deepen", check_codes=(2,))
+
+
+def test_deepen_bound_zero_is_the_canonical_run():
+    p = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--max-delays", 0,
+                   "--json", "--quiet", check_codes=(0,))
+    s = summary(p.stdout)
+    assert s["runs"] == 1 and s["delay_bound_covered"] == 0 and s["covered"] is False
+
+
+FOUR_EVENTS = """name: four global events, two of them dependent
+vms:
+  - { name: sys, system: true }
+  - { name: dos1 }
+vxds:
+  - name: DRV
+    asm: |
+      %include "vmm.inc"
+      Control_Proc:
+              clc
+              ret
+      start:  mov     esi, ev_a
+              VMMcall Schedule_Global_Event
+              mov     esi, ev_b
+              VMMcall Schedule_Global_Event
+              mov     esi, ev_c
+              VMMcall Schedule_Global_Event
+              mov     esi, ev_d
+              VMMcall Schedule_Global_Event
+              ret
+      ev_a:   mov     dword [va], 1
+              ret
+      ev_b:   mov     dword [vb], 1
+              ret
+      ev_c:   inc     dword [cnt]
+              mov     dword [last], 3
+              ret
+      ev_d:   inc     dword [cnt]
+              mov     dword [last], 4
+              ret
+      va:     dd 0
+      vb:     dd 0
+      cnt:    dd 0
+      last:   dd 0
+timeline:
+  - { at: 5000, vm: dos1, do: release_time_slice }
+  - { at: 10000, vm: sys, do: call(DRV.start) }
+expect:
+@EXPECT@
+"""
+
+# ev_a and ev_b touch nothing the others do: of the 24 orders of the four events only
+# ev_c against ev_d matters. Observing the order (order:) makes every order count.
+EXPECT_STATE = "  - memory: { label: DRV.last, value: 4 }\n  - memory: { label: DRV.cnt, value: 2 }"
+EXPECT_ORDER = "  - order: [DRV.ev_b, DRV.ev_a]\n  - memory: { label: DRV.cnt, value: 2 }"
+
+
+def dfs_walk(path, out, *extra):
+    p = run_vmmsim("fuzz", path, "--strategy", "dfs", "--runs", 100000, "--json", "--quiet",
+                   "--out", out, *extra, check_codes=(0, 1))
+    s = summary(p.stdout)
+    found = out / "findings.jsonl"
+    sigs = {json.loads(l)["failure"] for l in found.read_text().splitlines()} if found.exists() else set()
+    return s, sigs
+
+
+def soundness(path, tmp_path, name):
+    plain, psigs = dfs_walk(path, tmp_path / (name + "-plain"), "--outcomes")
+    red, rsigs = dfs_walk(path, tmp_path / (name + "-por"), "--por")
+    assert plain["covered"] is True and red["covered"] is True
+    assert red["distinct_outcomes"] == plain["distinct_outcomes"], name   # a subset, so equal
+    assert rsigs == psigs, name
+    return plain["runs"], red["runs"]
+
+
+def test_por_is_sound_on_small_scenarios(tmp_path):
+    """Reduced dfs (--por) reaches every distinct outcome (final guest memory, findings,
+    end) and every failure signature that plain dfs reaches, on scenarios with
+    independent and dependent steps, windows, waiters and priority events."""
+    state = tmp_path / "four_state.yaml"
+    state.write_text(FOUR_EVENTS.replace("@EXPECT@", EXPECT_STATE))
+    plain, red = soundness(state, tmp_path, "four_state")
+    assert plain == 24 and red == 2           # one run per order of ev_c and ev_d
+    order = tmp_path / "four_order.yaml"
+    order.write_text(FOUR_EVENTS.replace("@EXPECT@", EXPECT_ORDER))
+    plain, red = soundness(order, tmp_path, "four_order")
+    assert plain == 24 and 2 < red < plain    # ev_a against ev_b is observed now
+    for name in ("bug_nc_before_idle", "bug_idle_races_timeout", "bug_crit_waiter_order",
+                 "bug_global_event_order", "ev2_priority_events_lifo", "idle2_waits_for_every_vm",
+                 "int1_hw_int_at_next_boundary", "cs3_release_to_highest_waiter",
+                 "bug_amb1_nc_most_recent_at_release", "bug_amb2_idle_installed_during_chain",
+                 "bug_amb3_nc_at_next_return"):
+        soundness(scen(name), tmp_path, name)
+    irq = tmp_path / "irq_window.yaml"   # an interrupt-boundary window: not an order
+    irq.write_text(IRQ_WINDOW_SCENARIO % 3)
+    plain, red = soundness(irq, tmp_path, "irq_window")
+    assert plain == red == 9
+
+
+def test_por_usage():
+    run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--por", check_codes=(2,))
+    run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--por", "--deepen",
+               check_codes=(2,))
+    t = run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--por",
+                   check_codes=(1,)).stdout
+    assert "sleep sets" in t and "distinct outcomes" in t
+
+
+AMBIGUOUS = ["bug_amb1_nc_most_recent_at_release", "bug_amb2_idle_installed_during_chain",
+             "bug_amb3_nc_at_next_return"]
+
+
+def test_ambiguity_choice_points_find_fragile_vxds(tmp_path):
+    """docs/vmm.md, "Ambiguities": each scenario passes under the canonical reading and
+    fails under the other; random and dfs find the failure, its schedule (version 2,
+    an `ambiguity 2 1` decision) replays and shrinks. Without
+    machine.explore_ambiguities nothing is asked and the run is the canonical one."""
+    for name in AMBIGUOUS:
+        text = (SCENARIOS / (name + ".yaml")).read_text()
+        canon = run_vmmsim("run", scen(name), check_codes=(0,)).stdout
+        assert "# verdict: PASS" in canon and " CHOICE kind=ambiguity n=2 chosen=0" in canon
+        off = tmp_path / (name + "-off.yaml")
+        off.write_text(text.replace("machine: { explore_ambiguities: true }\n", ""))
+        plain = run_vmmsim("run", off, check_codes=(0,)).stdout
+        assert " CHOICE " not in plain
+        strip = lambda t: [l.split(" ", 1)[1] for l in t.splitlines() if l[:1].isdigit()
+                           and " CHOICE " not in l and " CHECKPOINT " not in l]
+        assert strip(plain) == strip(canon)
+        s = summary(run_vmmsim("fuzz", scen(name), "--runs", 64, "--seed", 1, "--json", "--quiet",
+                               check_codes=(1,)).stdout)
+        assert s["failures"] >= 1
+        out = tmp_path / name
+        s = summary(run_vmmsim("fuzz", scen(name), "--strategy", "dfs", "--out", out, "--json",
+                               "--quiet", check_codes=(1,)).stdout)
+        assert s["covered"] is True and s["runs"] <= 4
+        sched = out / ("run-%08d.schedule" % s["first_failure"]["run"])
+        assert sched.read_text().splitlines()[0] == "# vmmsim-schedule 2"
+        mini = tmp_path / (name + ".min")
+        run_vmmsim("shrink", scen(name), "--schedule", sched, "--out", mini, "--keep-stimuli",
+                   check_codes=(0,))
+        assert mini.read_text().splitlines()[-1] == "ambiguity 2 1"
+        r = run_vmmsim("replay", scen(name), "--schedule", mini, "-q", check_codes=(0,))
+        assert "# verdict: FAIL" in r.stdout and "replay: identical" in r.stdout
