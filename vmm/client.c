@@ -516,23 +516,24 @@ static void probe_pass(vmm_state *v, uint32_t vm) {
 /* cpu_run for budget cycles; with probes, the CPU stops at each probed address, the
 ** pass is checked, and the run goes on. The CPU tests the budget before a breakpoint
 ** and resumes past it, so the instructions and cycles are those of one run. The
-** VMM's callback-return breakpoint (vmm.c) stays set throughout. */
+** VMM's callback-return breakpoint (vmm.c) stays set throughout: its linear address
+** lies in every V86 space too (0200:0000), where it is passed over the same way. */
 static int cl_exec(vmm_state *v, uint32_t vm, uint64_t budget, cpu_stop_info *info) {
     const vmm_client *p = &v->s->vms[vm].client;
-    if (!p->nprobes) return cpu_run(v->cpu, budget, info);
     uint32_t base = is_pm(v, vm) ? v->vm[vm].v86 : 0;
     for (uint32_t k = 0; k < p->nprobes && k < VMM_PROBES_MAX; k++)
         if (NEVER(cpu_breakpoint_add(v->cpu, base + p->probes[k].lin) != CPU_OK)) break;
-    probe_pass(v, vm);   /* a run that starts at a probed address passes it too */
+    if (p->nprobes) probe_pass(v, vm);   /* a run that starts at a probed address passes it too */
     uint64_t start = cpu_cycles(v->cpu);
     int stop = cpu_run(v->cpu, budget, info);
     /* Bounded by the budget: each resumed run executes at least one instruction. */
     while (stop == CPU_STOP_BREAKPOINT) {
         uint64_t used = cpu_cycles(v->cpu) - start;
         assert(used < budget);
-        probe_pass(v, vm);
+        if (p->nprobes) probe_pass(v, vm);
         stop = cpu_run(v->cpu, budget - used, info);
     }
+    if (!p->nprobes) return stop;
     cpu_breakpoint_clear(v->cpu);   /* the probes' only: the VMM's own comes back */
     if (NEVER(cpu_breakpoint_add(v->cpu, VMM_STUB_CB_RET) != CPU_OK)) return stop;
     return stop;

@@ -211,6 +211,23 @@ START_TEST(client_probe_on_busy_loop_keeps_cycles) {
 }
 END_TEST
 
+/* Code at linear 2000h of a V86 space (0200:0000) runs through the address of the
+** VMM's callback-return breakpoint as through any other. */
+START_TEST(client_code_at_the_vmm_breakpoint_address) {
+    /* count: inc ax; cmp ax,3; jb count; hlt; jmp $ */
+    static const uint8_t p_at[] = { 0x40, 0x3D, 0x03, 0x00, 0x72, 0xFA, 0xF4, 0xEB, 0xFE };
+    tf t;
+    tf_init(&t, "io", 2);
+    give(&t, 1, p_at, sizeof p_at);
+    t.vms[1].client.load_seg = 0x0200;
+    t.vms[1].client.cs = 0x0200;
+    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    ck_assert_uint_eq(creg(&t, 1, 0x1C, 4), 3);      /* Client_EAX: three passes */
+    ck_assert_uint_eq(creg(&t, 1, 0x24, 4), 7);      /* Client_EIP: after the HLT */
+    tf_free(&t);
+}
+END_TEST
+
 START_TEST(client_memory_too_small_refused) {
     tf t;
     char err[256] = "";
@@ -305,6 +322,7 @@ Suite *client_suite(void) {
     tcase_add_test(tc, client_busy_to_max_cycles_deterministic);
     tcase_add_test(tc, client_probes_count_passes_and_change_nothing);
     tcase_add_test(tc, client_probe_on_busy_loop_keeps_cycles);
+    tcase_add_test(tc, client_code_at_the_vmm_breakpoint_address);
     tcase_add_test(tc, client_memory_too_small_refused);
     tcase_add_test(tc, client_cycles_are_exec_time);
     tcase_add_test(tc, client_pm_runs_through_its_ldt);
