@@ -207,6 +207,13 @@ void cpu_set_access_hook(cpu_state *c, cpu_access_hook fn, void *ud);
 const uint64_t *cpu_dirty_bitmap(const cpu_state *c, uint32_t *npages);
 void cpu_dirty_clear(cpu_state *c);
 void cpu_invalidate(cpu_state *c, uint32_t phys, uint32_t len); /* after out-of-band RAM writes */
+/* Snapshots (cpu386/snap.c), between runs only: cpu_snap_save writes cpu_snap_size bytes
+** (CPU_EINVAL inside cpu_run); cpu_snap_load restores them into a CPU on a bus of the
+** same size, keeping its host step hook and watches and flushing its TLB. Guest RAM is
+** not included: the caller restores it and calls cpu_invalidate on the pages it wrote. */
+size_t cpu_snap_size(const cpu_state *c);
+int cpu_snap_save(const cpu_state *c, void *dst);
+int cpu_snap_load(cpu_state *c, const void *src, size_t len);
 
 /* A host step hook: fn(ud, c) is called before each instruction the CPU is about to
 ** fetch and execute (after a host breakpoint there has stopped the run, so never for

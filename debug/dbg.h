@@ -65,6 +65,10 @@ void dbg_rsp_take(dbg_rsp *r, size_t n);
 #define DBG_STACK_BYTES (8u << 20)   /* the run's coroutine stack */
 #define DBG_CK_EVERY 65536u     /* steps between two fast-forward points (step, instructions) */
 #define DBG_CK_MAX 65536u       /* fast-forward points kept: 1 MiB, 2^32 steps */
+#define DBG_SNAP_EVERY (1u << 20)   /* instructions between two whole-machine snapshots (K) */
+#define DBG_SNAP_SLICE 65536u   /* guest runs are cut at this many cycles: snapshot points */
+#define DBG_SNAP_MAX 64u        /* snapshots kept; when full, every other old one is dropped */
+#define DBG_SNAP_BYTES (256u << 20)  /* ... and when their bytes would pass this */
 
 typedef struct dbg_opts {
     const char *scenario;    /* path, or NULL / SCEN_DEFAULT_NAME: the built-in one */
@@ -102,6 +106,7 @@ int        dbg_sess_ended(const dbg_sess *s);
 const scen *dbg_sess_scen(const dbg_sess *s);   /* the loaded scenario */
 /* Re-executions done so far (each reverse command is one or two). */
 uint64_t   dbg_sess_reexecs(const dbg_sess *s);
+uint64_t   dbg_sess_restores(const dbg_sess *s);   /* re-executions begun at a snapshot */
 
 /* ---- symbols (elf.c) ------------------------------------------------------------ */
 

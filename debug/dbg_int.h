@@ -40,6 +40,13 @@ enum { DBG_CO_NONE = 0, DBG_CO_PAUSED, DBG_CO_DONE };
 typedef struct dbg_bp { uint32_t addr; int hw; } dbg_bp;
 /* A fast-forward point: a step that was the first at its instruction count. */
 typedef struct dbg_ck { uint64_t steps, icount; } dbg_ck;
+/* A whole-machine snapshot (vmm_snap) at a VMM step, with the session's position there. */
+typedef struct dbg_snap {
+    vmm_snap sn;
+    uint64_t steps;            /* step hooks before it: the next is step steps + 1 */
+    uint64_t last_icount;
+    int      finding_new;
+} dbg_snap;
 typedef struct dbg_wp {
     uint32_t addr, len;
     int      type;                 /* 2 write, 3 read, 4 access (Z2-Z4) */
@@ -81,6 +88,11 @@ struct dbg_sess {
     int       ff_pending;      /* a re-execution skips the hook up to ff_icount ... */
     uint64_t  ff_steps, ff_icount;   /* ... where it is step ff_steps */
     int       ff_broken;       /* it was not (a broken determinism: a vmmsim bug) */
+    dbg_snap *snap;            /* snapshots by step (DBG_SNAP_MAX, DBG_SNAP_BYTES) */
+    uint32_t  nsnap;
+    size_t    snap_bytes;      /* held by them */
+    int       resume;          /* the coroutine resumes a restored machine (vmm_resume) */
+    uint64_t  restores;        /* re-executions that began at a snapshot */
     dbg_bp    bp[DBG_BP_MAX];   uint32_t nbp;
     dbg_wp    wp[DBG_WP_MAX];   uint32_t nwp;
     int       thread_g;        /* Hg: context whose registers g/p read (-1: the current) */
@@ -91,6 +103,7 @@ int  dbg_hexval(int ch);
 
 /* sess.c: run control */
 int  dbg_s_restart(dbg_sess *s);                   /* a fresh machine at step 0; 0 or -1 */
+int  dbg_s_restart_before(dbg_sess *s, uint64_t step); /* at the last snapshot before step */
 void dbg_s_resume(dbg_sess *s);                    /* runs until the hook pauses or the end */
 int  dbg_s_goto(dbg_sess *s, uint64_t step);       /* re-executes to step (1..); 0 or -1 */
 int  dbg_s_goto_record(dbg_sess *s, uint64_t rec); /* to the first step after record rec */

@@ -117,6 +117,18 @@ static void choice(dbg_sess *s, mon_out *m) {
     say(m, "no choice point yet\n");
 }
 
+/* The snapshots kept (docs/debug.md, "Snapshots"): their steps, bytes and use. */
+static void snapshots(dbg_sess *s, mon_out *m) {
+    assert(s && m && s->nsnap <= DBG_SNAP_MAX);
+    say(m, "snapshots: %u of at most %u, %zu bytes of at most %u, one every %u instructions\n",
+        s->nsnap, DBG_SNAP_MAX, s->snap_bytes, DBG_SNAP_BYTES, DBG_SNAP_EVERY);
+    say(m, "re-executions: %llu, %llu of them from a snapshot\n",
+        (unsigned long long)s->reexecs, (unsigned long long)s->restores);
+    for (uint32_t k = 0; k < s->nsnap && k < 16; k++)   /* the first ones; the rest by count */
+        say(m, "  step %llu cycle %llu: %zu bytes\n", (unsigned long long)s->snap[k].steps + 1,
+            (unsigned long long)s->snap[k].sn.cycles, s->snap[k].sn.len);
+}
+
 static const char help_text[] =
 "monitor commands (vmmsim debug):\n"
 "  where            step, cycle, records so far, context, EIP\n"
@@ -127,7 +139,8 @@ static const char help_text[] =
 "  choice           the decisions made so far and the last choice point\n"
 "  vmm              critical section, VM priorities, callback frames, pending\n"
 "                   events, time-outs and installed callbacks\n"
-"  step N           go to step N (instructions since the run began)\n";
+"  step N           go to step N (instructions since the run began)\n"
+"  snapshots        the whole-machine snapshots kept (steps, bytes)\n";
 
 static void run_cmd(dbg_sess *s, mon_out *m, const char *cmd) {
     assert(s && m && cmd && m->len == 0);
@@ -145,6 +158,7 @@ static void run_cmd(dbg_sess *s, mon_out *m, const char *cmd) {
         else where(s, m);
     } else if (len == 7 && !strncmp(cmd, "finding", 7)) first_failure(s, m);
     else if (len == 6 && !strncmp(cmd, "choice", 6)) choice(s, m);
+    else if (len == 9 && !strncmp(cmd, "snapshots", 9)) snapshots(s, m);
     else if (len == 3 && !strncmp(cmd, "vmm", 3)) m->len += vmm_describe(s->sim.v, m->text + m->len, MON_TEXT_MAX - m->len);
     else say(m, "%s", help_text);
 }

@@ -52,7 +52,7 @@ static void co_main(unsigned hi, unsigned lo) {
 #if DBG_ASAN
     __sanitizer_finish_switch_fiber(NULL, &s->asan_bottom, &s->asan_size);
 #endif
-    s->run_rc = vmm_run(s->sim.v);
+    s->run_rc = s->resume ? vmm_resume(s->sim.v) : vmm_run(s->sim.v);
     s->co = DBG_CO_DONE;
     s->why = DBG_WHY_END;
     switch_to(s, 0);
@@ -205,9 +205,52 @@ void dbg_s_wp_refresh(dbg_sess *s) {
             memset(s->wp[k].last, 0xFF, sizeof s->wp[k].last);
 }
 
-/* A fresh machine, planned as the first one was, at step 0 (the run not begun). A
-** paused run is dropped with its machine: vmm_reset cannot undo a cpu_run in progress. */
-int dbg_s_restart(dbg_sess *s) {
+/* ---- snapshots (docs/debug.md, "Snapshots") -------------------------------------- */
+
+static void snap_drop(dbg_sess *s, uint32_t k) {
+    assert(k < s->nsnap && s->snap_bytes >= s->snap[k].sn.cap);
+    s->snap_bytes -= s->snap[k].sn.cap;
+    vmm_snap_close(&s->snap[k].sn);
+}
+
+/* Keeps every other snapshot (the first, the third, ...): the kept ones thin out
+** towards the start of the run as it grows, the recent ones stay K apart. */
+static void snap_thin(dbg_sess *s) {
+    assert(s->nsnap <= DBG_SNAP_MAX);
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < s->nsnap; k++) {
+        if (k % 2) { snap_drop(s, k); continue; }
+        if (n != k) s->snap[n] = s->snap[k];
+        n++;
+    }
+    for (uint32_t k = n; k < s->nsnap; k++) vmm_snap_init(&s->snap[k].sn);
+    s->nsnap = n;
+}
+
+/* The loop hook: a snapshot every DBG_SNAP_EVERY instructions past the last one (a
+** re-execution behind it takes none), within DBG_SNAP_MAX and DBG_SNAP_BYTES. */
+static void on_loop(void *ud, vmm_state *v) {
+    dbg_sess *s = ud;
+    assert(s && v == s->sim.v && s->nsnap <= DBG_SNAP_MAX);
+    if (s->ff_pending || !s->snap) return;   /* the step count is not known during a fast-forward */
+    uint64_t ic = cpu_instructions(vmm_cpu(v));
+    if (ic < (s->nsnap ? s->snap[s->nsnap - 1].sn.icount : 0) + DBG_SNAP_EVERY) return;
+    if (s->nsnap == DBG_SNAP_MAX) snap_thin(s);
+    dbg_snap *d = &s->snap[s->nsnap];
+    if (vmm_snap_take(&d->sn, v) != VMM_OK) { vmm_snap_close(&d->sn); return; }
+    d->steps = s->steps;
+    d->last_icount = s->last_icount;
+    d->finding_new = s->finding_new;
+    s->snap_bytes += d->sn.cap;
+    s->nsnap++;
+    while (s->snap_bytes > DBG_SNAP_BYTES && s->nsnap > 1) snap_thin(s);
+    if (s->snap_bytes > DBG_SNAP_BYTES) { snap_drop(s, 0); s->nsnap = 0; }
+}
+
+/* A fresh machine, planned as the first one was, at step 0 (the run not begun), or
+** at snapshot sp. A paused run is dropped with its machine: vmm_reset cannot undo a
+** cpu_run in progress. */
+static int restart_at(dbg_sess *s, const dbg_snap *sp) {
     assert(s);
     int err = 0;
     char msg[256] = "";
@@ -218,32 +261,53 @@ int dbg_s_restart(dbg_sess *s) {
     else eng_chooser_plan(vmm_chooser(s->sim.v), &s->plan);
     cpu_set_step_hook(vmm_cpu(s->sim.v), on_step, s);
     vmm_set_rec_hook(s->sim.v, on_record, s);
+    vmm_set_loop_hook(s->sim.v, on_loop, s, DBG_SNAP_SLICE);
+    if (sp && vmm_snap_restore(s->sim.v, &sp->sn) != VMM_OK) return -1;
     if (s->co != DBG_CO_NONE) {   /* a new stack: ASan's shadow of the old one is stale */
         free(s->stack);
         s->stack = malloc(DBG_STACK_BYTES);
         if (!s->stack) return -1;
     }
     s->co = DBG_CO_NONE;
-    s->steps = 0;
-    s->last_icount = UINT64_MAX;
+    s->resume = sp != NULL;
+    s->steps = sp ? sp->steps : 0;
+    s->last_icount = sp ? sp->last_icount : UINT64_MAX;
     s->ff_pending = 0;
-    s->finding_new = 0;
+    s->finding_new = sp ? sp->finding_new : 0;
     s->intr = 0;
     s->reexecs++;
+    s->restores += sp != NULL;
     dbg_s_wp_refresh(s);
     return dbg_s_wp_sync(s);
+}
+
+int dbg_s_restart(dbg_sess *s) { return restart_at(s, NULL); }
+
+/* At the last snapshot whose next step is before step (a fresh start when none is,
+** or when restoring fails: the machine is then built again from the start). */
+int dbg_s_restart_before(dbg_sess *s, uint64_t step) {
+    assert(s && s->nsnap <= DBG_SNAP_MAX);
+    uint32_t lo = 0, hi = s->nsnap;
+    while (lo < hi) {   /* the first snapshot at or after step - 1 */
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s->snap[mid].steps + 1 < step) lo = mid + 1; else hi = mid;
+    }
+    if (lo > 0 && restart_at(s, &s->snap[lo - 1]) == 0) return 0;
+    return restart_at(s, NULL);
 }
 
 /* A fresh run goes at the interpreter's fast speed to the last fast-forward point
 ** at or before step, then step by step. */
 static void fast_forward(dbg_sess *s, uint64_t step) {
-    assert(s && s->sim.v && s->steps == 0 && s->nck <= DBG_CK_MAX);
+    assert(s && s->sim.v && s->nck <= DBG_CK_MAX);
     uint32_t lo = 0, hi = s->nck;
     while (lo < hi) {   /* the first point after step; the one before it is the last at or before */
         uint32_t mid = lo + (hi - lo) / 2;
         if (s->ck[mid].steps <= step) lo = mid + 1; else hi = mid;
     }
-    if (lo == 0) return;
+    if (lo == 0 || s->ck[lo - 1].steps <= s->steps + 1 ||   /* none past a snapshot's start */
+        s->ck[lo - 1].icount <= cpu_instructions(vmm_cpu(s->sim.v)))
+        return;
     s->ff_pending = 1;
     s->ff_steps = s->ck[lo - 1].steps;
     s->ff_icount = s->ck[lo - 1].icount;
@@ -253,7 +317,7 @@ static void fast_forward(dbg_sess *s, uint64_t step) {
 int dbg_s_goto(dbg_sess *s, uint64_t step) {
     assert(s && step >= 1);
     if (step <= s->steps || s->co == DBG_CO_DONE) {
-        if (dbg_s_restart(s)) return -1;
+        if (dbg_s_restart_before(s, step)) return -1;
         fast_forward(s, step);
     }
     s->mode = DBG_MODE_GOTO;
@@ -273,17 +337,32 @@ int dbg_s_goto_record(dbg_sess *s, uint64_t rec) {
     return 0;
 }
 
+/* The last hit before step `end`: segments scanned backwards, each from a snapshot
+** (the last from the start) to the step after the next segment's start, so that a
+** watchpoint hit at a snapshot's first step (its write came before the snapshot, whose
+** watch copies are taken there) is seen by the segment before. */
+static int scan_back(dbg_sess *s, uint64_t end) {
+    assert(s);
+    for (uint32_t k = 0; k <= DBG_SNAP_MAX + 1; k++) {   /* each segment starts earlier */
+        if (dbg_s_restart_before(s, end - 1)) return -1;
+        uint64_t from = s->steps;
+        s->mode = DBG_MODE_SCAN;
+        s->stop_at = end;
+        s->scan_hit = 0;
+        dbg_s_resume(s);
+        if (s->scan_hit || from == 0) return 0;
+        end = from + 2;
+    }
+    return 0;
+}
+
 /* reverse-continue: the last breakpoint or watchpoint hit before now. One pass finds
 ** it (SCAN), a second lands there. A watchpoint hit at step k means the instruction
 ** of step k-1 wrote: going backwards lands before that write, at k-1. */
 int dbg_s_reverse_cont(dbg_sess *s) {
     assert(s);
-    uint64_t now = s->steps + (s->co == DBG_CO_DONE ? 1u : 0u);
-    if (dbg_s_restart(s)) return -1;
-    s->mode = DBG_MODE_SCAN;
-    s->stop_at = now;
-    s->scan_hit = 0;
-    dbg_s_resume(s);
+    uint64_t end = s->steps + (s->co == DBG_CO_DONE ? 1u : 0u);
+    if (scan_back(s, end)) return -1;
     uint64_t to = s->scan_hit;
     int why = s->scan_why;
     uint32_t addr = s->scan_addr;
@@ -329,8 +408,9 @@ int dbg_sess_new(dbg_sess **out, const dbg_opts *o, FILE *err) {
         return XPL_EXIT_USAGE;
     }
     dbg_sess *s = calloc(1, sizeof *s);
-    if (!s || !(s->stack = malloc(DBG_STACK_BYTES)) || !(s->ck = malloc(DBG_CK_MAX * sizeof *s->ck))) {
-        if (s) free(s->stack);
+    if (!s || !(s->stack = malloc(DBG_STACK_BYTES)) || !(s->ck = malloc(DBG_CK_MAX * sizeof *s->ck))
+        || !(s->snap = calloc(DBG_SNAP_MAX, sizeof *s->snap))) {
+        if (s) { free(s->stack); free(s->ck); }
         free(s);
         fprintf(err, "vmmsim debug: out of memory\n");
         return XPL_EXIT_HOST;
@@ -344,6 +424,7 @@ int dbg_sess_new(dbg_sess **out, const dbg_opts *o, FILE *err) {
     }
     if (rc) { dbg_sess_free(s); return rc; }
     s->reexecs = 0;
+    s->restores = 0;
     *out = s;
     return 0;
 }
@@ -354,6 +435,8 @@ void dbg_sess_free(dbg_sess *s) {
     xpl_sched_free(&s->sched);
     free(s->stack);
     free(s->ck);
+    for (uint32_t k = 0; s->snap && k < s->nsnap; k++) vmm_snap_close(&s->snap[k].sn);
+    free(s->snap);
     free(s);
 }
 
@@ -362,3 +445,4 @@ uint64_t dbg_sess_steps(const dbg_sess *s) { assert(s); return s->steps; }
 int dbg_sess_ended(const dbg_sess *s) { assert(s); return s->co == DBG_CO_DONE; }
 const scen *dbg_sess_scen(const dbg_sess *s) { assert(s); return &s->sim.s; }
 uint64_t dbg_sess_reexecs(const dbg_sess *s) { assert(s); return s->reexecs; }
+uint64_t dbg_sess_restores(const dbg_sess *s) { assert(s); return s->restores; }

@@ -310,4 +310,21 @@ size_t eng_checkpoint_format(const eng_record *r, char *buf, size_t len);
 long eng_checkpoints_diverge(const eng_checkpoint *a, uint32_t na,
                              const eng_checkpoint *b, uint32_t nb);
 
+
+/* ---- snapshots (engine/snap.c) -------------------------------------------------------
+** A machine's snapshot (vmm/snap.c) saves the queue, the chooser and the trace as plain
+** bytes: _snap_size bytes are written by _snap_save; _snap_load restores into a target
+** of the same capacities (and, for the chooser, the same plan: its log storage and
+** borrowed replay list are the target's). ENG_EINVAL, when the bytes do not fit the
+** target; the target is then in an unspecified state and is to be reset. */
+size_t eng_queue_snap_size(const eng_queue *q);
+void   eng_queue_snap_save(const eng_queue *q, void *dst);
+int    eng_queue_snap_load(eng_queue *q, const void *src, size_t len);
+size_t eng_chooser_snap_size(const eng_chooser *c);
+void   eng_chooser_snap_save(const eng_chooser *c, void *dst);
+int    eng_chooser_snap_load(eng_chooser *c, const void *src, size_t len);
+size_t eng_trace_snap_size(const eng_trace *t);
+void   eng_trace_snap_save(const eng_trace *t, void *dst);
+int    eng_trace_snap_load(eng_trace *t, const void *src, size_t len);
+
 #endif

@@ -4,18 +4,8 @@ covered; schedules with window decisions are version 2 and replay exactly; versi
 files read as before."""
 import json
 
-from conftest import SCENARIOS, run_vmmsim, rel
-from test_fuzz import IRQ_WINDOW_SCENARIO
-
-
-def scen(name):
-    return rel(SCENARIOS / (name + ".yaml"))
-
-
-def summary(stdout):
-    d = json.loads(stdout.strip().splitlines()[-1])
-    d.pop("timing")
-    return d
+from conftest import SCENARIOS, run_vmmsim
+from test_fuzz import IRQ_WINDOW_SCENARIO, scen, summary
 
 
 WIDE = ["bug_nc_before_idle", "bug_idle_races_timeout"]

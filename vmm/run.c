@@ -136,6 +136,7 @@ static int run_cpu(vmm_state *v, uint32_t ci) {
     if (v->m.hang_cycles && v->run.progress_cycle + v->m.hang_cycles < until)
         until = v->run.progress_cycle + v->m.hang_cycles;
     uint64_t budget = until > now ? until - now : 1;
+    if (v->loop_slice && budget > v->loop_slice) budget = v->loop_slice;   /* loop hook's points */
     if (v->pic.hold) budget = 1;   /* INT-1: one instruction at a time to the chosen boundary */
     v->run.entered = 0;
     int stop = cpu_run(v->cpu, budget, &info);
@@ -358,17 +359,19 @@ static int runnable(vmm_state *v) {
     return -1;
 }
 
+/* The loop keeps nothing in locals across its steps: a snapshot taken at the top of
+** a step (the loop hook) is resumed by entering the loop again (vmm_resume). */
 int vmmi_run_loop(vmm_state *v) {
     assert(v->q && v->cpu && v->run.cur < v->nvms);
-    uint64_t last = vmmi_cycles(v), still = 0;
     eng_event ev;
     for (;;) {
+        if (v->loop_hook) v->loop_hook(v->loop_hook_ud, v);
         uint64_t now = vmmi_cycles(v);
         if (v->run.err) break;
         if (now >= v->m.max_cycles) { v->run.ended = 1 + VMM_END_MAX; break; }
-        if (now == last && ++still > LOOP_IDLE_MAX)
+        if (now == v->run.loop_last && ++v->run.loop_still > LOOP_IDLE_MAX)
             return vmmi_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
-        if (now != last) { last = now; still = 0; }
+        if (now != v->run.loop_last) { v->run.loop_last = now; v->run.loop_still = 0; }
         v->run.step++;
         dispatch_due(v);
         if (v->run.nwait) vmmi_win_offer(v);   /* window steps: this step or a later one */
@@ -413,6 +416,8 @@ void vmm_end_info(const vmm_state *v, vmm_end *e) {
         }
 }
 
+static int run_finish(vmm_state *v, int rc);
+
 int vmm_run(vmm_state *v) {
     assert(v && v->s);
     const vmm_scenario *s = v->s;
@@ -431,7 +436,27 @@ int vmm_run(vmm_state *v) {
     }
     if (s->nvxds) vmmi_ctx_start(v, v->sys, VMM_CB_CONTROL, 0, 0, NULL);
     else v->run.booted = 1;
-    int rc = vmmi_run_loop(v);
+    v->run.loop_last = vmmi_cycles(v);
+    return run_finish(v, vmmi_run_loop(v));
+}
+
+int vmm_resume(vmm_state *v) {
+    assert(v && v->s);
+    if (v->run.ended || !v->tr.count)
+        return vmmi_fail(v, VMM_EINVAL, "vmm_resume: no run in progress (restore a snapshot first)");
+    return run_finish(v, vmmi_run_loop(v));
+}
+
+void vmm_set_loop_hook(vmm_state *v, vmm_loop_hook fn, void *ud, uint64_t slice_cycles) {
+    assert(v);
+    v->loop_hook = fn;
+    v->loop_hook_ud = fn ? ud : NULL;
+    v->loop_slice = fn ? slice_cycles : 0;
+}
+
+/* The END record and the run's end state, after the loop returned rc. */
+static int run_finish(vmm_state *v, int rc) {
+    assert(v && v->s);
     int reason = rc ? VMM_END_ERROR : v->run.ended ? v->run.ended - 1 : VMM_END_DONE;
     vmmi_por_finish(v);
     vmmi_rec(v, VMM_REC_END, 3, (uint64_t)reason, (uint64_t)(int64_t)rc, v->run.nfind, 0, 0, 0);

@@ -245,6 +245,37 @@ cpu_state   *vmm_cpu(vmm_state *v);
 int          vmm_run(vmm_state *v);
 const char  *vmm_error(const vmm_state *v);
 
+/* ---- whole-machine snapshots (vmm/snap.c; docs/debug.md, "Snapshots") -------------
+** A snapshot holds everything a run's future depends on: the CPU, the guest RAM pages
+** written since vmm_new or vmm_reset, every feature's state, the pending callbacks and
+** stimuli, the findings, the event queue, the chooser's position and PRNG, the trace
+** so far and the port map. It is taken between VMM steps (from a loop hook, below) and
+** restored into a machine built by vmm_new from the same scenario whose chooser runs
+** the same plan; vmm_resume then continues the run exactly as the original went on.
+** libuv style: init, take (again and again), close. Fields are read-only. */
+typedef struct vmm_snap {
+    uint8_t *buf;        /* owned */
+    size_t   len;        /* bytes held */
+    size_t   cap;        /* bytes allocated */
+    uint64_t cycles;     /* the machine's cycle count when taken */
+    uint64_t icount;     /* its CPU's instruction count */
+} vmm_snap;
+void vmm_snap_init(vmm_snap *sn);
+/* VMM_OK; VMM_ENOMEM; VMM_EINVAL while guest code runs (inside cpu_run). */
+int  vmm_snap_take(vmm_snap *sn, vmm_state *v);
+/* VMM_OK, or VMM_EINVAL (a snapshot of another machine shape, or none): the machine
+** is then to be rebuilt. Keeps v's host hooks (step, record, loop hooks; watches). */
+int  vmm_snap_restore(vmm_state *v, const vmm_snap *sn);
+void vmm_snap_close(vmm_snap *sn);
+/* Continues a restored run to its end as vmm_run does (same result and END record). */
+int  vmm_resume(vmm_state *v);
+/* A host observer called at the top of every VMM step (between guest runs), where a
+** snapshot may be taken; slice_cycles > 0 also cuts guest runs at that many cycles so
+** that such points come at least that often (the run is unchanged: cpu386 resumes
+** exactly across budget stops). fn NULL removes it. */
+typedef void (*vmm_loop_hook)(void *ud, vmm_state *v);
+void vmm_set_loop_hook(vmm_state *v, vmm_loop_hook fn, void *ud, uint64_t slice_cycles);
+
 /* Walks the machine's invariants (docs/vmm.md, "Invariants"): one critical-section
 ** owner with a claim count, context depths within VMM's frame limit, pending counts
 ** within their capacities, every queued event's and time-out's VM valid, … Returns

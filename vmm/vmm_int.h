@@ -254,6 +254,8 @@ typedef struct vmm_run_st {
     uint32_t nsites;          /* patched call sites remembered (v->sites) */
     uint32_t nwait;           /* windowed stimuli waiting for a later step (window.c) */
     uint64_t step;            /* run-loop iterations: the VMM steps a window spans */
+    uint64_t loop_last;       /* the loop's last cycle seen, and steps since it moved */
+    uint64_t loop_still;      /* (livelock detection; here so that a snapshot has them) */
 } vmm_run_st;
 
 /* The critical section, CS-1 … CS-7 (crit.c). */
@@ -390,6 +392,9 @@ struct vmm_state {
     uint32_t  tss;            /* client.c: the TSS (I/O bitmap) client code runs with, 0: none */
     vmm_port *ports;          /* s->ports sorted by port (binary search), or NULL */
     uint32_t  nports;
+    vmm_loop_hook loop_hook;  /* host-side observer (vmm_set_loop_hook), or NULL */
+    void     *loop_hook_ud;
+    uint64_t  loop_slice;     /* its guest-run cut, cycles (0: none) */
 };
 
 /* ---- callback kinds ----------------------------------------------------------------

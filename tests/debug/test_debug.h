@@ -4,4 +4,5 @@
 #include <check.h>
 Suite *test_rsp_suite(void);
 Suite *test_target_suite(void);
+Suite *test_snap_suite(void);
 #endif

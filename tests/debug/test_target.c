@@ -240,8 +240,46 @@ START_TEST(fast_forward_lands) {
     ck_assert_uint_eq(dbg_sess_steps(b), end - 1);
     ck_assert_str_eq(ask(b, &r, "g"), ga);
     ck_assert_uint_eq(vmm_now(dbg_sess_vmm(a)), vmm_now(dbg_sess_vmm(b)));
+    ck_assert_uint_gt(dbg_sess_restores(a), 0);   /* a snapshot was the start */
     dbg_sess_free(a);
     dbg_sess_free(b);
+}
+END_TEST
+
+/* Over the long run, going back restores the nearest snapshot: reverse-continue scans
+** backwards segment by segment to the watchpoint hit at the end and to the breakpoint
+** at the start, and lands where going forward stopped. */
+START_TEST(snapshots_land) {
+    dbg_opts o = { .scenario = DBG_TEST_BUSY, .strategy = ENG_STRAT_CANONICAL };
+    dbg_sess *s = NULL;
+    dbg_rsp r;
+    char pkt[64], want[64], ga[200];
+    dbg_rsp_init(&r);
+    ck_assert_int_eq(dbg_sess_new(&s, &o, stderr), 0);
+    uint32_t spin = label(s, "spin"), done = label(s, "done");
+    snprintf(pkt, sizeof pkt, "Z0,%x,1", spin);
+    ck_assert_str_eq(ask(s, &r, pkt), "OK");
+    ck_assert_str_eq(ask(s, &r, "c"), "T05swbreak:;thread:1;");
+    uint64_t bp_step = dbg_sess_steps(s);
+    snprintf(pkt, sizeof pkt, "Z2,%x,4", done);
+    ck_assert_str_eq(ask(s, &r, pkt), "OK");
+    snprintf(want, sizeof want, "T05watch:%x;thread:1;", done);
+    ck_assert_str_eq(ask(s, &r, "c"), want);
+    uint64_t wp_step = dbg_sess_steps(s);
+    ck_assert_uint_gt(wp_step, 2u * DBG_SNAP_EVERY);
+    ck_assert_str_eq(ask(s, &r, "bs"), "T05thread:1;");
+    strcpy(ga, ask(s, &r, "g"));
+    ck_assert_str_eq(ask(s, &r, "s"), want);
+    ck_assert_ptr_nonnull(strstr(ask(s, &r, "c"), "replaylog:end"));
+    uint64_t before = dbg_sess_restores(s);
+    ck_assert_str_eq(ask(s, &r, "bc"), want);
+    ck_assert_uint_eq(dbg_sess_steps(s), wp_step - 1);
+    ck_assert_str_eq(ask(s, &r, "g"), ga);
+    ck_assert_uint_gt(dbg_sess_restores(s), before);
+    ck_assert_str_eq(ask(s, &r, "bc"), "T05swbreak:;thread:1;");
+    ck_assert_uint_eq(dbg_sess_steps(s), bp_step);
+    ck_assert_uint_eq(eip_of(s, &r), spin);
+    dbg_sess_free(s);
 }
 END_TEST
 
@@ -277,6 +315,7 @@ Suite *test_target_suite(void) {
     tcase_add_test(t, read_and_access_watch);
     tcase_add_test(t, interrupt_stops);
     tcase_add_test(t, fast_forward_lands);
+    tcase_add_test(t, snapshots_land);
     suite_add_tcase(s, t);
     return s;
 }
