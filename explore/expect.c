@@ -254,6 +254,34 @@ static int check_entry(const xpl_sim *c, const int64_t *cb, const scen_expect *e
     return 0;
 }
 
+/* An expectation at a label (`when:`): the passes its probe counted in the run, and
+** the first compared pass whose value differed (docs/vmm.md, "Client state at a label"). */
+static int check_probe(xpl_sim *c, const scen_expect *e, sink *k, const char *what) {
+    assert(c && e && k && what && e->probe && e->vm < c->s.nvms);
+    vmm_probe_result r;
+    char which[32] = "every pass", at[sizeof e->when + VMM_NAME_MAX + 16];
+    if (e->nth) snprintf(which, sizeof which, "pass %u", e->nth);
+    if (e->when_off) snprintf(at, sizeof at, "%s.%s+%u", c->s.vms[e->vm].name, e->when, e->when_off);
+    else snprintf(at, sizeof at, "%s.%s", c->s.vms[e->vm].name, e->when);
+    if (vmm_probe_result_get(c->v, e->vm, e->probe - 1, &r)) {
+        say(k, 0, "expect FAILED: %s at %s (%s): no probe", what, at, which);
+        return 1;
+    }
+    if (r.bad_pass) {
+        say(k, 0, "expect FAILED: %s at %s (%s): pass %u at cycle %llu: expected 0x%x, found 0x%x", what,
+            at, which, r.bad_pass, (unsigned long long)r.bad_cycle, e->value, r.found);
+        return 1;
+    }
+    if (r.passes == 0 || r.passes < e->nth) {
+        say(k, 0, "expect FAILED: %s at %s (%s): reached %u time%s", what, at, which, r.passes,
+            r.passes == 1 ? "" : "s");
+        return 1;
+    }
+    say(k, 1, "expect ok: %s at %s (%s; reached %u time%s) == 0x%x", what, at, which, r.passes,
+        r.passes == 1 ? "" : "s", e->value);
+    return 0;
+}
+
 /* The VM's Client_Reg_Struc is found as a VxD finds it: through CB_Client_Pointer
 ** (+08) of the VM's control block, so the check reads only guest memory. */
 static int check_register(xpl_sim *c, const scen_expect *e, sink *k) {
@@ -261,6 +289,11 @@ static int check_register(xpl_sim *c, const scen_expect *e, sink *k) {
     const char *vm = c->s.vms[e->vm].name;
     uint8_t b[4] = { 0 };
     uint32_t client = 0, v;
+    if (e->probe) {
+        char what[64];
+        snprintf(what, sizeof what, "register %s %s", vm, e->reg);
+        return check_probe(c, e, k, what);
+    }
     if (vmm_read(c->v, vmm_vm_handle(c->v, e->vm) + 8u, b, 4) == 0)
         client = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
     memset(b, 0, sizeof b);
@@ -296,6 +329,11 @@ static int check_memory(xpl_sim *c, const scen_expect *e, sink *k) {
             return 1;
         }
         addr = base + lin;
+        if (e->probe) {
+            char what[sizeof where + 16];
+            snprintf(what, sizeof what, "memory %s size %u", where, e->size);
+            return check_probe(c, e, k, what);
+        }
     }
     if (vmm_read(c->v, addr, b, e->size)) {
         say(k, 0, "expect FAILED: memory %s: address outside guest memory", where);

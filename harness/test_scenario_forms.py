@@ -244,3 +244,35 @@ def test_long_name(tmp_path):
     p = run_text(tmp_path, DEMO.replace("name: demo - a", 'name: "demo\\n -', 1).replace(
         "idle chain at work\n", 'idle chain at work"\n', 1), 2)
     assert "t.yaml:2:7: name: expected one line of text (no line breaks or control characters)" in p.stderr
+
+
+# Client state at a label (scenarios/README.md, "Client state at a label") on the
+# showcase: V86 and protected-mode programs, a real IRQ handler, busy loops and the
+# single steps while something waits for the virtual IF.
+PROBES = """\
+  - register: { vm: dos2, reg: CS, value: 0x1000, when: dos2.rx_isr }
+  - memory: { vm: dos2, at: 0x1000:0x0184, size: 2, value: 0, when: dos2.poll.data, nth: 1 }
+  - register: { vm: dos1, reg: ECX, value: 0xFFFF, when: dos1.compute.inner, nth: 1 }
+  - register: { vm: dos1, reg: EDX, value: 1, when: dos1.compute.inner, nth: 65536 }
+  - register: { vm: sys, reg: CS, value: 7, when: sys.msg_loop.dispatch }
+  - register: { vm: dos2, reg: EAX, value: 0, when: dos2.poll }
+"""
+
+
+def test_client_state_at_a_label_keeps_the_trace(tmp_path):
+    base = (SCENARIOS / "showcase_client.yaml").read_text()
+    assert base.rstrip().splitlines()[-1].startswith("  - ")   # expect: is the last section
+    path = tmp_path / "showcase_probed.yaml"
+    path.write_text(base.rstrip("\n") + "\n" + PROBES)
+    plain = run_vmmsim("run", SCENARIOS / "showcase_client.yaml").stdout
+    proc = run_vmmsim("run", path, check_codes=(1,))
+    records = lambda t: [l for l in t.splitlines() if not l.startswith("#")]
+    assert records(proc.stdout) == records(plain)
+    out = proc.stdout
+    assert "expect ok: register dos2 CS at dos2.rx_isr (every pass; reached 6 times) == 0x1000" in out
+    assert "expect ok: memory dos2 1000:0184 size 2 at dos2.poll.data (pass 1; reached 6 times) == 0x0" in out
+    assert "expect ok: register dos1 ECX at dos1.compute.inner (pass 1; reached 131070 times) == 0xffff" in out
+    assert "expect ok: register dos1 EDX at dos1.compute.inner (pass 65536; reached 131070 times) == 0x1" in out
+    assert "expect ok: register sys CS at sys.msg_loop.dispatch (every pass; reached 3 times) == 0x7" in out
+    assert re.search(r"expect FAILED: register dos2 EAX at dos2.poll \(every pass\): pass 2 at cycle \d+: "
+                     r"expected 0x0, found 0x1600", out)

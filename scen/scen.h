@@ -116,6 +116,12 @@ typedef struct scen_expect {
     uint32_t nth;           /* ENTRY: 0 every entry, else only the n-th (1-based) */
     uint32_t lo, hi;        /* CALLS: allowed number of entries */
     uint32_t every;         /* BEFORE: every entry (not only the first) precedes */
+    uint32_t probe;         /* REGISTER, MEMORY of a VM: 1 + index into the VM's client
+                               probes (checked at a label, `when:`; nth as for ENTRY),
+                               0: at the end of the run */
+    char     when[VMM_NAME_MAX * 2 + 2];   /* ... the label of its program, and */
+    uint32_t when_off;      /* ... the offset past it */
+    scen_pos when_pos;
 } scen_expect;
 
 /* A value written with a label (`DEMO.flag+4`): *dst (already the offset) gets the
@@ -157,6 +163,7 @@ typedef struct scen {
     scen_fix     *fix;   uint32_t nfix;             /* symbolic values (label+offset) */
     char          cl_entry[SCEN_VMS_MAX][VMM_NAME_MAX];   /* client cs_ip as a label, or "" */
     scen_pos      cl_entry_pos[SCEN_VMS_MAX];
+    vmm_probe     cl_probes[SCEN_VMS_MAX][VMM_PROBES_MAX];   /* expectations at a label */
     vmm_scenario  vs;                               /* view for vmm_new, after load */
     char err[SCEN_ERR_MAX];
     int  errcode;

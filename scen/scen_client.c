@@ -9,6 +9,40 @@
 
 #include "scen_int.h"
 
+/* The probes of expectations at a label (`when:`) get the label's address in the VM's
+** space, and what they compare (vmm_probe). */
+static int resolve_probes(scen *s) {
+    assert(s);
+    for (uint32_t n = 0; n < s->nexp; n++) {
+        const scen_expect *e = &s->exp[n];
+        if (!e->probe) continue;
+        assert(e->vm < s->nvms && e->probe <= VMM_PROBES_MAX);
+        const vmm_client *p = &s->vms[e->vm].client;
+        vmm_probe *pr = &s->cl_probes[e->vm][e->probe - 1];
+        const char *what = e->kind == SCEN_EXP_MEMORY ? "expect.memory.when" : "expect.register.when";
+        const char *vm = s->vms[e->vm].name;
+        uint32_t j = 0;
+        while (j < p->nlabels && strcmp(p->labels[j].name, e->when)) j++;
+        if (!p->image)
+            return scen_fail(s, SCEN_ELABEL, e->when_pos.line, e->when_pos.col, "%s: expected a label of "
+                             "VM %s's program, found '%s.%s' (the VM has no client program)", what, vm, vm,
+                             e->when);
+        if (j == p->nlabels)
+            return scen_fail(s, SCEN_ELABEL, e->when_pos.line, e->when_pos.col, "%s: expected a label of "
+                             "VM %s's program, found unknown label '%s.%s'", what, vm, vm, e->when);
+        if (p->labels[j].addr + e->when_off > 0xFFFF)
+            return scen_fail(s, SCEN_ESCHEMA, e->when_pos.line, e->when_pos.col,
+                             "%s: '%s.%s+%u' is beyond its 64 KiB segment", what, vm, e->when, e->when_off);
+        pr->lin = ((uint32_t)p->load_seg << 4) + p->labels[j].addr + e->when_off;
+        pr->nth = e->nth;
+        pr->what = e->kind == SCEN_EXP_MEMORY ? VMM_PROBE_MEM : e->addr;
+        pr->addr = e->kind == SCEN_EXP_MEMORY ? e->v86 - 1 : 0;
+        pr->size = e->size;
+        pr->value = e->value;
+    }
+    return SCEN_OK;
+}
+
 /* Each client program's image and labels go to its VM; a cs_ip label becomes its IP. */
 int scen_client_resolve(scen *s) {
     assert(s && s->nvms <= SCEN_VMS_MAX);
@@ -33,5 +67,5 @@ int scen_client_resolve(scen *s) {
                              s->cl_entry[k], src->labels[j].addr);
         p->ip = (uint16_t)src->labels[j].addr;
     }
-    return SCEN_OK;
+    return resolve_probes(s);
 }

@@ -837,9 +837,53 @@ static int parse_ports(sctx *c, uint32_t i) {
     return SCEN_OK;
 }
 
+/* when: VM.label[+N] and nth: N of a client state expectation (register:, memory: with
+** vm:) — checked each time (or the n-th time) the VM's code reaches the label rather
+** than at the end. The label is resolved after assembly (scen_client.c). */
+static int parse_when(sctx *c, uint32_t i, const char *what, scen_expect *e) {
+    assert(c && c->s && c->t && i < c->t->len && what && e->vm < c->s->nvms);
+    char w[48], buf[160];
+    uint32_t v = get(c, i, "when"), n = get(c, i, "nth");
+    uint64_t off = 0;
+    int rc;
+    snprintf(w, sizeof w, "%s.nth", what);
+    if (!v) return n ? key_refused(c, i, what, "nth", "only with 'when:'") : SCEN_OK;
+    if (n) {
+        if ((rc = get_u32(c, n, w, SCEN_TRACE_RECORDS_MAX, &e->nth))) return rc;
+        if (e->nth == 0) return expect_fail(c, n, w, "a pass number from 1 (the first)");
+    }
+    snprintf(w, sizeof w, "%s.when", what);
+    const scen_ynode *y = N(c, v);
+    const char *vm = c->s->vms[e->vm].name;
+    size_t lv = strlen(vm);
+    snprintf(buf, sizeof buf, "a label of VM %s's program such as %s.loop or %s.loop+3", vm, vm, vm);
+    char label[sizeof e->when + 16], *plus;
+    if (y->type != SCEN_Y_SCALAR || strncmp(y->text, vm, lv) || y->text[lv] != '.' ||
+        strlen(y->text + lv + 1) >= sizeof label)
+        return expect_fail(c, v, w, buf);
+    snprintf(label, sizeof label, "%s", y->text + lv + 1);
+    if ((plus = strchr(label, '+'))) {
+        *plus = 0;
+        if (parse_num(plus + 1, &off) || off > 0xFFFF) return expect_fail(c, v, w, buf);
+    }
+    if (!is_ident(label, 1) || strlen(label) >= sizeof e->when) return expect_fail(c, v, w, buf);
+    vmm_client *cl = &c->s->vms[e->vm].client;
+    if (cl->nprobes >= VMM_PROBES_MAX)
+        return scen_fail(c->s, SCEN_ELIMIT, y->line, y->col, "%s: expected at most %u expectations "
+                         "at a label of VM %s, found more", w, VMM_PROBES_MAX, vm);
+    memcpy(e->when, label, strlen(label) + 1);
+    e->when_off = (uint32_t)off;
+    e->when_pos.line = y->line;
+    e->when_pos.col = y->col;
+    e->probe = 1 + cl->nprobes++;
+    cl->probes = c->s->cl_probes[e->vm];
+    return SCEN_OK;
+}
+
 static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
     assert(c && c->s && c->t && i < c->t->len && e);
-    static const char *const keys[] = { "addr", "label", "offset", "size", "value", "vm", "at", NULL };
+    static const char *const keys[] = { "addr", "label", "offset", "size", "value", "vm", "at", "when",
+                                        "nth", NULL };
     int rc;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "expect.memory")) ||
         (rc = check_keys(c, i, "expect.memory", keys)))
@@ -855,8 +899,9 @@ static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
         e->v86 = 1 + ((uint32_t)seg << 4) + off;
         e->addr = (uint32_t)seg << 16 | off;   /* as written, for messages */
         a = l = 0;
-    } else if (get(c, i, "at")) {
-        return key_refused(c, i, "expect.memory", "at", "only with 'vm:'");
+    } else if (get(c, i, "at") || get(c, i, "when") || get(c, i, "nth")) {
+        return key_refused(c, i, "expect.memory", get(c, i, "at") ? "at" : get(c, i, "when") ? "when" : "nth",
+                           "only with 'vm:'");
     } else if ((a != 0) == (l != 0))
         return scen_fail(c->s, SCEN_ESCHEMA, N(c, i)->line, N(c, i)->col,
                          "expect.memory: expected exactly one of 'addr' or 'label'");
@@ -888,7 +933,7 @@ static int parse_memory(sctx *c, uint32_t i, scen_expect *e) {
     if ((rc = get_sym(c, v, "expect.memory.value", e->size == 4 ? UINT32_MAX : (1u << (8 * e->size)) - 1,
                       &e->value)))
         return rc;
-    return SCEN_OK;
+    return e->v86 ? parse_when(c, i, "expect.memory", e) : SCEN_OK;
 }
 
 /* within.from: { stimulus: K } | { enter: LABEL } | { return: LABEL } | { service: NAME } */
@@ -958,7 +1003,7 @@ static const struct { const char *name; uint8_t off, size; } client_regs[] = {
 /* register: { vm: dos1, reg: EAX, value: 0x1234 } — a client register at the end. */
 static int parse_register(sctx *c, uint32_t i, scen_expect *e) {
     assert(c && c->s && c->t && i < c->t->len && e);
-    static const char *const keys[] = { "vm", "reg", "value", NULL };
+    static const char *const keys[] = { "vm", "reg", "value", "when", "nth", NULL };
     const char *what = "expect.register.reg";
     uint32_t v;
     int rc;
@@ -980,7 +1025,9 @@ static int parse_register(sctx *c, uint32_t i, scen_expect *e) {
     e->addr = client_regs[k].off;
     e->size = client_regs[k].size;
     if (!(v = get(c, i, "value"))) return missing(c, i, "expect.register", "value", "an integer");
-    return get_sym(c, v, "expect.register.value", e->size == 2 ? 0xFFFFu : UINT32_MAX, &e->value);
+    if ((rc = get_sym(c, v, "expect.register.value", e->size == 2 ? 0xFFFFu : UINT32_MAX, &e->value)))
+        return rc;
+    return parse_when(c, i, "expect.register", e);
 }
 
 /* A list of at least min labels (order:, before:) -> e->ref0, e->nrefs. */

@@ -236,6 +236,11 @@ int vmmi_cl_layout(vmm_state *v, char *why, size_t len) {
     for (uint32_t i = 0; i < v->nvms; i++) {
         const vmm_client *p = &s->vms[i].client;
         if (!p->image) continue;
+        if (p->nprobes > VMM_PROBES_MAX) {
+            snprintf(why, len, "VM %s: %u client probes (expectations at a label), at most %u",
+                     s->vms[i].name, p->nprobes, VMM_PROBES_MAX);
+            return VMM_EINVAL;
+        }
         if (((uint32_t)p->load_seg << 4) + p->load_off + p->image_len > VMM_V86_SIZE) {
             snprintf(why, len, "VM %s: its client program (%u bytes at %04X:%04X) does not fit in "
                      "1 MiB + 64 KiB", s->vms[i].name, p->image_len, p->load_seg, p->load_off);
@@ -458,6 +463,82 @@ int vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     return rc;
 }
 
+/* ---- probes: client state at a label ------------------------------------------------ */
+
+int vmm_probe_result_get(const vmm_state *v, uint32_t vm, uint32_t k, vmm_probe_result *out) {
+    assert(v && out);
+    if (vm >= v->nvms || k >= v->s->vms[vm].client.nprobes || k >= VMM_PROBES_MAX) return VMM_EINVAL;
+    *out = v->vm[vm].probe[k];
+    return VMM_OK;
+}
+
+/* The value probe p names, from the registers the client has now (its Client_Reg_Struc
+** is stale while it runs) or from its memory. */
+static uint32_t probe_value(vmm_state *v, uint32_t vm, const cpu_regs *r, const vmm_probe *p) {
+    assert(p->size >= 1 && p->size <= 4);
+    uint32_t val = 0, mask = p->size == 4 ? 0xFFFFFFFFu : (1u << (8 * p->size)) - 1;
+    if (p->what == VMM_PROBE_MEM) {
+        uint8_t b[4] = { 0 };
+        if (v86_rw(v, vm, p->addr, b, p->size, 0)) return 0;
+        return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    }
+    for (int k = 0; k < 8; k++) if (creg_off[k] == p->what) val = r->r[k];
+    for (int s = 0; s < 6; s++) if (cseg_off[s] == p->what) val = r->seg[s].sel;
+    if (p->what == CL_EIP) val = r->eip;
+    if (p->what == CL_EFL) val = r->eflags;
+    return val & mask;
+}
+
+/* The client is about to execute the instruction at CS:IP: each probe of that address
+** counts a pass and compares its value on the passes it checks (the first difference
+** is kept). */
+static void probe_pass(vmm_state *v, uint32_t vm) {
+    const vmm_client *p = &v->s->vms[vm].client;
+    cpu_regs r;
+    cpu_get_regs(v->cpu, &r);
+    uint32_t lin = r.seg[CPU_CS].base + (r.eip & 0xFFFFu) - (is_pm(v, vm) ? v->vm[vm].v86 : 0);
+    assert(p->nprobes <= VMM_PROBES_MAX);
+    for (uint32_t k = 0; k < p->nprobes; k++) {
+        const vmm_probe *pr = &p->probes[k];
+        vmm_probe_result *res = &v->vm[vm].probe[k];
+        if (pr->lin != lin) continue;
+        res->passes++;
+        if ((pr->nth && res->passes != pr->nth) || res->bad_pass) continue;
+        uint32_t val = probe_value(v, vm, &r, pr);
+        res->compared++;
+        if (val == pr->value) continue;
+        res->bad_pass = res->passes;
+        res->found = val;
+        res->bad_cycle = cpu_cycles(v->cpu);
+    }
+}
+
+/* cpu_run for budget cycles; with probes, the CPU stops at each probed address, the
+** pass is checked, and the run goes on. The CPU tests the budget before a breakpoint
+** and resumes past it, so the instructions and cycles are those of one run. The
+** VMM's callback-return breakpoint (vmm.c) stays set throughout: its linear address
+** lies in every V86 space too (0200:0000), where it is passed over the same way. */
+static int cl_exec(vmm_state *v, uint32_t vm, uint64_t budget, cpu_stop_info *info) {
+    const vmm_client *p = &v->s->vms[vm].client;
+    uint32_t base = is_pm(v, vm) ? v->vm[vm].v86 : 0;
+    for (uint32_t k = 0; k < p->nprobes && k < VMM_PROBES_MAX; k++)
+        if (NEVER(cpu_breakpoint_add(v->cpu, base + p->probes[k].lin) != CPU_OK)) break;
+    if (p->nprobes) probe_pass(v, vm);   /* a run that starts at a probed address passes it too */
+    uint64_t start = cpu_cycles(v->cpu);
+    int stop = cpu_run(v->cpu, budget, info);
+    /* Bounded by the budget: each resumed run executes at least one instruction. */
+    while (stop == CPU_STOP_BREAKPOINT) {
+        uint64_t used = cpu_cycles(v->cpu) - start;
+        assert(used < budget);
+        if (p->nprobes) probe_pass(v, vm);
+        stop = cpu_run(v->cpu, budget - used, info);
+    }
+    if (!p->nprobes) return stop;
+    cpu_breakpoint_clear(v->cpu);   /* the probes' only: the VMM's own comes back */
+    if (NEVER(cpu_breakpoint_add(v->cpu, VMM_STUB_CB_RET) != CPU_OK)) return stop;
+    return stop;
+}
+
 /* ---- running ---------------------------------------------------------------------- */
 
 /* Something waits for the VM's IF (CL-3): a raised IRQ, a requested interrupt, a
@@ -490,7 +571,7 @@ static int cl_run(vmm_state *v, uint32_t vm) {
     memset(cf->int_intercept, 0xFF, sizeof cf->int_intercept);   /* CL-4: every INT n */
     cf->stop_on_sti = 0;
     v->run.entered = 0;
-    int stop = cpu_run(v->cpu, budget, &info);
+    int stop = cl_exec(v, vm, budget, &info);
     vmmi_io_flush(v);
     cpu_get_regs(v->cpu, &r);
     *cf = keep;

@@ -276,6 +276,7 @@ static void dyn_reset(vmm_state *v) {
         v->vm[i].halted = 0;
         v->vm[i].irq_ret = 0;
         v->vm[i].if_seen = 1;   /* client code starts with IF set (client.c) */
+        memset(v->vm[i].probe, 0, sizeof v->vm[i].probe);
     }
     for (uint32_t i = 0; i < v->nctx; i++) {
         vmm_ctx *c = &v->ctx[i];

@@ -77,6 +77,24 @@ typedef struct vmm_label {
 ** client actions come from the timeline alone. */
 enum { VMM_CREG_EAX, VMM_CREG_ECX, VMM_CREG_EDX, VMM_CREG_EBX, VMM_CREG_ESP, VMM_CREG_EBP,
        VMM_CREG_ESI, VMM_CREG_EDI, VMM_CREG_DS, VMM_CREG_ES, VMM_CREG_COUNT };
+/* A probe of client state at a label (docs/vmm.md, "Client state at a label"): each
+** time the VM's client code is about to execute the instruction at `lin` (SEG*16+OFF
+** in the VM's own space), the value it names is compared with `value`: a client
+** register (`what` = its Client_Reg_Struc offset, size 2 or 4) or the VM's memory
+** (`what` = VMM_PROBE_MEM, `addr` = SEG*16+OFF, size 1, 2 or 4). nth 0: every pass is
+** compared; else only the nth (1-based). Probes change nothing the run does. */
+#define VMM_PROBE_MEM   0xFFFFFFFFu
+#define VMM_PROBES_MAX  8u          /* per VM (the CPU's breakpoints bound it) */
+typedef struct vmm_probe {
+    uint32_t lin, nth, what, addr, size, value;
+} vmm_probe;
+/* What a run found: passes of the address, passes compared, the first pass whose
+** value differed (0: none), its value and cycle. */
+typedef struct vmm_probe_result {
+    uint32_t passes, compared, bad_pass, found;
+    uint64_t bad_cycle;
+} vmm_probe_result;
+
 typedef struct vmm_client {
     const uint8_t   *image;     /* borrowed; NULL: no client program */
     uint32_t         image_len;
@@ -88,6 +106,8 @@ typedef struct vmm_client {
     uint32_t         nlabels;
     uint32_t         pm;        /* 1: 16-bit protected mode at ring 3 with its own LDT (the
                                    system VM only); 0: V86 mode */
+    const vmm_probe *probes;    /* borrowed; at most VMM_PROBES_MAX */
+    uint32_t         nprobes;
 } vmm_client;
 
 typedef struct vmm_vm_desc {
@@ -306,6 +326,9 @@ uint32_t vmm_handle_of_index(uint32_t vm_index);
 ** fn NULL removes it; vmm_reset keeps it. */
 typedef void (*vmm_rec_hook)(void *ud, uint64_t index, uint16_t type);
 void vmm_set_rec_hook(vmm_state *v, vmm_rec_hook fn, void *ud);
+/* Probe k of VM vm's client program (vmm_client.probes) in the last run; VMM_EINVAL
+** when there is no such probe. */
+int vmm_probe_result_get(const vmm_state *v, uint32_t vm, uint32_t k, vmm_probe_result *out);
 
 /* ---- a debugger's view (vmm/inspect.c) ---------------------------------------
 ** Read-only, between two guest instructions (a cpu step hook, cpu386.h). Execution

@@ -165,6 +165,7 @@ typedef struct vmm_vm {
                                interrupt is simulated into it) */
     uint32_t irq_ret;       /* client.c: CS << 16 | IP its simulated interrupt returns to */
     uint8_t  if_seen;       /* client.c: the IF its last CLIENT record left (CL-3) */
+    vmm_probe_result probe[VMM_PROBES_MAX];   /* client.c: its client probes' findings */
 } vmm_vm;
 
 /* A pending event (EV-1), priority event (EV-2) or time-out (TO-1). */

@@ -500,6 +500,40 @@ START_TEST(client_keys_and_memory_by_segoff) {
 }
 END_TEST
 
+/* Expectations at a label (`when:`, `nth:`) become client probes of their VM, with the
+** label's address in its space and what they compare. */
+START_TEST(client_state_at_a_label) {
+    ck_assert_int_eq(load_client_edit("  - finding: CS-7\n",
+                                      "  - register: { vm: dos1, reg: ds, value: 0x3000, when: dos1.go }\n"
+                                      "  - memory: { vm: dos1, at: 0x1000:0x0102, size: 1, value: 7,\n"
+                                      "              when: dos1.go+1, nth: 2 }\n"), SCEN_OK);
+    const vmm_client *c = &S.vms[1].client;
+    ck_assert_uint_eq(c->nprobes, 2);
+    ck_assert_ptr_nonnull(c->probes);
+    ck_assert_uint_eq(S.exp[2].probe, 1);
+    ck_assert_uint_eq(S.exp[3].probe, 2);
+    ck_assert_uint_eq(c->probes[0].lin, 0x10101);           /* 1000:0101, label go */
+    ck_assert_uint_eq(c->probes[0].nth, 0);                 /* every pass */
+    ck_assert_uint_eq(c->probes[0].what, 0x3C);             /* Client_DS */
+    ck_assert_uint_eq(c->probes[0].size, 2);
+    ck_assert_uint_eq(c->probes[0].value, 0x3000);
+    ck_assert_uint_eq(c->probes[1].lin, 0x10102);
+    ck_assert_uint_eq(c->probes[1].nth, 2);
+    ck_assert_uint_eq(c->probes[1].what, VMM_PROBE_MEM);
+    ck_assert_uint_eq(c->probes[1].addr, 0x10102);
+    ck_assert_uint_eq(c->probes[1].size, 1);
+    ck_assert_uint_eq(S.vms[0].client.nprobes, 0);
+    scen_free(&S);
+    char many[1024] = "";   /* one more than a VM's probes */
+    for (uint32_t k = 0; k <= VMM_PROBES_MAX; k++)
+        strncat(many, "  - register: { vm: dos1, reg: EAX, value: 0, when: dos1.go }\n",
+                sizeof many - strlen(many) - 1);
+    ck_assert_int_eq(load_client_edit("  - finding: CS-7\n", many), SCEN_ELIMIT);
+    ck_assert_msg(strstr(scen_error(&S), "dir/t.yaml:38:53: expect.register.when: expected at most 8 "),
+                  "%s", scen_error(&S));
+}
+END_TEST
+
 /* A scenario whose only source is a client program (no VxD) assembles it too. */
 START_TEST(client_without_vxds) {
     static const char y[] = "name: only a program\nvms:\n  - { name: sys, system: true }\n"
@@ -529,6 +563,22 @@ static const struct { const char *from, *to; int rc; const char *prefix, *needle
     { "      load: 0x1000:0x0100\n", "      mode: pm\n", SCEN_ESCHEMA, "dir/t.yaml:7:13:",
       "pm is the system VM's" },
     { "      load: 0x1000:0x0100\n", "      mode: real\n", SCEN_ESCHEMA, "dir/t.yaml:7:13:", "v86 or pm" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: EAX, value: 0, when: sys.go }\n", SCEN_ESCHEMA,
+      "dir/t.yaml:30:53:", "a label of VM dos1's program" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: EAX, value: 0, when: dos1.gone }\n",
+      SCEN_ELABEL, "dir/t.yaml:30:53:", "register.when: expected a label of VM dos1's program, found unknown label 'dos1.gone'" },
+    { "  - finding: CS-7\n", "  - register: { vm: sys, reg: EAX, value: 0, when: sys.go }\n",
+      SCEN_ELABEL, "dir/t.yaml:30:52:", "found 'sys.go' (the VM has no client program)" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: EAX, value: 0, nth: 2 }\n", SCEN_ESCHEMA,
+      "dir/t.yaml:30:", "'nth' (only with 'when:')" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: EAX, value: 0, when: dos1.go, nth: 0 }\n",
+      SCEN_ESCHEMA, "dir/t.yaml:30:67:", "a pass number from 1" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: EAX, value: 0, when: dos1.go+0x10000 }\n",
+      SCEN_ESCHEMA, "dir/t.yaml:30:53:", "a label of VM dos1's program" },
+    { "  - finding: CS-7\n", "  - memory: { label: X.y, value: 0, when: dos1.go }\n", SCEN_ESCHEMA,
+      "dir/t.yaml:30:", "'when' (only with 'vm:')" },
+    { "  - finding: CS-7\n", "  - register: { vm: dos1, reg: EAX, value: 0, when: dos1.go+0xFFFF }\n",
+      SCEN_ESCHEMA, "dir/t.yaml:30:53:", "'dos1.go+65535' is beyond its 64 KiB segment" },
 };
 
 START_TEST(client_errors) {
@@ -561,6 +611,7 @@ int main(void) {
     tcase_add_test(tc, long_name);
     tcase_add_test(tc, client_keys_and_memory_by_segoff);
     tcase_add_test(tc, client_without_vxds);
+    tcase_add_test(tc, client_state_at_a_label);
     tcase_add_loop_test(tc, client_errors, 0, (int)(sizeof bad_client / sizeof bad_client[0]));
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);

@@ -137,6 +137,97 @@ START_TEST(client_busy_to_max_cycles_deterministic) {
 }
 END_TEST
 
+/* xor cx,cx; count: inc cx; check: cmp cx,5; jb count; hlt; jmp $ */
+static const uint8_t p_count[] = { 0x31, 0xC9, 0x41, 0x83, 0xF9, 0x05, 0x72, 0xFA, 0xF4, 0xEB, 0xFE };
+
+/* Client probes (expectations at a label): every pass of the address is counted, the
+** compared passes are the n-th or all, the first difference is kept, a reset machine
+** counts afresh, and the trace is the one the run has without probes. */
+START_TEST(client_probes_count_passes_and_change_nothing) {
+    static const vmm_probe pr[] = {
+        { 0x10003, 3, 0x18, 0, 4, 3 },               /* ECX at check, pass 3: 3 */
+        { 0x10003, 0, 0x18, 0, 4, 1 },               /* ECX at check, every pass: 1 (fails at 2) */
+        { 0x10003, 2, VMM_PROBE_MEM, 0x10002, 1, 0x41 },   /* the byte at count (inc cx) */
+        { 0x10000, 0, 0x28, 0, 2, 0x1000 },          /* CS at the first instruction */
+    };
+    tf t;
+    uint64_t h[2];
+    for (int with = 0; with < 2; with++) {
+        tf_init(&t, "io", 2);
+        give(&t, 1, p_count, sizeof p_count);
+        t.vms[1].client.probes = with ? pr : NULL;
+        t.vms[1].client.nprobes = with ? 4 : 0;
+        ck_assert_int_eq(tf_run(&t), VMM_OK);
+        h[with] = tf_hash(&t);
+        if (with) {
+            for (int pass = 0; pass < 2; pass++) {   /* the run, then a reset machine's */
+                vmm_probe_result r[4];
+                for (uint32_t k = 0; k < 4; k++) ck_assert_int_eq(vmm_probe_result_get(t.v, 1, k, &r[k]), VMM_OK);
+                ck_assert_uint_eq(r[0].passes, 5);
+                ck_assert_uint_eq(r[0].compared, 1);
+                ck_assert_uint_eq(r[0].bad_pass, 0);
+                ck_assert_uint_eq(r[1].bad_pass, 2);
+                ck_assert_uint_eq(r[1].found, 2);
+                ck_assert_uint_eq(r[1].compared, 2);   /* nothing compared after the first difference */
+                ck_assert_uint_eq(r[2].bad_pass, 0);
+                ck_assert_uint_eq(r[2].compared, 1);
+                ck_assert_uint_eq(r[3].passes, 1);
+                ck_assert_uint_eq(r[3].bad_pass, 0);
+                ck_assert_int_eq(vmm_probe_result_get(t.v, 1, 4, &r[0]), VMM_EINVAL);
+                ck_assert_int_eq(vmm_probe_result_get(t.v, 0, 0, &r[0]), VMM_EINVAL);
+                if (pass) break;
+                ck_assert_int_eq(vmm_reset(t.v), VMM_OK);
+                ck_assert_int_eq(tf_run(&t), VMM_OK);
+                ck_assert_uint_eq(tf_hash(&t), h[1]);
+            }
+        }
+        tf_free(&t);
+    }
+    ck_assert_uint_eq(h[0], h[1]);
+}
+END_TEST
+
+/* A busy loop with a probe on it runs to max_cycles exactly as without (each stop at
+** the probe resumes with the rest of the budget). */
+START_TEST(client_probe_on_busy_loop_keeps_cycles) {
+    static const vmm_probe pr[] = { { 0x10000, 0, 0x28, 0, 2, 0x1000 } };
+    uint64_t h[2];
+    uint32_t passes = 0;
+    for (int with = 0; with < 2; with++) {
+        tf t;
+        tf_init(&t, "io", 2);
+        t.s.m.max_cycles = 50000;
+        give(&t, 1, p_spin, sizeof p_spin);
+        t.vms[1].client.probes = with ? pr : NULL;
+        t.vms[1].client.nprobes = (uint32_t)with;
+        ck_assert_int_eq(tf_run(&t), VMM_OK);
+        h[with] = tf_hash(&t);
+        vmm_probe_result r;
+        if (with && vmm_probe_result_get(t.v, 1, 0, &r) == VMM_OK) passes = r.passes;
+        tf_free(&t);
+    }
+    ck_assert_uint_eq(h[0], h[1]);
+    ck_assert_uint_gt(passes, 1000);   /* JMP $ is 7 + m clocks: thousands of passes */
+}
+END_TEST
+
+/* Code at linear 2000h of a V86 space (0200:0000) runs through the address of the
+** VMM's callback-return breakpoint as through any other. */
+START_TEST(client_code_at_the_vmm_breakpoint_address) {
+    /* count: inc ax; cmp ax,3; jb count; hlt; jmp $ */
+    static const uint8_t p_at[] = { 0x40, 0x3D, 0x03, 0x00, 0x72, 0xFA, 0xF4, 0xEB, 0xFE };
+    tf t;
+    tf_init(&t, "io", 2);
+    give(&t, 1, p_at, sizeof p_at);
+    t.vms[1].client.load_seg = 0x0200;
+    t.vms[1].client.cs = 0x0200;
+    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    ck_assert_uint_eq(creg(&t, 1, 0x1C, 4), 3);      /* Client_EAX: three passes */
+    ck_assert_uint_eq(creg(&t, 1, 0x24, 4), 7);      /* Client_EIP: after the HLT */
+    tf_free(&t);
+}
+END_TEST
+
 START_TEST(client_memory_too_small_refused) {
     tf t;
     char err[256] = "";
@@ -229,6 +320,9 @@ Suite *client_suite(void) {
     tcase_add_test(tc, client_default_ivt_iret);
     tcase_add_test(tc, client_fault_is_clean_error);
     tcase_add_test(tc, client_busy_to_max_cycles_deterministic);
+    tcase_add_test(tc, client_probes_count_passes_and_change_nothing);
+    tcase_add_test(tc, client_probe_on_busy_loop_keeps_cycles);
+    tcase_add_test(tc, client_code_at_the_vmm_breakpoint_address);
     tcase_add_test(tc, client_memory_too_small_refused);
     tcase_add_test(tc, client_cycles_are_exec_time);
     tcase_add_test(tc, client_pm_runs_through_its_ldt);
