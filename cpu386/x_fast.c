@@ -556,6 +556,117 @@ static int t_test_rr(CPU_TARGS)   /* TEST r, r (84/85, mod = 3) */
 
 static int t_lea(CPU_TARGS) { cpu_setr(c, i->opsz, i->reg, cpu_ea(c, i)); T_DONE(); }
 
+/* ---- 16-bit control and stack forms (the client programs' code) --------------------
+** A relative transfer of operand size 2 wraps its target to 16 bits (x_ctrl.c's
+** rel_target); the tlink entry is taken only when no wrap happened, else the chain
+** ends and run_loop looks the target up. Taken transfers owe the target's "+m". */
+#define T_TAKEN(MASK, EXTRA)                                                      \
+    do {                                                                          \
+        const cpu_insn *n_ = i->tlink;                                            \
+        uint32_t t_ = (next + i->imm) & (MASK);                                   \
+        c->eip = t_;                                                              \
+        cyc += (EXTRA);                                                           \
+        if (CPU_UNLIKELY(t_ != next + i->imm ||                                   \
+                         cpu_insn_key(n_) != i->nkey + (int32_t)i->imm ||         \
+                         cyc >= tend))                                            \
+            return cpu_t_exit(c, cyc, icnt, 0xFFu);                               \
+        assert(n_->fn && n_->tfn);                                                \
+        CPU_MUSTTAIL return n_->tfn(c, n_, cyc + n_->clk + n_->comps, tend, icnt); \
+    } while (0)
+
+/* Jcc rel8/rel16 of operand size 2, per condition (3 not taken, 7+m taken). */
+#define T_JCC16(name, COND)                                                       \
+    static int name(CPU_TARGS)                                                    \
+    {                                                                             \
+        uint32_t next = c->eip + i->len;                                          \
+        icnt++;                                                                   \
+        if (COND) T_TAKEN(0xFFFFu, CLK_JCC_TAKEN_EXTRA);                          \
+        c->eip = next;                                                            \
+        CPU_T_NEXT();                                                             \
+    }
+#define T_JCC16_CC(name, CC) T_JCC16(name, cpu_flags_cond_inl(&c->fl, CC))
+T_JCC16_CC(t_j16_0, 0) T_JCC16_CC(t_j16_1, 1) T_JCC16_CC(t_j16_2, 2) T_JCC16_CC(t_j16_3, 3)
+T_JCC16_CC(t_j16_6, 6) T_JCC16_CC(t_j16_7, 7) T_JCC16_CC(t_j16_8, 8) T_JCC16_CC(t_j16_9, 9)
+T_JCC16_CC(t_j16_10, 10) T_JCC16_CC(t_j16_11, 11) T_JCC16_CC(t_j16_12, 12)
+T_JCC16_CC(t_j16_13, 13) T_JCC16_CC(t_j16_14, 14) T_JCC16_CC(t_j16_15, 15)
+T_JCC16(t_j16_4, cpu_flags_zf_inl(&c->fl) == 1) T_JCC16(t_j16_5, cpu_flags_zf_inl(&c->fl) == 0)
+static const cpu_tfn j16_tfns[16] = { t_j16_0, t_j16_1, t_j16_2, t_j16_3, t_j16_4, t_j16_5,
+                                      t_j16_6, t_j16_7, t_j16_8, t_j16_9, t_j16_10, t_j16_11,
+                                      t_j16_12, t_j16_13, t_j16_14, t_j16_15 };
+
+/* JMP rel8/rel16/rel32 (EB, E9): 7+m, always taken. */
+static int t_jmp_rel(CPU_TARGS)
+{
+    uint32_t next = c->eip + i->len;
+    icnt++;
+    T_TAKEN(i->opsz == 4 ? 0xFFFFFFFFu : 0xFFFFu, 0u);
+}
+
+/* LOOP/LOOPE/LOOPNE (E2 E1 E0): CX or ECX by address size, 11(+m taken), as x_loop. */
+static int t_loop(CPU_TARGS)
+{
+    uint32_t next = c->eip + i->len;
+    uint32_t cnt = (cpu_getr(c, i->adsz, CPU_ECX) - 1u) & cpu_size_mask(i->adsz);
+    int go = cnt != 0;
+    cpu_setr(c, i->adsz, CPU_ECX, cnt);
+    if (go && i->opc == 0xE1) go = cpu_flags_zf_inl(&c->fl) == 1;
+    if (go && i->opc == 0xE0) go = cpu_flags_zf_inl(&c->fl) == 0;
+    icnt++;
+    if (go) T_TAKEN(i->opsz == 4 ? 0xFFFFFFFFu : 0xFFFFu, 0u);
+    c->eip = next;
+    CPU_T_NEXT();
+}
+
+/* INC/DEC r16 (40-4F with operand size 2): CF kept, as cpu_alu_inc/dec. */
+static int t_incdec16_r(CPU_TARGS)
+{
+    uint32_t a = c->r[i->reg] & 0xFFFFu, dec = (i->opc & 8u) != 0;
+    uint32_t r = (dec ? a - 1u : a + 1u) & 0xFFFFu;
+    c->fl.cf_in = (uint8_t)cpu_flags_cf_inl(&c->fl);
+    cpu_flags_set_lazy(&c->fl, dec ? CPU_LF_DEC : CPU_LF_INC, 2, a, 1u, r);
+    set16(c, i->reg, r);
+    T_DONE();
+}
+
+/* PUSH/POP r16 on either stack size (SP wraps in 16 bits on a 16-bit stack, as
+** cpu_push/cpu_pop). */
+static int t_push_r16(CPU_TARGS)
+{
+    uint32_t sp = cpu_sp(c) - 2u;
+    uint8_t *q;
+    if (!c->stack32) sp &= 0xFFFFu;
+    q = cpu_wr_ptr(c, CPU_SS, sp, 2);
+    if (CPU_UNLIKELY(!q)) T_SLOW();
+    cpu_host_st(q, 2, c->r[i->reg]);   /* PUSH SP: the old SP */
+    cpu_set_sp(c, sp);
+    T_DONE();
+}
+
+static int t_pop_r16(CPU_TARGS)
+{
+    uint32_t sp = cpu_sp(c);
+    const uint8_t *p = cpu_rd_ptr(c, CPU_SS, sp, 2);
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    cpu_set_sp(c, sp + 2u);
+    set16(c, i->reg, cpu_host_ld(p, 2));   /* POP SP: the popped value wins */
+    T_DONE();
+}
+
+/* The control and stack forms above for a generic handler; NULL: none. */
+static cpu_tfn thread_ctrl(const cpu_insn *o)
+{
+    int two = (o->flags & CPU_IF_TWOBYTE) != 0;
+    if (o->fn == x_jcc && o->opsz == 2) return j16_tfns[o->opc & 15u];
+    if (two) return NULL;
+    if (o->fn == x_jmp_rel) return t_jmp_rel;
+    if (o->fn == x_loop) return t_loop;
+    if (o->opsz != 2) return NULL;
+    if (o->fn == x_inc_r || o->fn == x_dec_r) return t_incdec16_r;
+    if (o->fn == x_push_r) return t_push_r16;
+    if (o->fn == x_pop_r) return t_pop_r16;
+    return NULL;
+}
+
 /* The forms above for a generic handler, by operand size and kind; NULL: none. */
 static cpu_tfn thread_generic(const cpu_insn *o)
 {
@@ -572,7 +683,7 @@ static cpu_tfn thread_generic(const cpu_insn *o)
     if (o->fn == x_lea) return t_lea;
     if (two && !reg && o->opsz == 4 && o->fn == x_movzx && o->opc == 0xB7) return t_movzx_m16;
     if (two && !reg && o->opsz == 4 && o->fn == x_movsx && o->opc == 0xBF) return t_movsx_m16;
-    return NULL;
+    return thread_ctrl(o);
 }
 
 /* Each specialised handler beside its threaded form; anything else runs through

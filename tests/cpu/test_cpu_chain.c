@@ -200,6 +200,63 @@ START_TEST(test_thread_forms_match_plain) {
 }
 END_TEST
 
+/* The 16-bit forms (Jcc, JMP, LOOP, INC/DEC r16, PUSH/POP r16 on a 16-bit and a 32-bit
+** stack, the ALU and MOV word forms) the same way: the program runs in a 16-bit code
+** segment based at TC_CODE, threaded (limit 0xFFFF) and stepped (limit 0xEFF, short of
+** the code page's end); a 16-bit stack segment is based at 0x70000. */
+#define T16_SEL_PLAIN 0x08u
+#define T16_SEL_FAST  0x10u
+#define T16_SEL_STACK 0x18u
+static const char thread16_src[] =
+    "bits 16\nstart: mov ax, 0x18\nmov ss, ax\nmov sp, 0x0004\nmov esi, 0x20000\n"
+    "mov edi, 0x20100\nmov cx, 30\nmov bx, 0x1357\nmov dx, 0x2468\n"
+    "l: mov ax, [esi]\nadd ax, [esi + 2]\nadc [edi + 4], ax\ninc bx\ndec dx\n"
+    "push ax\npush bx\npush sp\npop bp\npop bx\npop ax\ncmp ax, dx\njb s1\n"
+    "sub dx, bx\ns1: jg s2\ninc dx\ns2: jz s3\ntest dx, 1\njnz s3\n"
+    "xor bx, 0x5555\ns3: cmp bx, [edi + 4]\njle near s4\ndec bp\ns4: jmp short s5\n"
+    "inc ax\ns5: add si, 2\nloop l\nmov cx, 12\nl2: inc di\ncmp di, 0x0105\n"
+    "loopne l2\nmov ecx, 5\nl3: dec bx\na32 loop l3\nmov ax, 0x30\nmov ss, ax\n"
+    "mov esp, 0x80000\npush dx\npop bp\ninc bp\nmov ax, [dword 0xFFFFFFFF]\nhlt\n";
+
+static void thread16_run(uint32_t sel, chain_end *e, uint32_t *sum)
+{
+    tc_machine *m = tc_new(1024);
+    char src[sizeof thread16_src + 64];
+    snprintf(src, sizeof src, "jmp 0x%x:start - 0x%x\n%s", sel, TC_CODE, thread16_src);
+    tc_flat(m, src);
+    /* 16-bit code based at TC_CODE (0x08 limit 0xEFF, 0x10 limit 0xFFFF); 16-bit stack */
+    tc_wr32(m, TC_GDT + 8, 0x0EFFu);
+    tc_wr32(m, TC_GDT + 12, 0x00009B01u);
+    tc_wr32(m, TC_GDT + 16, 0xFFFFu);
+    tc_wr32(m, TC_GDT + 20, 0x00009B01u);
+    tc_wr32(m, TC_GDT + 24, 0xFFFFu);
+    tc_wr32(m, TC_GDT + 28, 0x00009307u);
+    for (uint32_t k = 0; k < 64; k++) tc_wr32(m, TC_DATA + 4 * k, 0x9E3779B1u * (k + 1));
+    cpu_get_config(m->cpu)->exc_intercept = TC_ALL_EXC;
+    chain_capture(m, tc_run(m, 10000000), e);
+    *sum = 0;
+    for (uint32_t k = 0; k < 128; k++) *sum = *sum * 31u + tc_rd32(m, TC_DATA + 4 * k);
+    for (uint32_t k = 0; k < 4; k++) *sum = *sum * 31u + tc_rd32(m, 0x70000u + 4 * k);
+    for (uint32_t k = 0; k < 4; k++) *sum = *sum * 31u + tc_rd32(m, 0x7FFF0u + 4 * k);
+    tc_free(m);
+}
+
+START_TEST(test_thread16_forms_match_plain) {
+    chain_end t, p;
+    uint32_t ts, ps;
+    thread16_run(T16_SEL_FAST, &t, &ts);
+    thread16_run(T16_SEL_PLAIN, &p, &ps);
+    ck_assert_str_eq(cpu_stop_name(t.stop), "exception");
+    ck_assert_str_eq(cpu_stop_name(p.stop), cpu_stop_name(t.stop));
+    for (int r = 0; r < 8; r++) tc_eq(t.regs[r], p.regs[r]);
+    tc_eq(t.fault_eip, p.fault_eip);
+    ck_assert_uint_eq(t.cycles, p.cycles);
+    ck_assert_uint_eq(t.icount, p.icount);
+    tc_eq(ts, ps);
+    ck_assert_uint_gt(t.icount, 30u * 25u);
+}
+END_TEST
+
 /* A chain longer than the threaded chain's clock bound, stepped and whole. */
 START_TEST(test_thread_long_chain_stepped) {
     ck_assert_int_eq(chain_same_end("mov ecx, 3000\nl: add eax, ecx\nxor ebx, eax\n"
@@ -218,6 +275,7 @@ int main(void) {
     tcase_add_test(tc, test_chain_request_stop);
     tcase_add_test(tc, test_wait_states_after_tlb_fill);
     tcase_add_test(tc, test_thread_forms_match_plain);
+    tcase_add_test(tc, test_thread16_forms_match_plain);
     tcase_add_test(tc, test_thread_long_chain_stepped);
     suite_add_tcase(s, tc);
     return tc_main(s);
