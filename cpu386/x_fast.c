@@ -602,6 +602,25 @@ static int t_jmp_rel(CPU_TARGS)
     T_TAKEN(i->opsz == 4 ? 0xFFFFFFFFu : 0xFFFFu, 0u);
 }
 
+/* LOOP to itself (E2 with rel8 = -2: a delay loop), taken once already: the further
+** executions the chain would run through tlink = i, done in place. Each charges its
+** clocks and "+m" and counts; the turns stop where the tail calls would have ended the
+** chain (a taken LOOP at or past tend) or at CX = 0. Returns the count left. */
+static uint32_t loop_self(const cpu_insn *i, uint64_t *cyc, uint64_t tend, uint64_t *icnt,
+                          uint32_t cnt)
+{
+    uint32_t mask = cpu_size_mask(i->adsz);
+    uint64_t k = (uint64_t)i->clk + i->comps;
+    assert(k > 0 && cnt != 0);
+    while (*cyc < tend) {   /* bounded: each turn adds k > 0 clocks */
+        *cyc += k;
+        ++*icnt;
+        cnt = (cnt - 1u) & mask;
+        if (cnt == 0) break;
+    }
+    return cnt;
+}
+
 /* LOOP/LOOPE/LOOPNE (E2 E1 E0): CX or ECX by address size, 11(+m taken), as x_loop. */
 static int t_loop(CPU_TARGS)
 {
@@ -612,6 +631,16 @@ static int t_loop(CPU_TARGS)
     if (go && i->opc == 0xE1) go = cpu_flags_zf_inl(&c->fl) == 1;
     if (go && i->opc == 0xE0) go = cpu_flags_zf_inl(&c->fl) == 0;
     icnt++;
+    if (go && i->opc == 0xE2 && i->tlink == i && i->imm + i->len == 0 &&
+        cpu_insn_key(i) == i->nkey + (int32_t)i->imm) {
+        cnt = loop_self(i, &cyc, tend, &icnt, cnt);
+        cpu_setr(c, i->adsz, CPU_ECX, cnt);
+        if (cnt != 0) {
+            c->eip = next + i->imm;
+            return cpu_t_exit(c, cyc, icnt, 0xFFu);
+        }
+        go = 0;
+    }
     if (go) T_TAKEN(i->opsz == 4 ? 0xFFFFFFFFu : 0xFFFFu, 0u);
     c->eip = next;
     CPU_T_NEXT();

@@ -81,6 +81,9 @@ START_TEST(test_chain_jump_to_next) {
     ck_assert_uint_eq(with_jmp - with_nop, 10u * (7u + 3u - 3u) + 9u * (2u - 1u));
     ck_assert_int_eq(chain_same_end("mov ecx, 10\nl: jmp short n\nn: add eax, 1\n"
                                     "dec ecx\njnz l\nhlt"), CPU_STOP_HLT);
+    /* a LOOP to itself (x_fast.c's in-place turns) across many chain bounds */
+    ck_assert_int_eq(chain_same_end("mov ecx, 3000\nd: loop d\nmov ecx, 1\ne: loop e\n"
+                                    "hlt"), CPU_STOP_HLT);
 }
 END_TEST
 
@@ -215,7 +218,7 @@ static const char thread16_src[] =
     "sub dx, bx\ns1: jg s2\ninc dx\ns2: jz s3\ntest dx, 1\njnz s3\n"
     "xor bx, 0x5555\ns3: cmp bx, [edi + 4]\njle near s4\ndec bp\ns4: jmp short s5\n"
     "inc ax\ns5: add si, 2\nloop l\nmov cx, 12\nl2: inc di\ncmp di, 0x0105\n"
-    "loopne l2\nmov ecx, 5\nl3: dec bx\na32 loop l3\nmov ax, 0x30\nmov ss, ax\n"
+    "loopne l2\nmov cx, 700\nd1: loop d1\nmov ecx, 0x10123\nd2: a32 loop d2\nmov ecx, 5\nl3: dec bx\na32 loop l3\nmov ax, 0x30\nmov ss, ax\n"
     "mov esp, 0x80000\npush dx\npop bp\ninc bp\nmov ax, [dword 0xFFFFFFFF]\nhlt\n";
 
 static void thread16_run(uint32_t sel, chain_end *e, uint32_t *sum)
@@ -261,6 +264,9 @@ END_TEST
 START_TEST(test_thread_long_chain_stepped) {
     ck_assert_int_eq(chain_same_end("mov ecx, 3000\nl: add eax, ecx\nxor ebx, eax\n"
                                     "dec ecx\njnz l\nhlt"), CPU_STOP_HLT);
+    /* a LOOP to itself (x_fast.c's in-place turns) across many chain bounds */
+    ck_assert_int_eq(chain_same_end("mov ecx, 3000\nd: loop d\nmov ecx, 1\ne: loop e\n"
+                                    "hlt"), CPU_STOP_HLT);
 }
 END_TEST
 
