@@ -131,6 +131,9 @@ struct cpu_state {
     uint64_t   tend;          /* the chain's cycle limit while cpu_t_any calls a handler */
 
     cpu_tlbe   tlb_r[CPU_TLB_SIZE], tlb_w[CPU_TLB_SIZE];
+    /* Writes to RAM pages with decoded code (never in tlb_w): the translation, so
+    ** cpu_lwr stores to the page's bytes outside its code lines without a walk. */
+    cpu_tlbe   tlb_cw[CPU_TLB_SIZE];
     cpu_insn  *icache;        /* CPU_ICACHE_SIZE entries */
     cpu_insn   scratch;       /* page-crossing or uncachable instructions */
     uint32_t  *pgen;          /* generation per RAM page (decode-cache invalidation) */

@@ -129,6 +129,7 @@ void cpu_tlb_flush(cpu_state *c)
     for (k = 0; k < CPU_TLB_SIZE; k++) {
         c->tlb_r[k].tag = CPU_TLB_INVALID;
         c->tlb_w[k].tag = CPU_TLB_INVALID;
+        c->tlb_cw[k].tag = CPU_TLB_INVALID;
     }
     c->code_lin_page = CPU_TLB_INVALID;
 }
@@ -204,7 +205,12 @@ static void tlb_fill(cpu_state *c, uint32_t lin, uint32_t phys, int write, int u
     if (write) {
         /* Only pages that are already dirty and hold no decoded code take the fast
         ** write path, so the fast path needs neither bookkeeping step. */
-        if (p >= c->npages || (c->codemap[p >> 6] & (1ull << (p & 63)))) return;
+        if (p >= c->npages) return;
+        if (c->codemap[p >> 6] & (1ull << (p & 63))) {   /* code: cpu_lwr's own cache */
+            c->tlb_cw[k].tag = (lin & ~0xFFFu) | (user ? 1u : 0u);
+            c->tlb_cw[k].page = h;
+            return;
+        }
         c->dirty[p >> 6] |= 1ull << (p & 63);
         c->tlb_w[k].tag = (lin & ~0xFFFu) | (user ? 1u : 0u);
         c->tlb_w[k].page = h;
@@ -241,12 +247,35 @@ uint32_t cpu_lrd(cpu_state *c, uint32_t lin, unsigned n, int user)
     return v;
 }
 
+/* A store within one page of decoded code, to bytes in none of its code lines, whose
+** translation tlb_cw holds: what cpu_phys_wr8 does for data beside code (the page
+** dirty, its entries kept), without the walk. Anything else (a code line, a page no
+** longer holding code, a watch or an observer): 0, the full path. */
+static int lwr_code_page(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user)
+{
+    const cpu_tlbe *t = &c->tlb_cw[(lin >> 12) & (CPU_TLB_SIZE - 1)];
+    uint32_t off = lin & 0xFFFu, p, lo, hi;
+    uint64_t lines;
+    if (t->tag != ((lin & ~0xFFFu) | (user ? 1u : 0u)) || off > 0x1000u - n) return 0;
+    if (CPU_UNLIKELY(c->dbg_data || c->acc_fn != NULL)) return 0;
+    p = (uint32_t)((size_t)(t->page - c->bus.ram) >> 12);
+    assert(p < c->npages && t->page == c->bus.ram + ((size_t)p << 12));
+    lo = off >> 6;
+    hi = (off + n - 1u) >> 6;
+    lines = (1ull << lo) | (1ull << hi);   /* n <= 4: at most two lines */
+    if (!(c->codemap[p >> 6] >> (p & 63) & 1) || (c->codelines[p] & lines)) return 0;
+    c->dirty[p >> 6] |= 1ull << (p & 63);
+    cpu_host_st(t->page + off, n, v);
+    return 1;
+}
+
 void cpu_lwr(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user)
 {
     uint32_t ph[4];
     unsigned k;
     assert(n >= 1 && n <= 4);
     c->cycles += c->cfg.wait_states;
+    if (lwr_code_page(c, lin, n, v, user)) return;
     /* Translate every byte's page before writing anything (restartable). */
     for (k = 0; k < n; k++) {
         if (k == 0 || ((lin + k) & 0xFFFu) == 0) ph[k] = cpu_translate(c, lin + k, 1, user);

@@ -148,6 +148,26 @@ START_TEST(test_wait_states_after_tlb_fill) {
 }
 END_TEST
 
+/* Stores to data beside code (cpu386/mem.c's tlb_cw path for a code page) keep the
+** page's decoded entries, and a store through the same cached translation into a code
+** line still drops them: the patched immediate is what runs each turn. */
+static const char smc_beside_src[] =
+    "mov ecx, 5\nl: add [dat], ecx\nmov word [dat + 4], cx\nmov [p + 1], cl\n"
+    "p: mov al, 0\nadd bl, al\nloop l\nmov edx, [dat]\nmovzx esi, word [dat + 4]\n"
+    "hlt\nalign 256\ndat: dd 0, 0\n";
+
+START_TEST(test_chain_smc_beside_data) {
+    tc_machine *m = tc_new(1024);
+    tc_flat(m, smc_beside_src);
+    tc_run_expect(m, CPU_STOP_HLT);
+    tc_eq(tc_reg(m, CPU_EBX), 5 + 4 + 3 + 2 + 1);
+    tc_eq(tc_reg(m, CPU_EDX), 5 + 4 + 3 + 2 + 1);
+    tc_eq(tc_reg(m, CPU_ESI), 1);
+    tc_free(m);
+    ck_assert_int_eq(chain_same_end(smc_beside_src), CPU_STOP_HLT);
+}
+END_TEST
+
 /* Every threaded form (cpu386/thread.h, x_fast.c) against the plain handlers: the
 ** same program reached through a far JMP to the flat code segment (threaded) and to one
 ** whose limit stops short of the code page's end (the code-page fast path is off, so
@@ -277,6 +297,7 @@ int main(void) {
     tcase_add_test(tc, test_chain_loop_stepped);
     tcase_add_test(tc, test_chain_jump_to_next);
     tcase_add_test(tc, test_chain_smc_jump_target);
+    tcase_add_test(tc, test_chain_smc_beside_data);
     tcase_add_test(tc, test_chain_fault_exact);
     tcase_add_test(tc, test_chain_request_stop);
     tcase_add_test(tc, test_wait_states_after_tlb_fill);
