@@ -245,6 +245,9 @@ uint32_t cpu_rd_slow(cpu_state *c, unsigned s, uint32_t off, unsigned n);
 void     cpu_wr_slow(cpu_state *c, unsigned s, uint32_t off, unsigned n, uint32_t v);
 uint32_t cpu_lrd(cpu_state *c, uint32_t lin, unsigned n, int user);
 void     cpu_lwr(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user);
+/* Data beside code (mem.c): host bytes for a store to a code page outside its code
+** lines through tlb_cw (the page marked dirty), or NULL. */
+uint8_t *cpu_code_page_wr(cpu_state *c, uint32_t lin, unsigned n, int user);
 /* Translates for an access; raises #PF. */
 uint32_t cpu_translate(cpu_state *c, uint32_t lin, int write, int user);
 /* Non-faulting translation for the host; returns 0 and sets *phys, or CPU_ERANGE. */

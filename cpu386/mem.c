@@ -249,24 +249,23 @@ uint32_t cpu_lrd(cpu_state *c, uint32_t lin, unsigned n, int user)
 
 /* A store within one page of decoded code, to bytes in none of its code lines, whose
 ** translation tlb_cw holds: what cpu_phys_wr8 does for data beside code (the page
-** dirty, its entries kept), without the walk. Anything else (a code line, a page no
-** longer holding code, a watch or an observer): 0, the full path. */
-static int lwr_code_page(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user)
+** dirty, its entries kept), without the walk. Returns the host bytes (the page is
+** marked dirty: the caller stores), or NULL for the full path (a code line, a page no
+** longer holding code, a watch or an observer). */
+uint8_t *cpu_code_page_wr(cpu_state *c, uint32_t lin, unsigned n, int user)
 {
     const cpu_tlbe *t = &c->tlb_cw[(lin >> 12) & (CPU_TLB_SIZE - 1)];
-    uint32_t off = lin & 0xFFFu, p, lo, hi;
+    uint32_t off = lin & 0xFFFu, p;
     uint64_t lines;
-    if (t->tag != ((lin & ~0xFFFu) | (user ? 1u : 0u)) || off > 0x1000u - n) return 0;
-    if (CPU_UNLIKELY(c->dbg_data || c->acc_fn != NULL)) return 0;
+    assert(n >= 1 && n <= 4);
+    if (t->tag != ((lin & ~0xFFFu) | (user ? 1u : 0u)) || off > 0x1000u - n) return NULL;
+    if (CPU_UNLIKELY(c->dbg_data || c->acc_fn != NULL)) return NULL;
     p = (uint32_t)((size_t)(t->page - c->bus.ram) >> 12);
     assert(p < c->npages && t->page == c->bus.ram + ((size_t)p << 12));
-    lo = off >> 6;
-    hi = (off + n - 1u) >> 6;
-    lines = (1ull << lo) | (1ull << hi);   /* n <= 4: at most two lines */
-    if (!(c->codemap[p >> 6] >> (p & 63) & 1) || (c->codelines[p] & lines)) return 0;
+    lines = (1ull << (off >> 6)) | (1ull << ((off + n - 1u) >> 6));   /* n <= 4: <= 2 */
+    if (!(c->codemap[p >> 6] >> (p & 63) & 1) || (c->codelines[p] & lines)) return NULL;
     c->dirty[p >> 6] |= 1ull << (p & 63);
-    cpu_host_st(t->page + off, n, v);
-    return 1;
+    return t->page + off;
 }
 
 void cpu_lwr(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user)
@@ -275,7 +274,10 @@ void cpu_lwr(cpu_state *c, uint32_t lin, unsigned n, uint32_t v, int user)
     unsigned k;
     assert(n >= 1 && n <= 4);
     c->cycles += c->cfg.wait_states;
-    if (lwr_code_page(c, lin, n, v, user)) return;
+    {
+        uint8_t *h = cpu_code_page_wr(c, lin, n, user);
+        if (h) { cpu_host_st(h, n, v); return; }
+    }
     /* Translate every byte's page before writing anything (restartable). */
     for (k = 0; k < n; k++) {
         if (k == 0 || ((lin + k) & 0xFFFu) == 0) ph[k] = cpu_translate(c, lin + k, 1, user);

@@ -299,6 +299,18 @@ T_REG(t_sar1_r32, sar1_r32) T_REG(t_shi_r32, shi_r32)
 ** or touch code); anything else runs the plain handler through cpu_t_any. */
 #define T_SLOW() do { CPU_MUSTTAIL return cpu_t_any(c, i, cyc, tend, icnt); } while (0)
 
+/* The write pointer of a threaded form: the write TLB, else a store beside code on a
+** code page (mem.c: no code line, no watch, no observer; the page then counts as
+** dirty, so call it only when nothing can send the form to T_SLOW after it). */
+static inline uint8_t *t_wr_ptr(cpu_state *c, unsigned s, uint32_t off, unsigned n)
+{
+    const cpu_segwin *w = &c->sw[s];
+    uint8_t *q = cpu_wr_ptr(c, s, off, n);
+    if (CPU_LIKELY(q != NULL)) return q;
+    if (!(off >= w->wlo[n >> 1] && off <= w->whi[n >> 1])) return NULL;
+    return cpu_code_page_wr(c, c->seg[s].base + off, n, c->ubit);
+}
+
 #define T_GM(tname, OP)                                                           \
     static int tname(CPU_TARGS)                                                   \
     {                                                                             \
@@ -316,8 +328,10 @@ T_REG(t_sar1_r32, sar1_r32) T_REG(t_shi_r32, shi_r32)
     {                                                                             \
         uint32_t ea = cpu_ea(c, i), r;                                            \
         const uint8_t *p = cpu_rd_ptr(c, i->seg, ea, 4);                          \
-        uint8_t *q = OP != CPU_ALU_CMP ? cpu_wr_ptr(c, i->seg, ea, 4) : NULL;     \
-        if (CPU_UNLIKELY(!p || (OP != CPU_ALU_CMP && !q))) T_SLOW();              \
+        uint8_t *q = NULL;                                                        \
+        if (CPU_UNLIKELY(!p)) T_SLOW();                                           \
+        if (OP != CPU_ALU_CMP && CPU_UNLIKELY(!(q = t_wr_ptr(c, i->seg, ea, 4)))) \
+            T_SLOW();                                                             \
         r = cpu_alu_inl(&c->fl, OP, 4, cpu_host_ld(p, 4), c->r[i->reg]);          \
         if (OP != CPU_ALU_CMP) cpu_host_st(q, 4, r);                              \
         c->eip += i->len;                                                         \
@@ -338,7 +352,7 @@ static int t_mov_gm32(CPU_TARGS)
 
 static int t_mov_mg32(CPU_TARGS)
 {
-    uint8_t *q = cpu_wr_ptr(c, i->seg, cpu_ea(c, i), 4);
+    uint8_t *q = t_wr_ptr(c, i->seg, cpu_ea(c, i), 4);
     if (CPU_UNLIKELY(!q)) T_SLOW();
     cpu_host_st(q, 4, c->r[i->reg]);
     c->eip += i->len;
@@ -463,8 +477,9 @@ static int t_eg16_m(CPU_TARGS)   /* op m16, r16 (read-modify-write; CMP reads) *
 {
     uint32_t ea = cpu_ea(c, i), r;
     const uint8_t *p = cpu_rd_ptr(c, i->seg, ea, 2);
-    uint8_t *q = i->op != CPU_ALU_CMP ? cpu_wr_ptr(c, i->seg, ea, 2) : NULL;
-    if (CPU_UNLIKELY(!p || (i->op != CPU_ALU_CMP && !q))) T_SLOW();
+    uint8_t *q = NULL;
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    if (i->op != CPU_ALU_CMP && CPU_UNLIKELY(!(q = t_wr_ptr(c, i->seg, ea, 2)))) T_SLOW();
     r = cpu_alu_inl(&c->fl, i->op, 2, cpu_host_ld(p, 2), c->r[i->reg]);
     if (i->op != CPU_ALU_CMP) cpu_host_st(q, 2, r);
     T_DONE();
@@ -474,6 +489,20 @@ static int t_ei_r(CPU_TARGS)   /* op r, imm (80 81 83, mod = 3), any size */
 {
     uint32_t r = cpu_alu_inl(&c->fl, i->reg, i->opsz, cpu_getr(c, i->opsz, i->rm), i->imm);
     if (i->reg != CPU_ALU_CMP) cpu_setr(c, i->opsz, i->rm, r);
+    T_DONE();
+}
+
+static int t_ei_m(CPU_TARGS)   /* op m16/m32, imm (81 83, mod != 3); CMP reads */
+{
+    unsigned n = i->opsz;
+    uint32_t ea = cpu_ea(c, i), r;
+    const uint8_t *p = cpu_rd_ptr(c, i->seg, ea, n);
+    uint8_t *q = NULL;
+    assert(n == 2 || n == 4);
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    if (i->reg != CPU_ALU_CMP && CPU_UNLIKELY(!(q = t_wr_ptr(c, i->seg, ea, n)))) T_SLOW();
+    r = cpu_alu_inl(&c->fl, i->reg, n, cpu_host_ld(p, n), i->imm);
+    if (i->reg != CPU_ALU_CMP) cpu_host_st(q, n, r);
     T_DONE();
 }
 
@@ -490,7 +519,7 @@ static int t_mov_gm16(CPU_TARGS)
 
 static int t_mov_mg16(CPU_TARGS)
 {
-    uint8_t *q = cpu_wr_ptr(c, i->seg, cpu_ea(c, i), 2);
+    uint8_t *q = t_wr_ptr(c, i->seg, cpu_ea(c, i), 2);
     if (CPU_UNLIKELY(!q)) T_SLOW();
     cpu_host_st(q, 2, c->r[i->reg]);
     T_DONE();
@@ -518,8 +547,9 @@ static int t_incdec16_m(CPU_TARGS)
 {
     uint32_t ea = cpu_ea(c, i), a, r;
     const uint8_t *p = cpu_rd_ptr(c, i->seg, ea, 2);
-    uint8_t *q = cpu_wr_ptr(c, i->seg, ea, 2);
-    if (CPU_UNLIKELY(!p || !q)) T_SLOW();
+    uint8_t *q;
+    if (CPU_UNLIKELY(!p)) T_SLOW();
+    if (CPU_UNLIKELY(!(q = t_wr_ptr(c, i->seg, ea, 2)))) T_SLOW();
     a = cpu_host_ld(p, 2);
     r = (i->reg ? a - 1u : a + 1u) & 0xFFFFu;
     c->fl.cf_in = (uint8_t)cpu_flags_cf_inl(&c->fl);
@@ -705,6 +735,7 @@ static cpu_tfn thread_generic(const cpu_insn *o)
     if (o->fn == x_mov_EG && w16) return reg ? t_mov_rr16 : t_mov_mg16;
     if (o->fn == x_mov_GE && w16) return reg ? t_mov_gr16 : t_mov_gm16;
     if (o->fn == x_alu_EI && reg) return t_ei_r;
+    if (o->fn == x_alu_EI && o->opsz != 1) return t_ei_m;
     if (o->fn == x_shift && reg) return t_shift_r;
     if (o->fn == x_test_EI && reg) return t_test_ri;
     if (o->fn == x_test_EG && reg) return t_test_rr;

@@ -152,9 +152,9 @@ END_TEST
 ** page's decoded entries, and a store through the same cached translation into a code
 ** line still drops them: the patched immediate is what runs each turn. */
 static const char smc_beside_src[] =
-    "mov ecx, 5\nl: add [dat], ecx\nmov word [dat + 4], cx\nmov [p + 1], cl\n"
-    "p: mov al, 0\nadd bl, al\nloop l\nmov edx, [dat]\nmovzx esi, word [dat + 4]\n"
-    "hlt\nalign 256\ndat: dd 0, 0\n";
+    "mov ecx, 5\nl: add [dat], ecx\nmov word [dat + 4], cx\nadd dword [dat + 8], 3\n"
+    "mov [p + 1], cl\np: mov al, 0\nadd bl, al\nloop l\nmov edx, [dat]\n"
+    "movzx esi, word [dat + 4]\nmov edi, [dat + 8]\nhlt\nalign 256\ndat: dd 0, 0, 0\n";
 
 START_TEST(test_chain_smc_beside_data) {
     tc_machine *m = tc_new(1024);
@@ -163,6 +163,7 @@ START_TEST(test_chain_smc_beside_data) {
     tc_eq(tc_reg(m, CPU_EBX), 5 + 4 + 3 + 2 + 1);
     tc_eq(tc_reg(m, CPU_EDX), 5 + 4 + 3 + 2 + 1);
     tc_eq(tc_reg(m, CPU_ESI), 1);
+    tc_eq(tc_reg(m, CPU_EDI), 5 * 3);
     tc_free(m);
     ck_assert_int_eq(chain_same_end(smc_beside_src), CPU_STOP_HLT);
 }
@@ -233,7 +234,8 @@ END_TEST
 static const char thread16_src[] =
     "bits 16\nstart: mov ax, 0x18\nmov ss, ax\nmov sp, 0x0004\nmov esi, 0x20000\n"
     "mov edi, 0x20100\nmov cx, 30\nmov bx, 0x1357\nmov dx, 0x2468\n"
-    "l: mov ax, [esi]\nadd ax, [esi + 2]\nadc [edi + 4], ax\ninc bx\ndec dx\n"
+    "l: mov ax, [esi]\nadd ax, [esi + 2]\nadc [edi + 4], ax\nadc word [edi + 8], 0\n"
+    "sub dword [edi + 12], 0x12345\ncmp word [edi + 8], 3\ninc bx\ndec dx\n"
     "push ax\npush bx\npush sp\npop bp\npop bx\npop ax\ncmp ax, dx\njb s1\n"
     "sub dx, bx\ns1: jg s2\ninc dx\ns2: jz s3\ntest dx, 1\njnz s3\n"
     "xor bx, 0x5555\ns3: cmp bx, [edi + 4]\njle near s4\ndec bp\ns4: jmp short s5\n"
