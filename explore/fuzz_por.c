@@ -99,7 +99,7 @@ static const uint64_t *dec_ids(const xpl_por *p, uint32_t j, uint32_t n, vmm_foo
         if (s > (uint32_t)s0 && dec >= 0) break;
         if (s == (uint32_t)s0) { first = ids; nfirst = nids; }
         for (int k = 0; k < VMM_FP_WORDS; k++) { seg->r[k] |= fp->r[k]; seg->w[k] |= fp->w[k]; }
-        seg->time |= fp->time;
+        seg->time |= fp->time | fp->tread;   /* a whole decision's segment: no slack kept */
         seg->all |= fp->all;
     }
     *known = 1;
@@ -283,9 +283,13 @@ static void races(xpl_por *p, const eng_decision *log, uint32_t nlog) {
         const vmm_footprint *fb, *fa;
         uint64_t x = step_ran(p, log, nlog, b, &fb);
         if (!fb) continue;
+        /* b run before a starts no earlier than a did (at most cb - ca earlier); a
+        ** then starts no later than where b ended (a wait for b counts too) */
+        uint64_t cb = vmm_por_step_cycle(p->v, b), end = vmm_por_step_cycle(p->v, b + 1);
         for (uint32_t a = b; a-- > 0 && b - a <= POR_RACE_SPAN;) {
-            uint64_t y = step_ran(p, log, nlog, a, &fa);
-            if (!fa || (x && x == y) || !vmm_fp_conflict(fa, fb)) continue;
+            uint64_t y = step_ran(p, log, nlog, a, &fa), ca = vmm_por_step_cycle(p->v, a);
+            if (!fa || (x && x == y)) continue;
+            if (!vmm_fp_conflict_moved(fa, fb, end - ca, cb - ca)) continue;
             if (made_by(p, a, x)) continue;   /* b runs what a made: never before it */
             backtrack_add(p, log, a, x);
         }
