@@ -205,6 +205,76 @@ def test_por_is_sound_on_small_scenarios(tmp_path):
     assert plain == red == 9
 
 
+TIME_EVENTS = """name: four global events, two reading the clock (a global time-out, the system time)
+vms:
+  - { name: sys, system: true }
+  - { name: dos1 }
+vxds:
+  - name: DRV
+    asm: |
+      %include "vmm.inc"
+      Control_Proc:
+              clc
+              ret
+      start:  mov     esi, ev_a
+              VMMcall Schedule_Global_Event
+              mov     esi, ev_b
+              VMMcall Schedule_Global_Event
+              mov     esi, ev_c
+              VMMcall Schedule_Global_Event
+              mov     esi, ev_d
+              VMMcall Schedule_Global_Event
+              ret
+      ev_a:   VMMcall Get_System_Time
+              mov     [ta], eax
+              ret
+      ev_b:   mov     eax, 1
+              mov     esi, to_cb
+              xor     edx, edx
+              VMMcall Set_Global_Time_Out
+              ret
+      to_cb:  VMMcall Get_System_Time
+              mov     [tcb], eax
+              ret
+      ev_c:   inc     dword [cnt]
+              mov     dword [last], 3
+              mov     ecx, @SPIN@
+      .spin:  dec     ecx
+              jnz     .spin
+              ret
+      ev_d:   inc     dword [cnt]
+              mov     dword [last], 4
+              ret
+      ta:     dd 0
+      tcb:    dd 0
+      cnt:    dd 0
+      last:   dd 0
+timeline:
+  - { at: 5000, vm: dos1, do: release_time_slice }
+  - { at: 10000, vm: sys, do: call(DRV.start) }
+expect:
+  - memory: { label: DRV.cnt, value: 2 }
+"""
+
+
+def test_por_clock_reads_depend_only_on_steps_that_move_them(tmp_path):
+    """A read of the system time (Get_System_Time, a global time-out's due tick) gives
+    the same result anywhere in its millisecond: steps too short to move it out are
+    independent of it (24 orders, 2 runs). When ev_c spins for more than a
+    millisecond, the orders of ev_c against the readers give other times (4 outcomes):
+    the reduced walk still reaches every one."""
+    short = tmp_path / "time_short.yaml"
+    short.write_text(TIME_EVENTS.replace("@SPIN@", "1"))
+    plain, red = soundness(short, tmp_path, "time_short")
+    assert plain == 24 and red == 2
+    long_ = tmp_path / "time_long.yaml"
+    long_.write_text(TIME_EVENTS.replace("@SPIN@", "30000"))
+    plain, red = soundness(long_, tmp_path, "time_long")
+    s = summary(run_vmmsim("fuzz", long_, "--strategy", "dfs", "--outcomes", "--runs", 100,
+                           "--json", "--quiet").stdout)
+    assert s["distinct_outcomes"] == 4 and plain == 24 and 2 < red < plain
+
+
 def test_por_usage():
     run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--por", check_codes=(2,))
     run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--por", "--deepen",

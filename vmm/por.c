@@ -45,11 +45,11 @@ int vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b) {
 }
 
 int vmm_fp_conflict_moved(const vmm_footprint *a, const vmm_footprint *b,
-                          uint64_t a_later, uint64_t b_earlier) {
+                          uint64_t a_later, uint64_t b_earlier, uint64_t b_later) {
     assert(a != NULL && b != NULL);
     if (a->time || b->time || a->all || b->all) return 1;
     if (a->tread && a_later > a->thi) return 1;
-    if (b->tread && b_earlier > b->tlo) return 1;
+    if (b->tread && (b_earlier > b->tlo || b_later > b->thi)) return 1;
     return fp_sets_meet(a, b);
 }
 
@@ -109,8 +109,9 @@ int vmmi_por_open(vmm_state *v) {
         v->por.dstep = calloc(VMM_CHOICE_LOG, sizeof *v->por.dstep);
         v->por.ids = calloc(VMM_POR_IDS_POOL, sizeof *v->por.ids);
         v->por.cyc = calloc(VMM_POR_STEPS_MAX + 1, sizeof *v->por.cyc);
+        v->por.idle = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.idle);
         if (!v->por.fp || !v->por.off || !v->por.dec || !v->por.ser || !v->por.dstep || !v->por.ids ||
-            !v->por.cyc) {
+            !v->por.cyc || !v->por.idle) {
             vmmi_por_free(v);
             return VMM_ENOMEM;
         }
@@ -122,8 +123,8 @@ int vmmi_por_open(vmm_state *v) {
 void vmmi_por_free(vmm_state *v) {
     assert(v != NULL);
     free(v->por.fp); free(v->por.off); free(v->por.dec); free(v->por.ser); free(v->por.dstep);
-    free(v->por.ids); free(v->por.cyc);
-    v->por.cyc = NULL;
+    free(v->por.ids); free(v->por.cyc); free(v->por.idle);
+    v->por.cyc = NULL; v->por.idle = NULL;
     v->por.fp = NULL; v->por.off = NULL; v->por.dec = NULL; v->por.ser = NULL; v->por.dstep = NULL;
     v->por.ids = NULL;
 }
@@ -152,6 +153,7 @@ void vmmi_por_enter(vmm_state *v, uint32_t cb) {
 void vmmi_por_reset(vmm_state *v) {
     assert(v != NULL);
     memset(&v->por.cur, 0, sizeof v->por.cur);
+    v->por.idle_cur = 0;
     v->por.n = v->por.ndec = v->por.nids = 0;
     if (v->por.off) v->por.off[0] = 0;
 }
@@ -162,8 +164,10 @@ static void close_segment(vmm_state *v) {
     if (v->por.n > 0) {
         v->por.fp[v->por.n - 1] = v->por.cur;
         v->por.ser[v->por.n - 1] = v->ev.serial;
+        v->por.idle[v->por.n - 1] = v->por.idle_cur;
     }
     memset(&v->por.cur, 0, sizeof v->por.cur);
+    v->por.idle_cur = 0;
 }
 
 /* Before a choice point of n options is answered: close the previous segment, keep
@@ -199,6 +203,21 @@ void vmmi_por_finish(vmm_state *v) {
 uint64_t vmm_por_step_cycle(const vmm_state *v, uint32_t s) {
     assert(v != NULL);
     return v->por.fp && s <= v->por.n ? v->por.cyc[s] : 0;
+}
+
+/* The run loop skips to to_cyc: no code can run until then (run.c). */
+void vmmi_por_idle(vmm_state *v, uint64_t to_cyc) {
+    assert(v != NULL && v->por.fp != NULL);
+    uint64_t now = vmmi_cycles(v);
+    if (to_cyc > now) v->por.idle_cur += to_cyc - now;
+}
+
+uint64_t vmm_por_step_busy(const vmm_state *v, uint32_t s) {
+    assert(v != NULL);
+    if (!v->por.fp || s >= v->por.n) return 0;
+    uint64_t len = v->por.cyc[s + 1] - v->por.cyc[s];
+    assert(v->por.idle[s] <= len);
+    return len - v->por.idle[s];
 }
 
 uint32_t vmm_por_steps(const vmm_state *v) {
