@@ -194,11 +194,11 @@ int vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, u
     t.ref = ref;
     t.link = link;
     if (type == VMM_TOT_VM) {
-        vmmi_por_time(v);   /* a VM's execution time: every step's cycles count */
+        vmmi_por_time(v);   /* a VM's execution time: every step's cycles count (por.c) */
         t.due_cyc = exec_cyc(v, vm) + ms_cyc(v, ms);
         t.due_ms = exec_cyc(v, vm) * 1000 / hz(v) + ms;
     } else {
-        por_timeout_read(v, ms_cyc(v, ms));
+        if (v->por.fp) por_timeout_read(v, ms_cyc(v, ms));
         t.due_cyc = vmmi_cycles(v) + ms_cyc(v, ms);
         t.due_ms = vmmi_tm_sys_ms(v) + ms;
     }
@@ -240,8 +240,10 @@ int vmmi_tm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     case 0x3E: vmmi_tm_cancel(v, r->esi, 0); return VMM_OK;
     case 0x3F: {                                                           /* Get_System_Time */
         uint64_t lo, hi;
-        ms_range(v, &lo, &hi);
-        vmmi_por_time_read(v, lo, hi);
+        if (v->por.fp) {
+            ms_range(v, &lo, &hi);
+            vmmi_por_time_read(v, lo, hi);
+        }
         r->eax = (uint32_t)vmmi_tm_sys_ms(v);
         return VMM_OK;
     }
