@@ -205,56 +205,15 @@ def test_por_is_sound_on_small_scenarios(tmp_path):
     assert plain == red == 9
 
 
-TIME_EVENTS = """name: four global events, two reading the clock (a global time-out, the system time)
-vms:
-  - { name: sys, system: true }
-  - { name: dos1 }
-vxds:
-  - name: DRV
-    asm: |
-      %include "vmm.inc"
-      Control_Proc:
-              clc
-              ret
-      start:  mov     esi, ev_a
-              VMMcall Schedule_Global_Event
-              mov     esi, ev_b
-              VMMcall Schedule_Global_Event
-              mov     esi, ev_c
-              VMMcall Schedule_Global_Event
-              mov     esi, ev_d
-              VMMcall Schedule_Global_Event
-              ret
-      ev_a:   VMMcall Get_System_Time
-              mov     [ta], eax
-              ret
-      ev_b:   mov     eax, 1
-              mov     esi, to_cb
-              xor     edx, edx
-              VMMcall Set_Global_Time_Out
-              ret
-      to_cb:  VMMcall Get_System_Time
-              mov     [tcb], eax
-              ret
-      ev_c:   inc     dword [cnt]
-              mov     dword [last], 3
-              mov     ecx, @SPIN@
-      .spin:  dec     ecx
-              jnz     .spin
-              ret
-      ev_d:   inc     dword [cnt]
-              mov     dword [last], 4
-              ret
-      ta:     dd 0
-      tcb:    dd 0
-      cnt:    dd 0
-      last:   dd 0
-timeline:
-  - { at: 5000, vm: dos1, do: release_time_slice }
-  - { at: 10000, vm: sys, do: call(DRV.start) }
-expect:
-  - memory: { label: DRV.cnt, value: 2 }
-"""
+# The same four events, ev_a and ev_b reading the clock, ev_c spinning @SPIN@ times.
+TIME_EVENTS = FOUR_EVENTS.replace("two of them dependent", "two reading the clock").replace(
+    "mov     dword [va], 1", "VMMcall Get_System_Time\n              mov     [va], eax").replace(
+    "ev_b:   mov     dword [vb], 1", "ev_b:   mov     eax, 1\n              mov     esi, to_cb\n"
+    "              xor     edx, edx\n              VMMcall Set_Global_Time_Out\n              ret\n      "
+    "to_cb:  VMMcall Get_System_Time\n              mov     [vb], eax").replace(
+    "mov     dword [last], 3", "mov     dword [last], 3\n              mov     ecx, @SPIN@\n"
+    "      .spin:  dec     ecx\n              jnz     .spin").replace(
+    "@EXPECT@", "  - memory: { label: DRV.cnt, value: 2 }")
 
 
 def test_por_clock_reads_depend_only_on_steps_that_move_them(tmp_path):
@@ -263,6 +222,7 @@ def test_por_clock_reads_depend_only_on_steps_that_move_them(tmp_path):
     independent of it (24 orders, 2 runs). When ev_c spins for more than a
     millisecond, the orders of ev_c against the readers give other times (4 outcomes):
     the reduced walk still reaches every one."""
+    assert "Get_System_Time" in TIME_EVENTS and "@SPIN@" in TIME_EVENTS
     short = tmp_path / "time_short.yaml"
     short.write_text(TIME_EVENTS.replace("@SPIN@", "1"))
     plain, red = soundness(short, tmp_path, "time_short")
