@@ -32,6 +32,7 @@ static void fp_add(vmm_footprint *f, uint64_t key, int write) {
 }
 
 static int fp_sets_meet(const vmm_footprint *a, const vmm_footprint *b) {
+    assert(a != NULL && b != NULL);
     for (int k = 0; k < VMM_FP_WORDS; k++)
         if ((a->w[k] & (b->w[k] | b->r[k])) | (a->r[k] & b->w[k])) return 1;
     return 0;

@@ -56,6 +56,7 @@ static void ms_range(const vmm_state *v, uint64_t *lo, uint64_t *hi) {
 ** dispatched) is left to the coarse rule. */
 static void por_timeout_read(vmm_state *v, uint64_t d) {
     uint64_t lo, hi, now = vmmi_cycles(v);
+    assert(v->por.fp != NULL && now + d >= now);
     if (d == 0) { vmmi_por_time(v); return; }
     ms_range(v, &lo, &hi);
     uint64_t k = first_tick(v, now + d);
