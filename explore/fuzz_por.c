@@ -99,7 +99,7 @@ static const uint64_t *dec_ids(const xpl_por *p, uint32_t j, uint32_t n, vmm_foo
         if (s > (uint32_t)s0 && dec >= 0) break;
         if (s == (uint32_t)s0) { first = ids; nfirst = nids; }
         for (int k = 0; k < VMM_FP_WORDS; k++) { seg->r[k] |= fp->r[k]; seg->w[k] |= fp->w[k]; }
-        seg->time |= fp->time;
+        seg->time |= fp->time | fp->tread;   /* a whole decision's segment: no slack kept */
         seg->all |= fp->all;
     }
     *known = 1;
@@ -274,7 +274,11 @@ static uint64_t step_ran(const xpl_por *p, const eng_decision *log, uint32_t nlo
 }
 
 /* The races of the finished run: every pair of conflicting steps (a < b) that ran
-** different options, b at or after the run's branch (earlier pairs were seen). */
+** different options, b at or after the run's branch (earlier pairs were seen). For
+** clock reads with slack, b run before a starts at most cb - ca earlier; a then
+** starts at most that plus b's busy cycles later (a wait for b to fall due counts
+** too), and b itself at most the busy cycles of a..b-1 later (work moved past an
+** idle gap). Idle gaps do not move: they end at an event's fixed time. */
 static void races(xpl_por *p, const eng_decision *log, uint32_t nlog) {
     assert(p && log);
     int64_t b0 = p->prefix ? vmm_por_decision_step(p->v, p->prefix - 1) : 0;
@@ -283,9 +287,12 @@ static void races(xpl_por *p, const eng_decision *log, uint32_t nlog) {
         const vmm_footprint *fb, *fa;
         uint64_t x = step_ran(p, log, nlog, b, &fb);
         if (!fb) continue;
+        uint64_t cb = vmm_por_step_cycle(p->v, b), bb = vmm_por_step_busy(p->v, b), work = 0;
         for (uint32_t a = b; a-- > 0 && b - a <= POR_RACE_SPAN;) {
-            uint64_t y = step_ran(p, log, nlog, a, &fa);
-            if (!fa || (x && x == y) || !vmm_fp_conflict(fa, fb)) continue;
+            uint64_t y = step_ran(p, log, nlog, a, &fa), ca = vmm_por_step_cycle(p->v, a);
+            work += vmm_por_step_busy(p->v, a);
+            if (!fa || (x && x == y)) continue;
+            if (!vmm_fp_conflict_moved(fa, fb, (cb - ca) + bb, cb - ca, work)) continue;
             if (made_by(p, a, x)) continue;   /* b runs what a made: never before it */
             backtrack_add(p, log, a, x);
         }

@@ -205,6 +205,36 @@ def test_por_is_sound_on_small_scenarios(tmp_path):
     assert plain == red == 9
 
 
+# The same four events, ev_a and ev_b reading the clock, ev_c spinning @SPIN@ times.
+TIME_EVENTS = FOUR_EVENTS.replace("two of them dependent", "two reading the clock").replace(
+    "mov     dword [va], 1", "VMMcall Get_System_Time\n              mov     [va], eax").replace(
+    "ev_b:   mov     dword [vb], 1", "ev_b:   mov     eax, 1\n              mov     esi, to_cb\n"
+    "              xor     edx, edx\n              VMMcall Set_Global_Time_Out\n              ret\n      "
+    "to_cb:  VMMcall Get_System_Time\n              mov     [vb], eax").replace(
+    "mov     dword [last], 3", "mov     dword [last], 3\n              mov     ecx, @SPIN@\n"
+    "      .spin:  dec     ecx\n              jnz     .spin").replace(
+    "@EXPECT@", "  - memory: { label: DRV.cnt, value: 2 }")
+
+
+def test_por_clock_reads_depend_only_on_steps_that_move_them(tmp_path):
+    """A read of the system time (Get_System_Time, a global time-out's due tick) gives
+    the same result anywhere in its millisecond: steps too short to move it out are
+    independent of it (24 orders, 2 runs). When ev_c spins for more than a
+    millisecond, the orders of ev_c against the readers give other times (4 outcomes):
+    the reduced walk still reaches every one."""
+    assert "Get_System_Time" in TIME_EVENTS and "@SPIN@" in TIME_EVENTS
+    short = tmp_path / "time_short.yaml"
+    short.write_text(TIME_EVENTS.replace("@SPIN@", "1"))
+    plain, red = soundness(short, tmp_path, "time_short")
+    assert plain == 24 and red == 2
+    long_ = tmp_path / "time_long.yaml"
+    long_.write_text(TIME_EVENTS.replace("@SPIN@", "30000"))
+    plain, red = soundness(long_, tmp_path, "time_long")
+    s = summary(run_vmmsim("fuzz", long_, "--strategy", "dfs", "--outcomes", "--runs", 100,
+                           "--json", "--quiet").stdout)
+    assert s["distinct_outcomes"] == 4 and plain == 24 and 2 < red < plain
+
+
 def test_por_usage():
     run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--por", check_codes=(2,))
     run_vmmsim("fuzz", scen("bug_nc_before_idle"), "--strategy", "dfs", "--por", "--deepen",

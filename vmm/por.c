@@ -31,12 +31,27 @@ static void fp_add(vmm_footprint *f, uint64_t key, int write) {
     set[b >> 6] |= 1ull << (b & 63);
 }
 
-int vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b) {
+static int fp_sets_meet(const vmm_footprint *a, const vmm_footprint *b) {
     assert(a != NULL && b != NULL);
-    if (a->time || b->time || a->all || b->all) return 1;
     for (int k = 0; k < VMM_FP_WORDS; k++)
         if ((a->w[k] & (b->w[k] | b->r[k])) | (a->r[k] & b->w[k])) return 1;
     return 0;
+}
+
+/* Without the cycles two segments move by, a clock read of either kind conflicts. */
+int vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b) {
+    assert(a != NULL && b != NULL);
+    if (a->time || b->time || a->all || b->all || a->tread || b->tread) return 1;
+    return fp_sets_meet(a, b);
+}
+
+int vmm_fp_conflict_moved(const vmm_footprint *a, const vmm_footprint *b,
+                          uint64_t a_later, uint64_t b_earlier, uint64_t b_later) {
+    assert(a != NULL && b != NULL);
+    if (a->time || b->time || a->all || b->all) return 1;
+    if (a->tread && a_later > a->thi) return 1;
+    if (b->tread && (b_earlier > b->tlo || b_later > b->thi)) return 1;
+    return fp_sets_meet(a, b);
 }
 
 void vmmi_por_tag(vmm_state *v, uint32_t tag, int write) {
@@ -48,6 +63,23 @@ void vmmi_por_tag(vmm_state *v, uint32_t tag, int write) {
 void vmmi_por_time(vmm_state *v) {
     assert(v != NULL);
     if (v->por.fp) v->por.cur.time = 1;
+}
+
+/* A clock read at this cycle whose result is the same at any cycle of [lo_cyc,
+** hi_cyc]: the segment may move that far without changing it (por.c's refinement
+** of "a time read depends on every step": only a step long enough to move the read
+** out of its range conflicts with it). */
+void vmmi_por_time_read(vmm_state *v, uint64_t lo_cyc, uint64_t hi_cyc) {
+    assert(v != NULL && lo_cyc <= hi_cyc);
+    if (!v->por.fp) return;
+    uint64_t now = vmmi_cycles(v);
+    if (now < lo_cyc || now > hi_cyc) { v->por.cur.time = 1; return; }
+    uint32_t lo = now - lo_cyc > UINT32_MAX ? UINT32_MAX : (uint32_t)(now - lo_cyc);
+    uint32_t hi = hi_cyc - now > UINT32_MAX ? UINT32_MAX : (uint32_t)(hi_cyc - now);
+    vmm_footprint *f = &v->por.cur;
+    if (!f->tread || lo < f->tlo) f->tlo = lo;
+    if (!f->tread || hi < f->thi) f->thi = hi;
+    f->tread = 1;
 }
 
 /* The VMM's own reads and writes of guest memory (VM status, client registers). */
@@ -77,7 +109,10 @@ int vmmi_por_open(vmm_state *v) {
         v->por.ser = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.ser);
         v->por.dstep = calloc(VMM_CHOICE_LOG, sizeof *v->por.dstep);
         v->por.ids = calloc(VMM_POR_IDS_POOL, sizeof *v->por.ids);
-        if (!v->por.fp || !v->por.off || !v->por.dec || !v->por.ser || !v->por.dstep || !v->por.ids) {
+        v->por.cyc = calloc(VMM_POR_STEPS_MAX + 1, sizeof *v->por.cyc);
+        v->por.idle = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.idle);
+        if (!v->por.fp || !v->por.off || !v->por.dec || !v->por.ser || !v->por.dstep || !v->por.ids ||
+            !v->por.cyc || !v->por.idle) {
             vmmi_por_free(v);
             return VMM_ENOMEM;
         }
@@ -89,7 +124,8 @@ int vmmi_por_open(vmm_state *v) {
 void vmmi_por_free(vmm_state *v) {
     assert(v != NULL);
     free(v->por.fp); free(v->por.off); free(v->por.dec); free(v->por.ser); free(v->por.dstep);
-    free(v->por.ids);
+    free(v->por.ids); free(v->por.cyc); free(v->por.idle);
+    v->por.cyc = NULL; v->por.idle = NULL;
     v->por.fp = NULL; v->por.off = NULL; v->por.dec = NULL; v->por.ser = NULL; v->por.dstep = NULL;
     v->por.ids = NULL;
 }
@@ -118,6 +154,7 @@ void vmmi_por_enter(vmm_state *v, uint32_t cb) {
 void vmmi_por_reset(vmm_state *v) {
     assert(v != NULL);
     memset(&v->por.cur, 0, sizeof v->por.cur);
+    v->por.idle_cur = 0;
     v->por.n = v->por.ndec = v->por.nids = 0;
     if (v->por.off) v->por.off[0] = 0;
 }
@@ -128,8 +165,10 @@ static void close_segment(vmm_state *v) {
     if (v->por.n > 0) {
         v->por.fp[v->por.n - 1] = v->por.cur;
         v->por.ser[v->por.n - 1] = v->ev.serial;
+        v->por.idle[v->por.n - 1] = v->por.idle_cur;
     }
     memset(&v->por.cur, 0, sizeof v->por.cur);
+    v->por.idle_cur = 0;
 }
 
 /* Before a choice point of n options is answered: close the previous segment, keep
@@ -147,6 +186,7 @@ void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids) {
     for (uint32_t k = 0; k < keep; k++) v->por.ids[v->por.nids + k] = ids[k];
     v->por.nids += keep;
     v->por.off[s + 1] = v->por.nids;
+    v->por.cyc[s] = vmmi_cycles(v);
     v->por.dec[s] = n >= 2 ? (int32_t)v->por.ndec : -1;
     if (n >= 2) v->por.dstep[v->por.ndec++] = s;
 }
@@ -157,7 +197,28 @@ void vmmi_por_finish(vmm_state *v) {
         int all = v->por.cur.all;
         close_segment(v);
         v->por.fp[v->por.n - 1].all |= all;
+        v->por.cyc[v->por.n] = vmmi_cycles(v);
     }
+}
+
+uint64_t vmm_por_step_cycle(const vmm_state *v, uint32_t s) {
+    assert(v != NULL);
+    return v->por.fp && s <= v->por.n ? v->por.cyc[s] : 0;
+}
+
+/* The run loop skips to to_cyc: no code can run until then (run.c). */
+void vmmi_por_idle(vmm_state *v, uint64_t to_cyc) {
+    assert(v != NULL && v->por.fp != NULL);
+    uint64_t now = vmmi_cycles(v);
+    if (to_cyc > now) v->por.idle_cur += to_cyc - now;
+}
+
+uint64_t vmm_por_step_busy(const vmm_state *v, uint32_t s) {
+    assert(v != NULL);
+    if (!v->por.fp || s >= v->por.n) return 0;
+    uint64_t len = v->por.cyc[s + 1] - v->por.cyc[s];
+    assert(v->por.idle[s] <= len);
+    return len - v->por.idle[s];
 }
 
 uint32_t vmm_por_steps(const vmm_state *v) {

@@ -397,6 +397,7 @@ int vmmi_run_loop(vmm_state *v) {
         uint64_t next = vmmi_win_until(v);    /* a waiting stimulus's last cycle */
         if (eng_queue_peek(v->q, &ev) == ENG_OK && ev.cycle < next) next = ev.cycle;
         if (next == UINT64_MAX) break;
+        if (v->por.fp) vmmi_por_idle(v, next < v->m.max_cycles ? next : v->m.max_cycles);
         cpu_set_cycles(v->cpu, next < v->m.max_cycles ? next : v->m.max_cycles);
     }
     return v->run.err;

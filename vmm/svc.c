@@ -173,7 +173,9 @@ static int cb_in_esi(uint32_t num) {
 /* What a service reads and changes of the VMM's state, by the table it works on
 ** (partial-order reduction, por.c): every service of a family reads and writes its
 ** tag; services that hand out handles share the serial counter; services that read
-** the clock (or set a time from it) depend on every step. Unlisted ones share MISC. */
+** a VM's execution time (Get_VM_Exec_Time, Adjust_Execution_Time) depend on every
+** step; the system time's readers record their own slack (timer.c). Unlisted ones
+** share MISC. */
 static void svc_footprint(vmm_state *v, uint32_t dev, uint32_t num) {
     assert(v->por.fp != NULL);
     uint32_t tag = VMM_POR_MISC, serial = 0, time = 0;
@@ -197,7 +199,8 @@ static void svc_footprint(vmm_state *v, uint32_t dev, uint32_t num) {
     } else if (num == 0x3A) {
         tag = VMM_POR_IDLE;
     } else if (num >= 0x3C && num <= 0x40) {
-        tag = VMM_POR_TM, serial = 1, time = 1;
+        if (num == 0x3F) return;   /* Get_System_Time: its read only (timer.c) */
+        tag = VMM_POR_TM, serial = 1, time = num == 0x40;
     } else if (num == 0x1E || (num >= 0x2B && num <= 0x39) || num == 0x3B) {
         tag = VMM_POR_SCHED, time = num == 0x37;
     }

@@ -41,6 +41,31 @@ static uint64_t first_tick(const vmm_state *v, uint64_t c) {
     return k;
 }
 
+/* Partial-order reduction (por.c): the cycles around now at which a read of the
+** system time gives the same millisecond. */
+static void ms_range(const vmm_state *v, uint64_t *lo, uint64_t *hi) {
+    uint64_t ms = vmmi_tm_sys_ms(v);
+    *lo = (ms * hz(v) + 999) / 1000;
+    *hi = ((ms + 1) * hz(v) + 999) / 1000 - 1;
+    assert(*lo <= vmmi_cycles(v) && vmmi_cycles(v) <= *hi);
+}
+
+/* A global time-out set now, due_cyc = now + d: its result (due_ms, the tick it
+** falls due at) is the same while now stays in its millisecond and due_cyc between
+** the tick before that tick and it. d = 0 (due at once, a tie with the tick being
+** dispatched) is left to the coarse rule. */
+static void por_timeout_read(vmm_state *v, uint64_t d) {
+    uint64_t lo, hi, now = vmmi_cycles(v);
+    assert(v->por.fp != NULL && now + d >= now);
+    if (d == 0) { vmmi_por_time(v); return; }
+    ms_range(v, &lo, &hi);
+    uint64_t k = first_tick(v, now + d);
+    uint64_t tlo = k == 0 ? 0 : tick_cycle(v, k - 1) + 1, thi = tick_cycle(v, k);
+    tlo = tlo > d ? tlo - d : 0;
+    thi -= d;
+    vmmi_por_time_read(v, lo > tlo ? lo : tlo, hi < thi ? hi : thi);
+}
+
 static uint64_t exec_cyc(const vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
     return v->vm[vm].exec_cycles + (vm == v->run.cur ? vmmi_cycles(v) - v->vm[vm].run_since : 0);
@@ -170,9 +195,11 @@ int vmmi_tm_set(vmm_state *v, int type, uint32_t vm, uint32_t ms, uint32_t cb, u
     t.ref = ref;
     t.link = link;
     if (type == VMM_TOT_VM) {
+        vmmi_por_time(v);   /* a VM's execution time: every step's cycles count (por.c) */
         t.due_cyc = exec_cyc(v, vm) + ms_cyc(v, ms);
         t.due_ms = exec_cyc(v, vm) * 1000 / hz(v) + ms;
     } else {
+        if (v->por.fp) por_timeout_read(v, ms_cyc(v, ms));
         t.due_cyc = vmmi_cycles(v) + ms_cyc(v, ms);
         t.due_ms = vmmi_tm_sys_ms(v) + ms;
     }
@@ -212,7 +239,15 @@ int vmmi_tm_svc(vmm_state *v, vmm_call *c, uint32_t num) {
             return vmmi_fail(v, VMM_EGUEST, "Set_VM_Time_Out: 0x%08x is not a VM handle", r->ebx);
         return vmmi_tm_set(v, VMM_TOT_VM, (uint32_t)vm, r->eax, r->esi, r->edx, 0, &r->esi);
     case 0x3E: vmmi_tm_cancel(v, r->esi, 0); return VMM_OK;
-    case 0x3F: r->eax = (uint32_t)vmmi_tm_sys_ms(v); return VMM_OK;         /* Get_System_Time */
+    case 0x3F: {                                                           /* Get_System_Time */
+        uint64_t lo, hi;
+        if (v->por.fp) {
+            ms_range(v, &lo, &hi);
+            vmmi_por_time_read(v, lo, hi);
+        }
+        r->eax = (uint32_t)vmmi_tm_sys_ms(v);
+        return VMM_OK;
+    }
     case 0x40: case 0xD0:                         /* Get_(Last_Updated_)VM_Exec_Time */
         if ((vm = vmmi_vm_of_handle(v, r->ebx)) < 0)
             return vmmi_fail(v, VMM_EGUEST, "Get_VM_Exec_Time: 0x%08x is not a VM handle", r->ebx);

@@ -362,15 +362,30 @@ unsigned vmm_explore(const vmm_state *v);
 ** the next — touched: guest memory read and written (the ring-0 stacks excepted) and
 ** VMM state read and changed through services and the VMM's own steps, as 256-bit
 ** sets (a collision only makes two segments look dependent); `time` when the segment
-** read the clock (it depends on every other), `all` when it is not known. */
+** read the clock in a way any other segment's cycles change (it depends on every
+** other), `all` when it is not known. `tread` when it read the clock only in ways
+** that give the same result anywhere in a range of cycles (the system time in ms, a
+** global time-out's tick): its reads may move tlo cycles earlier and thi later. */
 #define VMM_FP_WORDS 4
 typedef struct vmm_footprint {
     uint64_t r[VMM_FP_WORDS], w[VMM_FP_WORDS];
-    uint8_t  time, all;
+    uint32_t tlo, thi;
+    uint8_t  time, all, tread;
 } vmm_footprint;
 /* 1 when the order of the two segments may matter: one writes what the other reads
 ** or writes, or either reads the clock or is unknown. */
 int      vmm_fp_conflict(const vmm_footprint *a, const vmm_footprint *b);
+/* The same for a segment a and a later one b run in the other order: a then starts
+** at most a_later cycles later, b at most b_earlier earlier or b_later later, so a
+** clock read within its slack (tread) gives the same result and is no conflict. */
+int      vmm_fp_conflict_moved(const vmm_footprint *a, const vmm_footprint *b,
+                               uint64_t a_later, uint64_t b_earlier, uint64_t b_later);
+/* The cycle at which step s began (s == vmm_por_steps: the run's end); 0 when not
+** recorded. */
+uint64_t vmm_por_step_cycle(const vmm_state *v, uint32_t s);
+/* Step s's busy cycles: its segment's length but the cycles skipped with no code to
+** run (time a reordering cannot move); 0 when not recorded. */
+uint64_t vmm_por_step_busy(const vmm_state *v, uint32_t s);
 /* The last run's steps: one per choice point reached, a decision (two options or more)
 ** or not (one option), the first VMM_POR_STEPS_MAX of them; each with the identity of
 ** each option (nids 0: none; an id 0 is no identity) and the footprint of its segment

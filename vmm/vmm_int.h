@@ -340,6 +340,9 @@ typedef struct vmm_por_st {
     int32_t  *dec;            /* per step: its decision, -1: one option */
     uint32_t *ser;            /* per step: v->ev.serial when its segment ended */
     uint32_t *dstep;          /* per decision: its step */
+    uint64_t *cyc;            /* per step: the cycle it began at; cyc[n]: the run's end */
+    uint64_t *idle;           /* per step: cycles its segment skipped, no code to run */
+    uint64_t  idle_cur;       /* the same for the segment being recorded */
     uint64_t *ids;
     uint32_t  n, ndec, nids;
     vmm_footprint cur;        /* the segment being recorded */
@@ -525,6 +528,8 @@ void vmmi_por_free(vmm_state *v);
 void vmmi_por_reset(vmm_state *v);
 void vmmi_por_tag(vmm_state *v, uint32_t tag, int write);
 void vmmi_por_time(vmm_state *v);
+void vmmi_por_time_read(vmm_state *v, uint64_t lo_cyc, uint64_t hi_cyc);
+void vmmi_por_idle(vmm_state *v, uint64_t to_cyc);
 void vmmi_por_mem(vmm_state *v, uint32_t lin, uint32_t n, int write);
 void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids);
 void vmmi_por_finish(vmm_state *v);

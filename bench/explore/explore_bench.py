@@ -177,6 +177,7 @@ def table(summary):
     labels = [l for l, _, _ in STRATEGIES]
     lines = ["| scenario | " + " | ".join(labels) + " | best | random / best |",
              "|---|" + "---|" * (len(labels) + 2)]
+    tenfold = 0
     for scen in sorted(summary):
         row = summary[scen]
         meds = {l: (row[l]["median"] if row[l]["median"] is not None else math.inf)
@@ -185,6 +186,9 @@ def table(summary):
         ratio = meds["random"] / meds[best] if meds[best] not in (0, math.inf) else math.nan
         lines.append(f"| {scen} | " + " | ".join(fmt(row[l]) for l in labels if l in row)
                      + f" | {best} | {ratio:.2f} |")
+        tenfold += ratio >= 10
+    lines.append("")
+    lines.append(f"random / best >= 10 in {tenfold} of {len(summary)} scenarios")
     return "\n".join(lines) + "\n"
 
 
