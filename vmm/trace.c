@@ -161,7 +161,7 @@ static const char *pick(const char *const *names, uint32_t n, uint64_t i) {
 
 /* IOTRAP (IOT-2, docs/trace-format.md): a trapped instruction, a handler call, the end. */
 static void fmt_iotrap(out *o, const vmm_state *v, const uint64_t *a) {
-    static const char *const op[] = { "fault", "call", "done" };
+    static const char *const op[] = { "fault", "call", "done", "install" };
     uint32_t vm = (uint32_t)(a[0] >> 8 & 0xFF), port = (uint32_t)(a[0] >> 16 & 0xFFFF);
     char where[VMM_NAME_MAX * 3 + 16];
     assert(o && a);
@@ -175,7 +175,11 @@ static void fmt_iotrap(out *o, const vmm_state *v, const uint64_t *a) {
     } else if ((a[0] & 0xFF) == 1) {
         put(o, " type=0x%02x", (uint32_t)a[1]);
         put_label(o, v, "handler", (uint32_t)a[2]);
-        put(o, " value=0x%02x", (uint32_t)a[3]);
+        put(o, " addr=0x%08x value=0x%02x", (uint32_t)a[2], (uint32_t)a[3]);
+    } else if ((a[0] & 0xFF) == 3) {   /* IOT-1: ok=0 when refused */
+        put(o, " ok=%u", (unsigned)(a[1] & 1));
+        put_label(o, v, "handler", (uint32_t)a[2]);
+        put(o, " addr=0x%08x", (uint32_t)a[2]);
     } else {
         put(o, " value=0x%08x", (uint32_t)a[1]);
     }

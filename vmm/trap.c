@@ -24,6 +24,7 @@
 #define IOT_OP_FAULT     0u        /* IOTRAP record ops */
 #define IOT_OP_CALL      1u
 #define IOT_OP_DONE      2u
+#define IOT_OP_INSTALL   3u
 
 /* Client_Reg_Struc offsets (scenarios/include/vmm.inc). */
 #define CR_EDI 0x00u
@@ -69,9 +70,17 @@ static uint64_t all_vms(const vmm_state *v) {
 
 /* IOT-1: one handler per port, at most VMM_TRAP_PORTS_MAX; trapping starts enabled in
 ** every VM (the global state is enabled "when the system first starts"). 1: refused. */
+static void rec_trap(vmm_state *v, uint32_t op, uint32_t vm, uint32_t port, uint64_t a1, uint64_t a2,
+                     uint64_t a3) {
+    assert(op <= IOT_OP_INSTALL && vm < v->nvms);
+    vmmi_rec(v, VMM_REC_IOTRAP, 4, op | (uint64_t)vm << 8 | (uint64_t)port << 16, a1, a2, a3, 0, 0);
+}
+
 static int install(vmm_state *v, uint32_t port, uint32_t cb) {
     assert(port <= 0xFFFFu);
-    if (port_of(v, port) || v->trap.n >= VMM_TRAP_PORTS_MAX) return 1;
+    int refused = port_of(v, port) || v->trap.n >= VMM_TRAP_PORTS_MAX;
+    rec_trap(v, IOT_OP_INSTALL, v->run.cur, port, !refused, cb, 0);   /* IOT-1 */
+    if (refused) return 1;
     vmm_trap_port *p = &v->trap.port[v->trap.n++];
     memset(p, 0, sizeof *p);
     p->port = (uint16_t)port;
@@ -255,12 +264,6 @@ static int elem_end(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
     t->left--;
     t->k = 0;
     return VMM_OK;
-}
-
-static void rec_trap(vmm_state *v, uint32_t op, uint32_t vm, uint32_t port, uint64_t a1, uint64_t a2,
-                     uint64_t a3) {
-    assert(op <= IOT_OP_DONE && vm < v->nvms);
-    vmmi_rec(v, VMM_REC_IOTRAP, 4, op | (uint64_t)vm << 8 | (uint64_t)port << 16, a1, a2, a3, 0, 0);
 }
 
 /* The frame's step: bus bytes at once, up to the next trapped byte, whose handler it
