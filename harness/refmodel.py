@@ -1757,8 +1757,8 @@ class IotModel:
             self.m.fail("IOT-3", rec, f"port 0x{port:04x} is {'' if self.trapped(port, vm) else 'not '}"
                         f"trapped in {vm}, its byte went to the {'handler' if call else 'bus'}")
         if call:
-            if rec.num("type") != (4 if t["dir"] == "out" else 0):
-                self.m.fail("IOT-4", rec, f"handler type 0x{rec.num('type'):02x} for a byte "
+            if rec.num("iotype") != (4 if t["dir"] == "out" else 0):
+                self.m.fail("IOT-4", rec, f"handler type 0x{rec.num('iotype'):02x} for a byte "
                             f"{t['dir']}put (Byte_Input 0, Byte_Output 4)")
             if rec.num("addr") != self.handler.get(port):
                 self.m.fail("IOT-2", rec, f"port 0x{port:04x}'s handler is {self.handler.get(port)}, "
@@ -1788,7 +1788,7 @@ class IotModel:
         call, vm = self.call
         self.call = None
         want = {"vm": vm, "edx": f"0x{call.num('port'):08x}",
-                "eax": f"0x{call.num('value') if call.num('type') == 4 else 0:08x}",
+                "eax": f"0x{call.num('value') if call.num('iotype') == 4 else 0:08x}",
                 "ebx": f"0x{(self.m.vms.get(vm, {}).get('handle') or 0):08x}"}
         if self.m.vms.get(vm, {}).get("handle") is None:
             del want["ebx"]

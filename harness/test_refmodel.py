@@ -780,13 +780,13 @@ IOT3, IOT4 = "iot3_global_and_local_trapping", "iot4_word_over_byte_ports_low_fi
              r"ip=0x0103\n")], "IOT-3"),
     # IOT-4: the word's bytes in descending order without an io-order choice saying so
     (IOT4, [_drop(r"\d+ CHOICE kind=io-order n=2 chosen=0"),
-            (r"port=0x02ea type=0x04 handler=LOG\.io_log addr=(0x[0-9a-f]+) value=0xaa",
-             r"port=0x02eb type=0x04 handler=LOG.io_log addr=\1 value=0xaa")], "IOT-4"),
+            (r"port=0x02ea iotype=0x04 handler=LOG\.io_log addr=(0x[0-9a-f]+) value=0xaa",
+             r"port=0x02eb iotype=0x04 handler=LOG.io_log addr=\1 value=0xaa")], "IOT-4"),
     # IOT-4: a REP OUTSB that ends an element early
-    (IOT4, [(r"(?m)^(\d+) IOTRAP op=call vm=dos1 port=0x02eb type=0x04 handler=LOG\.io_log "
+    (IOT4, [(r"(?m)^(\d+) IOTRAP op=call vm=dos1 port=0x02eb iotype=0x04 handler=LOG\.io_log "
              r"addr=0x[0-9a-f]+ value=0x7a\n\d+ CB_ENTER .*\n\d+ CB_RETURN .*\n", "")], "IOT-4"),
     # IOT-4: a handler given a word type
-    (IOT4, [(r"(port=0x02e8) type=0x00", r"\1 type=0x08")], "IOT-4"),
+    (IOT4, [(r"(port=0x02e8) iotype=0x00", r"\1 iotype=0x08")], "IOT-4"),
     # IOT-5: VxD code's own IN trapped (a fault while its callback runs)
     (IOT3, [(r"(\d+) IO op=in vm=sys port=0x03f8 size=1 value=0x00000041\n(\d+ SERVICE vm=sys "
              r"svc=Disable_Global)", r"\1 IOTRAP op=fault vm=sys port=0x03f8 size=1 dir=in string=0 "

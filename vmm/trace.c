@@ -173,7 +173,7 @@ static void fmt_iotrap(out *o, const vmm_state *v, const uint64_t *a) {
             (uint32_t)a[2], cs, ip);
         if (vm < v->nvms && vmmi_cl_where(v, vm, cs, ip, where, sizeof where)) put(o, " at=%s", where);
     } else if ((a[0] & 0xFF) == 1) {
-        put(o, " type=0x%02x", (uint32_t)a[1]);
+        put(o, " iotype=0x%02x", (uint32_t)a[1]);
         put_label(o, v, "handler", (uint32_t)a[2]);
         put(o, " addr=0x%08x value=0x%02x", (uint32_t)a[2], (uint32_t)a[3]);
     } else if ((a[0] & 0xFF) == 3) {   /* IOT-1: ok=0 when refused */

@@ -89,7 +89,7 @@ static void byte_run(tf *t, int pm) {
     ck_assert_uint_eq(tf_u32(t, "h_ebp"), tf_handle(t, 1) + CL_CLIENT);
     ck_assert_uint_eq(creg(t, 1, 0x1C, 1), 0x5A);               /* Client_AL */
     ck_assert_uint_eq(creg(t, 1, 0x24, 4), 0x08);               /* after the HLT */
-    ck_assert_int_eq(tf_count(t, "IOTRAP op=call vm=dos1 port=0x03f8 type=0x04 handler=T.io_data value=0x48"), 1);
+    ck_assert_int_eq(tf_count(t, "IOTRAP op=call vm=dos1 port=0x03f8 iotype=0x04 handler=T.io_data value=0x48"), 1);
     ck_assert_int_eq(tf_count(t, "CB_ENTER kind=iotrap cb=T.io_data vm=dos1 eax=0x00000048 edx=0x000003f8"), 1);
     ck_assert_int_eq(tf_count(t, "IOTRAP op=done vm=dos1 port=0x03f8 value=0x0000005a"), 1);
     ck_assert_int_eq(tf_count(t, "size=1 value="), 0);           /* no IO record: no bus access */
