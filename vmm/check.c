@@ -161,8 +161,8 @@ static int check_trap(const vmm_state *v, char *why, size_t len) {
         for (uint32_t d = 0; d < v->ctx[i].depth && d < VMM_FRAMES_MAX; d++)
             framed |= v->ctx[i].frame[d].kind == VMM_CB_IOTRAP;
         if (framed != t->active)
-            return broken(why, len, "VM %u: trapped instruction %s without its frame", i,
-                          t->active ? "in progress" : "frame");
+            return broken(why, len, t->active ? "VM %u: a trapped instruction in progress without its iotrap frame"
+                                              : "VM %u: an iotrap frame without a trapped instruction", i);
         if (t->active && ((t->esize != 1 && t->esize != 2 && t->esize != 4) || t->k >= t->esize ||
                           t->left > VMM_TRAP_REP_MAX))
             return broken(why, len, "VM %u: trapped instruction at byte %u of %u, %u elements left", i,
