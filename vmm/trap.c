@@ -160,6 +160,9 @@ int vmmi_trap_svc(vmm_state *v, vmm_call *c, uint32_t num) {
 ** installed ports ever change, and only when they differ from what is there. */
 void vmmi_trap_iopm(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms && v->trap.n <= VMM_TRAP_PORTS_MAX);
+    /* Partial-order reduction: what the client's I/O does depends on the trapping
+    ** state, which the trapping services change (their footprint is MISC, svc.c). */
+    if (v->trap.n) vmmi_por_tag(v, VMM_POR_MISC, 0);
     for (uint32_t i = 0; i < v->trap.n; i++) {
         vmm_trap_port *p = &v->trap.port[i];
         uint8_t want = (uint8_t)(p->on >> vm & 1), b = 0;
@@ -335,6 +338,10 @@ int vmmi_trap_gp(vmm_state *v, uint32_t vm) {
     rec_trap(v, IOT_OP_FAULT, vm, t->port, t->esize | (uint64_t)t->out << 8 | (uint64_t)t->str << 9 |
              (uint64_t)t->rep << 10, t->left, cs << 16 | ip);
     v->run.entered = 1;
+    /* Partial-order reduction: the VMM entry from client code ends a segment, so the
+    ** handler's footprint is a step of its own that earlier steps can conflict with
+    ** (client code runs between decisions otherwise, in one segment). */
+    vmmi_por_step(v, 1, NULL);
     vmmi_charge(v, VMM_CYC_V86_ENTRY);   /* IOT-6: the #GP into the VMM */
     t->active = 1;
     return vmmi_ctx_start(v, vm, VMM_CB_IOTRAP, 0, 0, NULL);
