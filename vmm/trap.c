@@ -204,7 +204,8 @@ static int decode(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
             t->out = (op & 2) != 0;
             t->esize = (uint8_t)((op & 1) ? osz : 1);
             if (op & 8) t->port = (uint16_t)crd(v, vm, CR_EDX, 2);
-            else if (i + 1 >= VMM_TRAP_INSN_MAX || vmmi_cl_mem(v, vm, cs, (ip + i + 1) & 0xFFFFu, &b[i + 1], 1, 0)) return -1;
+            else if (i + 1 >= VMM_TRAP_INSN_MAX) return 1;   /* too long: the 386's #GP */
+            else if (vmmi_cl_mem(v, vm, cs, (ip + i + 1) & 0xFFFFu, &b[i + 1], 1, 0)) return -1;
             else { t->port = b[i + 1]; t->len++; }
             t->rep = 0;
             t->left = 1;
@@ -330,7 +331,8 @@ int vmmi_trap_gp(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms && v->ctx[vm].depth == 0);
     vmm_trap_run *t = &v->trap.run[vm];
     int rc = decode(v, vm, t);
-    if (rc) return rc < 0 ? v->run.err : 1;
+    if (rc < 0) return ALWAYS(v->run.err) ? v->run.err : VMM_EBROKEN;   /* vmmi_cl_mem failed the run */
+    if (rc) return 1;
     if (t->left > VMM_TRAP_REP_MAX)
         return vmmi_fail(v, VMM_ELIMIT, "VM %s: a trapped REP string I/O of %u elements (at most %u)",
                          v->s->vms[vm].name, t->left, VMM_TRAP_REP_MAX);

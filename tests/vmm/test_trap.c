@@ -215,6 +215,21 @@ START_TEST(iot6_entry_and_return_cycles) {
 }
 END_TEST
 
+/* Another #GP of client code (MOV CR0 in V86 mode) is not taken for a trap: it stays
+** the clean error it was, with trapped ports installed. */
+START_TEST(iot2_other_gp_stays_an_error) {
+    static const uint8_t p_cr0[] = { 0x0F, 0x22, 0xC0, 0xF4 };   /* mov cr0,eax; hlt */
+    tf t;
+    tf_init(&t, "trap", 2);
+    give(&t, 1, p_cr0, sizeof p_cr0, 0);
+    ck_assert_int_eq(tf_run(&t), VMM_EGUEST);
+    ck_assert_msg(strstr(vmm_error(t.v), "exception 13") && strstr(vmm_error(t.v), "1000:0000"),
+                  "%s", vmm_error(t.v));
+    ck_assert_int_eq(tf_count(&t, "IOTRAP op=fault"), 0);
+    tf_free(&t);
+}
+END_TEST
+
 Suite *trap_suite(void) {
     Suite *s = suite_create("trap");
     TCase *tc = tcase_create("iot");
@@ -226,6 +241,7 @@ Suite *trap_suite(void) {
     tcase_add_test(tc, iot4_word_dword_and_string_bytes);
     tcase_add_test(tc, iot4_io_order_choice_descending);
     tcase_add_test(tc, iot6_entry_and_return_cycles);
+    tcase_add_test(tc, iot2_other_gp_stays_an_error);
     suite_add_tcase(s, tc);
     return s;
 }
