@@ -130,6 +130,10 @@ typedef struct cpu_config {
                                       instruction fetch is not charged */
     int      undef_flags;          /* CPU_UNDEF_386 (default) or CPU_UNDEF_LATER: the
                                       flags the manual leaves undefined (docs/cpu386.md) */
+    int      io_bitmap_cpl;        /* protected mode at CPL > 0: IN/OUT/INS/OUTS consult
+                                      the TSS I/O bitmap even when CPL <= IOPL (a monitor
+                                      that traps port I/O but lets CLI/STI run; default 0,
+                                      the 386's rule; clocks stay the CPL <= IOPL ones) */
 } cpu_config;
 
 /* cpu_config.undef_flags: what the flags the 386 manual leaves undefined become.

@@ -8,7 +8,7 @@ void cpu_io_check(cpu_state *c, uint16_t port, unsigned n)
 {
     uint32_t base, off, bits;
     unsigned type = c->tr.attr & 0xFu;
-    if (!c->pe || (!c->vm && (int)c->cpl <= cpu_iopl(c))) return;
+    if (!c->pe || (!c->vm && (int)c->cpl <= cpu_iopl(c) && !(c->cfg.io_bitmap_cpl && c->cpl > 0))) return;
     /* Only a 386 TSS has a bitmap; its offset is the word at 0x66. */
     if ((type != 0x9 && type != 0xB) || c->tr.limit < 0x67u) cpu_fault(c, CPU_EXC_GP, 0);
     base = cpu_lrd(c, c->tr.base + 0x66u, 2, 0);

@@ -102,6 +102,9 @@ enum eng_choice_kind {
                                     (0) or wait for the next (1); window steps only */
     ENG_CHOICE_AMBIGUITY,        /* a sentence of the DDK read the canonical way (0) or
                                     the other (1); machine.explore_ambiguities only */
+    ENG_CHOICE_IO_ORDER,         /* IOT-4: the trapped byte accesses of one element of a
+                                    trapped I/O instruction: ascending ports (0) or
+                                    descending (1) */
     ENG_CHOICE_KIND_COUNT
 };
 const char *eng_choice_kind_name(uint32_t kind);

@@ -171,7 +171,8 @@ uint32_t xpl_por_advise(void *ud, uint32_t kind, uint32_t n) {
     if (p->err) return 0;
     /* Not an order of steps but a time or a reading of the DDK: each option is a
     ** different behaviour, never a reordering, so all are explored. */
-    if (kind == ENG_CHOICE_AMBIGUITY || kind == ENG_CHOICE_JITTER || kind == ENG_CHOICE_IRQ_BOUNDARY)
+    if (kind == ENG_CHOICE_AMBIGUITY || kind == ENG_CHOICE_JITTER || kind == ENG_CHOICE_IRQ_BOUNDARY ||
+        kind == ENG_CHOICE_IO_ORDER)   /* IOT-4: the handlers see another order */
         p->lvl[j].all = 1;
     vmm_footprint fp;
     int known;

@@ -579,7 +579,7 @@ def test_refmodel_catches_broken_rule_trace(golden, edits, rule):
     "sl1_cpu_shares_fg100_bg50", "latency:loaded", "cl1_client_regs_through_ebp",
     "cl2_int2f_from_client", "cl3_virtual_if_holds_irq", "cl3_ints_enabled_waiters",
     "cl4_reflect_and_boost_until_iret", "cl5_hlt_idle_until_interrupt", "cl1_pm_kernel_idle_loop",
-    "cl5_pm_hlt_until_interrupt"])
+    "cl5_pm_hlt_until_interrupt", "iot3_global_and_local_trapping", "iot4_word_over_byte_ports_low_first"])
 def test_refmodel_on_fuzzed_runs(name):
     """Every rule the model checks (CB-1, CS-*, NC-*, IDLE-*, SL-1, CL-* included) holds
     on seeded random schedules of the scenarios that hold them."""
@@ -742,6 +742,61 @@ CL1, CL3, CL4, CL5 = ("cl1_client_regs_through_ebp", "cl3_virtual_if_holds_irq",
     (CL5, [_drop(r"\d+ CLIENT op=wake vm=dos1")], "CL-5"),
 ])
 def test_refmodel_catches_broken_client_trace(golden, edits, rule):
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    assert violations(text) == []
+    broken = _mutate(text, edits)
+    assert broken != text
+    assert rule in rules(broken), violations(broken)
+
+
+# ---- I/O trapping (IOT-1 … IOT-6) ------------------------------------------------------
+IOT1, IOT2 = "iot1_one_handler_per_port", "iot2_handler_runs_in_vm_context"
+IOT3, IOT4 = "iot3_global_and_local_trapping", "iot4_word_over_byte_ports_low_first"
+
+
+@pytest.mark.parametrize("golden, edits, rule", [
+    # IOT-1: a second handler for one port accepted
+    (IOT1, [(r"(IOTRAP op=install vm=sys port=0x0060) ok=0 (handler=TRAPD\.io_other addr=0x[0-9a-f]+\n"
+             r"\d+ SVC_RET vm=sys svc=Install_IO_Handler) cf=1", r"\1 ok=1 \2 cf=0")], "IOT-1"),
+    # IOT-1: Install_IO_Handler says CF clear although its install was refused
+    (IOT1, [(r"(SVC_RET vm=sys svc=Install_IO_Handler) cf=1", r"\1 cf=0")], "IOT-1"),
+    # IOT-1: Install_Mult_IO_Handlers names another port than the refused one
+    (IOT1, [(r"(SVC_RET vm=sys svc=Install_Mult_IO_Handlers cf=1 .*) edx=0x00000060", r"\1 edx=0x00000061")],
+     "IOT-1"),
+    # IOT-2: the handler is entered with another VM's handle
+    (IOT2, [(r"(CB_ENTER kind=iotrap .*) ebx=0x00010100", r"\1 ebx=0x00010000")], "IOT-2"),
+    # IOT-2: the output byte is not in EAX
+    (IOT2, [(r"(CB_ENTER kind=iotrap .*) eax=0x00000048", r"\1 eax=0x00000000")], "IOT-2"),
+    # IOT-2: the client's IN does not get the handler's AL
+    (IOT2, [(r"(IOTRAP op=done vm=dos1 port=0x03f8) value=0x0000005a", r"\1 value=0x00000041")], "IOT-2"),
+    # IOT-3: a client IN on a trapped port reaches the bus
+    (IOT3, [(r"(\d+) IOTRAP op=fault vm=dos2 .*\n\d+ IOTRAP op=call vm=dos2 .*\n\d+ CB_ENTER kind=iotrap .*\n"
+             r"\d+ CB_RETURN kind=iotrap .*\n\d+ IOTRAP op=done vm=dos2 .*\n",
+             r"\1 IO op=in vm=dos2 port=0x03f8 size=1 value=0x00000041\n")], "IOT-3"),
+    # IOT-3: a fault on a port whose trapping is off in that VM
+    (IOT3, [(r"(\d+) IO op=in vm=dos1 port=0x03f8 size=1 value=0x00000041\n",
+             r"\1 IOTRAP op=fault vm=dos1 port=0x03f8 size=1 dir=in string=0 rep=0 count=1 cs=0x1000 "
+             r"ip=0x0103\n")], "IOT-3"),
+    # IOT-4: the word's bytes in descending order without an io-order choice saying so
+    (IOT4, [_drop(r"\d+ CHOICE kind=io-order n=2 chosen=0"),
+            (r"port=0x02ea iotype=0x04 handler=LOG\.io_log addr=(0x[0-9a-f]+) value=0xaa",
+             r"port=0x02eb iotype=0x04 handler=LOG.io_log addr=\1 value=0xaa")], "IOT-4"),
+    # IOT-4: a REP OUTSB that ends an element early
+    (IOT4, [(r"(?m)^(\d+) IOTRAP op=call vm=dos1 port=0x02eb iotype=0x04 handler=LOG\.io_log "
+             r"addr=0x[0-9a-f]+ value=0x7a\n\d+ CB_ENTER .*\n\d+ CB_RETURN .*\n", "")], "IOT-4"),
+    # IOT-4: a handler given a word type
+    (IOT4, [(r"(port=0x02e8) iotype=0x00", r"\1 iotype=0x08")], "IOT-4"),
+    # IOT-5: VxD code's own IN trapped (a fault while its callback runs)
+    (IOT3, [(r"(\d+) IO op=in vm=sys port=0x03f8 size=1 value=0x00000041\n(\d+ SERVICE vm=sys "
+             r"svc=Disable_Global)", r"\1 IOTRAP op=fault vm=sys port=0x03f8 size=1 dir=in string=0 "
+             r"rep=0 count=1 cs=0x0007 ip=0x0003\n\2")], "IOT-5"),
+    # IOT-6: the first handler call without the VMM entry's cycles
+    (IOT2, [(r"000000000627 (IOTRAP op=call)", r"000000000508 \1"),
+            (r"000000000636 (CB_ENTER kind=iotrap)", r"000000000517 \1")], "IOT-6"),
+])
+def test_refmodel_catches_broken_iot_trace(golden, edits, rule):
+    """IOT-1 … IOT-6: the golden trace is clean; the edited copy violates the rule."""
     from conftest import GOLDEN
     text = (GOLDEN / f"{golden}.trace").read_text()
     assert violations(text) == []

@@ -146,6 +146,31 @@ static int check_client(const vmm_state *v, char *why, size_t len) {
     return VMM_OK;
 }
 
+/* IOT-2: a VM emulates a trapped instruction exactly while its context holds the
+** VMM_CB_IOTRAP frame; the handler table fits; trapping names only existing VMs. */
+static int check_trap(const vmm_state *v, char *why, size_t len) {
+    uint64_t vms = v->nvms == 64 ? ~0ull : (1ull << v->nvms) - 1u;
+    if (v->trap.n > VMM_TRAP_PORTS_MAX)
+        return broken(why, len, "%u I/O handlers, more than %u", v->trap.n, VMM_TRAP_PORTS_MAX);
+    for (uint32_t i = 0; i < v->trap.n; i++)
+        if (v->trap.port[i].on & ~vms)
+            return broken(why, len, "port 0x%04x is trapped in a VM that does not exist", v->trap.port[i].port);
+    for (uint32_t i = 0; i < v->nvms; i++) {
+        const vmm_trap_run *t = &v->trap.run[i];
+        int framed = 0;
+        for (uint32_t d = 0; d < v->ctx[i].depth && d < VMM_FRAMES_MAX; d++)
+            framed |= v->ctx[i].frame[d].kind == VMM_CB_IOTRAP;
+        if (framed != t->active)
+            return broken(why, len, t->active ? "VM %u: a trapped instruction in progress without its iotrap frame"
+                                              : "VM %u: an iotrap frame without a trapped instruction", i);
+        if (t->active && ((t->esize != 1 && t->esize != 2 && t->esize != 4) || t->k >= t->esize ||
+                          t->left > VMM_TRAP_REP_MAX))
+            return broken(why, len, "VM %u: trapped instruction at byte %u of %u, %u elements left", i,
+                          t->k, t->esize, t->left);
+    }
+    return VMM_OK;
+}
+
 int vmm_check(const vmm_state *v, char *why, size_t len) {
     int rc;
     assert(why != NULL || len == 0);
@@ -153,7 +178,8 @@ int vmm_check(const vmm_state *v, char *why, size_t len) {
     if (why && len) why[0] = 0;
     if ((rc = check_run(v, why, len)) || (rc = check_crit(v, why, len)) ||
         (rc = check_ctx(v, why, len)) || (rc = check_counts(v, why, len)) ||
-        (rc = check_queued(v, why, len)) || (rc = check_client(v, why, len)))
+        (rc = check_queued(v, why, len)) || (rc = check_client(v, why, len)) ||
+        (rc = check_trap(v, why, len)))
         return VMM_EBROKEN;
     return VMM_OK;
 }

@@ -111,6 +111,20 @@ static uint32_t code_lin(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t 
     return c.base - v->vm[vm].v86 + ip;
 }
 
+/* n bytes of VM vm's client memory at sel:off (V86: its space; protected mode: through
+** its LDT, inside the segment's limit), read or written; for the VMM's emulation of a
+** trapped instruction (trap.c). */
+int vmmi_cl_mem(vmm_state *v, uint32_t vm, uint32_t sel, uint32_t off, void *p, uint32_t n, int wr) {
+    cpu_seg sg;
+    assert(vm < v->nvms && vmmi_cl_has(v, vm) && n <= 4);
+    if (!is_pm(v, vm)) return v86_rw(v, vm, (sel << 4) + (off & 0xFFFFu), p, n, wr);
+    if (ldt_seg(v, vm, sel, &sg) || (sel & ~3u) == 0 || off + n - 1 > sg.limit)
+        return vmmi_fail(v, VMM_EGUEST, "VM %s: client address %04X:%04X is outside its segments",
+                         v->s->vms[vm].name, sel, off);
+    int rc = wr ? cpu_phys_write(v->cpu, sg.base + off, p, n) : cpu_phys_read(v->cpu, sg.base + off, p, n);
+    return rc == CPU_OK ? VMM_OK : vmmi_fail(v, VMM_EBROKEN, "client memory of VM %u is outside guest memory", vm);
+}
+
 /* ---- labels ----------------------------------------------------------------------- */
 
 /* Where the VM's program is, by label: "dos1.poll+3" (NULL when outside its image). */
@@ -429,8 +443,10 @@ static int cl_exception(vmm_state *v, uint32_t vm, const cpu_stop_info *info) {
     uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
     uint32_t lin = code_lin(v, vm, cs, ip);
     uint8_t op = 0;
+    int rc;
     if (info->vector == CPU_EXC_GP && lin < VMM_V86_SIZE && v86_rw(v, vm, lin, &op, 1, 0) == VMM_OK && op == 0xF4)
         return cl_hlt(v, vm);
+    if (info->vector == CPU_EXC_GP && (rc = vmmi_trap_gp(v, vm)) != 1) return rc;   /* IOT-2 */
     if (info->vector == CPU_EXC_UD && !is_pm(v, vm) && lin == VMM_V86_IRQ_BP && cl_irq_return(v, vm))
         return VMM_OK;
     return cl_fault(v, vm, info, CPU_STOP_EXCEPTION);
@@ -569,6 +585,8 @@ static int cl_run(vmm_state *v, uint32_t vm) {
     if (!(r.eflags & CPU_IF) && if_waited(v, vm)) budget = CL_STEP_MAX;   /* to its STI/POPF/IRET */
     cpu_set_regs(v->cpu, &r);
     memset(cf->int_intercept, 0xFF, sizeof cf->int_intercept);   /* CL-4: every INT n */
+    cf->io_bitmap_cpl = is_pm(v, vm);   /* IOT-3: the bitmap decides at IOPL 3 too */
+    vmmi_trap_iopm(v, vm);
     cf->stop_on_sti = 0;
     v->run.entered = 0;
     int stop = cl_exec(v, vm, budget, &info);

@@ -105,15 +105,27 @@ int vmmi_io_init(vmm_state *v, cpu_bus *bus) {
     return VMM_OK;
 }
 
+static void io_rec(vmm_state *v, const vmm_io *a) {
+    assert(a->size == 1 || a->size == 2 || a->size == 4);
+    uint64_t op = a->out ? VMM_IOOP_OUT : VMM_IOOP_IN;
+    vmmi_rec(v, VMM_REC_IO, 2, op | (uint64_t)a->size << 8 | (uint64_t)v->run.cur << 16 |
+            (uint64_t)a->port << 32, a->value, 0, 0, 0, 0);
+}
+
+/* A bus access the VMM makes for a trapped client instruction whose byte is not
+** trapped (IOT-4, trap.c): the port map answers, traced at once. */
+uint32_t vmmi_io_bus(vmm_state *v, uint16_t port, unsigned size, int out, uint32_t value) {
+    const vmm_port *p = port_find(v, port);
+    vmm_io a = { port, (uint8_t)size, (uint8_t)(out != 0), 0 };
+    a.value = (out ? value : p ? p->value : 0xFFFFFFFFu) & size_mask(size);
+    io_rec(v, &a);
+    return a.value;
+}
+
 /* Traces the accesses of the instruction that just ran, at the cycle it ended. */
 void vmmi_io_flush(vmm_state *v) {
     assert(v->io.n <= VMM_IO_PEND_MAX);
-    for (uint32_t i = 0; i < v->io.n; i++) {
-        const vmm_io *a = &v->io.pend[i];
-        uint64_t op = a->out ? VMM_IOOP_OUT : VMM_IOOP_IN;
-        vmmi_rec(v, VMM_REC_IO, 2, op | (uint64_t)a->size << 8 | (uint64_t)v->run.cur << 16 |
-                (uint64_t)a->port << 32, a->value, 0, 0, 0, 0);
-    }
+    for (uint32_t i = 0; i < v->io.n; i++) io_rec(v, &v->io.pend[i]);
     v->io.n = 0;
     if (v->io.lost)
         vmmi_fail(v, VMM_ELIMIT, "%u port accesses in one instruction (at most %u)",

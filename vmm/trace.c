@@ -147,7 +147,8 @@ static void put_label(out *o, const vmm_state *v, const char *key, uint32_t addr
 const char *vmmi_cb_kind_name(uint32_t k) {
     static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
                                                       "event", "prio", "timeout", "hwint",
-                                                      "vid_virt", "vid_eoi", "vid_iret" };
+                                                      "vid_virt", "vid_eoi", "vid_iret",
+                                                      "iotrap" };
     assert(n[VMM_CB_KIND_COUNT - 1] != NULL);   /* one name per kind */
     return k < VMM_CB_KIND_COUNT ? n[k] : "?";
 }
@@ -157,6 +158,32 @@ static const char *pick(const char *const *names, uint32_t n, uint64_t i) {
     return i < n ? names[i] : "?";
 }
 #define PICK(arr, i) pick(arr, sizeof arr / sizeof arr[0], i)
+
+/* IOTRAP (IOT-2, docs/trace-format.md): a trapped instruction, a handler call, the end. */
+static void fmt_iotrap(out *o, const vmm_state *v, const uint64_t *a) {
+    static const char *const op[] = { "fault", "call", "done", "install" };
+    uint32_t vm = (uint32_t)(a[0] >> 8 & 0xFF), port = (uint32_t)(a[0] >> 16 & 0xFFFF);
+    char where[VMM_NAME_MAX * 3 + 16];
+    assert(o && a);
+    put(o, "IOTRAP op=%s vm=%s port=0x%04x", PICK(op, a[0] & 0xFF), vm_name(v, vm), port);
+    if ((a[0] & 0xFF) == 0) {
+        uint32_t cs = (uint32_t)(a[3] >> 16 & 0xFFFF), ip = (uint32_t)(a[3] & 0xFFFF);
+        put(o, " size=%u dir=%s string=%u rep=%u count=%u cs=0x%04x ip=0x%04x", (unsigned)(a[1] & 0xFF),
+            (a[1] >> 8 & 1) ? "out" : "in", (unsigned)(a[1] >> 9 & 1), (unsigned)(a[1] >> 10 & 1),
+            (uint32_t)a[2], cs, ip);
+        if (vm < v->nvms && vmmi_cl_where(v, vm, cs, ip, where, sizeof where)) put(o, " at=%s", where);
+    } else if ((a[0] & 0xFF) == 1) {
+        put(o, " iotype=0x%02x", (uint32_t)a[1]);
+        put_label(o, v, "handler", (uint32_t)a[2]);
+        put(o, " addr=0x%08x value=0x%02x", (uint32_t)a[2], (uint32_t)a[3]);
+    } else if ((a[0] & 0xFF) == 3) {   /* IOT-1: ok=0 when refused */
+        put(o, " ok=%u", (unsigned)(a[1] & 1));
+        put_label(o, v, "handler", (uint32_t)a[2]);
+        put(o, " addr=0x%08x", (uint32_t)a[2]);
+    } else {
+        put(o, " value=0x%08x", (uint32_t)a[1]);
+    }
+}
 
 static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
     assert(o && a);
@@ -344,6 +371,9 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         if (a[0] >> 32 & 1) put(o, " mode=pm");   /* a protected-mode client's record */
         break;
     }
+    case VMM_REC_IOTRAP:
+        fmt_iotrap(o, v, a);
+        break;
     case VMM_REC_END:
         put(o, "END reason=%s code=%lld findings=%u", PICK(endr, a[0]), (long long)(int64_t)a[1],
             (uint32_t)a[2]);

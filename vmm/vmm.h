@@ -209,6 +209,7 @@ enum vmm_rec_type {
     VMM_REC_IO,           /* guest code executed IN/OUT (one per INS/OUTS iteration) */
     VMM_REC_MACHINE,      /* the effective machine parameters (right after BOOT) */
     VMM_REC_CLIENT,       /* a VM's client code entered the VMM (INT, HLT, IRET hook) */
+    VMM_REC_IOTRAP,       /* a trapped client I/O instruction, a port-trap handler call (IOT) */
     VMM_REC_TYPE_COUNT
 };
 

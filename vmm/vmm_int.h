@@ -229,6 +229,40 @@ typedef struct vmm_io {
 
 enum vmm_io_op { VMM_IOOP_IN = 0, VMM_IOOP_OUT };
 
+/* ---- I/O trapping (trap.c; docs/vmm.md, "I/O trapping", IOT-1 … IOT-6) ---------- */
+#define VMM_TRAP_PORTS_MAX 128       /* Install_IO_Handler: the system limit of handlers */
+#define VMM_TRAP_REP_MAX   65536u    /* elements of one trapped REP INS/OUTS (Addr_32_IO
+                                        counts above this fail the run) */
+#define VMM_TRAP_INSN_MAX  15u       /* bytes of one instruction (386) */
+
+/* One trapped port: its handler and the VMs it is trapped in. */
+typedef struct vmm_trap_port {
+    uint32_t cb;              /* the I/O callback (Install_IO_Handler's ESI) */
+    uint64_t on;              /* bit per VM: trapping enabled there */
+    uint16_t port;
+    uint8_t  glob;            /* the global state, for VMs created later (DDK) */
+    uint8_t  set;             /* its bit in the client TSS's I/O bitmap now */
+} vmm_trap_port;
+
+/* A trapped instruction being emulated for one VM (its VMM_CB_IOTRAP frame). */
+typedef struct vmm_trap_run {
+    uint8_t  active, out, str, rep, a32, rev, desc;
+    uint8_t  esize;           /* bytes per element: 1, 2, 4 */
+    uint8_t  seg;             /* OUTS source segment (CPU_DS unless overridden) */
+    uint8_t  k;               /* bytes of the element done */
+    uint8_t  len;             /* instruction length */
+    uint8_t  hb;              /* byte the running handler serves */
+    uint16_t port;
+    uint32_t left;            /* elements still to do */
+    uint32_t val;             /* the element's value */
+} vmm_trap_run;
+
+typedef struct vmm_trap_st {
+    vmm_trap_port port[VMM_TRAP_PORTS_MAX];   /* install order */
+    uint32_t n;
+    vmm_trap_run run[VMM_VMS_MAX];
+} vmm_trap_st;
+
 /* ---- state a run changes, one struct per feature ------------------------------
 ** Each struct belongs to the file named in its comment: only that file's reset
 ** function clears it (vmm_reset calls them all, vmm.c), and the file is the home of
@@ -388,6 +422,7 @@ struct vmm_state {
     vmm_pic_st  pic;          /* vpicd.c */
     vmm_sl_st   sl;           /* slice.c */
     vmm_io_st   io;           /* io.c */
+    vmm_trap_st trap;         /* trap.c */
     vmm_por_st  por;          /* por.c */
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
@@ -428,6 +463,7 @@ extern const vmmi_cb_ops vmmi_ev_prio_ops;   /* event.c: VMM_CB_PRIO */
 extern const vmmi_cb_ops vmmi_tm_ops;        /* timer.c: VMM_CB_TIMEOUT */
 extern const vmmi_cb_ops vmmi_irq_hw_ops;    /* vpicd.c: VMM_CB_HWINT */
 extern const vmmi_cb_ops vmmi_irq_vid_ops;   /* vpicd.c: VMM_CB_VID_* */
+extern const vmmi_cb_ops vmmi_trap_ops;      /* trap.c: VMM_CB_IOTRAP */
 
 /* vmm.c */
 int  vmmi_fail(vmm_state *v, int err, const char *fmt, ...);
@@ -576,6 +612,13 @@ void vmmi_io_reset(vmm_state *v);
 int  vmmi_io_check(const vmm_scenario *s, char *why, size_t n);
 int  vmmi_io_init(vmm_state *v, cpu_bus *bus);
 void vmmi_io_flush(vmm_state *v);
+uint32_t vmmi_io_bus(vmm_state *v, uint16_t port, unsigned size, int out, uint32_t value);
+
+/* trap.c (IOT-1 … IOT-6) */
+void vmmi_trap_reset(vmm_state *v);
+int  vmmi_trap_svc(vmm_state *v, vmm_call *c, uint32_t num);
+void vmmi_trap_iopm(vmm_state *v, uint32_t vm);
+int  vmmi_trap_gp(vmm_state *v, uint32_t vm);
 
 /* client.c (client code in V86 mode) */
 int  vmmi_cl_layout(vmm_state *v, char *why, size_t len);
@@ -584,6 +627,7 @@ int  vmmi_cl_has(const vmm_state *v, uint32_t vm);
 uint32_t vmmi_cl_if(vmm_state *v, uint32_t vm);
 int  vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq);
 int  vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num);
+int  vmmi_cl_mem(vmm_state *v, uint32_t vm, uint32_t sel, uint32_t off, void *p, uint32_t n, int wr);
 const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip, char *buf,
                           size_t len);
 

@@ -37,6 +37,7 @@ enum vmm_cb_kind {
     VMM_CB_CONTROL = 1, VMM_CB_CALL, VMM_CB_IDLE, VMM_CB_NC, VMM_CB_TS,
     VMM_CB_EVENT, VMM_CB_PRIO, VMM_CB_TIMEOUT, VMM_CB_HWINT,
     VMM_CB_VID_VIRT, VMM_CB_VID_EOI, VMM_CB_VID_IRET,   /* INT-1: VID_*_Proc of a descriptor */
+    VMM_CB_IOTRAP,        /* IOT-2: a port-trap handler (vmm/trap.c) */
     VMM_CB_KIND_COUNT
 };
 

@@ -60,6 +60,9 @@ static void timeout_bad_handle(vmm_state *v) {
 }
 static void cur_out_of_range(vmm_state *v) { v->run.cur = v->nvms; }
 static void slice_owner(vmm_state *v) { v->sl.owner = (int)v->nvms + 3; }
+static void trap_without_frame(vmm_state *v) { v->trap.run[1].active = 1; v->trap.run[1].esize = 1; }
+static void trap_frame_without_run(vmm_state *v) { v->ctx[2].depth = 1; v->ctx[2].frame[0].kind = VMM_CB_IOTRAP; }
+static void trap_port_no_vm(vmm_state *v) { v->trap.n = 1; v->trap.port[0].on = 1ull << v->nvms; }
 
 static const corruption corruptions[] = {
     { "owner not a VM", "not a VM", two_owners_view },
@@ -78,6 +81,9 @@ static const corruption corruptions[] = {
     { "time-out with an event's handle", "has handle", timeout_bad_handle },
     { "current VM out of range", "current VM", cur_out_of_range },
     { "slice owner not a VM", "time slicer", slice_owner },
+    { "trapped instruction without its frame", "in progress", trap_without_frame },
+    { "iotrap frame without its instruction", "iotrap frame without", trap_frame_without_run },
+    { "port trapped in no VM", "does not exist", trap_port_no_vm },
 };
 
 /* Each corruption alone is caught, with its reason; the machine is reset between. */

@@ -12,5 +12,6 @@ Suite *sl_suite(void);
 Suite *vpicd_suite(void);
 Suite *io_suite(void);
 Suite *client_suite(void);
+Suite *trap_suite(void);
 Suite *check_suite(void);
 #endif
