@@ -229,6 +229,7 @@ static const vmmi_cb_ops *const cb_ops[VMM_CB_KIND_COUNT] = {
     [VMM_CB_PRIO] = &vmmi_ev_prio_ops,     [VMM_CB_TIMEOUT] = &vmmi_tm_ops,
     [VMM_CB_HWINT] = &vmmi_irq_hw_ops,     [VMM_CB_VID_VIRT] = &vmmi_irq_vid_ops,
     [VMM_CB_VID_EOI] = &vmmi_irq_vid_ops,  [VMM_CB_VID_IRET] = &vmmi_irq_vid_ops,
+    [VMM_CB_V86INT] = &vmmi_hk_ops,
 };
 
 static const vmmi_cb_ops *ops_of(int kind) {

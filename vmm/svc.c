@@ -224,6 +224,7 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
         if ((rc = vmmi_tm_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_sl_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_cl_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_hk_svc(v, c, num)) != 1 || (rc = vmmi_simc_svc(v, c, num)) != 1) return rc;   /* HK, SIM */
         if (num < vmm_svc_count)
             return vmmi_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
                             0x10000u | num);
