@@ -154,6 +154,11 @@ static int sim_int(vmm_state *v, vmm_call *c, uint32_t vm) {
     if (vmmi_cl_is_pm(v, vm))
         return vmmi_fail(v, VMM_EUNIMPL, "Simulate_Int into the protected-mode client of VM %s: "
                          "protected-mode interrupt vectors are not modelled", v->s->vms[vm].name);
+    if (v->vm[vm].halted) {   /* CL-5: an interrupt simulated into a halted VM wakes it */
+        v->vm[vm].halted = 0;
+        vmmi_cl_rec(v, VMM_CLOP_WAKE, vm, vec, 0);
+        vmmi_sched_wake(v, vm);
+    }
     if (vmmi_hk_hooked(v, vec)) return vmmi_hk_simulate(v, c, vm, vec);
     return vmmi_simc_int(v, vm, vec, vmmi_creg_get(v, vm, SC_CS, 2), vmmi_creg_get(v, vm, SC_EIP, 4) & 0xFFFFu,
                          VMM_CLOP_INT);
