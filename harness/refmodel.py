@@ -1069,6 +1069,8 @@ class Model:
             self.cl_halted.discard(vm)
         elif op == "simint":
             self.cl_simint_check(rec, vm, seen_if)
+        elif op == "hook":
+            self.cl_hook_hw(rec, vm)
         elif op == "iret":
             self.cl_iret_check(rec, vm)
         # an INT the VMM reflects or simulates clears IF after the record (CL-4)
@@ -1087,6 +1089,17 @@ class Model:
                       "(or before VID_Virt_Int_Proc returned)")
         self.cl_simint[vm] = (rec.get("cs"), rec.get("ip"))
 
+    def cl_hook_hw(self, rec, vm):
+        """HK-1: the hooks of a simulated hardware interrupt's vector run before its
+        handler; when one consumes it, the interrupt ends (CLIENT op=iret) where the
+        hooks left the client."""
+        sim, vec = self.irq_sim.get(vm), rec.num("vector")
+        if sim is None or sim["stage"] != "handler" or vm in self.cl_simint:
+            return
+        irq = sim["irq"]
+        if vec == (0x08 + irq if irq < 8 else 0x70 + irq - 8):
+            self.cl_simint[vm] = (rec.get("cs"), rec.get("ip"), "hook")
+
     def cl_iret_check(self, rec, vm):
         sim = self.irq_sim.get(vm)
         back = self.cl_simint.pop(vm, None)
@@ -1094,7 +1107,7 @@ class Model:
             self.fail("CL-4", rec, f"{vm}'s client IRET hook without a simulated interrupt "
                       "in its handler")
             return
-        if back != (rec.get("cs"), rec.get("ip")):
+        if len(back) == 2 and back != (rec.get("cs"), rec.get("ip")):
             self.fail("CL-1", rec, f"{vm} resumes at {rec.get('cs')}:{rec.get('ip')} after its "
                       f"handler, not where the interrupt came in ({back[0]}:{back[1]})")
         sim["stage"] = "eoi"   # the IRET is the handler's end (INT-1's EOI step next)
@@ -1734,7 +1747,7 @@ class HookModel:
             chains.pop()
         if op == "hook":
             chains.append({"vec": vec, "want": self.hooked(vec), "pos": 0, "passed": not self.hooked(vec)})
-        elif op in ("int", "vmm") and self.hooked(vec):
+        elif op in ("int", "vmm", "simint") and self.hooked(vec):
             if chains and chains[-1]["passed"] and chains[-1]["vec"] == vec:
                 chains.pop()
             else:

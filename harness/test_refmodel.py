@@ -768,6 +768,8 @@ HK1, HK4, SIM1 = ("hk1_hooks_last_installed_first", "hk4_int2f_hooks_before_the_
             r"\1 \2\1 CLIENT op=int vm=dos1 cs=0x1000 ip=0x0119 if=1 vector=0x21 target=0x10000129\n")], "HK-2"),
     # HK-2: every hook passed it on, but it is not reflected
     (HK1, [_drop(r"\d+ CLIENT op=int vm=dos1 cs=0x1000 ip=0x0122")], "HK-2"),
+    # HK-2: a simulated hardware interrupt enters its handler without its hook
+    ("hk1_hardware_interrupt_hooks", [_drop(r"\d+ CB_RETURN kind=v86int cb=VHK\.hook .* cf=1")], "HK-2"),
     # HK-3: the install for interrupt 100h succeeds
     (HK1, [(r"(SVC_RET vm=sys svc=Hook_V86_Int_Chain) cf=1", r"\1 cf=0")], "HK-3"),
     # HK-4: the VMM takes INT 2Fh 1680h before its hook passed it on

@@ -354,6 +354,7 @@ int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
     }
     if (is_pm(v, vm)) return 1;
     v->vm[vm].irq_ret = cl_rd(v, vm, cseg_off[CPU_CS], 2) << 16 | (cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu);
+    if (vmmi_hk_hooked(v, vec)) { vmmi_hk_hw_due(v, vm, vec); return VMM_OK; }   /* HK-1: hooks first */
     int rc = vmmi_simc_int(v, vm, vec, VMM_V86_BIOS_SEG, VMM_V86_IRQ_BP & 0xFFFFu, VMM_CLOP_SIMINT);
     vmmi_charge(v, VMM_CYC_V86_IRET);
     return rc;

@@ -8,16 +8,22 @@
 ** CF set passes the interrupt on; CF clear consumes it and ends the chain (HK-2). When
 ** every hook passes it on, the interrupt goes where it would have gone without hooks:
 ** the VMM's own INT 2Fh functions (CL-2, the bottom of the chain: HK-4) or the VM's
-** vector table (CL-4, vmmi_simc_int).
+** vector table (CL-4, vmmi_simc_int). A simulated hardware interrupt (INT-1) into a V86
+** VM runs the hooks of its vector too, before its handler.
 **
-** A chain's frame carries: a.eax the interrupt, a.edx the VM, a.ecx 1 when client code
-** executed the INT (0: Simulate_Int), a.cf 1 once a hook consumed it; chain_n the
+** A chain's frame carries: a.eax the interrupt, a.edx the VM, a.ecx who simulated it
+** (HK_FROM_*: Simulate_Int, client code's INT, VPICD), a.cf 1 once a hook consumed it; chain_n the
 ** number of installed hooks when it started and index the table position of the hook
 ** running (hooks installed while it runs are not part of it).
 */
 #include <string.h>
 
 #include "vmm_int.h"
+
+#define HK_EAX 0x1Cu   /* Client_Reg_Struc offsets (scenarios/include/vmm.inc) */
+#define HK_EIP 0x24u
+#define HK_CS  0x28u
+enum { HK_FROM_VXD = 0, HK_FROM_CLIENT, HK_FROM_HW };   /* a chain's a.ecx: who simulated it */
 
 void vmmi_hk_reset(vmm_state *v) {
     assert(v->nvms <= VMM_VMS_MAX);
@@ -67,7 +73,7 @@ static vmm_cbargs chain_args(const vmm_state *v, uint32_t vm, uint32_t vec, uint
 ** (`CLIENT op=hook`, target = the number of hooks) and the chain starts in its context. */
 int vmmi_hk_client_int(vmm_state *v, uint32_t vm, uint32_t vec) {
     assert(vm == v->run.cur && vmmi_hk_hooked(v, vec) && v->ctx[vm].depth == 0);
-    vmm_cbargs a = chain_args(v, vm, vec, 1);
+    vmm_cbargs a = chain_args(v, vm, vec, HK_FROM_CLIENT);
     vmmi_cl_rec(v, VMM_CLOP_HOOK, vm, vec, hooks_of(v, vec));
     vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
     return vmmi_ctx_start_cb(v, vm, VMM_CB_V86INT, &a, 0, NULL);
@@ -80,7 +86,7 @@ int vmmi_hk_simulate(vmm_state *v, vmm_call *c, uint32_t vm, uint32_t vec) {
     vmmi_cl_rec(v, VMM_CLOP_HOOK, vm, vec, hooks_of(v, vec));
     c->chain = VMM_CB_V86INT;
     c->has_cba = 1;
-    c->cba = chain_args(v, vm, vec, 0);
+    c->cba = chain_args(v, vm, vec, HK_FROM_VXD);
     c->cba.int_time = (uint8_t)c->int_time;   /* INT-1: nested code keeps interrupt time */
     c->cba.int_vmm = (uint8_t)c->int_vmm;
     return VMM_OK;
@@ -109,30 +115,62 @@ static int hk_next(vmm_state *v, vmm_frame *f, uint32_t cf) {
     return cf != 0;
 }
 
-/* HK-2, HK-4: an interrupt no hook consumed goes on: an INT 2Fh function of the VMM's
-** own (CL-2) waits for the VM's next return to its client (vmmi_hk_work: nothing may
-** start a frame from here), any other is reflected into the VM's vector table now. */
+/* Where the interrupt goes when the chain is over (HK-2, HK-4). Simulate_Int's: into
+** the vector table, before its SVC_RET; the others in vmmi_hk_after. */
 static void hk_done(vmm_state *v, const vmm_frame *f) {
-    uint32_t vec = f->a.eax, vm = f->a.edx, ax;
+    uint32_t vec = f->a.eax, vm = f->a.edx;
     assert(f->kind == VMM_CB_V86INT && vm < v->nvms);
-    if (f->a.cf || v->run.err) return;
-    ax = vmmi_creg_get(v, vm, 0x1C, 4) & 0xFFFFu;
-    if (f->a.ecx && vmmi_cl_takes(vec, ax)) { v->hk.int2f_due[vm] = 0x10000u | ax; return; }
-    vmmi_simc_int(v, vm, vec, vmmi_creg_get(v, vm, 0x28, 2), vmmi_creg_get(v, vm, 0x24, 4) & 0xFFFFu,
+    if (f->a.cf || v->run.err || f->a.ecx != HK_FROM_VXD) return;
+    vmmi_simc_int(v, vm, vec, vmmi_creg_get(v, vm, HK_CS, 2), vmmi_creg_get(v, vm, HK_EIP, 4) & 0xFFFFu,
                   VMM_CLOP_INT);
+}
+
+/* A client INT n no hook consumed: the VMM's own INT 2Fh function (CL-2, HK-4) or the
+** VM's vector table (CL-4). A simulated hardware interrupt: its handler from the vector
+** table with the frame back to the V86 breakpoint (CL-4), or, consumed, over at once:
+** the client goes on where the hooks left it and INT-1's EOI and IRET steps follow. */
+void vmmi_hk_after(vmm_state *v, const vmm_frame *f) {
+    uint32_t vec = f->a.eax, vm = f->a.edx, origin = f->a.ecx, consumed = f->a.cf;
+    uint32_t cs = vmmi_creg_get(v, vm, HK_CS, 2), ip = vmmi_creg_get(v, vm, HK_EIP, 4) & 0xFFFFu;
+    uint32_t ax = vmmi_creg_get(v, vm, HK_EAX, 4) & 0xFFFFu;
+    assert(f->kind == VMM_CB_V86INT && vm < v->nvms);
+    if (v->run.err || origin == HK_FROM_VXD) return;
+    if (origin == HK_FROM_CLIENT) {
+        if (consumed) return;
+        if (vmmi_cl_takes(vec, ax)) vmmi_cl_int2f(v, vm, ax);
+        else vmmi_simc_int(v, vm, vec, cs, ip, VMM_CLOP_INT);
+        return;
+    }
+    assert(origin == HK_FROM_HW);
+    if (consumed) {
+        vmmi_cl_rec(v, VMM_CLOP_IRET, vm, 0, 0);
+        vmmi_irq_iret(v, vm);
+        return;
+    }
+    v->vm[vm].irq_ret = cs << 16 | ip;   /* where the handler's IRET returns (CL-1) */
+    vmmi_simc_int(v, vm, vec, VMM_V86_BIOS_SEG, VMM_V86_IRQ_BP & 0xFFFFu, VMM_CLOP_SIMINT);
 }
 
 const vmmi_cb_ops vmmi_hk_ops = { hk_step, hk_next, hk_done };
 
-/* HK-4: before VM vm's client code runs on, the INT 2Fh function its hooks passed on
-** reaches the VMM (or, if a VxD changed Client_AX meanwhile, the vector table). 1: done. */
+/* HK-1: a simulated hardware interrupt into VM vm whose vector is hooked (client.c,
+** called while VPICD's procedures may still run): its chain starts before the VM's
+** client code runs on (vmmi_hk_work). */
+void vmmi_hk_hw_due(vmm_state *v, uint32_t vm, uint32_t vec) {
+    assert(vm < v->nvms && vec <= 0xFFu && !v->hk.hw_due[vm]);
+    v->hk.hw_due[vm] = (uint16_t)(0x100u | vec);
+}
+
+/* Before VM vm's client code runs on: the hook chain of its simulated hardware
+** interrupt, if one is due. 1: started. */
 int vmmi_hk_work(vmm_state *v, uint32_t vm) {
-    assert(vm < v->nvms);
-    uint32_t due = v->hk.int2f_due[vm], ax = due & 0xFFFFu;
+    assert(vm < v->nvms && vm == v->run.cur);
+    uint32_t due = v->hk.hw_due[vm], vec = due & 0xFFu;
     if (!due) return 0;
-    v->hk.int2f_due[vm] = 0;
-    if (vmmi_cl_takes(0x2F, ax) && ax == (vmmi_creg_get(v, vm, 0x1C, 4) & 0xFFFFu)) vmmi_cl_int2f(v, vm, ax);
-    else vmmi_simc_int(v, vm, 0x2F, vmmi_creg_get(v, vm, 0x28, 2), vmmi_creg_get(v, vm, 0x24, 4) & 0xFFFFu,
-                       VMM_CLOP_INT);
+    v->hk.hw_due[vm] = 0;
+    vmm_cbargs a = chain_args(v, vm, vec, HK_FROM_HW);
+    vmmi_cl_rec(v, VMM_CLOP_HOOK, vm, vec, hooks_of(v, vec));
+    v->run.entered = 1;
+    vmmi_ctx_start_cb(v, vm, VMM_CB_V86INT, &a, 0, NULL);
     return 1;
 }

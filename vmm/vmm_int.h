@@ -360,8 +360,8 @@ typedef struct vmm_hk_st {
     uint32_t cb[VMM_HOOKS_MAX];       /* hook procedures, install order */
     uint8_t  vec[VMM_HOOKS_MAX];      /* the interrupt each hooks */
     uint32_t n;
-    uint32_t int2f_due[VMM_VMS_MAX];  /* HK-4: 0x10000 | AX of a CL-2 function every hook
-                                         passed on, for the VMM to take (0: none) */
+    uint16_t hw_due[VMM_VMS_MAX];     /* HK-1: 0x100 | the vector of a simulated hardware
+                                         interrupt whose hooks are still to run (0: none) */
 } vmm_hk_st;
 
 struct vmm_state {
@@ -427,6 +427,10 @@ typedef struct vmmi_cb_ops {
     /* the frame ends, before its SVC_RET (NULL: nothing to undo) */
     void (*done)(vmm_state *v, const vmm_frame *f);
 } vmmi_cb_ops;
+
+/* Steps of a kind after its frame is gone (after its SVC_RET), which may start frames
+** (so they read f first): ctx.c's cb_after table, NULL for most kinds. */
+typedef void (*vmmi_cb_after)(vmm_state *v, const vmm_frame *f);
 
 extern const vmmi_cb_ops vmmi_idle_ops;      /* idle.c: VMM_CB_IDLE */
 extern const vmmi_cb_ops vmmi_nc_ops;        /* nc.c: VMM_CB_NC */
@@ -605,12 +609,14 @@ int  vmmi_run_int2f(vmm_state *v, uint32_t vm, uint32_t dword, int path, uint32_
 
 /* hook.c (HK-1 … HK-4: Hook_V86_Int_Chain and the chain of hook procedures) */
 extern const vmmi_cb_ops vmmi_hk_ops;        /* hook.c: VMM_CB_V86INT */
+void vmmi_hk_after(vmm_state *v, const vmm_frame *f);   /* its cb_after step */
 void vmmi_hk_reset(vmm_state *v);
 int  vmmi_hk_svc(vmm_state *v, vmm_call *c, uint32_t num);
 int  vmmi_hk_hooked(const vmm_state *v, uint32_t vec);
 int  vmmi_hk_client_int(vmm_state *v, uint32_t vm, uint32_t vec);
 int  vmmi_hk_simulate(vmm_state *v, vmm_call *c, uint32_t vm, uint32_t vec);
 int  vmmi_hk_work(vmm_state *v, uint32_t vm);
+void vmmi_hk_hw_due(vmm_state *v, uint32_t vm, uint32_t vec);
 
 /* simc.c (SIM-1 … SIM-5: Simulate_* services; the client register helpers) */
 uint32_t vmmi_creg_get(vmm_state *v, uint32_t vm, uint32_t off, uint32_t size);
