@@ -18,28 +18,12 @@ static const uint8_t p_int2f[] = { 0xB8, 0x80, 0x16, 0xCD, 0x2F, 0x89, 0xC2, 0xF
 /* hlt; jmp $ */
 static const uint8_t p_halt[] = { 0xF4, 0xEB, 0xFE };
 
-static void give(tf *t, uint32_t vm, const uint8_t *img, uint32_t len) {
-    vmm_client *p = &t->vms[vm].client;
-    p->image = img;
-    p->image_len = len;
-    p->load_seg = 0x1000;
-    p->cs = 0x1000;
-    p->ss = 0x1000;
-    p->sp = 0xFFFE;
-}
-
-static uint32_t creg(tf *t, uint32_t vm, uint32_t off, uint32_t size) {
-    uint32_t x = 0;
-    ck_assert_int_eq(vmm_read(t->v, vmm_vm_handle(t->v, vm) + HK_CLIENT + off, &x, size), VMM_OK);
-    return x;
-}
-
 /* HK-1, HK-2: the last installed hook first, with EAX, EBX, EBP; CF clear consumes the
 ** interrupt (no reflection), CF set passes it down and then into the vector table. */
 START_TEST(hook_chain_last_installed_first_cf_consumes) {
     tf t;
     tf_init(&t, "hook", 2);
-    give(&t, 1, p_int21, sizeof p_int21);
+    tf_give(&t, 1, p_int21, sizeof p_int21);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
     ck_assert_uint_eq(tf_u8(&t, "inst_cf"), 0);
     ck_assert_uint_eq(tf_u32(&t, "b_calls"), 2);
@@ -48,12 +32,12 @@ START_TEST(hook_chain_last_installed_first_cf_consumes) {
     ck_assert_uint_eq(tf_u32(&t, "a_eax"), 0x21);
     ck_assert_uint_eq(tf_u32(&t, "a_ebx"), tf_handle(&t, 1));
     ck_assert_uint_eq(tf_u32(&t, "a_ebp"), tf_handle(&t, 1) + HK_CLIENT);
-    ck_assert_uint_eq(creg(&t, 1, 0x10, 4) & 0xFFFF, 0x0A03);   /* Client_BX: hook_b's answer */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x10, 4) & 0xFFFF, 0x0A03);   /* Client_BX: hook_b's answer */
     ck_assert_int_eq(tf_count(&t, "CLIENT op=hook vm=dos1 vector=0x21 target=0x00000002"), 2);
     ck_assert_int_eq(tf_count(&t, "CLIENT op=int vm=dos1 vector=0x21"), 1);   /* only AH=02h */
     long b = tf_line(&t, "CB_ENTER kind=v86int cb=T.hook_b", 1), a = tf_line(&t, "CB_ENTER kind=v86int cb=T.hook_a", 0);
     ck_assert(b >= 0 && a > b);
-    ck_assert_uint_eq(creg(&t, 1, 0x30, 4) & 0xFFFF, 0xFFFE);   /* the reflected IRET popped its frame */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x30, 4) & 0xFFFF, 0xFFFE);   /* the reflected IRET popped its frame */
     tf_free(&t);
 }
 END_TEST
@@ -75,12 +59,12 @@ END_TEST
 START_TEST(simulate_push_pop_far_call) {
     tf t;
     tf_init(&t, "hook", 2);
-    give(&t, 1, p_int60, sizeof p_int60);
+    tf_give(&t, 1, p_int60, sizeof p_int60);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
     ck_assert_uint_eq(tf_u32(&t, "popped"), 0xBEEF);
-    ck_assert_uint_eq(creg(&t, 1, 0x18, 4) & 0xFFFF, 0x5555);   /* proc ran */
-    ck_assert_uint_eq(creg(&t, 1, 0x30, 4) & 0xFFFF, 0xFFFE);   /* RETF popped the far call */
-    ck_assert_uint_eq(creg(&t, 1, 0x24, 4), 0x06);              /* after the HLT at 5 */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x18, 4) & 0xFFFF, 0x5555);   /* proc ran */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x30, 4) & 0xFFFF, 0xFFFE);   /* RETF popped the far call */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x24, 4), 0x06);              /* after the HLT at 5 */
     ck_assert_int_eq(tf_count(&t, "CLIENT op=sim vm=dos1 svc=Simulate_Push old_sp=0xfffe sp=0xfffc value=0x0000beef"), 1);
     ck_assert_int_eq(tf_count(&t, "CLIENT op=sim vm=dos1 cs=0x1000 ip=0x0008 svc=Simulate_Far_Call "
                                   "old_sp=0xfffe sp=0xfffa value=0x10000005"), 1);
@@ -92,14 +76,14 @@ END_TEST
 START_TEST(hook_int2f_before_the_vmm) {
     tf t;
     tf_init(&t, "hook", 2);
-    give(&t, 1, p_int2f, sizeof p_int2f);
+    tf_give(&t, 1, p_int2f, sizeof p_int2f);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
     ck_assert_uint_eq(tf_u32(&t, "mux_calls"), 1);
     long h = tf_line(&t, "CB_RETURN kind=v86int cb=T.hook_2f cf=1", 0);
     long m = tf_line(&t, "CLIENT op=vmm vm=dos1 vector=0x2f", 0);
     long s = tf_line(&t, "SERVICE vm=dos1 svc=Int2F_1680 path=client", 0);
     ck_assert(h >= 0 && m > h && s > m);
-    ck_assert_uint_eq(creg(&t, 1, 0x14, 4) & 0xFFFF, 0x1600);   /* DX: AL = 0 from the VMM */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x14, 4) & 0xFFFF, 0x1600);   /* DX: AL = 0 from the VMM */
     tf_free(&t);
 }
 END_TEST
@@ -109,7 +93,7 @@ END_TEST
 START_TEST(simulate_int_runs_hooks_and_wakes) {
     tf t;
     tf_init(&t, "hook", 2);
-    give(&t, 1, p_halt, sizeof p_halt);
+    tf_give(&t, 1, p_halt, sizeof p_halt);
     tf_stim(&t, 5000, VMM_STIM_CALL, 1, "sim21", 0);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
     long w = tf_line(&t, "CLIENT op=wake vm=dos1", 0), k = tf_line(&t, "CLIENT op=hook vm=dos1 vector=0x21", 0);
@@ -125,7 +109,7 @@ END_TEST
 START_TEST(simulate_without_program_is_an_error) {
     tf t;
     tf_init(&t, "hook", 3);
-    give(&t, 1, p_halt, sizeof p_halt);
+    tf_give(&t, 1, p_halt, sizeof p_halt);
     tf_stim(&t, 3000, VMM_STIM_CALL, 2, "flat", 0);
     tf_stim(&t, 5000, VMM_STIM_CALL, 2, "push_nop", 0);
     ck_assert_int_eq(tf_run(&t), VMM_EGUEST);
@@ -140,7 +124,7 @@ END_TEST
 START_TEST(map_flat_v86) {
     tf t;
     tf_init(&t, "hook", 2);
-    give(&t, 1, p_halt, sizeof p_halt);
+    tf_give(&t, 1, p_halt, sizeof p_halt);
     t.vms[1].client.regs[VMM_CREG_DS] = 0x2345;
     t.vms[1].client.regs[CPU_ESI] = 0x0067;
     t.vms[1].client.regs_set = 1u << VMM_CREG_DS | 1u << CPU_ESI;
