@@ -38,7 +38,10 @@ static uint32_t hooks_of(const vmm_state *v, uint32_t vec) {
     return n;
 }
 
-int vmmi_hk_hooked(const vmm_state *v, uint32_t vec) {
+/* Whether vec has hooks: every INT n and simulated interrupt asks, so it reads the
+** hook table (partial-order reduction: it depends on Hook_V86_Int_Chain, svc.c). */
+int vmmi_hk_hooked(vmm_state *v, uint32_t vec) {
+    vmmi_por_tag(v, VMM_POR_HOOK, 0);
     return vec <= 0xFFu && hooks_of(v, vec) > 0;
 }
 
@@ -72,7 +75,7 @@ static vmm_cbargs chain_args(const vmm_state *v, uint32_t vm, uint32_t vec, uint
 /* HK-1: client code of VM vm executed INT vec, which is hooked: the VMM is entered
 ** (`CLIENT op=hook`, target = the number of hooks) and the chain starts in its context. */
 int vmmi_hk_client_int(vmm_state *v, uint32_t vm, uint32_t vec) {
-    assert(vm == v->run.cur && vmmi_hk_hooked(v, vec) && v->ctx[vm].depth == 0);
+    assert(vm == v->run.cur && hooks_of(v, vec) > 0 && v->ctx[vm].depth == 0);
     vmm_cbargs a = chain_args(v, vm, vec, HK_FROM_CLIENT);
     vmmi_cl_rec(v, VMM_CLOP_HOOK, vm, vec, hooks_of(v, vec));
     vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
@@ -82,7 +85,7 @@ int vmmi_hk_client_int(vmm_state *v, uint32_t vm, uint32_t vec) {
 /* SIM-1 with hooks: Simulate_Int's chain runs nested in the calling VxD code, and its
 ** SVC_RET comes when the chain (and the reflection, if no hook consumed it) is done. */
 int vmmi_hk_simulate(vmm_state *v, vmm_call *c, uint32_t vm, uint32_t vec) {
-    assert(vm == v->run.cur && vmmi_hk_hooked(v, vec));
+    assert(vm == v->run.cur && hooks_of(v, vec) > 0);
     vmmi_cl_rec(v, VMM_CLOP_HOOK, vm, vec, hooks_of(v, vec));
     c->chain = VMM_CB_V86INT;
     c->has_cba = 1;

@@ -196,6 +196,8 @@ static void svc_footprint(vmm_state *v, uint32_t dev, uint32_t num) {
         tag = VMM_POR_TS;
     } else if (num == 0x3A) {
         tag = VMM_POR_IDLE;
+    } else if (num == 0x41) {
+        tag = VMM_POR_HOOK;   /* HK-3: the hook table every INT n reads (hook.c) */
     } else if (num >= 0x3C && num <= 0x40) {
         tag = VMM_POR_TM, serial = 1, time = 1;
     } else if (num == 0x1E || (num >= 0x2B && num <= 0x39) || num == 0x3B) {

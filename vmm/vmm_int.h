@@ -333,7 +333,7 @@ typedef struct vmm_sl_st {
 #define VMM_POR_IDS_POOL (1u << 20)
 enum vmm_por_tag { VMM_POR_CRIT = 1, VMM_POR_NC, VMM_POR_IDLE, VMM_POR_TS, VMM_POR_EV,
                    VMM_POR_TM, VMM_POR_SERIAL, VMM_POR_SCHED, VMM_POR_PEND, VMM_POR_IRQ,
-                   VMM_POR_MISC, VMM_POR_OBSERVED, VMM_POR_TAG_COUNT };
+                   VMM_POR_MISC, VMM_POR_OBSERVED, VMM_POR_HOOK, VMM_POR_TAG_COUNT };
 typedef struct vmm_por_st {
     vmm_footprint *fp;        /* per step: its segment; NULL: footprints off */
     uint32_t *off;            /* per step s: its ids are ids[off[s], off[s + 1]) */
@@ -612,7 +612,7 @@ extern const vmmi_cb_ops vmmi_hk_ops;        /* hook.c: VMM_CB_V86INT */
 void vmmi_hk_after(vmm_state *v, const vmm_frame *f);   /* its cb_after step */
 void vmmi_hk_reset(vmm_state *v);
 int  vmmi_hk_svc(vmm_state *v, vmm_call *c, uint32_t num);
-int  vmmi_hk_hooked(const vmm_state *v, uint32_t vec);
+int  vmmi_hk_hooked(vmm_state *v, uint32_t vec);
 int  vmmi_hk_client_int(vmm_state *v, uint32_t vm, uint32_t vec);
 int  vmmi_hk_simulate(vmm_state *v, vmm_call *c, uint32_t vm, uint32_t vec);
 int  vmmi_hk_work(vmm_state *v, uint32_t vm);
