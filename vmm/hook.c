@@ -145,6 +145,7 @@ void vmmi_hk_after(vmm_state *v, const vmm_frame *f) {
         return;
     }
     assert(origin == HK_FROM_HW);
+    if (NEVER(v->vm[vm].vhandler < 0 || v->pic.vid[vm].phase != VMM_VID_HANDLER)) return;   /* its IRET ends it */
     if (consumed) {
         vmmi_cl_rec(v, VMM_CLOP_IRET, vm, 0, 0);
         vmmi_irq_iret(v, vm);
@@ -171,6 +172,7 @@ int vmmi_hk_work(vmm_state *v, uint32_t vm) {
     uint32_t due = v->hk.hw_due[vm], vec = due & 0xFFu;
     if (!due) return 0;
     v->hk.hw_due[vm] = 0;
+    if (NEVER(v->vm[vm].vhandler < 0)) return 0;   /* only the handler's IRET ends it */
     vmm_cbargs a = chain_args(v, vm, vec, HK_FROM_HW);
     vmmi_cl_rec(v, VMM_CLOP_HOOK, vm, vec, hooks_of(v, vec));
     v->run.entered = 1;
