@@ -98,6 +98,24 @@ sim21:  mov     eax, 0x21
         VMMcall Simulate_Int
         ret
 
+; the protected-mode client (the system VM's): Push / Pop through its LDT stack, Map_Flat
+; of DS:0; Simulate_Int (not modelled there); a bad Client_SS
+pm_sims:
+        mov     eax, 0x1234
+        VMMcall Simulate_Push
+        xor     eax, eax
+        VMMcall Simulate_Pop
+        mov     [popped], eax
+        mov     ah, Client_DS
+        mov     al, 0xFF                ; -1: offset 0
+        VMMcall Map_Flat
+        mov     [flat_ok], eax
+        ret
+bad_ss: mov     word [ebp + Client_SS], 0x1F
+        mov     eax, 1
+        VMMcall Simulate_Push
+        ret
+
 inst_cf:    db 0xFF
 bad_vec_cf: db 0
 a_calls:    dd 0
