@@ -342,10 +342,12 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         put(o, " if=%u vector=0x%02x target=0x%08x", (unsigned)(a[0] >> 16 & 1), (unsigned)(a[0] >> 24 & 0xFF),
             (uint32_t)a[2]);
         if (a[0] >> 32 & 1) put(o, " mode=pm");   /* a protected-mode client's record */
-        const char *svc = vmm_service_name(0x10000u | (uint32_t)(a[0] >> 24 & 0xFF));
-        if ((a[0] & 0xFF) == VMM_CLOP_SIM)           /* SIM-2 … SIM-5: what the service did */
-            put(o, " svc=%s ss=0x%04x old_sp=0x%04x sp=0x%04x value=0x%08x", svc ? svc : "?", (unsigned)(a[3] >> 32 & 0xFFFF),
-                (unsigned)(a[3] >> 16 & 0xFFFF), (unsigned)(a[3] & 0xFFFF), (uint32_t)a[4]);
+        if ((a[0] & 0xFF) == VMM_CLOP_SIM) {         /* SIM-2 … SIM-5: what the service did */
+            const char *svc = vmm_service_name(0x10000u | (uint32_t)(a[0] >> 24 & 0xFF));
+            put(o, " svc=%s ss=0x%04x old_sp=0x%04x sp=0x%04x value=0x%08x", svc ? svc : "?",
+                (unsigned)(a[3] >> 32 & 0xFFFF), (unsigned)(a[3] >> 16 & 0xFFFF), (unsigned)(a[3] & 0xFFFF),
+                (uint32_t)a[4]);
+        }
         break;
     }
     case VMM_REC_END:
