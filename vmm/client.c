@@ -342,8 +342,10 @@ static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
 ** 08h-0Fh, 8-15: 70h-77h) with a frame that returns to the VMM's V86 breakpoint, so
 ** that its IRET is seen (VID_IRET_Proc, the end of Time_Critical_Boost); a halted VM
 ** wakes (CL-5). A protected-mode client has no interrupt vectors yet: it is only woken,
-** and its handler is the irq_handler_cycles model. Returns VMM_OK when the handler
-** runs, 1 for that model, a negative code when the run failed. */
+** and its handler is the irq_handler_cycles model. When the vector is hooked, its
+** hooks run first, before the VM's code runs on (HK-1, hook.c), and enter the handler
+** or end the interrupt. Returns VMM_OK when the handler runs (or its hooks will), 1 for
+** that model, a negative code when the run failed. */
 int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
     assert(vm < v->nvms && irq < VMM_IRQS && vmmi_cl_has(v, vm));
     uint32_t vec = irq < 8 ? 0x08 + irq : 0x70 + irq - 8;
@@ -373,6 +375,7 @@ static int cl_irq_return(vmm_state *v, uint32_t vm) {
     return 1;
 }
 
+/* CL-2: INT vec with AX is one of the VMM's own INT 2Fh functions. */
 int vmmi_cl_takes(uint32_t vec, uint32_t ax) {
     return vec == 0x2F && (ax == 0x1680 || ax == 0x1681 || ax == 0x1682 || ax == 0x1689);
 }
