@@ -139,32 +139,27 @@ END_TEST
 /* The protected-mode client: the stack services through its LDT, Map_Flat by its
 ** selector's base; Simulate_Int there and a Client_SS that is none of its LDT's are clean
 ** errors. */
+/* Runs the system VM's protected-mode client (halted) with one call of `entry` in it. */
+static int pm_run(tf *t, const char *entry) {
+    tf_init(t, "hook", 2);
+    tf_give(t, 0, p_halt, sizeof p_halt);
+    t->vms[0].client.pm = 1;
+    tf_stim(t, 3000, VMM_STIM_CALL, 0, entry, 0);
+    return tf_run(t);
+}
+
 START_TEST(simulate_pm_client) {
     tf t;
-    tf_init(&t, "hook", 2);
-    tf_give(&t, 0, p_halt, sizeof p_halt);
-    t.vms[0].client.pm = 1;
-    tf_stim(&t, 3000, VMM_STIM_CALL, 0, "pm_sims", 0);
-    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    ck_assert_int_eq(pm_run(&t, "pm_sims"), VMM_OK);
     ck_assert_uint_eq(tf_u32(&t, "popped"), 0x1234);
     ck_assert_uint_eq(tf_u32(&t, "flat_ok"), vmm_vm_high_linear(t.v, 0) + 0x10000);
     ck_assert_int_eq(tf_count(&t, "CLIENT op=sim vm=sys svc=Simulate_Pop old_sp=0xfffc sp=0xfffe mode=pm"), 1);
     tf_free(&t);
-
-    tf_init(&t, "hook", 2);
-    tf_give(&t, 0, p_halt, sizeof p_halt);
-    t.vms[0].client.pm = 1;
-    tf_stim(&t, 3000, VMM_STIM_CALL, 0, "sim21", 0);
-    ck_assert_int_eq(tf_run(&t), VMM_EUNIMPL);
+    ck_assert_int_eq(pm_run(&t, "sim21"), VMM_EUNIMPL);
     ck_assert_msg(strstr(vmm_error(t.v), "Simulate_Int into the protected-mode client of VM sys"), "%s",
                   vmm_error(t.v));
     tf_free(&t);
-
-    tf_init(&t, "hook", 2);
-    tf_give(&t, 0, p_halt, sizeof p_halt);
-    t.vms[0].client.pm = 1;
-    tf_stim(&t, 3000, VMM_STIM_CALL, 0, "bad_ss", 0);
-    ck_assert_int_eq(tf_run(&t), VMM_EGUEST);
+    ck_assert_int_eq(pm_run(&t, "bad_ss"), VMM_EGUEST);
     ck_assert_msg(strstr(vmm_error(t.v), "VM sys: client SS 0x001f is no segment of its own"), "%s",
                   vmm_error(t.v));
     tf_free(&t);
