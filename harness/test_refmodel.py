@@ -1,5 +1,6 @@
 """The reference model (refmodel.py) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
-IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1 and SL-1 on every scenario's trace
+IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1, SL-1, CL-1..CL-5, HK-1..HK-4 and
+SIM-1..SIM-5 on every scenario's trace
 and on seeded random schedules, and catches hand-broken traces (including traces whose
 MACHINE record no longer matches the run)."""
 import pytest
@@ -742,6 +743,11 @@ CL1, CL3, CL4, CL5 = ("cl1_client_regs_through_ebp", "cl3_virtual_if_holds_irq",
     (CL5, [_drop(r"\d+ CLIENT op=wake vm=dos1")], "CL-5"),
 ])
 def test_refmodel_catches_broken_client_trace(golden, edits, rule):
+    _caught(golden, edits, rule)
+
+
+def _caught(golden, edits, rule):
+    """The golden trace passes; with the edits, the model reports rule."""
     from conftest import GOLDEN
     text = (GOLDEN / f"{golden}.trace").read_text()
     assert violations(text) == []
@@ -803,3 +809,42 @@ def test_refmodel_catches_broken_iot_trace(golden, edits, rule):
     broken = _mutate(text, edits)
     assert broken != text
     assert rule in rules(broken), violations(broken)
+# ---- V86 interrupt hooks and Simulate_* (HK-1 … HK-4, SIM-1 … SIM-5) ------------------
+HK1, HK4, SIM1 = ("hk1_hooks_last_installed_first", "hk4_int2f_hooks_before_the_vmm",
+                  "sim1_simulate_services_change_client_execution")
+
+
+@pytest.mark.parametrize("golden, edits, rule", [
+    # HK-1: the first installed hook runs first
+    (HK1, [(r"(CB_ENTER kind=v86int cb=VDOS\.hook) addr=0x0010102e", r"\1 addr=0x0010001e")], "HK-1"),
+    # HK-1: a hook entered with another VM's handle in EBX
+    (HK1, [(r"(CB_ENTER kind=v86int .*) ebx=0x00010100", r"\1 ebx=0x00010000")], "HK-1"),
+    # HK-1: a hook passes the interrupt on, and the next one is skipped
+    (HK1, [_drop(r"\d+ CB_ENTER kind=v86int cb=VMON\.hook"), _drop(r"\d+ CB_RETURN kind=v86int cb=VMON\.hook")],
+     "HK-1"),
+    # HK-2: a consumed interrupt is reflected all the same
+    (HK1, [(r"(\d+) (CB_RETURN kind=v86int cb=VDOS\.hook .* cf=0 .*\n)",
+            r"\1 \2\1 CLIENT op=int vm=dos1 cs=0x1000 ip=0x0119 if=1 vector=0x21 target=0x10000129\n")], "HK-2"),
+    # HK-2: every hook passed it on, but it is not reflected
+    (HK1, [_drop(r"\d+ CLIENT op=int vm=dos1 cs=0x1000 ip=0x0122")], "HK-2"),
+    # HK-2: a simulated hardware interrupt enters its handler without its hook
+    ("hk1_hardware_interrupt_hooks", [_drop(r"\d+ CB_RETURN kind=v86int cb=VHK\.hook .* cf=1")], "HK-2"),
+    # HK-3: the install for interrupt 100h succeeds
+    (HK1, [(r"(SVC_RET vm=sys svc=Hook_V86_Int_Chain) cf=1", r"\1 cf=0")], "HK-3"),
+    # HK-4: the VMM takes INT 2Fh 1680h before its hook passed it on
+    (HK4, [_drop(r"\d+ CB_RETURN kind=v86int cb=VMUX\.hook .* cf=1")], "HK-4"),
+    # SIM-1: Simulate_Int returns without entering the vector
+    (SIM1, [_drop(r"\d+ CLIENT op=int vm=dos1 cs=0x1000 ip=0x012a")], "SIM-1"),
+    # SIM-2: Simulate_Push pushes another word than EAX's
+    (SIM1, [(r"(svc=Simulate_Push .*) value=0x00001234", r"\1 value=0x00001235")], "SIM-2"),
+    # SIM-2: Simulate_Pop returns another word than the one popped
+    (SIM1, [(r"(SVC_RET vm=dos1 svc=Simulate_Pop .*) eax=0x00007777", r"\1 eax=0x00007778")], "SIM-2"),
+    # SIM-3: Simulate_Far_Call goes elsewhere than CX:EDX
+    (SIM1, [(r"ip=0x016f (at=dos1\.far_proc)", r"ip=0x0170 \1")], "SIM-3"),
+    # SIM-4: Simulate_Far_Ret_N leaves the parameter word on the stack
+    (SIM1, [(r"(svc=Simulate_Far_Ret_N ss=0x1000 old_sp=0xfff8) sp=0xfffe", r"\1 sp=0xfffc")], "SIM-4"),
+    # SIM-5: Map_Flat returns another address than its record
+    (SIM1, [(r"(SVC_RET vm=dos1 svc=Map_Flat .*) eax=0x0031c00a", r"\1 eax=0x0031c00b")], "SIM-5"),
+])
+def test_refmodel_catches_broken_hook_trace(golden, edits, rule):
+    _caught(golden, edits, rule)

@@ -96,6 +96,8 @@ static int check_counts(const vmm_state *v, char *why, size_t len) {
                       v->m.event_capacity);
     if (v->io.n > VMM_IO_PEND_MAX)
         return broken(why, len, "%u port accesses held (limit %u)", v->io.n, VMM_IO_PEND_MAX);
+    if (v->hk.n > VMM_HOOKS_MAX)   /* HK-3 */
+        return broken(why, len, "%u V86 interrupt hooks (limit %u)", v->hk.n, VMM_HOOKS_MAX);
     return VMM_OK;
 }
 
@@ -138,6 +140,9 @@ static int check_client(const vmm_state *v, char *why, size_t len) {
         const vmm_vm *m = &v->vm[i];
         if (!m->v86 && (m->halted || m->irq_ret))
             return broken(why, len, "VM %u has no client program but is halted or in its handler", i);
+        if (v->hk.hw_due[i] && (!m->v86 || m->vhandler < 0))   /* HK-1: a simulated interrupt's hooks */
+            return broken(why, len, "VM %u has hooks of interrupt %02Xh due but no simulated interrupt", i,
+                          v->hk.hw_due[i] & 0xFFu);
         if (m->v86 && (m->v86 < VMM_V86_SIZE || m->v86 > v->ram_size - VMM_V86_SIZE || !v->tss))
             return broken(why, len, "VM %u's V86 space 0x%08x is outside RAM or has no TSS", i, m->v86);
     }

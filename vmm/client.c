@@ -44,16 +44,11 @@ int vmmi_cl_has(const vmm_state *v, uint32_t vm) {
 }
 
 static uint32_t cl_rd(vmm_state *v, uint32_t vm, uint32_t off, uint32_t size) {
-    uint32_t val = 0;
-    assert(off + size <= VMM_CLIENT_SIZE && size <= 4);
-    if (cpu_phys_read(v->cpu, vmmi_client_ptr(v, vm) + off, &val, size) != CPU_OK) return 0;
-    return val;
+    return vmmi_creg_get(v, vm, off, size);
 }
 
 static void cl_wr(vmm_state *v, uint32_t vm, uint32_t off, uint32_t val, uint32_t size) {
-    assert(off + size <= VMM_CLIENT_SIZE && size <= 4);
-    int rc = cpu_phys_write(v->cpu, vmmi_client_ptr(v, vm) + off, &val, size);
-    if (NEVER(rc != CPU_OK)) return;   /* the control blocks lie in the first 1 MiB of RAM */
+    vmmi_creg_set(v, vm, off, val, size);
 }
 
 /* CL-3: the VM's virtual IF, as Client_EFlags holds it. */
@@ -99,6 +94,20 @@ static int ldt_seg(const vmm_state *v, uint32_t vm, uint32_t sel, cpu_seg *out) 
     out->base = (uint32_t)d[2] | (uint32_t)d[3] << 8 | (uint32_t)d[4] << 16 | (uint32_t)d[7] << 24;
     out->limit = ((uint32_t)d[0] | (uint32_t)d[1] << 8 | (uint32_t)(d[6] & 0xF) << 16);
     out->attr = (uint16_t)(d[5] | (d[6] >> 4) << 12);
+    return 0;
+}
+
+int vmmi_cl_is_pm(const vmm_state *v, uint32_t vm) {
+    return is_pm(v, vm);
+}
+
+int vmmi_cl_seg_base(const vmm_state *v, uint32_t vm, uint32_t sel, uint32_t *base) {
+    cpu_seg c;
+    assert(vm < v->nvms && base);
+    if (!vmmi_cl_has(v, vm)) return -1;
+    if (!is_pm(v, vm)) { *base = v->vm[vm].v86 + ((sel & 0xFFFFu) << 4); return 0; }
+    if (sel > 0xFFFFu || (sel & ~3u) == 0 || ldt_seg(v, vm, sel, &c) || c.base < v->vm[vm].v86) return -1;
+    *base = c.base;
     return 0;
 }
 
@@ -323,9 +332,10 @@ static void cl_save(vmm_state *v, uint32_t vm, const cpu_regs *r) {
 
 /* A CLIENT record: where the client is and its IF (CL-3: the trace always knows the
 ** IF the VMM last saw; an INT it reflects or simulates clears it afterwards). */
-static void rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra) {
+void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra) {
     uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
     uint32_t vif = vmmi_cl_if(v, vm);
+    assert(vm < v->nvms && op != VMM_CLOP_SIM);
     vmmi_rec(v, VMM_REC_CLIENT, 3, (uint64_t)op | (uint64_t)vm << 8 | (uint64_t)vif << 16 |
              (uint64_t)vector << 24 | (uint64_t)is_pm(v, vm) << 32, cs << 16 | ip, extra, 0, 0, 0);
     v->vm[vm].if_seen = (uint8_t)(vif && op != VMM_CLOP_SIMINT && op != VMM_CLOP_INT);
@@ -333,37 +343,11 @@ static void rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t ext
 
 /* ---- what the client's stops mean -------------------------------------------------- */
 
-static int push16(vmm_state *v, uint32_t vm, uint32_t ss, uint32_t *sp, uint32_t val) {
-    uint16_t w = (uint16_t)val;
-    *sp = (*sp - 2) & 0xFFFFu;
-    return v86_rw(v, vm, (ss << 4) + *sp, &w, 2, 1);
-}
-
-/* Enters vector vec of the VM's own table as an INT does in real mode: FLAGS and the
-** return address ret_cs:ret_ip on the client stack, IF and TF off (CL-4). */
-static int enter_vector(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint32_t ret_ip,
-                        int op) {
-    assert(vec < 256 && (op == VMM_CLOP_INT || op == VMM_CLOP_SIMINT));
-    uint32_t ss = cl_rd(v, vm, cseg_off[CPU_SS], 2), sp = cl_rd(v, vm, creg_off[CPU_ESP], 4) & 0xFFFFu;
-    uint32_t fl = cl_rd(v, vm, CL_EFL, 4), vect = 0;
-    int rc = push16(v, vm, ss, &sp, fl);
-    if (!rc) rc = push16(v, vm, ss, &sp, ret_cs);
-    if (!rc) rc = push16(v, vm, ss, &sp, ret_ip);
-    if (!rc) rc = v86_rw(v, vm, vec * 4, &vect, 4, 0);
-    if (rc) return rc;
-    rec(v, op, vm, vec, vect);
-    cl_wr(v, vm, creg_off[CPU_ESP], (cl_rd(v, vm, creg_off[CPU_ESP], 4) & 0xFFFF0000u) | sp, 4);
-    cl_wr(v, vm, CL_EFL, fl & ~(CPU_IF | CPU_TF), 4);
-    cl_wr(v, vm, cseg_off[CPU_CS], vect >> 16, 2);
-    cl_wr(v, vm, CL_EIP, vect & 0xFFFFu, 4);
-    return VMM_OK;
-}
-
 /* CL-4: INT n the VMM does not take is reflected into the VM's own vector table, as
 ** the real VMM's Simulate_Int does. */
 static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
-    int rc = enter_vector(v, vm, vec, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu,
-                          VMM_CLOP_INT);
+    int rc = vmmi_simc_int(v, vm, vec, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu,
+                           VMM_CLOP_INT);
     vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
     return rc;
 }
@@ -372,19 +356,22 @@ static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
 ** 08h-0Fh, 8-15: 70h-77h) with a frame that returns to the VMM's V86 breakpoint, so
 ** that its IRET is seen (VID_IRET_Proc, the end of Time_Critical_Boost); a halted VM
 ** wakes (CL-5). A protected-mode client has no interrupt vectors yet: it is only woken,
-** and its handler is the irq_handler_cycles model. Returns VMM_OK when the handler
-** runs, 1 for that model, a negative code when the run failed. */
+** and its handler is the irq_handler_cycles model. When the vector is hooked, its
+** hooks run first, before the VM's code runs on (HK-1, hook.c), and enter the handler
+** or end the interrupt. Returns VMM_OK when the handler runs (or its hooks will), 1 for
+** that model, a negative code when the run failed. */
 int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
     assert(vm < v->nvms && irq < VMM_IRQS && vmmi_cl_has(v, vm));
     uint32_t vec = irq < 8 ? 0x08 + irq : 0x70 + irq - 8;
     if (v->vm[vm].halted) {
         v->vm[vm].halted = 0;
-        rec(v, VMM_CLOP_WAKE, vm, vec, 0);
+        vmmi_cl_rec(v, VMM_CLOP_WAKE, vm, vec, 0);
         vmmi_sched_wake(v, vm);
     }
     if (is_pm(v, vm)) return 1;
     v->vm[vm].irq_ret = cl_rd(v, vm, cseg_off[CPU_CS], 2) << 16 | (cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu);
-    int rc = enter_vector(v, vm, vec, VMM_V86_BIOS_SEG, VMM_V86_IRQ_BP & 0xFFFFu, VMM_CLOP_SIMINT);
+    if (vmmi_hk_hooked(v, vec)) { vmmi_hk_hw_due(v, vm, vec); return VMM_OK; }   /* HK-1: hooks first */
+    int rc = vmmi_simc_int(v, vm, vec, VMM_V86_BIOS_SEG, VMM_V86_IRQ_BP & 0xFFFFu, VMM_CLOP_SIMINT);
     vmmi_charge(v, VMM_CYC_V86_IRET);
     return rc;
 }
@@ -396,20 +383,31 @@ static int cl_irq_return(vmm_state *v, uint32_t vm) {
     if (v->vm[vm].vhandler < 0 || v->pic.vid[vm].phase != VMM_VID_HANDLER) return 0;
     cl_wr(v, vm, cseg_off[CPU_CS], v->vm[vm].irq_ret >> 16, 2);
     cl_wr(v, vm, CL_EIP, v->vm[vm].irq_ret & 0xFFFFu, 4);
-    rec(v, VMM_CLOP_IRET, vm, 0, 0);
+    vmmi_cl_rec(v, VMM_CLOP_IRET, vm, 0, 0);
     vmmi_charge(v, VMM_CYC_V86_ENTRY);
     vmmi_irq_iret(v, vm);
     return 1;
 }
 
+/* CL-2: INT vec with AX is one of the VMM's own INT 2Fh functions. */
+int vmmi_cl_takes(uint32_t vec, uint32_t ax) {
+    return vec == 0x2F && (ax == 0x1680 || ax == 0x1681 || ax == 0x1682 || ax == 0x1689);
+}
+
 /* CL-2: INT 2Fh AX=1680h, 1681h, 1682h, 1689h enter the VMM as their stimuli do. */
+int vmmi_cl_int2f(vmm_state *v, uint32_t vm, uint32_t ax) {
+    assert(vm < v->nvms && vmmi_cl_takes(0x2F, ax));
+    vmmi_cl_rec(v, VMM_CLOP_VMM, vm, 0x2F, 0);
+    vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
+    return vmmi_run_int2f(v, vm, 0x002F0000u | ax, VMM_PATH_CLIENT, cl_rd(v, vm, creg_off[CPU_EAX], 4));
+}
+
+/* INT n from client code: a hooked vector goes to its hook procedures first (HK-1; the
+** VMM's own INT 2Fh functions are the chain's bottom, HK-4), else CL-2 or CL-4. */
 static int cl_int(vmm_state *v, uint32_t vm, uint32_t vec) {
     uint32_t ax = cl_rd(v, vm, creg_off[CPU_EAX], 4) & 0xFFFFu;
-    if (vec == 0x2F && (ax == 0x1680 || ax == 0x1681 || ax == 0x1682 || ax == 0x1689)) {
-        rec(v, VMM_CLOP_VMM, vm, vec, 0);
-        vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
-        return vmmi_run_int2f(v, vm, 0x002F0000u | ax, VMM_PATH_CLIENT, cl_rd(v, vm, creg_off[CPU_EAX], 4));
-    }
+    if (!is_pm(v, vm) && vmmi_hk_hooked(v, vec)) return vmmi_hk_client_int(v, vm, vec);
+    if (vmmi_cl_takes(vec, ax)) return vmmi_cl_int2f(v, vm, ax);
     if (is_pm(v, vm))   /* no protected-mode interrupt vectors yet (docs/vmm.md) */
         return vmmi_fail(v, VMM_EGUEST, "INT %02Xh (AX=%04Xh) from the protected-mode client code of VM %s at "
                          "%04X:%04X: only INT 2Fh AX=1680h, 1681h, 1682h, 1689h are modelled there", vec, ax,
@@ -420,7 +418,7 @@ static int cl_int(vmm_state *v, uint32_t vm, uint32_t vec) {
 /* CL-5: HLT (a #GP at CPL 3) makes the VM idle until an interrupt is simulated into it. */
 static int cl_hlt(vmm_state *v, uint32_t vm) {
     cl_wr(v, vm, CL_EIP, (cl_rd(v, vm, CL_EIP, 4) + 1) & 0xFFFFu, 4);
-    rec(v, VMM_CLOP_HLT, vm, 0, 0);
+    vmmi_cl_rec(v, VMM_CLOP_HLT, vm, 0, 0);
     v->vm[vm].halted = 1;
     vmmi_sched_idle(v, vm);
     vmmi_charge(v, VMM_CYC_V86_ENTRY);
@@ -465,7 +463,7 @@ int vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
         fl = cl_rd(v, cur, CL_EFL, 4);
         fl = num == 0x1A ? fl | CPU_IF : fl & ~CPU_IF;
         cl_wr(v, cur, CL_EFL, fl, 4);
-        if (vmmi_cl_has(v, cur) && ((fl & CPU_IF) != 0) != v->vm[cur].if_seen) rec(v, VMM_CLOP_IF, cur, 0, 0);
+        if (vmmi_cl_has(v, cur) && ((fl & CPU_IF) != 0) != v->vm[cur].if_seen) vmmi_cl_rec(v, VMM_CLOP_IF, cur, 0, 0);
         return VMM_OK;
     }
     if (num != 0x19) return 1;
@@ -595,7 +593,7 @@ static int cl_run(vmm_state *v, uint32_t vm) {
     *cf = keep;
     cl_save(v, vm, &r);
     cpu_set_regs(v->cpu, &v->regs0);   /* the VMM's flat ring 0 (no paging) again */
-    if (((r.eflags & CPU_IF) != 0) != v->vm[vm].if_seen) rec(v, VMM_CLOP_IF, vm, 0, 0);   /* CL-3 */
+    if (((r.eflags & CPU_IF) != 0) != v->vm[vm].if_seen) vmmi_cl_rec(v, VMM_CLOP_IF, vm, 0, 0);   /* CL-3 */
     v->run.progress_cycle = vmmi_cycles(v);
     switch (stop) {
     case CPU_STOP_BUDGET:
@@ -625,7 +623,10 @@ int vmmi_cl_work(vmm_state *v) {
     uint32_t cur = v->run.cur, best = vmmi_sched_max_pri(v);
     assert(cur < v->nvms);
     if (!v->run.booted || v->ctx[v->nvms].depth > 0 || !v->tss) return 0;
-    if (cl_can_run(v, cur)) { cl_run(v, cur); return 1; }
+    if (cl_can_run(v, cur)) {
+        if (!vmmi_hk_work(v, cur)) cl_run(v, cur);   /* HK-4: an INT 2Fh the hooks passed on first */
+        return 1;
+    }
     for (uint32_t k = 1; k < v->nvms; k++) {
         uint32_t i = (cur + k) % v->nvms;
         if (cl_can_run(v, i) && v->vm[i].pri == best) {

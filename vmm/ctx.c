@@ -230,7 +230,11 @@ static const vmmi_cb_ops *const cb_ops[VMM_CB_KIND_COUNT] = {
     [VMM_CB_HWINT] = &vmmi_irq_hw_ops,     [VMM_CB_VID_VIRT] = &vmmi_irq_vid_ops,
     [VMM_CB_VID_EOI] = &vmmi_irq_vid_ops,  [VMM_CB_VID_IRET] = &vmmi_irq_vid_ops,
     [VMM_CB_IOTRAP] = &vmmi_trap_ops,
+    [VMM_CB_V86INT] = &vmmi_hk_ops,
 };
+
+/* Each kind's step after its frame is gone, where it has one (vmm_int.h). */
+static const vmmi_cb_after cb_after[VMM_CB_KIND_COUNT] = { [VMM_CB_V86INT] = vmmi_hk_after };
 
 static const vmmi_cb_ops *ops_of(int kind) {
     assert(kind > 0 && kind < VMM_CB_KIND_COUNT && cb_ops[kind] && cb_ops[kind]->step);
@@ -248,6 +252,7 @@ static void frame_pop(vmm_state *v, uint32_t ci) {
     if (f->has_caller) regs_apply(v, &f->caller);
     if (ops->done) ops->done(v, f);       /* e.g. EV-2: unboost before SVC_RET */
     if (f->svc) vmmi_svc_ret_record(v, f->svc, f->vm, &f->out);
+    if (cb_after[f->kind]) cb_after[f->kind](v, f);   /* HK-4: may start a frame in this slot */
 }
 
 /* Pushes a frame of `kind` on context ci and starts its first callback. For a frame

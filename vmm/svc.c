@@ -198,6 +198,8 @@ static void svc_footprint(vmm_state *v, uint32_t dev, uint32_t num) {
         tag = VMM_POR_TS;
     } else if (num == 0x3A) {
         tag = VMM_POR_IDLE;
+    } else if (num == 0x41) {
+        tag = VMM_POR_HOOK;   /* HK-3: the hook table every INT n reads (hook.c) */
     } else if (num >= 0x3C && num <= 0x40) {
         if (num == 0x3F) return;   /* Get_System_Time: its read only (timer.c) */
         tag = VMM_POR_TM, serial = 1, time = num == 0x40;
@@ -228,6 +230,7 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
         if ((rc = vmmi_sl_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_cl_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_trap_svc(v, c, num)) != 1) return rc;
+        if ((rc = vmmi_hk_svc(v, c, num)) != 1 || (rc = vmmi_simc_svc(v, c, num)) != 1) return rc;   /* HK, SIM */
         if (num < vmm_svc_count)
             return vmmi_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
                             0x10000u | num);

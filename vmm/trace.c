@@ -148,7 +148,7 @@ const char *vmmi_cb_kind_name(uint32_t k) {
     static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
                                                       "event", "prio", "timeout", "hwint",
                                                       "vid_virt", "vid_eoi", "vid_iret",
-                                                      "iotrap" };
+                                                      "iotrap", "v86int" };
     assert(n[VMM_CB_KIND_COUNT - 1] != NULL);   /* one name per kind */
     return k < VMM_CB_KIND_COUNT ? n[k] : "?";
 }
@@ -361,7 +361,7 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
             (unsigned)(a[0] >> 8 & 0xFF), (uint32_t)a[1]);
         break;
     case VMM_REC_CLIENT: {
-        static const char *const clop[] = { "int", "hlt", "wake", "simint", "iret", "if", "vmm" };
+        static const char *const clop[] = { "int", "hlt", "wake", "simint", "iret", "if", "vmm", "hook", "sim" };
         char where[VMM_NAME_MAX * 3 + 16];
         uint32_t vm = (uint32_t)(a[0] >> 8 & 0xFF), cs = (uint32_t)(a[1] >> 16 & 0xFFFF), ip = (uint32_t)(a[1] & 0xFFFF);
         put(o, "CLIENT op=%s vm=%s cs=0x%04x ip=0x%04x", PICK(clop, a[0] & 0xFF), vm_name(v, vm), cs, ip);
@@ -369,6 +369,12 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
         put(o, " if=%u vector=0x%02x target=0x%08x", (unsigned)(a[0] >> 16 & 1), (unsigned)(a[0] >> 24 & 0xFF),
             (uint32_t)a[2]);
         if (a[0] >> 32 & 1) put(o, " mode=pm");   /* a protected-mode client's record */
+        if ((a[0] & 0xFF) == VMM_CLOP_SIM) {         /* SIM-2 … SIM-5: what the service did */
+            const char *svc = vmm_service_name(0x10000u | (uint32_t)(a[0] >> 24 & 0xFF));
+            put(o, " svc=%s ss=0x%04x old_sp=0x%04x sp=0x%04x value=0x%08x", svc ? svc : "?",
+                (unsigned)(a[3] >> 32 & 0xFFFF), (unsigned)(a[3] >> 16 & 0xFFFF), (unsigned)(a[3] & 0xFFFF),
+                (uint32_t)a[4]);
+        }
         break;
     }
     case VMM_REC_IOTRAP:

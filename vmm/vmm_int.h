@@ -367,7 +367,7 @@ typedef struct vmm_sl_st {
 #define VMM_POR_IDS_POOL (1u << 20)
 enum vmm_por_tag { VMM_POR_CRIT = 1, VMM_POR_NC, VMM_POR_IDLE, VMM_POR_TS, VMM_POR_EV,
                    VMM_POR_TM, VMM_POR_SERIAL, VMM_POR_SCHED, VMM_POR_PEND, VMM_POR_IRQ,
-                   VMM_POR_MISC, VMM_POR_OBSERVED, VMM_POR_TAG_COUNT };
+                   VMM_POR_MISC, VMM_POR_OBSERVED, VMM_POR_HOOK, VMM_POR_TAG_COUNT };
 typedef struct vmm_por_st {
     vmm_footprint *fp;        /* per step: its segment; NULL: footprints off */
     uint32_t *off;            /* per step s: its ids are ids[off[s], off[s + 1]) */
@@ -390,6 +390,16 @@ typedef struct vmm_io_st {
     uint32_t n;
     uint32_t lost;            /* accesses beyond pend (an invariant broken) */
 } vmm_io_st;
+
+/* V86 interrupt hooks, HK-1 … HK-4 (hook.c). */
+#define VMM_HOOKS_MAX      64        /* Hook_V86_Int_Chain installs per run */
+typedef struct vmm_hk_st {
+    uint32_t cb[VMM_HOOKS_MAX];       /* hook procedures, install order */
+    uint8_t  vec[VMM_HOOKS_MAX];      /* the interrupt each hooks */
+    uint32_t n;
+    uint16_t hw_due[VMM_VMS_MAX];     /* HK-1: 0x100 | the vector of a simulated hardware
+                                         interrupt whose hooks are still to run (0: none) */
+} vmm_hk_st;
 
 struct vmm_state {
     const vmm_scenario *s;
@@ -423,6 +433,7 @@ struct vmm_state {
     vmm_sl_st   sl;           /* slice.c */
     vmm_io_st   io;           /* io.c */
     vmm_trap_st trap;         /* trap.c */
+    vmm_hk_st   hk;           /* hook.c */
     vmm_por_st  por;          /* por.c */
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
@@ -454,6 +465,10 @@ typedef struct vmmi_cb_ops {
     /* the frame ends, before its SVC_RET (NULL: nothing to undo) */
     void (*done)(vmm_state *v, const vmm_frame *f);
 } vmmi_cb_ops;
+
+/* Steps of a kind after its frame is gone (after its SVC_RET), which may start frames
+** (so they read f first): ctx.c's cb_after table, NULL for most kinds. */
+typedef void (*vmmi_cb_after)(vmm_state *v, const vmm_frame *f);
 
 extern const vmmi_cb_ops vmmi_idle_ops;      /* idle.c: VMM_CB_IDLE */
 extern const vmmi_cb_ops vmmi_nc_ops;        /* nc.c: VMM_CB_NC */
@@ -630,9 +645,37 @@ int  vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num);
 int  vmmi_cl_mem(vmm_state *v, uint32_t vm, uint32_t sel, uint32_t off, void *p, uint32_t n, int wr);
 const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip, char *buf,
                           size_t len);
+int  vmmi_cl_is_pm(const vmm_state *v, uint32_t vm);
+/* The guest-physical base of segment register value sel of VM vm's client (V86: its
+** space + sel * 16; protected mode: its LDT descriptor's base); -1: no such selector. */
+int  vmmi_cl_seg_base(const vmm_state *v, uint32_t vm, uint32_t sel, uint32_t *base);
+void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra);
+int  vmmi_cl_int2f(vmm_state *v, uint32_t vm, uint32_t ax);
+int  vmmi_cl_takes(uint32_t vec, uint32_t ax);   /* CL-2: INT vec with AX is the VMM's own */
 
 /* run.c: an INT 2Fh entry point taken from a stimulus or client code (path) */
 int  vmmi_run_int2f(vmm_state *v, uint32_t vm, uint32_t dword, int path, uint32_t eax);
+
+/* hook.c (HK-1 … HK-4: Hook_V86_Int_Chain and the chain of hook procedures) */
+extern const vmmi_cb_ops vmmi_hk_ops;        /* hook.c: VMM_CB_V86INT */
+void vmmi_hk_after(vmm_state *v, const vmm_frame *f);   /* its cb_after step */
+void vmmi_hk_reset(vmm_state *v);
+int  vmmi_hk_svc(vmm_state *v, vmm_call *c, uint32_t num);
+int  vmmi_hk_hooked(vmm_state *v, uint32_t vec);
+int  vmmi_hk_client_int(vmm_state *v, uint32_t vm, uint32_t vec);
+int  vmmi_hk_simulate(vmm_state *v, vmm_call *c, uint32_t vm, uint32_t vec);
+int  vmmi_hk_work(vmm_state *v, uint32_t vm);
+void vmmi_hk_hw_due(vmm_state *v, uint32_t vm, uint32_t vec);
+
+/* simc.c (SIM-1 … SIM-5: Simulate_* services; the client register helpers) */
+uint32_t vmmi_creg_get(vmm_state *v, uint32_t vm, uint32_t off, uint32_t size);
+void vmmi_creg_set(vmm_state *v, uint32_t vm, uint32_t off, uint32_t val, uint32_t size);
+/* Enters vector vec of VM vm's own table as an INT does in V86 mode (CL-4, SIM-1): FLAGS
+** and ret_cs:ret_ip pushed on the client stack, IF and TF cleared, CS:IP from the vector;
+** a CLIENT record of `op` (VMM_CLOP_INT or _SIMINT). Shared by reflection, simulated
+** hardware interrupts and Simulate_Int (and Exec_Int). */
+int  vmmi_simc_int(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint32_t ret_ip, int op);
+int  vmmi_simc_svc(vmm_state *v, vmm_call *c, uint32_t num);
 
 /* vpicd.c (INT-1) */
 void vmmi_irq_reset(vmm_state *v);

@@ -189,3 +189,22 @@ const char *tf_line_text(const tf *t, long idx) {
 }
 
 uint64_t tf_hash(const tf *t) { return vmm_trace(t->v)->hash; }
+
+/* A client program for VM vm, loaded and started at 1000:0000 with SS:SP 1000:FFFE. */
+void tf_give(tf *t, uint32_t vm, const uint8_t *img, uint32_t len) {
+    ck_assert(vm < TF_VMS_MAX && img && len > 0);
+    vmm_client *p = &t->vms[vm].client;
+    p->image = img;
+    p->image_len = len;
+    p->load_seg = 0x1000;
+    p->cs = 0x1000;
+    p->ss = 0x1000;
+    p->sp = 0xFFFE;
+}
+
+/* VM vm's Client_Reg_Struc field at off (its control block + 0x80). */
+uint32_t tf_creg(tf *t, uint32_t vm, uint32_t off, uint32_t size) {
+    uint32_t x = 0;
+    ck_assert_int_eq(vmm_read(t->v, vmm_vm_handle(t->v, vm) + 0x80u + off, &x, size), VMM_OK);
+    return x;
+}

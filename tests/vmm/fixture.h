@@ -46,5 +46,7 @@ long tf_line(const tf *t, const char *pat, int n);
 /* The line with that index (static buffer). */
 const char *tf_line_text(const tf *t, long idx);
 uint64_t tf_hash(const tf *t);
+void tf_give(tf *t, uint32_t vm, const uint8_t *img, uint32_t len);   /* client program at 1000:0000 */
+uint32_t tf_creg(tf *t, uint32_t vm, uint32_t off, uint32_t size);   /* Client_Reg_Struc field */
 
 #endif

@@ -9,7 +9,6 @@
 
 #include "test_vmm.h"
 
-#define CL_CLIENT 0x80u   /* Client_Reg_Struc inside a VM's control block */
 
 /* mov ax,1111h; mov bx,2222h; mov cx,3333h; mov si,4444h; mov dx,1234h; mov ds,dx;
 ** hlt; jmp $ */
@@ -30,19 +29,11 @@ static const uint8_t p_spin[] = { 0xEB, 0xFE };
 static const vmm_label lab_div[] = { { "divide", 0x0004 } };
 
 static void give(tf *t, uint32_t vm, const uint8_t *img, uint32_t len) {
-    vmm_client *p = &t->vms[vm].client;
-    p->image = img;
-    p->image_len = len;
-    p->load_seg = 0x1000;
-    p->cs = 0x1000;
-    p->ss = 0x1000;
-    p->sp = 0xFFFE;
+    tf_give(t, vm, img, len);
 }
 
 static uint32_t creg(tf *t, uint32_t vm, uint32_t off, uint32_t size) {
-    uint32_t x = 0;
-    ck_assert_int_eq(vmm_read(t->v, vmm_vm_handle(t->v, vm) + CL_CLIENT + off, &x, size), VMM_OK);
-    return x;
+    return tf_creg(t, vm, off, size);
 }
 
 START_TEST(client_regs_in_client_reg_struc) {

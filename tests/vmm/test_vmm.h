@@ -14,4 +14,5 @@ Suite *io_suite(void);
 Suite *client_suite(void);
 Suite *trap_suite(void);
 Suite *check_suite(void);
+Suite *hook_suite(void);
 #endif
