@@ -200,7 +200,7 @@ static int call_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
 ** (an interrupt gate; VPICD calls VID procedures with IF clear). */
 int vmmi_ctx_step_one(vmm_state *v, uint32_t ci, vmm_frame *f) {
     int rc;
-    int irqp = f->kind == VMM_CB_HWINT || f->kind >= VMM_CB_VID_VIRT;
+    int irqp = f->kind == VMM_CB_HWINT || (f->kind >= VMM_CB_VID_VIRT && f->kind <= VMM_CB_VID_IRET);
     assert(f->kind >= VMM_CB_EVENT && f->kind < VMM_CB_KIND_COUNT);
     if (f->index) return 1;
     f->vm = v->run.cur;
@@ -229,6 +229,7 @@ static const vmmi_cb_ops *const cb_ops[VMM_CB_KIND_COUNT] = {
     [VMM_CB_PRIO] = &vmmi_ev_prio_ops,     [VMM_CB_TIMEOUT] = &vmmi_tm_ops,
     [VMM_CB_HWINT] = &vmmi_irq_hw_ops,     [VMM_CB_VID_VIRT] = &vmmi_irq_vid_ops,
     [VMM_CB_VID_EOI] = &vmmi_irq_vid_ops,  [VMM_CB_VID_IRET] = &vmmi_irq_vid_ops,
+    [VMM_CB_V86] = &vmmi_nx_cb_ops,
 };
 
 static const vmmi_cb_ops *ops_of(int kind) {

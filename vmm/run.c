@@ -341,7 +341,7 @@ static int idle_work(vmm_state *v) {
     /* VxD code of an equal-priority VM that was preempted: the slicer runs it. */
     for (uint32_t k = 1; k < v->nvms; k++) {
         uint32_t i = (cur + k) % v->nvms;
-        if (vmmi_vm_ready(v, i) && v->ctx[i].depth > 0 && v->vm[i].pri == best) {
+        if (vmmi_vm_ready(v, i) && vmmi_ctx_live(v, i) > 0 && v->vm[i].pri == best) {
             vmmi_sched_switch(v, i, VMM_SW_SLICE);
             return 1;
         }
@@ -355,7 +355,7 @@ static int runnable(vmm_state *v) {
     assert(v->run.cur < v->nvms && v->nctx == v->nvms + 1);
     uint32_t cur = v->run.cur;
     if (v->ctx[v->nvms].depth > 0) return (int)v->nvms;
-    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth > 0) return (int)cur;
+    if (vmmi_vm_ready(v, cur) && vmmi_ctx_live(v, cur) > 0) return (int)cur;
     return -1;
 }
 

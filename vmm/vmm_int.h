@@ -215,6 +215,7 @@ typedef struct vmm_call {
     int       int_time;     /* INT-1: called at interrupt time */
     int       int_vmm;      /* ... from an interrupt that interrupted VxD code */
     uint32_t  site;         /* linear address of the calling instruction (code paths) */
+    int       held;         /* nest.c: the service returns later (Resume_Exec, Exec_Int: NX-1) */
 } vmm_call;
 
 enum vmm_finding_code { VMM_FND_CB1 = 1, VMM_FND_CS7, VMM_FND_INIT, VMM_FND_INT1 };
@@ -354,6 +355,42 @@ typedef struct vmm_io_st {
     uint32_t lost;            /* accesses beyond pend (an invariant broken) */
 } vmm_io_st;
 
+/* Nested execution, V86 call-backs and break points (nest.c; docs/vmm.md, "Nested
+** execution"). A Resume_Exec (or Exec_Int) parks the calling VxD's frames: the
+** context's frames up to the park's depth wait for the VM's client code to reach the
+** nested-execution break point (NX-1); frames above it are callbacks run in the nest. */
+#define VMM_NX_BLOCKS      4u           /* nested execution blocks open in one VM */
+#define VMM_NX_PARKS       2u           /* Resume_Exec waiting in one VM (a nest in a nest) */
+#define VMM_NX_CB_MAX      32u          /* Allocate_V86_Call_Back */
+#define VMM_NX_BP_MAX      32u          /* Install_V86_Break_Point */
+#define VMM_V86_NEST_BP    0x000FFF58u  /* F000:FF58: ARPL, nested execution's return point */
+#define VMM_V86_CB_BP      0x000FFE00u  /* F000:FE00 + 2k: ARPL, V86 call-back k */
+
+typedef struct vmm_nx_park {
+    uint32_t depth;         /* the context's depth when the service parked it */
+    uint32_t svc;           /* the parked service's dword (its SVC_RET comes at the break) */
+    uint32_t nblk;          /* blocks open at the park (End_Nest_Exec may not close them) */
+    uint8_t  hold;          /* AMB-NX: 0 undecided, 1 events run in the nest, 2 held */
+} vmm_nx_park;
+
+typedef struct vmm_nx_vm {
+    uint32_t nblk, npark;
+    uint32_t blk_csip[VMM_NX_BLOCKS];   /* Client CS << 16 | IP at each Begin_Nest_*_Exec */
+    vmm_nx_park park[VMM_NX_PARKS];
+} vmm_nx_vm;
+
+typedef struct vmm_nx_bp {
+    uint32_t vm, addr, cb, ref;         /* addr: segment << 16 | offset */
+    uint8_t  orig;                      /* the byte the ARPL replaced */
+} vmm_nx_bp;
+
+typedef struct vmm_nx_st {
+    vmm_nx_vm vm[VMM_VMS_MAX];
+    uint32_t  ncb, nbp;
+    uint32_t  cb[VMM_NX_CB_MAX], cb_ref[VMM_NX_CB_MAX];
+    vmm_nx_bp bp[VMM_NX_BP_MAX];
+} vmm_nx_st;
+
 struct vmm_state {
     const vmm_scenario *s;
     vmm_machine m;            /* s->m with defaults filled in */
@@ -386,6 +423,7 @@ struct vmm_state {
     vmm_sl_st   sl;           /* slice.c */
     vmm_io_st   io;           /* io.c */
     vmm_por_st  por;          /* por.c */
+    vmm_nx_st   nx;           /* nest.c */
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
     void     *rec_hook_ud;
@@ -396,6 +434,13 @@ struct vmm_state {
     void     *loop_hook_ud;
     uint64_t  loop_slice;     /* its guest-run cut, cycles (0: none) */
 };
+
+/* Frames of context ci that run VxD code now: its depth less the frames a Resume_Exec
+** parked (NX-1: they wait for the VM's nested client code, which runs meanwhile). */
+static inline uint32_t vmmi_ctx_live(const vmm_state *v, uint32_t ci) {
+    uint32_t d = v->ctx[ci].depth, n = ci < v->nvms ? v->nx.vm[ci].npark : 0;
+    return n ? d - v->nx.vm[ci].park[n - 1].depth : d;
+}
 
 /* ---- callback kinds ----------------------------------------------------------------
 ** The frame machinery (ctx.c) knows no rule family: for each enum vmm_cb_kind it calls
@@ -425,6 +470,7 @@ extern const vmmi_cb_ops vmmi_ev_prio_ops;   /* event.c: VMM_CB_PRIO */
 extern const vmmi_cb_ops vmmi_tm_ops;        /* timer.c: VMM_CB_TIMEOUT */
 extern const vmmi_cb_ops vmmi_irq_hw_ops;    /* vpicd.c: VMM_CB_HWINT */
 extern const vmmi_cb_ops vmmi_irq_vid_ops;   /* vpicd.c: VMM_CB_VID_* */
+extern const vmmi_cb_ops vmmi_nx_cb_ops;     /* nest.c: VMM_CB_V86 */
 
 /* vmm.c */
 int  vmmi_fail(vmm_state *v, int err, const char *fmt, ...);
@@ -584,6 +630,16 @@ const char *vmmi_cl_where(const vmm_state *v, uint32_t vm, uint32_t cs, uint32_t
 
 /* run.c: an INT 2Fh entry point taken from a stimulus or client code (path) */
 int  vmmi_run_int2f(vmm_state *v, uint32_t vm, uint32_t dword, int path, uint32_t eax);
+
+/* nest.c (NX-1 …, VCB-1 …) */
+void vmmi_nx_reset(vmm_state *v);
+int  vmmi_nx_svc(vmm_state *v, vmm_call *c, uint32_t num);
+int  vmmi_nx_break(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip);
+int  vmmi_nx_hold(vmm_state *v, uint32_t vm);
+
+/* client.c, for nest.c: a CLIENT record; Exec_Int's entry into the VM's own vector */
+void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra);
+int  vmmi_cl_exec_int(vmm_state *v, uint32_t vm, uint32_t vec);
 
 /* vpicd.c (INT-1) */
 void vmmi_irq_reset(vmm_state *v);

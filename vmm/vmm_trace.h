@@ -37,6 +37,7 @@ enum vmm_cb_kind {
     VMM_CB_CONTROL = 1, VMM_CB_CALL, VMM_CB_IDLE, VMM_CB_NC, VMM_CB_TS,
     VMM_CB_EVENT, VMM_CB_PRIO, VMM_CB_TIMEOUT, VMM_CB_HWINT,
     VMM_CB_VID_VIRT, VMM_CB_VID_EOI, VMM_CB_VID_IRET,   /* INT-1: VID_*_Proc of a descriptor */
+    VMM_CB_V86,             /* VCB-1, VCB-2: a V86 call-back or break point (nest.c) */
     VMM_CB_KIND_COUNT
 };
 
@@ -47,7 +48,9 @@ enum vmm_to_type { VMM_TOT_GLOBAL = 0, VMM_TOT_VM, VMM_TOT_PRIO };
 enum vmm_path { VMM_PATH_INT = 0, VMM_PATH_CALL, VMM_PATH_STIM, VMM_PATH_INT2F, VMM_PATH_CLIENT };
 /* CLIENT record operations (docs/vmm.md, "Client code") */
 enum vmm_client_op { VMM_CLOP_INT = 0, VMM_CLOP_HLT, VMM_CLOP_WAKE, VMM_CLOP_SIMINT, VMM_CLOP_IRET,
-                     VMM_CLOP_IF, VMM_CLOP_VMM };
+                     VMM_CLOP_IF, VMM_CLOP_VMM, VMM_CLOP_EXECINT, VMM_CLOP_BREAK };
+/* CLIENT op=break: which break point the client reached (its `vector` field) */
+enum vmm_break_kind { VMM_BRK_NEST = 0, VMM_BRK_CALLBACK, VMM_BRK_POINT };
 #define VMM_CYC_V86_ENTRY  119u  /* INT n from V86 mode through an interrupt gate to ring 0 */
 #define VMM_CYC_V86_IRET   60u   /* IRETD from ring 0 back to V86 mode */
 
