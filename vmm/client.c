@@ -613,7 +613,9 @@ static int cl_run(vmm_state *v, uint32_t vm) {
 ** irq_handler_cycles of handler time, during which its own code does not run. */
 static int cl_can_run(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
-    return vmmi_cl_has(v, vm) && !v->vm[vm].halted && vmmi_vm_ready(v, vm) && vmmi_ctx_live(v, vm) == 0 &&
+    /* NX-1: a VxD's nested execution runs client code of a VM halted at HLT too */
+    return vmmi_cl_has(v, vm) && (!v->vm[vm].halted || v->nx.vm[vm].npark) && vmmi_vm_ready(v, vm) &&
+           vmmi_ctx_live(v, vm) == 0 &&
            !(is_pm(v, vm) && v->vm[vm].vhandler >= 0);
 }
 
