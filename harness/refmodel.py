@@ -282,6 +282,7 @@ class Model:
         self.nx_cbs = []          # Allocate_V86_Call_Back: (address, callback, reference data)
         self.nx_bps = {}          # (vm, seg:off) -> (callback, reference data)
         self.nx_pending = None    # the open SERVICE of a VCB service (its SVC_RET completes it)
+        self.nx_removed = set()   # (vm, seg:off) of break points removed (and not reinstalled)
 
     # -- helpers -------------------------------------------------------------
     def vm(self, name):
@@ -1656,8 +1657,9 @@ class Model:
             self.nx_cbs.append((rec.num("eax"), call.num("esi"), call.num("edx")))
         elif svc == "Install_V86_Break_Point":
             self.nx_bps[(vm, call.num("eax"))] = (call.num("esi"), call.num("edx"))
-        elif svc == "Remove_V86_Break_Point":
-            self.nx_bps.pop((vm, call.num("eax")), None)
+            self.nx_removed.discard((vm, call.num("eax")))
+        elif svc == "Remove_V86_Break_Point" and self.nx_bps.pop((vm, call.num("eax")), None):
+            self.nx_removed.add((vm, call.num("eax")))
 
     def nx_client(self, rec, op, vm):
         x = self.nx_execint
@@ -1687,7 +1689,10 @@ class Model:
             self.nx_v86 = (vm, "VCB-1", want, rec.index)
         else:
             want = self.nx_bps.get((vm, at))
-            if want is None or want[0] != rec.num("target"):
+            if want is None and (vm, at) in self.nx_removed:
+                self.fail("VCB-3", rec, f"{vm} breaks at {at:#010x} after its break point was "
+                          "removed (the original byte is back)")
+            elif want is None or want[0] != rec.num("target"):
                 self.fail("VCB-2", rec, f"{vm} breaks at {at:#010x}, where no break point with "
                           "that callback is installed")
             self.nx_v86 = (vm, "VCB-2", want and (at, want[0], want[1]), rec.index)
