@@ -30,6 +30,9 @@
 #define NX_CR_ESP    0x30u
 #define NX_CR_SS     0x34u
 #define NX_SVC_JMP   0x8000u
+#define NX_CF        1u                   /* VMM_CB_V86 frames: a.cf bits, the entry flags */
+#define NX_ZF        2u
+#define NX_TIMEOUT   4u                   /* a Call_When_VM_Returns time-out call */
 
 void vmmi_nx_reset(vmm_state *v) {
     assert(v);
@@ -295,8 +298,18 @@ static int cb_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
     vmmi_cb_regs in = { .cb = f->a.cb, .eax = f->a.eax, .ebx = f->a.ebx, .edx = f->a.edx,
                         .ebp = vmmi_client_ptr(v, f->vm), .set_eax = 1, .set_edx = 1 };
     int rc = vmmi_ctx_enter(v, ci, f, &in);
-    if (rc == VMM_OK) cpu_set_reg(v->cpu, CPU_ESI, f->a.ecx);
-    return rc;
+    if (rc != VMM_OK) return rc;
+    uint32_t fl = cpu_get_eflags(v->cpu) & ~(CPU_CF | CPU_ZF);
+    cpu_set_eflags(v->cpu, fl | (f->a.cf & NX_CF ? CPU_CF : 0) | (f->a.cf & NX_ZF ? CPU_ZF : 0));
+    cpu_set_reg(v->cpu, CPU_ESI, f->a.ecx);
+    return VMM_OK;
+}
+
+/* The Call_When_VM_Returns slot whose break point is segoff, or -1. */
+static int ret_slot(uint32_t segoff) {
+    uint32_t off = segoff & 0xFFFFu, base = VMM_V86_RET_BP & 0xFFFFu;
+    if (segoff >> 16 != NX_SEG || off < base || off >= base + 2 * VMM_NX_RET_MAX || (off - base) & 1) return -1;
+    return (int)((off - base) / 2);
 }
 
 static int is_cb_addr(uint32_t segoff) {
@@ -310,7 +323,15 @@ static int is_cb_addr(uint32_t segoff) {
 ** callback that left it there with the break point still in place is an endless loop. */
 static void cb_done(vmm_state *v, const vmm_frame *f) {
     uint32_t vm = f->vm;
+    int k = ret_slot(f->a.eax);
     assert(f->kind == VMM_CB_V86 && vm < v->nvms);
+    if (f->a.cf & NX_TIMEOUT) return;      /* VCB-4: the client is not on the break point */
+    if (k >= 0) {                          /* VCB-4: back to the return address it replaced */
+        vmm_nx_ret *r = &v->nx.ret[k];
+        if (csip(v, vm) == f->a.eax) set_csip(v, vm, r->csip);
+        memset(r, 0, sizeof *r);
+        return;
+    }
     if (csip(v, vm) != f->a.eax) return;   /* the callback moved the client on */
     if (is_cb_addr(f->a.eax)) {
         uint32_t ss = crd(v, vm, NX_CR_SS, 2), sp = crd(v, vm, NX_CR_ESP, 4) & 0xFFFFu;
@@ -343,12 +364,106 @@ static int cb_run(vmm_state *v, uint32_t vm, int kind, uint32_t cb, uint32_t add
     return vmmi_ctx_start_cb(v, vm, VMM_CB_V86, &a, 0, NULL);
 }
 
+/* ---- Call_When_VM_Returns (VCB-4) --------------------------------------------------- */
+
+/* Call_When_VM_Returns (EAX time-out ms, EDX reference data, ESI callback): the current
+** VM's return address (Client_CS:IP, where its next simulated interrupt returns to) is
+** replaced by a break point of its own; a time-out arms an engine event. */
+static int ret_install(vmm_state *v, vmm_call *c, uint32_t vm) {
+    uint32_t k = 0;
+    int rc = vmmi_svc_check_cb(v, c, c->r.esi, "callback (ESI)");
+    if (rc) return rc;
+    while (k < VMM_NX_RET_MAX && v->nx.ret[k].used) k++;
+    if (k == VMM_NX_RET_MAX)
+        return vmmi_fail(v, VMM_ELIMIT, "Call_When_VM_Returns: more than %u waiting", VMM_NX_RET_MAX);
+    vmm_nx_ret *r = &v->nx.ret[k];
+    uint32_t lin = VMM_V86_RET_BP + 2 * k;
+    if ((rc = put_arpl(v, (int)vm, lin)) != VMM_OK) return rc;
+    *r = (vmm_nx_ret){ .vm = vm, .cb = c->r.esi, .ref = c->r.edx, .csip = csip(v, vm),
+                       .to_ms = (int32_t)c->r.eax, .used = 1 };
+    set_csip(v, vm, NX_SEG << 16 | (lin & 0xFFFFu));
+    if (r->to_ms == 0) return VMM_OK;
+    uint64_t ms = r->to_ms < 0 ? (uint64_t)-(int64_t)r->to_ms : (uint64_t)r->to_ms;
+    uint64_t at = vmmi_cycles(v) + (ms * v->m.clock_hz + 999) / 1000;
+    if (eng_queue_push(v->q, at, VMM_EV_CLASS_TIMER, VMM_EV_RET_TO, k, 0, &r->to_seq) != ENG_OK)
+        return vmmi_fail(v, VMM_ELIMIT, "event queue full (%u)", v->m.event_capacity);
+    r->to = VMM_NXTO_ARMED;
+    return VMM_OK;
+}
+
+/* The time-out passed before the IRET (EVENT kind=return_timeout): its call is due. */
+void vmmi_nx_ret_timeout(vmm_state *v, uint32_t k, uint64_t seq) {
+    assert(k < VMM_NX_RET_MAX);
+    vmm_nx_ret *r = &v->nx.ret[k];
+    if (!r->used || r->to != VMM_NXTO_ARMED || r->to_seq != seq) return;
+    r->to = VMM_NXTO_FIRED;
+}
+
+static int ret_call(vmm_state *v, uint32_t vm, uint32_t k, uint32_t flags) {
+    vmm_cbargs a;
+    const vmm_nx_ret *r = &v->nx.ret[k];
+    assert(k < VMM_NX_RET_MAX && r->used && r->vm == vm);
+    memset(&a, 0, sizeof a);
+    a.cb = r->cb;
+    a.eax = NX_SEG << 16 | ((VMM_V86_RET_BP + 2 * k) & 0xFFFFu);
+    a.ebx = v->vm[vm].handle;
+    a.edx = r->ref;
+    a.cf = flags;
+    return vmmi_ctx_start_cb(v, vm, VMM_CB_V86, &a, 0, NULL);
+}
+
+/* Before the VMM returns to a VM: a due time-out call (CF set) of the current VM, run
+** as a VM's events are (no VxD code of it runs); else a switch to a VM of the top
+** priority that has one. 1: done something. */
+int vmmi_nx_work(vmm_state *v) {
+    uint32_t cur = v->run.cur, best = vmmi_sched_max_pri(v);
+    assert(cur < v->nvms);
+    if (!v->run.booted || v->ctx[v->nvms].depth > 0) return 0;
+    for (uint32_t k = 0; k < VMM_NX_RET_MAX; k++) {
+        vmm_nx_ret *r = &v->nx.ret[k];
+        if (!r->used || r->to != VMM_NXTO_FIRED || !vmmi_vm_ready(v, r->vm) || vmmi_ctx_live(v, r->vm) != 0)
+            continue;
+        if (r->vm != cur) {
+            if (v->vm[r->vm].pri != best) continue;
+            vmmi_sched_switch(v, r->vm, VMM_SW_EVENT);
+            return 1;
+        }
+        r->to = VMM_NXTO_CALLED;
+        ret_call(v, cur, k, NX_CF | NX_TIMEOUT);
+        return 1;
+    }
+    return 0;
+}
+
+/* VCB-4: the VM executed the IRET: its callback (CF clear; ZF set when a negative
+** time-out's call came first), unless a positive time-out's call came first; the
+** return address comes back when it returns (cb_done). */
+static int ret_break(vmm_state *v, uint32_t vm, uint32_t k) {
+    vmm_nx_ret *r = &v->nx.ret[k];
+    if (!r->used || r->vm != vm)
+        return vmmi_fail(v, VMM_EGUEST, "client code of VM %s reached the Call_When_VM_Returns break point "
+                         "F000:%04X that no Call_When_VM_Returns of it installed", v->s->vms[vm].name,
+                         (VMM_V86_RET_BP + 2 * k) & 0xFFFFu);
+    if (r->to == VMM_NXTO_ARMED) eng_queue_cancel(v->q, r->to_seq);
+    int timed_out = r->to == VMM_NXTO_CALLED, call = !(timed_out && r->to_ms > 0);
+    vmmi_cl_rec(v, VMM_CLOP_BREAK, vm, VMM_BRK_RETURN, call ? r->cb : 0);
+    vmmi_charge(v, VMM_CYC_V86_ENTRY);
+    if (!call) {
+        set_csip(v, vm, r->csip);
+        memset(r, 0, sizeof *r);
+        return VMM_OK;
+    }
+    r->to = VMM_NXTO_NONE;   /* a call that was due and not made yet is this one */
+    return ret_call(v, vm, k, timed_out && r->to_ms < 0 ? NX_ZF : 0);
+}
+
 /* Client code of VM vm stopped on a #UD at cs:ip (V86): one of nest.c's break points
 ** is taken (VMM_OK or the run's error), or 1 when the ARPL there is none of them. */
 int vmmi_nx_break(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip) {
     assert(vm < v->nvms && vm == v->run.cur && vmmi_cl_has(v, vm));
     uint32_t lin = (cs << 4) + ip, segoff = cs << 16 | ip;
     if (segoff == (NX_SEG << 16 | (VMM_V86_NEST_BP & 0xFFFFu))) return nest_return(v, vm);
+    if (ret_slot(segoff) >= 0) return ret_break(v, vm, (uint32_t)ret_slot(segoff));
     if (is_cb_addr(segoff) && (ip & 1) == 0 && (ip - (VMM_V86_CB_BP & 0xFFFFu)) / 2 < v->nx.ncb) {
         uint32_t k = (ip - (VMM_V86_CB_BP & 0xFFFFu)) / 2;
         return cb_run(v, vm, VMM_BRK_CALLBACK, v->nx.cb[k], segoff, v->nx.cb_ref[k]);
@@ -373,6 +488,7 @@ int vmmi_nx_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     case 0x09: return bp_install(v, c);
     case 0x0A: return bp_remove(v, c);
     case 0x0B: return alloc_cb(v, c);
+    case 0x0D:
     case 0x82: case 0x83: case 0x84: case 0x85: case 0x86: case 0x8D: case 0x8E:
         break;
     default:
@@ -380,6 +496,7 @@ int vmmi_nx_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     }
     if ((vm = nest_vm(v, c)) < 0) return v->run.err;
     switch (num) {
+    case 0x0D: return ret_install(v, c, (uint32_t)vm);
     case 0x82: case 0x83: return begin_nest(v, c, (uint32_t)vm);
     case 0x84: return exec_int(v, c, (uint32_t)vm);
     case 0x85: {

@@ -180,6 +180,7 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     if (ev->kind == VMM_EV_IRET) { vmmi_irq_iret(v, (uint32_t)ev->a); return; }
     if (ev->kind == VMM_EV_SLICE) { vmmi_sl_end(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET_TO) { vmmi_irq_iret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
+    if (ev->kind == VMM_EV_RET_TO) { vmmi_nx_ret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->run.npend < v->s->nstim);
     if (vmmi_win_defer(v, (uint32_t)ev->a)) return;   /* window steps: a later step */
     vmmi_stim_fire(v, (uint32_t)ev->a);
@@ -347,6 +348,7 @@ static int idle_work(vmm_state *v) {
         }
     }
     if (vmmi_irq_vid_work(v)) return 1;       /* INT-1: a due VID_EOI_Proc / VID_IRET_Proc */
+    if (vmmi_nx_work(v)) return 1;            /* VCB-4: a due Call_When_VM_Returns time-out call */
     if (vmmi_ev_work(v)) return 1;            /* EV-1, EV-2, TO-1, INT-1: before returning to a VM */
     return deliver_pending(v);
 }

@@ -237,7 +237,8 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
                                       "event" };
     static const char *const prr[] = { "adjust", "crit", "event", "irq", "slice" };
-    static const char *const evk[] = { "?", "stimulus", "tick", "iret", "slice", "iret_timeout" };
+    static const char *const evk[] = { "?", "stimulus", "tick", "iret", "slice", "iret_timeout",
+                                       "return_timeout" };
     static const char *const slop[] = { "start", "focus", "release", "adjust" };
     static const char *const crop[] = { "claim", "end", "release", "block", "grant" };
     static const char *const endr[] = { "done", "max_cycles", "error" };

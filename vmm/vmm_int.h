@@ -365,6 +365,8 @@ typedef struct vmm_io_st {
 #define VMM_NX_BP_MAX      32u          /* Install_V86_Break_Point */
 #define VMM_V86_NEST_BP    0x000FFF58u  /* F000:FF58: ARPL, nested execution's return point */
 #define VMM_V86_CB_BP      0x000FFE00u  /* F000:FE00 + 2k: ARPL, V86 call-back k */
+#define VMM_NX_RET_MAX     8u           /* Call_When_VM_Returns waiting (machine-wide) */
+#define VMM_V86_RET_BP     0x000FFE80u  /* F000:FE80 + 2k: ARPL, Call_When_VM_Returns k */
 
 typedef struct vmm_nx_park {
     uint32_t depth;         /* the context's depth when the service parked it */
@@ -384,8 +386,19 @@ typedef struct vmm_nx_bp {
     uint8_t  orig;                      /* the byte the ARPL replaced */
 } vmm_nx_bp;
 
+/* VCB-4: a Call_When_VM_Returns waiting for its VM's IRET (a break point that replaced
+** the return address) and its time-out. */
+enum vmm_nx_to { VMM_NXTO_NONE = 0, VMM_NXTO_ARMED, VMM_NXTO_FIRED, VMM_NXTO_CALLED };
+typedef struct vmm_nx_ret {
+    uint32_t vm, cb, ref, csip;         /* csip: the return address the break point replaced */
+    int32_t  to_ms;                     /* EAX: > 0 call once, < 0 call at both, 0 no time-out */
+    uint8_t  used, to;                  /* to: enum vmm_nx_to */
+    uint64_t to_seq;                    /* its engine event while armed */
+} vmm_nx_ret;
+
 typedef struct vmm_nx_st {
     vmm_nx_vm vm[VMM_VMS_MAX];
+    vmm_nx_ret ret[VMM_NX_RET_MAX];
     uint32_t  ncb, nbp;
     uint32_t  cb[VMM_NX_CB_MAX], cb_ref[VMM_NX_CB_MAX];
     vmm_nx_bp bp[VMM_NX_BP_MAX];
@@ -636,6 +649,8 @@ void vmmi_nx_reset(vmm_state *v);
 int  vmmi_nx_svc(vmm_state *v, vmm_call *c, uint32_t num);
 int  vmmi_nx_break(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip);
 int  vmmi_nx_hold(vmm_state *v, uint32_t vm);
+void vmmi_nx_ret_timeout(vmm_state *v, uint32_t k, uint64_t seq);
+int  vmmi_nx_work(vmm_state *v);
 
 /* client.c, for nest.c: a CLIENT record; Exec_Int's entry into the VM's own vector */
 void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra);

@@ -24,6 +24,7 @@ static const uint8_t p_nest[0x8C] = {
     [0x1D] = 0x2E, 0xC7, 0x06, 0x88, 0x00, 0x01, 0x00, 0xEB, 0xFE,
     [0x40] = 0x05, 0x01, 0x01, 0x2E, 0xFF, 0x06, 0x84, 0x00, 0xCF,
     [0x50] = 0x2E, 0xC7, 0x06, 0x86, 0x00, 0x77, 0x00, 0xEA, 0x58, 0xFF, 0x00, 0xF0,
+    [0x60] = 0xB9, 0xFF, 0xFF, 0xE2, 0xFE, 0xCF,   /* slow: mov cx,0FFFFh / loop $ / iret */
 };
 
 /* p_bp: waits for `go`, then passes bp_here (a NOP) and counts.
@@ -203,6 +204,50 @@ START_TEST(vcb_break_point_stuck) {
 }
 END_TEST
 
+/* One Call_When_VM_Returns run: its callback's calls and the flags of each. */
+static uint32_t ret_run(tf *t, const char *entry, uint32_t fl[2]) {
+    setup(t, p_nest, sizeof p_nest, entry);
+    ck_assert_msg(tf_run(t) == VMM_OK, "%s", vmm_error(t->v));
+    ck_assert_uint_eq(tf_u32(t, "ret_done"), 1);              /* Exec_Int still returned */
+    uint32_t n = tf_u32(t, "ret_runs");
+    ck_assert_uint_le(n, 2);
+    ck_assert_int_eq(vmm_read(t->v, tf_label(t, "ret_fl"), fl, 8), VMM_OK);
+    if (n) {
+        ck_assert_uint_eq(tf_u32(t, "ret_edx"), 0x77);
+        ck_assert_uint_eq(tf_u32(t, "ret_ebx"), tf_handle(t, 1));
+    }
+    return n;
+}
+
+/* VCB-4: the callback at the IRET (CF clear) with no time-out or one not reached; a
+** positive time-out reached calls it once with CF set (not at the IRET); a negative one
+** calls it at both, the second with ZF set. The return address comes back each time. */
+START_TEST(vcb_call_when_vm_returns) {
+    tf t;
+    uint32_t fl[2];
+    ck_assert_uint_eq(ret_run(&t, "ret_zero", fl), 1);
+    ck_assert_uint_eq(fl[0] & (CPU_CF | CPU_ZF), 0);
+    ck_assert_int_eq(tf_count(&t, "CLIENT op=break vm=dos1 cs=0xf000 ip=0xfe80 vector=0x03 target=0x"), 1);
+    ck_assert_int_eq(tf_count(&t, "CLIENT op=break vm=dos1 cs=0xf000 ip=0xff58 vector=0x00"), 1);
+    tf_free(&t);
+    ck_assert_uint_eq(ret_run(&t, "ret_fast", fl), 1);
+    ck_assert_uint_eq(fl[0] & (CPU_CF | CPU_ZF), 0);
+    ck_assert_int_eq(tf_count(&t, "EVENT kind=return_timeout"), 0);   /* cancelled */
+    tf_free(&t);
+    ck_assert_uint_eq(ret_run(&t, "ret_pos", fl), 1);
+    ck_assert_uint_eq(fl[0] & CPU_CF, CPU_CF);
+    ck_assert_int_eq(tf_count(&t, "vector=0x03 target=0x00000000"), 1);  /* the IRET: no call */
+    long to = tf_line(&t, "EVENT kind=return_timeout", 0), e = tf_line(&t, "CB_ENTER kind=v86cb", 0);
+    ck_assert(to >= 0 && to < e && e < tf_line(&t, "CLIENT op=break vector=0x03", 0));
+    ck_assert_int_eq(tf_count(&t, "CB_ENTER kind=v86cb depth=2"), 1);  /* in the nest */
+    tf_free(&t);
+    ck_assert_uint_eq(ret_run(&t, "ret_neg", fl), 2);
+    ck_assert_uint_eq(fl[0] & CPU_CF, CPU_CF);
+    ck_assert_uint_eq(fl[1] & (CPU_CF | CPU_ZF), CPU_ZF);
+    tf_free(&t);
+}
+END_TEST
+
 Suite *nest_suite(void) {
     Suite *s = suite_create("nest");
     TCase *tc = tcase_create("nest");
@@ -213,6 +258,7 @@ Suite *nest_suite(void) {
     tcase_add_test(tc, vcb_call_back_from_client);
     tcase_add_test(tc, vcb_break_point);
     tcase_add_test(tc, vcb_break_point_stuck);
+    tcase_add_test(tc, vcb_call_when_vm_returns);
     suite_add_tcase(s, tc);
     return s;
 }

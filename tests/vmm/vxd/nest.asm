@@ -159,6 +159,58 @@ bp_cb_stuck:
         inc     dword [bp_runs]
         ret
 
+; VCB-4: Call_When_VM_Returns (EAX time-out) before an Exec_Int of vector ECX (21h:
+; the fast handler; 60h: a loop of about 22 ms at 33 MHz).
+ret_zero:
+        xor     eax, eax
+        mov     ecx, 0x21
+        jmp     ret_common
+ret_fast:
+        mov     eax, 1000
+        mov     ecx, 0x21
+        jmp     ret_common
+ret_pos:
+        mov     eax, 5
+        mov     ecx, 0x60
+        jmp     ret_common
+ret_neg:
+        mov     eax, -5
+        mov     ecx, 0x60
+ret_common:
+        push    ecx
+        push    eax
+        mov     ecx, [ebx + CB_High_Linear]
+        mov     dword [ecx + 0x60 * 4], 0x10000060
+        mov     edi, saved
+        VMMcall Save_Client_State
+        VMMcall Begin_Nest_V86_Exec
+        pop     eax
+        mov     edx, 0x77
+        mov     esi, ret_cb
+        VMMcall Call_When_VM_Returns
+        pop     eax
+        VMMcall Exec_Int
+        VMMcall End_Nest_Exec
+        mov     esi, saved
+        VMMcall Restore_Client_State
+        mov     dword [ret_done], 1
+        ret
+ret_cb:
+        pushfd
+        pop     eax
+        mov     ecx, [ret_runs]
+        and     ecx, 3
+        mov     [ret_fl + ecx * 4], eax
+        mov     [ret_edx], edx
+        mov     [ret_ebx], ebx
+        inc     dword [ret_runs]
+        ret
+
+ret_done: dd 0
+ret_runs: dd 0
+ret_fl: dd 0, 0, 0, 0
+ret_edx: dd 0
+ret_ebx: dd 0
 saved:  times Client_Reg_Struc_Size db 0
 bp_ip:  dd 0
 bp_cs:  dd 0
