@@ -283,6 +283,7 @@ class Model:
         self.nx_bps = {}          # (vm, seg:off) -> (callback, reference data)
         self.nx_pending = None    # the open SERVICE of a VCB service (its SVC_RET completes it)
         self.nx_removed = set()   # (vm, seg:off) of break points removed (and not reinstalled)
+        self.nx_rets = {}         # VCB-4: slot k -> {vm, cb, ref, to (ms, signed), state}
 
     # -- helpers -------------------------------------------------------------
     def vm(self, name):
@@ -687,6 +688,9 @@ class Model:
             return
         if rec.get("kind") == "slice":
             self.sl_event(rec)
+            return
+        if rec.get("kind") == "return_timeout":
+            self.nx_ret_event(rec)
             return
         if rec.get("kind") != "tick" or not self.clock_hz:
             return
@@ -1639,7 +1643,8 @@ class Model:
             self.nx_parked.setdefault(vm, []).append((svc, self.nx_depth_of(vm)))
         if svc == "Exec_Int":
             self.nx_execint = (vm, rec.num("eax"), rec.index)
-        if svc in ("Allocate_V86_Call_Back", "Install_V86_Break_Point", "Remove_V86_Break_Point"):
+        if svc in ("Allocate_V86_Call_Back", "Install_V86_Break_Point", "Remove_V86_Break_Point",
+                   "Call_When_VM_Returns"):
             self.nx_pending = rec
 
     def nx_svc_ret(self, rec):
@@ -1658,6 +1663,11 @@ class Model:
         elif svc == "Install_V86_Break_Point":
             self.nx_bps[(vm, call.num("eax"))] = (call.num("esi"), call.num("edx"))
             self.nx_removed.discard((vm, call.num("eax")))
+        elif svc == "Call_When_VM_Returns":
+            k = next(i for i in range(len(self.nx_rets) + 1) if i not in self.nx_rets)
+            to = call.num("eax")
+            self.nx_rets[k] = {"vm": vm, "cb": call.num("esi"), "ref": call.num("edx"),
+                               "to": to - (1 << 32) if to >= 1 << 31 else to, "state": "armed"}
         elif svc == "Remove_V86_Break_Point" and self.nx_bps.pop((vm, call.num("eax")), None):
             self.nx_removed.add((vm, call.num("eax")))
 
@@ -1681,6 +1691,8 @@ class Model:
                           "or Exec_Int waiting")
                 return
             self.nx_break = (vm, p.pop()[0], rec.index)
+        elif kind == 3:
+            self.nx_ret_break(rec, vm, at)
         elif kind == 1:
             want = next((c for c in self.nx_cbs if c[0] == at), None)
             if want is None or want[1] != rec.num("target"):
@@ -1708,6 +1720,8 @@ class Model:
             if w is not None:
                 self.fail(w[1], rec, f"{w[0]}'s break is not followed by its callback")
             return
+        if w is None and self.nx_ret_timeout_call(rec, vm):
+            return
         if w is None or w[0] != vm or w[3] + 1 != rec.index:
             self.fail("VCB-1", rec, f"V86 callback {rec.get('cb')} entered without a CLIENT "
                       "op=break right before")
@@ -1716,6 +1730,45 @@ class Model:
                 self.fail(w[1], rec, f"{rec.get('cb')} entered for the break at {w[2][0]:#010x} "
                           f"with EAX {rec.get('eax')}")
             self.check_cb_regs(rec, w[1], vm, w[2][2])
+
+    RET_BP = 0xF000FE80
+
+    def nx_ret_event(self, rec):
+        """VCB-4: a Call_When_VM_Returns time-out falls due (EVENT kind=return_timeout)."""
+        r = self.nx_rets.get(rec.num("index", -1))
+        if r is None or r["to"] == 0 or r["state"] != "armed":
+            self.fail("VCB-4", rec, "a Call_When_VM_Returns time-out falls due with none armed "
+                      "in that slot (no time-out, already returned or already due)")
+            return
+        r["state"] = "fired"
+
+    def nx_ret_timeout_call(self, rec, vm):
+        """A v86cb entered without a break: the time-out call of a fired slot (CF set)."""
+        k = (rec.num("eax") - self.RET_BP) // 2
+        r = self.nx_rets.get(k)
+        if r is None or r["vm"] != vm or r["cb"] != rec.num("addr") or r["state"] != "fired":
+            self.fail("VCB-4", rec, f"{rec.get('cb')} is called as a Call_When_VM_Returns "
+                      "time-out without its time-out falling due")
+            return True
+        r["state"] = "called"
+        self.check_cb_regs(rec, "VCB-4", vm, r["ref"])
+        return True
+
+    def nx_ret_break(self, rec, vm, at):
+        """VCB-4: the IRET reached the break point: the callback, unless a positive
+        time-out's call came first."""
+        k = (at - self.RET_BP) // 2
+        r = self.nx_rets.pop(k, None)
+        if r is None or r["vm"] != vm:
+            self.fail("VCB-4", rec, f"{vm} returns through {at:#010x}, where no Call_When_VM_Returns "
+                      "of it waits")
+            return
+        call = not (r["to"] > 0 and r["state"] == "called")
+        if rec.num("target") != (r["cb"] if call else 0):
+            self.fail("VCB-4", rec, f"the IRET {'calls' if rec.num('target') else 'skips'} "
+                      f"{r['cb']:#010x} (time-out {r['to']} ms, {r['state']})")
+        if call:
+            self.nx_v86 = (vm, "VCB-4", (at, r["cb"], r["ref"]), rec.index)
 
     def nx_cb_return(self, rec, enter):
         vm = enter.get("vm")

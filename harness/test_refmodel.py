@@ -778,6 +778,10 @@ def test_refmodel_catches_broken_client_trace(golden, edits, rule):
     ("vcb2_break_point", [("move", r"SERVICE vm=dos1 svc=Remove_V86_Break_Point", r"CLIENT op=break"),
                           ("move", r"SVC_RET vm=dos1 svc=Remove_V86_Break_Point", r"CLIENT op=break")],
      "VCB-3"),
+    # VCB-4: the time-out call without its time-out falling due
+    ("vcb4_call_when_vm_returns", [_drop(r"\d+ EVENT seq=\d+ kind=return_timeout")], "VCB-4"),
+    # VCB-4: a negative time-out's IRET skips the second call
+    ("vcb4_call_when_vm_returns", [(r"(vector=0x03) target=0x\w+", r"\1 target=0x00000000")], "VCB-4"),
 ])
 def test_refmodel_catches_broken_nest_trace(golden, edits, rule):
     """NX-1 … NX-4, VCB-1 … VCB-3: the golden trace is clean; the edited copy breaks
