@@ -579,7 +579,8 @@ def test_refmodel_catches_broken_rule_trace(golden, edits, rule):
     "sl1_cpu_shares_fg100_bg50", "latency:loaded", "cl1_client_regs_through_ebp",
     "cl2_int2f_from_client", "cl3_virtual_if_holds_irq", "cl3_ints_enabled_waiters",
     "cl4_reflect_and_boost_until_iret", "cl5_hlt_idle_until_interrupt", "cl1_pm_kernel_idle_loop",
-    "cl5_pm_hlt_until_interrupt"])
+    "cl5_pm_hlt_until_interrupt", "nx1_exec_int_runs_client_handler", "nx4_event_runs_in_the_nest",
+    "vcb1_v86_call_back", "vcb2_break_point", "vcb4_call_when_vm_returns"])
 def test_refmodel_on_fuzzed_runs(name):
     """Every rule the model checks (CB-1, CS-*, NC-*, IDLE-*, SL-1, CL-* included) holds
     on seeded random schedules of the scenarios that hold them."""
