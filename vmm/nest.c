@@ -478,6 +478,40 @@ int vmmi_nx_break(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip) {
     return cb_run(v, vm, VMM_BRK_POINT, b->cb, segoff, b->ref);
 }
 
+/* ---- invariants (vmm_check) ---------------------------------------------------------- */
+
+static int nx_broken(char *why, size_t len, const char *what, uint32_t i) {
+    if (why && len) snprintf(why, len, "nested execution: %s (%u)", what, i);
+    return VMM_EBROKEN;
+}
+
+/* Blocks and parks within their limits; parks of a VM with a client, at rising depths
+** within its context's, each leaving the blocks it found; break points and
+** Call_When_VM_Returns slots of VMs with a V86 client. */
+int vmmi_nx_check(const vmm_state *v, char *why, size_t len) {
+    assert(v && v->ctx);
+    for (uint32_t i = 0; i < v->nvms; i++) {
+        const vmm_nx_vm *n = &v->nx.vm[i];
+        if (n->nblk > VMM_NX_BLOCKS || n->npark > VMM_NX_PARKS) return nx_broken(why, len, "limits of VM", i);
+        if ((n->nblk || n->npark) && !vmmi_cl_has(v, i)) return nx_broken(why, len, "nest in VM without client", i);
+        for (uint32_t k = 0; k < n->npark; k++) {
+            const vmm_nx_park *p = &n->park[k];
+            if (p->depth == 0 || p->depth > v->ctx[i].depth || (k && p->depth <= n->park[k - 1].depth) ||
+                p->nblk > n->nblk)
+                return nx_broken(why, len, "parked frames of VM", i);
+        }
+    }
+    if (v->nx.ncb > VMM_NX_CB_MAX || v->nx.nbp > VMM_NX_BP_MAX) return nx_broken(why, len, "table sizes", 0);
+    for (uint32_t k = 0; k < v->nx.nbp; k++)
+        if (v->nx.bp[k].vm >= v->nvms || !vmmi_cl_has(v, v->nx.bp[k].vm)) return nx_broken(why, len, "break point", k);
+    for (uint32_t k = 0; k < VMM_NX_RET_MAX; k++) {
+        const vmm_nx_ret *r = &v->nx.ret[k];
+        if (r->used && (r->vm >= v->nvms || !vmmi_cl_has(v, r->vm) || r->to > VMM_NXTO_CALLED))
+            return nx_broken(why, len, "Call_When_VM_Returns slot", k);
+    }
+    return VMM_OK;
+}
+
 /* ---- dispatch ---------------------------------------------------------------------- */
 
 /* The services of this file; 1 for any other. */

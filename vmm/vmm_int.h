@@ -651,6 +651,7 @@ int  vmmi_nx_break(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip);
 int  vmmi_nx_hold(vmm_state *v, uint32_t vm);
 void vmmi_nx_ret_timeout(vmm_state *v, uint32_t k, uint64_t seq);
 int  vmmi_nx_work(vmm_state *v);
+int  vmmi_nx_check(const vmm_state *v, char *why, size_t len);   /* vmm_check's part */
 
 /* client.c, for nest.c: a CLIENT record; Exec_Int's entry into the VM's own vector */
 void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra);
