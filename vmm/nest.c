@@ -179,8 +179,8 @@ static int exec_int(vmm_state *v, vmm_call *c, uint32_t vm) {
     if (rc) return rc;
     if (c->r.eax > 0xFFu)
         return vmmi_fail(v, VMM_EGUEST, "Exec_Int: EAX 0x%08x is not an interrupt number (0-0FFh)", c->r.eax);
-    if ((rc = vmmi_cl_exec_int(v, vm, c->r.eax)) != VMM_OK) return rc;
-    return park(v, c, vm);
+    if ((rc = park(v, c, vm)) != VMM_OK) return rc;   /* refused before the client changes */
+    return vmmi_cl_exec_int(v, vm, c->r.eax);
 }
 
 /* NX-1: the client reached the nest's break point: the parked service returns. */
