@@ -145,6 +145,14 @@ START_TEST(nest_errors) {
     setup(&t, p_stray, sizeof p_stray, "nx_stray_setup");
     expect_error(&t, "reached the nested-execution break point F000:FF58 with no Resume_Exec");
     tf_free(&t);
+    static const uint8_t p_spin[] = { 0xEB, 0xFE };   /* the system VM's protected-mode client */
+    tf_init(&t, "nest", 2);
+    t.vms[0].client = (vmm_client){ .image = p_spin, .image_len = sizeof p_spin, .load_seg = 0x1000,
+                                    .cs = 0x1000, .ss = 0x1000, .sp = 0xFFFE, .pm = 1 };
+    tf_stim(&t, 20000, VMM_STIM_CALL, 0, "nx_resume", 0);
+    expect_error(&t, "Begin_Nest_V86_Exec: VM sys runs protected-mode client code: nested execution of "
+                     "protected-mode clients is not modelled");
+    tf_free(&t);
 }
 END_TEST
 
