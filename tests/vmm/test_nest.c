@@ -38,6 +38,7 @@ static const uint8_t p_bp[0x24] = {
 
 static void setup(tf *t, const uint8_t *img, uint32_t len, const char *entry) {
     tf_init(t, "nest", 2);
+    t->s.m.max_cycles = 3000000;   /* the programs spin at their end: enough for every test */
     vmm_client *p = &t->vms[1].client;
     p->image = img;
     p->image_len = len;
