@@ -202,6 +202,23 @@ START_TEST(vcb_break_point) {
 }
 END_TEST
 
+/* VCB-2: the DDK's "must be the segment address in the CS register when the virtual
+** machine executes the break point": reached through another segment, the run fails.
+**   00 wait: mov ax,[cs:0030h] / test ax,ax / jz wait / 08 jmp far 0FFF:0020
+**   10 nop (the break point, 1000:0010) / jmp $;  30 go dw */
+START_TEST(vcb_break_point_other_segment) {
+    static const uint8_t p_seg[0x32] = {
+        [0x00] = 0x2E, 0xA1, 0x30, 0x00, 0x85, 0xC0, 0x74, 0xF8, 0xEA, 0x20, 0x00, 0xFF, 0x0F,
+        [0x10] = 0x90, 0xEB, 0xFE,
+    };
+    tf t;
+    setup(&t, p_seg, sizeof p_seg, "bp_setup_seg");
+    expect_error(&t, "VM dos1 reached the break point 1000:0010 as 0FFF:0020");
+    ck_assert_uint_eq(tf_u32(&t, "bp_runs"), 0);
+    tf_free(&t);
+}
+END_TEST
+
 /* VCB-3: a callback that leaves the client on its break point would loop forever. */
 START_TEST(vcb_break_point_stuck) {
     tf t;
@@ -267,6 +284,7 @@ Suite *nest_suite(void) {
     tcase_add_test(tc, vcb_call_back_from_client);
     tcase_add_test(tc, vcb_break_point);
     tcase_add_test(tc, vcb_break_point_stuck);
+    tcase_add_test(tc, vcb_break_point_other_segment);
     tcase_add_test(tc, vcb_call_when_vm_returns);
     suite_add_tcase(s, tc);
     return s;

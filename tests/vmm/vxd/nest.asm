@@ -147,6 +147,15 @@ bp_cb_rm:
         setc    [bp_cf2]
         ret
 
+; VCB-2: a break point at 1000:0010 that the client reaches as 0FFF:0020.
+bp_setup_seg:
+        mov     eax, 0x10000010
+        mov     esi, bp_cb
+        VMMcall Install_V86_Break_Point
+        mov     ecx, [ebx + CB_High_Linear]
+        mov     word [ecx + 0x10030], 1
+        ret
+
 ; VCB-3: the callback neither advances the client nor removes its break point.
 bp_setup_stuck:
         mov     eax, 0x10000008
