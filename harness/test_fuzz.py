@@ -468,3 +468,19 @@ def test_showcase_client_same_findings_with_jobs_1_and_2(strategy):
     assert sums[0] == sums[1]
     assert sums[0]["failures"] == 0, sums[0]
     assert sums[0]["distinct_schedules"] > 1
+
+
+def test_amb_nx_explored(tmp_path):
+    """AMB-NX (docs/vmm.md, "Nested execution"): under machine.explore_ambiguities the
+    other reading (an event due while a VxD waits in Resume_Exec runs only after it goes
+    on) is a choice that random and pct fuzzing reach: nx4's expectation (the event ran
+    before Resume_Exec returned) fails on it, and never canonically."""
+    text = (SCENARIOS / "nx4_event_runs_in_the_nest.yaml").read_text()
+    f = tmp_path / "nx4_amb.yaml"
+    f.write_text(text.replace("\nvms:", "\nmachine: { explore_ambiguities: true }\nvms:", 1))
+    for strategy in ("random", "pct"):
+        p = run_vmmsim("fuzz", f, "--strategy", strategy, "--runs", 50, "--seed", 7, "--json", "--quiet",
+                       check_codes=(0, 1))
+        s = json.loads(p.stdout.strip().splitlines()[-1])
+        assert s["failures"] > 0 and s["signatures"][0]["failure"] == "expect:0", s
+        assert s["signatures"][0]["noncanonical"] == 1, s

@@ -580,7 +580,9 @@ def test_refmodel_catches_broken_rule_trace(golden, edits, rule):
     "sl1_cpu_shares_fg100_bg50", "latency:loaded", "cl1_client_regs_through_ebp",
     "cl2_int2f_from_client", "cl3_virtual_if_holds_irq", "cl3_ints_enabled_waiters",
     "cl4_reflect_and_boost_until_iret", "cl5_hlt_idle_until_interrupt", "cl1_pm_kernel_idle_loop",
-    "cl5_pm_hlt_until_interrupt", "iot3_global_and_local_trapping", "iot4_word_over_byte_ports_low_first"])
+    "cl5_pm_hlt_until_interrupt", "iot3_global_and_local_trapping", "iot4_word_over_byte_ports_low_first",
+    "nx1_exec_int_runs_client_handler", "nx4_event_runs_in_the_nest",
+    "vcb1_v86_call_back", "vcb2_break_point", "vcb4_call_when_vm_returns"])
 def test_refmodel_on_fuzzed_runs(name):
     """Every rule the model checks (CB-1, CS-*, NC-*, IDLE-*, SL-1, CL-* included) holds
     on seeded random schedules of the scenarios that hold them."""
@@ -803,12 +805,53 @@ IOT3, IOT4 = "iot3_global_and_local_trapping", "iot4_word_over_byte_ports_low_fi
 ])
 def test_refmodel_catches_broken_iot_trace(golden, edits, rule):
     """IOT-1 … IOT-6: the golden trace is clean; the edited copy violates the rule."""
+    _caught(golden, edits, rule)
+
+
+# ---- nested execution, V86 call-backs and break points (NX-1 … NX-4, VCB-1 … VCB-3) ----
+@pytest.mark.parametrize("golden, edits, rule", [
+    # NX-1: Exec_Int returns without the client reaching the nest's break point
+    ("nx1_exec_int_runs_client_handler", [_drop(r"\d+ CLIENT op=break vm=dos1")], "NX-1"),
+    # NX-1: Exec_Int returns before its break point
+    ("nx1_exec_int_runs_client_handler", [("move", r"SVC_RET vm=dos1 svc=Exec_Int",
+                                           r"CLIENT op=break vm=dos1")], "NX-1"),
+    # NX-1: the parked VxD's callback returns before its Resume_Exec did
+    ("nx4_event_runs_in_the_nest", [("move", r"CB_RETURN kind=call cb=VDOS\.go",
+                                     r"CLIENT op=break vm=dos1")], "NX-1"),
+    # NX-2: Exec_Int 21h enters another vector
+    ("nx1_exec_int_runs_client_handler", [(r"op=execint (.*) vector=0x21", r"op=execint \1 vector=0x10")],
+     "NX-2"),
+    # NX-3: Exec_Int outside a nested execution block
+    ("nx1_exec_int_runs_client_handler", [_drop(r"\d+ SERVICE vm=dos1 svc=Begin_Nest_V86_Exec")], "NX-3"),
+    # NX-4: the event in the nest runs at the parked VxD's depth, not above it
+    ("nx4_event_runs_in_the_nest", [(r"(CB_ENTER kind=event .*) depth=2", r"\1 depth=1")], "NX-4"),
+    # VCB-1: the client breaks at a call-back address with another callback
+    ("vcb1_v86_call_back", [(r"(CLIENT op=break .* vector=0x01) target=0x\w+", r"\1 target=0x00100000")],
+     "VCB-1"),
+    # VCB-1: the call-back gets other reference data
+    ("vcb1_v86_call_back", [(r"(CB_ENTER kind=v86cb .*) edx=0x0000cafe", r"\1 edx=0x0000cafd")], "VCB-1"),
+    # VCB-2: a break where no break point was installed
+    ("vcb2_break_point", [(r"(SVC_RET vm=dos1 svc=Install_V86_Break_Point) cf=0", r"\1 cf=1")], "VCB-2"),
+    # VCB-3: a break at a removed break point
+    ("vcb2_break_point", [("move", r"SERVICE vm=dos1 svc=Remove_V86_Break_Point", r"CLIENT op=break"),
+                          ("move", r"SVC_RET vm=dos1 svc=Remove_V86_Break_Point", r"CLIENT op=break")],
+     "VCB-3"),
+    # VCB-4: the time-out call without its time-out falling due
+    ("vcb4_call_when_vm_returns", [_drop(r"\d+ EVENT seq=\d+ kind=return_timeout")], "VCB-4"),
+    # VCB-4: a negative time-out's IRET skips the second call
+    ("vcb4_call_when_vm_returns", [(r"(vector=0x03) target=0x\w+", r"\1 target=0x00000000")], "VCB-4"),
+])
+def test_refmodel_catches_broken_nest_trace(golden, edits, rule):
+    """NX-1 … NX-4, VCB-1 … VCB-3: the golden trace is clean; the edited copy breaks
+    the rule."""
     from conftest import GOLDEN
     text = (GOLDEN / f"{golden}.trace").read_text()
     assert violations(text) == []
     broken = _mutate(text, edits)
     assert broken != text
     assert rule in rules(broken), violations(broken)
+
+
 # ---- V86 interrupt hooks and Simulate_* (HK-1 … HK-4, SIM-1 … SIM-5) ------------------
 HK1, HK4, SIM1 = ("hk1_hooks_last_installed_first", "hk4_int2f_hooks_before_the_vmm",
                   "sim1_simulate_services_change_client_execution")

@@ -338,7 +338,7 @@ void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t ex
     assert(vm < v->nvms && op != VMM_CLOP_SIM);
     vmmi_rec(v, VMM_REC_CLIENT, 3, (uint64_t)op | (uint64_t)vm << 8 | (uint64_t)vif << 16 |
              (uint64_t)vector << 24 | (uint64_t)is_pm(v, vm) << 32, cs << 16 | ip, extra, 0, 0, 0);
-    v->vm[vm].if_seen = (uint8_t)(vif && op != VMM_CLOP_SIMINT && op != VMM_CLOP_INT);
+    v->vm[vm].if_seen = (uint8_t)(vif && op != VMM_CLOP_SIMINT && op != VMM_CLOP_INT && op != VMM_CLOP_EXECINT);
 }
 
 /* ---- what the client's stops mean -------------------------------------------------- */
@@ -349,6 +349,16 @@ static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
     int rc = vmmi_simc_int(v, vm, vec, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu,
                            VMM_CLOP_INT);
     vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
+    return rc;
+}
+
+/* NX-2: Exec_Int enters vector vec of the VM's own table from where its client is
+** (in a nested execution block: the nest's break point), as an INT there would. */
+int vmmi_cl_exec_int(vmm_state *v, uint32_t vm, uint32_t vec) {
+    assert(vm < v->nvms && vmmi_cl_has(v, vm) && !is_pm(v, vm));
+    int rc = vmmi_simc_int(v, vm, vec, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu,
+                           VMM_CLOP_EXECINT);
+    vmmi_charge(v, VMM_CYC_V86_IRET);
     return rc;
 }
 
@@ -447,6 +457,8 @@ static int cl_exception(vmm_state *v, uint32_t vm, const cpu_stop_info *info) {
     if (info->vector == CPU_EXC_GP && (rc = vmmi_trap_gp(v, vm)) != 1) return rc;   /* IOT-2 */
     if (info->vector == CPU_EXC_UD && !is_pm(v, vm) && lin == VMM_V86_IRQ_BP && cl_irq_return(v, vm))
         return VMM_OK;
+    int rc = info->vector == CPU_EXC_UD && !is_pm(v, vm) ? vmmi_nx_break(v, vm, cs, ip) : 1;
+    if (rc != 1) return rc;   /* NX-1, VCB-1, VCB-2: a break point of nest.c's */
     return cl_fault(v, vm, info, CPU_STOP_EXCEPTION);
 }
 
@@ -612,7 +624,9 @@ static int cl_run(vmm_state *v, uint32_t vm) {
 ** irq_handler_cycles of handler time, during which its own code does not run. */
 static int cl_can_run(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
-    return vmmi_cl_has(v, vm) && !v->vm[vm].halted && vmmi_vm_ready(v, vm) && v->ctx[vm].depth == 0 &&
+    /* NX-1: a VxD's nested execution runs client code of a VM halted at HLT too */
+    return vmmi_cl_has(v, vm) && (!v->vm[vm].halted || v->nx.vm[vm].npark) && vmmi_vm_ready(v, vm) &&
+           vmmi_ctx_live(v, vm) == 0 &&
            !(is_pm(v, vm) && v->vm[vm].vhandler >= 0);
 }
 

@@ -200,7 +200,7 @@ static int call_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
 ** (an interrupt gate; VPICD calls VID procedures with IF clear). */
 int vmmi_ctx_step_one(vmm_state *v, uint32_t ci, vmm_frame *f) {
     int rc;
-    int irqp = f->kind == VMM_CB_HWINT || f->kind >= VMM_CB_VID_VIRT;
+    int irqp = f->kind == VMM_CB_HWINT || (f->kind >= VMM_CB_VID_VIRT && f->kind <= VMM_CB_VID_IRET);
     assert(f->kind >= VMM_CB_EVENT && f->kind < VMM_CB_KIND_COUNT);
     if (f->index) return 1;
     f->vm = v->run.cur;
@@ -231,6 +231,7 @@ static const vmmi_cb_ops *const cb_ops[VMM_CB_KIND_COUNT] = {
     [VMM_CB_VID_EOI] = &vmmi_irq_vid_ops,  [VMM_CB_VID_IRET] = &vmmi_irq_vid_ops,
     [VMM_CB_IOTRAP] = &vmmi_trap_ops,
     [VMM_CB_V86INT] = &vmmi_hk_ops,
+    [VMM_CB_V86] = &vmmi_nx_cb_ops,
 };
 
 /* Each kind's step after its frame is gone, where it has one (vmm_int.h). */

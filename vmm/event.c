@@ -179,14 +179,15 @@ int vmmi_ev_work(vmm_state *v) {
         for (uint32_t i = 0; i < v->nvms && !any; i++) any = v->vm[i].vreq != 0;
         if (!any) return 0;
     }
-    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
+    if (vmmi_vm_ready(v, cur) && vmmi_ctx_live(v, cur) == 0 && v->ctx[v->nvms].depth == 0 &&
+        !vmmi_nx_hold(v, cur)) {
         if (vmmi_irq_work(v) || vmmi_tm_work(v) || prio_work(v) || plain_work(v)) return 1;
     }
     /* VM events need their VM: the time slicer runs it when it may run. */
     best = vmmi_sched_max_pri(v);
     for (uint32_t k = 1; k < v->nvms; k++) {
         uint32_t i = (cur + k) % v->nvms;
-        if (vmmi_vm_ready(v, i) && v->vm[i].pri == best && v->ctx[i].depth == 0 && vm_has_work(v, i)) {
+        if (vmmi_vm_ready(v, i) && v->vm[i].pri == best && vmmi_ctx_live(v, i) == 0 && vm_has_work(v, i)) {
             vmmi_sched_switch(v, i, VMM_SW_EVENT);
             return 1;
         }

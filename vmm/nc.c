@@ -44,7 +44,7 @@ void vmmi_nc_released(vmm_state *v) {
 ** Decided once per owed call. 1: it waits. */
 int vmmi_nc_waits(vmm_state *v, uint32_t ci) {
     assert(ci < v->nvms);
-    if (!v->m.explore_ambiguities || v->ctx[ci].depth == 0) return 0;
+    if (!v->m.explore_ambiguities || vmmi_ctx_live(v, ci) == 0) return 0;
     if (!v->nc.asked) {
         v->nc.asked = 1;
         v->nc.at_return = vmmi_choose(v, ENG_CHOICE_AMBIGUITY, 2) == 1;

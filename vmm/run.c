@@ -180,6 +180,7 @@ static void dispatch_event(vmm_state *v, const eng_event *ev) {
     if (ev->kind == VMM_EV_IRET) { vmmi_irq_iret(v, (uint32_t)ev->a); return; }
     if (ev->kind == VMM_EV_SLICE) { vmmi_sl_end(v, ev->a); return; }
     if (ev->kind == VMM_EV_IRET_TO) { vmmi_irq_iret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
+    if (ev->kind == VMM_EV_RET_TO) { vmmi_nx_ret_timeout(v, (uint32_t)ev->a, ev->seq); return; }
     assert(ev->kind == VMM_EV_STIMULUS && ev->a < v->s->nstim && v->run.npend < v->s->nstim);
     if (vmmi_win_defer(v, (uint32_t)ev->a)) return;   /* window steps: a later step */
     vmmi_stim_fire(v, (uint32_t)ev->a);
@@ -341,12 +342,13 @@ static int idle_work(vmm_state *v) {
     /* VxD code of an equal-priority VM that was preempted: the slicer runs it. */
     for (uint32_t k = 1; k < v->nvms; k++) {
         uint32_t i = (cur + k) % v->nvms;
-        if (vmmi_vm_ready(v, i) && v->ctx[i].depth > 0 && v->vm[i].pri == best) {
+        if (vmmi_vm_ready(v, i) && vmmi_ctx_live(v, i) > 0 && v->vm[i].pri == best) {
             vmmi_sched_switch(v, i, VMM_SW_SLICE);
             return 1;
         }
     }
     if (vmmi_irq_vid_work(v)) return 1;       /* INT-1: a due VID_EOI_Proc / VID_IRET_Proc */
+    if (vmmi_nx_work(v)) return 1;            /* VCB-4: a due Call_When_VM_Returns time-out call */
     if (vmmi_ev_work(v)) return 1;            /* EV-1, EV-2, TO-1, INT-1: before returning to a VM */
     return deliver_pending(v);
 }
@@ -355,7 +357,7 @@ static int runnable(vmm_state *v) {
     assert(v->run.cur < v->nvms && v->nctx == v->nvms + 1);
     uint32_t cur = v->run.cur;
     if (v->ctx[v->nvms].depth > 0) return (int)v->nvms;
-    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth > 0) return (int)cur;
+    if (vmmi_vm_ready(v, cur) && vmmi_ctx_live(v, cur) > 0) return (int)cur;
     return -1;
 }
 

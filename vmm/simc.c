@@ -104,7 +104,8 @@ static int stk_pop(vmm_state *v, uint32_t vm, uint32_t *sp, uint32_t *vals, uint
 /* ---- CL-4 / SIM-1: entering an interrupt vector ------------------------------------ */
 
 int vmmi_simc_int(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint32_t ret_ip, int op) {
-    assert(vec < 256 && (op == VMM_CLOP_INT || op == VMM_CLOP_SIMINT) && !vmmi_cl_is_pm(v, vm));
+    assert(vec < 256 && (op == VMM_CLOP_INT || op == VMM_CLOP_SIMINT || op == VMM_CLOP_EXECINT) &&
+           !vmmi_cl_is_pm(v, vm));
     uint32_t sp = sp_get(v, vm), fl = vmmi_creg_get(v, vm, SC_EFL, 4), vect = 0;
     uint32_t frame[3] = { fl, ret_cs, ret_ip };
     int rc = stk_push(v, vm, &sp, frame, 3);

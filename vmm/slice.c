@@ -150,7 +150,7 @@ static void rotate(vmm_state *v) {
 static int vxd_busy(vmm_state *v) {
     assert(v->run.cur < v->nvms);
     uint32_t cur = v->run.cur;
-    return v->ctx[v->nvms].depth > 0 || v->pic.in_hwint || (vmmi_vm_ready(v, cur) && v->ctx[cur].depth > 0);
+    return v->ctx[v->nvms].depth > 0 || v->pic.in_hwint || (vmmi_vm_ready(v, cur) && vmmi_ctx_live(v, cur) > 0);
 }
 
 /* After any change: a slice that ended gives way to the next one once no VxD code

@@ -231,6 +231,7 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
         if ((rc = vmmi_cl_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_trap_svc(v, c, num)) != 1) return rc;
         if ((rc = vmmi_hk_svc(v, c, num)) != 1 || (rc = vmmi_simc_svc(v, c, num)) != 1) return rc;   /* HK, SIM */
+        if ((rc = vmmi_nx_svc(v, c, num)) != 1) return rc;
         if (num < vmm_svc_count)
             return vmmi_fail(v, VMM_EUNIMPL, "%s (0x%08X) is not implemented", vmm_svc_names[num],
                             0x10000u | num);
@@ -261,6 +262,7 @@ int vmmi_svc_finish(vmm_state *v, vmm_call *c) {
             cpu_set_eip(v->cpu, ret);
         }
     }
+    if (c->held) return VMM_OK;   /* NX-1: its SVC_RET comes at the nest's break point */
     if (c->chain && c->has_cba)
         return vmmi_ctx_start_cb(v, c->ctx, c->chain, &c->cba, c->dword & ~SVC_JMP_BIT, &c->r);
     if (c->chain) return vmmi_ctx_start(v, c->ctx, c->chain, 0, c->dword & ~SVC_JMP_BIT, &c->r);

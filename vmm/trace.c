@@ -148,7 +148,7 @@ const char *vmmi_cb_kind_name(uint32_t k) {
     static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
                                                       "event", "prio", "timeout", "hwint",
                                                       "vid_virt", "vid_eoi", "vid_iret",
-                                                      "iotrap", "v86int" };
+                                                      "iotrap", "v86int", "v86cb" };
     assert(n[VMM_CB_KIND_COUNT - 1] != NULL);   /* one name per kind */
     return k < VMM_CB_KIND_COUNT ? n[k] : "?";
 }
@@ -264,7 +264,8 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
                                       "event" };
     static const char *const prr[] = { "adjust", "crit", "event", "irq", "slice" };
-    static const char *const evk[] = { "?", "stimulus", "tick", "iret", "slice", "iret_timeout" };
+    static const char *const evk[] = { "?", "stimulus", "tick", "iret", "slice", "iret_timeout",
+                                       "return_timeout" };
     static const char *const slop[] = { "start", "focus", "release", "adjust" };
     static const char *const crop[] = { "claim", "end", "release", "block", "grant" };
     static const char *const endr[] = { "done", "max_cycles", "error" };
@@ -361,7 +362,8 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
             (unsigned)(a[0] >> 8 & 0xFF), (uint32_t)a[1]);
         break;
     case VMM_REC_CLIENT: {
-        static const char *const clop[] = { "int", "hlt", "wake", "simint", "iret", "if", "vmm", "hook", "sim" };
+        static const char *const clop[] = { "int", "hlt", "wake", "simint", "iret", "if", "vmm", "hook", "sim",
+                                              "execint", "break" };
         char where[VMM_NAME_MAX * 3 + 16];
         uint32_t vm = (uint32_t)(a[0] >> 8 & 0xFF), cs = (uint32_t)(a[1] >> 16 & 0xFFFF), ip = (uint32_t)(a[1] & 0xFFFF);
         put(o, "CLIENT op=%s vm=%s cs=0x%04x ip=0x%04x", PICK(clop, a[0] & 0xFF), vm_name(v, vm), cs, ip);

@@ -259,7 +259,7 @@ static int alloc_tables(vmm_state *v) {
 static void (*const feature_reset[])(vmm_state *v) = {
     vmmi_run_reset, vmmi_crit_reset, vmmi_nc_reset, vmmi_idle_reset, vmmi_ts_reset,
     vmmi_ev_reset, vmmi_tm_reset, vmmi_irq_reset, vmmi_sl_reset, vmmi_io_reset, vmmi_por_reset,
-    vmmi_trap_reset, vmmi_hk_reset,
+    vmmi_trap_reset, vmmi_hk_reset, vmmi_nx_reset,
 };
 
 /* Clears everything a run changes, except guest memory and the CPU. */

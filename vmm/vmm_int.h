@@ -215,6 +215,7 @@ typedef struct vmm_call {
     int       int_time;     /* INT-1: called at interrupt time */
     int       int_vmm;      /* ... from an interrupt that interrupted VxD code */
     uint32_t  site;         /* linear address of the calling instruction (code paths) */
+    int       held;         /* nest.c: the service returns later (Resume_Exec, Exec_Int: NX-1) */
 } vmm_call;
 
 enum vmm_finding_code { VMM_FND_CB1 = 1, VMM_FND_CS7, VMM_FND_INIT, VMM_FND_INT1 };
@@ -400,6 +401,54 @@ typedef struct vmm_hk_st {
     uint16_t hw_due[VMM_VMS_MAX];     /* HK-1: 0x100 | the vector of a simulated hardware
                                          interrupt whose hooks are still to run (0: none) */
 } vmm_hk_st;
+/* Nested execution, V86 call-backs and break points (nest.c; docs/vmm.md, "Nested
+** execution"). A Resume_Exec (or Exec_Int) parks the calling VxD's frames: the
+** context's frames up to the park's depth wait for the VM's client code to reach the
+** nested-execution break point (NX-1); frames above it are callbacks run in the nest. */
+#define VMM_NX_BLOCKS      4u           /* nested execution blocks open in one VM */
+#define VMM_NX_PARKS       2u           /* Resume_Exec waiting in one VM (a nest in a nest) */
+#define VMM_NX_CB_MAX      32u          /* Allocate_V86_Call_Back */
+#define VMM_NX_BP_MAX      32u          /* Install_V86_Break_Point */
+#define VMM_V86_NEST_BP    0x000FFF58u  /* F000:FF58: ARPL, nested execution's return point */
+#define VMM_V86_CB_BP      0x000FFE00u  /* F000:FE00 + 2k: ARPL, V86 call-back k */
+#define VMM_NX_RET_MAX     8u           /* Call_When_VM_Returns waiting (machine-wide) */
+#define VMM_V86_RET_BP     0x000FFE80u  /* F000:FE80 + 2k: ARPL, Call_When_VM_Returns k */
+
+typedef struct vmm_nx_park {
+    uint32_t depth;         /* the context's depth when the service parked it */
+    uint32_t svc;           /* the parked service's dword (its SVC_RET comes at the break) */
+    uint32_t nblk;          /* blocks open at the park (End_Nest_Exec may not close them) */
+    uint8_t  hold;          /* AMB-NX: 0 undecided, 1 events run in the nest, 2 held */
+} vmm_nx_park;
+
+typedef struct vmm_nx_vm {
+    uint32_t nblk, npark;
+    uint32_t blk_csip[VMM_NX_BLOCKS];   /* Client CS << 16 | IP at each Begin_Nest_*_Exec */
+    vmm_nx_park park[VMM_NX_PARKS];
+} vmm_nx_vm;
+
+typedef struct vmm_nx_bp {
+    uint32_t vm, addr, cb, ref;         /* addr: segment << 16 | offset */
+    uint8_t  orig;                      /* the byte the ARPL replaced */
+} vmm_nx_bp;
+
+/* VCB-4: a Call_When_VM_Returns waiting for its VM's IRET (a break point that replaced
+** the return address) and its time-out. */
+enum vmm_nx_to { VMM_NXTO_NONE = 0, VMM_NXTO_ARMED, VMM_NXTO_FIRED, VMM_NXTO_CALLED };
+typedef struct vmm_nx_ret {
+    uint32_t vm, cb, ref, csip;         /* csip: the return address the break point replaced */
+    int32_t  to_ms;                     /* EAX: > 0 call once, < 0 call at both, 0 no time-out */
+    uint8_t  used, to;                  /* to: enum vmm_nx_to */
+    uint64_t to_seq;                    /* its engine event while armed */
+} vmm_nx_ret;
+
+typedef struct vmm_nx_st {
+    vmm_nx_vm vm[VMM_VMS_MAX];
+    vmm_nx_ret ret[VMM_NX_RET_MAX];
+    uint32_t  ncb, nbp;
+    uint32_t  cb[VMM_NX_CB_MAX], cb_ref[VMM_NX_CB_MAX];
+    vmm_nx_bp bp[VMM_NX_BP_MAX];
+} vmm_nx_st;
 
 struct vmm_state {
     const vmm_scenario *s;
@@ -435,6 +484,7 @@ struct vmm_state {
     vmm_trap_st trap;         /* trap.c */
     vmm_hk_st   hk;           /* hook.c */
     vmm_por_st  por;          /* por.c */
+    vmm_nx_st   nx;           /* nest.c */
     char      errmsg[256];
     vmm_rec_hook rec_hook;    /* host-side observer (vmm_set_rec_hook), or NULL */
     void     *rec_hook_ud;
@@ -445,6 +495,13 @@ struct vmm_state {
     void     *loop_hook_ud;
     uint64_t  loop_slice;     /* its guest-run cut, cycles (0: none) */
 };
+
+/* Frames of context ci that run VxD code now: its depth less the frames a Resume_Exec
+** parked (NX-1: they wait for the VM's nested client code, which runs meanwhile). */
+static inline uint32_t vmmi_ctx_live(const vmm_state *v, uint32_t ci) {
+    uint32_t d = v->ctx[ci].depth, n = ci < v->nvms ? v->nx.vm[ci].npark : 0;
+    return n ? d - v->nx.vm[ci].park[n - 1].depth : d;
+}
 
 /* ---- callback kinds ----------------------------------------------------------------
 ** The frame machinery (ctx.c) knows no rule family: for each enum vmm_cb_kind it calls
@@ -479,6 +536,7 @@ extern const vmmi_cb_ops vmmi_tm_ops;        /* timer.c: VMM_CB_TIMEOUT */
 extern const vmmi_cb_ops vmmi_irq_hw_ops;    /* vpicd.c: VMM_CB_HWINT */
 extern const vmmi_cb_ops vmmi_irq_vid_ops;   /* vpicd.c: VMM_CB_VID_* */
 extern const vmmi_cb_ops vmmi_trap_ops;      /* trap.c: VMM_CB_IOTRAP */
+extern const vmmi_cb_ops vmmi_nx_cb_ops;     /* nest.c: VMM_CB_V86 */
 
 /* vmm.c */
 int  vmmi_fail(vmm_state *v, int err, const char *fmt, ...);
@@ -676,6 +734,17 @@ void vmmi_creg_set(vmm_state *v, uint32_t vm, uint32_t off, uint32_t val, uint32
 ** hardware interrupts and Simulate_Int (and Exec_Int). */
 int  vmmi_simc_int(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint32_t ret_ip, int op);
 int  vmmi_simc_svc(vmm_state *v, vmm_call *c, uint32_t num);
+/* nest.c (NX-1 …, VCB-1 …) */
+void vmmi_nx_reset(vmm_state *v);
+int  vmmi_nx_svc(vmm_state *v, vmm_call *c, uint32_t num);
+int  vmmi_nx_break(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip);
+int  vmmi_nx_hold(vmm_state *v, uint32_t vm);
+void vmmi_nx_ret_timeout(vmm_state *v, uint32_t k, uint64_t seq);
+int  vmmi_nx_work(vmm_state *v);
+int  vmmi_nx_check(const vmm_state *v, char *why, size_t len);   /* vmm_check's part */
+
+/* client.c, for nest.c: Exec_Int's entry into the VM's own vector (vmmi_cl_rec above) */
+int  vmmi_cl_exec_int(vmm_state *v, uint32_t vm, uint32_t vec);
 
 /* vpicd.c (INT-1) */
 void vmmi_irq_reset(vmm_state *v);

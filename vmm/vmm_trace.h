@@ -39,6 +39,7 @@ enum vmm_cb_kind {
     VMM_CB_VID_VIRT, VMM_CB_VID_EOI, VMM_CB_VID_IRET,   /* INT-1: VID_*_Proc of a descriptor */
     VMM_CB_IOTRAP,        /* IOT-2: a port-trap handler (vmm/trap.c) */
     VMM_CB_V86INT,                                      /* HK-1: a V86 interrupt hook */
+    VMM_CB_V86,             /* VCB-1, VCB-2: a V86 call-back or break point (nest.c) */
     VMM_CB_KIND_COUNT
 };
 
@@ -49,7 +50,10 @@ enum vmm_to_type { VMM_TOT_GLOBAL = 0, VMM_TOT_VM, VMM_TOT_PRIO };
 enum vmm_path { VMM_PATH_INT = 0, VMM_PATH_CALL, VMM_PATH_STIM, VMM_PATH_INT2F, VMM_PATH_CLIENT };
 /* CLIENT record operations (docs/vmm.md, "Client code") */
 enum vmm_client_op { VMM_CLOP_INT = 0, VMM_CLOP_HLT, VMM_CLOP_WAKE, VMM_CLOP_SIMINT, VMM_CLOP_IRET,
-                     VMM_CLOP_IF, VMM_CLOP_VMM, VMM_CLOP_HOOK, VMM_CLOP_SIM };
+                     VMM_CLOP_IF, VMM_CLOP_VMM, VMM_CLOP_HOOK, VMM_CLOP_SIM,
+                     VMM_CLOP_EXECINT, VMM_CLOP_BREAK };
+/* CLIENT op=break: which break point the client reached (its `vector` field) */
+enum vmm_break_kind { VMM_BRK_NEST = 0, VMM_BRK_CALLBACK, VMM_BRK_POINT, VMM_BRK_RETURN };
 #define VMM_CYC_V86_ENTRY  119u  /* INT n from V86 mode through an interrupt gate to ring 0 */
 #define VMM_CYC_V86_IRET   60u   /* IRETD from ring 0 back to V86 mode */
 
@@ -60,7 +64,8 @@ enum vmm_vmst { VMM_ST_CREATE = 0, VMM_ST_SUSPEND, VMM_ST_RESUME, VMM_ST_IDLE, V
 enum vmm_sw_reason { VMM_SW_PRIORITY = 0, VMM_SW_BLOCK, VMM_SW_UNBLOCK, VMM_SW_SUSPEND,
                      VMM_SW_RESUME, VMM_SW_RELEASE, VMM_SW_SLICE, VMM_SW_EVENT };
 enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT, VMM_PRI_EVENT, VMM_PRI_IRQ, VMM_PRI_SLICE };
-enum vmm_ev_kind { VMM_EV_STIMULUS = 1, VMM_EV_TICK, VMM_EV_IRET, VMM_EV_SLICE, VMM_EV_IRET_TO };
+enum vmm_ev_kind { VMM_EV_STIMULUS = 1, VMM_EV_TICK, VMM_EV_IRET, VMM_EV_SLICE, VMM_EV_IRET_TO,
+                   VMM_EV_RET_TO /* VCB-4: a Call_When_VM_Returns time-out (nest.c) */ };
 #define VMM_EV_CLASS_STIM 1u
 #define VMM_EV_CLASS_TIMER 2u
 #define VMM_EV_CLASS_IRQ 3u

@@ -94,7 +94,7 @@ int vmmi_run_target_ctx(vmm_state *v, int *vxd_running) {
     uint32_t cur = v->run.cur;
     *vxd_running = 1;
     if (v->ctx[v->nvms].depth > 0) return (int)v->nvms;
-    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth > 0) return (int)cur;
+    if (vmmi_vm_ready(v, cur) && vmmi_ctx_live(v, cur) > 0) return (int)cur;
     *vxd_running = 0;
     return vmmi_vm_ready(v, cur) ? (int)cur : (int)v->nvms;
 }
@@ -324,13 +324,13 @@ int vmmi_irq_vid_work(vmm_state *v) {
     assert(v->run.cur < v->nvms);
     uint32_t cur = v->run.cur, best;
     if (!v->pic.vid_due || !v->run.booted) return 0;
-    if (vmmi_vm_ready(v, cur) && v->ctx[cur].depth == 0 && v->ctx[v->nvms].depth == 0) {
+    if (vmmi_vm_ready(v, cur) && vmmi_ctx_live(v, cur) == 0 && v->ctx[v->nvms].depth == 0) {
         if (v->pic.vid_due >> cur & 1) { vid_start(v, cur); return 1; }
     }
     best = vmmi_sched_max_pri(v);
     for (uint32_t k = 1; k < v->nvms; k++) {
         uint32_t i = (cur + k) % v->nvms;
-        if ((v->pic.vid_due >> i & 1) && vmmi_vm_ready(v, i) && v->vm[i].pri == best && v->ctx[i].depth == 0) {
+        if ((v->pic.vid_due >> i & 1) && vmmi_vm_ready(v, i) && v->vm[i].pri == best && vmmi_ctx_live(v, i) == 0) {
             vmmi_sched_switch(v, i, VMM_SW_EVENT);
             return 1;
         }

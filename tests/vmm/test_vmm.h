@@ -15,4 +15,5 @@ Suite *client_suite(void);
 Suite *trap_suite(void);
 Suite *check_suite(void);
 Suite *hook_suite(void);
+Suite *nest_suite(void);
 #endif
