@@ -102,6 +102,8 @@ enum eng_choice_kind {
                                     (0) or wait for the next (1); window steps only */
     ENG_CHOICE_AMBIGUITY,        /* a sentence of the DDK read the canonical way (0) or
                                     the other (1); machine.explore_ambiguities only */
+    ENG_CHOICE_LIFE_ORDER,       /* VML: a lifecycle stimulus before (1) or after (0) the
+                                    due events and time-outs */
     ENG_CHOICE_KIND_COUNT
 };
 const char *eng_choice_kind_name(uint32_t kind);

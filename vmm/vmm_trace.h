@@ -37,6 +37,7 @@ enum vmm_cb_kind {
     VMM_CB_CONTROL = 1, VMM_CB_CALL, VMM_CB_IDLE, VMM_CB_NC, VMM_CB_TS,
     VMM_CB_EVENT, VMM_CB_PRIO, VMM_CB_TIMEOUT, VMM_CB_HWINT,
     VMM_CB_VID_VIRT, VMM_CB_VID_EOI, VMM_CB_VID_IRET,   /* INT-1: VID_*_Proc of a descriptor */
+    VMM_CB_LIFE,        /* VML: a lifecycle's control messages (vmm/life.c) */
     VMM_CB_KIND_COUNT
 };
 
@@ -54,7 +55,7 @@ enum vmm_client_op { VMM_CLOP_INT = 0, VMM_CLOP_HLT, VMM_CLOP_WAKE, VMM_CLOP_SIM
 enum vmm_crit_op { VMM_CRIT_CLAIM = 0, VMM_CRIT_END, VMM_CRIT_RELEASE, VMM_CRIT_BLOCK,
                    VMM_CRIT_GRANT };
 enum vmm_vmst { VMM_ST_CREATE = 0, VMM_ST_SUSPEND, VMM_ST_RESUME, VMM_ST_IDLE, VMM_ST_WAKE,
-                VMM_ST_BLOCK, VMM_ST_UNBLOCK };
+                VMM_ST_BLOCK, VMM_ST_UNBLOCK, VMM_ST_DESTROY };
 enum vmm_sw_reason { VMM_SW_PRIORITY = 0, VMM_SW_BLOCK, VMM_SW_UNBLOCK, VMM_SW_SUSPEND,
                      VMM_SW_RESUME, VMM_SW_RELEASE, VMM_SW_SLICE, VMM_SW_EVENT };
 enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT, VMM_PRI_EVENT, VMM_PRI_IRQ, VMM_PRI_SLICE };
