@@ -748,3 +748,32 @@ def test_refmodel_catches_broken_client_trace(golden, edits, rule):
     broken = _mutate(text, edits)
     assert broken != text
     assert rule in rules(broken), violations(broken)
+
+
+# VML-1 .. VML-3 (the VM lifecycle) on hand-broken copies of their golden traces.
+@pytest.mark.parametrize("golden, pattern, repl, rule", [
+    # VML-1: the VMM cancels the destroyed VM's time-out without a finding.
+    ("vml1_callbacks_of_destroyed_vm", *_drop(r"\d+ FINDING rule=VML-1 vm=dos1 cb=TMO\.vm_cb"), "VML-1"),
+    # VML-1: the time-out is left pending when dos1 is destroyed.
+    ("vml1_callbacks_of_destroyed_vm", *_drop(r"\d+ TIMEOUT op=cancel kind=vm"), "VML-1"),
+    # VML-1: the global time-out for the destroyed VM fires without a finding.
+    ("vml1_callbacks_of_destroyed_vm", *_drop(r"\d+ FINDING rule=VML-1 vm=dos1 cb=TMO\.glob_cb"), "VML-1"),
+    # VML-2: a destroyed VM's handle is used and no finding follows.
+    ("vml2_stale_handle", *_drop(r"\d+ FINDING rule=VML-2"), "VML-2"),
+    # VML-2: the service with the stale handle returns CF clear.
+    ("vml2_stale_handle", r"(SVC_RET vm=sys svc=Schedule_VM_Event) cf=1", r"\1 cf=0", "VML-2"),
+    # VML-3: the aliased handle runs without a finding naming both VMs.
+    ("vml3_handle_reuse_alias", *_drop(r"\d+ FINDING rule=VML-3"), "VML-3"),
+    # VML-3: a VML-3 finding where the handle was not reused (dos2 got its own block).
+    ("vml3_handle_reuse_alias", r"(VM_STATE vm=dos2 state=create) handle=0x00010100",
+     r"\1 handle=0x00010200", "VML-3"),
+])
+def test_refmodel_catches_broken_life_trace(golden, pattern, repl, rule):
+    """VML-1 .. VML-3: the golden trace is clean; the one-place edit is caught."""
+    import re
+    from conftest import GOLDEN
+    text = (GOLDEN / f"{golden}.trace").read_text()
+    assert violations(text) == []
+    broken, n = re.subn(pattern, repl, text, count=1)
+    assert n == 1, pattern
+    assert rule in rules(broken), violations(broken)

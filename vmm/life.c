@@ -320,6 +320,7 @@ static void life_done(vmm_state *v, const vmm_frame *f) {
     } else if (l->cur_op == VMM_LOP_CREATE && !l->failed) {
         l->st[vm] = VMM_LV_LIVE;
         v->vm[vm].suspend -= VMM_LIFE_HOLD;
+        vmmi_rec_vmstate(v, vm, VMM_ST_RESUME);   /* it may run from now on */
         v->run.need_resched = 1;
     } else {
         finish_destroy(v, vm);
