@@ -13,4 +13,5 @@ Suite *vpicd_suite(void);
 Suite *io_suite(void);
 Suite *client_suite(void);
 Suite *check_suite(void);
+Suite *life_suite(void);
 #endif
