@@ -15,7 +15,7 @@ from conftest import ROOT, SCENARIOS, run_vmmsim, rel, vmmsim_path
 
 # Scenarios with real ordering bugs, and the choice point that exposes each.
 BUGS = ["bug_nc_before_idle", "bug_crit_waiter_order", "bug_global_event_order",
-        "bug_idle_races_timeout"]
+        "bug_idle_races_timeout", "bug_timeout_destroyed_vm"]
 RUNS_BOUND = 64          # each bug must be found within this many runs
 
 
