@@ -150,7 +150,7 @@ VML_VM_SERVICES = frozenset((
     "Adjust_Exec_Priority", "Suspend_VM", "Resume_VM", "No_Fail_Resume_VM", "Nuke_VM",
     "Set_Execution_Focus", "Get_Time_Slice_Priority", "Set_Time_Slice_Priority", "Wake_Up_VM",
     "Get_Next_VM_Handle", "Set_VM_Time_Out", "Get_VM_Exec_Time", "VPICD_Set_Int_Request",
-    "VPICD_Clear_Int_Request"))
+    "VPICD_Clear_Int_Request", "Close_VM"))
 
 ASYNC_SERVICES = frozenset("""
     Get_VMM_Version Get_Cur_VM_Handle Test_Cur_VM_Handle Get_Sys_VM_Handle

@@ -13,6 +13,7 @@
 #define NUM_NUKE_VM      0x2Eu
 #define NUM_CRASH_CUR_VM 0x2Fu
 #define NUM_NEXT_VM      0x3Bu
+#define NUM_CLOSE_VM     0xECu
 
 static int is_life_stim(uint32_t kind) {
     return kind == VMM_STIM_CREATE_VM || kind == VMM_STIM_DESTROY_VM || kind == VMM_STIM_EXIT;
@@ -236,10 +237,12 @@ static int op_begin(vmm_state *v, uint32_t op, uint32_t vm) {
     static const uint8_t create[] = { VMM_MSG_CREATE_VM, VMM_MSG_VM_CRITICAL_INIT, VMM_MSG_VM_INIT };
     static const uint8_t close[] = { VMM_MSG_VM_TERMINATE, VMM_MSG_VM_NOT_EXECUTEABLE, VMM_MSG_DESTROY_VM };
     static const uint8_t kill[] = { VMM_MSG_VM_NOT_EXECUTEABLE, VMM_MSG_DESTROY_VM };
+    static const uint8_t closevm[] = { VMM_MSG_CLOSE_VM_NOTIFY, VMM_MSG_VM_TERMINATE,
+                                       VMM_MSG_VM_NOT_EXECUTEABLE, VMM_MSG_DESTROY_VM };
     static const uint8_t exits[] = { VMM_MSG_SYS_VM_TERMINATE, VMM_MSG_SYSTEM_EXIT,
                                      VMM_MSG_SYS_CRITICAL_EXIT };
     vmm_life_st *l = &v->life;
-    assert(op >= VMM_LOP_CREATE && op <= VMM_LOP_EXIT && vm < v->nvms && l->cur_op == 0);
+    assert(op >= VMM_LOP_CREATE && op <= VMM_LOP_CLOSE_VM && vm < v->nvms && l->cur_op == 0);
     l->cur_op = (uint8_t)op;
     l->cur_vm = (uint8_t)vm;
     l->failed = 0;
@@ -260,7 +263,12 @@ static int op_begin(vmm_state *v, uint32_t op, uint32_t vm) {
         if (v->crit.owner == (int)vm)
             return vmmi_fail(v, VMM_EGUEST, "VM %s is destroyed while it owns the critical "
                              "section (not modelled)", v->s->vms[vm].name);
+        if (v->vm[vm].suspend < VMM_LIFE_HOLD) {   /* Close_VM with CVF_Continue_Exec */
+            v->vm[vm].suspend += VMM_LIFE_HOLD;
+            if (v->run.cur == vm) v->run.need_resched = 1;
+        }
         if (op == VMM_LOP_CLOSE) set_msgs(l, close, 3, 0);
+        else if (op == VMM_LOP_CLOSE_VM) set_msgs(l, closevm, 4, 0);
         else set_msgs(l, kill, 2, op == VMM_LOP_NUKE ? VMM_VNE_NUKED : VMM_VNE_CRASHED);
     }
     return vmmi_ctx_start(v, v->nvms, VMM_CB_LIFE, 0, 0, NULL);
@@ -275,7 +283,8 @@ static int life_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
     if (f->index >= l->nphase * nx) return 1;
     uint32_t msg = l->msg[f->index / nx], vxd = f->index % nx;
     uint32_t vm = l->cur_op == VMM_LOP_EXIT ? v->sys : l->cur_vm;
-    uint32_t edx = msg == VMM_MSG_VM_NOT_EXECUTEABLE ? l->flags : 0;
+    uint32_t edx = msg == VMM_MSG_VM_NOT_EXECUTEABLE ? l->flags : 0;   /* Close_VM_Notify: 0,
+                     as vmmsim refuses to destroy the critical section's owner (op_begin) */
     f->vm = vm;
     vmmi_rec(v, VMM_REC_CONTROL, 4, msg, vxd, vm, edx, 0, 0);
     vmmi_cb_regs in = { .cb = v->s->vxds[vxd].control_proc, .eax = msg, .ebx = v->vm[vm].handle,
@@ -332,14 +341,16 @@ const vmmi_cb_ops vmmi_life_ops = { life_step, life_next, life_done };
 
 /* ---- requests: stimuli and services ------------------------------------------------ */
 
-static int enqueue(vmm_state *v, uint32_t op, uint32_t vm) {
+/* hold: the VM stops running at once (else when the operation starts: Close_VM with
+** CVF_Continue_Exec). */
+static int enqueue(vmm_state *v, uint32_t op, uint32_t vm, int hold) {
     vmm_life_st *l = &v->life;
-    assert(vm < v->nvms && op >= VMM_LOP_CREATE && op <= VMM_LOP_EXIT);
+    assert(vm < v->nvms && op >= VMM_LOP_CREATE && op <= VMM_LOP_CLOSE_VM);
     if (l->nop >= VMM_LIFE_OPS_MAX)
         return vmmi_fail(v, VMM_ELIMIT, "more than %u VM lifecycle operations queued", VMM_LIFE_OPS_MAX);
     l->on = 1;
-    if (op != VMM_LOP_CREATE && op != VMM_LOP_EXIT) {   /* stops running at once */
-        l->st[vm] = VMM_LV_GOING;
+    if (op != VMM_LOP_CREATE && op != VMM_LOP_EXIT) l->st[vm] = VMM_LV_GOING;
+    if (op != VMM_LOP_CREATE && op != VMM_LOP_EXIT && hold) {   /* stops running at once */
         v->vm[vm].suspend += VMM_LIFE_HOLD;
         if (v->run.cur == vm) v->run.need_resched = 1;
     }
@@ -357,21 +368,21 @@ int vmmi_life_stim(vmm_state *v, uint32_t i) {
     int rc;
     assert(i < v->s->nstim && is_life_stim(t->kind) && t->vm < v->nvms);
     if (t->kind == VMM_STIM_CREATE_VM)
-        return l->st[t->vm] == VMM_LV_ABSENT ? enqueue(v, VMM_LOP_CREATE, t->vm) : VMM_OK;
+        return l->st[t->vm] == VMM_LV_ABSENT ? enqueue(v, VMM_LOP_CREATE, t->vm, 1) : VMM_OK;
     if (t->kind == VMM_STIM_DESTROY_VM)
-        return l->st[t->vm] == VMM_LV_LIVE ? enqueue(v, VMM_LOP_CLOSE, t->vm) : VMM_OK;
+        return l->st[t->vm] == VMM_LV_LIVE ? enqueue(v, VMM_LOP_CLOSE, t->vm, 1) : VMM_OK;
     for (uint32_t k = 0; k < l->nop; k++)
         if (l->op[k] == VMM_LOP_EXIT) return VMM_OK;   /* exiting already */
     for (uint32_t vm = 0; vm < v->nvms; vm++)   /* Sys_VM_Terminate comes after every VM */
-        if (vm != v->sys && l->st[vm] == VMM_LV_LIVE && (rc = enqueue(v, VMM_LOP_CLOSE, vm)))
+        if (vm != v->sys && l->st[vm] == VMM_LV_LIVE && (rc = enqueue(v, VMM_LOP_CLOSE, vm, 1)))
             return rc;
-    return enqueue(v, VMM_LOP_EXIT, v->sys);
+    return enqueue(v, VMM_LOP_EXIT, v->sys, 1);
 }
 
 /* The services that take a VM handle in EBX (VMM, and VPICD's Set/Clear_Int_Request). */
 static int takes_vm(uint32_t dev, uint32_t num) {
     static const uint8_t svc[] = { 0x0F, 0x11, 0x13, 0x14, 0x1E, 0x2B, 0x2C, 0x2D, 0x2E, 0x31,
-                                   0x32, 0x33, 0x39, 0x3B, 0x3D, 0x40 };
+                                   0x32, 0x33, 0x39, 0x3B, 0x3D, 0x40, 0xEC };
     if (dev == VPICD_DEVICE) return num == 2 || num == 3;
     if (dev != 1) return 0;
     for (size_t k = 0; k < sizeof svc; k++)
@@ -397,8 +408,10 @@ static int stale_call(vmm_state *v, vmm_call *c, int vm) {
     return VMM_OK;
 }
 
-/* Nuke_VM (EBX = VM) and Crash_Cur_VM: the VM is destroyed without VM_Terminate. Called
-** from the VM's own code, the service does not return (its code is abandoned). */
+/* Nuke_VM (EBX = VM) and Crash_Cur_VM: the VM is destroyed without VM_Terminate. Close_VM
+** (EAX = time-out, EBX = VM, ECX = flags): Close_VM_Notify, then a normal close. Called
+** from the VM's own code, the service does not return (its code is abandoned), but for
+** Close_VM with CVF_Continue_Exec. */
 static int kill_vm(vmm_state *v, vmm_call *c, uint32_t num) {
     int vm = num == NUM_CRASH_CUR_VM ? (int)v->run.cur : vmmi_svc_vm_arg(v, c, c->r.ebx);
     char name[64];
@@ -407,7 +420,10 @@ static int kill_vm(vmm_state *v, vmm_call *c, uint32_t num) {
         return vmmi_fail(v, VMM_EGUEST, "%s of the system VM ends Windows (not modelled)",
                          vmmi_svc_name(c->dword, name, sizeof name));
     if (v->life.st[vm] != VMM_LV_LIVE) return VMM_OK;   /* on its way already */
-    return enqueue(v, num == NUM_NUKE_VM ? VMM_LOP_NUKE : VMM_LOP_CRASH, (uint32_t)vm);
+    if (num == NUM_CLOSE_VM)   /* Close_VM: from the VM itself, CVF_Continue_Exec returns */
+        return enqueue(v, VMM_LOP_CLOSE_VM, (uint32_t)vm,
+                       c->ctx != (uint32_t)vm || !(c->r.ecx & VMM_CVF_CONTINUE_EXEC));
+    return enqueue(v, num == NUM_NUKE_VM ? VMM_LOP_NUKE : VMM_LOP_CRASH, (uint32_t)vm, 1);
 }
 
 int vmmi_life_svc(vmm_state *v, vmm_call *c, uint32_t dev, uint32_t num) {
@@ -416,7 +432,7 @@ int vmmi_life_svc(vmm_state *v, vmm_call *c, uint32_t dev, uint32_t num) {
     if (v->life.on && takes_vm(dev, num) && (vm = stale_vm(v, c->r.ebx)) >= 0)
         return stale_call(v, c, vm);
     if (dev != 1) return 1;
-    if (num == NUM_NUKE_VM || num == NUM_CRASH_CUR_VM) return kill_vm(v, c, num);
+    if (num == NUM_NUKE_VM || num == NUM_CRASH_CUR_VM || num == NUM_CLOSE_VM) return kill_vm(v, c, num);
     if (num == NUM_NEXT_VM && v->life.on) {
         if ((vm = vmmi_svc_vm_arg(v, c, c->r.ebx)) < 0) return v->run.err;
         c->r.ebx = v->vm[vmmi_life_next_vm(v, (uint32_t)vm)].handle;

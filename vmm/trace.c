@@ -118,6 +118,7 @@ const char *vmmi_control_msg_name(uint32_t msg) {
         "System_Exit", "Sys_Critical_Exit", "Create_VM", "VM_Critical_Init", "VM_Init",
         "VM_Terminate", "VM_Not_Executeable", "Destroy_VM", "VM_Suspend", "VM_Resume" };
     assert(sizeof n / sizeof n[0] == 15);   /* messages 0..0Eh (docs/vmm.md) */
+    if (msg == 0x19) return "Close_VM_Notify";   /* 3.1: Close_VM (vmm/life.c) */
     return msg < sizeof n / sizeof n[0] ? n[msg] : "Unknown_Message";
 }
 

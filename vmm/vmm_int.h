@@ -363,7 +363,8 @@ typedef struct vmm_io_st {
 #define VMM_LIFE_ORPHANS_MAX 64u     /* global callbacks whose reference data was a VM's */
 #define VMM_LIFE_HOLD       0x40000000u
 enum vmm_life_vm { VMM_LV_LIVE = 0, VMM_LV_ABSENT, VMM_LV_CREATING, VMM_LV_GOING, VMM_LV_DEAD };
-enum vmm_life_op { VMM_LOP_CREATE = 1, VMM_LOP_CLOSE, VMM_LOP_NUKE, VMM_LOP_CRASH, VMM_LOP_EXIT };
+enum vmm_life_op { VMM_LOP_CREATE = 1, VMM_LOP_CLOSE, VMM_LOP_NUKE, VMM_LOP_CRASH, VMM_LOP_EXIT,
+                   VMM_LOP_CLOSE_VM };
 /* System_Control messages (docs/vmm.md, "Boot") */
 #define VMM_MSG_SYS_VM_TERMINATE   0x04u
 #define VMM_MSG_SYSTEM_EXIT        0x05u
@@ -374,12 +375,15 @@ enum vmm_life_op { VMM_LOP_CREATE = 1, VMM_LOP_CLOSE, VMM_LOP_NUKE, VMM_LOP_CRAS
 #define VMM_MSG_VM_TERMINATE       0x0Au
 #define VMM_MSG_VM_NOT_EXECUTEABLE 0x0Bu
 #define VMM_MSG_DESTROY_VM         0x0Cu
+#define VMM_MSG_CLOSE_VM_NOTIFY    0x19u
 /* VM_Not_Executeable's EDX flags (VMM.INC) */
 #define VMM_VNE_CRASHED    0x01u
 #define VMM_VNE_NUKED      0x02u
 #define VMM_VNE_CREATEFAIL 0x04u
 #define VMM_VNE_CRINITFAIL 0x08u
 #define VMM_VNE_INITFAIL   0x10u
+#define VMM_CVNF_CRIT_CLOSE 0x01u   /* Close_VM_Notify's EDX */
+#define VMM_CVF_CONTINUE_EXEC 0x01u /* Close_VM's ECX */
 typedef struct vmm_life_orphan {
     uint32_t handle, cb, ref;   /* a pending global time-out / event, its callback and data */
     uint32_t vm;                /* the destroyed VM whose handle the data is */

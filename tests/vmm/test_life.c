@@ -119,6 +119,25 @@ START_TEST(vml_crash_cur_vm_does_not_return) {
 }
 END_TEST
 
+/* Close_VM: Close_VM_Notify, then a normal close; from the VM itself it returns only
+** with CVF_Continue_Exec. */
+START_TEST(vml_close_vm_notify_then_close) {
+    tf t;
+    char buf[256];
+    for (uint32_t flags = 0; flags < 2; flags++) {
+        tf_init(&t, "life", 2);
+        tf_stim(&t, 10000, VMM_STIM_CALL, 1, "close_me", flags);
+        ck_assert_int_eq(tf_run(&t), VMM_OK);
+        log_text(&t, boot_msgs(2), buf, sizeof buf);
+        ck_assert_str_eq(buf, "19/0/1 A/0/1 B/0/1 C/0/1");
+        ck_assert_uint_eq(tf_u8(&t, "after_close"), flags);
+        ck_assert_int_eq(tf_count(&t, "SVC_RET vm=dos1 svc=Close_VM"), (int)flags);
+        ck_assert_int_eq(tf_count(&t, "CONTROL msg=Close_VM_Notify vm=dos1"), 1);
+        tf_free(&t);
+    }
+}
+END_TEST
+
 START_TEST(vml_nuke_vm_from_another_vm_returns) {
     tf t;
     char buf[256];
@@ -255,6 +274,7 @@ Suite *life_suite(void) {
     tcase_add_test(tc, vml_failed_create_sends_not_executeable_then_destroy);
     tcase_add_test(tc, vml_crash_cur_vm_does_not_return);
     tcase_add_test(tc, vml_nuke_vm_from_another_vm_returns);
+    tcase_add_test(tc, vml_close_vm_notify_then_close);
     tcase_add_test(tc, vml_exit_closes_every_vm_then_system_messages);
     tcase_add_test(tc, vml1_pending_vm_time_out_cancelled_with_finding);
     tcase_add_test(tc, vml2_stale_handle_finding_and_no_effect);

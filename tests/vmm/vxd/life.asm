@@ -32,6 +32,14 @@ nuke:   mov     ebx, edx                ; EDX: the VM to nuke
         mov     byte [after_nuke], 1
         ret
 
+close_me:                               ; Close_VM of the calling VM, ECX = EDX (flags)
+        mov     ecx, edx
+        VMMcall Get_Cur_VM_Handle
+        mov     eax, 1000
+        VMMcall Close_VM
+        inc     byte [after_close]
+        ret
+
 crash:  VMMcall Crash_Cur_VM
         mov     byte [after_crash], 1   ; never reached: the VM is gone
         ret
@@ -77,6 +85,7 @@ fail_msg:    dd 0xFFFFFFFF
 fail_vm:     dd 0
 after_nuke:  db 0
 after_crash: db 0
+after_close: db 0
 valid_cf:    db 0xFF
              db 0
 next_h:      dd 0
