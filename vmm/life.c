@@ -59,6 +59,7 @@ void vmmi_life_reset(vmm_state *v) {
     l->on0 = l->on = on0;
     l->nlater = nlater;
     l->asked = -1;
+    l->resuming = -1;
     for (uint32_t i = 0; i < VMM_VMS_MAX; i++) {
         int boot = i < v->nvms && !v->s->vms[i].start_later;
         l->owner[i] = boot ? (int8_t)i : -1;
@@ -242,7 +243,9 @@ static int op_begin(vmm_state *v, uint32_t op, uint32_t vm) {
     static const uint8_t exits[] = { VMM_MSG_SYS_VM_TERMINATE, VMM_MSG_SYSTEM_EXIT,
                                      VMM_MSG_SYS_CRITICAL_EXIT };
     vmm_life_st *l = &v->life;
-    assert(op >= VMM_LOP_CREATE && op <= VMM_LOP_CLOSE_VM && vm < v->nvms && l->cur_op == 0);
+    static const uint8_t susp[] = { VMM_MSG_VM_SUSPEND }, resm[] = { VMM_MSG_VM_RESUME };
+    assert(op >= VMM_LOP_CREATE && op <= VMM_LOP_RESUME && vm < v->nvms && l->cur_op == 0);
+    if (op >= VMM_LOP_SUSPEND && l->st[vm] != VMM_LV_LIVE) return VMM_OK;   /* gone since */
     l->cur_op = (uint8_t)op;
     l->cur_vm = (uint8_t)vm;
     l->failed = 0;
@@ -259,6 +262,8 @@ static int op_begin(vmm_state *v, uint32_t op, uint32_t vm) {
         set_msgs(l, create, 3, 0);
     } else if (op == VMM_LOP_EXIT) {
         set_msgs(l, exits, 3, 0);
+    } else if (op >= VMM_LOP_SUSPEND) {
+        set_msgs(l, op == VMM_LOP_SUSPEND ? susp : resm, 1, 0);
     } else {
         if (v->crit.owner == (int)vm)
             return vmmi_fail(v, VMM_EGUEST, "VM %s is destroyed while it owns the critical "
@@ -309,6 +314,11 @@ static int life_next(vmm_state *v, vmm_frame *f, uint32_t cf) {
         f->index = 0;
         return 1;
     }
+    if (cf && msg == VMM_MSG_VM_RESUME) {   /* the resume is backed out: no more VM_Resume */
+        l->failed = 1;
+        f->index = l->nphase * nx;
+        return 1;
+    }
     if (cf) {
         char text[160];
         snprintf(text, sizeof text, "%s failed %s (CF set) for VM %s", v->s->vxds[vxd].name,
@@ -326,6 +336,12 @@ static void life_done(vmm_state *v, const vmm_frame *f) {
     (void)f;
     if (l->cur_op == VMM_LOP_EXIT) {
         l->exited = 1;
+    } else if (l->cur_op == VMM_LOP_SUSPEND) {
+        /* VM_Suspend cannot fail: nothing to do */
+    } else if (l->cur_op == VMM_LOP_RESUME) {
+        l->resuming = (int32_t)vm;              /* every VxD agreed: the decrement now */
+        if (!l->failed && v->vm[vm].suspend == 1) vmmi_sched_resume(v, vm, 0);
+        l->resuming = -1;
     } else if (l->cur_op == VMM_LOP_CREATE && !l->failed) {
         l->st[vm] = VMM_LV_LIVE;
         v->vm[vm].suspend -= VMM_LIFE_HOLD;
@@ -345,12 +361,13 @@ const vmmi_cb_ops vmmi_life_ops = { life_step, life_next, life_done };
 ** CVF_Continue_Exec). */
 static int enqueue(vmm_state *v, uint32_t op, uint32_t vm, int hold) {
     vmm_life_st *l = &v->life;
-    assert(vm < v->nvms && op >= VMM_LOP_CREATE && op <= VMM_LOP_CLOSE_VM);
+    assert(vm < v->nvms && op >= VMM_LOP_CREATE && op <= VMM_LOP_RESUME);
     if (l->nop >= VMM_LIFE_OPS_MAX)
         return vmmi_fail(v, VMM_ELIMIT, "more than %u VM lifecycle operations queued", VMM_LIFE_OPS_MAX);
     l->on = 1;
-    if (op != VMM_LOP_CREATE && op != VMM_LOP_EXIT) l->st[vm] = VMM_LV_GOING;
-    if (op != VMM_LOP_CREATE && op != VMM_LOP_EXIT && hold) {   /* stops running at once */
+    int ends = op != VMM_LOP_CREATE && op != VMM_LOP_EXIT && op < VMM_LOP_SUSPEND;
+    if (ends) l->st[vm] = VMM_LV_GOING;
+    if (ends && hold) {   /* stops running at once */
         v->vm[vm].suspend += VMM_LIFE_HOLD;
         if (v->run.cur == vm) v->run.need_resched = 1;
     }
@@ -432,12 +449,38 @@ int vmmi_life_svc(vmm_state *v, vmm_call *c, uint32_t dev, uint32_t num) {
     if (v->life.on && takes_vm(dev, num) && (vm = stale_vm(v, c->r.ebx)) >= 0)
         return stale_call(v, c, vm);
     if (dev != 1) return 1;
+    if (v->life.on && num >= 0x2B && num <= 0x2D && (vm = vmmi_vm_of_handle(v, c->r.ebx)) >= 0 &&
+        v->life.st[vm] != VMM_LV_LIVE) {        /* being created or destroyed: refused */
+        c->r.eflags |= CPU_CF;
+        return VMM_OK;
+    }
     if (num == NUM_NUKE_VM || num == NUM_CRASH_CUR_VM || num == NUM_CLOSE_VM) return kill_vm(v, c, num);
     if (num == NUM_NEXT_VM && v->life.on) {
         if ((vm = vmmi_svc_vm_arg(v, c, c->r.ebx)) < 0) return v->run.err;
         c->r.ebx = v->vm[vmmi_life_next_vm(v, (uint32_t)vm)].handle;
         return VMM_OK;
     }
+    return 1;
+}
+
+/* VM_Suspend / VM_Resume (scenarios that use the lifecycle only): a VM's suspend count
+** went 0 -> 1; the messages follow when no VxD code runs (it cannot fail). */
+void vmmi_life_suspended(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->life.on0);
+    if (v->life.st[vm] == VMM_LV_LIVE) enqueue(v, VMM_LOP_SUSPEND, vm, 0);
+}
+
+/* A resume to count 0 waits for VM_Resume: the VM stays suspended until every VxD
+** returned CF clear; one that sets CF backs the resume out (the VM stays suspended).
+** 1: held (the caller's Resume_VM returns CF clear at once). */
+int vmmi_life_resume_held(vmm_state *v, uint32_t vm) {
+    vmm_life_st *l = &v->life;
+    assert(vm < v->nvms && v->vm[vm].suspend == 1);
+    if (l->resuming == (int32_t)vm || l->st[vm] != VMM_LV_LIVE) return 0;
+    for (uint32_t k = 0; k < l->nop; k++)
+        if (l->op[k] == VMM_LOP_RESUME && l->opvm[k] == vm) return 1;   /* asked already */
+    if (l->cur_op == VMM_LOP_RESUME && l->cur_vm == vm) return 1;
+    enqueue(v, VMM_LOP_RESUME, vm, 0);
     return 1;
 }
 

@@ -364,7 +364,7 @@ typedef struct vmm_io_st {
 #define VMM_LIFE_HOLD       0x40000000u
 enum vmm_life_vm { VMM_LV_LIVE = 0, VMM_LV_ABSENT, VMM_LV_CREATING, VMM_LV_GOING, VMM_LV_DEAD };
 enum vmm_life_op { VMM_LOP_CREATE = 1, VMM_LOP_CLOSE, VMM_LOP_NUKE, VMM_LOP_CRASH, VMM_LOP_EXIT,
-                   VMM_LOP_CLOSE_VM };
+                   VMM_LOP_CLOSE_VM, VMM_LOP_SUSPEND, VMM_LOP_RESUME };
 /* System_Control messages (docs/vmm.md, "Boot") */
 #define VMM_MSG_SYS_VM_TERMINATE   0x04u
 #define VMM_MSG_SYSTEM_EXIT        0x05u
@@ -375,6 +375,8 @@ enum vmm_life_op { VMM_LOP_CREATE = 1, VMM_LOP_CLOSE, VMM_LOP_NUKE, VMM_LOP_CRAS
 #define VMM_MSG_VM_TERMINATE       0x0Au
 #define VMM_MSG_VM_NOT_EXECUTEABLE 0x0Bu
 #define VMM_MSG_DESTROY_VM         0x0Cu
+#define VMM_MSG_VM_SUSPEND         0x0Du
+#define VMM_MSG_VM_RESUME          0x0Eu
 #define VMM_MSG_CLOSE_VM_NOTIFY    0x19u
 /* VM_Not_Executeable's EDX flags (VMM.INC) */
 #define VMM_VNE_CRASHED    0x01u
@@ -404,6 +406,7 @@ typedef struct vmm_life_st {
     uint8_t  msg[8];          /* its messages, in order */
     uint32_t flags;           /* VM_Not_Executeable's EDX */
     int32_t  asked;           /* VML choice: the pending stimulus already asked (-1: none) */
+    int32_t  resuming;        /* the VM whose VM_Resume messages all succeeded (-1: none) */
     vmm_life_orphan orphan[VMM_LIFE_ORPHANS_MAX];
     uint32_t norphan, orphans_lost;
 } vmm_life_st;
@@ -652,6 +655,8 @@ int  vmmi_life_vm_of_handle(const vmm_state *v, uint32_t handle);
 void vmmi_life_on_enter(vmm_state *v, const vmm_frame *f);
 uint32_t vmmi_life_next_vm(const vmm_state *v, uint32_t vm);   /* Get_Next_VM_Handle */
 void vmmi_life_fmt_finding(const vmm_state *v, const uint64_t *a, char *buf, size_t len);
+void vmmi_life_suspended(vmm_state *v, uint32_t vm);    /* sched.c: count 0 -> 1 */
+int  vmmi_life_resume_held(vmm_state *v, uint32_t vm);  /* sched.c: 1: VM_Resume first */
 int  vmmi_ev_cancel_handle(vmm_state *v, uint32_t handle);   /* event.c: any kind, quietly */
 
 /* vpicd.c (INT-1) */

@@ -138,6 +138,37 @@ START_TEST(vml_close_vm_notify_then_close) {
 }
 END_TEST
 
+/* VM_Suspend / VM_Resume in a scenario that uses the lifecycle: VM_Suspend after the
+** count reaches 1; the resume waits for VM_Resume, and a VxD's CF backs it out. */
+START_TEST(vml_suspend_resume_messages) {
+    tf t;
+    char buf[256];
+    for (int fail = 0; fail < 2; fail++) {
+        tf_init(&t, "life", 3);
+        t.vms[2].start_later = 1;                       /* the lifecycle is on */
+        if (fail) set_u32(&t, "fail_msg", 0x0E), set_u32(&t, "fail_vm", DOS1);
+        tf_stim(&t, 10000, VMM_STIM_SUSPEND, 1, NULL, 0);
+        tf_stim(&t, 20000, VMM_STIM_RESUME, 1, NULL, 0);
+        ck_assert_int_eq(tf_run(&t), VMM_OK);
+        log_text(&t, boot_msgs(2), buf, sizeof buf);
+        ck_assert_str_eq(buf, "D/0/1 E/0/1");
+        ck_assert_int_eq(tf_count(&t, "VM_STATE vm=dos1 state=resume suspend=0"), !fail);
+        ck_assert_int_eq(tf_count(&t, "SVC_RET svc=Resume_VM cf=0"), 1);
+        long res = tf_line(&t, "CONTROL msg=VM_Resume vm=dos1", 0);
+        ck_assert(res > tf_line(&t, "STIMULUS index=1 do=resume", 0));
+        if (!fail) ck_assert(tf_line(&t, "VM_STATE vm=dos1 state=resume", 0) > res);
+        tf_free(&t);
+    }
+    tf_init(&t, "life", 2);                             /* no lifecycle: no messages */
+    tf_stim(&t, 10000, VMM_STIM_SUSPEND, 1, NULL, 0);
+    tf_stim(&t, 20000, VMM_STIM_RESUME, 1, NULL, 0);
+    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    ck_assert_int_eq(tf_count(&t, "CONTROL msg=VM_Suspend"), 0);
+    ck_assert_int_eq(tf_count(&t, "VM_STATE vm=dos1 state=resume suspend=0"), 1);
+    tf_free(&t);
+}
+END_TEST
+
 START_TEST(vml_nuke_vm_from_another_vm_returns) {
     tf t;
     char buf[256];
@@ -275,6 +306,7 @@ Suite *life_suite(void) {
     tcase_add_test(tc, vml_crash_cur_vm_does_not_return);
     tcase_add_test(tc, vml_nuke_vm_from_another_vm_returns);
     tcase_add_test(tc, vml_close_vm_notify_then_close);
+    tcase_add_test(tc, vml_suspend_resume_messages);
     tcase_add_test(tc, vml_exit_closes_every_vm_then_system_messages);
     tcase_add_test(tc, vml1_pending_vm_time_out_cancelled_with_finding);
     tcase_add_test(tc, vml2_stale_handle_finding_and_no_effect);
