@@ -1600,7 +1600,7 @@ class Model:
                 self.fail("SL-1", rec, f"{vm} holds slice boost {b} outside its slice")
                 self.slice_boost[vm] = 0   # report once
 
-    # -- the VM lifecycle, VML-1 .. VML-3 (docs/vmm.md, "The VM lifecycle") -----------
+    # -- the VM lifecycle, VML-1 .. VML-4 (docs/vmm.md, "The VM lifecycle") -----------
     # A separate block: life_record sees every record before its handler.
     #   VML-1 a destroyed VM's VM events, priority events and VM time-outs: each one
     #         the VMM cancels (outside any callback) after its last Destroy_VM follows a
@@ -1619,6 +1619,37 @@ class Model:
         self.life_flagged = set()   # handles a VML-1 pending_at_destroy finding named
         self.life_svc = None        # (SERVICE record, stale VM or None) awaiting VML-2 / SVC_RET
         self.life_going = set()     # VMs sent Destroy_VM and not yet VM_STATE destroy
+        self.life_msgs = {}         # VM -> its lifecycle message tokens (VML-4)
+
+    # VML-4 the lifecycle's control messages in the DDK's order (docs/vmm.md): per VM,
+    # its messages (consecutive repeats, one per VxD, merged) from creation to its
+    # VM_STATE destroy are Create_VM VM_Critical_Init VM_Init, any VM_Suspend /
+    # VM_Resume, then a normal close ([Close_VM_Notify] VM_Terminate VM_Not_Executeable
+    # with flags 0, Destroy_VM), a kill (VM_Not_Executeable VNE_Crashed or VNE_Nuked,
+    # no VM_Terminate, Destroy_VM), or a failed creation (VM_Not_Executeable with the
+    # flag of the message that failed, Destroy_VM); no message for a destroyed VM;
+    # Sys_VM_Terminate only once every other VM is destroyed.
+    LIFE_TOKENS = {"Create_VM": "C", "VM_Critical_Init": "K", "VM_Init": "I",
+                   "VM_Suspend": "S", "VM_Resume": "R", "Close_VM_Notify": "N",
+                   "VM_Terminate": "T", "VM_Not_Executeable": "X", "Destroy_VM": "D"}
+    LIFE_ORDER = re.compile(r"^(CKI[SR]*(N?TX0|X1|X2)|CX4|CKX8|CKIX10)D$")
+
+    def life_control(self, rec):
+        vm, msg = rec.get("vm"), rec.get("msg")
+        if vm in self.life_dead:
+            self.fail("VML-4", rec, f"{msg} sent for destroyed VM {vm}")
+        if msg == "Sys_VM_Terminate":
+            live = [n for n in self.vm_order if n != self.system_vm and n not in self.life_dead]
+            if live:
+                self.fail("VML-4", rec, f"Sys_VM_Terminate while {live[0]} exists")
+        tok = self.LIFE_TOKENS.get(msg)
+        if tok is None:
+            return
+        if tok == "X":
+            tok += format(rec.num("flags", 0), "x")
+        seq = self.life_msgs.setdefault(vm, [])
+        if not seq or seq[-1] != tok:
+            seq.append(tok)
 
     def life_pending(self, vm):
         evs = [h for h, e in self.events.items()
@@ -1641,10 +1672,17 @@ class Model:
                 self.fail("VML-1", rec, f"{rec.get('vm')} destroyed with {len(left)} VM event(s) / "
                           f"time-out(s) still pending ({left[0]:#010x})")
             vm["suspend"] = rec.num("suspend", vm["suspend"])
+            seq = "".join(self.life_msgs.get(rec.get("vm"), []))
+            if not self.LIFE_ORDER.match(seq):
+                self.fail("VML-4", rec, f"{rec.get('vm')} destroyed after the messages {seq or 'none'}"
+                          " (C Create_VM, K VM_Critical_Init, I VM_Init, S/R VM_Suspend/Resume, "
+                          "N Close_VM_Notify, T VM_Terminate, X<flags> VM_Not_Executeable, D Destroy_VM)")
             self.life_dead.add(rec.get("vm"))
             self.life_going.discard(rec.get("vm"))
-        elif t == "CONTROL" and rec.get("msg") == "Destroy_VM":
-            self.life_going.add(rec.get("vm"))
+        elif t == "CONTROL":
+            self.life_control(rec)
+            if rec.get("msg") == "Destroy_VM":
+                self.life_going.add(rec.get("vm"))
         elif t in ("EV", "TIMEOUT"):
             self.life_callback(rec)
         elif t == "SERVICE":
