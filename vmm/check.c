@@ -153,7 +153,8 @@ int vmm_check(const vmm_state *v, char *why, size_t len) {
     if (why && len) why[0] = 0;
     if ((rc = check_run(v, why, len)) || (rc = check_crit(v, why, len)) ||
         (rc = check_ctx(v, why, len)) || (rc = check_counts(v, why, len)) ||
-        (rc = check_queued(v, why, len)) || (rc = check_client(v, why, len)))
+        (rc = check_queued(v, why, len)) || (rc = check_client(v, why, len)) ||
+        (rc = vmmi_life_check(v, why, len)))
         return VMM_EBROKEN;
     return VMM_OK;
 }

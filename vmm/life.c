@@ -132,6 +132,31 @@ static int take_block(vmm_state *v, uint32_t vm) {
     return VMM_OK;
 }
 
+/* vmm_check (docs/vmm.md, "Invariants"): each block's owner has that block's handle; a
+** VM that does not exist (or no longer) runs no code, is held, owns no block and no
+** critical section; the operation queue is within its bound. 0, or -1 with why. */
+int vmmi_life_check(const vmm_state *v, char *why, size_t len) {
+    const vmm_life_st *l = &v->life;
+    char buf[128] = "";
+    assert(v->nvms <= VMM_VMS_MAX);
+    if (l->nop > VMM_LIFE_OPS_MAX || l->norphan > VMM_LIFE_ORPHANS_MAX)
+        snprintf(buf, sizeof buf, "lifecycle queue %u / orphans %u beyond their bounds", l->nop,
+                 l->norphan);
+    for (uint32_t k = 0; k < v->nvms && !buf[0]; k++) {
+        int o = l->owner[k], gone = l->st[k] == VMM_LV_ABSENT || l->st[k] == VMM_LV_DEAD;
+        int b = block_of(v, v->vm[k].handle);
+        if (o >= (int)v->nvms || (o >= 0 && v->vm[o].handle != vmm_handle_of_index(k)))
+            snprintf(buf, sizeof buf, "control block %u is owned by VM %d, whose handle differs", k, o);
+        else if (gone && (v->ctx[k].depth || v->vm[k].suspend < VMM_LIFE_HOLD ||
+                          v->crit.owner == (int)k || (b >= 0 && l->owner[b] == (int)k)))
+            snprintf(buf, sizeof buf, "VM %u does not exist but runs code, is not held, owns "
+                     "its block or the critical section", k);
+    }
+    if (!buf[0]) return 0;
+    if (why && len) snprintf(why, len, "%s", buf);
+    return -1;
+}
+
 /* ---- findings ----------------------------------------------------------------------- */
 
 void vmmi_life_fmt_finding(const vmm_state *v, const uint64_t *a, char *buf, size_t len) {
@@ -246,6 +271,7 @@ static int op_begin(vmm_state *v, uint32_t op, uint32_t vm) {
     static const uint8_t susp[] = { VMM_MSG_VM_SUSPEND }, resm[] = { VMM_MSG_VM_RESUME };
     assert(op >= VMM_LOP_CREATE && op <= VMM_LOP_RESUME && vm < v->nvms && l->cur_op == 0);
     if (op >= VMM_LOP_SUSPEND && l->st[vm] != VMM_LV_LIVE) return VMM_OK;   /* gone since */
+    vmmi_por_time(v);   /* a lifecycle step changes what every later step sees */
     l->cur_op = (uint8_t)op;
     l->cur_vm = (uint8_t)vm;
     l->failed = 0;
@@ -362,6 +388,7 @@ const vmmi_cb_ops vmmi_life_ops = { life_step, life_next, life_done };
 static int enqueue(vmm_state *v, uint32_t op, uint32_t vm, int hold) {
     vmm_life_st *l = &v->life;
     assert(vm < v->nvms && op >= VMM_LOP_CREATE && op <= VMM_LOP_RESUME);
+    vmmi_por_time(v);
     if (l->nop >= VMM_LIFE_OPS_MAX)
         return vmmi_fail(v, VMM_ELIMIT, "more than %u VM lifecycle operations queued", VMM_LIFE_OPS_MAX);
     l->on = 1;

@@ -656,6 +656,7 @@ void vmmi_life_on_enter(vmm_state *v, const vmm_frame *f);
 uint32_t vmmi_life_next_vm(const vmm_state *v, uint32_t vm);   /* Get_Next_VM_Handle */
 void vmmi_life_fmt_finding(const vmm_state *v, const uint64_t *a, char *buf, size_t len);
 void vmmi_life_suspended(vmm_state *v, uint32_t vm);    /* sched.c: count 0 -> 1 */
+int  vmmi_life_check(const vmm_state *v, char *why, size_t len);   /* check.c: 0 or -1 */
 int  vmmi_life_resume_held(vmm_state *v, uint32_t vm);  /* sched.c: 1: VM_Resume first */
 int  vmmi_ev_cancel_handle(vmm_state *v, uint32_t handle);   /* event.c: any kind, quietly */
 
