@@ -526,6 +526,7 @@ static int order_choice(vmm_state *v) {
         l->asked = (int32_t)i;
         if (vmmi_choose(v, ENG_CHOICE_LIFE_ORDER, 2) == 0) return 0;
         const vmm_stimulus *t = &v->s->stim[i];
+        vmmi_por_tag(v, VMM_POR_PEND, 1);   /* the pending FIFO's order, as run.c's delivery */
         memmove(&v->pend[k], &v->pend[k + 1], (v->run.npend - k - 1) * sizeof *v->pend);
         v->run.npend--;
         vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, 0, t->arg, 0);
