@@ -256,8 +256,20 @@ def md_fuzz(res):
                 if "runs_per_s_per_core" in r)
     if not ok:
         return ["(no fuzz result)"]
-    return [f"{len(ok)} scenarios, `vmmsim fuzz` on one core: median {ok[len(ok) // 2]:,.0f} runs/s, "
-            f"min {ok[0]:,.0f}, max {ok[-1]:,.0f}."]
+    line = (f"{len(ok)} scenarios, `vmmsim fuzz` on one core: median {ok[len(ok) // 2]:,.0f} runs/s, "
+            f"min {ok[0]:,.0f}, max {ok[-1]:,.0f}.")
+    rows = [r for r in res["fuzz"]["results"] if "ratio_cpu" in r]
+    if not rows:
+        return [line]
+    ratios = sorted(r["ratio_cpu"] for r in rows)
+    bug = sorted((pathlib.Path(r["scenario"]).stem, r["ratio_cpu"]) for r in rows
+                 if pathlib.Path(r["scenario"]).stem.startswith("bug_"))
+    line += (f" Against `{res['fuzz']['vs']}` (alternated in every round, CPU time), on the "
+             f"{len(ratios)} scenarios both run: median {ratios[len(ratios) // 2]:.2f}x, "
+             f"min {ratios[0]:.2f}x, max {ratios[-1]:.2f}x")
+    if bug:
+        line += "; the bug scenarios: " + ", ".join(f"{n} {x:.2f}x" for n, x in bug)
+    return [line + "."]
 
 
 def summary_md(doc, made):

@@ -155,7 +155,7 @@ cpu_config *cpu_get_config(cpu_state *c);       /* mutable; effective on next ru
 ** RF with cpu_set_eflags/cpu_set_regs resumes over an instruction breakpoint;
 ** cpu_set_regs (a new context) drops the debug traps the old state had pending. */
 void cpu_get_regs(cpu_state *c, cpu_regs *out);
-void cpu_set_regs(cpu_state *c, const cpu_regs *in);  /* also flushes TLB and decode */
+void cpu_set_regs(cpu_state *c, const cpu_regs *in);  /* flushes the TLB when CR0, CR3 or a DR changes */
 uint32_t cpu_get_reg(cpu_state *c, int reg);    /* CPU_EAX… */
 void     cpu_set_reg(cpu_state *c, int reg, uint32_t v);
 uint32_t cpu_get_eip(cpu_state *c);

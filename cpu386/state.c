@@ -160,6 +160,11 @@ void cpu_get_regs(cpu_state *c, cpu_regs *out)
 void cpu_set_regs(cpu_state *c, const cpu_regs *in)
 {
     assert(c && in);
+    /* A VMM switches contexts thousands of times a run, mostly within one address
+    ** space: cached translations stay valid while CR0 and CR3 do (entries are tagged
+    ** with the U/S of the access), and the debug state while DR0-DR7 do. */
+    int space_new = c->cr0 != in->cr0 || c->cr3 != in->cr3;
+    int dr_new = memcmp(c->dr, in->dr, sizeof c->dr) != 0;
     memcpy(c->r, in->r, sizeof in->r);
     c->r[CPU_NOREG] = 0;
     c->eip = in->eip;
@@ -171,9 +176,10 @@ void cpu_set_regs(cpu_state *c, const cpu_regs *in)
     memcpy(c->dr, in->dr, sizeof c->dr);
     c->tr6 = in->tr6; c->tr7 = in->tr7;
     c->mpend = 0;
-    cpu_tlb_flush(c);
+    if (space_new) cpu_tlb_flush(c);
+    c->code_lin_page = CPU_TLB_INVALID;   /* CS, its limit and code32 may be new */
     cpu_mode_update(c);
-    cpu_dbg_dr_written(c);
+    if (dr_new) cpu_dbg_dr_written(c);   /* flushes too: pages now watched */
     c->rf_icount = c->icount - 1u;
     /* A whole new context (a VMM's context switch): the traps the old one had pending
     ** are dropped; the next instruction is single-stepped if this one's TF is set. */

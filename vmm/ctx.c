@@ -300,30 +300,36 @@ int vmmi_ctx_int_time(const vmm_state *v, uint32_t ci, int *int_vmm) {
     return c->depth ? c->frame[c->depth - 1].a.int_time : 0;
 }
 
+/* The callback's name for a CB-1 finding: its label, else its address. Only made when
+** a finding is (a run returns from thousands of callbacks). */
+static const char *cb1_name(vmm_state *v, const vmm_frame *f, char *buf, size_t n) {
+    const char *lab = vmm_label_at(v, f->cb);
+    if (lab) return lab;
+    snprintf(buf, n, "0x%08x", f->cb);
+    return buf;
+}
+
 /* CB-1: EBP, ESP and the segment registers must be as the VMM gave them. */
 static void check_cb1(vmm_state *v, const vmm_frame *f) {
     assert(f->kind > 0 && f->kind < VMM_CB_KIND_COUNT);
     static const char *const sname[6] = { "ES", "CS", "SS", "DS", "FS", "GS" };
     cpu_regs r;
-    char text[160];
-    const char *lab = vmm_label_at(v, f->cb);
-    char addr[16];
-    snprintf(addr, sizeof addr, "0x%08x", f->cb);
+    char text[160], addr[16];
     cpu_get_regs(v->cpu, &r);
     if (r.r[CPU_EBP] != f->ebp0) {
         snprintf(text, sizeof text, "callback %s changed EBP from 0x%08x to 0x%08x",
-                 lab ? lab : addr, f->ebp0, r.r[CPU_EBP]);
+                 cb1_name(v, f, addr, sizeof addr), f->ebp0, r.r[CPU_EBP]);
         vmmi_finding_add(v, VMM_FND_CB1, f->vm, f->cb, 0, f->ebp0, r.r[CPU_EBP], text);
     }
     if (r.r[CPU_ESP] != f->esp0) {
         snprintf(text, sizeof text, "callback %s returned with ESP 0x%08x, expected 0x%08x",
-                 lab ? lab : addr, r.r[CPU_ESP], f->esp0);
+                 cb1_name(v, f, addr, sizeof addr), r.r[CPU_ESP], f->esp0);
         vmmi_finding_add(v, VMM_FND_CB1, f->vm, f->cb, 1, f->esp0, r.r[CPU_ESP], text);
     }
     for (int s = 0; s < 6; s++)
         if (r.seg[s].sel != f->sel0[s]) {
             snprintf(text, sizeof text, "callback %s changed %s from 0x%04x to 0x%04x",
-                     lab ? lab : addr, sname[s], f->sel0[s], r.seg[s].sel);
+                     cb1_name(v, f, addr, sizeof addr), sname[s], f->sel0[s], r.seg[s].sel);
             vmmi_finding_add(v, VMM_FND_CB1, f->vm, f->cb, 2 + (uint64_t)s, f->sel0[s], r.seg[s].sel, text);
         }
 }

@@ -357,8 +357,10 @@ int vmm_reset(vmm_state *v) {
     uint32_t npages = 0;
     const uint64_t *dirty = cpu_dirty_bitmap(v->cpu, &npages);
     assert(npages <= v->ram_size / 4096);
-    for (uint32_t p = 0; p < npages; p++)
-        if (dirty[p / 64] >> (p % 64) & 1) {
+    for (uint32_t w = 0; w < (npages + 63) / 64; w++)   /* a run dirties a few pages of many */
+        for (uint64_t bits = dirty[w]; bits; bits &= bits - 1) {
+            uint32_t p = w * 64u + (uint32_t)__builtin_ctzll(bits);
+            assert(p < npages);
             memcpy(v->ram + p * 4096u, v->ram0 + p * 4096u, 4096);
             cpu_invalidate(v->cpu, p * 4096u, 4096);
         }

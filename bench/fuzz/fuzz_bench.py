@@ -96,16 +96,23 @@ def one_round(vmmsim, scen, runs, acc):
 
 def bench(engines, scen, runs, rounds):
     acc = [{"cpu": [], "wall": [], "summary": None} for _ in engines]
+    vs_err = None   # the other engine may not know a scenario newer than itself
     for r in range(rounds):
         order = range(len(engines)) if r % 2 == 0 else reversed(range(len(engines)))
         for k in order:
+            if k > 0 and vs_err:
+                continue
             err = one_round(engines[k], scen, runs, acc[k])
-            if err:
+            if err and k == 0:
                 return {"scenario": str(scen.relative_to(ROOT)), "error": err}
+            vs_err = vs_err or err
     row = {"scenario": str(scen.relative_to(ROOT)), "records": records(engines[0], scen),
            "runs": runs}
     for k, a in enumerate(acc):
         key = "" if k == 0 else "vs_"
+        if k > 0 and vs_err:
+            row["vs_error"] = vs_err
+            continue
         if not a["cpu"]:
             return {"scenario": row["scenario"], "error": "campaign too short to time: raise --runs"}
         row[key + "cpu_runs_per_s"] = stat(a["cpu"])
@@ -114,7 +121,7 @@ def bench(engines, scen, runs, rounds):
     row["runs_per_s_per_core"] = row["cpu_runs_per_s"]["median"]
     row["failures"] = s["failures"]
     row["distinct_schedules"] = s["distinct_schedules"]
-    if len(engines) > 1:
+    if len(engines) > 1 and not vs_err:
         row["ratio_cpu"] = round(row["cpu_runs_per_s"]["median"] / row["vs_cpu_runs_per_s"]["median"], 3)
     return row
 
@@ -133,7 +140,9 @@ def table(rows, vs):
             continue
         c, w = r["cpu_runs_per_s"], r["wall_runs_per_s"]
         cell = f"| {name} | {r['records']} | {c['median']:,.0f} [{c['min']:,.0f}..{c['max']:,.0f}] | {w['median']:,.0f} |"
-        if vs:
+        if vs and "vs_error" in r:
+            cell += " (the other cannot run it) | |"
+        elif vs:
             o = r["vs_cpu_runs_per_s"]
             cell += f" {o['median']:,.0f} | {r['ratio_cpu']:.2f}x |"
         out.append(cell)
@@ -180,7 +189,7 @@ def main():
         print(f"\n{len(ok)} scenarios: median {ok[len(ok) // 2]:,.0f} runs/s/core (CPU time), "
               f"min {ok[0]:,.0f}, max {ok[-1]:,.0f}")
     if a.vs:
-        ratios = sorted(r["ratio_cpu"] for r in rows if "error" not in r)
+        ratios = sorted(r["ratio_cpu"] for r in rows if "ratio_cpu" in r)
         if ratios:
             print(f"ratio to {a.vs}: median {ratios[len(ratios) // 2]:.2f}x, "
                   f"min {ratios[0]:.2f}x, max {ratios[-1]:.2f}x")
