@@ -321,7 +321,9 @@ uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index);
 uint32_t vmm_vm_high_linear(const vmm_state *v, uint32_t vm_index);
 /* The handle the VM at vm_index (its place in vmm_scenario.vms) will have: fixed by
 ** the index alone, so a scenario's VxD source can name it before the machine exists
-** (the loader defines VM_<name> for nasm). */
+** (the loader defines VM_<name> for nasm). A VM created at run time may instead take a
+** destroyed VM's control block, and with it that handle (docs/vmm.md, "The VM
+** lifecycle"); vmm_vm_handle gives the one it has now. */
 uint32_t vmm_handle_of_index(uint32_t vm_index);
 
 /* Host-side observer of the trace, for host-time benchmarks (cli/bench_host.c reads
