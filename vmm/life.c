@@ -370,7 +370,7 @@ static void life_done(vmm_state *v, const vmm_frame *f) {
         l->resuming = -1;
     } else if (l->cur_op == VMM_LOP_CREATE && !l->failed) {
         l->st[vm] = VMM_LV_LIVE;
-        v->vm[vm].suspend -= VMM_LIFE_HOLD;
+        v->vm[vm].suspend -= VMM_LIFE_HOLD;   /* (an exit's queued close holds it again) */
         vmmi_rec_vmstate(v, vm, VMM_ST_RESUME);   /* it may run from now on */
         v->run.need_resched = 1;
     } else {
@@ -417,9 +417,10 @@ int vmmi_life_stim(vmm_state *v, uint32_t i) {
         return l->st[t->vm] == VMM_LV_LIVE ? enqueue(v, VMM_LOP_CLOSE, t->vm, 1) : VMM_OK;
     for (uint32_t k = 0; k < l->nop; k++)
         if (l->op[k] == VMM_LOP_EXIT) return VMM_OK;   /* exiting already */
-    for (uint32_t vm = 0; vm < v->nvms; vm++)   /* Sys_VM_Terminate comes after every VM */
-        if (vm != v->sys && l->st[vm] == VMM_LV_LIVE && (rc = enqueue(v, VMM_LOP_CLOSE, vm, 1)))
-            return rc;
+    for (uint32_t vm = 0; vm < v->nvms; vm++) {  /* Sys_VM_Terminate comes after every VM */
+        int up = l->st[vm] == VMM_LV_LIVE || l->st[vm] == VMM_LV_CREATING;   /* (queued first) */
+        if (vm != v->sys && up && (rc = enqueue(v, VMM_LOP_CLOSE, vm, 1))) return rc;
+    }
     return enqueue(v, VMM_LOP_EXIT, v->sys, 1);
 }
 
