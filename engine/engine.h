@@ -105,6 +105,8 @@ enum eng_choice_kind {
     ENG_CHOICE_IO_ORDER,         /* IOT-4: the trapped byte accesses of one element of a
                                     trapped I/O instruction: ascending ports (0) or
                                     descending (1) */
+    ENG_CHOICE_LIFE_ORDER,       /* VML: a lifecycle stimulus before (1) or after (0) the
+                                    due events and time-outs */
     ENG_CHOICE_KIND_COUNT
 };
 const char *eng_choice_kind_name(uint32_t kind);

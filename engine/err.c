@@ -31,6 +31,7 @@ const char *eng_choice_kind_name(uint32_t kind)
     case ENG_CHOICE_WINDOW:         return "window";
     case ENG_CHOICE_AMBIGUITY:      return "ambiguity";
     case ENG_CHOICE_IO_ORDER:       return "io-order";
+    case ENG_CHOICE_LIFE_ORDER:     return "life-order";
     default:                        return "unknown";
     }
 }

@@ -16,7 +16,7 @@ from conftest import ROOT, SCENARIOS, run_vmmsim, rel, vmmsim_path
 # Scenarios with real ordering bugs, and the choice point that exposes each.
 BUGS = ["bug_nc_before_idle", "bug_crit_waiter_order", "bug_global_event_order",
         "bug_idle_races_timeout", "bug_trap_crit_vs_nc",
-        "bug_hook_consumes_int"]
+        "bug_hook_consumes_int", "bug_timeout_destroyed_vm"]
 RUNS_BOUND = 64          # each bug must be found within this many runs
 
 
@@ -484,3 +484,47 @@ def test_amb_nx_explored(tmp_path):
         s = json.loads(p.stdout.strip().splitlines()[-1])
         assert s["failures"] > 0 and s["signatures"][0]["failure"] == "expect:0", s
         assert s["signatures"][0]["noncanonical"] == 1, s
+
+
+LIFE_ORDER_SCENARIO = """\
+name: a global time-out for dos1 falls due in the step dos1 is destroyed
+vms:
+  - { name: sys, system: true }
+  - { name: dos1 }
+vxds:
+  - name: T
+    asm: |
+      %include "vmm.inc"
+      Control_Proc:
+              clc
+              ret
+      arm:    mov     edx, ebx
+              mov     eax, 19
+              mov     esi, flush
+              VMMcall Set_Global_Time_Out
+              ret
+      flush:  ret
+timeline:
+  - { at: 10000, vm: dos1, do: call(T.arm) }
+  - { at: 660000, vm: dos1, do: destroy_vm }
+"""
+
+
+def test_life_order_choice_is_explored(tmp_path):
+    """The life-order choice point (docs/vmm.md, "The VM lifecycle"): the time-out due at
+    the 20 ms tick runs before dos1's destruction canonically, after it (a VML-1 finding)
+    in the other order; dfs covers both, and the failing schedule replays."""
+    s = tmp_path / "life.yaml"
+    s.write_text(LIFE_ORDER_SCENARIO)
+    canon = run_vmmsim("run", s, check_codes=(0,)).stdout
+    assert "CHOICE kind=life-order n=2 chosen=0" in canon and "# verdict: PASS" in canon
+    out = tmp_path / "o"
+    p = run_vmmsim("fuzz", s, "--strategy", "dfs", "--runs", 10, "--out", out, "--json",
+                   check_codes=(1,))
+    d = summary(p.stdout)
+    assert d["covered"] is True and d["runs"] == 2 and d["failures"] == 1
+    lines = (out / "run-00000001.schedule").read_text().splitlines()
+    assert lines[0] == "# vmmsim-schedule 2"   # a kind that version 1 files do not know
+    assert lines[-1] == "life-order 2 1" and "decisions 1" in lines
+    r = run_vmmsim("replay", s, "--schedule", out / "run-00000001.schedule", check_codes=(0,))
+    assert "FINDING rule=VML-1" in r.stdout and "replay: identical" in r.stdout

@@ -279,9 +279,35 @@ def _drop(line_re):
     ("to1_vm_time_out_exec_time", *_drop(r"000003300100 TASK_SWITCH old=sys new=dos1"), "TO-1"),
     # TO-1: a VM time-out's ECX is not its VM's execution time - due.
     ("to1_vm_time_out_exec_time", r"(TIMEOUT op=call kind=vm .*) late=14", r"\1 late=20", "TO-1"),
+    # VML-1 .. VML-4 (the VM lifecycle, docs/vmm.md) on their golden traces.
+    # VML-1: the VMM cancels the destroyed VM's time-out without a finding.
+    ("vml1_callbacks_of_destroyed_vm", *_drop(r"\d+ FINDING rule=VML-1 vm=dos1 cb=TMO\.vm_cb"), "VML-1"),
+    # VML-1: the time-out is left pending when dos1 is destroyed.
+    ("vml1_callbacks_of_destroyed_vm", *_drop(r"\d+ TIMEOUT op=cancel kind=vm"), "VML-1"),
+    # VML-1: the global time-out for the destroyed VM fires without a finding.
+    ("vml1_callbacks_of_destroyed_vm", *_drop(r"\d+ FINDING rule=VML-1 vm=dos1 cb=TMO\.glob_cb"), "VML-1"),
+    # VML-2: a destroyed VM's handle is used and no finding follows.
+    ("vml2_stale_handle", *_drop(r"\d+ FINDING rule=VML-2"), "VML-2"),
+    # VML-2: the service with the stale handle returns CF clear.
+    ("vml2_stale_handle", r"(SVC_RET vm=sys svc=Schedule_VM_Event) cf=1", r"\1 cf=0", "VML-2"),
+    # VML-3: the aliased handle runs without a finding naming both VMs.
+    ("vml3_handle_reuse_alias", *_drop(r"\d+ FINDING rule=VML-3"), "VML-3"),
+    # VML-3: a VML-3 finding where the handle was not reused (dos2 got its own block).
+    ("vml3_handle_reuse_alias", r"(VM_STATE vm=dos2 state=create) handle=0x00010100",
+     r"\1 handle=0x00010200", "VML-3"),
+    # VML-4: a nuked VM gets VM_Not_Executeable with flags 0 (as if closed) and no VM_Terminate.
+    ("vml4_lifecycle_messages", r"(CONTROL msg=VM_Not_Executeable vxd=LOG vm=dos4) flags=0x00000002",
+     r"\1 flags=0x00000000", "VML-4"),
+    # VML-4: a failed creation's VM_Not_Executeable names another failure (VNE_CreateFail).
+    ("vml4_lifecycle_messages", r"(CONTROL msg=VM_Not_Executeable vxd=LOG vm=dos3) flags=0x00000008",
+     r"\1 flags=0x00000004", "VML-4"),
+    # VML-4: Sys_VM_Terminate before dos5 is destroyed.
+    ("vml4_lifecycle_messages", r"(?m)^(\d+ VM_STATE vm=dos5 state=destroy.*\n)"
+     r"(\d+ CONTROL msg=Sys_VM_Terminate vxd=LOG.*\n)", r"\2\1", "VML-4"),
 ])
 def test_refmodel_catches_broken_event_trace(golden, pattern, repl, rule):
-    """EV-1, EV-2, TO-1: the golden trace is clean; the one-place edit is caught."""
+    """EV-1, EV-2, TO-1, VML-1 .. VML-4: the golden trace is clean; the one-place edit is
+    caught."""
     import re
     from conftest import GOLDEN
     text = (GOLDEN / f"{golden}.trace").read_text()

@@ -420,7 +420,7 @@ static int parse_client(sctx *c, uint32_t i, uint32_t vm) {
 static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
     assert(c && c->s && c->t && i < c->t->len && vm);
     static const char *const keys[] = { "name", "system", "fg_priority", "bg_priority",
-        "background", "exclusive", "high_pri_background", "client", NULL };
+        "background", "exclusive", "high_pri_background", "client", "start", NULL };
     int rc, b;
     uint32_t v;
     if ((rc = want_type(c, i, SCEN_Y_MAP, "vms entry")) || (rc = check_keys(c, i, "vms entry", keys)))
@@ -449,6 +449,12 @@ static int parse_vm(sctx *c, uint32_t i, vmm_vm_desc *vm) {
         if (b) vm->status_flags |= 1u << 9;
     }
     if ((v = get(c, i, "client")) && (rc = parse_client(c, v, (uint32_t)(vm - c->s->vms)))) return rc;
+    if ((v = get(c, i, "start"))) {   /* VML: boot (default) or later (a create_vm creates it) */
+        if (N(c, v)->type != SCEN_Y_SCALAR ||
+            (strcmp(N(c, v)->text, "boot") && strcmp(N(c, v)->text, "later")))
+            return expect_fail(c, v, "vms.start", "boot or later");
+        vm->start_later = !strcmp(N(c, v)->text, "later");
+    }
     return SCEN_OK;
 }
 
@@ -626,13 +632,16 @@ static const struct { const char *name; uint32_t kind; } stim_names[] = {
     { "kernel_idle", VMM_STIM_KERNEL_IDLE }, { "suspend", VMM_STIM_SUSPEND },
     { "resume", VMM_STIM_RESUME }, { "begin_crit", VMM_STIM_BEGIN_CRIT },
     { "end_crit", VMM_STIM_END_CRIT }, { "irq", VMM_STIM_IRQ },
+    { "create_vm", VMM_STIM_CREATE_VM }, { "destroy_vm", VMM_STIM_DESTROY_VM },
+    { "exit", VMM_STIM_EXIT },
 };
 
 /* do: call(VXD.label) | release_time_slice | wake | ... */
 static int parse_do(sctx *c, uint32_t i, vmm_stimulus *st, uint32_t *ref) {
     assert(c && c->s && c->t && i < c->t->len && st && ref);
     static const char exp[] = "call(VXD.label), release_time_slice, wake, kernel_idle, "
-                              "suspend, resume, begin_crit, end_crit or irq";
+                              "suspend, resume, create_vm, destroy_vm, exit, begin_crit, "
+                              "end_crit or irq";
     const scen_ynode *n = N(c, i);
     if (n->type != SCEN_Y_SCALAR) return expect_fail(c, i, "timeline.do", exp);
     for (size_t j = 0; j < sizeof stim_names / sizeof stim_names[0]; j++)
@@ -765,8 +774,8 @@ static int parse_stim(sctx *c, uint32_t i) {
         return key_refused(c, i, "timeline entry", "irq", "only do: irq takes it");
     } else if ((v = get(c, i, "vm"))) {
         if ((rc = find_vm(c, v, "timeline.vm", &st->vm))) return rc;
-    } else if (st->kind == VMM_STIM_KERNEL_IDLE) {
-        /* INT 2Fh AX=1689h comes from the system VM; no need to say so. */
+    } else if (st->kind == VMM_STIM_KERNEL_IDLE || st->kind == VMM_STIM_EXIT) {
+        /* INT 2Fh AX=1689h comes from the system VM, exit ends it: no need to say so. */
         for (uint32_t j = 0; j < s->nvms; j++) if (s->vms[j].system) st->vm = j;
     } else {
         return missing(c, i, "timeline entry", "vm", "the VM it happens in");

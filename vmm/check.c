@@ -185,7 +185,8 @@ int vmm_check(const vmm_state *v, char *why, size_t len) {
         (rc = check_ctx(v, why, len)) || (rc = check_counts(v, why, len)) ||
         (rc = check_queued(v, why, len)) || (rc = check_client(v, why, len)) ||
         (rc = check_trap(v, why, len)) ||
-        (rc = vmmi_nx_check(v, why, len)))
+        (rc = vmmi_nx_check(v, why, len)) ||
+        (rc = vmmi_life_check(v, why, len)))
         return VMM_EBROKEN;
     return VMM_OK;
 }

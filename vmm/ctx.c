@@ -79,8 +79,8 @@ static void regs_apply(vmm_state *v, const cpu_regs *r) {
 /* ---- boot: the control messages in DDK order ----------------------------------- */
 
 static uint32_t boot_total(const vmm_state *v) {
-    assert(v->nvms >= 1 && v->s->nvxds > 0);
-    return (4 + 3 * (v->nvms - 1)) * v->s->nvxds;
+    assert(v->nvms >= 1 && v->s->nvxds > 0 && v->life.nlater < v->nvms);
+    return (4 + 3 * (v->nvms - v->life.nlater - 1)) * v->s->nvxds;   /* VML: boot VMs only */
 }
 
 static void boot_entry(const vmm_state *v, uint32_t p, uint32_t *msg, uint32_t *vm, uint32_t *vxd) {
@@ -91,7 +91,7 @@ static void boot_entry(const vmm_state *v, uint32_t p, uint32_t *msg, uint32_t *
     k = (e - 4) / 3;
     *msg = 7 + (e - 4) % 3;                           /* Create_VM, VM_Critical_Init, VM_Init */
     for (uint32_t i = 0; i < v->nvms; i++) {
-        if (i == v->sys) continue;
+        if (i == v->sys || !vmmi_life_boot_vm(v, i)) continue;
         if (n++ == k) { *vm = i; return; }
     }
     assert(0);
@@ -137,6 +137,7 @@ int vmmi_ctx_enter(vmm_state *v, uint32_t ci, vmm_frame *f, const vmmi_cb_regs *
              f->kind | (uint64_t)c->depth << 8 | (uint64_t)f->vm << 16 | (uint64_t)v->vm[v->run.cur].pri << 32,
              cb, r.r[CPU_EAX], in->ebx, r.r[CPU_EDX], in->ebp);
     vmmi_por_enter(v, cb);
+    if (v->life.norphan) vmmi_life_on_enter(v, f);   /* VML-1, VML-3 */
     return VMM_OK;
 }
 
@@ -232,6 +233,7 @@ static const vmmi_cb_ops *const cb_ops[VMM_CB_KIND_COUNT] = {
     [VMM_CB_IOTRAP] = &vmmi_trap_ops,
     [VMM_CB_V86INT] = &vmmi_hk_ops,
     [VMM_CB_V86] = &vmmi_nx_cb_ops,
+    [VMM_CB_LIFE] = &vmmi_life_ops,
 };
 
 /* Each kind's step after its frame is gone, where it has one (vmm_int.h). */

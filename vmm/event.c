@@ -234,6 +234,13 @@ static int cancel(vmm_state *v, uint32_t handle, int type) {
     return VMM_OK;
 }
 
+/* Cancels a pending event of any kind by its handle, as its Cancel service would (a
+** destroyed VM's, life.c); 0 and unknown handles do nothing. */
+int vmmi_ev_cancel_handle(vmm_state *v, uint32_t handle) {
+    int i = find(v, handle);
+    return i < 0 ? VMM_OK : cancel(v, handle, v->ev.list[i].type);
+}
+
 /* EV-2: Call_Priority_VM_Event. */
 static int prio_call(vmm_state *v, vmm_call *c) {
     assert(c->vm < v->nvms && c->ctx < v->nctx);

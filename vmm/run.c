@@ -234,7 +234,8 @@ static void dispatch_due(vmm_state *v) {
 ** others are actions on a VM. */
 static int needs_vm(uint32_t kind) {
     assert(kind > 0 && kind < VMM_STIM_KIND_COUNT);
-    return kind != VMM_STIM_WAKE && kind != VMM_STIM_SUSPEND && kind != VMM_STIM_RESUME;
+    return kind != VMM_STIM_WAKE && kind != VMM_STIM_SUSPEND && kind != VMM_STIM_RESUME &&
+           kind < VMM_STIM_CREATE_VM;   /* VML: create_vm, destroy_vm, exit act on VMs */
 }
 
 /* An INT 2Fh entry point (1680h, 1681h, 1682h, 1689h) taken by VM vm's client, from a
@@ -289,6 +290,8 @@ static int deliver(vmm_state *v, uint32_t i) {
     case VMM_STIM_WAKE:               return stim_service(v, t, 0x00010039u);
     case VMM_STIM_SUSPEND:            return stim_service(v, t, 0x0001002Bu);
     case VMM_STIM_RESUME:             return stim_service(v, t, 0x0001002Cu);
+    case VMM_STIM_CREATE_VM: case VMM_STIM_DESTROY_VM: case VMM_STIM_EXIT:
+        return vmmi_life_stim(v, i);
     }
     return vmmi_fail(v, VMM_EINVAL, "stimulus %u has kind %u", i, t->kind);
 }
@@ -347,6 +350,7 @@ static int idle_work(vmm_state *v) {
             return 1;
         }
     }
+    if (vmmi_life_work(v)) return 1;          /* VML: a VM's creation or destruction */
     if (vmmi_irq_vid_work(v)) return 1;       /* INT-1: a due VID_EOI_Proc / VID_IRET_Proc */
     if (vmmi_nx_work(v)) return 1;            /* VCB-4: a due Call_When_VM_Returns time-out call */
     if (vmmi_ev_work(v)) return 1;            /* EV-1, EV-2, TO-1, INT-1: before returning to a VM */
@@ -369,7 +373,7 @@ int vmmi_run_loop(vmm_state *v) {
     for (;;) {
         if (v->loop_hook) v->loop_hook(v->loop_hook_ud, v);
         uint64_t now = vmmi_cycles(v);
-        if (v->run.err) break;
+        if (v->run.err || v->life.exited) break;   /* VML: Windows exited */
         if (now >= v->m.max_cycles) { v->run.ended = 1 + VMM_END_MAX; break; }
         if (now == v->run.loop_last && ++v->run.loop_still > LOOP_IDLE_MAX)
             return vmmi_fail(v, VMM_EHANG, "the VMM made no progress at cycle %llu", (unsigned long long)now);
@@ -428,7 +432,8 @@ int vmm_run(vmm_state *v) {
         return vmmi_fail(v, VMM_EINVAL, "vmm_run: the machine has run; call vmm_reset first");
     vmmi_rec(v, VMM_REC_BOOT, 5, v->nvms, s->nvxds, s->nstim, v->m.clock_hz, v->m.memory_kb, 0);
     vmmi_rec_machine(v);
-    for (uint32_t i = 0; i < v->nvms; i++) vmmi_rec_vmstate(v, i, VMM_ST_CREATE);
+    for (uint32_t i = 0; i < v->nvms; i++)
+        if (vmmi_life_boot_vm(v, i)) vmmi_rec_vmstate(v, i, VMM_ST_CREATE);
     for (uint32_t i = 0; i < s->nstim; i++) {
         const vmm_stimulus *t = &s->stim[i];
         uint64_t at = t->at_lo;

@@ -110,6 +110,7 @@ int vmmi_sched_suspend(vmm_state *v, uint32_t vm) {
     vmmi_status_set(v, vm, VMM_VMSTAT_SUSPENDED, 0);
     vmmi_rec_vmstate(v, vm, VMM_ST_SUSPEND);
     want_resched(v, VMM_SW_SUSPEND);
+    if (v->vm[vm].suspend == 1 && v->life.on0) vmmi_life_suspended(v, vm);   /* VM_Suspend */
     return 0;
 }
 
@@ -118,6 +119,7 @@ int vmmi_sched_suspend(vmm_state *v, uint32_t vm) {
 int vmmi_sched_resume(vmm_state *v, uint32_t vm, int no_fail) {
     assert(vm < v->nvms);
     if (v->vm[vm].suspend == 0) return no_fail ? 0 : 1;
+    if (v->vm[vm].suspend == 1 && v->life.on0 && vmmi_life_resume_held(v, vm)) return 0;
     if (--v->vm[vm].suspend == 0) vmmi_status_set(v, vm, 0, VMM_VMSTAT_SUSPENDED);
     vmmi_rec_vmstate(v, vm, VMM_ST_RESUME);
     if (v->vm[vm].suspend == 0) {

@@ -217,6 +217,7 @@ int vmmi_svc_dispatch(vmm_state *v, vmm_call *c) {
     char name[64];
     int rc;
     if (v->por.fp) svc_footprint(v, dev, num);
+    if ((rc = vmmi_life_svc(v, c, dev, num)) != 1) return rc;   /* VML (life.c) */
     if (dev == INT2F_DEVICE) return int2f(v, c);
     if (dev == 1) {
         if (cb_in_esi(num) && (rc = vmmi_svc_check_cb(v, c, c->r.esi, "callback (ESI)"))) return rc;

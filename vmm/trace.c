@@ -97,8 +97,10 @@ uint32_t vmmi_choose_opts(vmm_state *v, uint32_t kind, uint32_t n, const uint64_
 
 void vmmi_finding_add(vmm_state *v, int code, uint32_t vm, uint32_t addr, uint64_t a3,
                      uint64_t a4, uint64_t a5, const char *text) {
-    static const char *const rule[] = { "", "CB-1", "CS-7", "INIT", "INT-1" };
-    assert(code >= VMM_FND_CB1 && code <= VMM_FND_INT1);
+    static const char *const rule[] = { "", "CB-1", "CS-7", "INIT", "INT-1", "VML-1", "VML-2",
+                                        "VML-3" };
+    assert(code >= VMM_FND_CB1 && code < VMM_FND_COUNT);
+    assert(sizeof rule / sizeof rule[0] == VMM_FND_COUNT);
     vmmi_rec(v, VMM_REC_FINDING, 6, (uint64_t)code, vm, addr, a3, a4, a5);
     if (v->run.nfind < VMM_FINDINGS_MAX) {
         vmm_finding *f = &v->find[v->run.nfind];
@@ -116,6 +118,7 @@ const char *vmmi_control_msg_name(uint32_t msg) {
         "System_Exit", "Sys_Critical_Exit", "Create_VM", "VM_Critical_Init", "VM_Init",
         "VM_Terminate", "VM_Not_Executeable", "Destroy_VM", "VM_Suspend", "VM_Resume" };
     assert(sizeof n / sizeof n[0] == 15);   /* messages 0..0Eh (docs/vmm.md) */
+    if (msg == 0x19) return "Close_VM_Notify";   /* 3.1: Close_VM (vmm/life.c) */
     return msg < sizeof n / sizeof n[0] ? n[msg] : "Unknown_Message";
 }
 
@@ -148,7 +151,7 @@ const char *vmmi_cb_kind_name(uint32_t k) {
     static const char *const n[VMM_CB_KIND_COUNT] = { "?", "control", "call", "idle", "nc", "ts",
                                                       "event", "prio", "timeout", "hwint",
                                                       "vid_virt", "vid_eoi", "vid_iret",
-                                                      "iotrap", "v86int", "v86cb" };
+                                                      "iotrap", "v86int", "v86cb", "life" };
     assert(n[VMM_CB_KIND_COUNT - 1] != NULL);   /* one name per kind */
     return k < VMM_CB_KIND_COUNT ? n[k] : "?";
 }
@@ -187,9 +190,10 @@ static void fmt_iotrap(out *o, const vmm_state *v, const uint64_t *a) {
 
 static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
     assert(o && a);
-    static const char *const rule[] = { "?", "CB-1", "CS-7", "INIT", "INT-1" };
+    static const char *const rule[] = { "?", "CB-1", "CS-7", "INIT", "INT-1", "VML-1", "VML-2",
+                                        "VML-3" };
     static const char *const reg[] = { "ebp", "esp", "es", "cs", "ss", "ds", "fs", "gs" };
-    char buf[64];
+    char buf[160];
     put(o, " rule=%s vm=%s", PICK(rule, a[0]), vm_name(v, a[1]));
     switch (a[0]) {
     case VMM_FND_CB1:
@@ -206,6 +210,10 @@ static void fmt_finding(out *o, const vmm_state *v, const uint64_t *a) {
     case VMM_FND_INIT:
         put(o, " vxd=%s msg=%s", a[3] < v->s->nvxds ? v->s->vxds[a[3]].name : "?",
             vmmi_control_msg_name((uint32_t)a[4]));
+        break;
+    case VMM_FND_VML1: case VMM_FND_VML2: case VMM_FND_VML3:
+        vmmi_life_fmt_finding(v, a, buf, sizeof buf);
+        put(o, "%s", buf);
         break;
     }
 }
@@ -260,7 +268,8 @@ static void fmt_time(out *o, const vmm_state *v, const eng_record *r) {
 
 static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     assert(o && v && r);
-    static const char *const vmst[] = { "create", "suspend", "resume", "idle", "wake", "block", "unblock" };
+    static const char *const vmst[] = { "create", "suspend", "resume", "idle", "wake", "block", "unblock",
+                                        "destroy" };
     static const char *const sw[] = { "priority", "block", "unblock", "suspend", "resume", "release", "slice",
                                       "event" };
     static const char *const prr[] = { "adjust", "crit", "event", "irq", "slice" };
@@ -303,6 +312,8 @@ static void fmt_body(out *o, const vmm_state *v, const eng_record *r) {
     case VMM_REC_CONTROL:
         put(o, "CONTROL msg=%s vxd=%s vm=%s", vmmi_control_msg_name((uint32_t)a[0]),
             a[1] < v->s->nvxds ? v->s->vxds[a[1]].name : "?", vm_name(v, a[2]));
+        if (a[0] == VMM_MSG_VM_NOT_EXECUTEABLE)   /* VML: the EDX flags (vmm/life.c) */
+            put(o, " flags=0x%08x", (uint32_t)a[3]);
         break;
     case VMM_REC_SERVICE:
         put(o, "SERVICE");

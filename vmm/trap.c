@@ -66,6 +66,24 @@ static uint64_t all_vms(const vmm_state *v) {
     return v->nvms == 64 ? ~0ull : (1ull << v->nvms) - 1u;
 }
 
+/* The lifecycle (life.c): a VM created at run time starts with each port's global
+** state ("the global state applies to VMs created later", docs/vmm.md, "I/O
+** trapping"); a destroyed VM keeps no trapping state and no instruction in progress. */
+void vmmi_trap_vm_created(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->trap.n <= VMM_TRAP_PORTS_MAX);
+    for (uint32_t i = 0; i < v->trap.n; i++) {
+        vmm_trap_port *p = &v->trap.port[i];
+        p->on = p->glob ? p->on | 1ull << vm : p->on & ~(1ull << vm);
+    }
+    memset(&v->trap.run[vm], 0, sizeof v->trap.run[vm]);
+}
+
+void vmmi_trap_vm_destroyed(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms && v->trap.n <= VMM_TRAP_PORTS_MAX);
+    for (uint32_t i = 0; i < v->trap.n; i++) v->trap.port[i].on &= ~(1ull << vm);
+    memset(&v->trap.run[vm], 0, sizeof v->trap.run[vm]);
+}
+
 /* ---- services (IOT-1) ----------------------------------------------------------- */
 
 /* IOT-1: one handler per port, at most VMM_TRAP_PORTS_MAX; trapping starts enabled in

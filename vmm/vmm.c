@@ -26,7 +26,7 @@ const char *vmm_strerror(int err) {
 const char *vmm_stim_name(uint32_t kind) {
     static const char *const n[VMM_STIM_KIND_COUNT] = {
         NULL, "call", "release_time_slice", "wake", "kernel_idle", "suspend", "resume",
-        "begin_crit", "end_crit", "irq" };
+        "begin_crit", "end_crit", "irq", "create_vm", "destroy_vm", "exit" };
     assert(n[VMM_STIM_KIND_COUNT - 1] != NULL);   /* one name per kind */
     return kind > 0 && kind < VMM_STIM_KIND_COUNT ? n[kind] : "unknown";
 }
@@ -90,7 +90,11 @@ static int check_scenario(const vmm_scenario *s, const vmm_machine *m, char *why
     assert(s && m && why);
     uint32_t nsys = 0;
     if (m->max_vms > VMM_VMS_MAX) return snprintf(why, n, "max_vms %u exceeds %u", m->max_vms, VMM_VMS_MAX), VMM_ELIMIT;
-    if (s->nvms == 0 || s->nvms > m->max_vms) return snprintf(why, n, "%u VMs (1..max_vms %u)", s->nvms, m->max_vms), VMM_ELIMIT;
+    uint32_t nboot = 0;   /* VML: max_vms bounds the VMs that exist at once */
+    for (uint32_t i = 0; i < s->nvms; i++) nboot += !s->vms[i].start_later;
+    if (s->nvms > VMM_VMS_MAX || nboot == 0 || nboot > m->max_vms)
+        return snprintf(why, n, "%u VMs at boot (1..max_vms %u), %u in all (at most %u)", nboot,
+                        m->max_vms, s->nvms, VMM_VMS_MAX), VMM_ELIMIT;
     if (m->memory_kb < 2048 || m->memory_kb > VMM_RAM_MAX_KB || m->memory_kb % 4)
         return snprintf(why, n, "memory_kb %u: need a multiple of 4 in 2048..%u", m->memory_kb, VMM_RAM_MAX_KB), VMM_EINVAL;
     if (m->idle_slots > VMM_SLOTS_MAX || m->nc_slots > VMM_SLOTS_MAX || m->ts_slots > VMM_SLOTS_MAX)
@@ -193,6 +197,7 @@ void vmmi_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear) {
 
 int vmmi_vm_of_handle(const vmm_state *v, uint32_t handle) {
     assert(v && v->nvms <= VMM_VMS_MAX);
+    if (v->life.on) return vmmi_life_vm_of_handle(v, handle);   /* VML: blocks change hands */
     if (handle < VMM_CB_BASE || (handle - VMM_CB_BASE) % VMM_CB_SIZE) return -1;
     uint32_t i = (handle - VMM_CB_BASE) / VMM_CB_SIZE;
     return i < v->nvms ? (int)i : -1;
@@ -279,6 +284,7 @@ static void dyn_reset(vmm_state *v) {
         v->vm[i].if_seen = 1;   /* client code starts with IF set (client.c) */
         memset(v->vm[i].probe, 0, sizeof v->vm[i].probe);
     }
+    vmmi_life_reset(v);   /* after the VMs' fields: a VM not created yet is held */
     for (uint32_t i = 0; i < v->nctx; i++) {
         vmm_ctx *c = &v->ctx[i];
         c->depth = 0;
@@ -307,6 +313,7 @@ vmm_state *vmm_new(const vmm_scenario *s, int *err, char *errbuf, size_t errlen)
         v->vm[i].handle = vmm_handle_of_index(i);
         if (s->vms[i].system) v->sys = i;
     }
+    if ((rc = vmmi_life_init(v, why, sizeof why))) return new_fail(v, err, rc, errbuf, errlen, why);
     v->ram_size = v->m.memory_kb * 1024u;
     v->ram = calloc(1, v->ram_size);
     v->ram0 = malloc(v->ram_size);
@@ -384,8 +391,8 @@ uint32_t vmm_finding_kept(const vmm_state *v) {
     return v->run.nfind < VMM_FINDINGS_MAX ? v->run.nfind : VMM_FINDINGS_MAX;
 }
 const char *vmm_finding_rule(uint32_t k) {
-    static const char *const name[] = { "CB-1", "CS-7", "INIT", "INT-1" };
-    assert(sizeof name / sizeof name[0] == VMM_FND_INT1);
+    static const char *const name[] = { "CB-1", "CS-7", "INIT", "INT-1", "VML-1", "VML-2", "VML-3" };
+    assert(sizeof name / sizeof name[0] == VMM_FND_COUNT - 1);
     return k < sizeof name / sizeof name[0] ? name[k] : NULL;
 }
 uint32_t vmm_finding_count_rule(const vmm_state *v, const char *rule) {

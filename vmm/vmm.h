@@ -117,6 +117,8 @@ typedef struct vmm_vm_desc {
     uint32_t bg_priority;
     uint32_t status_flags;      /* initial CB_VM_Status bits (Background, Exclusive…) */
     vmm_client client;          /* its client program (client.image NULL: none) */
+    uint32_t start_later;       /* VML: 1 = the VM does not exist at boot; a create_vm
+                                   stimulus creates it (docs/vmm.md, "The VM lifecycle") */
 } vmm_vm_desc;
 
 typedef struct vmm_vxd_desc {
@@ -145,6 +147,9 @@ enum vmm_stim_kind {
     VMM_STIM_END_CRIT,          /* INT 2Fh AX=1682h from vm */
     VMM_STIM_IRQ,               /* INT-1: the hardware raises IRQ `arg` (0..15); vm is
                                    ignored; takes effect at once (interrupt time) */
+    VMM_STIM_CREATE_VM,         /* VML: vm (a start_later VM) is created */
+    VMM_STIM_DESTROY_VM,        /* VML: vm closes normally (VM_Terminate ... Destroy_VM) */
+    VMM_STIM_EXIT,              /* VML: Windows exits (every VM closes; the run ends) */
     VMM_STIM_KIND_COUNT
 };
 const char *vmm_stim_name(uint32_t kind);
@@ -317,7 +322,9 @@ uint32_t vmm_vm_handle(const vmm_state *v, uint32_t vm_index);
 uint32_t vmm_vm_high_linear(const vmm_state *v, uint32_t vm_index);
 /* The handle the VM at vm_index (its place in vmm_scenario.vms) will have: fixed by
 ** the index alone, so a scenario's VxD source can name it before the machine exists
-** (the loader defines VM_<name> for nasm). */
+** (the loader defines VM_<name> for nasm). A VM created at run time may instead take a
+** destroyed VM's control block, and with it that handle (docs/vmm.md, "The VM
+** lifecycle"); vmm_vm_handle gives the one it has now. */
 uint32_t vmm_handle_of_index(uint32_t vm_index);
 
 /* Host-side observer of the trace, for host-time benchmarks (cli/bench_host.c reads

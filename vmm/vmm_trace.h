@@ -40,6 +40,7 @@ enum vmm_cb_kind {
     VMM_CB_IOTRAP,        /* IOT-2: a port-trap handler (vmm/trap.c) */
     VMM_CB_V86INT,                                      /* HK-1: a V86 interrupt hook */
     VMM_CB_V86,             /* VCB-1, VCB-2: a V86 call-back or break point (nest.c) */
+    VMM_CB_LIFE,        /* VML: a lifecycle's control messages (vmm/life.c) */
     VMM_CB_KIND_COUNT
 };
 
@@ -60,7 +61,7 @@ enum vmm_break_kind { VMM_BRK_NEST = 0, VMM_BRK_CALLBACK, VMM_BRK_POINT, VMM_BRK
 enum vmm_crit_op { VMM_CRIT_CLAIM = 0, VMM_CRIT_END, VMM_CRIT_RELEASE, VMM_CRIT_BLOCK,
                    VMM_CRIT_GRANT };
 enum vmm_vmst { VMM_ST_CREATE = 0, VMM_ST_SUSPEND, VMM_ST_RESUME, VMM_ST_IDLE, VMM_ST_WAKE,
-                VMM_ST_BLOCK, VMM_ST_UNBLOCK };
+                VMM_ST_BLOCK, VMM_ST_UNBLOCK, VMM_ST_DESTROY };
 enum vmm_sw_reason { VMM_SW_PRIORITY = 0, VMM_SW_BLOCK, VMM_SW_UNBLOCK, VMM_SW_SUSPEND,
                      VMM_SW_RESUME, VMM_SW_RELEASE, VMM_SW_SLICE, VMM_SW_EVENT };
 enum vmm_pri_reason { VMM_PRI_ADJUST = 0, VMM_PRI_CRIT, VMM_PRI_EVENT, VMM_PRI_IRQ, VMM_PRI_SLICE };

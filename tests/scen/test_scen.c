@@ -593,6 +593,33 @@ START_TEST(client_errors) {
 }
 END_TEST
 
+/* The VM lifecycle (docs/vmm.md): vms[].start and do: create_vm / destroy_vm / exit. */
+START_TEST(lifecycle_keys) {
+    char buf[4096], *p;
+    snprintf(buf, sizeof buf, "%s", base_yaml);
+    p = strstr(buf, "fg_priority: 200, background: true }");
+    ck_assert_ptr_nonnull(p);
+    memcpy(p, "start: later,     background: true }", 36);      /* same length */
+    p = strstr(buf, "do: release_time_slice }");
+    memcpy(p, "do: create_vm          }", 24);
+    p = strstr(buf, "do: kernel_idle }");
+    memcpy(p, "do: exit        }", 17);
+    ck_assert_int_eq(scen_load_text(&S, buf, strlen(buf), "dir/l.yaml"), SCEN_OK);
+    ck_assert_uint_eq(S.vms[1].start_later, 1);
+    ck_assert_uint_eq(S.vms[0].start_later, 0);
+    ck_assert_uint_eq(S.stim[0].kind, VMM_STIM_CREATE_VM);
+    ck_assert_uint_eq(S.stim[0].vm, 1);
+    ck_assert_uint_eq(S.stim[1].kind, VMM_STIM_EXIT);
+    ck_assert_uint_eq(S.stim[1].vm, 0);                  /* the system VM, unsaid */
+    scen_free(&S);
+    ck_assert_int_eq(load_edit("background: true }", "start: soon }"), SCEN_ESCHEMA);
+    ck_assert_ptr_nonnull(strstr(scen_error(&S), "boot or later"));
+    scen_free(&S);
+    ck_assert_int_eq(load_edit("do: release_time_slice", "do: destroy_vm"), SCEN_OK);
+    ck_assert_uint_eq(S.stim[0].kind, VMM_STIM_DESTROY_VM);
+}
+END_TEST
+
 int main(void) {
     Suite *s = suite_create("scen");
     TCase *tc = tcase_create("loader");
@@ -612,6 +639,7 @@ int main(void) {
     tcase_add_test(tc, client_keys_and_memory_by_segoff);
     tcase_add_test(tc, client_without_vxds);
     tcase_add_test(tc, client_state_at_a_label);
+    tcase_add_test(tc, lifecycle_keys);
     tcase_add_loop_test(tc, client_errors, 0, (int)(sizeof bad_client / sizeof bad_client[0]));
     suite_add_tcase(s, tc);
     SRunner *r = srunner_create(s);

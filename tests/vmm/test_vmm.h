@@ -16,4 +16,5 @@ Suite *trap_suite(void);
 Suite *check_suite(void);
 Suite *hook_suite(void);
 Suite *nest_suite(void);
+Suite *life_suite(void);
 #endif

@@ -17,6 +17,7 @@ int main(void) {
     srunner_add_suite(sr, check_suite());
     srunner_add_suite(sr, hook_suite());
     srunner_add_suite(sr, nest_suite());
+    srunner_add_suite(sr, life_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
