@@ -457,7 +457,7 @@ static int cl_exception(vmm_state *v, uint32_t vm, const cpu_stop_info *info) {
     if (info->vector == CPU_EXC_GP && (rc = vmmi_trap_gp(v, vm)) != 1) return rc;   /* IOT-2 */
     if (info->vector == CPU_EXC_UD && !is_pm(v, vm) && lin == VMM_V86_IRQ_BP && cl_irq_return(v, vm))
         return VMM_OK;
-    int rc = info->vector == CPU_EXC_UD && !is_pm(v, vm) ? vmmi_nx_break(v, vm, cs, ip) : 1;
+    rc = info->vector == CPU_EXC_UD && !is_pm(v, vm) ? vmmi_nx_break(v, vm, cs, ip) : 1;
     if (rc != 1) return rc;   /* NX-1, VCB-1, VCB-2: a break point of nest.c's */
     return cl_fault(v, vm, info, CPU_STOP_EXCEPTION);
 }
