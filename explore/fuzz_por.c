@@ -257,7 +257,7 @@ static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint6
 static int made_by(const xpl_por *p, uint32_t a, uint64_t x) {
     assert(p && p->v);
     if (!x || x > 0xFFFFFFFFull || (x & VMM_H_TAG_MASK) == 0) return 0;
-    uint32_t serial = (uint32_t)x & ~VMM_H_TAG_MASK, before = a ? vmm_por_step_serial(p->v, a - 1) : 0;
+    uint32_t serial = (uint32_t)x & ~VMM_H_TAG_MASK, before = vmm_por_step_serial_before(p->v, a);
     return serial > before && serial <= vmm_por_step_serial(p->v, a);
 }
 

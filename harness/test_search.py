@@ -197,7 +197,8 @@ def test_por_is_sound_on_small_scenarios(tmp_path):
                  "bug_global_event_order", "ev2_priority_events_lifo", "idle2_waits_for_every_vm",
                  "int1_hw_int_at_next_boundary", "cs3_release_to_highest_waiter",
                  "bug_amb1_nc_most_recent_at_release", "bug_amb2_idle_installed_during_chain",
-                 "bug_amb3_nc_at_next_return", "bug_trap_crit_vs_nc", "iot4_word_over_byte_ports_low_first"):
+                 "bug_amb3_nc_at_next_return", "bug_trap_crit_vs_nc", "iot4_word_over_byte_ports_low_first",
+                 "bug_hook_consumes_int", "bug_timeout_destroyed_vm"):
         soundness(scen(name), tmp_path, name)
     irq = tmp_path / "irq_window.yaml"   # an interrupt-boundary window: not an order
     irq.write_text(IRQ_WINDOW_SCENARIO % 3)

@@ -156,6 +156,7 @@ void vmmi_por_reset(vmm_state *v) {
     memset(&v->por.cur, 0, sizeof v->por.cur);
     v->por.idle_cur = 0;
     v->por.n = v->por.ndec = v->por.nids = 0;
+    v->por.ser0 = 0;
     if (v->por.off) v->por.off[0] = 0;
 }
 
@@ -183,6 +184,7 @@ void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids) {
     }
     close_segment(v);
     uint32_t s = v->por.n++, keep = ids && v->por.nids + n <= VMM_POR_IDS_POOL ? n : 0;
+    if (s == 0) v->por.ser0 = v->ev.serial;
     for (uint32_t k = 0; k < keep; k++) v->por.ids[v->por.nids + k] = ids[k];
     v->por.nids += keep;
     v->por.off[s + 1] = v->por.nids;
@@ -240,6 +242,14 @@ int vmm_por_step(const vmm_state *v, uint32_t s, const uint64_t **ids, uint32_t 
 uint32_t vmm_por_step_serial(const vmm_state *v, uint32_t s) {
     assert(v != NULL);
     return v->por.fp && s < v->por.n ? v->por.ser[s] : 0;
+}
+
+/* The serial when step s began: handles at or below it were made before s (by boot,
+** for step 0, which begins at the first choice point, not at cycle 0). */
+uint32_t vmm_por_step_serial_before(const vmm_state *v, uint32_t s) {
+    assert(v != NULL);
+    if (!v->por.fp || s >= v->por.n) return 0;
+    return s ? v->por.ser[s - 1] : v->por.ser0;
 }
 
 int64_t vmm_por_decision_step(const vmm_state *v, uint32_t j) {

@@ -416,6 +416,7 @@ int      vmm_por_step(const vmm_state *v, uint32_t s, const uint64_t **ids, uint
 ** are VMM_H_* tag | serial, in handing-out order): a handle with a serial above the
 ** previous step's and at most this one was made by step s. 0 when s is not recorded. */
 uint32_t vmm_por_step_serial(const vmm_state *v, uint32_t s);
+uint32_t vmm_por_step_serial_before(const vmm_state *v, uint32_t s);
 /* The step of decision j; -1 when it is not recorded. */
 int64_t  vmm_por_decision_step(const vmm_state *v, uint32_t j);
 /* Callbacks whose entries a verdict observes (the expectations that read the trace):

@@ -375,6 +375,7 @@ typedef struct vmm_por_st {
     uint32_t *off;            /* per step s: its ids are ids[off[s], off[s + 1]) */
     int32_t  *dec;            /* per step: its decision, -1: one option */
     uint32_t *ser;            /* per step: v->ev.serial when its segment ended */
+    uint32_t  ser0;           /* v->ev.serial when step 0 began (boot's handles are older) */
     uint32_t *dstep;          /* per decision: its step */
     uint64_t *cyc;            /* per step: the cycle it began at; cyc[n]: the run's end */
     uint64_t *idle;           /* per step: cycles its segment skipped, no code to run */
