@@ -15,16 +15,6 @@
 static const uint8_t p_write[] = { 0x31, 0xC0, 0x8E, 0xD8, 0xC7, 0x06, 0x00, 0x10, 0xAA, 0x55,
                                    0xF4, 0xEB, 0xFE };
 
-static void give(tf *t, uint32_t vm, const uint8_t *img, uint32_t len) {
-    vmm_client *p = &t->vms[vm].client;
-    p->image = img;
-    p->image_len = len;
-    p->load_seg = 0x1000;
-    p->cs = 0x1000;
-    p->ss = 0x1000;
-    p->sp = 0xFFFE;
-}
-
 /* The k-th control message the VxD logged: message, flags, VM block. */
 static void logged(tf *t, uint32_t k, uint32_t *msg, uint32_t *flags, uint32_t *blk) {
     uint8_t e[4];
@@ -57,7 +47,7 @@ START_TEST(vml_create_destroy_order_and_handle_reuse) {
     uint16_t w = 0;
     tf_init(&t, "life", 3);
     t.vms[2].start_later = 1;
-    give(&t, 2, p_write, sizeof p_write);
+    tf_give(&t, 2, p_write, sizeof p_write);
     tf_stim(&t, 20000, VMM_STIM_DESTROY_VM, 1, NULL, 0);
     tf_stim(&t, 30000, VMM_STIM_CREATE_VM, 2, NULL, 0);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
@@ -83,7 +73,7 @@ START_TEST(vml_failed_create_sends_not_executeable_then_destroy) {
     uint16_t w = 0;
     tf_init(&t, "life", 3);
     t.vms[2].start_later = 1;
-    give(&t, 2, p_write, sizeof p_write);
+    tf_give(&t, 2, p_write, sizeof p_write);
     set_u32(&t, "fail_msg", 0x09);            /* VM_Init fails for dos2 */
     set_u32(&t, "fail_vm", DOS2);
     tf_stim(&t, 30000, VMM_STIM_CREATE_VM, 2, NULL, 0);
@@ -285,7 +275,7 @@ START_TEST(vml_reset_repeats_the_run) {
     tf t;
     tf_init(&t, "life", 3);
     t.vms[2].start_later = 1;
-    give(&t, 2, p_write, sizeof p_write);
+    tf_give(&t, 2, p_write, sizeof p_write);
     tf_stim(&t, 20000, VMM_STIM_DESTROY_VM, 1, NULL, 0);
     tf_stim(&t, 30000, VMM_STIM_CREATE_VM, 2, NULL, 0);
     ck_assert_int_eq(tf_run(&t), VMM_OK);

@@ -18,21 +18,10 @@ static const uint8_t p_wide[] = { 0xBA, 0xEA, 0x02, 0xED, 0x89, 0xC3, 0xBA, 0xE8
                                   0xFD, 0xBA, 0xEA, 0x02, 0xF3, 0x6C, 0xFC, 0xB9, 0x00, 0x00, 0xF3,
                                   0x6C, 0xF4, 0xEB, 0xFE };
 
+/* A client program (tf_give), in V86 mode or as the system VM's PM client. */
 static void give(tf *t, uint32_t vm, const uint8_t *img, uint32_t len, int pm) {
-    vmm_client *p = &t->vms[vm].client;
-    p->image = img;
-    p->image_len = len;
-    p->load_seg = 0x1000;
-    p->cs = 0x1000;
-    p->ss = 0x1000;
-    p->sp = 0xFFFE;
-    p->pm = (uint8_t)pm;
-}
-
-static uint32_t creg(tf *t, uint32_t vm, uint32_t off, uint32_t size) {
-    uint32_t x = 0;
-    ck_assert_int_eq(vmm_read(t->v, vmm_vm_handle(t->v, vm) + CL_CLIENT + off, &x, size), VMM_OK);
-    return x;
+    tf_give(t, vm, img, len);
+    t->vms[vm].client.pm = (uint8_t)pm;
 }
 
 static uint64_t line_cycle(const tf *t, long idx) {
@@ -87,8 +76,8 @@ static void byte_run(tf *t, int pm) {
     ck_assert_uint_eq(tf_u32(t, "h_ecx"), 0x00);                 /* Byte_Input, the last */
     ck_assert_uint_eq(tf_u32(t, "h_edx"), 0x3F8);
     ck_assert_uint_eq(tf_u32(t, "h_ebp"), tf_handle(t, 1) + CL_CLIENT);
-    ck_assert_uint_eq(creg(t, 1, 0x1C, 1), 0x5A);               /* Client_AL */
-    ck_assert_uint_eq(creg(t, 1, 0x24, 4), 0x08);               /* after the HLT */
+    ck_assert_uint_eq(tf_creg(t, 1, 0x1C, 1), 0x5A);               /* Client_AL */
+    ck_assert_uint_eq(tf_creg(t, 1, 0x24, 4), 0x08);               /* after the HLT */
     ck_assert_int_eq(tf_count(t, "IOTRAP op=call vm=dos1 port=0x03f8 iotype=0x04 handler=T.io_data value=0x48"), 1);
     ck_assert_int_eq(tf_count(t, "CB_ENTER kind=iotrap cb=T.io_data vm=dos1 eax=0x00000048 edx=0x000003f8"), 1);
     ck_assert_int_eq(tf_count(t, "IOTRAP op=done vm=dos1 port=0x03f8 value=0x0000005a"), 1);
@@ -124,8 +113,8 @@ START_TEST(iot3_local_off_goes_to_bus_iot5_vxd_io) {
     ck_assert_int_eq(tf_count(&t, "IOTRAP op=fault vm=dos2"), 0);
     ck_assert_int_eq(tf_count(&t, "IO op=out vm=dos2 port=0x03f8 size=1 value=0x00000048"), 1);
     ck_assert_int_eq(tf_count(&t, "IO op=in vm=dos2 port=0x03f8 size=1 value=0x000000ff"), 1);
-    ck_assert_uint_eq(creg(&t, 2, 0x1C, 1), 0xFF);              /* the floating bus */
-    ck_assert_uint_eq(creg(&t, 1, 0x1C, 1), 0x5A);
+    ck_assert_uint_eq(tf_creg(&t, 2, 0x1C, 1), 0xFF);              /* the floating bus */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x1C, 1), 0x5A);
     ck_assert_uint_eq(tf_u8(&t, "vxd_in_val"), 0xFF);
     ck_assert_int_eq(tf_count(&t, "IO op=in vm=dos1 port=0x03f8 size=1"), 1);   /* the VxD's */
     ck_assert_int_eq(tf_count(&t, "IOTRAP op=fault"), 2);
@@ -150,10 +139,10 @@ START_TEST(iot4_word_dword_and_string_bytes) {
     tf t;
     uint8_t buf[2] = { 0, 0 }, log[21];
     wide_run(&t, NULL, 0);
-    ck_assert_uint_eq(creg(&t, 1, 0x10, 2), 0xEBEA);           /* BX: IN AX */
-    ck_assert_uint_eq(creg(&t, 1, 0x04, 4), 0xEBEAFFE8u);      /* ESI: IN EAX */
-    ck_assert_uint_eq(creg(&t, 1, 0x00, 2), 0x01FE);           /* DI: two bytes down */
-    ck_assert_uint_eq(creg(&t, 1, 0x18, 2), 0);                /* CX */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x10, 2), 0xEBEA);           /* BX: IN AX */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x04, 4), 0xEBEAFFE8u);      /* ESI: IN EAX */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x00, 2), 0x01FE);           /* DI: two bytes down */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x18, 2), 0);                /* CX */
     uint32_t sp = vmm_vm_high_linear(t.v, 1) + 0x10000;
     ck_assert_int_eq(vmm_read(t.v, sp + 0x1FF, buf, 2), VMM_OK);
     ck_assert_uint_eq(buf[0], 0xEA);
@@ -187,8 +176,8 @@ START_TEST(iot4_io_order_choice_descending) {
     ck_assert_int_eq(vmm_read(t.v, tf_label(&t, "log"), log, sizeof log), VMM_OK);
     ck_assert_uint_eq(log[0], 0xEB);
     ck_assert_uint_eq(log[3], 0xEA);
-    ck_assert_uint_eq(creg(&t, 1, 0x10, 2), 0xEBEA);
-    ck_assert_uint_eq(creg(&t, 1, 0x04, 4), 0xEBEAFFE8u);
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x10, 2), 0xEBEA);
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x04, 4), 0xEBEAFFE8u);
     long call = tf_line(&t, "IOTRAP op=call vm=dos1 port=0x02eb", 1);   /* IN EAX: 2EB first */
     long bus = tf_line(&t, "IO op=in vm=dos1 port=0x02e9", 0);
     ck_assert(call >= 0 && bus > call);
