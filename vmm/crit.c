@@ -89,6 +89,22 @@ static void grant(vmm_state *v) {
     v->run.sw_reason = VMM_SW_UNBLOCK;
 }
 
+/* VML: a VM whose destruction starts while it owns the critical section gives up every
+** claim at once, as its End_Critical_Section calls would have (CS-3: to the highest
+** waiter; NC-2: the release owes a not-critical callback). The DDK gives Close_VM_Notify
+** a flag for "the VM owns the critical section", so such a VM may be closed. */
+void vmmi_crit_drop(vmm_state *v, uint32_t vm) {
+    assert(vm < v->nvms);
+    if (v->crit.owner != (int)vm || v->crit.count == 0) return;
+    uint32_t n = v->crit.count;
+    v->crit.count = 0;
+    v->crit.owner = -1;
+    rec(v, VMM_CRIT_RELEASE, vm, n);
+    vmmi_sched_set_pri(v, vm, -(int64_t)VMM_CRIT_BOOST, VMM_PRI_CRIT);
+    vmmi_nc_released(v);
+    grant(v);
+}
+
 /* CS-7: an End the caller has no claim for. */
 static void unbalanced(vmm_state *v, vmm_call *c) {
     assert(c->vm < v->nvms);

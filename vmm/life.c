@@ -292,9 +292,7 @@ static int op_begin(vmm_state *v, uint32_t op, uint32_t vm) {
     } else if (op >= VMM_LOP_SUSPEND) {
         set_msgs(l, op == VMM_LOP_SUSPEND ? susp : resm, 1, 0);
     } else {
-        if (v->crit.owner == (int)vm)
-            return vmmi_fail(v, VMM_EGUEST, "VM %s is destroyed while it owns the critical "
-                             "section (not modelled)", v->s->vms[vm].name);
+        vmmi_crit_drop(v, vm);   /* its claims end with it (crit.c) */
         if (v->vm[vm].suspend < VMM_LIFE_HOLD) {   /* Close_VM with CVF_Continue_Exec */
             v->vm[vm].suspend += VMM_LIFE_HOLD;
             if (v->run.cur == vm) v->run.need_resched = 1;
@@ -315,8 +313,8 @@ static int life_step(vmm_state *v, uint32_t ci, vmm_frame *f) {
     if (f->index >= l->nphase * nx) return 1;
     uint32_t msg = l->msg[f->index / nx], vxd = f->index % nx;
     uint32_t vm = l->cur_op == VMM_LOP_EXIT ? v->sys : l->cur_vm;
-    uint32_t edx = msg == VMM_MSG_VM_NOT_EXECUTEABLE ? l->flags : 0;   /* Close_VM_Notify: 0,
-                     as vmmsim refuses to destroy the critical section's owner (op_begin) */
+    uint32_t edx = msg == VMM_MSG_VM_NOT_EXECUTEABLE ? l->flags : 0;   /* Close_VM_Notify: 0
+                     (its critical-section flag is not modelled; op_begin releases the claims) */
     f->vm = vm;
     vmmi_rec(v, VMM_REC_CONTROL, 4, msg, vxd, vm, edx, 0, 0);
     vmmi_cb_regs in = { .cb = v->s->vxds[vxd].control_proc, .eax = msg, .ebx = v->vm[vm].handle,

@@ -669,6 +669,7 @@ void vmmi_idle_kernel_idle(vmm_state *v, vmm_call *c);
 void vmmi_crit_reset(vmm_state *v);
 int  vmmi_crit_claim(vmm_state *v, vmm_call *c, uint32_t n);
 void vmmi_crit_end(vmm_state *v, vmm_call *c, uint32_t n);
+void vmmi_crit_drop(vmm_state *v, uint32_t vm);   /* life.c: a destroyed owner's claims end */
 
 /* svc.c */
 int  vmmi_svc_dispatch(vmm_state *v, vmm_call *c);

@@ -175,6 +175,25 @@ START_TEST(vml_nuke_vm_from_another_vm_returns) {
 }
 END_TEST
 
+/* A VM that crashes while it owns the critical section gives up its claims when its
+** destruction starts: the section is free for the next VM that claims it. */
+START_TEST(vml_crashed_owner_releases_critical_section) {
+    tf t;
+    tf_init(&t, "life", 3);
+    tf_stim(&t, 10000, VMM_STIM_CALL, 2, "claim", 0);
+    tf_stim(&t, 20000, VMM_STIM_CALL, 2, "crash", 0);
+    tf_stim(&t, 30000, VMM_STIM_CALL, 1, "claim", 0);
+    ck_assert_int_eq(tf_run(&t), VMM_OK);
+    long rel = tf_line(&t, "CRIT op=release vm=dos2 owner=none count=0 n=1", 0);
+    ck_assert_int_ge(rel, 0);
+    ck_assert_int_lt(rel, tf_line(&t, "VM_STATE vm=dos2 state=destroy", 0));
+    ck_assert_int_gt(tf_line(&t, "CRIT op=claim vm=dos1 owner=dos1 count=1", 0), rel);
+    ck_assert_int_eq(tf_count(&t, "CRIT op=block"), 0);
+    ck_assert_uint_eq(tf_u8(&t, "after_crash"), 0);
+    tf_free(&t);
+}
+END_TEST
+
 START_TEST(vml_exit_closes_every_vm_then_system_messages) {
     tf t;
     char buf[256];
@@ -297,6 +316,7 @@ Suite *life_suite(void) {
     tcase_add_test(tc, vml_nuke_vm_from_another_vm_returns);
     tcase_add_test(tc, vml_close_vm_notify_then_close);
     tcase_add_test(tc, vml_suspend_resume_messages);
+    tcase_add_test(tc, vml_crashed_owner_releases_critical_section);
     tcase_add_test(tc, vml_exit_closes_every_vm_then_system_messages);
     tcase_add_test(tc, vml1_pending_vm_time_out_cancelled_with_finding);
     tcase_add_test(tc, vml2_stale_handle_finding_and_no_effect);

@@ -40,6 +40,10 @@ close_me:                               ; Close_VM of the calling VM, ECX = EDX 
         inc     byte [after_close]
         ret
 
+claim:  xor     ecx, ecx                ; the critical section, no flags
+        VMMcall Begin_Critical_Section
+        ret
+
 crash:  VMMcall Crash_Cur_VM
         mov     byte [after_crash], 1   ; never reached: the VM is gone
         ret
