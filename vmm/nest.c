@@ -41,26 +41,13 @@ void vmmi_nx_reset(vmm_state *v) {
 
 /* ---- the VM's client registers and memory -------------------------------------- */
 
-static uint32_t crd(vmm_state *v, uint32_t vm, uint32_t off, uint32_t size) {
-    uint32_t x = 0;
-    assert(off + size <= VMM_CLIENT_SIZE && size <= 4);
-    if (cpu_phys_read(v->cpu, vmmi_client_ptr(v, vm) + off, &x, size) != CPU_OK) return 0;
-    return x;
-}
-
-static void cwr(vmm_state *v, uint32_t vm, uint32_t off, uint32_t x, uint32_t size) {
-    assert(off + size <= VMM_CLIENT_SIZE && size <= 4);
-    int rc = cpu_phys_write(v->cpu, vmmi_client_ptr(v, vm) + off, &x, size);
-    if (NEVER(rc != CPU_OK)) return;   /* the control blocks lie in the first 1 MiB */
-}
-
 static uint32_t csip(vmm_state *v, uint32_t vm) {
-    return crd(v, vm, NX_CR_CS, 2) << 16 | (crd(v, vm, NX_CR_EIP, 4) & 0xFFFFu);
+    return vmmi_creg_get(v, vm, NX_CR_CS, 2) << 16 | (vmmi_creg_get(v, vm, NX_CR_EIP, 4) & 0xFFFFu);
 }
 
 static void set_csip(vmm_state *v, uint32_t vm, uint32_t at) {
-    cwr(v, vm, NX_CR_CS, at >> 16, 2);
-    cwr(v, vm, NX_CR_EIP, at & 0xFFFFu, 4);
+    vmmi_creg_set(v, vm, NX_CR_CS, at >> 16, 2);
+    vmmi_creg_set(v, vm, NX_CR_EIP, at & 0xFFFFu, 4);
 }
 
 /* n bytes at V86 linear address lin of VM vm (inside its space: lin < VMM_V86_SIZE). */
@@ -334,12 +321,12 @@ static void cb_done(vmm_state *v, const vmm_frame *f) {
     }
     if (csip(v, vm) != f->a.eax) return;   /* the callback moved the client on */
     if (is_cb_addr(f->a.eax)) {
-        uint32_t ss = crd(v, vm, NX_CR_SS, 2), sp = crd(v, vm, NX_CR_ESP, 4) & 0xFFFFu;
+        uint32_t ss = vmmi_creg_get(v, vm, NX_CR_SS, 2), sp = vmmi_creg_get(v, vm, NX_CR_ESP, 4) & 0xFFFFu;
         uint8_t b[4];
         if (v86_io(v, vm, (ss << 4) + sp, b, 2, 0) || v86_io(v, vm, (ss << 4) + ((sp + 2) & 0xFFFFu), b + 2, 2, 0))
             return;
         set_csip(v, vm, (uint32_t)(b[2] | b[3] << 8) << 16 | (uint32_t)(b[0] | b[1] << 8));
-        cwr(v, vm, NX_CR_ESP, (crd(v, vm, NX_CR_ESP, 4) & 0xFFFF0000u) | ((sp + 4) & 0xFFFFu), 4);
+        vmmi_creg_set(v, vm, NX_CR_ESP, (vmmi_creg_get(v, vm, NX_CR_ESP, 4) & 0xFFFF0000u) | ((sp + 4) & 0xFFFFu), 4);
         return;
     }
     if (bp_find(v, vm, lin_of(f->a.eax)) >= 0)
