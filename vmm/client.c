@@ -28,10 +28,8 @@
 #define CL_VM_AREA      (VMM_V86_SIZE + 2u * CL_PAGE)   /* page directory, table, space */
 
 /* Client_Reg_Struc offsets (scenarios/include/vmm.inc) in CPU register order. */
-static const uint8_t creg_off[8] = { 0x1C, 0x18, 0x14, 0x10, 0x30, 0x08, 0x04, 0x00 };
-static const uint8_t cseg_off[6] = { 0x38, 0x28, 0x34, 0x3C, 0x40, 0x44 };  /* ES CS SS DS FS GS */
-#define CL_EIP   0x24u
-#define CL_EFL   0x2Cu
+const uint8_t vmmi_creg_off[8] = { 0x1C, 0x18, 0x14, 0x10, 0x30, 0x08, 0x04, 0x00 };
+const uint8_t vmmi_cseg_off[6] = { 0x38, 0x28, 0x34, 0x3C, 0x40, 0x44 };  /* ES CS SS DS FS GS */
 
 uint32_t vmm_vm_high_linear(const vmm_state *v, uint32_t vm_index) {
     assert(v);
@@ -54,7 +52,7 @@ static void cl_wr(vmm_state *v, uint32_t vm, uint32_t off, uint32_t val, uint32_
 /* CL-3: the VM's virtual IF, as Client_EFlags holds it. */
 uint32_t vmmi_cl_if(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
-    return (cl_rd(v, vm, CL_EFL, 4) & CPU_IF) != 0;
+    return (cl_rd(v, vm, VMM_CR_EFL, 4) & CPU_IF) != 0;
 }
 
 /* A V86 linear address of VM vm as guest-physical: always inside its space. */
@@ -206,14 +204,14 @@ static void layout_regs(vmm_state *v, uint32_t vm) {
     const vmm_client *p = &v->s->vms[vm].client;
     uint32_t cs = p->pm ? VMM_PM_CS : p->cs, ds = p->pm ? VMM_PM_DS : p->cs;
     for (int r = 0; r < 8; r++)
-        cl_wr(v, vm, creg_off[r], (p->regs_set >> r & 1) ? p->regs[r] : 0, 4);
-    cl_wr(v, vm, creg_off[CPU_ESP], p->sp, 4);
-    cl_wr(v, vm, CL_EIP, p->ip, 4);
-    cl_wr(v, vm, CL_EFL, (p->pm ? CL_PM_FLAGS : CL_V86_FLAGS) | CPU_IF, 4);
-    cl_wr(v, vm, cseg_off[CPU_CS], cs, 2);
-    cl_wr(v, vm, cseg_off[CPU_SS], p->pm ? VMM_PM_SS : p->ss, 2);
-    cl_wr(v, vm, cseg_off[CPU_DS], (p->regs_set >> VMM_CREG_DS & 1) ? p->regs[VMM_CREG_DS] : ds, 2);
-    cl_wr(v, vm, cseg_off[CPU_ES], (p->regs_set >> VMM_CREG_ES & 1) ? p->regs[VMM_CREG_ES] : ds, 2);
+        cl_wr(v, vm, vmmi_creg_off[r], (p->regs_set >> r & 1) ? p->regs[r] : 0, 4);
+    cl_wr(v, vm, vmmi_creg_off[CPU_ESP], p->sp, 4);
+    cl_wr(v, vm, VMM_CR_EIP, p->ip, 4);
+    cl_wr(v, vm, VMM_CR_EFL, (p->pm ? CL_PM_FLAGS : CL_V86_FLAGS) | CPU_IF, 4);
+    cl_wr(v, vm, vmmi_cseg_off[CPU_CS], cs, 2);
+    cl_wr(v, vm, vmmi_cseg_off[CPU_SS], p->pm ? VMM_PM_SS : p->ss, 2);
+    cl_wr(v, vm, vmmi_cseg_off[CPU_DS], (p->regs_set >> VMM_CREG_DS & 1) ? p->regs[VMM_CREG_DS] : ds, 2);
+    cl_wr(v, vm, vmmi_cseg_off[CPU_ES], (p->regs_set >> VMM_CREG_ES & 1) ? p->regs[VMM_CREG_ES] : ds, 2);
 }
 
 /* VM vm's area: its map (layout_map), its space with the IVT, BIOS stubs and program,
@@ -281,7 +279,7 @@ int vmmi_cl_layout(vmm_state *v, char *why, size_t len) {
 ** none of its LDT's (a VxD changed Client_CS…) fails the run. */
 static int cl_load_pm(vmm_state *v, uint32_t vm, cpu_regs *r) {
     for (int s = 0; s < 6; s++) {
-        uint32_t sel = cl_rd(v, vm, cseg_off[s], 2);
+        uint32_t sel = cl_rd(v, vm, vmmi_cseg_off[s], 2);
         if (ldt_seg(v, vm, sel, &r->seg[s]) || ((s == CPU_CS || s == CPU_SS) && (sel & ~3u) == 0))
             return vmmi_fail(v, VMM_EGUEST, "VM %s: client %s selector 0x%04x is not one of its LDT's "
                              "(0x%02x code, 0x%02x data, 0x%02x stack)", v->s->vms[vm].name,
@@ -301,17 +299,17 @@ static int cl_load(vmm_state *v, uint32_t vm, cpu_regs *r) {
     assert(vm < v->nvms && vmmi_cl_has(v, vm));
     int pm = is_pm(v, vm);
     *r = v->regs0;
-    for (int k = 0; k < 8; k++) r->r[k] = cl_rd(v, vm, creg_off[k], 4);
+    for (int k = 0; k < 8; k++) r->r[k] = cl_rd(v, vm, vmmi_creg_off[k], 4);
     r->r[CPU_ESP] &= 0xFFFFu;
-    r->eip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
-    r->eflags = (cl_rd(v, vm, CL_EFL, 4) & ~(CPU_NT | CPU_RF | CPU_VM)) | (pm ? CL_PM_FLAGS : CL_V86_FLAGS);
+    r->eip = cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu;
+    r->eflags = (cl_rd(v, vm, VMM_CR_EFL, 4) & ~(CPU_NT | CPU_RF | CPU_VM)) | (pm ? CL_PM_FLAGS : CL_V86_FLAGS);
     r->tr.sel = CL_TSS_SEL;
     r->tr.base = v->tss;
     r->tr.limit = VMM_TSS_SIZE - 1;
     r->tr.attr = 0x8Bu;   /* present busy 386 TSS */
     if (pm) return cl_load_pm(v, vm, r);
     for (int s = 0; s < 6; s++) {
-        uint16_t sel = (uint16_t)cl_rd(v, vm, cseg_off[s], 2);
+        uint16_t sel = (uint16_t)cl_rd(v, vm, vmmi_cseg_off[s], 2);
         r->seg[s].sel = sel;
         r->seg[s].base = (uint32_t)sel << 4;
         r->seg[s].limit = 0xFFFFu;
@@ -324,16 +322,16 @@ static int cl_load(vmm_state *v, uint32_t vm, cpu_regs *r) {
 
 static void cl_save(vmm_state *v, uint32_t vm, const cpu_regs *r) {
     assert(vm < v->nvms && ((r->eflags & CPU_VM) != 0) == !is_pm(v, vm));
-    for (int k = 0; k < 8; k++) cl_wr(v, vm, creg_off[k], r->r[k], 4);
-    cl_wr(v, vm, CL_EIP, r->eip, 4);
-    cl_wr(v, vm, CL_EFL, r->eflags, 4);
-    for (int s = 0; s < 6; s++) cl_wr(v, vm, cseg_off[s], r->seg[s].sel, 2);
+    for (int k = 0; k < 8; k++) cl_wr(v, vm, vmmi_creg_off[k], r->r[k], 4);
+    cl_wr(v, vm, VMM_CR_EIP, r->eip, 4);
+    cl_wr(v, vm, VMM_CR_EFL, r->eflags, 4);
+    for (int s = 0; s < 6; s++) cl_wr(v, vm, vmmi_cseg_off[s], r->seg[s].sel, 2);
 }
 
 /* A CLIENT record: where the client is and its IF (CL-3: the trace always knows the
 ** IF the VMM last saw; an INT it reflects or simulates clears it afterwards). */
 void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t extra) {
-    uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
+    uint32_t cs = cl_rd(v, vm, vmmi_cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu;
     uint32_t vif = vmmi_cl_if(v, vm);
     assert(vm < v->nvms && op != VMM_CLOP_SIM);
     vmmi_rec(v, VMM_REC_CLIENT, 3, (uint64_t)op | (uint64_t)vm << 8 | (uint64_t)vif << 16 |
@@ -346,7 +344,7 @@ void vmmi_cl_rec(vmm_state *v, int op, uint32_t vm, uint32_t vector, uint32_t ex
 /* CL-4: INT n the VMM does not take is reflected into the VM's own vector table, as
 ** the real VMM's Simulate_Int does. */
 static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
-    int rc = vmmi_simc_int(v, vm, vec, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu,
+    int rc = vmmi_simc_int(v, vm, vec, cl_rd(v, vm, vmmi_cseg_off[CPU_CS], 2), cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu,
                            VMM_CLOP_INT);
     vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
     return rc;
@@ -356,7 +354,7 @@ static int cl_reflect(vmm_state *v, uint32_t vm, uint32_t vec) {
 ** (in a nested execution block: the nest's break point), as an INT there would. */
 int vmmi_cl_exec_int(vmm_state *v, uint32_t vm, uint32_t vec) {
     assert(vm < v->nvms && vmmi_cl_has(v, vm) && !is_pm(v, vm));
-    int rc = vmmi_simc_int(v, vm, vec, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu,
+    int rc = vmmi_simc_int(v, vm, vec, cl_rd(v, vm, vmmi_cseg_off[CPU_CS], 2), cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu,
                            VMM_CLOP_EXECINT);
     vmmi_charge(v, VMM_CYC_V86_IRET);
     return rc;
@@ -379,7 +377,7 @@ int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
         vmmi_sched_wake(v, vm);
     }
     if (is_pm(v, vm)) return 1;
-    v->vm[vm].irq_ret = cl_rd(v, vm, cseg_off[CPU_CS], 2) << 16 | (cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu);
+    v->vm[vm].irq_ret = cl_rd(v, vm, vmmi_cseg_off[CPU_CS], 2) << 16 | (cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu);
     if (vmmi_hk_hooked(v, vec)) { vmmi_hk_hw_due(v, vm, vec); return VMM_OK; }   /* HK-1: hooks first */
     int rc = vmmi_simc_int(v, vm, vec, VMM_V86_BIOS_SEG, VMM_V86_IRQ_BP & 0xFFFFu, VMM_CLOP_SIMINT);
     vmmi_charge(v, VMM_CYC_V86_IRET);
@@ -391,8 +389,8 @@ int vmmi_cl_enter_handler(vmm_state *v, uint32_t vm, uint32_t irq) {
 static int cl_irq_return(vmm_state *v, uint32_t vm) {
     assert(vm < v->nvms);
     if (v->vm[vm].vhandler < 0 || v->pic.vid[vm].phase != VMM_VID_HANDLER) return 0;
-    cl_wr(v, vm, cseg_off[CPU_CS], v->vm[vm].irq_ret >> 16, 2);
-    cl_wr(v, vm, CL_EIP, v->vm[vm].irq_ret & 0xFFFFu, 4);
+    cl_wr(v, vm, vmmi_cseg_off[CPU_CS], v->vm[vm].irq_ret >> 16, 2);
+    cl_wr(v, vm, VMM_CR_EIP, v->vm[vm].irq_ret & 0xFFFFu, 4);
     vmmi_cl_rec(v, VMM_CLOP_IRET, vm, 0, 0);
     vmmi_charge(v, VMM_CYC_V86_ENTRY);
     vmmi_irq_iret(v, vm);
@@ -409,25 +407,25 @@ int vmmi_cl_int2f(vmm_state *v, uint32_t vm, uint32_t ax) {
     assert(vm < v->nvms && vmmi_cl_takes(0x2F, ax));
     vmmi_cl_rec(v, VMM_CLOP_VMM, vm, 0x2F, 0);
     vmmi_charge(v, VMM_CYC_V86_ENTRY + VMM_CYC_V86_IRET);
-    return vmmi_run_int2f(v, vm, 0x002F0000u | ax, VMM_PATH_CLIENT, cl_rd(v, vm, creg_off[CPU_EAX], 4));
+    return vmmi_run_int2f(v, vm, 0x002F0000u | ax, VMM_PATH_CLIENT, cl_rd(v, vm, vmmi_creg_off[CPU_EAX], 4));
 }
 
 /* INT n from client code: a hooked vector goes to its hook procedures first (HK-1; the
 ** VMM's own INT 2Fh functions are the chain's bottom, HK-4), else CL-2 or CL-4. */
 static int cl_int(vmm_state *v, uint32_t vm, uint32_t vec) {
-    uint32_t ax = cl_rd(v, vm, creg_off[CPU_EAX], 4) & 0xFFFFu;
+    uint32_t ax = cl_rd(v, vm, vmmi_creg_off[CPU_EAX], 4) & 0xFFFFu;
     if (!is_pm(v, vm) && vmmi_hk_hooked(v, vec)) return vmmi_hk_client_int(v, vm, vec);
     if (vmmi_cl_takes(vec, ax)) return vmmi_cl_int2f(v, vm, ax);
     if (is_pm(v, vm))   /* no protected-mode interrupt vectors yet (docs/vmm.md) */
         return vmmi_fail(v, VMM_EGUEST, "INT %02Xh (AX=%04Xh) from the protected-mode client code of VM %s at "
                          "%04X:%04X: only INT 2Fh AX=1680h, 1681h, 1682h, 1689h are modelled there", vec, ax,
-                         v->s->vms[vm].name, cl_rd(v, vm, cseg_off[CPU_CS], 2), cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu);
+                         v->s->vms[vm].name, cl_rd(v, vm, vmmi_cseg_off[CPU_CS], 2), cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu);
     return cl_reflect(v, vm, vec);
 }
 
 /* CL-5: HLT (a #GP at CPL 3) makes the VM idle until an interrupt is simulated into it. */
 static int cl_hlt(vmm_state *v, uint32_t vm) {
-    cl_wr(v, vm, CL_EIP, (cl_rd(v, vm, CL_EIP, 4) + 1) & 0xFFFFu, 4);
+    cl_wr(v, vm, VMM_CR_EIP, (cl_rd(v, vm, VMM_CR_EIP, 4) + 1) & 0xFFFFu, 4);
     vmmi_cl_rec(v, VMM_CLOP_HLT, vm, 0, 0);
     v->vm[vm].halted = 1;
     vmmi_sched_idle(v, vm);
@@ -436,7 +434,7 @@ static int cl_hlt(vmm_state *v, uint32_t vm) {
 }
 
 static int cl_fault(vmm_state *v, uint32_t vm, const cpu_stop_info *info, int stop) {
-    uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
+    uint32_t cs = cl_rd(v, vm, vmmi_cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu;
     char where[VMM_NAME_MAX * 3 + 16];
     if (!vmmi_cl_where(v, vm, cs, ip, where, sizeof where)) snprintf(where, sizeof where, "outside its program");
     if (stop == CPU_STOP_EXCEPTION)
@@ -448,7 +446,7 @@ static int cl_fault(vmm_state *v, uint32_t vm, const cpu_stop_info *info, int st
 }
 
 static int cl_exception(vmm_state *v, uint32_t vm, const cpu_stop_info *info) {
-    uint32_t cs = cl_rd(v, vm, cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, CL_EIP, 4) & 0xFFFFu;
+    uint32_t cs = cl_rd(v, vm, vmmi_cseg_off[CPU_CS], 2), ip = cl_rd(v, vm, VMM_CR_EIP, 4) & 0xFFFFu;
     uint32_t lin = code_lin(v, vm, cs, ip);
     uint8_t op = 0;
     int rc;
@@ -472,9 +470,9 @@ int vmmi_cl_svc(vmm_state *v, vmm_call *c, uint32_t num) {
     uint32_t cur = v->run.cur, fl;
     assert(cur < v->nvms && c);
     if (num == 0x1A || num == 0x1B) {
-        fl = cl_rd(v, cur, CL_EFL, 4);
+        fl = cl_rd(v, cur, VMM_CR_EFL, 4);
         fl = num == 0x1A ? fl | CPU_IF : fl & ~CPU_IF;
-        cl_wr(v, cur, CL_EFL, fl, 4);
+        cl_wr(v, cur, VMM_CR_EFL, fl, 4);
         if (vmmi_cl_has(v, cur) && ((fl & CPU_IF) != 0) != v->vm[cur].if_seen) vmmi_cl_rec(v, VMM_CLOP_IF, cur, 0, 0);
         return VMM_OK;
     }
@@ -508,10 +506,10 @@ static uint32_t probe_value(vmm_state *v, uint32_t vm, const cpu_regs *r, const 
         if (v86_rw(v, vm, p->addr, b, p->size, 0)) return 0;
         return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
     }
-    for (int k = 0; k < 8; k++) if (creg_off[k] == p->what) val = r->r[k];
-    for (int s = 0; s < 6; s++) if (cseg_off[s] == p->what) val = r->seg[s].sel;
-    if (p->what == CL_EIP) val = r->eip;
-    if (p->what == CL_EFL) val = r->eflags;
+    for (int k = 0; k < 8; k++) if (vmmi_creg_off[k] == p->what) val = r->r[k];
+    for (int s = 0; s < 6; s++) if (vmmi_cseg_off[s] == p->what) val = r->seg[s].sel;
+    if (p->what == VMM_CR_EIP) val = r->eip;
+    if (p->what == VMM_CR_EFL) val = r->eflags;
     return val & mask;
 }
 

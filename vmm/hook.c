@@ -20,9 +20,6 @@
 
 #include "vmm_int.h"
 
-#define HK_EAX 0x1Cu   /* Client_Reg_Struc offsets (scenarios/include/vmm.inc) */
-#define HK_EIP 0x24u
-#define HK_CS  0x28u
 enum { HK_FROM_VXD = 0, HK_FROM_CLIENT, HK_FROM_HW };   /* a chain's a.ecx: who simulated it */
 
 void vmmi_hk_reset(vmm_state *v) {
@@ -124,7 +121,7 @@ static void hk_done(vmm_state *v, const vmm_frame *f) {
     uint32_t vec = f->a.eax, vm = f->a.edx;
     assert(f->kind == VMM_CB_V86INT && vm < v->nvms);
     if (f->a.cf || v->run.err || f->a.ecx != HK_FROM_VXD) return;
-    vmmi_simc_int(v, vm, vec, vmmi_creg_get(v, vm, HK_CS, 2), vmmi_creg_get(v, vm, HK_EIP, 4) & 0xFFFFu,
+    vmmi_simc_int(v, vm, vec, vmmi_creg_get(v, vm, VMM_CR_CS, 2), vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu,
                   VMM_CLOP_INT);
 }
 
@@ -134,8 +131,8 @@ static void hk_done(vmm_state *v, const vmm_frame *f) {
 ** the client goes on where the hooks left it and INT-1's EOI and IRET steps follow. */
 void vmmi_hk_after(vmm_state *v, const vmm_frame *f) {
     uint32_t vec = f->a.eax, vm = f->a.edx, origin = f->a.ecx, consumed = f->a.cf;
-    uint32_t cs = vmmi_creg_get(v, vm, HK_CS, 2), ip = vmmi_creg_get(v, vm, HK_EIP, 4) & 0xFFFFu;
-    uint32_t ax = vmmi_creg_get(v, vm, HK_EAX, 4) & 0xFFFFu;
+    uint32_t cs = vmmi_creg_get(v, vm, VMM_CR_CS, 2), ip = vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu;
+    uint32_t ax = vmmi_creg_get(v, vm, VMM_CR_EAX, 4) & 0xFFFFu;
     assert(f->kind == VMM_CB_V86INT && vm < v->nvms);
     if (v->run.err || origin == HK_FROM_VXD) return;
     if (origin == HK_FROM_CLIENT) {

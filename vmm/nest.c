@@ -25,10 +25,6 @@
 
 #define NX_ARPL      0x63u
 #define NX_SEG       0xF000u              /* the VMM's break points lie in F000h */
-#define NX_CR_EIP    0x24u                /* Client_Reg_Struc offsets */
-#define NX_CR_CS     0x28u
-#define NX_CR_ESP    0x30u
-#define NX_CR_SS     0x34u
 #define NX_SVC_JMP   0x8000u
 #define NX_CF        1u                   /* VMM_CB_V86 frames: a.cf bits, the entry flags */
 #define NX_ZF        2u
@@ -42,12 +38,12 @@ void vmmi_nx_reset(vmm_state *v) {
 /* ---- the VM's client registers and memory -------------------------------------- */
 
 static uint32_t csip(vmm_state *v, uint32_t vm) {
-    return vmmi_creg_get(v, vm, NX_CR_CS, 2) << 16 | (vmmi_creg_get(v, vm, NX_CR_EIP, 4) & 0xFFFFu);
+    return vmmi_creg_get(v, vm, VMM_CR_CS, 2) << 16 | (vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu);
 }
 
 static void set_csip(vmm_state *v, uint32_t vm, uint32_t at) {
-    vmmi_creg_set(v, vm, NX_CR_CS, at >> 16, 2);
-    vmmi_creg_set(v, vm, NX_CR_EIP, at & 0xFFFFu, 4);
+    vmmi_creg_set(v, vm, VMM_CR_CS, at >> 16, 2);
+    vmmi_creg_set(v, vm, VMM_CR_EIP, at & 0xFFFFu, 4);
 }
 
 /* n bytes at V86 linear address lin of VM vm (inside its space: lin < VMM_V86_SIZE). */
@@ -321,12 +317,12 @@ static void cb_done(vmm_state *v, const vmm_frame *f) {
     }
     if (csip(v, vm) != f->a.eax) return;   /* the callback moved the client on */
     if (is_cb_addr(f->a.eax)) {
-        uint32_t ss = vmmi_creg_get(v, vm, NX_CR_SS, 2), sp = vmmi_creg_get(v, vm, NX_CR_ESP, 4) & 0xFFFFu;
+        uint32_t ss = vmmi_creg_get(v, vm, VMM_CR_SS, 2), sp = vmmi_creg_get(v, vm, VMM_CR_ESP, 4) & 0xFFFFu;
         uint8_t b[4];
         if (v86_io(v, vm, (ss << 4) + sp, b, 2, 0) || v86_io(v, vm, (ss << 4) + ((sp + 2) & 0xFFFFu), b + 2, 2, 0))
             return;
         set_csip(v, vm, (uint32_t)(b[2] | b[3] << 8) << 16 | (uint32_t)(b[0] | b[1] << 8));
-        vmmi_creg_set(v, vm, NX_CR_ESP, (vmmi_creg_get(v, vm, NX_CR_ESP, 4) & 0xFFFF0000u) | ((sp + 4) & 0xFFFFu), 4);
+        vmmi_creg_set(v, vm, VMM_CR_ESP, (vmmi_creg_get(v, vm, VMM_CR_ESP, 4) & 0xFFFF0000u) | ((sp + 4) & 0xFFFFu), 4);
         return;
     }
     if (bp_find(v, vm, lin_of(f->a.eax)) >= 0)

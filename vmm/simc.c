@@ -15,11 +15,6 @@
 
 #include "vmm_int.h"
 
-#define SC_EIP   0x24u
-#define SC_CS    0x28u
-#define SC_EFL   0x2Cu
-#define SC_ESP   0x30u
-#define SC_SS    0x34u
 #define SC_OFF_NONE 0xFFu   /* Map_Flat: AL = -1, offset 0 */
 
 /* ---- client registers ---------------------------------------------------------- */
@@ -38,18 +33,18 @@ void vmmi_creg_set(vmm_state *v, uint32_t vm, uint32_t off, uint32_t val, uint32
 }
 
 static uint32_t sp_get(vmm_state *v, uint32_t vm) {
-    return vmmi_creg_get(v, vm, SC_ESP, 4) & 0xFFFFu;
+    return vmmi_creg_get(v, vm, VMM_CR_ESP, 4) & 0xFFFFu;
 }
 
 /* SP changes; the high word of Client_ESP stays (16-bit stacks, as the CPU's). */
 static void sp_set(vmm_state *v, uint32_t vm, uint32_t sp) {
     assert(sp <= 0xFFFFu);
-    vmmi_creg_set(v, vm, SC_ESP, (vmmi_creg_get(v, vm, SC_ESP, 4) & 0xFFFF0000u) | sp, 4);
+    vmmi_creg_set(v, vm, VMM_CR_ESP, (vmmi_creg_get(v, vm, VMM_CR_ESP, 4) & 0xFFFF0000u) | sp, 4);
 }
 
 static void csip_set(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip) {
-    vmmi_creg_set(v, vm, SC_CS, cs & 0xFFFFu, 2);
-    vmmi_creg_set(v, vm, SC_EIP, ip, 4);
+    vmmi_creg_set(v, vm, VMM_CR_CS, cs & 0xFFFFu, 2);
+    vmmi_creg_set(v, vm, VMM_CR_EIP, ip, 4);
 }
 
 /* ---- the client stack ------------------------------------------------------------ */
@@ -57,7 +52,7 @@ static void csip_set(vmm_state *v, uint32_t vm, uint32_t cs, uint32_t ip) {
 /* Reads or writes the word at SS:sp of VM vm's client; each byte must lie in the VM's
 ** own space (the offset wraps inside the 64 KiB segment, as a 16-bit SP does). */
 static int stk_word(vmm_state *v, uint32_t vm, uint32_t sp, uint16_t *w, int wr) {
-    uint32_t ss = vmmi_creg_get(v, vm, SC_SS, 2), base, lo = v->vm[vm].v86;
+    uint32_t ss = vmmi_creg_get(v, vm, VMM_CR_SS, 2), base, lo = v->vm[vm].v86;
     uint8_t b[2] = { (uint8_t)*w, (uint8_t)(*w >> 8) };
     assert(vm < v->nvms && vmmi_cl_has(v, vm) && sp <= 0xFFFFu);
     if (vmmi_cl_seg_base(v, vm, ss, &base))
@@ -106,7 +101,7 @@ static int stk_pop(vmm_state *v, uint32_t vm, uint32_t *sp, uint32_t *vals, uint
 int vmmi_simc_int(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint32_t ret_ip, int op) {
     assert(vec < 256 && (op == VMM_CLOP_INT || op == VMM_CLOP_SIMINT || op == VMM_CLOP_EXECINT) &&
            !vmmi_cl_is_pm(v, vm));
-    uint32_t sp = sp_get(v, vm), fl = vmmi_creg_get(v, vm, SC_EFL, 4), vect = 0;
+    uint32_t sp = sp_get(v, vm), fl = vmmi_creg_get(v, vm, VMM_CR_EFL, 4), vect = 0;
     uint32_t frame[3] = { fl, ret_cs, ret_ip };
     int rc = stk_push(v, vm, &sp, frame, 3);
     if (rc) return rc;
@@ -114,7 +109,7 @@ int vmmi_simc_int(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint
         return vmmi_fail(v, VMM_EBROKEN, "V86 space of VM %u is outside guest memory", vm);
     vmmi_cl_rec(v, op, vm, vec, vect);
     sp_set(v, vm, sp);
-    vmmi_creg_set(v, vm, SC_EFL, fl & ~(CPU_IF | CPU_TF), 4);
+    vmmi_creg_set(v, vm, VMM_CR_EFL, fl & ~(CPU_IF | CPU_TF), 4);
     csip_set(v, vm, vect >> 16, vect & 0xFFFFu);
     return VMM_OK;
 }
@@ -125,9 +120,9 @@ int vmmi_simc_int(vmm_state *v, uint32_t vm, uint32_t vec, uint32_t ret_cs, uint
 ** before it (`target`), SS, SP before and after, and the word moved (SIM-2 … SIM-5). */
 static void sim_rec(vmm_state *v, uint32_t vm, uint32_t num, uint32_t old_csip, uint32_t old_sp,
                     uint32_t value) {
-    uint32_t cs = vmmi_creg_get(v, vm, SC_CS, 2), ip = vmmi_creg_get(v, vm, SC_EIP, 4) & 0xFFFFu;
-    uint32_t vif = (vmmi_creg_get(v, vm, SC_EFL, 4) & CPU_IF) != 0;
-    uint64_t ss = vmmi_creg_get(v, vm, SC_SS, 2);
+    uint32_t cs = vmmi_creg_get(v, vm, VMM_CR_CS, 2), ip = vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu;
+    uint32_t vif = (vmmi_creg_get(v, vm, VMM_CR_EFL, 4) & CPU_IF) != 0;
+    uint64_t ss = vmmi_creg_get(v, vm, VMM_CR_SS, 2);
     assert(num <= 0xFFu && old_sp <= 0xFFFFu);
     vmmi_rec(v, VMM_REC_CLIENT, 5, VMM_CLOP_SIM | (uint64_t)vm << 8 | (uint64_t)vif << 16 |
              (uint64_t)num << 24 | (uint64_t)vmmi_cl_is_pm(v, vm) << 32, cs << 16 | ip, old_csip,
@@ -161,7 +156,7 @@ static int sim_int(vmm_state *v, vmm_call *c, uint32_t vm) {
         vmmi_sched_wake(v, vm);
     }
     if (vmmi_hk_hooked(v, vec)) return vmmi_hk_simulate(v, c, vm, vec);
-    return vmmi_simc_int(v, vm, vec, vmmi_creg_get(v, vm, SC_CS, 2), vmmi_creg_get(v, vm, SC_EIP, 4) & 0xFFFFu,
+    return vmmi_simc_int(v, vm, vec, vmmi_creg_get(v, vm, VMM_CR_CS, 2), vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu,
                          VMM_CLOP_INT);
 }
 
@@ -175,8 +170,8 @@ static int far_target(vmm_state *v, const vmm_call *c) {
 
 /* SIM-2 … SIM-4: the stack and CS:IP services. */
 static int sim_stack(vmm_state *v, vmm_call *c, uint32_t vm, uint32_t num) {
-    uint32_t sp = sp_get(v, vm), old_sp = sp, cs = vmmi_creg_get(v, vm, SC_CS, 2);
-    uint32_t ip = vmmi_creg_get(v, vm, SC_EIP, 4) & 0xFFFFu, fl = vmmi_creg_get(v, vm, SC_EFL, 4);
+    uint32_t sp = sp_get(v, vm), old_sp = sp, cs = vmmi_creg_get(v, vm, VMM_CR_CS, 2);
+    uint32_t ip = vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu, fl = vmmi_creg_get(v, vm, VMM_CR_EFL, 4);
     uint32_t w[3] = { 0, 0, 0 }, value = 0;
     int rc = VMM_OK;
     if ((num == 0x48 || num == 0x49 || num == 0x4C) && (rc = far_target(v, c))) return rc;
@@ -195,7 +190,7 @@ static int sim_stack(vmm_state *v, vmm_call *c, uint32_t vm, uint32_t num) {
     sp_set(v, vm, sp);
     if (num == 0x48 || num == 0x49 || num == 0x4C) csip_set(v, vm, c->r.ecx, c->r.edx);
     if (num == 0x4A || num == 0x4B || num == 0x47) csip_set(v, vm, w[1], w[0]);
-    if (num == 0x47) vmmi_creg_set(v, vm, SC_EFL, (fl & 0xFFFF0000u) | w[2], 4);
+    if (num == 0x47) vmmi_creg_set(v, vm, VMM_CR_EFL, (fl & 0xFFFF0000u) | w[2], 4);
     sim_rec(v, vm, num, cs << 16 | ip, old_sp, value);
     return VMM_OK;
 }

@@ -26,16 +26,6 @@
 #define IOT_OP_DONE      2u
 #define IOT_OP_INSTALL   3u
 
-/* Client_Reg_Struc offsets (scenarios/include/vmm.inc). */
-#define CR_EDI 0x00u
-#define CR_ESI 0x04u
-#define CR_ECX 0x18u
-#define CR_EDX 0x14u
-#define CR_EAX 0x1Cu
-#define CR_EIP 0x24u
-#define CR_EFL 0x2Cu
-static const uint8_t cr_seg[6] = { 0x38, 0x28, 0x34, 0x3C, 0x40, 0x44 };   /* ES CS SS DS FS GS */
-
 void vmmi_trap_reset(vmm_state *v) {
     assert(v->nvms <= VMM_VMS_MAX);
     memset(&v->trap, 0, sizeof v->trap);   /* guest RAM is reset too: the bitmap is all 0 */
@@ -185,7 +175,7 @@ void vmmi_trap_iopm(vmm_state *v, uint32_t vm) {
 /* The I/O instruction at the client's CS:IP into t (16-bit code: V86 or the 16-bit
 ** protected-mode client). 1: not an I/O instruction (another #GP). */
 static int decode(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
-    uint32_t cs = vmmi_creg_get(v, vm, cr_seg[CPU_CS], 2), ip = vmmi_creg_get(v, vm, CR_EIP, 4) & 0xFFFFu, osz = 2;
+    uint32_t cs = vmmi_creg_get(v, vm, vmmi_cseg_off[CPU_CS], 2), ip = vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu, osz = 2;
     uint8_t b[VMM_TRAP_INSN_MAX];
     memset(t, 0, sizeof *t);
     t->seg = CPU_DS;
@@ -208,7 +198,7 @@ static int decode(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
         if ((op & 0xF4) == 0xE4) {                      /* E4-E7 imm8, EC-EF DX */
             t->out = (op & 2) != 0;
             t->esize = (uint8_t)((op & 1) ? osz : 1);
-            if (op & 8) t->port = (uint16_t)vmmi_creg_get(v, vm, CR_EDX, 2);
+            if (op & 8) t->port = (uint16_t)vmmi_creg_get(v, vm, VMM_CR_EDX, 2);
             else if (i + 1 >= VMM_TRAP_INSN_MAX) return 1;   /* too long: the 386's #GP */
             else if (vmmi_cl_mem(v, vm, cs, (ip + i + 1) & 0xFFFFu, &b[i + 1], 1, 0)) return -1;
             else { t->port = b[i + 1]; t->len++; }
@@ -220,9 +210,9 @@ static int decode(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
         t->str = 1;
         t->out = (op & 2) != 0;
         t->esize = (uint8_t)((op & 1) ? osz : 1);
-        t->port = (uint16_t)vmmi_creg_get(v, vm, CR_EDX, 2);
-        t->rev = (vmmi_creg_get(v, vm, CR_EFL, 4) & CPU_DF) != 0;
-        t->left = !t->rep ? 1 : t->a32 ? vmmi_creg_get(v, vm, CR_ECX, 4) : vmmi_creg_get(v, vm, CR_ECX, 2);
+        t->port = (uint16_t)vmmi_creg_get(v, vm, VMM_CR_EDX, 2);
+        t->rev = (vmmi_creg_get(v, vm, VMM_CR_EFL, 4) & CPU_DF) != 0;
+        t->left = !t->rep ? 1 : t->a32 ? vmmi_creg_get(v, vm, VMM_CR_ECX, 4) : vmmi_creg_get(v, vm, VMM_CR_ECX, 2);
         return 0;
     }
     return 1;
@@ -239,7 +229,7 @@ static int trapped(const vmm_state *v, uint32_t vm, uint32_t port) {
 
 /* The string operand's offset register (SI for OUTS, DI for INS), as the address size says. */
 static uint32_t str_reg(vmm_state *v, uint32_t vm, const vmm_trap_run *t) {
-    uint32_t r = vmmi_creg_get(v, vm, t->out ? CR_ESI : CR_EDI, 4);
+    uint32_t r = vmmi_creg_get(v, vm, t->out ? VMM_CR_ESI : VMM_CR_EDI, 4);
     return t->a32 ? r : r & 0xFFFFu;
 }
 
@@ -248,9 +238,9 @@ static int elem_start(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
     uint32_t n = 0;
     assert(t->k == 0 && t->left > 0);
     t->val = 0;
-    if (t->out && !t->str) t->val = vmmi_creg_get(v, vm, CR_EAX, t->esize);
+    if (t->out && !t->str) t->val = vmmi_creg_get(v, vm, VMM_CR_EAX, t->esize);
     if (t->out && t->str) {
-        uint32_t sel = vmmi_creg_get(v, vm, cr_seg[t->seg], 2);
+        uint32_t sel = vmmi_creg_get(v, vm, vmmi_cseg_off[t->seg], 2);
         if (vmmi_cl_mem(v, vm, sel, str_reg(v, vm, t), &t->val, t->esize, 0)) return v->run.err;
     }
     for (uint32_t b = 0; b < t->esize; b++) n += (uint32_t)trapped(v, vm, t->port + b);
@@ -261,14 +251,14 @@ static int elem_start(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
 /* An element ends: the input goes to AL/AX/EAX or ES:(E)DI, the string registers move. */
 static int elem_end(vmm_state *v, uint32_t vm, vmm_trap_run *t) {
     assert(t->k == t->esize && t->left > 0);
-    if (!t->out && !t->str) vmmi_creg_set(v, vm, CR_EAX, t->val, t->esize);
+    if (!t->out && !t->str) vmmi_creg_set(v, vm, VMM_CR_EAX, t->val, t->esize);
     if (t->str) {
-        uint32_t off = str_reg(v, vm, t), reg = t->out ? CR_ESI : CR_EDI;
-        if (!t->out && vmmi_cl_mem(v, vm, vmmi_creg_get(v, vm, cr_seg[CPU_ES], 2), off, &t->val, t->esize, 1))
+        uint32_t off = str_reg(v, vm, t), reg = t->out ? VMM_CR_ESI : VMM_CR_EDI;
+        if (!t->out && vmmi_cl_mem(v, vm, vmmi_creg_get(v, vm, vmmi_cseg_off[CPU_ES], 2), off, &t->val, t->esize, 1))
             return v->run.err;
         off = t->rev ? off - t->esize : off + t->esize;
         vmmi_creg_set(v, vm, reg, off, t->a32 ? 4 : 2);
-        if (t->rep) vmmi_creg_set(v, vm, CR_ECX, (t->a32 ? vmmi_creg_get(v, vm, CR_ECX, 4) : vmmi_creg_get(v, vm, CR_ECX, 2)) - 1, t->a32 ? 4 : 2);
+        if (t->rep) vmmi_creg_set(v, vm, VMM_CR_ECX, (t->a32 ? vmmi_creg_get(v, vm, VMM_CR_ECX, 4) : vmmi_creg_get(v, vm, VMM_CR_ECX, 2)) - 1, t->a32 ? 4 : 2);
     }
     t->left--;
     t->k = 0;
@@ -320,8 +310,8 @@ static void trap_done(vmm_state *v, const vmm_frame *f) {
     uint32_t vm = f->vm;
     vmm_trap_run *t = &v->trap.run[vm];
     assert(f->kind == VMM_CB_IOTRAP && vm < v->nvms && t->active);
-    uint32_t eip = vmmi_creg_get(v, vm, CR_EIP, 4);
-    vmmi_creg_set(v, vm, CR_EIP, (eip & 0xFFFF0000u) | ((eip + t->len) & 0xFFFFu), 4);
+    uint32_t eip = vmmi_creg_get(v, vm, VMM_CR_EIP, 4);
+    vmmi_creg_set(v, vm, VMM_CR_EIP, (eip & 0xFFFF0000u) | ((eip + t->len) & 0xFFFFu), 4);
     rec_trap(v, IOT_OP_DONE, vm, t->port, t->out || t->str ? 0 : t->val, 0, 0);
     vmmi_charge(v, VMM_CYC_V86_IRET);
     t->active = 0;
@@ -341,7 +331,7 @@ int vmmi_trap_gp(vmm_state *v, uint32_t vm) {
     if (t->left > VMM_TRAP_REP_MAX)
         return vmmi_fail(v, VMM_ELIMIT, "VM %s: a trapped REP string I/O of %u elements (at most %u)",
                          v->s->vms[vm].name, t->left, VMM_TRAP_REP_MAX);
-    uint32_t cs = vmmi_creg_get(v, vm, cr_seg[CPU_CS], 2), ip = vmmi_creg_get(v, vm, CR_EIP, 4) & 0xFFFFu;
+    uint32_t cs = vmmi_creg_get(v, vm, vmmi_cseg_off[CPU_CS], 2), ip = vmmi_creg_get(v, vm, VMM_CR_EIP, 4) & 0xFFFFu;
     rec_trap(v, IOT_OP_FAULT, vm, t->port, t->esize | (uint64_t)t->out << 8 | (uint64_t)t->str << 9 |
              (uint64_t)t->rep << 10, t->left, cs << 16 | ip);
     v->run.entered = 1;

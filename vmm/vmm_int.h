@@ -55,6 +55,19 @@
 #define VMM_CB_SIZE        0x100u
 #define VMM_CLIENT_OFF     0x80u        /* Client_Reg_Struc inside a VM's block */
 #define VMM_CLIENT_SIZE    0x6Cu
+/* Client_Reg_Struc's fields (scenarios/include/vmm.inc), one set for every file. */
+#define VMM_CR_EDI 0x00u
+#define VMM_CR_ESI 0x04u
+#define VMM_CR_EBP 0x08u
+#define VMM_CR_EBX 0x10u
+#define VMM_CR_EDX 0x14u
+#define VMM_CR_ECX 0x18u
+#define VMM_CR_EAX 0x1Cu
+#define VMM_CR_EIP 0x24u
+#define VMM_CR_CS  0x28u
+#define VMM_CR_EFL 0x2Cu
+#define VMM_CR_ESP 0x30u
+#define VMM_CR_SS  0x34u
 #define VMM_STACK_BASE     0x00020000u  /* ring-0 stacks, one per execution context */
 #define VMM_STACK_SIZE     0x2000u
 #define VMM_VXD_BASE       0x00100000u  /* VxD images load at or above 1 MiB */
@@ -788,6 +801,9 @@ int  vmmi_hk_work(vmm_state *v, uint32_t vm);
 void vmmi_hk_hw_due(vmm_state *v, uint32_t vm, uint32_t vec);
 
 /* simc.c (SIM-1 … SIM-5: Simulate_* services; the client register helpers) */
+/* client.c: Client_Reg_Struc offsets of the CPU's registers (CPU_EAX…) and segments
+** (CPU_ES…). */
+extern const uint8_t vmmi_creg_off[8], vmmi_cseg_off[6];
 uint32_t vmmi_creg_get(vmm_state *v, uint32_t vm, uint32_t off, uint32_t size);
 void vmmi_creg_set(vmm_state *v, uint32_t vm, uint32_t off, uint32_t val, uint32_t size);
 /* Enters vector vec of VM vm's own table as an INT does in V86 mode (CL-4, SIM-1): FLAGS
