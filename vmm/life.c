@@ -78,17 +78,9 @@ int vmmi_life_boot_vm(const vmm_state *v, uint32_t vm) {
 
 /* ---- handles ------------------------------------------------------------------------ */
 
-/* The control block a handle names (-1: none). */
-static int block_of(const vmm_state *v, uint32_t h) {
-    assert(v->nvms <= VMM_VMS_MAX);
-    if (h < VMM_CB_BASE || (h - VMM_CB_BASE) % VMM_CB_SIZE) return -1;
-    uint32_t k = (h - VMM_CB_BASE) / VMM_CB_SIZE;
-    return k < v->nvms ? (int)k : -1;
-}
-
 /* A handle is valid from Create_VM until every Destroy_VM has returned. */
 int vmmi_life_vm_of_handle(const vmm_state *v, uint32_t h) {
-    int k = block_of(v, h);
+    int k = vmmi_block_of(v, h);
     if (k < 0 || v->life.owner[k] < 0) return -1;
     int vm = v->life.owner[k];
     assert(vm < (int)v->nvms && v->vm[vm].handle == h);
@@ -107,7 +99,7 @@ uint32_t vmmi_life_next_vm(const vmm_state *v, uint32_t vm) {
 /* The VM a handle that names no VM belonged to (a destroyed one, or one not created
 ** yet), or -1 when it never named one. */
 static int stale_vm(const vmm_state *v, uint32_t h) {
-    int k = block_of(v, h);
+    int k = vmmi_block_of(v, h);
     if (k < 0 || vmmi_life_vm_of_handle(v, h) >= 0) return -1;
     return v->life.last[k];
 }
@@ -144,7 +136,7 @@ int vmmi_life_check(const vmm_state *v, char *why, size_t len) {
                  l->norphan);
     for (uint32_t k = 0; k < v->nvms && !buf[0]; k++) {
         int o = l->owner[k], gone = l->st[k] == VMM_LV_ABSENT || l->st[k] == VMM_LV_DEAD;
-        int b = block_of(v, v->vm[k].handle);
+        int b = vmmi_block_of(v, v->vm[k].handle);
         if (o >= (int)v->nvms || (o >= 0 && v->vm[o].handle != vmm_handle_of_index(k)))
             snprintf(buf, sizeof buf, "control block %u is owned by VM %d, whose handle differs", k, o);
         else if (gone && (v->ctx[k].depth || v->vm[k].suspend < VMM_LIFE_HOLD ||
@@ -225,7 +217,7 @@ static void drop_pending(vmm_state *v, uint32_t vm) {
 /* After the last Destroy_VM: the VM's code, state and handle are gone. */
 static void finish_destroy(vmm_state *v, uint32_t vm) {
     vmm_life_st *l = &v->life;
-    int k = block_of(v, v->vm[vm].handle);
+    int k = vmmi_block_of(v, v->vm[vm].handle);
     assert(vm < v->nvms && vm != v->sys && k >= 0);
     drop_pending(v, vm);
     vmm_ctx *c = &v->ctx[vm];

@@ -195,12 +195,18 @@ void vmmi_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear) {
     (void)rc;
 }
 
-int vmmi_vm_of_handle(const vmm_state *v, uint32_t handle) {
+/* The control block a handle names (its index), or -1: not a block's address. */
+int vmmi_block_of(const vmm_state *v, uint32_t handle) {
     assert(v && v->nvms <= VMM_VMS_MAX);
-    if (v->life.on) return vmmi_life_vm_of_handle(v, handle);   /* VML: blocks change hands */
     if (handle < VMM_CB_BASE || (handle - VMM_CB_BASE) % VMM_CB_SIZE) return -1;
     uint32_t i = (handle - VMM_CB_BASE) / VMM_CB_SIZE;
     return i < v->nvms ? (int)i : -1;
+}
+
+int vmmi_vm_of_handle(const vmm_state *v, uint32_t handle) {
+    assert(v && v->nvms <= VMM_VMS_MAX);
+    if (v->life.on) return vmmi_life_vm_of_handle(v, handle);   /* VML: blocks change hands */
+    return vmmi_block_of(v, handle);   /* block i is VM i's for the whole run */
 }
 
 uint64_t vmmi_cycles(const vmm_state *v) { return cpu_cycles(v->cpu); }

@@ -615,6 +615,7 @@ int  vmmi_fail(vmm_state *v, int err, const char *fmt, ...);
 uint32_t vmmi_client_ptr(const vmm_state *v, uint32_t vm);
 uint32_t vmmi_status(vmm_state *v, uint32_t vm);
 void vmmi_status_set(vmm_state *v, uint32_t vm, uint32_t set, uint32_t clear);
+int  vmmi_block_of(const vmm_state *v, uint32_t handle);   /* control block index, -1 */
 int  vmmi_vm_of_handle(const vmm_state *v, uint32_t handle);
 uint64_t vmmi_cycles(const vmm_state *v);
 void vmmi_charge(vmm_state *v, uint64_t cycles);
