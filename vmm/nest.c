@@ -399,15 +399,15 @@ static int ret_call(vmm_state *v, uint32_t vm, uint32_t k, uint32_t flags) {
 ** as a VM's events are (no VxD code of it runs); else a switch to a VM of the top
 ** priority that has one. 1: done something. */
 int vmmi_nx_work(vmm_state *v) {
-    uint32_t cur = v->run.cur, best = vmmi_sched_max_pri(v);
+    uint32_t cur = v->run.cur;
     assert(cur < v->nvms);
     if (!v->run.booted || v->ctx[v->nvms].depth > 0) return 0;
     for (uint32_t k = 0; k < VMM_NX_RET_MAX; k++) {
         vmm_nx_ret *r = &v->nx.ret[k];
         if (!r->used || r->to != VMM_NXTO_FIRED || !vmmi_vm_ready(v, r->vm) || vmmi_ctx_live(v, r->vm) != 0)
             continue;
-        if (r->vm != cur) {
-            if (v->vm[r->vm].pri != best) continue;
+        if (r->vm != cur) {   /* the top priority only now: this runs on every idle step */
+            if (v->vm[r->vm].pri != vmmi_sched_max_pri(v)) continue;
             vmmi_sched_switch(v, r->vm, VMM_SW_EVENT);
             return 1;
         }
