@@ -46,12 +46,11 @@ static void set_csip(vmm_state *v, uint32_t vm, uint32_t at) {
     vmmi_creg_set(v, vm, VMM_CR_EIP, at & 0xFFFFu, 4);
 }
 
-/* n bytes at V86 linear address lin of VM vm (inside its space: lin < VMM_V86_SIZE). */
+/* n bytes at V86 linear address lin of VM vm's space, through client.c's client
+** memory access (a V86 address is segment lin >> 4, offset lin & 0Fh). */
 static int v86_io(vmm_state *v, uint32_t vm, uint32_t lin, uint8_t *b, uint32_t n, int wr) {
     assert(vm < v->nvms && v->vm[vm].v86 && n <= 4 && lin + n <= VMM_V86_SIZE);
-    uint32_t a = v->vm[vm].v86 + lin;
-    int rc = wr ? cpu_phys_write(v->cpu, a, b, n) : cpu_phys_read(v->cpu, a, b, n);
-    return rc == CPU_OK ? VMM_OK : vmmi_fail(v, VMM_EBROKEN, "V86 space of VM %u is outside guest memory", vm);
+    return vmmi_cl_mem(v, vm, lin >> 4, lin & 0xFu, b, n, wr);
 }
 
 /* An ARPL AX, AX (#UD in V86 mode) at lin in every VM with a V86 client, or in one. */
