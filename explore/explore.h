@@ -212,6 +212,7 @@ typedef struct xpl_fz_opts {
     int      deepen;                /* dfs: iterative deepening on non-canonical decisions */
     uint32_t max_delays;            /* dfs --deepen: the last bound tried (UINT32_MAX: none) */
     int      por;                   /* dfs: partial-order reduction (sleep sets) */
+    int      por_naive;             /* dfs --por --deepen: the unbounded rules (unsound; tests) */
     int      outcomes;              /* dfs: count distinct outcomes (vmm_outcome_hash) */
     int      self_check;            /* replay each run's decisions, compare the hash */
     uint32_t depth;                 /* pct d */

@@ -101,6 +101,7 @@ static int dfs_pass(xpl_fz_campaign *cp, xpl_fz_chunk *ch, uint64_t *i) {
         xpl_fz_one_run(cp, c, ch, 0);
         if (cp->o.por) xpl_por_end(&cp->por);
         if (cp->por.err) cp->err = cp->por.err;
+        cp->pruned |= cp->por.pruned;   /* BP-2: an awake option beyond the bound */
         if (cp->o.por || cp->o.outcomes) outcome_add(cp, vmm_outcome_hash(c->v));
         if (ch->err) cp->err = ch->err;
         xpl_fz_emit_chunk(cp, ch);
@@ -122,8 +123,10 @@ static void dfs_walk(xpl_fz_campaign *cp, xpl_fz_chunk *ch) {
     uint32_t last = cp->o.max_delays < DFS_DELAYS_NONE ? cp->o.max_delays : DFS_DELAYS_NONE - 1;
     cp->delays_covered = -1;
     cp->rerun_below = 0;
+    cp->por.naive = cp->o.por_naive;
     for (uint32_t b = cp->o.deepen ? 0 : DFS_DELAYS_NONE; ; b++) {
         cp->delays = b;
+        if (cp->o.por) xpl_por_pass(&cp->por, b);
         int done = dfs_pass(cp, ch, &i);
         if (!done) return;
         if (!cp->pruned) { cp->covered = 1; cp->delays_covered = b == DFS_DELAYS_NONE ? -1 : (int64_t)b; return; }
