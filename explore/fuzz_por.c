@@ -209,7 +209,7 @@ uint32_t xpl_por_advise(void *ud, uint32_t kind, uint32_t n) {
     if (bounded(p)) p->lvl[j].all = 1;   /* BP-3: no race analysis in a bounded pass */
     uint32_t k = 0;
     while (ids && k < n && asleep(p, j, ids[k])) k++;
-    if (k > 0 && k < n && bounded(p) && p->lvl[j].cost >= p->bound) { p->pruned = 1; k = n; }
+    if (k > 0 && k < n && p->lvl[j].cost >= p->bound) { p->pruned = 1; k = n; }
     if (k == n) { if (p->cut > j) p->cut = j; k = 0; }
     p->lvl[j].bt |= bit(k);
     return k;
