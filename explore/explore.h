@@ -264,6 +264,7 @@ typedef struct xpl_merge_opts {
 int xpl_fuzz_merge(const xpl_merge_opts *o);
 
 #define XPL_FZ_DISTINCT_FILE "distinct.txt"          /* beside findings.jsonl */
+#define XPL_FZ_OUTCOMES_FILE "outcomes.txt"          /* dfs --outcomes/--por: the outcome hashes */
 #define XPL_FZ_DISTINCT_MAX (1u << 26)               /* decision-list hashes a campaign remembers */
 #define XPL_FZ_DISTINCT_MAGIC "# vmmsim-distinct 1"
 #define XPL_FZ_UNION_MAX (1u << 27)     /* hashes of all shards, counted together (1 GiB) */
