@@ -349,3 +349,88 @@ def test_bounded_por_is_sound(tmp_path):
     irq = tmp_path / "irq_window.yaml"
     irq.write_text(IRQ_WINDOW_SCENARIO % 3)
     bounded_soundness(irq, tmp_path, "irq_window")
+
+
+# Built to break the naive combination (sleep sets and races as without a bound, the
+# bound only cutting branches): every step reads or writes v0 or v1. Plain
+# --max-delays 2 reaches v0 = 0x16, v1 = 3 with two window waits; the unbounded --por
+# walk reaches that outcome only through a schedule of five non-canonical decisions
+# (the order its sleep sets and races kept), which no pass up to 4 runs.
+NAIVE_BREAK = """name: four events and two windowed calls over two shared variables
+vms:
+  - { name: sys, system: true }
+  - { name: dos1 }
+vxds:
+  - name: DRV
+    asm: |
+      %include "vmm.inc"
+      Control_Proc:
+              clc
+              ret
+      start:
+              mov     esi, ev0
+              VMMcall Schedule_Global_Event
+              mov     esi, ev1
+              VMMcall Schedule_Global_Event
+              mov     esi, ev2
+              VMMcall Schedule_Global_Event
+              mov     esi, ev3
+              VMMcall Schedule_Global_Event
+              ret
+      ev0:
+              mov     eax, [v1]
+              add     [v1], eax
+              mov     eax, [v0]
+              add     [v1], eax
+              ret
+      ev1:
+              mov     eax, [v1]
+              add     [v0], eax
+              ret
+      ev2:
+              mov     dword [v0], 3
+              mov     eax, [v0]
+              add     [v1], eax
+              ret
+      ev3:
+              mov     eax, [v1]
+              add     [v0], eax
+              ret
+      f0:
+              mov     eax, [v0]
+              add     [v0], eax
+              ret
+      f1:
+              mov     dword [v0], 11
+              ret
+      v0:     dd 0
+      v1:     dd 0
+timeline:
+  - { at: 5000, vm: dos1, do: release_time_slice }
+  - { at: 10000, vm: sys, do: call(DRV.start) }
+  - { at: [10000, 30000], vm: sys, do: call(DRV.f0) }
+  - { at: [8000, 10000], vm: sys, do: call(DRV.f1) }
+"""
+
+
+def outcome_set(path, out, *extra):
+    s, _ = dfs_walk(path, out, *extra)
+    return s, set((out / "outcomes.txt").read_text().split())
+
+
+def test_naive_bounded_por_misses_what_the_bounded_rule_reaches(tmp_path):
+    """--por-naive (the unbounded rules under a bound) misses an outcome of bound 2
+    that plain dfs and --por reach; unbounded, --por reaches every outcome of this
+    scenario, so the miss is the bound's: an option put to sleep stood for a
+    schedule beyond it."""
+    path = tmp_path / "naive_break.yaml"
+    path.write_text(NAIVE_BREAK)
+    plain, pout = outcome_set(path, tmp_path / "plain", "--max-delays", 2, "--outcomes")
+    _, bout = outcome_set(path, tmp_path / "bounded", "--max-delays", 2, "--por")
+    _, nout = outcome_set(path, tmp_path / "naive", "--max-delays", 2, "--por", "--por-naive")
+    assert bout == pout and len(pout) == 13
+    assert nout < pout and len(pout - nout) == 1
+    uplain, uout = outcome_set(path, tmp_path / "uplain", "--outcomes")
+    ured, urout = outcome_set(path, tmp_path / "ured", "--por")
+    assert uplain["covered"] is True and ured["covered"] is True and urout == uout
+    assert pout - nout <= urout
