@@ -46,7 +46,9 @@ static int dfs_next(xpl_fz_campaign *cp, const eng_chooser *ch) {
     if (cp->o.bound && cp->o.bound < lim) lim = cp->o.bound;
     if (cp->o.por) {   /* levels below the cut only; a level per decision (fuzz_por.c) */
         if (cp->por.cut < lim) lim = cp->por.cut;
-        if (cp->por.nlvl < lim) lim = cp->por.nlvl;
+        /* Decisions past XPL_POR_LEVELS_MAX have no level and are not branched: a
+        ** bounded pass then does not claim its bound (BP-2). */
+        if (cp->por.nlvl < lim) { lim = cp->por.nlvl; cp->pruned |= cp->delays != DFS_DELAYS_NONE; }
     }
     uint32_t before = xpl_fz_noncanonical(log, lim);   /* non-canonical in log[0, j) */
     for (uint32_t j = lim; j > 0; j--) {
