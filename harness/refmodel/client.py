@@ -62,7 +62,6 @@ class ClientRules:
             self.cl_iret_check(rec, vm)
         # an INT the VMM reflects or simulates clears IF after the record (CL-4)
         self.cl_if[vm] = 0 if op in ("int", "simint", "execint") else seen_if
-        self.nx_client(rec, op, vm)
 
     def cl_simint_check(self, rec, vm, seen_if):
         sim = self.irq_sim.get(vm)

@@ -6,12 +6,15 @@ open services and callbacks, and the dispatch of each record to the rule familie
   PRI-1 at every cycle boundary the current VM has the highest priority among the
         ready VMs (not while interrupt-time code runs: INT-1); a PRIORITY record's
         old= is the priority the model has
+  check_cb_regs: a callback's EBX = a VM's handle, EBP = its Client_Reg_Struc
+        (handle + 0x80, docs/vmm.md "Memory"), EDX = its install's reference data,
+        under the calling family's rule (NC-4, IDLE-4, VCB-1 … VCB-4)
 
 Every other rule is checked by its family's module, a mixin of Model (the family's
 state is set up by its _init_<family>(), its checks are its methods):
 
   machine.py     MACHINE, the NC-1 / TS-1 table limits
-  cbregs.py      CB-1, the callback entry registers
+  cbregs.py      CB-1
   taskswitch.py  TS-1
   crit.py        CS-1 … CS-7, NC-1 … NC-4
   idle.py        IDLE-1 … IDLE-5
@@ -27,6 +30,7 @@ state is set up by its _init_<family>(), its checks are its methods):
 Only this module imports the families; a family reaches the state of the core and of
 the other families through self.
 """
+from .common import CLIENT_REG_OFFSET
 from .cbregs import CallbackRegRules
 from .client import ClientRules
 from .crit import CritRules
@@ -54,9 +58,9 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
         "VM_STATE": "on_vm_state", "TASK_SWITCH": "on_task_switch", "PRIORITY": "on_priority",
         "CRIT": "on_crit", "SERVICE": "on_service", "SVC_RET": "on_svc_ret",
         "CB_ENTER": "on_cb_enter", "CB_RETURN": "on_cb_return",
-        "BOOT": "on_boot", "EVENT": "on_event", "EV": "on_ev", "TIMEOUT": "on_timeout",
+        "BOOT": "on_boot", "EVENT": "on_event", "EV": "on_ev_record", "TIMEOUT": "on_timeout",
         "IRQ": "on_irq", "FINDING": "on_finding", "CHOICE": "on_choice", "END": "on_end",
-        "SLICE": "on_slice", "MACHINE": "on_machine", "CLIENT": "on_client",
+        "SLICE": "on_slice", "MACHINE": "on_machine", "CLIENT": "on_client_record",
     }
 
     def __init__(self):
@@ -70,6 +74,7 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
         self.svc_stack = {}       # vm -> open SERVICE records (SVC_RET pairs them)
         self.svc_ctx = {}         # vm -> per open SERVICE: what the call did (see svc_begin)
         self.violations = []
+        self.clock_hz = None      # BOOT clock_hz (machine.py reads it)
         for init in (self._init_machine, self._init_cbregs, self._init_taskswitch,
                      self._init_crit, self._init_idle, self._init_events,
                      self._init_interrupts, self._init_client, self._init_slicer,
@@ -101,6 +106,20 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
 
     def handle_of(self, vm):
         return self.vms[vm]["handle"] if vm in self.vms else None
+
+    def check_cb_regs(self, rec, rule, vm, ref):
+        """EBX = vm's handle, EBP = its Client_Reg_Struc, EDX = ref (when known)."""
+        h = self.handle_of(vm)
+        if h is None:
+            return
+        want = [("ebx", h), ("ebp", h + CLIENT_REG_OFFSET)]
+        if ref is not None:
+            want.append(("edx", ref))
+        for reg, val in want:
+            got = rec.num(reg)
+            if got is not None and got != val:
+                self.fail(rule, rec, f"{rec.get('kind')} callback {rec.get('cb')} gets "
+                          f"{reg.upper()}={got:#010x}, expected {val:#010x}")
 
     def vxd_running(self):
         """The kind of the innermost callback open in the current VM's context, or None
@@ -201,6 +220,14 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
             self.nx_ret_event(rec)
         elif kind == "tick":
             self.ev_tick(rec)
+
+    def on_ev_record(self, rec):
+        self.cl3_event(rec)   # CL-3 before the event's own rules
+        self.on_ev(rec)
+
+    def on_client_record(self, rec):
+        self.on_client(rec)
+        self.nx_client(rec, rec.get("op"), rec.get("vm"))   # NX-2, NX-1, VCB-*
 
     def on_finding(self, rec):
         rule = rec.get("rule")

@@ -98,7 +98,6 @@ class EventRules:
         self.last_tick = (k, rec.cycle)
 
     def on_ev(self, rec):
-        self.cl3_event(rec)
         op, kind, handle = rec.get("op"), rec.get("kind"), rec.num("handle", 0)
         vm, boost, flags = rec.get("vm"), rec.num("boost", 0), rec.num("flags", 0)
         e = self.events.get(handle)

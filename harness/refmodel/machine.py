@@ -25,7 +25,6 @@ class MachineRules:
     """Mixin of the Model: BOOT, MACHINE and the NC-1 / TS-1 table limits."""
 
     def _init_machine(self):
-        self.clock_hz = None
         self.machine = None       # the MACHINE record's values (None: an older trace)
         self.boot_index = None    # record index of BOOT (MACHINE comes right after)
         self.table_install = None # (rule, SERVICE, full, slots): NC-1 / TS-1 table limit
