@@ -63,6 +63,11 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
         "SLICE": "on_slice", "MACHINE": "on_machine", "CLIENT": "on_client_record",
     }
 
+    # EVENT kind= / FINDING rule= -> the family's method that takes it
+    EVENT_KINDS = {"iret": "on_iret_event", "iret_timeout": "on_iret_event",
+                   "slice": "sl_event", "return_timeout": "nx_ret_event", "tick": "ev_tick"}
+    FINDING_RULES = {"CB-1": "cb1_finding", "CS-7": "cs7_finding", "INT-1": "int1_finding"}
+
     def __init__(self):
         self.vms = {}             # name -> state dict
         self.by_handle = {}       # handle (int) -> name
@@ -211,15 +216,7 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
             self.cs_priority(rec, name, boost)
 
     def on_event(self, rec):
-        kind = rec.get("kind")
-        if kind in ("iret", "iret_timeout"):
-            self.on_iret_event(rec)
-        elif kind == "slice":
-            self.sl_event(rec)
-        elif kind == "return_timeout":
-            self.nx_ret_event(rec)
-        elif kind == "tick":
-            self.ev_tick(rec)
+        self.dispatch(self.EVENT_KINDS, rec.get("kind"), rec)
 
     def on_ev_record(self, rec):
         self.cl3_event(rec)   # CL-3 before the event's own rules
@@ -230,13 +227,13 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
         self.nx_client(rec, rec.get("op"), rec.get("vm"))   # NX-2, NX-1, VCB-*
 
     def on_finding(self, rec):
-        rule = rec.get("rule")
-        if rule == "CB-1":
-            self.cb1_finding(rec)
-        elif rule == "CS-7":
-            self.cs7_finding(rec)
-        elif rule == "INT-1":
-            self.int1_finding(rec)
+        self.dispatch(self.FINDING_RULES, rec.get("rule"), rec)
+
+    def dispatch(self, table, key, rec):
+        """Hand rec to the method table names for key (none: the record checks nothing)."""
+        name = table.get(key)
+        if name is not None:
+            getattr(self, name)(rec)
 
     def on_end(self, rec):
         if rec.get("reason") != "done":
