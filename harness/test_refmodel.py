@@ -1,4 +1,4 @@
-"""The reference model (refmodel.py) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
+"""The reference model (the package refmodel/) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
 IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1, SL-1, CL-1..CL-5, HK-1..HK-4 and
 SIM-1..SIM-5 on every scenario's trace
 and on seeded random schedules, and catches hand-broken traces (including traces whose
