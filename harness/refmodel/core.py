@@ -30,9 +30,9 @@ state is set up by its _init_<family>(), its checks are its methods):
 Only this module imports the families; a family reaches the state of the core and of
 the other families through self.
 """
-from .common import CLIENT_REG_OFFSET
 from .cbregs import CallbackRegRules
 from .client import ClientRules
+from .common import CLIENT_REG_OFFSET
 from .crit import CritRules
 from .events import EventRules
 from .hooks import HookModel
@@ -79,7 +79,7 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
         self.svc_stack = {}       # vm -> open SERVICE records (SVC_RET pairs them)
         self.svc_ctx = {}         # vm -> per open SERVICE: what the call did (see svc_begin)
         self.violations = []
-        self.clock_hz = None      # BOOT clock_hz (machine.py reads it)
+        self.clock_hz = None      # BOOT clock_hz (machine.py's on_boot; TO-1, SL-1 use it)
         for init in (self._init_machine, self._init_cbregs, self._init_taskswitch,
                      self._init_crit, self._init_idle, self._init_events,
                      self._init_interrupts, self._init_client, self._init_slicer,
