@@ -1,5 +1,6 @@
-"""Task-switch callbacks in the reference model (docs/vmm.md, "Execution contexts and
-callbacks"; docs/trace-format.md, "TASK_SWITCH").
+"""Task-switch callbacks in the reference model (docs/vmm.md, "Scheduling (PRI-1)",
+where a TASK_SWITCH runs every Call_When_Task_Switched callback; docs/trace-format.md,
+"TASK_SWITCH").
 
   TS-1  on every task switch all task-switch callbacks run, in install order, with
         EAX = old VM and EBX = new VM (the table's limit: machine.py)
