@@ -1,4 +1,4 @@
-"""The reference model (refmodel.py) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
+"""The reference model (the package refmodel/) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
 IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1, SL-1, CL-1..CL-5, HK-1..HK-4 and
 SIM-1..SIM-5 on every scenario's trace
 and on seeded random schedules, and catches hand-broken traces (including traces whose
@@ -917,3 +917,23 @@ HK1, HK4, SIM1 = ("hk1_hooks_last_installed_first", "hk4_int2f_hooks_before_the_
 ])
 def test_refmodel_catches_broken_hook_trace(golden, edits, rule):
     _caught(golden, edits, rule)
+
+
+def test_refmodel_command_line(tmp_path):
+    """python3 harness/refmodel.py TRACE... (the file next to the package refmodel/
+    keeps the command line): exit 0 and no output when every trace holds the rules,
+    exit 1 and each violation prefixed by its file otherwise."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    good, bad = tmp_path / "good.trace", tmp_path / "bad.trace"
+    good.write_text(GOOD)
+    bad.write_text(GOOD.replace("depth=1 eax=0x00011000", "depth=1 eax=0x00011100"))
+    cli = [sys.executable, str(ROOT / "harness" / "refmodel.py")]
+    ok = subprocess.run(cli + [str(good)], capture_output=True, text=True, timeout=60)
+    assert (ok.returncode, ok.stdout) == (0, ""), ok.stderr
+    ko = subprocess.run(cli + [str(good), str(bad)], capture_output=True, text=True, timeout=60)
+    assert ko.returncode == 1, ko.stderr
+    heads = [line for line in ko.stdout.splitlines() if not line.startswith(" ")]
+    assert heads and all(line.startswith(f"{bad}: ") for line in heads), ko.stdout
+    assert f"{bad}: TS-1 at record " in ko.stdout
