@@ -3,6 +3,8 @@ IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1, SL-1, CL-1..CL-5, HK-1..HK
 SIM-1..SIM-5 on every scenario's trace
 and on seeded random schedules, and catches hand-broken traces (including traces whose
 MACHINE record no longer matches the run)."""
+import re
+
 import pytest
 
 import refmodel
@@ -937,3 +939,17 @@ def test_refmodel_command_line(tmp_path):
     heads = [line for line in ko.stdout.splitlines() if not line.startswith(" ")]
     assert heads and all(line.startswith(f"{bad}: ") for line in heads), ko.stdout
     assert f"{bad}: TS-1 at record " in ko.stdout
+
+
+def test_refmodel_malformed_record_is_a_violation_not_an_exception():
+    """A record the model cannot follow (here a Call_When_Not_Critical SERVICE record
+    without its ESI, so the later NC callback cannot be compared with it) ends the check
+    with a TRACE violation naming that record; check_text never raises on bad input."""
+    from conftest import ROOT
+    text = (ROOT / "scenarios" / "golden" / "bug_amb3_nc_at_next_return.trace").read_text()
+    assert refmodel.check_text(text) == []
+    broken, n = re.subn(r"(SERVICE vm=\S+ svc=Call_When_Not_Critical .*?) esi=0x[0-9a-f]+", r"\1",
+                        text, count=1)
+    assert n == 1
+    v = refmodel.check_text(broken)
+    assert v and v[-1].startswith("TRACE at record ") and "malformed record" in v[-1], v

@@ -321,29 +321,40 @@ class Model(MachineRules, CallbackRegRules, TaskSwitchRules, CritRules, IdleRule
 
     # -- the run -----------------------------------------------------------------
     def run(self, records):
+        """Checks the records in order; a record the model cannot follow (a field
+        missing or of the wrong form, as in a hand-edited or truncated trace) ends the
+        check with a TRACE violation naming it, never an exception."""
         last = None
         for rec in records:
-            self.life_record(rec)   # VML-1 .. VML-3
-            if last is not None and rec.cycle != last:
-                self.boundary(rec)
+            try:
+                self.step(rec, last)
+            except (TypeError, KeyError, ValueError, IndexError, AttributeError) as e:
+                self.fail("TRACE", rec, f"malformed record: the model cannot follow it "
+                                        f"({type(e).__name__}: {e})")
+                break
             last = rec.cycle
-            self.int_progress(rec)
-            if self.table_install is not None and rec.type != "CHECKPOINT":
-                self.table_check(rec)
-            if rec.type in ("FINDING", "END"):
-                self.handlers[rec.type](rec)
-                continue
-            if rec.type not in ("CB_RETURN", "CHECKPOINT"):
-                self.last_return = None   # CB-1 findings come right after their return
-            if rec.type == "CHECKPOINT":
-                continue
-            if self.cl_hlt_idle is not None and rec.type != "CLIENT":
-                self.cl_hlt_state(rec)
-            if not (rec.type == "CB_ENTER" and rec.get("kind") == "ts"):
-                self.ts_check_done(rec)
-            self.iot.observe(rec)
-            h = self.handlers.get(rec.type)
-            if h:
-                h(rec)
-            self.hk.on(rec)
         return self.violations
+
+    def step(self, rec, last):
+        self.life_record(rec)   # VML-1 .. VML-3
+        if last is not None and rec.cycle != last:
+            self.boundary(rec)
+        self.int_progress(rec)
+        if self.table_install is not None and rec.type != "CHECKPOINT":
+            self.table_check(rec)
+        if rec.type in ("FINDING", "END"):
+            self.handlers[rec.type](rec)
+            return
+        if rec.type not in ("CB_RETURN", "CHECKPOINT"):
+            self.last_return = None   # CB-1 findings come right after their return
+        if rec.type == "CHECKPOINT":
+            return
+        if self.cl_hlt_idle is not None and rec.type != "CLIENT":
+            self.cl_hlt_state(rec)
+        if not (rec.type == "CB_ENTER" and rec.get("kind") == "ts"):
+            self.ts_check_done(rec)
+        self.iot.observe(rec)
+        h = self.handlers.get(rec.type)
+        if h:
+            h(rec)
+        self.hk.on(rec)
