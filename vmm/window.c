@@ -44,6 +44,10 @@ int vmmi_win_defer(vmm_state *v, uint32_t i) {
     assert(i < v->s->nstim && v->run.nwait <= v->s->nstim);
     uint64_t ids[2];
     if (!windowed(v, i) || vmmi_cycles(v) >= v->s->stim[i].at_hi) return 0;
+    /* POR: the step that fires it is the one whose option the walk may put to sleep;
+    ** it stands for the stimulus entering the pending FIFO (now or at a later step),
+    ** so it touches what the FIFO's other writers touch (run.c, vmmi_stim_fire). */
+    vmmi_por_tag(v, VMM_POR_PEND, 1);
     if (vmmi_choose_opts(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids), NULL) == 0) return 0;
     v->wait[i] = v->run.step + 1;   /* offered at this step already */
     v->run.nwait++;

@@ -15,7 +15,11 @@ outcomes (plain dfs --outcomes and --por, 50,000 runs each, and whether each cov
 the tree): where they agree, the miss is the bound's doing.
 
     bounded_por_check.py [--vmmsim BIN] [--first S] [--count N] [--bounds 2,3]
-                         [--keep DIR]
+                         [--keep DIR] [--unbounded]
+
+With --unbounded it checks the unbounded reduction instead: for each scenario whose
+plain walk covers the tree within 50,000 runs, --por must reach every outcome (the
+sets of outcome hashes, DIR/outcomes.txt, are compared).
 """
 import argparse
 import json
@@ -96,6 +100,41 @@ def unbounded(vmmsim, path):
     return "unbounded plain %s, --por %s" % tuple(out)
 
 
+def outcome_set(vmmsim, path, extra, tmp):
+    """(covered, runs, the set of outcome hashes) of one unbounded walk."""
+    out = pathlib.Path(tmp) / ("o%d" % len(list(pathlib.Path(tmp).iterdir())))
+    p = subprocess.run([vmmsim, "fuzz", str(path), "--strategy", "dfs", "--runs", "50000", "--json",
+                        "--quiet", "--out", str(out)] + extra, capture_output=True, text=True, check=False)
+    if p.returncode not in (0, 1):
+        raise RuntimeError("%s: exit %d: %s" % (path, p.returncode, p.stderr.strip()))
+    s = json.loads(p.stdout.strip().splitlines()[-1])
+    return s["covered"], s["runs"], set((out / "outcomes.txt").read_text().split())
+
+
+def check_unbounded(a, folder):
+    """--unbounded: plain dfs --outcomes against --por, the sets of outcomes compared
+    wherever plain covers the tree. Exit status 1 on any miss."""
+    runs, misses, skipped = [0, 0], 0, 0
+    with tempfile.TemporaryDirectory(prefix="por-") as tmp:
+        for seed in range(a.first, a.first + a.count):
+            path = folder / ("gen%d.yaml" % seed)
+            path.write_text(scenario(seed))
+            pc, pn, plain = outcome_set(a.vmmsim, path, ["--outcomes"], tmp)
+            rc, rn, por = outcome_set(a.vmmsim, path, ["--por"], tmp)
+            if not (pc and rc):
+                skipped += 1
+                continue
+            runs[0] += pn
+            runs[1] += rn
+            if not plain <= por:
+                misses += 1
+                print("seed %d: --por reaches %d of plain's %d outcomes" % (seed, len(plain & por), len(plain)))
+    print("unbounded: %d scenarios, %d not covered within 50,000 runs (skipped); plain runs %d, "
+          "--por runs %d; scenarios where --por misses an outcome: %d"
+          % (a.count, skipped, runs[0], runs[1], misses))
+    return 1 if misses else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--vmmsim", default=str(ROOT / "build" / "cli" / "vmmsim"))
@@ -103,10 +142,14 @@ def main():
     ap.add_argument("--count", type=int, default=100)
     ap.add_argument("--bounds", default="1,2,3")
     ap.add_argument("--keep", help="write the scenarios into this folder (kept)")
+    ap.add_argument("--unbounded", action="store_true",
+                    help="compare the unbounded walks' sets of outcomes instead (plain dfs, --por)")
     a = ap.parse_args()
     bounds = [int(b) for b in a.bounds.split(",")]
     folder = pathlib.Path(a.keep) if a.keep else pathlib.Path(tempfile.mkdtemp(prefix="bpor-"))
     folder.mkdir(parents=True, exist_ok=True)
+    if a.unbounded:
+        return check_unbounded(a, folder)
     runs = {name: 0 for name, _ in WALKS}
     misses = {name: 0 for name, _ in WALKS}
     for seed in range(a.first, a.first + a.count):
