@@ -73,13 +73,10 @@ static int has_id(const xpl_por_ent *e, uint32_t n, uint64_t id) {
     return 0;
 }
 
-static int ent_push(xpl_por *p, xpl_por_ent **pool, uint32_t *n, uint32_t *cap, uint64_t id,
-                    const vmm_footprint *fp) {
-    assert(p && pool && n && cap && fp);
+static int ent_push(xpl_por *p, xpl_por_ent **pool, uint32_t *n, uint32_t *cap, const xpl_por_ent *e) {
+    assert(p && pool && n && cap && e && e->id);
     if (grow((void **)pool, cap, *n + 1, sizeof **pool)) { p->err = XPL_EXIT_HOST; return -1; }
-    (*pool)[*n].id = id;
-    (*pool)[*n].fp = *fp;
-    (*n)++;
+    (*pool)[(*n)++] = *e;
     return 0;
 }
 
@@ -99,11 +96,28 @@ static const uint64_t *dec_ids(const xpl_por *p, uint32_t j, uint32_t n, vmm_foo
         if (s > (uint32_t)s0 && dec >= 0) break;
         if (s == (uint32_t)s0) { first = ids; nfirst = nids; }
         for (int k = 0; k < VMM_FP_WORDS; k++) { seg->r[k] |= fp->r[k]; seg->w[k] |= fp->w[k]; }
-        seg->time |= fp->time | fp->tread;   /* a whole decision's segment: no slack kept */
+        seg->time |= fp->time;
         seg->all |= fp->all;
+        if (fp->tread) {   /* the segment moves as one: its reads keep the least slack */
+            seg->tlo = seg->tread && seg->tlo < fp->tlo ? seg->tlo : fp->tlo;
+            seg->thi = seg->tread && seg->thi < fp->thi ? seg->thi : fp->thi;
+            seg->tread = 1;
+        }
     }
     *known = 1;
     return nfirst == n ? first : NULL;
+}
+
+/* The cycles decision j's segment began and ended at (the next decision, or the
+** run's end); 0 when not recorded. */
+static int dec_span(const xpl_por *p, uint32_t j, uint64_t *c0, uint64_t *c1) {
+    assert(p && p->v && c0 && c1);
+    int64_t s0 = vmm_por_decision_step(p->v, j), s1 = vmm_por_decision_step(p->v, j + 1);
+    if (s0 < 0) return 0;
+    *c0 = vmm_por_step_cycle(p->v, (uint32_t)s0);
+    *c1 = vmm_por_step_cycle(p->v, s1 < 0 ? vmm_por_steps(p->v) : (uint32_t)s1);
+    assert(*c1 >= *c0);
+    return 1;
 }
 
 static uint64_t bit(uint32_t k) { return k < 64 ? 1ull << k : 0; }
@@ -111,16 +125,30 @@ static uint64_t bit(uint32_t k) { return k < 64 ? 1ull << k : 0; }
 /* Level j's done list gets the option the run took there, with its segment. */
 static void finalize(xpl_por *p, const eng_decision *log, uint32_t j) {
     assert(p && log && j < p->nlvl && j + 1 == p->nlvl);
-    vmm_footprint fp;
+    xpl_por_ent e;
+    uint64_t c1 = 0;
     int known;
-    const uint64_t *ids = dec_ids(p, j, log[j].n, &fp, &known);
-    uint64_t id = ids ? ids[log[j].chosen] : 0;
+    const uint64_t *ids = dec_ids(p, j, log[j].n, &e.fp, &known);
+    e.id = ids ? ids[log[j].chosen] : 0;
     xpl_por_lvl *l = &p->lvl[j];
     l->done |= bit(log[j].chosen);
-    if (id && known && !has_id(p->done + l->d0, l->nd, id) &&
-        !ent_push(p, &p->done, &p->ndone, &p->cap_done, id, &fp))
+    known = known && dec_span(p, j, &e.cyc, &c1);
+    e.len = c1 - e.cyc;
+    if (e.id && known && !has_id(p->done + l->d0, l->nd, e.id) &&
+        !ent_push(p, &p->done, &p->ndone, &p->cap_done, &e))
         l->nd++;
     p->fin = j + 1;
+}
+
+/* A sleeping option e stays asleep past a segment that ended at cycle end_cyc only
+** when independent of it. A clock read keeps its slack (vmm_fp_conflict_moved): in
+** the explored order e ran first, so the segment ran at most e's length later (the
+** inserted cycles, idle ones too; nothing runs earlier for it), and e itself, run
+** after the segment instead, starts end_cyc - e's cycle later (it has slept past
+** every segment since). Both bounds hold for every step of a segment. */
+static int sleep_conflict(const xpl_por_ent *e, const vmm_footprint *seg, uint64_t end_cyc) {
+    assert(e && seg && end_cyc >= e->cyc);
+    return vmm_fp_conflict_moved(&e->fp, seg, end_cyc - e->cyc, 0, e->len);
 }
 
 /* Pushes level j (j == nlvl): its sleep set from level j - 1 and j - 1's segment. */
@@ -137,17 +165,18 @@ static void level_push(xpl_por *p, const eng_decision *log, uint32_t j) {
     vmm_footprint segv;
     const vmm_footprint *seg = &segv;
     int known;
+    uint64_t c0, c1;
     const uint64_t *ids = dec_ids(p, j - 1, log[j - 1].n, &segv, &known);
     uint64_t took = ids ? ids[log[j - 1].chosen] : 0;
-    if (!known) return;
+    if (!known || !dec_span(p, j - 1, &c0, &c1)) return;
     for (int pass = 0; pass < 2; pass++) {
         uint32_t k0 = pass ? u->d0 : u->s0, nk = pass ? u->nd : u->ns;
         for (uint32_t k = 0; k < nk && l->ns < POR_SLEEP_MAX; k++) {
             const xpl_por_ent *e = pass ? &p->done[k0 + k] : &p->sleep[k0 + k];
-            if (e->id == took || vmm_fp_conflict(&e->fp, seg)) continue;
+            if (e->id == took || sleep_conflict(e, seg, c1)) continue;
             if (has_id(p->sleep + l->s0, l->ns, e->id)) continue;
             xpl_por_ent copy = *e;   /* the pool may move */
-            if (ent_push(p, &p->sleep, &p->nsleep, &p->cap_sleep, copy.id, &copy.fp)) return;
+            if (ent_push(p, &p->sleep, &p->nsleep, &p->cap_sleep, &copy)) return;
             l->ns++;
         }
     }

@@ -43,7 +43,9 @@ typedef struct xpl_fz_fail {
 
 /* dfs --por: the sleep-set stack (fuzz_por.c) */
 #define XPL_POR_LEVELS_MAX (1u << 16)   /* decisions of a run with a level (the log's) */
-typedef struct xpl_por_ent { uint64_t id; vmm_footprint fp; } xpl_por_ent;
+/* An explored or sleeping option: its footprint (the decision's segment), the cycle
+** that segment began at and its length (what a clock read's slack is measured by). */
+typedef struct xpl_por_ent { uint64_t id; vmm_footprint fp; uint64_t cyc, len; } xpl_por_ent;
 typedef struct xpl_por_lvl {
     uint32_t s0, ns, d0, nd;        /* its sleep set and done list in the pools */
     uint64_t bt, done;              /* options (< 64) to explore, explored */
