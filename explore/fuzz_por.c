@@ -38,18 +38,33 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t size) {
     return 0;
 }
 
+/* A WITHIN whose trigger is a stimulus or a callback's entry: its delay as two clock
+** reads with slack (vmm_set_observed_within); 0 when it does not fit (time, then). */
+static int within_add(const scen *s, const scen_expect *e, vmm_within *w, uint32_t *nw) {
+    assert(s && e && w && nw && e->kind == SCEN_EXP_WITHIN);
+    if (*nw >= VMM_WITHIN_MAX || (e->trig != SCEN_TRIG_STIMULUS && e->trig != SCEN_TRIG_ENTER)) return 0;
+    w[*nw].to_cb = s->refs[e->ref0].addr;
+    w[*nw].trig_kind = e->trig == SCEN_TRIG_STIMULUS ? VMM_WITHIN_STIMULUS : VMM_WITHIN_ENTER;
+    w[*nw].trig = e->trig == SCEN_TRIG_STIMULUS ? e->trig_index : s->refs[e->trig_ref].addr;
+    w[*nw].limit_cyc = e->cycles;
+    (*nw)++;
+    return 1;
+}
+
 /* The callbacks whose entries the scenario's expectations observe (vmm_set_observed):
-** the order of ORDER, BEFORE and ENTRY's callbacks, WITHIN's delays (time), the whole
+** the order of ORDER, BEFORE and ENTRY's callbacks, WITHIN's delays (from a stimulus
+** or an entry: clock reads with slack; from a return or a service: time), the whole
 ** trace for HASH. CALLS, NEVER, ALWAYS count entries; MEMORY, REGISTER and FINDING
 ** read the state, which footprints cover. */
 void xpl_por_observe(vmm_state *v, const scen *s) {
     assert(v && s);
-    uint32_t cb[VMM_OBSERVED_MAX + 1], n = 0;
+    uint32_t cb[VMM_OBSERVED_MAX + 1] = { 0 }, n = 0, nw = 0;
+    vmm_within w[VMM_WITHIN_MAX];
     int time = 0, all = 0;
     for (uint32_t i = 0; i < s->nexp; i++) {
         const scen_expect *e = &s->exp[i];
         if (e->kind == SCEN_EXP_HASH) all = 1;
-        if (e->kind == SCEN_EXP_WITHIN) time = 1;
+        if (e->kind == SCEN_EXP_WITHIN && !within_add(s, e, w, &nw)) time = 1;
         if (e->kind != SCEN_EXP_ORDER && e->kind != SCEN_EXP_BEFORE && e->kind != SCEN_EXP_ENTRY &&
             e->kind != SCEN_EXP_WITHIN)
             continue;
@@ -59,6 +74,9 @@ void xpl_por_observe(vmm_state *v, const scen *s) {
             cb[n++] = s->refs[e->trig_ref].addr;
     }
     vmm_set_observed(v, cb, n, time, all);
+    int rc = vmm_set_observed_within(v, w, time ? 0 : nw);   /* time covers every delay */
+    assert(rc == 0);
+    (void)rc;
 }
 
 void xpl_por_free(xpl_por *p) {

@@ -2,7 +2,9 @@
 reduction"): each test is a small scenario on which the finer rule, applied naively,
 would leave out an outcome that plain dfs reaches; the reduced walk still reaches
 every one (test_search.soundness) and runs fewer schedules where it may."""
-from test_search import soundness
+from conftest import run_vmmsim
+from test_fuzz import summary
+from test_search import FOUR_EVENTS, soundness
 
 # Three global events queued at once: ev_a reads the system time, ev_b and ev_c touch
 # nothing ev_a does but spin @B@ and @C@ times. Sleep sets keep a clock read's slack:
@@ -61,3 +63,71 @@ def test_por_sleep_sets_keep_clock_slack(tmp_path):
     short.write_text(SLEEP_CLOCK.replace("@B@", "10").replace("@C@", "20"))
     plain, red = soundness(short, tmp_path, "sleep_clock_short")
     assert plain == 6 and red == 1
+
+
+# The four events of test_search, with a delay measured from ev_a's entry to ev_b's.
+WITHIN_EVENTS = FOUR_EVENTS.replace(
+    "@EXPECT@", "  - memory: { label: DRV.cnt, value: 2 }\n"
+    "  - within: { from: { enter: DRV.ev_a }, to: DRV.ev_b, cycles: @LIM@ }")
+
+# ev_a schedules ev_b, so ev_b always follows it; ev_c, queued before ev_a, spins
+# @SPIN@ times. Only the time between them can fail the `within`.
+WITHIN_CHAIN = """name: a delay from an event to the event it schedules, and a long one
+vms:
+  - { name: sys, system: true }
+  - { name: dos1 }
+vxds:
+  - name: DRV
+    asm: |
+      %include "vmm.inc"
+      Control_Proc:
+              clc
+              ret
+      start:  mov     esi, ev_c
+              VMMcall Schedule_Global_Event
+              mov     esi, ev_a
+              VMMcall Schedule_Global_Event
+              ret
+      ev_a:   mov     dword [va], 1
+              mov     esi, ev_b
+              VMMcall Schedule_Global_Event
+              ret
+      ev_b:   mov     dword [vb], 1
+              ret
+      ev_c:   mov     ecx, @SPIN@
+      .spin:  dec     ecx
+              jnz     .spin
+              mov     dword [vc], 1
+              ret
+      va:     dd 0
+      vb:     dd 0
+      vc:     dd 0
+timeline:
+  - { at: 5000, vm: dos1, do: release_time_slice }
+  - { at: 10000, vm: sys, do: call(DRV.start) }
+expect:
+  - memory: { label: DRV.vc, value: 1 }
+  - within: { from: { enter: DRV.ev_a }, to: DRV.ev_b, cycles: 5000 }
+"""
+
+
+def test_por_within_delays_are_clock_reads_with_slack(tmp_path):
+    """A `within` from a stimulus or an entry makes its trigger and its measured entry
+    read the clock with the slack the verdict leaves (vmm/por_within.c), not depend on
+    every step: with a loose bound the reduced walk runs half the orders, with a tight
+    one more, and both reach every outcome and failure plain dfs reaches (ev_b before
+    ev_a fails it too: a trigger never followed by an entry)."""
+    assert "@LIM@" in WITHIN_EVENTS
+    runs = {}
+    for lim in (100000, 50):
+        path = tmp_path / ("within_%d.yaml" % lim)
+        path.write_text(WITHIN_EVENTS.replace("@LIM@", str(lim)))
+        runs[lim] = soundness(path, tmp_path, "within_%d" % lim)
+    assert runs[100000] == (24, 12) and runs[50][0] == 24 and 12 < runs[50][1] < 24
+    for spin in (3000, 1):   # ev_c run between ev_a and ev_b: fails when long
+        path = tmp_path / ("within_chain_%d.yaml" % spin)
+        path.write_text(WITHIN_CHAIN.replace("@SPIN@", str(spin)))
+        soundness(path, tmp_path, "within_chain_%d" % spin)
+    p = run_vmmsim("fuzz", tmp_path / "within_chain_3000.yaml", "--strategy", "dfs", "--por",
+                   "--json", "--quiet", check_codes=(1,))
+    assert summary(p.stdout)["failures"] >= 1

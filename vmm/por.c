@@ -143,6 +143,7 @@ void vmmi_por_enter(vmm_state *v, uint32_t cb) {
     assert(v != NULL && v->por.nobs <= VMM_OBSERVED_MAX);
     if (!v->por.fp) return;
     if (v->por.obs_all) { v->por.cur.all = 1; return; }
+    if (v->por.nwin) vmmi_por_within_enter(v, cb);
     for (uint32_t i = 0; i < v->por.nobs; i++)
         if (v->por.obs[i] == cb) {
             fp_add(&v->por.cur, POR_TAG_KEY + VMM_POR_OBSERVED, 1);
@@ -158,11 +159,13 @@ void vmmi_por_reset(vmm_state *v) {
     v->por.n = v->por.ndec = v->por.nids = 0;
     v->por.ser0 = 0;
     if (v->por.off) v->por.off[0] = 0;
+    if (v->por.nwin) vmmi_por_within_reset(v);
 }
 
 /* The segment since the last step ends: it is that step's footprint. */
 static void close_segment(vmm_state *v) {
     assert(v->por.fp && v->por.n <= VMM_POR_STEPS_MAX);
+    if (v->por.nwin) vmmi_por_within_close(v);
     if (v->por.n > 0) {
         v->por.fp[v->por.n - 1] = v->por.cur;
         v->por.ser[v->por.n - 1] = v->ev.serial;

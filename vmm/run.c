@@ -194,6 +194,7 @@ void vmmi_stim_fire(vmm_state *v, uint32_t i) {
     const vmm_stimulus *t = &v->s->stim[i];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
         vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, 0, t->arg, 0);
+        if (v->por.nwin) vmmi_por_within_stim(v, i);
         vmmi_irq_raise(v, t->arg);
         return;
     }
@@ -279,6 +280,7 @@ static int deliver(vmm_state *v, uint32_t i) {
     assert(i < v->s->nstim);
     const vmm_stimulus *t = &v->s->stim[i];
     vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, t->kind == VMM_STIM_CALL ? t->target : 0, t->arg, 0);
+    if (v->por.nwin) vmmi_por_within_stim(v, i);
     v->run.entered = 1;
     v->run.progress_cycle = vmmi_cycles(v);
     switch (t->kind) {

@@ -425,6 +425,16 @@ int64_t  vmm_por_decision_step(const vmm_state *v, uint32_t j);
 ** more than VMM_OBSERVED_MAX callbacks) every segment depends on every other. */
 #define VMM_OBSERVED_MAX 64
 void     vmm_set_observed(vmm_state *v, const uint32_t *cb, uint32_t n, int time, int all);
+/* A delay a verdict measures (a `within` expectation): from each trigger (the
+** stimulus trig taking effect, or an entry of the callback trig) to the first later
+** entry of to_cb, at most limit_cyc cycles. With these set, a measured entry and its
+** trigger read the clock only as far as the verdict can change (por_within.c),
+** instead of `time` making them depend on every segment. At most VMM_WITHIN_MAX;
+** more, or n == 0, clear the list. */
+#define VMM_WITHIN_MAX 16
+enum { VMM_WITHIN_STIMULUS = 1, VMM_WITHIN_ENTER };
+typedef struct vmm_within { uint32_t to_cb, trig_kind, trig; uint64_t limit_cyc; } vmm_within;
+int      vmm_set_observed_within(vmm_state *v, const vmm_within *w, uint32_t n);
 /* The last run's outcome: guest memory (but the ring-0 stacks), the findings' count
 ** and how it ended, hashed; schedules with equal outcomes left the same state. */
 uint64_t vmm_outcome_hash(const vmm_state *v);
