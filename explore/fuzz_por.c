@@ -268,10 +268,31 @@ static void delays_add(xpl_por *p, const eng_decision *log, uint32_t j) {
         }
 }
 
+/* 1 when decision j fired windowed stimulus i at step a, and step b cannot begin
+** before i's window ends (vmm_por_step_due): however long i waits, it takes effect
+** before b — by its window's last cycle, or at the first step after it, whose
+** window offers come before the events it dispatches (run.c). Only a stimulus
+** earlier in the timeline is offered ahead of it at one step: b firing one is not
+** excluded. So the wait cannot put b first. */
+static int wait_futile(const xpl_por *p, const eng_decision *log, uint32_t j, uint32_t a, uint32_t b,
+                       uint64_t x) {
+    assert(p && log && j < p->nlvl);
+    vmm_footprint fp;
+    int known;
+    if (log[j].kind != ENG_CHOICE_WINDOW || vmm_por_decision_step(p->v, j) != (int64_t)a) return 0;
+    const uint64_t *ids = dec_ids(p, j, log[j].n, &fp, &known);
+    uint64_t id = ids ? ids[log[j].chosen] : 0;
+    if (VMM_POR_ID_KIND(id) != VMM_POR_ID_STIMULUS) return 0;
+    uint32_t i = (uint32_t)(id & 0xFFFFFFFFu);
+    if (VMM_POR_ID_KIND(x) == VMM_POR_ID_STIMULUS && (uint32_t)(x & 0xFFFFFFFFu) < i) return 0;
+    uint64_t due = vmm_por_step_due(p->v, b), last = vmm_por_stim_last(p->v, i);
+    return last != UINT64_MAX && due > last;
+}
+
 /* x, the option run at step b, races with step a: the latest decision at or before a
 ** that offered x (and took another) gets it to explore; none did, or x has no
 ** identity: every option of the latest decision at or before a. */
-static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint64_t x) {
+static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint32_t b, uint64_t x) {
     assert(p && log);
     int64_t last = dec_at_or_before(p, a);
     if (last < 0) return;   /* before any decision: no order to change */
@@ -293,7 +314,7 @@ static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint6
     ** "wait", an option without identity). Anything else may have been held back by
     ** a state only another order changes: every option. */
     if (x && (VMM_POR_ID_KIND(x) == VMM_POR_ID_SEQ || VMM_POR_ID_KIND(x) == VMM_POR_ID_STIMULUS)) {
-        delays_add(p, log, (uint32_t)last);
+        if (!wait_futile(p, log, (uint32_t)last, a, b, x)) delays_add(p, log, (uint32_t)last);
         return;
     }
     p->lvl[last].all = 1;
@@ -323,7 +344,8 @@ static uint64_t step_ran(const xpl_por *p, const eng_decision *log, uint32_t nlo
 
 /* The races of the finished run: every pair of conflicting steps (a < b) that ran
 ** different options, b at or after the run's branch (earlier pairs were seen). For
-** clock reads with slack, b run before a starts at most cb - ca earlier; a then
+** clock reads with slack, b run before a starts at most cb - ca earlier, and never
+** before its due cycle (a timer tick's, a timeline stimulus's: vmm_por_step_due); a then
 ** starts at most that plus b's busy cycles later (a wait for b to fall due counts
 ** too), and b itself at most the busy cycles of a..b-1 later (work moved past an
 ** idle gap). Idle gaps do not move: they end at an event's fixed time. */
@@ -336,13 +358,15 @@ static void races(xpl_por *p, const eng_decision *log, uint32_t nlog) {
         uint64_t x = step_ran(p, log, nlog, b, &fb);
         if (!fb) continue;
         uint64_t cb = vmm_por_step_cycle(p->v, b), bb = vmm_por_step_busy(p->v, b), work = 0;
+        uint64_t due = vmm_por_step_due(p->v, b);   /* b never begins before it */
         for (uint32_t a = b; a-- > 0 && b - a <= POR_RACE_SPAN;) {
             uint64_t y = step_ran(p, log, nlog, a, &fa), ca = vmm_por_step_cycle(p->v, a);
+            uint64_t b_earlier = cb - (due > ca ? due : ca);
             work += vmm_por_step_busy(p->v, a);
             if (!fa || (x && x == y)) continue;
-            if (!vmm_fp_conflict_moved(fa, fb, (cb - ca) + bb, cb - ca, work)) continue;
+            if (!vmm_fp_conflict_moved(fa, fb, (cb - ca) + bb, b_earlier, work)) continue;
             if (made_by(p, a, x)) continue;   /* b runs what a made: never before it */
-            backtrack_add(p, log, a, x);
+            backtrack_add(p, log, a, b, x);
         }
     }
 }

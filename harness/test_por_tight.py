@@ -131,3 +131,50 @@ def test_por_within_delays_are_clock_reads_with_slack(tmp_path):
     p = run_vmmsim("fuzz", tmp_path / "within_chain_3000.yaml", "--strategy", "dfs", "--por",
                    "--json", "--quiet", check_codes=(1,))
     assert summary(p.stdout)["failures"] >= 1
+
+
+# fa and fc write x in stimulus windows; fb, a timeline call at 60000, reads it. fa's
+# window ends at 40000: however long fa waits it runs before fb, so its wait never
+# races with fb. fc's window ends at @HI@: past 60000 its waits put fb first, a
+# read of 1 instead of 3 (an outcome more), and must all be explored.
+WINDOW_BEFORE_FIXED = """name: a windowed write that ends before a fixed-time reader, and one that may not
+vms:
+  - { name: sys, system: true }
+  - { name: dos1 }
+vxds:
+  - name: DRV
+    asm: |
+      %include "vmm.inc"
+      Control_Proc:
+              clc
+              ret
+      fa:     mov     dword [x], 1
+              ret
+      fb:     mov     eax, [x]
+              mov     [y], eax
+              ret
+      fc:     mov     dword [x], 3
+              ret
+      x:      dd 0
+      y:      dd 0
+timeline:
+  - { at: 5000, vm: dos1, do: release_time_slice }
+  - { at: [20000, 40000], vm: sys, do: call(DRV.fa) }
+  - { at: 60000, vm: sys, do: call(DRV.fb) }
+  - { at: [20000, @HI@], vm: sys, do: call(DRV.fc) }
+expect:
+  - memory: { label: DRV.x, value: 3 }
+"""
+
+
+def test_por_window_wait_races_only_what_it_can_pass(tmp_path):
+    """A window's "wait" is explored against a later step only when waiting can put
+    that step first: not when the step cannot begin before the window ends (a timer
+    tick, a timeline stimulus: fixed times)."""
+    runs = {}
+    for hi in (50000, 80000):
+        path = tmp_path / ("window_fixed_%d.yaml" % hi)
+        path.write_text(WINDOW_BEFORE_FIXED.replace("@HI@", str(hi)))
+        runs[hi] = soundness(path, tmp_path, "window_fixed_%d" % hi)
+    assert runs[50000] == (22, 2)             # both windows end before fb
+    assert runs[80000][0] == 34 and 2 < runs[80000][1] < 34

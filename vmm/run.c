@@ -223,6 +223,8 @@ static void dispatch_due(vmm_state *v) {
             uint64_t ids[VMM_SAME_CYCLE_MAX];
             for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_SEQ | ev[k].seq;   /* fixed while queued */
             uint32_t k = vmmi_choose_opts(v, ENG_CHOICE_SAME_CYCLE, n, ids, src);
+            if (v->por.fp && (ev[k].kind == VMM_EV_TICK || ev[k].kind == VMM_EV_STIMULUS))
+                vmmi_por_due(v, ev[k].cycle);   /* fixed times: the tick's, the timeline's */
             dispatch_event(v, &ev[k]);
             memmove(&ev[k], &ev[k + 1], (n - k - 1) * sizeof ev[0]);
             memmove(&src[k], &src[k + 1], (n - k - 1) * sizeof src[0]);

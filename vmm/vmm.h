@@ -419,6 +419,12 @@ uint32_t vmm_por_step_serial(const vmm_state *v, uint32_t s);
 uint32_t vmm_por_step_serial_before(const vmm_state *v, uint32_t s);
 /* The step of decision j; -1 when it is not recorded. */
 int64_t  vmm_por_decision_step(const vmm_state *v, uint32_t j);
+/* The cycle before which step s cannot begin in any order (its timer tick's or its
+** timeline stimulus's time, fixed by the scenario); 0 when none is known. */
+uint64_t vmm_por_step_due(const vmm_state *v, uint32_t s);
+/* The last cycle timeline stimulus i may wait to (its window's end); UINT64_MAX when
+** there is no such stimulus. */
+uint64_t vmm_por_stim_last(const vmm_state *v, uint32_t i);
 /* Callbacks whose entries a verdict observes (the expectations that read the trace):
 ** the segments entering them depend on each other (their order is seen), or with
 ** `time` on every segment (a delay is seen); with `all` (the whole trace is seen, or

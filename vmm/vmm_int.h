@@ -393,6 +393,7 @@ typedef struct vmm_por_st {
     uint32_t *dstep;          /* per decision: its step */
     uint64_t *cyc;            /* per step: the cycle it began at; cyc[n]: the run's end */
     uint64_t *idle;           /* per step: cycles its segment skipped, no code to run */
+    uint64_t *due;            /* per step: the cycle it can begin at the earliest, 0: any */
     uint64_t  idle_cur;       /* the same for the segment being recorded */
     uint64_t *ids;
     uint32_t  n, ndec, nids;
@@ -724,6 +725,7 @@ void vmmi_por_mem(vmm_state *v, uint32_t lin, uint32_t n, int write);
 void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids);
 void vmmi_por_finish(vmm_state *v);
 void vmmi_por_enter(vmm_state *v, uint32_t cb);
+void vmmi_por_due(vmm_state *v, uint64_t at_cyc);
 /* por_within.c (a `within` expectation's delays, vmm_set_observed_within) */
 void vmmi_por_within_reset(vmm_state *v);
 void vmmi_por_within_stim(vmm_state *v, uint32_t i);
