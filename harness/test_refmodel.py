@@ -1,8 +1,10 @@
-"""The reference model (refmodel.py) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
+"""The reference model (the package refmodel/) re-checks CB-1, CS-1..CS-7, NC-1..NC-4,
 IDLE-1..IDLE-5, PRI-1, TS-1, EV-1, EV-2, TO-1, INT-1, SL-1, CL-1..CL-5, HK-1..HK-4 and
 SIM-1..SIM-5 on every scenario's trace
 and on seeded random schedules, and catches hand-broken traces (including traces whose
 MACHINE record no longer matches the run)."""
+import re
+
 import pytest
 
 import refmodel
@@ -917,3 +919,37 @@ HK1, HK4, SIM1 = ("hk1_hooks_last_installed_first", "hk4_int2f_hooks_before_the_
 ])
 def test_refmodel_catches_broken_hook_trace(golden, edits, rule):
     _caught(golden, edits, rule)
+
+
+def test_refmodel_command_line(tmp_path):
+    """python3 harness/refmodel.py TRACE... (the file next to the package refmodel/
+    keeps the command line): exit 0 and no output when every trace holds the rules,
+    exit 1 and each violation prefixed by its file otherwise."""
+    import subprocess
+    import sys
+    from conftest import ROOT
+    good, bad = tmp_path / "good.trace", tmp_path / "bad.trace"
+    good.write_text(GOOD)
+    bad.write_text(GOOD.replace("depth=1 eax=0x00011000", "depth=1 eax=0x00011100"))
+    cli = [sys.executable, str(ROOT / "harness" / "refmodel.py")]
+    ok = subprocess.run(cli + [str(good)], capture_output=True, text=True, timeout=60)
+    assert (ok.returncode, ok.stdout) == (0, ""), ok.stderr
+    ko = subprocess.run(cli + [str(good), str(bad)], capture_output=True, text=True, timeout=60)
+    assert ko.returncode == 1, ko.stderr
+    heads = [line for line in ko.stdout.splitlines() if not line.startswith(" ")]
+    assert heads and all(line.startswith(f"{bad}: ") for line in heads), ko.stdout
+    assert f"{bad}: TS-1 at record " in ko.stdout
+
+
+def test_refmodel_malformed_record_is_a_violation_not_an_exception():
+    """A record the model cannot follow (here a Call_When_Not_Critical SERVICE record
+    without its ESI, so the later NC callback cannot be compared with it) ends the check
+    with a TRACE violation naming that record; check_text never raises on bad input."""
+    from conftest import ROOT
+    text = (ROOT / "scenarios" / "golden" / "bug_amb3_nc_at_next_return.trace").read_text()
+    assert refmodel.check_text(text) == []
+    broken, n = re.subn(r"(SERVICE vm=\S+ svc=Call_When_Not_Critical .*?) esi=0x[0-9a-f]+", r"\1",
+                        text, count=1)
+    assert n == 1
+    v = refmodel.check_text(broken)
+    assert v and v[-1].startswith("TRACE at record ") and "malformed record" in v[-1], v

@@ -11,7 +11,10 @@ plain runs to reduced runs. A reduced walk that misses an outcome or a failure t
 plain walk reached (both covered) is marked "UNSOUND" and makes the exit status 1.
 
     por_table.py [--vmmsim BIN] [--budget RUNS] [--workers N] [--table FILE]
-                 [--json FILE] [--extra ARGS] [SCENARIO...]
+                 [--json FILE] [--extra ARGS] [--cycles] [SCENARIO...]
+
+The last column, the reduced walk's runs per distinct outcome, is 1.0 where no sound
+reduction could run fewer schedules.
 """
 import argparse
 import concurrent.futures
@@ -25,9 +28,14 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 
 
+# The walks compared: plain dfs by window steps, reduced, and (--cycles) plain dfs
+# walking windows cycle by cycle, the dfs vmmsim had before window steps.
+PLAIN, POR, CYCLES = ("--outcomes",), ("--por",), ("--outcomes", "--windows", "cycles")
+
+
 def walk(vmmsim, scen, mode, budget, extra):
     """One dfs walk's summary: runs, covered, outcomes, failure signatures."""
-    argv = [vmmsim, "fuzz", str(scen), "--strategy", "dfs", mode, *extra, "--runs", str(budget),
+    argv = [vmmsim, "fuzz", str(scen), "--strategy", "dfs", *mode, *extra, "--runs", str(budget),
             "--json", "--quiet"]
     p = subprocess.run(argv, capture_output=True, text=True, cwd=str(ROOT), timeout=3600)
     if p.returncode not in (0, 1):
@@ -38,15 +46,19 @@ def walk(vmmsim, scen, mode, budget, extra):
             "signatures": sorted(s["failure"] for s in d.get("signatures", []))}
 
 
-def row(name, plain, por):
+def row(name, plain, por, cycles):
     ratio = plain["runs"] / por["runs"] if por["runs"] else float("nan")
     both = plain["covered"] and por["covered"]
     sound = not both or (por["outcomes"] == plain["outcomes"]
                          and set(plain["signatures"]) <= set(por["signatures"]))
     cov = lambda w: "" if w["covered"] else " (not covered)"
-    return (f"| {name} | {plain['runs']:,}{cov(plain)} | {por['runs']:,}{cov(por)} | "
+    # A sound walk runs at least one schedule per distinct outcome: runs / outcomes
+    # of 1.0 is the least any reduction could do.
+    per = f"{por['runs'] / por['outcomes']:.1f}" if por["covered"] and por["outcomes"] else "—"
+    cyc = "" if cycles is None else f" {cycles['runs']:,}{cov(cycles)} |"
+    return (f"| {name} |{cyc} {plain['runs']:,}{cov(plain)} | {por['runs']:,}{cov(por)} | "
             f"{plain['outcomes']} / {por['outcomes']} | {len(plain['signatures'])} / "
-            f"{len(por['signatures'])} | {ratio:.1f}{'' if sound else ' UNSOUND'} |"), sound
+            f"{len(por['signatures'])} | {ratio:.1f}{'' if sound else ' UNSOUND'} | {per} |"), sound
 
 
 def main():
@@ -55,6 +67,8 @@ def main():
     ap.add_argument("--budget", type=int, default=20000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--extra", default="", help="more fuzz arguments for both walks (e.g. '--bound 8')")
+    ap.add_argument("--cycles", action="store_true",
+                    help="also walk plain dfs with --windows cycles (the first column)")
     ap.add_argument("--table")
     ap.add_argument("--json")
     ap.add_argument("scenarios", nargs="*")
@@ -66,14 +80,16 @@ def main():
     extra = shlex.split(a.extra)
     with concurrent.futures.ThreadPoolExecutor(max_workers=a.workers) as ex:
         jobs = {(s, m): ex.submit(walk, a.vmmsim, s.relative_to(ROOT), m, a.budget, extra)
-                for s in scens for m in ("--outcomes", "--por")}
+                for s in scens for m in (PLAIN, POR) + ((CYCLES,) if a.cycles else ())}
         res = {(s, m): f.result() for (s, m), f in jobs.items()}
-    lines = ["| scenario | plain dfs runs | `--por` runs | outcomes plain / por | "
-             "signatures plain / por | plain / por |", "|---|---|---|---|---|---|"]
+    head = "| scenario |" + (" plain dfs, windows by cycles |" if a.cycles else "")
+    lines = [head + " plain dfs runs | `--por` runs | outcomes plain / por | "
+             "signatures plain / por | plain / por | `--por` runs per outcome |",
+             "|---|" + "---|" * (6 + a.cycles)]
     ok = True
     for s in scens:
         name = str(s.relative_to(ROOT / "scenarios").with_suffix(""))
-        line, sound = row(name, res[(s, "--outcomes")], res[(s, "--por")])
+        line, sound = row(name, res[(s, PLAIN)], res[(s, POR)], res.get((s, CYCLES)))
         lines.append(line)
         ok &= sound
     t = "\n".join(lines) + "\n"
@@ -82,8 +98,9 @@ def main():
         pathlib.Path(a.table).write_text(t)
     if a.json:
         doc = {"budget": a.budget, "extra": extra,
-               "scenarios": {str(s.relative_to(ROOT)): {"plain": res[(s, "--outcomes")],
-                                                        "por": res[(s, "--por")]} for s in scens}}
+               "scenarios": {str(s.relative_to(ROOT)): {"plain": res[(s, PLAIN)], "por": res[(s, POR)],
+                                                        "cycles": res.get((s, CYCLES))}
+                             for s in scens}}
         pathlib.Path(a.json).write_text(json.dumps(doc, indent=1) + "\n")
     return 0 if ok else 1
 
