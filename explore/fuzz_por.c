@@ -121,6 +121,7 @@ static const uint64_t *dec_ids(const xpl_por *p, uint32_t j, uint32_t n, vmm_foo
             seg->thi = seg->tread && seg->thi < fp->thi ? seg->thi : fp->thi;
             seg->tread = 1;
         }
+        if (fp->tlate) seg->tread = 1, seg->tlo = seg->thi = 0;   /* its slack may come later */
     }
     *known = 1;
     return nfirst == n ? first : NULL;

@@ -10,9 +10,12 @@
 ** tag (vmmi_por_enter), so a trigger never trades places with an entry unexplored.
 **
 ** A trigger's slack is known only at its entry. A segment that closes (por.c's
-** close_segment) while a trigger in it still waits for its entry gets a read with
-** no slack (every move conflicts): the walk reads a closed segment's footprint at
-** the next decision and must not see it change afterwards.
+** close_segment) while a trigger in it still waits for its entry is marked late
+** (tlate) and gets its slack when the entry comes: the walk's sleep sets, which read
+** a segment at the next decision, take a late one as a read with no slack (every move
+** conflicts); the races, found after the run, see the slack. A trigger with no entry
+** after it fails its verdict in any order that keeps it so (the observed tag keeps
+** the triggers' and entries' order), and reads nothing.
 */
 #include <assert.h>
 #include <string.h>
@@ -58,6 +61,7 @@ static void trig_add(vmm_state *v, uint32_t k) {
         v->por.cur.time = 1;
         return;
     }
+    v->por.trig_step[k][v->por.ntrig[k]] = v->por.n ? (int64_t)v->por.n - 1 : -1;
     v->por.trig_cyc[k][v->por.ntrig[k]++] = vmmi_cycles(v);
     v->por.trig_open[k]++;
 }
@@ -73,9 +77,12 @@ static void entry_measure(vmm_state *v, uint32_t k) {
         assert(now >= v->por.trig_cyc[k][t]);
         uint64_t d = now - v->por.trig_cyc[k][t], room = d <= lim ? lim - d : d - lim - 1;
         /* Passing: the entry may not move `room` later, the trigger not `room` earlier;
-        ** failing, the other way round. A trigger in a closed segment has none. */
+        ** failing, the other way round. A trigger before the first step never moves. */
+        int64_t s = v->por.trig_step[k][t];
+        vmm_footprint *tf = t >= open0 ? &v->por.cur : s >= 0 ? &v->por.fp[s] : NULL;
+        assert(t >= open0 || s < 0 || (uint64_t)s + 1 < v->por.n);
         slack_min(&v->por.cur, d <= lim ? UINT64_MAX : room, d <= lim ? room : UINT64_MAX);
-        if (t >= open0) slack_min(&v->por.cur, d <= lim ? room : UINT64_MAX, d <= lim ? UINT64_MAX : room);
+        if (tf) slack_min(tf, d <= lim ? room : UINT64_MAX, d <= lim ? UINT64_MAX : room);
     }
     v->por.ntrig[k] = 0;
     v->por.trig_open[k] = 0;
@@ -100,12 +107,13 @@ void vmmi_por_within_enter(vmm_state *v, uint32_t cb) {
         if (v->por.win[k].trig_kind == VMM_WITHIN_ENTER && v->por.win[k].trig == cb) trig_add(v, k);
 }
 
-/* The open segment closes: a trigger in it still waiting for its entry gets no slack. */
+/* The open segment closes: a trigger in it still waiting for its entry gets its
+** slack later (entry_measure), and is marked late meanwhile. */
 void vmmi_por_within_close(vmm_state *v) {
     assert(v != NULL && v->por.nwin <= VMM_WITHIN_MAX);
     for (uint32_t k = 0; k < v->por.nwin; k++) {
         if (!v->por.trig_open[k]) continue;
-        slack_min(&v->por.cur, 0, 0);
+        v->por.cur.tlate = 1;
         v->por.trig_open[k] = 0;
     }
 }

@@ -379,6 +379,7 @@ typedef struct vmm_footprint {
     uint64_t r[VMM_FP_WORDS], w[VMM_FP_WORDS];
     uint32_t tlo, thi;
     uint8_t  time, all, tread;
+    uint8_t  tlate;   /* a read whose slack came after the segment ended (por_within.c) */
 } vmm_footprint;
 /* 1 when the order of the two segments may matter: one writes what the other reads
 ** or writes, or either reads the clock or is unknown. */

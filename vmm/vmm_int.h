@@ -151,6 +151,7 @@ typedef struct vmm_por_st {
     uint32_t  nwin;
     uint32_t  ntrig[VMM_WITHIN_MAX];         /* per delay: triggers waiting for their entry */
     uint64_t  trig_cyc[VMM_WITHIN_MAX][VMM_POR_TRIG_MAX];
+    int64_t   trig_step[VMM_WITHIN_MAX][VMM_POR_TRIG_MAX];   /* their steps, -1: before any */
     uint8_t   trig_open[VMM_WITHIN_MAX];     /* of those, in the open segment */
     uint8_t   trig_ovf[VMM_WITHIN_MAX];      /* a trigger was not kept: coarse rule */
 } vmm_por_st;
