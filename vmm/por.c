@@ -157,6 +157,7 @@ void vmmi_por_reset(vmm_state *v) {
     assert(v != NULL);
     memset(&v->por.cur, 0, sizeof v->por.cur);
     v->por.idle_cur = 0;
+    v->por.step_new = 0;
     v->por.n = v->por.ndec = v->por.nids = 0;
     v->por.ser0 = 0;
     if (v->por.off) v->por.off[0] = 0;
@@ -182,6 +183,7 @@ static void close_segment(vmm_state *v) {
 void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids) {
     assert(n >= 1);
     if (!v->por.fp) return;
+    v->por.step_new = 0;
     if (v->por.n >= VMM_POR_STEPS_MAX || (n >= 2 && v->por.ndec >= VMM_CHOICE_LOG)) {
         v->por.cur.all = 1;
         return;
@@ -194,6 +196,7 @@ void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids) {
     v->por.off[s + 1] = v->por.nids;
     v->por.cyc[s] = vmmi_cycles(v);
     v->por.due[s] = 0;
+    v->por.step_new = 1;
     v->por.dec[s] = n >= 2 ? (int32_t)v->por.ndec : -1;
     if (n >= 2) v->por.dstep[v->por.ndec++] = s;
 }
@@ -224,7 +227,11 @@ void vmmi_por_idle(vmm_state *v, uint64_t to_cyc) {
 ** or a timeline stimulus, fixed by the scenario (run.c, window.c). */
 void vmmi_por_due(vmm_state *v, uint64_t at_cyc) {
     assert(v != NULL);
-    if (!v->por.fp || v->por.n == 0 || v->por.cyc[v->por.n - 1] != vmmi_cycles(v)) return;   /* not recorded */
+    /* Only a step this choice point recorded: a full table records none (its last
+    ** step's segment, which covers the rest, may have begun at this same cycle). */
+    if (!v->por.fp || !v->por.step_new) return;
+    v->por.step_new = 0;
+    assert(v->por.n > 0 && v->por.cyc[v->por.n - 1] == vmmi_cycles(v));
     assert(at_cyc <= v->por.cyc[v->por.n - 1]);
     v->por.due[v->por.n - 1] = at_cyc;
 }

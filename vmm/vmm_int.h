@@ -141,6 +141,7 @@ typedef struct vmm_por_st {
     uint64_t *cyc;            /* per step: the cycle it began at; cyc[n]: the run's end */
     uint64_t *idle;           /* per step: cycles its segment skipped, no code to run */
     uint64_t *due;            /* per step: the cycle it can begin at the earliest, 0: any */
+    int       step_new;       /* the last choice point recorded a step (vmmi_por_due) */
     uint64_t  idle_cur;       /* the same for the segment being recorded */
     uint64_t *ids;
     uint32_t  n, ndec, nids;
