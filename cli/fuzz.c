@@ -42,7 +42,11 @@ static const char fuzz_help[] =
 "                         largest bound whose every schedule ran\n"
 "  --max-delays D         dfs: the last bound --deepen tries (implies --deepen)\n"
 "  --por                  dfs: partial-order reduction (sleep sets over what each\n"
-"                         step touched): equivalent orders run once\n"
+"                         step touched): equivalent orders run once; with\n"
+"                         --deepen or --max-delays each pass is reduced within its\n"
+"                         bound and still covers it (bounded sleep sets)\n"
+"  --por-naive            with --por and --deepen: the unbounded rules within the\n"
+"                         bound instead, which miss schedules (for tests)\n"
 "  --outcomes             dfs: count the distinct outcomes (final guest memory,\n"
 "                         findings, end) the walk reached\n"
 "  --windows steps|cycles dfs: a stimulus window is walked by the VMM steps it\n"
@@ -101,6 +105,7 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
           CLI_STRATS(ENG_STRAT_RANDOM, ENG_STRAT_PCT, ENG_STRAT_DFS), "random, pct or dfs", NULL, NULL, 0 },
         { "--deepen", NULL, CLI_OPT_FLAG, &o->deepen, 0, 0, NULL, NULL, NULL, 0 },
         { "--por", NULL, CLI_OPT_FLAG, &o->por, 0, 0, NULL, NULL, NULL, 0 },
+        { "--por-naive", NULL, CLI_OPT_FLAG, &o->por_naive, 0, 0, NULL, NULL, NULL, 0 },
         { "--outcomes", NULL, CLI_OPT_FLAG, &o->outcomes, 0, 0, NULL, NULL, NULL, 0 },
         { "--max-delays", NULL, CLI_OPT_U32, &o->max_delays, 0, XPL_SCHED_DECISIONS_MAX, "0..4194304", NULL, NULL, 0 },
         { "--bound", NULL, CLI_OPT_U32, &o->bound, 1, XPL_SCHED_DECISIONS_MAX, "a positive integer", NULL, NULL, 0 },
@@ -130,8 +135,8 @@ static int parse_args(int argc, char **argv, xpl_fz_opts *o) {
     if (o->max_delays != UINT32_MAX) o->deepen = 1;
     if ((o->deepen || o->window_cycles || o->por || o->outcomes) && o->strat != ENG_STRAT_DFS)
         return cli_usage_err(&cmd, "--deepen, --max-delays, --windows, --por and --outcomes apply to", "dfs only");
-    if (o->por && o->deepen)
-        return cli_usage_err(&cmd, "--por does not combine with", "--deepen or --max-delays");
+    if (o->por_naive && !(o->por && o->deepen))
+        return cli_usage_err(&cmd, "--por-naive needs", "--por and --deepen or --max-delays");
     return 0;
 }
 

@@ -212,6 +212,7 @@ typedef struct xpl_fz_opts {
     int      deepen;                /* dfs: iterative deepening on non-canonical decisions */
     uint32_t max_delays;            /* dfs --deepen: the last bound tried (UINT32_MAX: none) */
     int      por;                   /* dfs: partial-order reduction (sleep sets) */
+    int      por_naive;             /* dfs --por --deepen: the unbounded rules (unsound; tests) */
     int      outcomes;              /* dfs: count distinct outcomes (vmm_outcome_hash) */
     int      self_check;            /* replay each run's decisions, compare the hash */
     uint32_t depth;                 /* pct d */
@@ -263,6 +264,7 @@ typedef struct xpl_merge_opts {
 int xpl_fuzz_merge(const xpl_merge_opts *o);
 
 #define XPL_FZ_DISTINCT_FILE "distinct.txt"          /* beside findings.jsonl */
+#define XPL_FZ_OUTCOMES_FILE "outcomes.txt"          /* dfs --outcomes/--por: the outcome hashes */
 #define XPL_FZ_DISTINCT_MAX (1u << 26)               /* decision-list hashes a campaign remembers */
 #define XPL_FZ_DISTINCT_MAGIC "# vmmsim-distinct 1"
 #define XPL_FZ_UNION_MAX (1u << 27)     /* hashes of all shards, counted together (1 GiB) */

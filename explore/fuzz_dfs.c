@@ -46,7 +46,9 @@ static int dfs_next(xpl_fz_campaign *cp, const eng_chooser *ch) {
     if (cp->o.bound && cp->o.bound < lim) lim = cp->o.bound;
     if (cp->o.por) {   /* levels below the cut only; a level per decision (fuzz_por.c) */
         if (cp->por.cut < lim) lim = cp->por.cut;
-        if (cp->por.nlvl < lim) lim = cp->por.nlvl;
+        /* Decisions past XPL_POR_LEVELS_MAX have no level and are not branched: a
+        ** bounded pass then does not claim its bound (BP-2). */
+        if (cp->por.nlvl < lim) { lim = cp->por.nlvl; cp->pruned |= cp->delays != DFS_DELAYS_NONE; }
     }
     uint32_t before = xpl_fz_noncanonical(log, lim);   /* non-canonical in log[0, j) */
     for (uint32_t j = lim; j > 0; j--) {
@@ -83,6 +85,33 @@ static void outcome_add(xpl_fz_campaign *cp, uint64_t h) {
     if (!cp->outc[s]) { cp->outc[s] = h; cp->outcomes++; }
 }
 
+static int u64_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --out DIR: the distinct outcomes' hashes, sorted, a line each ("0x..."), so that two
+** walks' outcome sets compare (harness/test_search.py). */
+static int outcomes_write(xpl_fz_campaign *cp) {
+    assert(cp && cp->o.out && cp->outcomes <= cp->outc_cap);
+    uint64_t *v = malloc((cp->outcomes ? cp->outcomes : 1) * sizeof *v), n = 0;
+    if (!v) return XPL_EXIT_HOST;
+    for (uint64_t i = 0; i < cp->outc_cap; i++) if (cp->outc[i]) v[n++] = cp->outc[i];
+    assert(n == cp->outcomes);
+    qsort(v, n, sizeof *v, u64_cmp);
+    char path[SCEN_PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/" XPL_FZ_OUTCOMES_FILE, cp->o.out);
+    xpl_afile af;
+    FILE *f = xpl_afile_open(&af, path);
+    int rc = 0;
+    if (!f) rc = XPL_EXIT_HOST;
+    for (uint64_t i = 0; f && i < n; i++) fprintf(f, "0x%016llx\n", (unsigned long long)v[i]);
+    if (f && xpl_afile_commit(&af)) rc = XPL_EXIT_HOST;
+    if (rc) fprintf(stderr, "vmmsim fuzz: %s: cannot write\n", path);
+    free(v);
+    return rc;
+}
+
 /* One pass of the walk: from the canonical run until the tree (within the pass's
 ** bound) is exhausted, the runs are spent or the campaign stops. 1 when exhausted. */
 static int dfs_pass(xpl_fz_campaign *cp, xpl_fz_chunk *ch, uint64_t *i) {
@@ -101,6 +130,7 @@ static int dfs_pass(xpl_fz_campaign *cp, xpl_fz_chunk *ch, uint64_t *i) {
         xpl_fz_one_run(cp, c, ch, 0);
         if (cp->o.por) xpl_por_end(&cp->por);
         if (cp->por.err) cp->err = cp->por.err;
+        cp->pruned |= cp->por.pruned;   /* BP-2: an awake option beyond the bound */
         if (cp->o.por || cp->o.outcomes) outcome_add(cp, vmm_outcome_hash(c->v));
         if (ch->err) cp->err = ch->err;
         xpl_fz_emit_chunk(cp, ch);
@@ -122,8 +152,10 @@ static void dfs_walk(xpl_fz_campaign *cp, xpl_fz_chunk *ch) {
     uint32_t last = cp->o.max_delays < DFS_DELAYS_NONE ? cp->o.max_delays : DFS_DELAYS_NONE - 1;
     cp->delays_covered = -1;
     cp->rerun_below = 0;
+    cp->por.naive = cp->o.por_naive;
     for (uint32_t b = cp->o.deepen ? 0 : DFS_DELAYS_NONE; ; b++) {
         cp->delays = b;
+        if (cp->o.por) xpl_por_pass(&cp->por, b);
         int done = dfs_pass(cp, ch, &i);
         if (!done) return;
         if (!cp->pruned) { cp->covered = 1; cp->delays_covered = b == DFS_DELAYS_NONE ? -1 : (int64_t)b; return; }
@@ -144,6 +176,7 @@ int xpl_fz_dfs_campaign(xpl_fz_campaign *cp) {
     for (int k = 0; k < XPL_FZ_STOP_SIGNALS; k++) uv_ref((uv_handle_t *)&cp->sig[k]);
     cp->t0_ns = uv_hrtime();
     dfs_walk(cp, ch);
+    if (!cp->err && cp->o.out && (cp->o.por || cp->o.outcomes)) cp->err = outcomes_write(cp);
     xpl_fz_signals_close(cp);
     uv_run(&cp->loop, UV_RUN_DEFAULT);
     uv_loop_close(&cp->loop);

@@ -141,8 +141,12 @@ static int dec_span(const xpl_por *p, uint32_t j, uint64_t *c0, uint64_t *c1) {
 
 static uint64_t bit(uint32_t k) { return k < 64 ? 1ull << k : 0; }
 
-/* Level j's done list gets the option the run took there, with its segment. */
-static void finalize(xpl_por *p, const eng_decision *log, uint32_t j) {
+/* In a bounded pass (BP-1, docs/fuzzing.md): the sleep sets follow these rules. */
+static int bounded(const xpl_por *p) { return p->bound != UINT32_MAX && !p->naive; }
+
+/* Level j's done list gets the option the run took there, with its segment and, for
+** bounded passes, its cost there and next, the canonical option of decision j + 1. */
+static void finalize(xpl_por *p, const eng_decision *log, uint32_t j, uint64_t next) {
     assert(p && log && j < p->nlvl && j + 1 == p->nlvl);
     xpl_por_ent e;
     uint64_t c1 = 0;
@@ -153,9 +157,12 @@ static void finalize(xpl_por *p, const eng_decision *log, uint32_t j) {
     l->done |= bit(log[j].chosen);
     known = known && dec_span(p, j, &e.cyc, &c1);
     e.len = c1 - e.cyc;
+    e.next = next;
+    e.nc = log[j].chosen != 0;
     if (e.id && known && !has_id(p->done + l->d0, l->nd, e.id) &&
-        !ent_push(p, &p->done, &p->ndone, &p->cap_done, &e))
+        !ent_push(p, &p->done, &p->ndone, &p->cap_done, &e)) {
         l->nd++;
+    }
     p->fin = j + 1;
 }
 
@@ -170,8 +177,24 @@ static int sleep_conflict(const xpl_por_ent *e, const vmm_footprint *seg, uint64
     return vmm_fp_conflict_moved(&e->fp, seg, end_cyc - e->cyc, 0, e->len);
 }
 
-/* Pushes level j (j == nlvl): its sleep set from level j - 1 and j - 1's segment. */
-static void level_push(xpl_por *p, const eng_decision *log, uint32_t j) {
+/* BP-1: y, done at decision j - 1 before x was taken there, may sleep at j (ids: j's
+** options) only when the order it stands for, y then x, has no more non-canonical
+** decisions than x then y: y's cost at j - 1 plus x's against the canonical option
+** after y, at most x's cost at j - 1 (x_nc) plus y's at j. What follows both is the
+** same either way. Unknown (no identity, y not offered at j): y stays awake. */
+static int swap_no_dearer(const xpl_por_ent *y, uint64_t x, uint32_t x_nc, const uint64_t *ids, uint32_t n) {
+    assert(y && x_nc <= 1);
+    if (!ids || !x) return 0;
+    uint32_t k = 0;
+    while (k < n && ids[k] != y->id) k++;
+    if (k == n) return 0;
+    uint32_t skipped = x_nc + (k != 0), stands_for = y->nc + (y->next != x);
+    return stands_for <= skipped;
+}
+
+/* Pushes level j (j == nlvl): its sleep set from level j - 1 and j - 1's segment.
+** In a bounded pass only j - 1's done options that pass BP-1 sleep, for one level. */
+static void level_push(xpl_por *p, const eng_decision *log, uint32_t j, const uint64_t *ids_j, uint32_t n_j) {
     assert(p && j == p->nlvl);
     if (grow((void **)&p->lvl, &p->cap_lvl, j + 1, sizeof *p->lvl)) { p->err = XPL_EXIT_HOST; return; }
     xpl_por_lvl *l = &p->lvl[j];
@@ -181,6 +204,7 @@ static void level_push(xpl_por *p, const eng_decision *log, uint32_t j) {
     p->nlvl = j + 1;
     if (j == 0) return;
     const xpl_por_lvl *u = &p->lvl[j - 1];
+    l->cost = u->cost + (log[j - 1].chosen != 0);
     vmm_footprint segv;
     const vmm_footprint *seg = &segv;
     int known;
@@ -188,11 +212,12 @@ static void level_push(xpl_por *p, const eng_decision *log, uint32_t j) {
     const uint64_t *ids = dec_ids(p, j - 1, log[j - 1].n, &segv, &known);
     uint64_t took = ids ? ids[log[j - 1].chosen] : 0;
     if (!known || !dec_span(p, j - 1, &c0, &c1)) return;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = bounded(p); pass < 2; pass++) {
         uint32_t k0 = pass ? u->d0 : u->s0, nk = pass ? u->nd : u->ns;
         for (uint32_t k = 0; k < nk && l->ns < POR_SLEEP_MAX; k++) {
             const xpl_por_ent *e = pass ? &p->done[k0 + k] : &p->sleep[k0 + k];
             if (e->id == took || sleep_conflict(e, seg, c1)) continue;
+            if (bounded(p) && !swap_no_dearer(e, took, log[j - 1].chosen != 0, ids_j, n_j)) continue;
             if (has_id(p->sleep + l->s0, l->ns, e->id)) continue;
             xpl_por_ent copy = *e;   /* the pool may move */
             if (ent_push(p, &p->sleep, &p->nsleep, &p->cap_sleep, &copy)) return;
@@ -207,26 +232,30 @@ static int asleep(const xpl_por *p, uint32_t j, uint64_t id) {
 }
 
 /* The chooser's advisor past the replayed prefix: the first option that does not
-** sleep at this decision; all sleeping, the run is redundant from here (cut). */
+** sleep at this decision; all sleeping, the run is redundant from here (cut). In a
+** bounded pass the same when the first awake option is beyond the bound (BP-2): the
+** run takes option 0, which sleeps, and the pass left something out. */
 uint32_t xpl_por_advise(void *ud, uint32_t kind, uint32_t n) {
     xpl_por *p = ud;
     assert(p && p->v && n >= 2);
     uint32_t j;
     const eng_decision *log = eng_chooser_log(vmm_chooser(p->v), &j);   /* j: this decision */
     if (p->err || j != p->nlvl || j >= XPL_POR_LEVELS_MAX) return 0;
-    if (j > 0 && p->fin < j) finalize(p, log, j - 1);
-    level_push(p, log, j);
+    vmm_footprint fp;
+    int known;
+    const uint64_t *ids = dec_ids(p, j, n, &fp, &known);
+    if (j > 0 && p->fin < j) finalize(p, log, j - 1, ids ? ids[0] : 0);
+    level_push(p, log, j, ids, n);
     if (p->err) return 0;
     /* Not an order of steps but a time or a reading of the DDK: each option is a
     ** different behaviour, never a reordering, so all are explored. */
     if (kind == ENG_CHOICE_AMBIGUITY || kind == ENG_CHOICE_JITTER || kind == ENG_CHOICE_IRQ_BOUNDARY ||
         kind == ENG_CHOICE_IO_ORDER)   /* IOT-4: the handlers see another order */
         p->lvl[j].all = 1;
-    vmm_footprint fp;
-    int known;
-    const uint64_t *ids = dec_ids(p, j, n, &fp, &known);
+    if (bounded(p)) p->lvl[j].all = 1;   /* BP-3: no race analysis in a bounded pass */
     uint32_t k = 0;
     while (ids && k < n && asleep(p, j, ids[k])) k++;
+    if (k > 0 && k < n && p->lvl[j].cost >= p->bound) { p->pruned = 1; k = n; }
     if (k == n) { if (p->cut > j) p->cut = j; k = 0; }
     p->lvl[j].bt |= bit(k);
     return k;
@@ -238,6 +267,14 @@ void xpl_por_begin(xpl_por *p, vmm_state *v, uint32_t prefix) {
     p->cut = UINT32_MAX;
     p->prefix = prefix;
     p->fin = prefix ? prefix - 1 : 0;
+    p->pruned = 0;
+}
+
+/* A pass of the walk starts with no levels; bound: its bound (UINT32_MAX: none). */
+void xpl_por_pass(xpl_por *p, uint32_t bound) {
+    assert(p != NULL);
+    p->nlvl = p->nsleep = p->ndone = 0;
+    p->bound = bound;
 }
 
 /* The latest decision at or before step a (a level of the stack); -1: none. */
@@ -377,8 +414,8 @@ void xpl_por_end(xpl_por *p) {
     assert(p && p->v);
     uint32_t nlog;
     const eng_decision *log = eng_chooser_log(vmm_chooser(p->v), &nlog);
-    if (p->nlvl > 0 && p->fin < p->nlvl && p->nlvl <= nlog) finalize(p, log, p->nlvl - 1);
-    if (!p->err) races(p, log, nlog);
+    if (p->nlvl > 0 && p->fin < p->nlvl && p->nlvl <= nlog) finalize(p, log, p->nlvl - 1, 0);
+    if (!p->err && !bounded(p)) races(p, log, nlog);   /* BP-3 */
 }
 
 /* The next option to explore at decision j of the finished run: in its backtrack

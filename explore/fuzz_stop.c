@@ -60,7 +60,9 @@ void xpl_fz_signals_close(xpl_fz_campaign *cp) {
 static int campaign_file(const char *n) {
     assert(n != NULL);
     size_t len = strlen(n);
-    if (!strcmp(n, "findings.jsonl") || !strcmp(n, XPL_FZ_DISTINCT_FILE) || xpl_afile_is_tmp(n)) return 1;
+    if (!strcmp(n, "findings.jsonl") || !strcmp(n, XPL_FZ_DISTINCT_FILE) || !strcmp(n, XPL_FZ_OUTCOMES_FILE) ||
+        xpl_afile_is_tmp(n))
+        return 1;
     return !strncmp(n, "run-", 4) && ((len > 9 && !strcmp(n + len - 9, ".schedule")) ||
                                       (len > 6 && !strcmp(n + len - 6, ".trace")));
 }

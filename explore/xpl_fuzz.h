@@ -43,11 +43,14 @@ typedef struct xpl_fz_fail {
 
 /* dfs --por: the sleep-set stack (fuzz_por.c) */
 #define XPL_POR_LEVELS_MAX (1u << 16)   /* decisions of a run with a level (the log's) */
-/* An explored or sleeping option: its footprint (the decision's segment), the cycle
-** that segment began at and its length (what a clock read's slack is measured by). */
-typedef struct xpl_por_ent { uint64_t id; vmm_footprint fp; uint64_t cyc, len; } xpl_por_ent;
+/* id: the option; fp: its segment; cyc, len: the cycle that segment began at and its
+** length (what a clock read's slack is measured by); for a done entry in a bounded
+** pass, nc: 1 when it was non-canonical at its decision, next: the canonical option's
+** id at the decision after it (0: none or no identity) */
+typedef struct xpl_por_ent { uint64_t id, next; vmm_footprint fp; uint64_t cyc, len; uint32_t nc; } xpl_por_ent;
 typedef struct xpl_por_lvl {
     uint32_t s0, ns, d0, nd;        /* its sleep set and done list in the pools */
+    uint32_t cost;                  /* non-canonical decisions before it */
     uint64_t bt, done;              /* options (< 64) to explore, explored */
     int      all;                   /* every option is to be explored */
 } xpl_por_lvl;
@@ -59,6 +62,9 @@ typedef struct xpl_por {
     uint32_t fin;                   /* levels below it have this run's done entry */
     uint32_t prefix;                /* the run's replayed decisions */
     uint32_t cut;                   /* first decision whose options all slept */
+    uint32_t bound;                 /* the pass's bound on non-canonical decisions (UINT32_MAX: none) */
+    int naive;                      /* bounded passes with the unbounded rules (unsound; tests) */
+    int pruned;                     /* an option not asleep was beyond the bound */
     int err;
 } xpl_por;
 
@@ -144,6 +150,7 @@ void     xpl_por_begin(xpl_por *p, vmm_state *v, uint32_t prefix);
 void     xpl_por_end(xpl_por *p);
 uint32_t xpl_por_next_option(const xpl_por *p, const eng_decision *log, uint32_t j);
 void     xpl_por_truncate(xpl_por *p, uint32_t j);
+void     xpl_por_pass(xpl_por *p, uint32_t bound);
 void     xpl_por_free(xpl_por *p);
 void     xpl_por_observe(vmm_state *v, const scen *s);
 int      xpl_fz_workers_open(xpl_fz_campaign *cp, FILE *err);
