@@ -38,18 +38,33 @@ static int grow(void **p, uint32_t *cap, uint32_t need, size_t size) {
     return 0;
 }
 
+/* A WITHIN whose trigger is a stimulus or a callback's entry: its delay as two clock
+** reads with slack (vmm_set_observed_within); 0 when it does not fit (time, then). */
+static int within_add(const scen *s, const scen_expect *e, vmm_within *w, uint32_t *nw) {
+    assert(s && e && w && nw && e->kind == SCEN_EXP_WITHIN);
+    if (*nw >= VMM_WITHIN_MAX || (e->trig != SCEN_TRIG_STIMULUS && e->trig != SCEN_TRIG_ENTER)) return 0;
+    w[*nw].to_cb = s->refs[e->ref0].addr;
+    w[*nw].trig_kind = e->trig == SCEN_TRIG_STIMULUS ? VMM_WITHIN_STIMULUS : VMM_WITHIN_ENTER;
+    w[*nw].trig = e->trig == SCEN_TRIG_STIMULUS ? e->trig_index : s->refs[e->trig_ref].addr;
+    w[*nw].limit_cyc = e->cycles;
+    (*nw)++;
+    return 1;
+}
+
 /* The callbacks whose entries the scenario's expectations observe (vmm_set_observed):
-** the order of ORDER, BEFORE and ENTRY's callbacks, WITHIN's delays (time), the whole
+** the order of ORDER, BEFORE and ENTRY's callbacks, WITHIN's delays (from a stimulus
+** or an entry: clock reads with slack; from a return or a service: time), the whole
 ** trace for HASH. CALLS, NEVER, ALWAYS count entries; MEMORY, REGISTER and FINDING
 ** read the state, which footprints cover. */
 void xpl_por_observe(vmm_state *v, const scen *s) {
     assert(v && s);
-    uint32_t cb[VMM_OBSERVED_MAX + 1], n = 0;
+    uint32_t cb[VMM_OBSERVED_MAX + 1] = { 0 }, n = 0, nw = 0;
+    vmm_within w[VMM_WITHIN_MAX];
     int time = 0, all = 0;
     for (uint32_t i = 0; i < s->nexp; i++) {
         const scen_expect *e = &s->exp[i];
         if (e->kind == SCEN_EXP_HASH) all = 1;
-        if (e->kind == SCEN_EXP_WITHIN) time = 1;
+        if (e->kind == SCEN_EXP_WITHIN && !within_add(s, e, w, &nw)) time = 1;
         if (e->kind != SCEN_EXP_ORDER && e->kind != SCEN_EXP_BEFORE && e->kind != SCEN_EXP_ENTRY &&
             e->kind != SCEN_EXP_WITHIN)
             continue;
@@ -59,6 +74,9 @@ void xpl_por_observe(vmm_state *v, const scen *s) {
             cb[n++] = s->refs[e->trig_ref].addr;
     }
     vmm_set_observed(v, cb, n, time, all);
+    int rc = vmm_set_observed_within(v, w, time ? 0 : nw);   /* time covers every delay */
+    assert(rc == 0);
+    (void)rc;
 }
 
 void xpl_por_free(xpl_por *p) {
@@ -73,15 +91,10 @@ static int has_id(const xpl_por_ent *e, uint32_t n, uint64_t id) {
     return 0;
 }
 
-static int ent_push(xpl_por *p, xpl_por_ent **pool, uint32_t *n, uint32_t *cap, uint64_t id,
-                    const vmm_footprint *fp) {
-    assert(p && pool && n && cap && fp);
+static int ent_push(xpl_por *p, xpl_por_ent **pool, uint32_t *n, uint32_t *cap, const xpl_por_ent *e) {
+    assert(p && pool && n && cap && e && e->id);
     if (grow((void **)pool, cap, *n + 1, sizeof **pool)) { p->err = XPL_EXIT_HOST; return -1; }
-    (*pool)[*n].id = id;
-    (*pool)[*n].fp = *fp;
-    (*pool)[*n].next = 0;
-    (*pool)[*n].nc = 0;
-    (*n)++;
+    (*pool)[(*n)++] = *e;
     return 0;
 }
 
@@ -101,11 +114,29 @@ static const uint64_t *dec_ids(const xpl_por *p, uint32_t j, uint32_t n, vmm_foo
         if (s > (uint32_t)s0 && dec >= 0) break;
         if (s == (uint32_t)s0) { first = ids; nfirst = nids; }
         for (int k = 0; k < VMM_FP_WORDS; k++) { seg->r[k] |= fp->r[k]; seg->w[k] |= fp->w[k]; }
-        seg->time |= fp->time | fp->tread;   /* a whole decision's segment: no slack kept */
+        seg->time |= fp->time;
         seg->all |= fp->all;
+        if (fp->tread) {   /* the segment moves as one: its reads keep the least slack */
+            seg->tlo = seg->tread && seg->tlo < fp->tlo ? seg->tlo : fp->tlo;
+            seg->thi = seg->tread && seg->thi < fp->thi ? seg->thi : fp->thi;
+            seg->tread = 1;
+        }
+        if (fp->tlate) seg->tread = 1, seg->tlo = seg->thi = 0;   /* its slack may come later */
     }
     *known = 1;
     return nfirst == n ? first : NULL;
+}
+
+/* The cycles decision j's segment began and ended at (the next decision, or the
+** run's end); 0 when not recorded. */
+static int dec_span(const xpl_por *p, uint32_t j, uint64_t *c0, uint64_t *c1) {
+    assert(p && p->v && c0 && c1);
+    int64_t s0 = vmm_por_decision_step(p->v, j), s1 = vmm_por_decision_step(p->v, j + 1);
+    if (s0 < 0) return 0;
+    *c0 = vmm_por_step_cycle(p->v, (uint32_t)s0);
+    *c1 = vmm_por_step_cycle(p->v, s1 < 0 ? vmm_por_steps(p->v) : (uint32_t)s1);
+    assert(*c1 >= *c0);
+    return 1;
 }
 
 static uint64_t bit(uint32_t k) { return k < 64 ? 1ull << k : 0; }
@@ -117,19 +148,33 @@ static int bounded(const xpl_por *p) { return p->bound != UINT32_MAX && !p->naiv
 ** bounded passes, its cost there and next, the canonical option of decision j + 1. */
 static void finalize(xpl_por *p, const eng_decision *log, uint32_t j, uint64_t next) {
     assert(p && log && j < p->nlvl && j + 1 == p->nlvl);
-    vmm_footprint fp;
+    xpl_por_ent e;
+    uint64_t c1 = 0;
     int known;
-    const uint64_t *ids = dec_ids(p, j, log[j].n, &fp, &known);
-    uint64_t id = ids ? ids[log[j].chosen] : 0;
+    const uint64_t *ids = dec_ids(p, j, log[j].n, &e.fp, &known);
+    e.id = ids ? ids[log[j].chosen] : 0;
     xpl_por_lvl *l = &p->lvl[j];
     l->done |= bit(log[j].chosen);
-    if (id && known && !has_id(p->done + l->d0, l->nd, id) &&
-        !ent_push(p, &p->done, &p->ndone, &p->cap_done, id, &fp)) {
-        p->done[p->ndone - 1].next = next;
-        p->done[p->ndone - 1].nc = log[j].chosen != 0;
+    known = known && dec_span(p, j, &e.cyc, &c1);
+    e.len = c1 - e.cyc;
+    e.next = next;
+    e.nc = log[j].chosen != 0;
+    if (e.id && known && !has_id(p->done + l->d0, l->nd, e.id) &&
+        !ent_push(p, &p->done, &p->ndone, &p->cap_done, &e)) {
         l->nd++;
     }
     p->fin = j + 1;
+}
+
+/* A sleeping option e stays asleep past a segment that ended at cycle end_cyc only
+** when independent of it. A clock read keeps its slack (vmm_fp_conflict_moved): in
+** the explored order e ran first, so the segment ran at most e's length later (the
+** inserted cycles, idle ones too; nothing runs earlier for it), and e itself, run
+** after the segment instead, starts end_cyc - e's cycle later (it has slept past
+** every segment since). Both bounds hold for every step of a segment. */
+static int sleep_conflict(const xpl_por_ent *e, const vmm_footprint *seg, uint64_t end_cyc) {
+    assert(e && seg && end_cyc >= e->cyc);
+    return vmm_fp_conflict_moved(&e->fp, seg, end_cyc - e->cyc, 0, e->len);
 }
 
 /* BP-1: y, done at decision j - 1 before x was taken there, may sleep at j (ids: j's
@@ -163,18 +208,19 @@ static void level_push(xpl_por *p, const eng_decision *log, uint32_t j, const ui
     vmm_footprint segv;
     const vmm_footprint *seg = &segv;
     int known;
+    uint64_t c0, c1;
     const uint64_t *ids = dec_ids(p, j - 1, log[j - 1].n, &segv, &known);
     uint64_t took = ids ? ids[log[j - 1].chosen] : 0;
-    if (!known) return;
+    if (!known || !dec_span(p, j - 1, &c0, &c1)) return;
     for (int pass = bounded(p); pass < 2; pass++) {
         uint32_t k0 = pass ? u->d0 : u->s0, nk = pass ? u->nd : u->ns;
         for (uint32_t k = 0; k < nk && l->ns < POR_SLEEP_MAX; k++) {
             const xpl_por_ent *e = pass ? &p->done[k0 + k] : &p->sleep[k0 + k];
-            if (e->id == took || vmm_fp_conflict(&e->fp, seg)) continue;
+            if (e->id == took || sleep_conflict(e, seg, c1)) continue;
             if (bounded(p) && !swap_no_dearer(e, took, log[j - 1].chosen != 0, ids_j, n_j)) continue;
             if (has_id(p->sleep + l->s0, l->ns, e->id)) continue;
             xpl_por_ent copy = *e;   /* the pool may move */
-            if (ent_push(p, &p->sleep, &p->nsleep, &p->cap_sleep, copy.id, &copy.fp)) return;
+            if (ent_push(p, &p->sleep, &p->nsleep, &p->cap_sleep, &copy)) return;
             l->ns++;
         }
     }
@@ -260,10 +306,31 @@ static void delays_add(xpl_por *p, const eng_decision *log, uint32_t j) {
         }
 }
 
+/* 1 when decision j fired windowed stimulus i at step a, and step b cannot begin
+** before i's window ends (vmm_por_step_due): however long i waits, it takes effect
+** before b — by its window's last cycle, or at the first step after it, whose
+** window offers come before the events it dispatches (run.c). Only a stimulus
+** earlier in the timeline is offered ahead of it at one step: b firing one is not
+** excluded. So the wait cannot put b first. */
+static int wait_futile(const xpl_por *p, const eng_decision *log, uint32_t j, uint32_t a, uint32_t b,
+                       uint64_t x) {
+    assert(p && log && j < p->nlvl);
+    vmm_footprint fp;
+    int known;
+    if (log[j].kind != ENG_CHOICE_WINDOW || vmm_por_decision_step(p->v, j) != (int64_t)a) return 0;
+    const uint64_t *ids = dec_ids(p, j, log[j].n, &fp, &known);
+    uint64_t id = ids ? ids[log[j].chosen] : 0;
+    if (VMM_POR_ID_KIND(id) != VMM_POR_ID_STIMULUS) return 0;
+    uint32_t i = (uint32_t)(id & 0xFFFFFFFFu);
+    if (VMM_POR_ID_KIND(x) == VMM_POR_ID_STIMULUS && (uint32_t)(x & 0xFFFFFFFFu) < i) return 0;
+    uint64_t due = vmm_por_step_due(p->v, b), last = vmm_por_stim_last(p->v, i);
+    return last != UINT64_MAX && due > last;
+}
+
 /* x, the option run at step b, races with step a: the latest decision at or before a
 ** that offered x (and took another) gets it to explore; none did, or x has no
 ** identity: every option of the latest decision at or before a. */
-static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint64_t x) {
+static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint32_t b, uint64_t x) {
     assert(p && log);
     int64_t last = dec_at_or_before(p, a);
     if (last < 0) return;   /* before any decision: no order to change */
@@ -285,7 +352,7 @@ static void backtrack_add(xpl_por *p, const eng_decision *log, uint32_t a, uint6
     ** "wait", an option without identity). Anything else may have been held back by
     ** a state only another order changes: every option. */
     if (x && (VMM_POR_ID_KIND(x) == VMM_POR_ID_SEQ || VMM_POR_ID_KIND(x) == VMM_POR_ID_STIMULUS)) {
-        delays_add(p, log, (uint32_t)last);
+        if (!wait_futile(p, log, (uint32_t)last, a, b, x)) delays_add(p, log, (uint32_t)last);
         return;
     }
     p->lvl[last].all = 1;
@@ -315,7 +382,8 @@ static uint64_t step_ran(const xpl_por *p, const eng_decision *log, uint32_t nlo
 
 /* The races of the finished run: every pair of conflicting steps (a < b) that ran
 ** different options, b at or after the run's branch (earlier pairs were seen). For
-** clock reads with slack, b run before a starts at most cb - ca earlier; a then
+** clock reads with slack, b run before a starts at most cb - ca earlier, and never
+** before its due cycle (a timer tick's, a timeline stimulus's: vmm_por_step_due); a then
 ** starts at most that plus b's busy cycles later (a wait for b to fall due counts
 ** too), and b itself at most the busy cycles of a..b-1 later (work moved past an
 ** idle gap). Idle gaps do not move: they end at an event's fixed time. */
@@ -328,13 +396,15 @@ static void races(xpl_por *p, const eng_decision *log, uint32_t nlog) {
         uint64_t x = step_ran(p, log, nlog, b, &fb);
         if (!fb) continue;
         uint64_t cb = vmm_por_step_cycle(p->v, b), bb = vmm_por_step_busy(p->v, b), work = 0;
+        uint64_t due = vmm_por_step_due(p->v, b);   /* b never begins before it */
         for (uint32_t a = b; a-- > 0 && b - a <= POR_RACE_SPAN;) {
             uint64_t y = step_ran(p, log, nlog, a, &fa), ca = vmm_por_step_cycle(p->v, a);
+            uint64_t b_earlier = cb - (due > ca ? due : ca);
             work += vmm_por_step_busy(p->v, a);
             if (!fa || (x && x == y)) continue;
-            if (!vmm_fp_conflict_moved(fa, fb, (cb - ca) + bb, cb - ca, work)) continue;
+            if (!vmm_fp_conflict_moved(fa, fb, (cb - ca) + bb, b_earlier, work)) continue;
             if (made_by(p, a, x)) continue;   /* b runs what a made: never before it */
-            backtrack_add(p, log, a, x);
+            backtrack_add(p, log, a, b, x);
         }
     }
 }

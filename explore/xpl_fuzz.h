@@ -43,10 +43,11 @@ typedef struct xpl_fz_fail {
 
 /* dfs --por: the sleep-set stack (fuzz_por.c) */
 #define XPL_POR_LEVELS_MAX (1u << 16)   /* decisions of a run with a level (the log's) */
-/* id: the option; fp: its segment; for a done entry in a bounded pass, nc: 1 when it
-** was non-canonical at its decision, next: the canonical option's id at the decision
-** after it (0: none or no identity) */
-typedef struct xpl_por_ent { uint64_t id, next; vmm_footprint fp; uint32_t nc; } xpl_por_ent;
+/* id: the option; fp: its segment; cyc, len: the cycle that segment began at and its
+** length (what a clock read's slack is measured by); for a done entry in a bounded
+** pass, nc: 1 when it was non-canonical at its decision, next: the canonical option's
+** id at the decision after it (0: none or no identity) */
+typedef struct xpl_por_ent { uint64_t id, next; vmm_footprint fp; uint64_t cyc, len; uint32_t nc; } xpl_por_ent;
 typedef struct xpl_por_lvl {
     uint32_t s0, ns, d0, nd;        /* its sleep set and done list in the pools */
     uint32_t cost;                  /* non-canonical decisions before it */

@@ -522,6 +522,7 @@ static int order_choice(vmm_state *v) {
         memmove(&v->pend[k], &v->pend[k + 1], (v->run.npend - k - 1) * sizeof *v->pend);
         v->run.npend--;
         vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, 0, t->arg, 0);
+        if (v->por.nwin) vmmi_por_within_stim(v, i);
         v->run.entered = 1;
         vmmi_life_stim(v, i);
         return 1;

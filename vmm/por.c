@@ -111,8 +111,9 @@ int vmmi_por_open(vmm_state *v) {
         v->por.ids = calloc(VMM_POR_IDS_POOL, sizeof *v->por.ids);
         v->por.cyc = calloc(VMM_POR_STEPS_MAX + 1, sizeof *v->por.cyc);
         v->por.idle = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.idle);
+        v->por.due = calloc(VMM_POR_STEPS_MAX, sizeof *v->por.due);
         if (!v->por.fp || !v->por.off || !v->por.dec || !v->por.ser || !v->por.dstep || !v->por.ids ||
-            !v->por.cyc || !v->por.idle) {
+            !v->por.cyc || !v->por.idle || !v->por.due) {
             vmmi_por_free(v);
             return VMM_ENOMEM;
         }
@@ -124,8 +125,8 @@ int vmmi_por_open(vmm_state *v) {
 void vmmi_por_free(vmm_state *v) {
     assert(v != NULL);
     free(v->por.fp); free(v->por.off); free(v->por.dec); free(v->por.ser); free(v->por.dstep);
-    free(v->por.ids); free(v->por.cyc); free(v->por.idle);
-    v->por.cyc = NULL; v->por.idle = NULL;
+    free(v->por.ids); free(v->por.cyc); free(v->por.idle); free(v->por.due);
+    v->por.cyc = NULL; v->por.idle = NULL; v->por.due = NULL;
     v->por.fp = NULL; v->por.off = NULL; v->por.dec = NULL; v->por.ser = NULL; v->por.dstep = NULL;
     v->por.ids = NULL;
 }
@@ -143,6 +144,7 @@ void vmmi_por_enter(vmm_state *v, uint32_t cb) {
     assert(v != NULL && v->por.nobs <= VMM_OBSERVED_MAX);
     if (!v->por.fp) return;
     if (v->por.obs_all) { v->por.cur.all = 1; return; }
+    if (v->por.nwin) vmmi_por_within_enter(v, cb);
     for (uint32_t i = 0; i < v->por.nobs; i++)
         if (v->por.obs[i] == cb) {
             fp_add(&v->por.cur, POR_TAG_KEY + VMM_POR_OBSERVED, 1);
@@ -155,14 +157,17 @@ void vmmi_por_reset(vmm_state *v) {
     assert(v != NULL);
     memset(&v->por.cur, 0, sizeof v->por.cur);
     v->por.idle_cur = 0;
+    v->por.step_new = 0;
     v->por.n = v->por.ndec = v->por.nids = 0;
     v->por.ser0 = 0;
     if (v->por.off) v->por.off[0] = 0;
+    if (v->por.nwin) vmmi_por_within_reset(v);
 }
 
 /* The segment since the last step ends: it is that step's footprint. */
 static void close_segment(vmm_state *v) {
     assert(v->por.fp && v->por.n <= VMM_POR_STEPS_MAX);
+    if (v->por.nwin) vmmi_por_within_close(v);
     if (v->por.n > 0) {
         v->por.fp[v->por.n - 1] = v->por.cur;
         v->por.ser[v->por.n - 1] = v->ev.serial;
@@ -178,6 +183,7 @@ static void close_segment(vmm_state *v) {
 void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids) {
     assert(n >= 1);
     if (!v->por.fp) return;
+    v->por.step_new = 0;
     if (v->por.n >= VMM_POR_STEPS_MAX || (n >= 2 && v->por.ndec >= VMM_CHOICE_LOG)) {
         v->por.cur.all = 1;
         return;
@@ -189,6 +195,8 @@ void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids) {
     v->por.nids += keep;
     v->por.off[s + 1] = v->por.nids;
     v->por.cyc[s] = vmmi_cycles(v);
+    v->por.due[s] = 0;
+    v->por.step_new = 1;
     v->por.dec[s] = n >= 2 ? (int32_t)v->por.ndec : -1;
     if (n >= 2) v->por.dstep[v->por.ndec++] = s;
 }
@@ -213,6 +221,29 @@ void vmmi_por_idle(vmm_state *v, uint64_t to_cyc) {
     assert(v != NULL && v->por.fp != NULL);
     uint64_t now = vmmi_cycles(v);
     if (to_cyc > now) v->por.idle_cur += to_cyc - now;
+}
+
+/* The step just begun runs what cannot run before at_cyc in any order: a timer tick
+** or a timeline stimulus, fixed by the scenario (run.c, window.c). */
+void vmmi_por_due(vmm_state *v, uint64_t at_cyc) {
+    assert(v != NULL);
+    /* Only a step this choice point recorded: a full table records none (its last
+    ** step's segment, which covers the rest, may have begun at this same cycle). */
+    if (!v->por.fp || !v->por.step_new) return;
+    v->por.step_new = 0;
+    assert(v->por.n > 0 && v->por.cyc[v->por.n - 1] == vmmi_cycles(v));
+    assert(at_cyc <= v->por.cyc[v->por.n - 1]);
+    v->por.due[v->por.n - 1] = at_cyc;
+}
+
+uint64_t vmm_por_step_due(const vmm_state *v, uint32_t s) {
+    assert(v != NULL);
+    return v->por.fp && s < v->por.n ? v->por.due[s] : 0;
+}
+
+uint64_t vmm_por_stim_last(const vmm_state *v, uint32_t i) {
+    assert(v != NULL && v->s != NULL);
+    return i < v->s->nstim ? v->s->stim[i].at_hi : UINT64_MAX;
 }
 
 uint64_t vmm_por_step_busy(const vmm_state *v, uint32_t s) {

@@ -194,6 +194,7 @@ void vmmi_stim_fire(vmm_state *v, uint32_t i) {
     const vmm_stimulus *t = &v->s->stim[i];
     if (t->kind == VMM_STIM_IRQ) {               /* INT-1: the hardware does not wait */
         vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, 0, t->arg, 0);
+        if (v->por.nwin) vmmi_por_within_stim(v, i);
         vmmi_irq_raise(v, t->arg);
         return;
     }
@@ -222,6 +223,8 @@ static void dispatch_due(vmm_state *v) {
             uint64_t ids[VMM_SAME_CYCLE_MAX];
             for (uint32_t k = 0; k < n; k++) ids[k] = VMM_POR_ID_SEQ | ev[k].seq;   /* fixed while queued */
             uint32_t k = vmmi_choose_opts(v, ENG_CHOICE_SAME_CYCLE, n, ids, src);
+            if (v->por.fp && (ev[k].kind == VMM_EV_TICK || ev[k].kind == VMM_EV_STIMULUS))
+                vmmi_por_due(v, ev[k].cycle);   /* fixed times: the tick's, the timeline's */
             dispatch_event(v, &ev[k]);
             memmove(&ev[k], &ev[k + 1], (n - k - 1) * sizeof ev[0]);
             memmove(&src[k], &src[k + 1], (n - k - 1) * sizeof src[0]);
@@ -279,6 +282,7 @@ static int deliver(vmm_state *v, uint32_t i) {
     assert(i < v->s->nstim);
     const vmm_stimulus *t = &v->s->stim[i];
     vmmi_rec(v, VMM_REC_STIMULUS, 5, i, t->kind, t->vm, t->kind == VMM_STIM_CALL ? t->target : 0, t->arg, 0);
+    if (v->por.nwin) vmmi_por_within_stim(v, i);
     v->run.entered = 1;
     v->run.progress_cycle = vmmi_cycles(v);
     switch (t->kind) {

@@ -379,6 +379,7 @@ typedef struct vmm_footprint {
     uint64_t r[VMM_FP_WORDS], w[VMM_FP_WORDS];
     uint32_t tlo, thi;
     uint8_t  time, all, tread;
+    uint8_t  tlate;   /* a read whose slack came after the segment ended (por_within.c) */
 } vmm_footprint;
 /* 1 when the order of the two segments may matter: one writes what the other reads
 ** or writes, or either reads the clock or is unknown. */
@@ -419,12 +420,28 @@ uint32_t vmm_por_step_serial(const vmm_state *v, uint32_t s);
 uint32_t vmm_por_step_serial_before(const vmm_state *v, uint32_t s);
 /* The step of decision j; -1 when it is not recorded. */
 int64_t  vmm_por_decision_step(const vmm_state *v, uint32_t j);
+/* The cycle before which step s cannot begin in any order (its timer tick's or its
+** timeline stimulus's time, fixed by the scenario); 0 when none is known. */
+uint64_t vmm_por_step_due(const vmm_state *v, uint32_t s);
+/* The last cycle timeline stimulus i may wait to (its window's end); UINT64_MAX when
+** there is no such stimulus. */
+uint64_t vmm_por_stim_last(const vmm_state *v, uint32_t i);
 /* Callbacks whose entries a verdict observes (the expectations that read the trace):
 ** the segments entering them depend on each other (their order is seen), or with
 ** `time` on every segment (a delay is seen); with `all` (the whole trace is seen, or
 ** more than VMM_OBSERVED_MAX callbacks) every segment depends on every other. */
 #define VMM_OBSERVED_MAX 64
 void     vmm_set_observed(vmm_state *v, const uint32_t *cb, uint32_t n, int time, int all);
+/* A delay a verdict measures (a `within` expectation): from each trigger (the
+** stimulus trig taking effect, or an entry of the callback trig) to the first later
+** entry of to_cb, at most limit_cyc cycles. With these set, a measured entry and its
+** trigger read the clock only as far as the verdict can change (por_within.c),
+** instead of `time` making them depend on every segment. At most VMM_WITHIN_MAX;
+** more, or n == 0, clear the list. */
+#define VMM_WITHIN_MAX 16
+enum { VMM_WITHIN_STIMULUS = 1, VMM_WITHIN_ENTER };
+typedef struct vmm_within { uint32_t to_cb, trig_kind, trig; uint64_t limit_cyc; } vmm_within;
+int      vmm_set_observed_within(vmm_state *v, const vmm_within *w, uint32_t n);
 /* The last run's outcome: guest memory (but the ring-0 stacks), the findings' count
 ** and how it ended, hashed; schedules with equal outcomes left the same state. */
 uint64_t vmm_outcome_hash(const vmm_state *v);

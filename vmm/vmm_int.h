@@ -127,6 +127,7 @@ typedef struct vmm_sl_st {
 /* Footprints for partial-order reduction (por.c); the tables are allocated when
 ** VMM_EXPLORE_FOOTPRINT is first set. */
 #define VMM_POR_IDS_POOL (1u << 20)
+#define VMM_POR_TRIG_MAX 8u   /* a delay's triggers before one entry; more: coarse rule */
 enum vmm_por_tag { VMM_POR_CRIT = 1, VMM_POR_NC, VMM_POR_IDLE, VMM_POR_TS, VMM_POR_EV,
                    VMM_POR_TM, VMM_POR_SERIAL, VMM_POR_SCHED, VMM_POR_PEND, VMM_POR_IRQ,
                    VMM_POR_MISC, VMM_POR_OBSERVED, VMM_POR_HOOK, VMM_POR_TAG_COUNT };
@@ -139,12 +140,21 @@ typedef struct vmm_por_st {
     uint32_t *dstep;          /* per decision: its step */
     uint64_t *cyc;            /* per step: the cycle it began at; cyc[n]: the run's end */
     uint64_t *idle;           /* per step: cycles its segment skipped, no code to run */
+    uint64_t *due;            /* per step: the cycle it can begin at the earliest, 0: any */
+    int       step_new;       /* the last choice point recorded a step (vmmi_por_due) */
     uint64_t  idle_cur;       /* the same for the segment being recorded */
     uint64_t *ids;
     uint32_t  n, ndec, nids;
     vmm_footprint cur;        /* the segment being recorded */
     uint32_t  obs[VMM_OBSERVED_MAX], nobs;   /* vmm_set_observed: kept across resets */
     int       obs_time, obs_all;
+    vmm_within win[VMM_WITHIN_MAX];          /* vmm_set_observed_within: kept across resets */
+    uint32_t  nwin;
+    uint32_t  ntrig[VMM_WITHIN_MAX];         /* per delay: triggers waiting for their entry */
+    uint64_t  trig_cyc[VMM_WITHIN_MAX][VMM_POR_TRIG_MAX];
+    int64_t   trig_step[VMM_WITHIN_MAX][VMM_POR_TRIG_MAX];   /* their steps, -1: before any */
+    uint8_t   trig_open[VMM_WITHIN_MAX];     /* of those, in the open segment */
+    uint8_t   trig_ovf[VMM_WITHIN_MAX];      /* a trigger was not kept: coarse rule */
 } vmm_por_st;
 
 /* Port I/O (io.c). */
@@ -324,6 +334,12 @@ void vmmi_por_mem(vmm_state *v, uint32_t lin, uint32_t n, int write);
 void vmmi_por_step(vmm_state *v, uint32_t n, const uint64_t *ids);
 void vmmi_por_finish(vmm_state *v);
 void vmmi_por_enter(vmm_state *v, uint32_t cb);
+void vmmi_por_due(vmm_state *v, uint64_t at_cyc);
+/* por_within.c (a `within` expectation's delays, vmm_set_observed_within) */
+void vmmi_por_within_reset(vmm_state *v);
+void vmmi_por_within_stim(vmm_state *v, uint32_t i);
+void vmmi_por_within_enter(vmm_state *v, uint32_t cb);
+void vmmi_por_within_close(vmm_state *v);
 
 /* nc.c (AMB-3: where the owed call runs; 1 = not nested in VM ci's running code now) */
 int  vmmi_nc_waits(vmm_state *v, uint32_t ci);

@@ -48,7 +48,10 @@ int vmmi_win_defer(vmm_state *v, uint32_t i) {
     ** it stands for the stimulus entering the pending FIFO (now or at a later step),
     ** so it touches what the FIFO's other writers touch (run.c, vmmi_stim_fire). */
     vmmi_por_tag(v, VMM_POR_PEND, 1);
-    if (vmmi_choose_opts(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids), NULL) == 0) return 0;
+    if (vmmi_choose_opts(v, ENG_CHOICE_WINDOW, 2, win_ids(i, ids), NULL) == 0) {
+        vmmi_por_due(v, v->s->stim[i].at_lo);   /* no order fires it before its window */
+        return 0;
+    }
     v->wait[i] = v->run.step + 1;   /* offered at this step already */
     v->run.nwait++;
     return 1;
@@ -66,6 +69,7 @@ void vmmi_win_offer(vmm_state *v) {
             v->wait[i] = v->run.step + 1;
             continue;
         }
+        if (now < v->s->stim[i].at_hi) vmmi_por_due(v, v->s->stim[i].at_lo);   /* its option 0 */
         v->wait[i] = 0;
         v->run.nwait--;
         vmmi_stim_fire(v, i);

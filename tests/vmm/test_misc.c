@@ -276,11 +276,54 @@ START_TEST(footprint_conflicts) {
 }
 END_TEST
 
+/* A clock read with slack (tlo, thi) conflicts only with a move beyond it: the rule
+** sleep sets keep now (explore/fuzz_por.c's sleep_conflict) as the races do. */
+START_TEST(footprint_clock_slack) {
+    vmm_footprint a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    a.tread = 1, a.tlo = 10, a.thi = 100;
+    ck_assert_int_eq(vmm_fp_conflict(&a, &b), 1);                  /* the coarse rule */
+    ck_assert_int_eq(vmm_fp_conflict_moved(&a, &b, 100, 0, 0), 0);
+    ck_assert_int_eq(vmm_fp_conflict_moved(&a, &b, 101, 0, 0), 1);   /* a later: thi */
+    ck_assert_int_eq(vmm_fp_conflict_moved(&b, &a, 0, 10, 100), 0);
+    ck_assert_int_eq(vmm_fp_conflict_moved(&b, &a, 0, 11, 0), 1);    /* b earlier: tlo */
+    ck_assert_int_eq(vmm_fp_conflict_moved(&b, &a, 0, 0, 101), 1);   /* b later: thi */
+}
+END_TEST
+
+/* vmm_set_observed_within takes a stimulus or an entry trigger, at most
+** VMM_WITHIN_MAX delays; anything else is refused and clears the list. */
+START_TEST(observed_within_checks) {
+    tf t;
+    char err[256];
+    int rc;
+    tf_init(&t, "misc", 2);
+    vmm_state *v = vmm_new(&t.s, &rc, err, sizeof err);
+    ck_assert_ptr_nonnull(v);
+    vmm_within w[VMM_WITHIN_MAX + 1];
+    memset(w, 0, sizeof w);
+    for (uint32_t k = 0; k <= VMM_WITHIN_MAX; k++) w[k].trig_kind = VMM_WITHIN_STIMULUS, w[k].limit_cyc = 5;
+    ck_assert_int_eq(vmm_set_observed_within(v, w, VMM_WITHIN_MAX), 0);
+    ck_assert_int_eq(vmm_set_observed_within(v, w, VMM_WITHIN_MAX + 1), -1);
+    w[0].trig_kind = 0;
+    ck_assert_int_eq(vmm_set_observed_within(v, w, 1), -1);
+    w[0].trig_kind = VMM_WITHIN_ENTER;
+    ck_assert_int_eq(vmm_set_observed_within(v, w, 1), 0);
+    ck_assert_int_eq(vmm_set_observed_within(v, NULL, 0), 0);
+    ck_assert_int_eq(vmm_run(v), VMM_OK);   /* footprints off: nothing recorded */
+    vmm_free(v);
+    tf_free(&t);
+}
+END_TEST
+
 Suite *misc_suite(void) {
     Suite *s = suite_create("misc");
     TCase *tc = tcase_create("misc");
     tcase_add_test(tc, vm_handle_services);
     tcase_add_test(tc, footprint_conflicts);
+    tcase_add_test(tc, footprint_clock_slack);
+    tcase_add_test(tc, observed_within_checks);
     tcase_add_test(tc, suspend_counts);
     tcase_add_test(tc, unimplemented_service_named);
     tcase_add_test(tc, service_path_costs);
