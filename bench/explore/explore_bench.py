@@ -45,7 +45,8 @@ STRATEGIES = [
 ]
 # dfs variants, when this vmmsim has them (its `fuzz --help` names the option)
 DFS_VARIANTS = [("dfs-deepen", ["--strategy", "dfs", "--deepen"], False, "--deepen"),
-                ("dfs-por", ["--strategy", "dfs", "--por"], False, "--por")]
+                ("dfs-por", ["--strategy", "dfs", "--por"], False, "--por"),
+                ("dfs-por-deepen", ["--strategy", "dfs", "--por", "--deepen"], False, "--por-naive")]
 QUICK_SCENARIOS = ["crit_commit", "journal_order"]
 
 
