@@ -82,3 +82,12 @@ def pytest_generate_tests(metafunc):
     if "scenario" in metafunc.fixturenames:
         files = scenario_files()
         metafunc.parametrize("scenario", files, ids=[f.stem for f in files])
+
+
+def drv_scenario(name, asm_body, rest):
+    """A small scenario's text: the system VM and dos1, one VxD DRV whose Control_Proc
+    accepts every message followed by asm_body (indented as in the file), and rest,
+    the lines after `timeline:` (the timeline, then any expect: block)."""
+    return (f"name: {name}\nvms:\n  - {{ name: sys, system: true }}\n  - {{ name: dos1 }}\n"
+            "vxds:\n  - name: DRV\n    asm: |\n      %include \"vmm.inc\"\n      Control_Proc:\n"
+            "              clc\n              ret\n" + asm_body + "timeline:\n" + rest)

@@ -2,7 +2,7 @@
 reduction"): each test is a small scenario on which the finer rule, applied naively,
 would leave out an outcome that plain dfs reaches; the reduced walk still reaches
 every one (test_search.soundness) and runs fewer schedules where it may."""
-from conftest import run_vmmsim
+from conftest import run_vmmsim, drv_scenario
 from test_fuzz import summary
 from test_search import FOUR_EVENTS, soundness
 
@@ -12,17 +12,7 @@ from test_search import FOUR_EVENTS, soundness
 # out of its millisecond. With the spins over a millisecond ev_a reads four times
 # (first, after ev_b, after ev_c, after both); had it slept past ev_b (memory alone
 # says independent) the order ev_b, ev_a, ev_c would never run.
-SLEEP_CLOCK = """name: three global events, one reading the clock, two long ones
-vms:
-  - { name: sys, system: true }
-  - { name: dos1 }
-vxds:
-  - name: DRV
-    asm: |
-      %include "vmm.inc"
-      Control_Proc:
-              clc
-              ret
+SLEEP_CLOCK = drv_scenario("three global events, one reading the clock, two long ones", """\
       start:  mov     esi, ev_a
               VMMcall Schedule_Global_Event
               mov     esi, ev_b
@@ -46,12 +36,12 @@ vxds:
       va:     dd 0
       vb:     dd 0
       vc:     dd 0
-timeline:
+""", """\
   - { at: 5000, vm: dos1, do: release_time_slice }
   - { at: 10000, vm: sys, do: call(DRV.start) }
 expect:
   - memory: { label: DRV.vb, value: 1 }
-"""
+""")
 
 
 def test_por_sleep_sets_keep_clock_slack(tmp_path):
@@ -72,17 +62,7 @@ WITHIN_EVENTS = FOUR_EVENTS.replace(
 
 # ev_a schedules ev_b, so ev_b always follows it; ev_c, queued before ev_a, spins
 # @SPIN@ times. Only the time between them can fail the `within`.
-WITHIN_CHAIN = """name: a delay from an event to the event it schedules, and a long one
-vms:
-  - { name: sys, system: true }
-  - { name: dos1 }
-vxds:
-  - name: DRV
-    asm: |
-      %include "vmm.inc"
-      Control_Proc:
-              clc
-              ret
+WITHIN_CHAIN = drv_scenario("a delay from an event to the event it schedules, and a long one", """\
       start:  mov     esi, ev_c
               VMMcall Schedule_Global_Event
               mov     esi, ev_a
@@ -102,13 +82,13 @@ vxds:
       va:     dd 0
       vb:     dd 0
       vc:     dd 0
-timeline:
+""", """\
   - { at: 5000, vm: dos1, do: release_time_slice }
   - { at: 10000, vm: sys, do: call(DRV.start) }
 expect:
   - memory: { label: DRV.vc, value: 1 }
   - within: { from: { enter: DRV.ev_a }, to: DRV.ev_b, cycles: 5000 }
-"""
+""")
 
 
 def test_por_within_delays_are_clock_reads_with_slack(tmp_path):
@@ -137,17 +117,7 @@ def test_por_within_delays_are_clock_reads_with_slack(tmp_path):
 # window ends at 40000: however long fa waits it runs before fb, so its wait never
 # races with fb. fc's window ends at @HI@: past 60000 its waits put fb first, a
 # read of 1 instead of 3 (an outcome more), and must all be explored.
-WINDOW_BEFORE_FIXED = """name: a windowed write that ends before a fixed-time reader, and one that may not
-vms:
-  - { name: sys, system: true }
-  - { name: dos1 }
-vxds:
-  - name: DRV
-    asm: |
-      %include "vmm.inc"
-      Control_Proc:
-              clc
-              ret
+WINDOW_BEFORE_FIXED = drv_scenario("a windowed write that ends before a fixed-time reader, and one that may not", """\
       fa:     mov     dword [x], 1
               ret
       fb:     mov     eax, [x]
@@ -157,14 +127,14 @@ vxds:
               ret
       x:      dd 0
       y:      dd 0
-timeline:
+""", """\
   - { at: 5000, vm: dos1, do: release_time_slice }
   - { at: [20000, 40000], vm: sys, do: call(DRV.fa) }
   - { at: 60000, vm: sys, do: call(DRV.fb) }
   - { at: [20000, @HI@], vm: sys, do: call(DRV.fc) }
 expect:
   - memory: { label: DRV.x, value: 3 }
-"""
+""")
 
 
 def test_por_window_wait_races_only_what_it_can_pass(tmp_path):

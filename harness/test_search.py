@@ -4,7 +4,7 @@ covered; schedules with window decisions are version 2 and replay exactly; versi
 files read as before."""
 import json
 
-from conftest import SCENARIOS, run_vmmsim
+from conftest import SCENARIOS, run_vmmsim, drv_scenario
 from test_fuzz import IRQ_WINDOW_SCENARIO, scen, summary
 
 
@@ -116,17 +116,7 @@ def test_deepen_bound_zero_is_the_canonical_run():
     assert s["runs"] == 1 and s["delay_bound_covered"] == 0 and s["covered"] is False
 
 
-FOUR_EVENTS = """name: four global events, two of them dependent
-vms:
-  - { name: sys, system: true }
-  - { name: dos1 }
-vxds:
-  - name: DRV
-    asm: |
-      %include "vmm.inc"
-      Control_Proc:
-              clc
-              ret
+FOUR_EVENTS = drv_scenario("four global events, two of them dependent", """\
       start:  mov     esi, ev_a
               VMMcall Schedule_Global_Event
               mov     esi, ev_b
@@ -150,12 +140,12 @@ vxds:
       vb:     dd 0
       cnt:    dd 0
       last:   dd 0
-timeline:
+""", """\
   - { at: 5000, vm: dos1, do: release_time_slice }
   - { at: 10000, vm: sys, do: call(DRV.start) }
 expect:
 @EXPECT@
-"""
+""")
 
 # ev_a and ev_b touch nothing the others do: of the 24 orders of the four events only
 # ev_c against ev_d matters. Observing the order (order:) makes every order count.
@@ -356,17 +346,7 @@ def test_bounded_por_is_sound(tmp_path):
 # --max-delays 2 reaches v0 = 0x16, v1 = 3 with two window waits; the unbounded --por
 # walk reaches that outcome only through a schedule of five non-canonical decisions
 # (the order its sleep sets and races kept), which no pass up to 4 runs.
-NAIVE_BREAK = """name: four events and two windowed calls over two shared variables
-vms:
-  - { name: sys, system: true }
-  - { name: dos1 }
-vxds:
-  - name: DRV
-    asm: |
-      %include "vmm.inc"
-      Control_Proc:
-              clc
-              ret
+NAIVE_BREAK = drv_scenario("four events and two windowed calls over two shared variables", """\
       start:
               mov     esi, ev0
               VMMcall Schedule_Global_Event
@@ -405,12 +385,12 @@ vxds:
               ret
       v0:     dd 0
       v1:     dd 0
-timeline:
+""", """\
   - { at: 5000, vm: dos1, do: release_time_slice }
   - { at: 10000, vm: sys, do: call(DRV.start) }
   - { at: [10000, 30000], vm: sys, do: call(DRV.f0) }
   - { at: [8000, 10000], vm: sys, do: call(DRV.f1) }
-"""
+""")
 
 
 def outcome_set(path, out, *extra):
