@@ -28,27 +28,19 @@ static const uint8_t p_spin[] = { 0xEB, 0xFE };
 
 static const vmm_label lab_div[] = { { "divide", 0x0004 } };
 
-static void give(tf *t, uint32_t vm, const uint8_t *img, uint32_t len) {
-    tf_give(t, vm, img, len);
-}
-
-static uint32_t creg(tf *t, uint32_t vm, uint32_t off, uint32_t size) {
-    return tf_creg(t, vm, off, size);
-}
-
 START_TEST(client_regs_in_client_reg_struc) {
     tf t;
     tf_init(&t, "io", 2);
-    give(&t, 1, p_regs, sizeof p_regs);
+    tf_give(&t, 1, p_regs, sizeof p_regs);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
-    ck_assert_uint_eq(creg(&t, 1, 0x1C, 4), 0x1111);   /* Client_EAX */
-    ck_assert_uint_eq(creg(&t, 1, 0x10, 4), 0x2222);   /* Client_EBX */
-    ck_assert_uint_eq(creg(&t, 1, 0x18, 4), 0x3333);   /* Client_ECX */
-    ck_assert_uint_eq(creg(&t, 1, 0x04, 4), 0x4444);   /* Client_ESI */
-    ck_assert_uint_eq(creg(&t, 1, 0x3C, 2), 0x1234);   /* Client_DS */
-    ck_assert_uint_eq(creg(&t, 1, 0x28, 2), 0x1000);   /* Client_CS */
-    ck_assert_uint_eq(creg(&t, 1, 0x24, 4), 0x12);     /* Client_EIP: after the HLT */
-    ck_assert_uint_eq(creg(&t, 1, 0x2C, 4) & 0x23200u, 0x23200u);   /* VM, IOPL 3, IF */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x1C, 4), 0x1111);   /* Client_EAX */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x10, 4), 0x2222);   /* Client_EBX */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x18, 4), 0x3333);   /* Client_ECX */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x04, 4), 0x4444);   /* Client_ESI */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x3C, 2), 0x1234);   /* Client_DS */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x28, 2), 0x1000);   /* Client_CS */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x24, 4), 0x12);     /* Client_EIP: after the HLT */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x2C, 4) & 0x23200u, 0x23200u);   /* VM, IOPL 3, IF */
     ck_assert_int_eq(tf_count(&t, "CLIENT op=hlt vm=dos1 cs=0x1000 ip=0x0012"), 1);
     ck_assert_int_eq(tf_count(&t, "VM_STATE vm=dos1 state=idle"), 1);   /* CL-5 */
     tf_free(&t);
@@ -62,8 +54,8 @@ START_TEST(client_spaces_private) {
     uint32_t gdt0[4], gdt1[4], a = 0, b = 0, hl = 0;
     tf_init(&t, "io", 3);
     t.s.m.memory_kb = 8192;
-    give(&t, 1, p_write[0], sizeof p_write[0]);
-    give(&t, 2, p_write[1], sizeof p_write[1]);
+    tf_give(&t, 1, p_write[0], sizeof p_write[0]);
+    tf_give(&t, 2, p_write[1], sizeof p_write[1]);
     t.v = vmm_new(&t.s, NULL, NULL, 0);
     ck_assert(t.v != NULL);
     ck_assert_int_eq(vmm_read(t.v, 0x1000, gdt0, sizeof gdt0), VMM_OK);
@@ -88,11 +80,11 @@ END_TEST
 START_TEST(client_default_ivt_iret) {
     tf t;
     tf_init(&t, "io", 2);
-    give(&t, 1, p_int21, sizeof p_int21);
+    tf_give(&t, 1, p_int21, sizeof p_int21);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
     ck_assert_int_eq(tf_count(&t, "CLIENT op=int vm=dos1 cs=0x1000 ip=0x0002 if=1 vector=0x21 target=0xf000ff53"), 1);
     ck_assert_int_eq(tf_count(&t, "CLIENT op=hlt vm=dos1 cs=0x1000 ip=0x0003"), 1);
-    ck_assert_uint_eq(creg(&t, 1, 0x30, 4) & 0xFFFF, 0xFFFE);   /* the IRET popped its frame */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x30, 4) & 0xFFFF, 0xFFFE);   /* the IRET popped its frame */
     tf_free(&t);
 }
 END_TEST
@@ -100,7 +92,7 @@ END_TEST
 START_TEST(client_fault_is_clean_error) {
     tf t;
     tf_init(&t, "io", 2);
-    give(&t, 1, p_div0, sizeof p_div0);
+    tf_give(&t, 1, p_div0, sizeof p_div0);
     t.vms[1].client.labels = lab_div;
     t.vms[1].client.nlabels = 1;
     ck_assert_int_eq(tf_run(&t), VMM_EGUEST);
@@ -117,7 +109,7 @@ START_TEST(client_busy_to_max_cycles_deterministic) {
     tf t;
     tf_init(&t, "io", 2);
     t.s.m.max_cycles = 50000;
-    give(&t, 1, p_spin, sizeof p_spin);
+    tf_give(&t, 1, p_spin, sizeof p_spin);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
     ck_assert_int_eq(tf_count(&t, "END reason=max_cycles"), 1);
     uint64_t h = tf_hash(&t);
@@ -145,7 +137,7 @@ START_TEST(client_probes_count_passes_and_change_nothing) {
     uint64_t h[2];
     for (int with = 0; with < 2; with++) {
         tf_init(&t, "io", 2);
-        give(&t, 1, p_count, sizeof p_count);
+        tf_give(&t, 1, p_count, sizeof p_count);
         t.vms[1].client.probes = with ? pr : NULL;
         t.vms[1].client.nprobes = with ? 4 : 0;
         ck_assert_int_eq(tf_run(&t), VMM_OK);
@@ -188,7 +180,7 @@ START_TEST(client_probe_on_busy_loop_keeps_cycles) {
         tf t;
         tf_init(&t, "io", 2);
         t.s.m.max_cycles = 50000;
-        give(&t, 1, p_spin, sizeof p_spin);
+        tf_give(&t, 1, p_spin, sizeof p_spin);
         t.vms[1].client.probes = with ? pr : NULL;
         t.vms[1].client.nprobes = (uint32_t)with;
         ck_assert_int_eq(tf_run(&t), VMM_OK);
@@ -209,12 +201,12 @@ START_TEST(client_code_at_the_vmm_breakpoint_address) {
     static const uint8_t p_at[] = { 0x40, 0x3D, 0x03, 0x00, 0x72, 0xFA, 0xF4, 0xEB, 0xFE };
     tf t;
     tf_init(&t, "io", 2);
-    give(&t, 1, p_at, sizeof p_at);
+    tf_give(&t, 1, p_at, sizeof p_at);
     t.vms[1].client.load_seg = 0x0200;
     t.vms[1].client.cs = 0x0200;
     ck_assert_int_eq(tf_run(&t), VMM_OK);
-    ck_assert_uint_eq(creg(&t, 1, 0x1C, 4), 3);      /* Client_EAX: three passes */
-    ck_assert_uint_eq(creg(&t, 1, 0x24, 4), 7);      /* Client_EIP: after the HLT */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x1C, 4), 3);      /* Client_EAX: three passes */
+    ck_assert_uint_eq(tf_creg(&t, 1, 0x24, 4), 7);      /* Client_EIP: after the HLT */
     tf_free(&t);
 }
 END_TEST
@@ -225,8 +217,8 @@ START_TEST(client_memory_too_small_refused) {
     int rc = 0;
     tf_init(&t, "io", 3);
     t.s.m.memory_kb = 2048;
-    give(&t, 1, p_spin, sizeof p_spin);
-    give(&t, 2, p_spin, sizeof p_spin);
+    tf_give(&t, 1, p_spin, sizeof p_spin);
+    tf_give(&t, 2, p_spin, sizeof p_spin);
     ck_assert(vmm_new(&t.s, &rc, err, sizeof err) == NULL);
     ck_assert_int_eq(rc, VMM_EINVAL);
     ck_assert_msg(strstr(err, "too small for the client programs of 2 VMs"), "%s", err);
@@ -247,8 +239,8 @@ START_TEST(client_cycles_are_exec_time) {
     t.s.m.time_slicing = 1;
     t.s.m.max_cycles = 200u * 33000u;   /* 200 ms at 33 MHz */
     t.vms[1].status_flags = 1u << 1;    /* Background: on the time-slice list */
-    give(&t, 0, p_spin, sizeof p_spin);
-    give(&t, 1, p_spin, sizeof p_spin);
+    tf_give(&t, 0, p_spin, sizeof p_spin);
+    tf_give(&t, 1, p_spin, sizeof p_spin);
     tf_stim(&t, 10000, VMM_STIM_CALL, 1, "vmto_start", 0);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
     uint32_t sys_ms = tf_u32(&t, "vmto_sys"), exec = tf_u32(&t, "vmto_exec");
@@ -261,7 +253,7 @@ END_TEST
 
 /* Protected-mode client code (the system VM's, `mode: pm`): ring 3 through its LDT. */
 static void give_pm(tf *t, const uint8_t *img, uint32_t len) {
-    give(t, 0, img, len);
+    tf_give(t, 0, img, len);
     t->vms[0].client.pm = 1;
 }
 
@@ -277,10 +269,10 @@ START_TEST(client_pm_runs_through_its_ldt) {
     tf_init(&t, "io", 2);
     give_pm(&t, p_pm_sels, sizeof p_pm_sels);
     ck_assert_int_eq(tf_run(&t), VMM_OK);
-    ck_assert_uint_eq(creg(&t, 0, 0x1C, 4) & 0xFFFF, 0x0F);   /* DS: LDT data, RPL 3 */
-    ck_assert_uint_eq(creg(&t, 0, 0x10, 4) & 0xFFFF, 0x07);   /* CS: LDT code */
-    ck_assert_uint_eq(creg(&t, 0, 0x18, 4) & 0xFFFF, 0x17);   /* SS: LDT stack */
-    ck_assert_uint_eq(creg(&t, 0, 0x2C, 4) & 0x23000u, 0x3000u);   /* IOPL 3, not V86 */
+    ck_assert_uint_eq(tf_creg(&t, 0, 0x1C, 4) & 0xFFFF, 0x0F);   /* DS: LDT data, RPL 3 */
+    ck_assert_uint_eq(tf_creg(&t, 0, 0x10, 4) & 0xFFFF, 0x07);   /* CS: LDT code */
+    ck_assert_uint_eq(tf_creg(&t, 0, 0x18, 4) & 0xFFFF, 0x17);   /* SS: LDT stack */
+    ck_assert_uint_eq(tf_creg(&t, 0, 0x2C, 4) & 0x23000u, 0x3000u);   /* IOPL 3, not V86 */
     ck_assert_int_eq(tf_count(&t, "CLIENT op=hlt vm=sys cs=0x0007 ip=0x0007 mode=pm"), 1);
     tf_free(&t);
 }

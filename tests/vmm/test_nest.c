@@ -39,13 +39,8 @@ static const uint8_t p_bp[0x24] = {
 static void setup(tf *t, const uint8_t *img, uint32_t len, const char *entry) {
     tf_init(t, "nest", 2);
     t->s.m.max_cycles = 3000000;   /* the programs spin at their end: enough for every test */
-    vmm_client *p = &t->vms[1].client;
-    p->image = img;
-    p->image_len = len;
-    p->load_seg = 0x1000;
-    p->cs = 0x1000;
-    p->ss = 0x2000;
-    p->sp = 0xFFFE;
+    tf_give(t, 1, img, len);
+    t->vms[1].client.ss = 0x2000;   /* the stack apart from the program's data */
     if (entry) tf_stim(t, 20000, VMM_STIM_CALL, 1, entry, 0);
 }
 
